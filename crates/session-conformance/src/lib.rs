@@ -1,0 +1,1 @@
+//! The published test kit every session Store and State implementation runs.

@@ -1,0 +1,208 @@
+//! How a [`Record`] becomes bytes, for stores that keep bytes: JSON, bincode 2, or your own.
+//!
+//! ```
+//! use session_core::{Codec, JsonCodec, Record, Timestamp, Value};
+//!
+//! let mut record = Record::new(Timestamp::from_millis(0), Timestamp::from_millis(60_000));
+//! record.data.insert("user".into(), Value::from_serialize("alice").unwrap());
+//! let bytes = JsonCodec::default().encode(&record).unwrap();
+//! assert_eq!(JsonCodec::default().decode(&bytes).unwrap(), record);
+//! ```
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use crate::Record;
+use crate::error::BoxError;
+
+/// The largest encoded record the built-in codecs decode by default: 1 MiB.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 1 << 20;
+
+/// Turns records into bytes and back. Implement it for a custom format (Plack's `serializer` and
+/// `deserializer` options).
+///
+/// `decode` sees bytes read back from storage, which may be corrupt or truncated: it must return
+/// an error for them, never panic, and should refuse input larger than it is prepared to hold.
+pub trait Codec: Send + Sync + fmt::Debug + 'static {
+    /// Encodes a record.
+    fn encode(&self, record: &Record) -> Result<Vec<u8>, CodecError>;
+    /// Decodes a record.
+    fn decode(&self, bytes: &[u8]) -> Result<Record, CodecError>;
+}
+
+/// A codec's failure, with the underlying error as its source.
+#[derive(Debug)]
+pub struct CodecError(BoxError);
+
+impl CodecError {
+    /// Wraps the underlying error.
+    pub fn new(source: impl Into<BoxError>) -> Self {
+        CodecError(source.into())
+    }
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("session record codec failed")
+    }
+}
+
+impl StdError for CodecError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// The input was larger than the codec's limit.
+#[derive(Debug)]
+struct TooLarge {
+    size: usize,
+    limit: usize,
+}
+
+impl fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "encoded record of {} bytes exceeds the limit of {} bytes", self.size, self.limit)
+    }
+}
+
+impl StdError for TooLarge {}
+
+fn check_size(bytes: &[u8], limit: usize) -> Result<(), CodecError> {
+    if bytes.len() > limit {
+        return Err(CodecError::new(TooLarge { size: bytes.len(), limit }));
+    }
+    Ok(())
+}
+
+/// Records as JSON (`serde_json`): readable, and what other languages can read.
+#[derive(Clone, Copy, Debug)]
+pub struct JsonCodec {
+    max_bytes: usize,
+}
+
+impl JsonCodec {
+    /// A JSON codec refusing to decode more than `max_bytes`.
+    pub fn with_max_bytes(max_bytes: usize) -> Self {
+        JsonCodec { max_bytes }
+    }
+}
+
+impl Default for JsonCodec {
+    fn default() -> Self {
+        JsonCodec { max_bytes: DEFAULT_MAX_RECORD_BYTES }
+    }
+}
+
+impl Codec for JsonCodec {
+    fn encode(&self, record: &Record) -> Result<Vec<u8>, CodecError> {
+        serde_json::to_vec(record).map_err(CodecError::new)
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<Record, CodecError> {
+        check_size(bytes, self.max_bytes)?;
+        serde_json::from_slice(bytes).map_err(CodecError::new)
+    }
+}
+
+/// Records in bincode 2's compact binary form (Plack's Storable analogue).
+///
+/// The bincode project is no longer maintained (RUSTSEC-2025-0141, "unmaintained", no known
+/// vulnerability); it stays behind this seam and the `bincode` feature so that it can be replaced
+/// without touching any store.
+#[cfg(feature = "bincode")]
+#[derive(Clone, Copy, Debug)]
+pub struct BincodeCodec {
+    max_bytes: usize,
+}
+
+#[cfg(feature = "bincode")]
+impl BincodeCodec {
+    /// A bincode codec refusing to decode more than `max_bytes`.
+    pub fn with_max_bytes(max_bytes: usize) -> Self {
+        BincodeCodec { max_bytes }
+    }
+}
+
+#[cfg(feature = "bincode")]
+impl Default for BincodeCodec {
+    fn default() -> Self {
+        BincodeCodec { max_bytes: DEFAULT_MAX_RECORD_BYTES }
+    }
+}
+
+#[cfg(feature = "bincode")]
+impl Codec for BincodeCodec {
+    fn encode(&self, record: &Record) -> Result<Vec<u8>, CodecError> {
+        bincode::serde::encode_to_vec(record, bincode::config::standard()).map_err(CodecError::new)
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<Record, CodecError> {
+        check_size(bytes, self.max_bytes)?;
+        // The limit also bounds every allocation bincode makes while decoding a hostile length prefix.
+        let config = bincode::config::standard().with_limit::<DEFAULT_MAX_RECORD_BYTES>();
+        let (record, used) =
+            bincode::serde::decode_from_slice(bytes, config).map_err(CodecError::new)?;
+        if used != bytes.len() {
+            return Err(CodecError::new(TrailingBytes));
+        }
+        Ok(record)
+    }
+}
+
+/// Bytes were left over after a complete record.
+#[cfg(feature = "bincode")]
+#[derive(Debug)]
+struct TrailingBytes;
+
+#[cfg(feature = "bincode")]
+impl fmt::Display for TrailingBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("trailing bytes after the encoded record")
+    }
+}
+
+#[cfg(feature = "bincode")]
+impl StdError for TrailingBytes {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Lifetime, Timestamp, Value};
+    use std::time::Duration;
+
+    fn sample() -> Record {
+        let mut record = Record::new(Timestamp::from_millis(5), Timestamp::from_millis(99));
+        record.data.insert("n".into(), Value::from_serialize(&42u64).expect("json"));
+        record.data.insert(
+            "nested".into(),
+            Value::from_serialize(&serde_json::json!({"a": [1, null, "x"], "b": 1.5})).expect("json"),
+        );
+        record.lifetime = Some(Lifetime::persistent(Duration::from_secs(60)));
+        record
+    }
+
+    fn round_trip(codec: &dyn Codec) {
+        let record = sample();
+        let bytes = codec.encode(&record).expect("encode");
+        assert_eq!(codec.decode(&bytes).expect("decode"), record);
+        assert!(codec.decode(&bytes[..bytes.len() / 2]).is_err());
+        assert!(codec.decode(b"\xff\xff\xff\xff\xff\xff\xff\xff\xff").is_err());
+        assert!(codec.decode(&[]).is_err());
+    }
+
+    #[test]
+    fn json_round_trips_and_rejects_garbage() {
+        round_trip(&JsonCodec::default());
+        assert!(JsonCodec::with_max_bytes(4).decode(b"{\"data\":{}}").is_err());
+    }
+
+    #[cfg(feature = "bincode")]
+    #[test]
+    fn bincode_round_trips_and_rejects_garbage() {
+        round_trip(&BincodeCodec::default());
+        let mut bytes = BincodeCodec::default().encode(&sample()).expect("encode");
+        bytes.push(0);
+        assert!(BincodeCodec::default().decode(&bytes).is_err());
+    }
+}

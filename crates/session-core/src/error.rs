@@ -1,0 +1,121 @@
+//! The errors of session-core: [`Error`] for applications, [`StoreError`] for store authors.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+/// A boxed error from a backend, kept as the `source()` of the error that carries it.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What went wrong with a session.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The store failed; the store's own error is the source.
+    Store(StoreError),
+    /// A value could not be serialized for storage.
+    Encode(serde_json::Error),
+    /// A stored value could not be read as the requested type.
+    Decode(serde_json::Error),
+    /// The operating system's random source failed.
+    Random(getrandom::Error),
+    /// Several freshly generated ids in a row collided with stored sessions.
+    IdCollision,
+    /// The session was ended (expired, or deleted by another request) while this request used it.
+    SessionEnded,
+    /// No session is attached to the request (the session middleware is not installed).
+    MissingSession,
+    /// A configuration value was refused; the text says which and why.
+    Config(&'static str),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Store(_) => f.write_str("the session store failed"),
+            Error::Encode(_) => f.write_str("a session value could not be serialized"),
+            Error::Decode(_) => f.write_str("a stored session value has an unexpected type"),
+            Error::Random(_) => f.write_str("the operating system's random source failed"),
+            Error::IdCollision => f.write_str("generated session ids kept colliding with stored ones"),
+            Error::SessionEnded => f.write_str("the session was ended by another request"),
+            Error::MissingSession => {
+                f.write_str("no session on this request: is the session middleware installed?")
+            }
+            Error::Config(why) => write!(f, "invalid session configuration: {why}"),
+        }
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Error::Store(e) => Some(e),
+            Error::Encode(e) | Error::Decode(e) => Some(e),
+            Error::Random(e) => Some(e),
+            Error::IdCollision | Error::SessionEnded | Error::MissingSession | Error::Config(_) => None,
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        Error::Store(error)
+    }
+}
+
+/// What kind of failure a [`StoreError`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// The backend (disk, network, server) failed.
+    Backend,
+    /// Stored bytes could not be encoded or decoded.
+    Codec,
+    /// The backend did not answer in time.
+    Timeout,
+}
+
+/// A store's failure, carrying the backend's own error as its source.
+#[derive(Debug)]
+pub struct StoreError {
+    kind: StoreErrorKind,
+    source: BoxError,
+}
+
+impl StoreError {
+    /// A backend failure caused by `source`.
+    pub fn backend(source: impl Into<BoxError>) -> Self {
+        StoreError { kind: StoreErrorKind::Backend, source: source.into() }
+    }
+
+    /// A failure of the given kind caused by `source`.
+    pub fn new(kind: StoreErrorKind, source: impl Into<BoxError>) -> Self {
+        StoreError { kind, source: source.into() }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> StoreErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            StoreErrorKind::Backend => f.write_str("session store backend failed"),
+            StoreErrorKind::Codec => f.write_str("session record could not be encoded or decoded"),
+            StoreErrorKind::Timeout => f.write_str("session store timed out"),
+        }
+    }
+}
+
+impl StdError for StoreError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+impl From<crate::CodecError> for StoreError {
+    fn from(error: crate::CodecError) -> Self {
+        StoreError::new(StoreErrorKind::Codec, error)
+    }
+}

@@ -1,0 +1,197 @@
+//! [`MemoryStore`]: the default store, in this process's memory.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use crate::{Changes, Clock, Key, Record, Store, StoreError, SystemClock, Timestamp};
+
+const SHARDS: usize = 16;
+/// A shard sweeps its expired entries after this many creates.
+const SWEEP_EVERY: usize = 1024;
+
+type Shard = HashMap<Key, Record>;
+
+/// Sessions in this process's memory: fast, and gone when the process ends.
+///
+/// For development, tests and single-process servers; use a shared store (files for one machine,
+/// Redis for many) when several processes serve the same users.
+///
+/// - **Concurrency**: entries are spread over 16 independently locked shards; [`apply`](Store::apply)
+///   runs under the shard's lock, so concurrent requests writing different keys of one session keep
+///   every write.
+/// - **Expiry**: an expired record is never returned; expired entries are swept from a shard every
+///   1024 creates in it, and [`sweep`](MemoryStore::sweep) removes them all on demand.
+/// - **Bound**: unbounded by default. With [`with_max_sessions`](MemoryStore::with_max_sessions), a
+///   full shard first sweeps its expired entries, then evicts the entry closest to expiry. A new
+///   session (a fresh login) is never refused.
+///
+/// Clones share the same sessions.
+///
+/// ```
+/// use session_core::{Key, MemoryStore, Record, Store, Timestamp};
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let store = MemoryStore::default();
+/// let key = Key::from_digest([7; 32]);
+/// let record = Record::new(Timestamp::from_millis(0), Timestamp::from_millis(u64::MAX));
+/// assert!(store.create(&key, &record).await.unwrap());
+/// assert!(!store.create(&key, &record).await.unwrap(), "create never overwrites");
+/// assert_eq!(store.load(&key).await.unwrap(), Some(record));
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shards: [Mutex<Shard>; SHARDS],
+    creates: [AtomicUsize; SHARDS],
+    max_per_shard: Option<usize>,
+    clock: Box<dyn Clock>,
+}
+
+impl MemoryStore {
+    /// An unbounded store on the system clock.
+    pub fn new() -> Self {
+        MemoryStore::build(None, Box::new(SystemClock))
+    }
+
+    /// A store holding at most about `max` sessions (rounded up to a multiple of 16); see the type's
+    /// docs for what happens when it is full.
+    pub fn with_max_sessions(max: usize) -> Self {
+        MemoryStore::build(Some(max.div_ceil(SHARDS).max(1)), Box::new(SystemClock))
+    }
+
+    /// The same store configuration, reading time from `clock` (share it with the engine in tests).
+    pub fn with_clock(self, clock: impl Clock) -> Self {
+        let max = self.inner.max_per_shard;
+        MemoryStore::build(max, Box::new(clock))
+    }
+
+    fn build(max_per_shard: Option<usize>, clock: Box<dyn Clock>) -> Self {
+        MemoryStore {
+            inner: Arc::new(Inner {
+                shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+                creates: std::array::from_fn(|_| AtomicUsize::new(0)),
+                max_per_shard,
+                clock,
+            }),
+        }
+    }
+
+    fn shard(&self, key: &Key) -> (usize, MutexGuard<'_, Shard>) {
+        let index = usize::from(key.digest()[0]) % SHARDS;
+        let guard = self.inner.shards[index].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        (index, guard)
+    }
+
+    /// Removes every expired session now; returns how many were removed.
+    pub fn sweep(&self) -> usize {
+        let now = self.inner.clock.now();
+        self.inner
+            .shards
+            .iter()
+            .map(|shard| {
+                let mut shard = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                sweep_shard(&mut shard, now)
+            })
+            .sum()
+    }
+
+    /// How many sessions are held, expired ones not yet swept included.
+    pub fn len(&self) -> usize {
+        self.inner
+            .shards
+            .iter()
+            .map(|shard| shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len())
+            .sum()
+    }
+
+    /// Whether no session is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn sweep_shard(shard: &mut Shard, now: Timestamp) -> usize {
+    let before = shard.len();
+    shard.retain(|_, record| !record.is_expired(now));
+    before - shard.len()
+}
+
+fn live<'a>(shard: &'a mut Shard, key: &Key, now: Timestamp) -> Option<&'a mut Record> {
+    shard.get_mut(key).filter(|record| !record.is_expired(now))
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new()
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("max_per_shard", &self.inner.max_per_shard)
+            .field("clock", &self.inner.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        let now = self.inner.clock.now();
+        let (_, mut shard) = self.shard(key);
+        Ok(live(&mut shard, key, now).map(|record| record.clone()))
+    }
+
+    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        let now = self.inner.clock.now();
+        let (index, mut shard) = self.shard(key);
+        if live(&mut shard, key, now).is_some() {
+            return Ok(false);
+        }
+        if self.inner.creates[index].fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            sweep_shard(&mut shard, now);
+        }
+        if let Some(max) = self.inner.max_per_shard {
+            if shard.len() >= max && sweep_shard(&mut shard, now) == 0 {
+                let soonest = shard.iter().min_by_key(|(_, r)| r.expires).map(|(k, _)| *k);
+                if let Some(victim) = soonest {
+                    shard.remove(&victim);
+                    tracing::debug!("memory store full: evicted the session closest to expiry");
+                }
+            }
+        }
+        shard.insert(*key, record.clone());
+        Ok(true)
+    }
+
+    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        let now = self.inner.clock.now();
+        let (_, mut shard) = self.shard(key);
+        Ok(live(&mut shard, key, now).map(|stored| *stored = record.clone()).is_some())
+    }
+
+    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+        let now = self.inner.clock.now();
+        let (_, mut shard) = self.shard(key);
+        Ok(shard.remove(key).is_some_and(|record| !record.is_expired(now)))
+    }
+
+    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+        let now = self.inner.clock.now();
+        let (_, mut shard) = self.shard(key);
+        Ok(live(&mut shard, key, now).map(|record| changes.apply_to(record)).is_some())
+    }
+
+    fn applies_atomically(&self) -> bool {
+        true
+    }
+}

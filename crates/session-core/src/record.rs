@@ -1,0 +1,237 @@
+//! The stored form of a session: its values, timestamps and key-level change sets.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A point in time: milliseconds since the Unix epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// The timestamp `millis` milliseconds after the Unix epoch.
+    pub const fn from_millis(millis: u64) -> Self {
+        Timestamp(millis)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+
+    /// Converts a `SystemTime` (times before the epoch become the epoch).
+    pub fn from_system_time(time: SystemTime) -> Self {
+        let millis = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        Timestamp(u64::try_from(millis).unwrap_or(u64::MAX))
+    }
+
+    /// This timestamp as a `SystemTime`.
+    pub fn to_system_time(self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.0)
+    }
+
+    /// `self + duration`, saturating at the far future.
+    pub fn saturating_add(self, duration: Duration) -> Self {
+        let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        Timestamp(self.0.saturating_add(millis))
+    }
+
+    /// The time from `earlier` to `self`, or zero if `earlier` is later.
+    pub fn saturating_since(self, earlier: Timestamp) -> Duration {
+        Duration::from_millis(self.0.saturating_sub(earlier.0))
+    }
+}
+
+/// One stored session value: the value serialized as JSON text.
+///
+/// Keeping each value as text makes the record a map of strings, which every codec (self-describing
+/// or not, JSON or bincode) round-trips exactly, whatever type the application stored.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Value(String);
+
+impl Value {
+    /// Serializes `value` with `serde_json`.
+    pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::to_string(value).map(Value)
+    }
+
+    /// Wraps JSON text, checking that it parses.
+    pub fn from_json(json: String) -> Result<Self, serde_json::Error> {
+        serde_json::from_str::<serde::de::IgnoredAny>(&json)?;
+        Ok(Value(json))
+    }
+
+    /// Deserializes the value as `T`.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.0)
+    }
+
+    /// The value's JSON text.
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How long a session lives and whether its cookie outlives the browser.
+///
+/// The server-side record always expires after `idle_timeout` of inactivity (sliding). With
+/// `persistent`, the cookie carries a matching `Max-Age`; without it, the cookie is a browser-session
+/// cookie that the browser drops when it closes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifetime {
+    idle_secs: u64,
+    persistent: bool,
+}
+
+impl Lifetime {
+    /// A browser-session cookie; the server forgets the session after `idle` without a request.
+    pub fn browser_session(idle: Duration) -> Self {
+        Lifetime { idle_secs: idle.as_secs().max(1), persistent: false }
+    }
+
+    /// A persistent cookie ("remember me") valid for `idle` after the last request.
+    pub fn persistent(idle: Duration) -> Self {
+        Lifetime { idle_secs: idle.as_secs().max(1), persistent: true }
+    }
+
+    /// The sliding idle timeout.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_secs)
+    }
+
+    /// Whether the cookie carries a `Max-Age`.
+    pub fn is_persistent(&self) -> bool {
+        self.persistent
+    }
+}
+
+impl Default for Lifetime {
+    /// A browser-session cookie with a 24-hour idle timeout.
+    fn default() -> Self {
+        Lifetime::browser_session(Duration::from_secs(24 * 60 * 60))
+    }
+}
+
+/// A stored session: its values and timestamps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Record {
+    /// The session's values by key.
+    pub data: BTreeMap<String, Value>,
+    /// When the session was first stored.
+    pub created: Timestamp,
+    /// When a request last used the session (written at most once per touch interval).
+    pub last_active: Timestamp,
+    /// When the session expires; a store never returns a record at or past this time.
+    pub expires: Timestamp,
+    /// This session's own lifetime, overriding the configured default ("remember me").
+    pub lifetime: Option<Lifetime>,
+}
+
+impl Record {
+    /// An empty record created at `now`, expiring at `expires`.
+    pub fn new(now: Timestamp, expires: Timestamp) -> Self {
+        Record { data: BTreeMap::new(), created: now, last_active: now, expires, lifetime: None }
+    }
+
+    /// Whether the record has expired at `now`.
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires <= now
+    }
+}
+
+/// A set of key-level changes from one request, applied by [`Store::apply`](crate::Store::apply).
+///
+/// Applying only the keys a request changed is what lets concurrent requests on one session keep
+/// each other's writes.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Changes {
+    /// Remove every stored key before applying `updates` (the handler called `clear`).
+    pub clear: bool,
+    /// Keys to set (`Some`) or remove (`None`), in order.
+    pub updates: Vec<(String, Option<Value>)>,
+    /// The new `last_active` time.
+    pub last_active: Timestamp,
+    /// The new expiry time.
+    pub expires: Timestamp,
+    /// A new per-session lifetime (`Some(None)` resets it to the default).
+    pub lifetime: Option<Option<Lifetime>>,
+}
+
+impl Changes {
+    /// Changes that only extend the session's expiry, writing no values.
+    pub fn touch(last_active: Timestamp, expires: Timestamp) -> Self {
+        Changes { last_active, expires, ..Changes::default() }
+    }
+
+    /// Whether these changes write no values (a touch).
+    pub fn is_touch(&self) -> bool {
+        !self.clear && self.updates.is_empty() && self.lifetime.is_none()
+    }
+
+    /// Applies the changes to `record`.
+    pub fn apply_to(&self, record: &mut Record) {
+        if self.clear {
+            record.data.clear();
+        }
+        for (key, value) in &self.updates {
+            match value {
+                Some(value) => {
+                    record.data.insert(key.clone(), value.clone());
+                }
+                None => {
+                    record.data.remove(key);
+                }
+            }
+        }
+        record.last_active = self.last_active;
+        record.expires = self.expires;
+        if let Some(lifetime) = self.lifetime {
+            record.lifetime = lifetime;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_apply_key_by_key() {
+        let mut record = Record::new(Timestamp::from_millis(1), Timestamp::from_millis(10));
+        record.data.insert("a".into(), Value::from_serialize(&1).expect("json"));
+        record.data.insert("b".into(), Value::from_serialize(&2).expect("json"));
+        let changes = Changes {
+            updates: vec![
+                ("b".into(), None),
+                ("c".into(), Some(Value::from_serialize("x").expect("json"))),
+            ],
+            last_active: Timestamp::from_millis(5),
+            expires: Timestamp::from_millis(50),
+            ..Changes::default()
+        };
+        changes.apply_to(&mut record);
+        assert_eq!(record.data.keys().collect::<Vec<_>>(), ["a", "c"]);
+        assert_eq!(record.expires, Timestamp::from_millis(50));
+        assert!(!record.is_expired(Timestamp::from_millis(49)));
+        assert!(record.is_expired(Timestamp::from_millis(50)));
+    }
+
+    #[test]
+    fn value_rejects_invalid_json() {
+        assert!(Value::from_json("{".into()).is_err());
+        assert_eq!(Value::from_json("[1]".into()).expect("valid").deserialize::<Vec<u8>>().expect("vec"), [1]);
+    }
+}

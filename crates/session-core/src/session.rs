@@ -1,0 +1,338 @@
+//! [`Session`]: the handle a request handler receives.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::engine::Shared;
+use crate::{Changes, Error, Id, Key, Lifetime, Record, Timestamp, Value};
+
+/// One request's view of its session: typed get, insert and remove over string keys.
+///
+/// A `Session` is cheap to clone (clones share one state), `Send` and `Sync`, and lazy: the store
+/// is not touched until a method that needs the data is first awaited, so a request that never uses
+/// its session costs no store I/O and gets no cookie.
+///
+/// Changes are tracked per key. When the request ends, only the keys this request changed are
+/// written, so concurrent requests on one session keep each other's writes (on stores that apply
+/// changes atomically); when two requests write the same key, the later commit wins.
+///
+/// The flags [`expire`](Session::expire), [`cycle_id`](Session::cycle_id) and
+/// [`skip_store`](Session::skip_store) are Plack's per-request options; they take effect when the
+/// response is committed.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    work: Mutex<Working>,
+}
+
+/// The mutable per-request state behind a [`Session`].
+#[derive(Default)]
+pub(crate) struct Working {
+    pub(crate) accessed: bool,
+    pub(crate) candidates: Vec<Id>,
+    pub(crate) loaded: Option<Loaded>,
+    pub(crate) changed: Vec<String>,
+    pub(crate) cleared: bool,
+    pub(crate) lifetime_change: Option<Option<Lifetime>>,
+    pub(crate) expire: bool,
+    pub(crate) cycle: bool,
+    pub(crate) skip: bool,
+    /// An id was created during the request (by `save`) and must still be sent to the client.
+    pub(crate) id_pending: bool,
+}
+
+/// The session's data once loaded: `current` is `None` for a new session not yet stored.
+pub(crate) struct Loaded {
+    pub(crate) current: Option<(Id, Key)>,
+    pub(crate) record: Record,
+}
+
+impl Working {
+    fn loaded(&mut self) -> &mut Loaded {
+        self.loaded.get_or_insert_with(|| Loaded {
+            current: None,
+            record: Record::new(Timestamp::default(), Timestamp::default()),
+        })
+    }
+
+    fn mark_changed(&mut self, key: &str) {
+        if !self.changed.iter().any(|k| k == key) {
+            self.changed.push(key.to_owned());
+        }
+    }
+
+    /// Takes this request's key-level changes, ready for [`Store::apply`](crate::Store::apply).
+    pub(crate) fn take_changes(&mut self, last_active: Timestamp, expires: Timestamp) -> Changes {
+        let changed = std::mem::take(&mut self.changed);
+        let data = self.loaded.as_ref().map(|l| &l.record.data);
+        let updates = changed
+            .into_iter()
+            .map(|key| {
+                let value = data.and_then(|d| d.get(&key)).cloned();
+                (key, value)
+            })
+            .collect();
+        Changes {
+            clear: std::mem::take(&mut self.cleared),
+            updates,
+            last_active,
+            expires,
+            lifetime: self.lifetime_change.take(),
+        }
+    }
+
+    /// Whether anything was written that the store does not have yet.
+    pub(crate) fn is_dirty(&self) -> bool {
+        !self.changed.is_empty() || self.cleared || self.lifetime_change.is_some()
+    }
+}
+
+impl Session {
+    pub(crate) fn new(shared: Arc<Shared>, candidates: Vec<Id>) -> Self {
+        let work = Working { candidates, ..Working::default() };
+        Session { inner: Arc::new(Inner { shared, work: Mutex::new(work) }) }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Working> {
+        // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
+        self.inner.work.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.inner.shared
+    }
+
+    /// Loads the session from the store if that has not happened yet: the first candidate id that
+    /// names a live record is adopted; otherwise the session starts empty and new.
+    pub(crate) async fn load(&self) -> Result<(), Error> {
+        let candidates = {
+            let mut work = self.lock();
+            work.accessed = true;
+            if work.loaded.is_some() {
+                return Ok(());
+            }
+            work.candidates.clone()
+        };
+        let shared = self.shared();
+        let now = shared.clock.now();
+        let mut found = None;
+        for id in candidates {
+            let key = id.key();
+            if let Some(record) = shared.store.load(&key).await? {
+                if !record.is_expired(now) {
+                    found = Some(Loaded { current: Some((id, key)), record });
+                    break;
+                }
+            }
+        }
+        let loaded = found.unwrap_or_else(|| Loaded { current: None, record: Record::new(now, now) });
+        let mut work = self.lock();
+        if work.loaded.is_none() {
+            work.loaded = Some(loaded);
+        }
+        Ok(())
+    }
+
+    /// Reads the value under `key` as `T`; `Ok(None)` if there is none.
+    ///
+    /// Fails if the store fails, or if the stored value is not a `T`.
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        self.load().await?;
+        let mut work = self.lock();
+        match work.loaded().record.data.get(key) {
+            Some(value) => value.deserialize().map(Some).map_err(Error::Decode),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads the raw stored value under `key`.
+    pub async fn get_value(&self, key: &str) -> Result<Option<Value>, Error> {
+        self.load().await?;
+        Ok(self.lock().loaded().record.data.get(key).cloned())
+    }
+
+    /// Stores `value` under `key`, replacing any previous value.
+    pub async fn insert<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<(), Error> {
+        let value = Value::from_serialize(value).map_err(Error::Encode)?;
+        self.insert_value(key, value).await
+    }
+
+    /// Stores a raw value under `key`, replacing any previous value.
+    pub async fn insert_value(&self, key: &str, value: Value) -> Result<(), Error> {
+        self.load().await?;
+        let mut work = self.lock();
+        work.loaded().record.data.insert(key.to_owned(), value);
+        work.mark_changed(key);
+        Ok(())
+    }
+
+    /// Removes `key`, returning its value as `T` if there was one.
+    ///
+    /// The key is removed even when its value is not a `T`; the error then reports the mismatch.
+    pub async fn remove<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        match self.remove_value(key).await? {
+            Some(value) => value.deserialize().map(Some).map_err(Error::Decode),
+            None => Ok(None),
+        }
+    }
+
+    /// Removes `key`, returning its raw value if there was one.
+    pub async fn remove_value(&self, key: &str) -> Result<Option<Value>, Error> {
+        self.load().await?;
+        let mut work = self.lock();
+        let old = work.loaded().record.data.remove(key);
+        work.mark_changed(key);
+        Ok(old)
+    }
+
+    /// Removes every key (the session and its id live on; see [`expire`](Session::expire) to end it).
+    pub async fn clear(&self) -> Result<(), Error> {
+        self.load().await?;
+        let mut work = self.lock();
+        work.loaded().record.data.clear();
+        work.changed.clear();
+        work.cleared = true;
+        Ok(())
+    }
+
+    /// The keys in the session, in sorted order.
+    pub async fn keys(&self) -> Result<Vec<String>, Error> {
+        self.load().await?;
+        Ok(self.lock().loaded().record.data.keys().cloned().collect())
+    }
+
+    /// The number of keys in the session.
+    pub async fn len(&self) -> Result<usize, Error> {
+        self.load().await?;
+        Ok(self.lock().loaded().record.data.len())
+    }
+
+    /// Whether the session holds no keys.
+    pub async fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.len().await? == 0)
+    }
+
+    /// The id of the stored session, or `None` for a new session that has not been saved yet.
+    ///
+    /// The id is a secret: never log it. After [`cycle_id`](Session::cycle_id) this is still the
+    /// old id until the response is committed.
+    pub async fn id(&self) -> Result<Option<Id>, Error> {
+        self.load().await?;
+        Ok(self.lock().loaded().current.as_ref().map(|(id, _)| id.clone()))
+    }
+
+    /// Writes the session to the store now, creating it if it is new (even when empty), and returns
+    /// its id. The id is still sent to the client when the response is committed.
+    ///
+    /// Most handlers never need this: changes are committed after the handler returns. It is for
+    /// handlers that must know the id of a new session, for instance to put it in a link when the id
+    /// travels in a query parameter.
+    pub async fn save(&self) -> Result<Id, Error> {
+        self.load().await?;
+        let shared = self.shared().clone();
+        let now = shared.clock.now();
+        let existing = {
+            let mut work = self.lock();
+            match work.loaded().current.clone() {
+                Some((id, key)) => {
+                    let record = &work.loaded().record;
+                    let expires = shared.expires_at(record.created, now, record.lifetime);
+                    let dirty = work.is_dirty();
+                    Some((id, key, dirty.then(|| work.take_changes(now, expires))))
+                }
+                None => None,
+            }
+        };
+        if let Some((id, key, changes)) = existing {
+            if let Some(changes) = changes {
+                if !shared.store.apply(&key, &changes).await? {
+                    self.lock().loaded().current = None;
+                    return Err(Error::SessionEnded);
+                }
+            }
+            return Ok(id);
+        }
+        let record = {
+            let mut work = self.lock();
+            work.changed.clear();
+            work.cleared = false;
+            let lifetime = work.lifetime_change.take().flatten();
+            let loaded = work.loaded();
+            loaded.record.lifetime = lifetime;
+            shared.fresh_record(&loaded.record, now)
+        };
+        let (id, key) = shared.create(&record).await?;
+        let mut work = self.lock();
+        work.loaded().current = Some((id.clone(), key));
+        work.loaded().record.created = record.created;
+        work.id_pending = true;
+        Ok(id)
+    }
+
+    /// Ends the session: when the response is committed, the record is deleted and the client is
+    /// told to forget the id. Wins over every other change made in the request, and is carried out
+    /// even when the response is a server error.
+    pub fn expire(&self) {
+        let mut work = self.lock();
+        work.accessed = true;
+        work.expire = true;
+    }
+
+    /// Gives the session a new id when the response is committed, keeping its data; the old id stops
+    /// working. Call it at every login and privilege change, against session fixation.
+    pub fn cycle_id(&self) {
+        let mut work = self.lock();
+        work.accessed = true;
+        work.cycle = true;
+    }
+
+    /// Writes nothing for this request: its changes are dropped and no cookie is sent.
+    pub fn skip_store(&self) {
+        let mut work = self.lock();
+        work.accessed = true;
+        work.skip = true;
+    }
+
+    /// Gives this session its own lifetime, kept with the session ("remember me" is
+    /// `Lifetime::persistent(Duration::from_secs(30 * 86_400))`). The absolute timeout, if one is
+    /// configured, still applies.
+    pub fn set_lifetime(&self, lifetime: Lifetime) {
+        let mut work = self.lock();
+        work.accessed = true;
+        work.lifetime_change = Some(Some(lifetime));
+    }
+
+    /// Returns this session to the configured default lifetime.
+    pub fn reset_lifetime(&self) {
+        let mut work = self.lock();
+        work.accessed = true;
+        work.lifetime_change = Some(None);
+    }
+
+    /// Whether the handler used the session at all (for adapters: an untouched session needs no
+    /// commit).
+    pub fn is_accessed(&self) -> bool {
+        self.lock().accessed
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let work = self.lock();
+        f.debug_struct("Session")
+            .field("accessed", &work.accessed)
+            .field("loaded", &work.loaded.is_some())
+            .field("changed", &work.changed)
+            .field("expire", &work.expire)
+            .field("cycle", &work.cycle)
+            .field("skip", &work.skip)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,102 @@
+//! The [`State`] trait: how the session id travels between client and server.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use http::HeaderMap;
+
+use crate::Id;
+
+/// The parts of a request a [`State`] may read: its headers and its query string.
+///
+/// Adapters build one from the request they hold without copying it.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestView<'a> {
+    headers: &'a HeaderMap,
+    query: Option<&'a str>,
+}
+
+impl<'a> RequestView<'a> {
+    /// A view of a request's headers and raw query string (without the `?`).
+    pub fn new(headers: &'a HeaderMap, query: Option<&'a str>) -> Self {
+        RequestView { headers, query }
+    }
+
+    /// The request headers.
+    pub fn headers(&self) -> &'a HeaderMap {
+        self.headers
+    }
+
+    /// The raw query string, without the leading `?`.
+    pub fn query(&self) -> Option<&'a str> {
+        self.query
+    }
+}
+
+/// The candidate ids a [`State`] found in a request, in the order to try them.
+///
+/// Holds the first candidate inline, so the common case of one id allocates nothing here.
+#[derive(Clone, Debug, Default)]
+pub struct Candidates<'a> {
+    first: Option<Cow<'a, str>>,
+    rest: Vec<Cow<'a, str>>,
+}
+
+impl<'a> Candidates<'a> {
+    /// No candidates.
+    pub fn new() -> Self {
+        Candidates::default()
+    }
+
+    /// Adds a candidate.
+    pub fn push(&mut self, candidate: impl Into<Cow<'a, str>>) {
+        if self.first.is_none() {
+            self.first = Some(candidate.into());
+        } else {
+            self.rest.push(candidate.into());
+        }
+    }
+
+    /// The candidates, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.first.iter().chain(self.rest.iter()).map(|c| &**c)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+}
+
+/// What the engine asks a [`State`] to deliver with a response.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// For a persistent session, how long the client should keep the id (a cookie's `Max-Age`);
+    /// `None` for a browser-session cookie.
+    pub max_age: Option<Duration>,
+}
+
+/// How the session id travels: read from each request, written to responses that need it.
+///
+/// A State only moves ids: validation happens in core (every candidate passes the configured
+/// [`IdScheme`](crate::IdScheme) before any store sees it), and the store is never its concern.
+pub trait State: Send + Sync + fmt::Debug + 'static {
+    /// Finds the candidate ids in a request. Return every plausible one (for instance each cookie
+    /// with the session's name); the engine adopts the first that names a live session.
+    fn extract<'a>(&self, request: &RequestView<'a>) -> Candidates<'a>;
+
+    /// Writes `id` to the response headers (a `Set-Cookie`, say). Called when a session is created,
+    /// its id changes, or its data or expiry changed.
+    fn finalize(&self, id: &Id, delivery: &Delivery, headers: &mut HeaderMap);
+
+    /// Tells the client to forget its id (a removal cookie, say). Called when a session is expired.
+    fn expire(&self, headers: &mut HeaderMap);
+
+    /// Whether a response that sets the id must not be cached (`Cache-Control: no-store`).
+    /// States that write nothing to responses return `false`.
+    fn writes_id(&self) -> bool {
+        true
+    }
+}

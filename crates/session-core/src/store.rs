@@ -1,0 +1,103 @@
+//! The [`Store`] trait: where session records live.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::{Changes, Key, Record, StoreError, Timestamp};
+
+/// Where session records are kept.
+///
+/// Stores are keyed by a [`Key`] (a digest of the session id computed by core): a store never sees
+/// a raw session id. Four methods are required; the rest have defaults built on them, so that new
+/// capabilities can arrive as defaulted methods without breaking third-party stores.
+///
+/// # Contract
+///
+/// Every implementation must hold to these rules; `session-conformance` checks them all.
+///
+/// - [`load`](Store::load) never returns an expired record (`expires <= now`).
+/// - [`create`](Store::create) is insert-if-absent: it returns `false` on a key collision and
+///   leaves the stored record untouched. The engine then retries with a new id.
+/// - [`save`](Store::save) and [`apply`](Store::apply) only replace a record that exists: if it was
+///   deleted meanwhile (a logout elsewhere) they return `false` and write nothing, so a session is
+///   never brought back to life.
+/// - [`delete`](Store::delete) of an absent key is not an error.
+/// - A store whose `apply` is atomic per record (a lock, a compare-and-set, a script) says so with
+///   [`applies_atomically`](Store::applies_atomically); concurrent requests writing different keys of
+///   one session then lose no write. The default `apply` (load, merge, save) is not atomic.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Loads the record stored under `key`, or `None` if there is none or it has expired.
+    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError>;
+
+    /// Stores `record` under `key` if no live record is there; `false` on a collision.
+    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError>;
+
+    /// Replaces the live record under `key`; `false` (and nothing written) if there is none.
+    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError>;
+
+    /// Removes the record under `key`; `true` if a live record was removed.
+    async fn delete(&self, key: &Key) -> Result<bool, StoreError>;
+
+    /// Applies one request's key-level changes to the live record under `key`; `false` (and nothing
+    /// written) if there is none.
+    ///
+    /// The default loads, merges and saves, which is not atomic: override it where the backend can
+    /// do better, and report it with [`applies_atomically`](Store::applies_atomically).
+    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+        match self.load(key).await? {
+            Some(mut record) => {
+                changes.apply_to(&mut record);
+                self.save(key, &record).await
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Extends a live record's expiry without rewriting its values; `false` if there is none.
+    async fn touch(
+        &self,
+        key: &Key,
+        last_active: Timestamp,
+        expires: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.apply(key, &Changes::touch(last_active, expires)).await
+    }
+
+    /// Whether [`apply`](Store::apply) is atomic per record, so that concurrent requests writing
+    /// different keys of one session keep every write.
+    fn applies_atomically(&self) -> bool {
+        false
+    }
+}
+
+#[async_trait]
+impl<S: Store + ?Sized> Store for Arc<S> {
+    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        (**self).load(key).await
+    }
+    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        (**self).create(key, record).await
+    }
+    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        (**self).save(key, record).await
+    }
+    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+        (**self).delete(key).await
+    }
+    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+        (**self).apply(key, changes).await
+    }
+    async fn touch(
+        &self,
+        key: &Key,
+        last_active: Timestamp,
+        expires: Timestamp,
+    ) -> Result<bool, StoreError> {
+        (**self).touch(key, last_active, expires).await
+    }
+    fn applies_atomically(&self) -> bool {
+        (**self).applies_atomically()
+    }
+}

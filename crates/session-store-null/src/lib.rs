@@ -1,0 +1,1 @@
+//! NullStore: a session store that keeps nothing.

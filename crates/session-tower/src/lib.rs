@@ -1,0 +1,1 @@
+//! Sessions for tower services: axum, tonic and hyper.

@@ -1,0 +1,1 @@
+//! Workspace-level HTTP tests over real TCP.
