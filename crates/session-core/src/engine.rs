@@ -172,12 +172,6 @@ impl Engine {
         let plan = {
             let mut work = session.lock();
             let id_pending = std::mem::take(&mut work.id_pending);
-            if let Some(lifetime) = work.lifetime_change {
-                // Keep the working record's lifetime current for the expiry computed in `plan`.
-                if let Some(loaded) = work.loaded.as_mut() {
-                    loaded.record.lifetime = lifetime;
-                }
-            }
             plan(&mut work, shared, now, cycle, id_pending)
         };
         match plan {
@@ -185,7 +179,6 @@ impl Engine {
             Plan::Create { record } => {
                 let (id, _) = shared.create(&record).await?;
                 self.deliver(&id, &record, now, &mut out);
-                session.lock().id_pending = false;
             }
             Plan::Cycle { old, record } => {
                 if shared.store.delete(&old).await? {

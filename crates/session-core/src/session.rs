@@ -62,6 +62,15 @@ impl Working {
         })
     }
 
+    /// Records a lifetime change, keeping the loaded record's lifetime current for expiry maths.
+    fn change_lifetime(&mut self, lifetime: Option<Lifetime>) {
+        self.accessed = true;
+        self.lifetime_change = Some(lifetime);
+        if let Some(loaded) = self.loaded.as_mut() {
+            loaded.record.lifetime = lifetime;
+        }
+    }
+
     fn mark_changed(&mut self, key: &str) {
         if !self.changed.iter().any(|k| k == key) {
             self.changed.push(key.to_owned());
@@ -135,6 +144,10 @@ impl Session {
         let loaded = found.unwrap_or_else(|| Loaded { current: None, record: Record::new(now, now) });
         let mut work = self.lock();
         if work.loaded.is_none() {
+            let mut loaded = loaded;
+            if let Some(lifetime) = work.lifetime_change {
+                loaded.record.lifetime = lifetime;
+            }
             work.loaded = Some(loaded);
         }
         Ok(())
@@ -263,10 +276,8 @@ impl Session {
             let mut work = self.lock();
             work.changed.clear();
             work.cleared = false;
-            let lifetime = work.lifetime_change.take().flatten();
-            let loaded = work.loaded();
-            loaded.record.lifetime = lifetime;
-            shared.fresh_record(&loaded.record, now)
+            work.lifetime_change = None;
+            shared.fresh_record(&work.loaded().record, now)
         };
         let (id, key) = shared.create(&record).await?;
         let mut work = self.lock();
@@ -304,16 +315,12 @@ impl Session {
     /// `Lifetime::persistent(Duration::from_secs(30 * 86_400))`). The absolute timeout, if one is
     /// configured, still applies.
     pub fn set_lifetime(&self, lifetime: Lifetime) {
-        let mut work = self.lock();
-        work.accessed = true;
-        work.lifetime_change = Some(Some(lifetime));
+        self.lock().change_lifetime(Some(lifetime));
     }
 
     /// Returns this session to the configured default lifetime.
     pub fn reset_lifetime(&self) {
-        let mut work = self.lock();
-        work.accessed = true;
-        work.lifetime_change = Some(None);
+        self.lock().change_lifetime(None);
     }
 
     /// Whether the handler used the session at all (for adapters: an untouched session needs no

@@ -100,3 +100,25 @@ pub trait State: Send + Sync + fmt::Debug + 'static {
         true
     }
 }
+
+/// `Arc<dyn State>` and `Box<dyn State>` are States too, for states chosen at run time.
+macro_rules! forward_state {
+    ($($wrapper:ty),*) => {$(
+        impl<S: State + ?Sized> State for $wrapper {
+            fn extract<'a>(&self, request: &RequestView<'a>) -> Candidates<'a> {
+                (**self).extract(request)
+            }
+            fn finalize(&self, id: &Id, delivery: &Delivery, headers: &mut HeaderMap) {
+                (**self).finalize(id, delivery, headers)
+            }
+            fn expire(&self, headers: &mut HeaderMap) {
+                (**self).expire(headers)
+            }
+            fn writes_id(&self) -> bool {
+                (**self).writes_id()
+            }
+        }
+    )*};
+}
+
+forward_state!(std::sync::Arc<S>, Box<S>);

@@ -1,1 +1,52 @@
-//! Sessions for tower services: axum, tonic and hyper.
+//! Sessions for tower services: axum, tonic, hyper, and anything else built on
+//! `tower::Service<http::Request<_>>`.
+//!
+//! [`SessionLayer`] wraps a service; each request gets a lazy [`session_core::Session`] in its
+//! extensions, and after the inner service answers, the session's changes are committed and the
+//! `Set-Cookie` (or whatever the State writes) is added to the response. With the `axum` feature
+//! (on by default), [`Session`] is an extractor and [`Error`] an `IntoResponse` error for handlers.
+//!
+//! # Example
+//!
+//! The synopsis: a counter that remembers each visitor.
+//!
+//! ```
+//! use axum::{Router, routing::get};
+//! use session_state_cookie::CookieState;
+//! use session_tower::{Error, MemoryStore, Session, SessionLayer};
+//!
+//! async fn counter(session: Session) -> Result<String, Error> {
+//!     let n: u64 = session.get("counter").await?.unwrap_or(0);
+//!     session.insert("counter", &(n + 1)).await?;
+//!     Ok(format!("Hello, you've been here for {n}th time!"))
+//! }
+//!
+//! let app: Router = Router::new()
+//!     .route("/", get(counter))
+//!     .layer(SessionLayer::new(CookieState::default(), MemoryStore::default()));
+//! # let _ = app;
+//! ```
+//!
+//! # Behaviour
+//!
+//! - A request whose handler never touches its session costs no store I/O and gets no cookie.
+//! - A store failure while committing turns the response into a bare `500 Internal Server Error`
+//!   with an empty body; the cause is logged with `tracing` at `error` level (never the session id).
+//! - A 5xx response from the inner service commits nothing but an expiry (see
+//!   [`EngineBuilder::commit_on_server_error`](session_core::EngineBuilder::commit_on_server_error)).
+//! - Routes that never touch the session keep working while the store is down.
+
+mod error;
+#[cfg(feature = "axum")]
+mod extract;
+pub mod future;
+mod layer;
+
+pub use error::Error;
+#[cfg(feature = "axum")]
+pub use extract::{MissingSession, Session};
+pub use layer::{SessionLayer, SessionService};
+
+/// The core crate, for everything not re-exported at this crate's root.
+pub use session_core;
+pub use session_core::{Engine, EngineBuilder, Lifetime, MemoryStore, ParamState};

@@ -1,0 +1,209 @@
+//! The lifecycle rules of DESIGN.md section 4, driven through the engine with a header-carried id.
+
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderValue, StatusCode};
+use session_core::{
+    Candidates, Delivery, Engine, Id, Lifetime, ManualClock, MemoryStore, RequestView, State,
+};
+
+/// Carries the id in an `x-session` header both ways; removal is `x-session: -`.
+#[derive(Debug)]
+struct HeaderState;
+
+impl State for HeaderState {
+    fn extract<'a>(&self, request: &RequestView<'a>) -> Candidates<'a> {
+        let mut found = Candidates::new();
+        for value in request.headers().get_all("x-session") {
+            if let Ok(text) = value.to_str() {
+                found.push(text);
+            }
+        }
+        found
+    }
+    fn finalize(&self, id: &Id, delivery: &Delivery, headers: &mut HeaderMap) {
+        let max_age = delivery.max_age.map_or(String::new(), |d| format!(";{}", d.as_secs()));
+        let value = format!("{}{max_age}", id.as_str());
+        headers.append("x-session", HeaderValue::from_str(&value).expect("header-safe id"));
+    }
+    fn expire(&self, headers: &mut HeaderMap) {
+        headers.append("x-session", HeaderValue::from_static("-"));
+    }
+}
+
+struct Harness {
+    engine: Engine,
+    clock: ManualClock,
+    store: MemoryStore,
+}
+
+impl Harness {
+    fn new(configure: impl FnOnce(session_core::EngineBuilder) -> session_core::EngineBuilder) -> Self {
+        let clock = ManualClock::starting_now();
+        let store = MemoryStore::default().with_clock(clock.clone());
+        let engine = configure(Engine::builder(HeaderState, store.clone()).clock(clock.clone())).build();
+        Harness { engine, clock, store }
+    }
+
+    /// One request: runs `handler` on the session and returns the response headers.
+    async fn request<F, Fut>(&self, id: Option<&str>, status: StatusCode, handler: F) -> HeaderMap
+    where
+        F: FnOnce(session_core::Session) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let mut headers = HeaderMap::new();
+        if let Some(id) = id {
+            headers.insert("x-session", HeaderValue::from_str(id).expect("ascii"));
+        }
+        let session = self.engine.start(&RequestView::new(&headers, None));
+        handler(session.clone()).await;
+        let commit = self.engine.commit(&session, status).await.expect("commit");
+        let mut out = HeaderMap::new();
+        commit.apply_to(&mut out);
+        out
+    }
+}
+
+fn sent_id(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("x-session")?.to_str().ok()?;
+    Some(value.split(';').next().unwrap_or_default().to_string())
+}
+
+async fn counter(h: &Harness, id: Option<&str>) -> (u64, HeaderMap) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(0));
+    let seen2 = seen.clone();
+    let headers = h
+        .request(id, StatusCode::OK, |s| async move {
+            let n: u64 = s.get("n").await.expect("get").unwrap_or(0);
+            s.insert("n", &(n + 1)).await.expect("insert");
+            *seen2.lock().expect("lock") = n;
+        })
+        .await;
+    let n = *seen.lock().expect("lock");
+    (n, headers)
+}
+
+#[tokio::test]
+async fn untouched_session_costs_nothing_and_empty_sessions_are_not_stored() {
+    let h = Harness::new(|b| b);
+    let headers = h.request(None, StatusCode::OK, |_| async {}).await;
+    assert!(headers.is_empty(), "untouched: {headers:?}");
+    let headers = h.request(None, StatusCode::OK, |s| async move {
+        assert_eq!(s.get::<u64>("n").await.expect("get"), None);
+    })
+    .await;
+    assert!(headers.get("x-session").is_none());
+    assert_eq!(headers.get("vary").map(|v| v.to_str().expect("ascii")), Some("cookie"));
+    assert!(h.store.is_empty());
+}
+
+#[tokio::test]
+async fn counter_counts_and_sets_no_store() {
+    let h = Harness::new(|b| b);
+    let (n, headers) = counter(&h, None).await;
+    assert_eq!(n, 0);
+    assert_eq!(headers.get("cache-control").map(|v| v.to_str().expect("ascii")), Some("no-store"));
+    let id = sent_id(&headers).expect("id sent");
+    assert_eq!(counter(&h, Some(&id)).await.0, 1);
+    assert_eq!(counter(&h, Some(&id)).await.0, 2);
+}
+
+#[tokio::test]
+async fn server_errors_and_skip_store_commit_nothing() {
+    let h = Harness::new(|b| b);
+    let id = sent_id(&counter(&h, None).await.1).expect("id");
+    let headers = h
+        .request(Some(&id), StatusCode::INTERNAL_SERVER_ERROR, |s| async move {
+            s.insert("n", &100u64).await.expect("insert");
+        })
+        .await;
+    assert!(headers.get("x-session").is_none());
+    let headers = h
+        .request(Some(&id), StatusCode::OK, |s| async move {
+            s.insert("n", &200u64).await.expect("insert");
+            s.skip_store();
+        })
+        .await;
+    assert!(headers.get("x-session").is_none());
+    assert_eq!(counter(&h, Some(&id)).await.0, 1);
+}
+
+#[tokio::test]
+async fn cycle_id_moves_data_and_kills_the_old_id() {
+    let h = Harness::new(|b| b);
+    let old = sent_id(&counter(&h, None).await.1).expect("id");
+    let headers = h.request(Some(&old), StatusCode::OK, |s| async move { s.cycle_id() }).await;
+    let new = sent_id(&headers).expect("new id");
+    assert_ne!(new, old);
+    assert_eq!(counter(&h, Some(&new)).await.0, 1);
+    assert_eq!(counter(&h, Some(&old)).await.0, 0, "old id must be dead");
+}
+
+#[tokio::test]
+async fn expire_deletes_and_removes_the_id() {
+    let h = Harness::new(|b| b);
+    let id = sent_id(&counter(&h, None).await.1).expect("id");
+    let headers = h.request(Some(&id), StatusCode::OK, |s| async move { s.expire() }).await;
+    assert_eq!(headers.get("x-session").map(|v| v.to_str().expect("ascii")), Some("-"));
+    assert_eq!(counter(&h, Some(&id)).await.0, 0);
+}
+
+#[tokio::test]
+async fn idle_timeout_slides_and_absolute_timeout_caps() {
+    let h = Harness::new(|b| {
+        b.lifetime(Lifetime::browser_session(Duration::from_secs(600)))
+            .absolute_timeout(Duration::from_secs(1500))
+    });
+    let id = sent_id(&counter(&h, None).await.1).expect("id");
+    for expected in 1..=3 {
+        h.clock.advance(Duration::from_secs(450));
+        assert_eq!(counter(&h, Some(&id)).await.0, expected, "sliding at {expected}");
+    }
+    // 1500 s after creation the cap ends it, however active.
+    h.clock.advance(Duration::from_secs(150));
+    assert_eq!(counter(&h, Some(&id)).await.0, 0);
+
+    let id = sent_id(&counter(&h, None).await.1).expect("id");
+    h.clock.advance(Duration::from_secs(601));
+    assert_eq!(counter(&h, Some(&id)).await.0, 0, "idle timeout");
+}
+
+#[tokio::test]
+async fn reads_extend_expiry_after_the_touch_interval() {
+    let h = Harness::new(|b| b.lifetime(Lifetime::browser_session(Duration::from_secs(600))));
+    let id = sent_id(&counter(&h, None).await.1).expect("id");
+    for _ in 0..3 {
+        h.clock.advance(Duration::from_secs(400));
+        let read = h.request(Some(&id), StatusCode::OK, |s| async move {
+            assert_eq!(s.get::<u64>("n").await.expect("get"), Some(1));
+        });
+        read.await;
+    }
+    assert_eq!(counter(&h, Some(&id)).await.0, 1, "reads kept the session alive");
+}
+
+#[tokio::test]
+async fn remember_me_sends_a_max_age_and_outlives_the_default() {
+    let h = Harness::new(|b| b.lifetime(Lifetime::browser_session(Duration::from_secs(600))));
+    let id = sent_id(&counter(&h, None).await.1).expect("id");
+    let headers = h
+        .request(Some(&id), StatusCode::OK, |s| async move {
+            s.set_lifetime(Lifetime::persistent(Duration::from_secs(30 * 86_400)));
+        })
+        .await;
+    let value = headers.get("x-session").expect("cookie").to_str().expect("ascii");
+    assert_eq!(value, format!("{id};{}", 30 * 86_400));
+    h.clock.advance(Duration::from_secs(86_400));
+    assert_eq!(counter(&h, Some(&id)).await.0, 1);
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_ids_are_never_adopted() {
+    let h = Harness::new(|b| b);
+    let unknown = "A".repeat(43);
+    let headers = counter(&h, Some(&unknown)).await.1;
+    let issued = sent_id(&headers).expect("fresh id");
+    assert_ne!(issued, unknown);
+    let headers = counter(&h, Some("../wrong")).await.1;
+    assert_ne!(sent_id(&headers).expect("fresh id"), "../wrong");
+}

@@ -1,0 +1,82 @@
+//! [`SessionLayer`] and [`SessionService`]: attach a session to every request.
+
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use session_core::{Engine, RequestView, State, Store};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::future::ResponseFuture;
+
+/// A tower layer that gives every request a session.
+///
+/// Build it from a State and a Store with [`SessionLayer::new`], or from a configured
+/// [`Engine`] (idle and absolute timeouts, id scheme, clock) with `SessionLayer::from`.
+///
+/// ```
+/// use std::time::Duration;
+/// use session_tower::{Engine, Lifetime, MemoryStore, ParamState, SessionLayer};
+///
+/// let engine = Engine::builder(ParamState::default(), MemoryStore::default())
+///     .lifetime(Lifetime::browser_session(Duration::from_secs(30 * 60)))
+///     .absolute_timeout(Duration::from_secs(8 * 60 * 60))
+///     .build();
+/// let layer = SessionLayer::from(engine);
+/// # let _ = layer;
+/// ```
+#[derive(Clone, Debug)]
+pub struct SessionLayer {
+    engine: Engine,
+}
+
+impl SessionLayer {
+    /// A layer with the default configuration (see [`Engine::new`]).
+    pub fn new(state: impl State, store: impl Store) -> Self {
+        SessionLayer { engine: Engine::new(state, store) }
+    }
+}
+
+impl From<Engine> for SessionLayer {
+    fn from(engine: Engine) -> Self {
+        SessionLayer { engine }
+    }
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService { inner, engine: self.engine.clone() }
+    }
+}
+
+/// The service [`SessionLayer`] produces: puts a [`session_core::Session`] in each request's
+/// extensions and commits it when the response is ready.
+#[derive(Clone, Debug)]
+pub struct SessionService<S> {
+    inner: S,
+    engine: Engine,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let session = self
+            .engine
+            .start(&RequestView::new(request.headers(), request.uri().query()));
+        request.extensions_mut().insert(session.clone());
+        ResponseFuture::new(self.inner.call(request), self.engine.clone(), session)
+    }
+}
