@@ -62,7 +62,11 @@ struct TooLarge {
 
 impl fmt::Display for TooLarge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "encoded record of {} bytes exceeds the limit of {} bytes", self.size, self.limit)
+        write!(
+            f,
+            "encoded record of {} bytes exceeds the limit of {} bytes",
+            self.size, self.limit
+        )
     }
 }
 
@@ -70,7 +74,10 @@ impl StdError for TooLarge {}
 
 fn check_size(bytes: &[u8], limit: usize) -> Result<(), CodecError> {
     if bytes.len() > limit {
-        return Err(CodecError::new(TooLarge { size: bytes.len(), limit }));
+        return Err(CodecError::new(TooLarge {
+            size: bytes.len(),
+            limit,
+        }));
     }
     Ok(())
 }
@@ -90,7 +97,9 @@ impl JsonCodec {
 
 impl Default for JsonCodec {
     fn default() -> Self {
-        JsonCodec { max_bytes: DEFAULT_MAX_RECORD_BYTES }
+        JsonCodec {
+            max_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
     }
 }
 
@@ -127,7 +136,9 @@ impl BincodeCodec {
 #[cfg(feature = "bincode")]
 impl Default for BincodeCodec {
     fn default() -> Self {
-        BincodeCodec { max_bytes: DEFAULT_MAX_RECORD_BYTES }
+        BincodeCodec {
+            max_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
     }
 }
 
@@ -173,10 +184,13 @@ mod tests {
 
     fn sample() -> Record {
         let mut record = Record::new(Timestamp::from_millis(5), Timestamp::from_millis(99));
-        record.data.insert("n".into(), Value::from_serialize(&42u64).expect("json"));
+        record
+            .data
+            .insert("n".into(), Value::from_serialize(&42u64).expect("json"));
         record.data.insert(
             "nested".into(),
-            Value::from_serialize(&serde_json::json!({"a": [1, null, "x"], "b": 1.5})).expect("json"),
+            Value::from_serialize(&serde_json::json!({"a": [1, null, "x"], "b": 1.5}))
+                .expect("json"),
         );
         record.lifetime = Some(Lifetime::persistent(Duration::from_secs(60)));
         record
@@ -187,14 +201,22 @@ mod tests {
         let bytes = codec.encode(&record).expect("encode");
         assert_eq!(codec.decode(&bytes).expect("decode"), record);
         assert!(codec.decode(&bytes[..bytes.len() / 2]).is_err());
-        assert!(codec.decode(b"\xff\xff\xff\xff\xff\xff\xff\xff\xff").is_err());
+        assert!(
+            codec
+                .decode(b"\xff\xff\xff\xff\xff\xff\xff\xff\xff")
+                .is_err()
+        );
         assert!(codec.decode(&[]).is_err());
     }
 
     #[test]
     fn json_round_trips_and_rejects_garbage() {
         round_trip(&JsonCodec::default());
-        assert!(JsonCodec::with_max_bytes(4).decode(b"{\"data\":{}}").is_err());
+        assert!(
+            JsonCodec::with_max_bytes(4)
+                .decode(b"{\"data\":{}}")
+                .is_err()
+        );
     }
 
     #[cfg(feature = "bincode")]

@@ -9,7 +9,10 @@ use http::header::{CACHE_CONTROL, COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::id::{self, DefaultIds, IdScheme};
-use crate::{Clock, Delivery, Error, Id, Key, Lifetime, Record, RequestView, Session, State, Store, SystemClock, Timestamp};
+use crate::{
+    Clock, Delivery, Error, Id, Key, Lifetime, Record, RequestView, Session, State, Store,
+    SystemClock, Timestamp,
+};
 
 /// How many fresh ids are tried when `create` reports a collision.
 const CREATE_ATTEMPTS: usize = 4;
@@ -29,7 +32,12 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// When a session created at `created` and used at `now` expires.
-    pub(crate) fn expires_at(&self, created: Timestamp, now: Timestamp, own: Option<Lifetime>) -> Timestamp {
+    pub(crate) fn expires_at(
+        &self,
+        created: Timestamp,
+        now: Timestamp,
+        own: Option<Lifetime>,
+    ) -> Timestamp {
         let idle = now.saturating_add(own.unwrap_or(self.lifetime).idle_timeout());
         match self.absolute {
             Some(cap) => idle.min(created.saturating_add(cap)),
@@ -155,7 +163,8 @@ impl Engine {
             if !work.accessed {
                 return Ok(out);
             }
-            let needs_load = work.loaded.is_none() && (work.cycle || work.lifetime_change.is_some());
+            let needs_load =
+                work.loaded.is_none() && (work.cycle || work.lifetime_change.is_some());
             (work.expire, work.cycle, work.skip, needs_load)
         };
         out.vary = shared.state.writes_id();
@@ -188,9 +197,18 @@ impl Engine {
                     shared.state.expire(&mut out.headers);
                 }
             }
-            Plan::Apply { id, key, changes, lifetime, deliver } => {
+            Plan::Apply {
+                id,
+                key,
+                changes,
+                lifetime,
+                deliver,
+            } => {
                 let applied = if changes.is_touch() {
-                    shared.store.touch(&key, changes.last_active, changes.expires).await?
+                    shared
+                        .store
+                        .touch(&key, changes.last_active, changes.expires)
+                        .await?
                 } else {
                     shared.store.apply(&key, &changes).await?
                 };
@@ -202,7 +220,11 @@ impl Engine {
                     shared.state.finalize(&id, &delivery, &mut out.headers);
                 }
             }
-            Plan::Deliver { id, lifetime, expires } => {
+            Plan::Deliver {
+                id,
+                lifetime,
+                expires,
+            } => {
                 let delivery = shared.delivery(lifetime, expires, now);
                 shared.state.finalize(&id, &delivery, &mut out.headers);
             }
@@ -242,10 +264,25 @@ impl Engine {
 /// What a commit must do, decided under the session's lock and carried out after it.
 enum Plan {
     Nothing,
-    Create { record: Record },
-    Cycle { old: Key, record: Record },
-    Apply { id: Id, key: Key, changes: crate::Changes, lifetime: Lifetime, deliver: bool },
-    Deliver { id: Id, lifetime: Lifetime, expires: Timestamp },
+    Create {
+        record: Record,
+    },
+    Cycle {
+        old: Key,
+        record: Record,
+    },
+    Apply {
+        id: Id,
+        key: Key,
+        changes: crate::Changes,
+        lifetime: Lifetime,
+        deliver: bool,
+    },
+    Deliver {
+        id: Id,
+        lifetime: Lifetime,
+        expires: Timestamp,
+    },
 }
 
 fn plan(
@@ -287,12 +324,28 @@ fn plan(
             let expires = shared.expires_at(created, now, loaded.record.lifetime);
             if dirty {
                 let changes = work.take_changes(now, expires);
-                Plan::Apply { id, key, changes, lifetime, deliver: true }
+                Plan::Apply {
+                    id,
+                    key,
+                    changes,
+                    lifetime,
+                    deliver: true,
+                }
             } else if now.saturating_since(last_active) >= shared.touch_interval(lifetime) {
                 let changes = crate::Changes::touch(now, expires);
-                Plan::Apply { id, key, changes, lifetime, deliver: lifetime.is_persistent() || id_pending }
+                Plan::Apply {
+                    id,
+                    key,
+                    changes,
+                    lifetime,
+                    deliver: lifetime.is_persistent() || id_pending,
+                }
             } else if id_pending {
-                Plan::Deliver { id, lifetime, expires: loaded.record.expires }
+                Plan::Deliver {
+                    id,
+                    lifetime,
+                    expires: loaded.record.expires,
+                }
             } else {
                 Plan::Nothing
             }
@@ -364,7 +417,9 @@ impl EngineBuilder {
 
     /// Builds the engine.
     pub fn build(self) -> Engine {
-        Engine { shared: Arc::new(self.shared) }
+        Engine {
+            shared: Arc::new(self.shared),
+        }
     }
 }
 
@@ -398,19 +453,24 @@ impl Commit {
             }
         }
         if self.vary {
-            let already = headers
-                .get_all(VARY)
-                .iter()
-                .any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("cookie") || p.trim() == "*")));
+            let already = headers.get_all(VARY).iter().any(|v| {
+                v.to_str().is_ok_and(|v| {
+                    v.split(',')
+                        .any(|p| p.trim().eq_ignore_ascii_case("cookie") || p.trim() == "*")
+                })
+            });
             if !already {
                 headers.append(VARY, HeaderValue::from_name(COOKIE));
             }
         }
         if self.sets_id {
-            let keep = headers.get(CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-                let v = v.to_ascii_lowercase();
-                v.contains("no-store") || v.contains("private")
-            });
+            let keep = headers
+                .get(CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| {
+                    let v = v.to_ascii_lowercase();
+                    v.contains("no-store") || v.contains("private")
+                });
             if !keep {
                 headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
             }

@@ -35,7 +35,9 @@ impl fmt::Display for Error {
             Error::Encode(_) => f.write_str("a session value could not be serialized"),
             Error::Decode(_) => f.write_str("a stored session value has an unexpected type"),
             Error::Random(_) => f.write_str("the operating system's random source failed"),
-            Error::IdCollision => f.write_str("generated session ids kept colliding with stored ones"),
+            Error::IdCollision => {
+                f.write_str("generated session ids kept colliding with stored ones")
+            }
             Error::SessionEnded => f.write_str("the session was ended by another request"),
             Error::MissingSession => {
                 f.write_str("no session on this request: is the session middleware installed?")
@@ -51,7 +53,9 @@ impl StdError for Error {
             Error::Store(e) => Some(e),
             Error::Encode(e) | Error::Decode(e) => Some(e),
             Error::Random(e) => Some(e),
-            Error::IdCollision | Error::SessionEnded | Error::MissingSession | Error::Config(_) => None,
+            Error::IdCollision | Error::SessionEnded | Error::MissingSession | Error::Config(_) => {
+                None
+            }
         }
     }
 }
@@ -84,12 +88,18 @@ pub struct StoreError {
 impl StoreError {
     /// A backend failure caused by `source`.
     pub fn backend(source: impl Into<BoxError>) -> Self {
-        StoreError { kind: StoreErrorKind::Backend, source: source.into() }
+        StoreError {
+            kind: StoreErrorKind::Backend,
+            source: source.into(),
+        }
     }
 
     /// A failure of the given kind caused by `source`.
     pub fn new(kind: StoreErrorKind, source: impl Into<BoxError>) -> Self {
-        StoreError { kind, source: source.into() }
+        StoreError {
+            kind,
+            source: source.into(),
+        }
     }
 
     /// What kind of failure this is.

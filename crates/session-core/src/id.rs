@@ -178,7 +178,10 @@ impl FnIds {
         generate: impl Fn() -> Result<String, Error> + Send + Sync + 'static,
         validate: impl Fn(&str) -> bool + Send + Sync + 'static,
     ) -> Self {
-        FnIds { generate: Arc::new(generate), validate: Arc::new(validate) }
+        FnIds {
+            generate: Arc::new(generate),
+            validate: Arc::new(validate),
+        }
     }
 }
 
@@ -211,7 +214,9 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Parses a candidate through a scheme: `None` when the scheme rejects it.
 pub(crate) fn parse(scheme: &dyn IdScheme, candidate: &str) -> Option<Id> {
-    scheme.is_valid(candidate).then(|| Id::new_unchecked(candidate))
+    scheme
+        .is_valid(candidate)
+        .then(|| Id::new_unchecked(candidate))
 }
 
 /// Generates an id and checks it is one the scheme accepts and that can travel in a header.
@@ -240,7 +245,13 @@ mod tests {
         assert_eq!(id.as_str().len(), 43);
         assert!(scheme.is_valid(id.as_str()));
         assert_ne!(id, generate(&scheme).expect("generate"));
-        for bad in ["", "../wrong", &"a".repeat(44), &"+".repeat(43), &format!("{}\n", id.as_str())] {
+        for bad in [
+            "",
+            "../wrong",
+            &"a".repeat(44),
+            &"+".repeat(43),
+            &format!("{}\n", id.as_str()),
+        ] {
             assert!(!scheme.is_valid(bad), "{bad:?} accepted");
         }
         // 'B' has a non-zero low bit in the last sextet, which the generator cannot produce.

@@ -86,7 +86,9 @@ impl MemoryStore {
 
     fn shard(&self, key: &Key) -> (usize, MutexGuard<'_, Shard>) {
         let index = usize::from(key.digest()[0]) % SHARDS;
-        let guard = self.inner.shards[index].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let guard = self.inner.shards[index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         (index, guard)
     }
 
@@ -97,7 +99,9 @@ impl MemoryStore {
             .shards
             .iter()
             .map(|shard| {
-                let mut shard = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut shard = shard
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 sweep_shard(&mut shard, now)
             })
             .sum()
@@ -108,7 +112,12 @@ impl MemoryStore {
         self.inner
             .shards
             .iter()
-            .map(|shard| shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len())
+            .map(|shard| {
+                shard
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .len()
+            })
             .sum()
     }
 
@@ -157,7 +166,9 @@ impl Store for MemoryStore {
         if live(&mut shard, key, now).is_some() {
             return Ok(false);
         }
-        if self.inner.creates[index].fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+        if self.inner.creates[index].fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY
+            == SWEEP_EVERY - 1
+        {
             sweep_shard(&mut shard, now);
         }
         if let Some(max) = self.inner.max_per_shard {
@@ -176,19 +187,25 @@ impl Store for MemoryStore {
     async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
         let now = self.inner.clock.now();
         let (_, mut shard) = self.shard(key);
-        Ok(live(&mut shard, key, now).map(|stored| *stored = record.clone()).is_some())
+        Ok(live(&mut shard, key, now)
+            .map(|stored| *stored = record.clone())
+            .is_some())
     }
 
     async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
         let now = self.inner.clock.now();
         let (_, mut shard) = self.shard(key);
-        Ok(shard.remove(key).is_some_and(|record| !record.is_expired(now)))
+        Ok(shard
+            .remove(key)
+            .is_some_and(|record| !record.is_expired(now)))
     }
 
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
         let now = self.inner.clock.now();
         let (_, mut shard) = self.shard(key);
-        Ok(live(&mut shard, key, now).map(|record| changes.apply_to(record)).is_some())
+        Ok(live(&mut shard, key, now)
+            .map(|record| changes.apply_to(record))
+            .is_some())
     }
 
     fn applies_atomically(&self) -> bool {

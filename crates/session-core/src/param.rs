@@ -41,7 +41,9 @@ impl ParamState {
     pub fn new(name: &str) -> Result<Self, Error> {
         let valid = !name.is_empty()
             && name.len() <= 64
-            && name.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
+            && name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
         if !valid {
             return Err(Error::Config(
                 "a query parameter name must be 1 to 64 ASCII letters, digits, '-', '_' or '.'",
@@ -59,7 +61,9 @@ impl ParamState {
 impl Default for ParamState {
     /// The parameter `plack_session`.
     fn default() -> Self {
-        ParamState { name: DEFAULT_PARAM_NAME.into() }
+        ParamState {
+            name: DEFAULT_PARAM_NAME.into(),
+        }
     }
 }
 

@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// A point in time: milliseconds since the Unix epoch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Timestamp(u64);
 
@@ -97,12 +99,18 @@ pub struct Lifetime {
 impl Lifetime {
     /// A browser-session cookie; the server forgets the session after `idle` without a request.
     pub fn browser_session(idle: Duration) -> Self {
-        Lifetime { idle_secs: idle.as_secs().max(1), persistent: false }
+        Lifetime {
+            idle_secs: idle.as_secs().max(1),
+            persistent: false,
+        }
     }
 
     /// A persistent cookie ("remember me") valid for `idle` after the last request.
     pub fn persistent(idle: Duration) -> Self {
-        Lifetime { idle_secs: idle.as_secs().max(1), persistent: true }
+        Lifetime {
+            idle_secs: idle.as_secs().max(1),
+            persistent: true,
+        }
     }
 
     /// The sliding idle timeout.
@@ -142,7 +150,13 @@ pub struct Record {
 impl Record {
     /// An empty record created at `now`, expiring at `expires`.
     pub fn new(now: Timestamp, expires: Timestamp) -> Self {
-        Record { data: BTreeMap::new(), created: now, last_active: now, expires, lifetime: None }
+        Record {
+            data: BTreeMap::new(),
+            created: now,
+            last_active: now,
+            expires,
+            lifetime: None,
+        }
     }
 
     /// Whether the record has expired at `now`.
@@ -173,7 +187,11 @@ pub struct Changes {
 impl Changes {
     /// Changes that only extend the session's expiry, writing no values.
     pub fn touch(last_active: Timestamp, expires: Timestamp) -> Self {
-        Changes { last_active, expires, ..Changes::default() }
+        Changes {
+            last_active,
+            expires,
+            ..Changes::default()
+        }
     }
 
     /// Whether these changes write no values (a touch).
@@ -211,8 +229,12 @@ mod tests {
     #[test]
     fn changes_apply_key_by_key() {
         let mut record = Record::new(Timestamp::from_millis(1), Timestamp::from_millis(10));
-        record.data.insert("a".into(), Value::from_serialize(&1).expect("json"));
-        record.data.insert("b".into(), Value::from_serialize(&2).expect("json"));
+        record
+            .data
+            .insert("a".into(), Value::from_serialize(&1).expect("json"));
+        record
+            .data
+            .insert("b".into(), Value::from_serialize(&2).expect("json"));
         let changes = Changes {
             updates: vec![
                 ("b".into(), None),
@@ -232,6 +254,12 @@ mod tests {
     #[test]
     fn value_rejects_invalid_json() {
         assert!(Value::from_json("{".into()).is_err());
-        assert_eq!(Value::from_json("[1]".into()).expect("valid").deserialize::<Vec<u8>>().expect("vec"), [1]);
+        assert_eq!(
+            Value::from_json("[1]".into())
+                .expect("valid")
+                .deserialize::<Vec<u8>>()
+                .expect("vec"),
+            [1]
+        );
     }
 }

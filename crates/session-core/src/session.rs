@@ -105,13 +105,24 @@ impl Working {
 
 impl Session {
     pub(crate) fn new(shared: Arc<Shared>, candidates: Vec<Id>) -> Self {
-        let work = Working { candidates, ..Working::default() };
-        Session { inner: Arc::new(Inner { shared, work: Mutex::new(work) }) }
+        let work = Working {
+            candidates,
+            ..Working::default()
+        };
+        Session {
+            inner: Arc::new(Inner {
+                shared,
+                work: Mutex::new(work),
+            }),
+        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Working> {
         // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
-        self.inner.work.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .work
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -136,12 +147,18 @@ impl Session {
             let key = id.key();
             if let Some(record) = shared.store.load(&key).await? {
                 if !record.is_expired(now) {
-                    found = Some(Loaded { current: Some((id, key)), record });
+                    found = Some(Loaded {
+                        current: Some((id, key)),
+                        record,
+                    });
                     break;
                 }
             }
         }
-        let loaded = found.unwrap_or_else(|| Loaded { current: None, record: Record::new(now, now) });
+        let loaded = found.unwrap_or_else(|| Loaded {
+            current: None,
+            record: Record::new(now, now),
+        });
         let mut work = self.lock();
         if work.loaded.is_none() {
             let mut loaded = loaded;
@@ -238,7 +255,12 @@ impl Session {
     /// old id until the response is committed.
     pub async fn id(&self) -> Result<Option<Id>, Error> {
         self.load().await?;
-        Ok(self.lock().loaded().current.as_ref().map(|(id, _)| id.clone()))
+        Ok(self
+            .lock()
+            .loaded()
+            .current
+            .as_ref()
+            .map(|(id, _)| id.clone()))
     }
 
     /// Writes the session to the store now, creating it if it is new (even when empty), and returns

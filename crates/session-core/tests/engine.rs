@@ -22,9 +22,14 @@ impl State for HeaderState {
         found
     }
     fn finalize(&self, id: &Id, delivery: &Delivery, headers: &mut HeaderMap) {
-        let max_age = delivery.max_age.map_or(String::new(), |d| format!(";{}", d.as_secs()));
+        let max_age = delivery
+            .max_age
+            .map_or(String::new(), |d| format!(";{}", d.as_secs()));
         let value = format!("{}{max_age}", id.as_str());
-        headers.append("x-session", HeaderValue::from_str(&value).expect("header-safe id"));
+        headers.append(
+            "x-session",
+            HeaderValue::from_str(&value).expect("header-safe id"),
+        );
     }
     fn expire(&self, headers: &mut HeaderMap) {
         headers.append("x-session", HeaderValue::from_static("-"));
@@ -38,11 +43,18 @@ struct Harness {
 }
 
 impl Harness {
-    fn new(configure: impl FnOnce(session_core::EngineBuilder) -> session_core::EngineBuilder) -> Self {
+    fn new(
+        configure: impl FnOnce(session_core::EngineBuilder) -> session_core::EngineBuilder,
+    ) -> Self {
         let clock = ManualClock::starting_now();
         let store = MemoryStore::default().with_clock(clock.clone());
-        let engine = configure(Engine::builder(HeaderState, store.clone()).clock(clock.clone())).build();
-        Harness { engine, clock, store }
+        let engine =
+            configure(Engine::builder(HeaderState, store.clone()).clock(clock.clone())).build();
+        Harness {
+            engine,
+            clock,
+            store,
+        }
     }
 
     /// One request: runs `handler` on the session and returns the response headers.
@@ -88,12 +100,16 @@ async fn untouched_session_costs_nothing_and_empty_sessions_are_not_stored() {
     let h = Harness::new(|b| b);
     let headers = h.request(None, StatusCode::OK, |_| async {}).await;
     assert!(headers.is_empty(), "untouched: {headers:?}");
-    let headers = h.request(None, StatusCode::OK, |s| async move {
-        assert_eq!(s.get::<u64>("n").await.expect("get"), None);
-    })
-    .await;
+    let headers = h
+        .request(None, StatusCode::OK, |s| async move {
+            assert_eq!(s.get::<u64>("n").await.expect("get"), None);
+        })
+        .await;
     assert!(headers.get("x-session").is_none());
-    assert_eq!(headers.get("vary").map(|v| v.to_str().expect("ascii")), Some("cookie"));
+    assert_eq!(
+        headers.get("vary").map(|v| v.to_str().expect("ascii")),
+        Some("cookie")
+    );
     assert!(h.store.is_empty());
 }
 
@@ -102,7 +118,12 @@ async fn counter_counts_and_sets_no_store() {
     let h = Harness::new(|b| b);
     let (n, headers) = counter(&h, None).await;
     assert_eq!(n, 0);
-    assert_eq!(headers.get("cache-control").map(|v| v.to_str().expect("ascii")), Some("no-store"));
+    assert_eq!(
+        headers
+            .get("cache-control")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("no-store")
+    );
     let id = sent_id(&headers).expect("id sent");
     assert_eq!(counter(&h, Some(&id)).await.0, 1);
     assert_eq!(counter(&h, Some(&id)).await.0, 2);
@@ -113,9 +134,13 @@ async fn server_errors_and_skip_store_commit_nothing() {
     let h = Harness::new(|b| b);
     let id = sent_id(&counter(&h, None).await.1).expect("id");
     let headers = h
-        .request(Some(&id), StatusCode::INTERNAL_SERVER_ERROR, |s| async move {
-            s.insert("n", &100u64).await.expect("insert");
-        })
+        .request(
+            Some(&id),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            |s| async move {
+                s.insert("n", &100u64).await.expect("insert");
+            },
+        )
         .await;
     assert!(headers.get("x-session").is_none());
     let headers = h
@@ -132,7 +157,9 @@ async fn server_errors_and_skip_store_commit_nothing() {
 async fn cycle_id_moves_data_and_kills_the_old_id() {
     let h = Harness::new(|b| b);
     let old = sent_id(&counter(&h, None).await.1).expect("id");
-    let headers = h.request(Some(&old), StatusCode::OK, |s| async move { s.cycle_id() }).await;
+    let headers = h
+        .request(Some(&old), StatusCode::OK, |s| async move { s.cycle_id() })
+        .await;
     let new = sent_id(&headers).expect("new id");
     assert_ne!(new, old);
     assert_eq!(counter(&h, Some(&new)).await.0, 1);
@@ -143,8 +170,13 @@ async fn cycle_id_moves_data_and_kills_the_old_id() {
 async fn expire_deletes_and_removes_the_id() {
     let h = Harness::new(|b| b);
     let id = sent_id(&counter(&h, None).await.1).expect("id");
-    let headers = h.request(Some(&id), StatusCode::OK, |s| async move { s.expire() }).await;
-    assert_eq!(headers.get("x-session").map(|v| v.to_str().expect("ascii")), Some("-"));
+    let headers = h
+        .request(Some(&id), StatusCode::OK, |s| async move { s.expire() })
+        .await;
+    assert_eq!(
+        headers.get("x-session").map(|v| v.to_str().expect("ascii")),
+        Some("-")
+    );
     assert_eq!(counter(&h, Some(&id)).await.0, 0);
 }
 
@@ -157,7 +189,11 @@ async fn idle_timeout_slides_and_absolute_timeout_caps() {
     let id = sent_id(&counter(&h, None).await.1).expect("id");
     for expected in 1..=3 {
         h.clock.advance(Duration::from_secs(450));
-        assert_eq!(counter(&h, Some(&id)).await.0, expected, "sliding at {expected}");
+        assert_eq!(
+            counter(&h, Some(&id)).await.0,
+            expected,
+            "sliding at {expected}"
+        );
     }
     // 1500 s after creation the cap ends it, however active.
     h.clock.advance(Duration::from_secs(150));
@@ -179,7 +215,11 @@ async fn reads_extend_expiry_after_the_touch_interval() {
         });
         read.await;
     }
-    assert_eq!(counter(&h, Some(&id)).await.0, 1, "reads kept the session alive");
+    assert_eq!(
+        counter(&h, Some(&id)).await.0,
+        1,
+        "reads kept the session alive"
+    );
 }
 
 #[tokio::test]
@@ -191,7 +231,11 @@ async fn remember_me_sends_a_max_age_and_outlives_the_default() {
             s.set_lifetime(Lifetime::persistent(Duration::from_secs(30 * 86_400)));
         })
         .await;
-    let value = headers.get("x-session").expect("cookie").to_str().expect("ascii");
+    let value = headers
+        .get("x-session")
+        .expect("cookie")
+        .to_str()
+        .expect("ascii");
     assert_eq!(value, format!("{id};{}", 30 * 86_400));
     h.clock.advance(Duration::from_secs(86_400));
     assert_eq!(counter(&h, Some(&id)).await.0, 1);

@@ -1,1 +1,66 @@
-//! The session id in a cookie: CookieState, validated when built, with the removal cookie mirroring the live one.
+//! The session id in a cookie: [`CookieState`], validated when built, with the removal cookie
+//! mirroring the live one.
+//!
+//! [`CookieState`] implements [`session_core::State`]: give it to an adapter's layer (or an
+//! [`Engine`](session_core::Engine)) together with a store. Its defaults follow OWASP: a generic
+//! name (`id`), `Path=/`, `HttpOnly`, `Secure`, `SameSite=Lax`, no `Domain`, and a
+//! browser-session cookie unless the engine's lifetime makes sessions persistent. `Partitioned`
+//! (CHIPS) and the `__Host-` / `__Secure-` name prefixes are supported, and their rules are
+//! enforced when the state is built: a name, path or domain that could inject attributes into the
+//! `Set-Cookie` header is a [`CookieConfigError`], never a broken header.
+//!
+//! How long a session lives is the engine's business
+//! ([`EngineBuilder::lifetime`](session_core::EngineBuilder::lifetime)): the cookie's `Max-Age`
+//! only mirrors it, so there is a single source of truth.
+//!
+//! # Example
+//!
+//! ```
+//! use http::{HeaderMap, StatusCode};
+//! use session_core::{Engine, MemoryStore, RequestView};
+//! use session_state_cookie::{CookieState, SameSite};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let state = CookieState::builder().name("__Host-sid").same_site(SameSite::Strict).build()?;
+//! let engine = Engine::new(state, MemoryStore::default());
+//!
+//! // First request: no cookie, a new session, a Set-Cookie on the response.
+//! let session = engine.start(&RequestView::new(&HeaderMap::new(), None));
+//! session.insert("counter", &1u64).await?;
+//! let mut response = HeaderMap::new();
+//! engine.commit(&session, StatusCode::OK).await?.apply_to(&mut response);
+//! let set_cookie = response["set-cookie"].to_str()?;
+//! assert!(set_cookie.starts_with("__Host-sid="));
+//! assert!(set_cookie.ends_with("; HttpOnly; SameSite=Strict; Secure; Path=/"));
+//!
+//! // Second request: the browser sends the cookie back.
+//! let (pair, _attributes) = set_cookie.split_once(';').unwrap();
+//! let mut request = HeaderMap::new();
+//! request.insert("cookie", format!("theme=dark; {pair}").parse()?);
+//! let session = engine.start(&RequestView::new(&request, None));
+//! assert_eq!(session.get::<u64>("counter").await?, Some(1));
+//!
+//! // Logging out: the removal cookie has the live cookie's attributes.
+//! session.expire();
+//! let mut response = HeaderMap::new();
+//! engine.commit(&session, StatusCode::OK).await?.apply_to(&mut response);
+//! assert_eq!(
+//!     response["set-cookie"],
+//!     "__Host-sid=; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=0; \
+//!      Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+//! );
+//! # Ok::<_, Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+mod config;
+mod error;
+mod state;
+mod validate;
+
+pub use config::{CookieStateBuilder, DEFAULT_COOKIE_NAME, SameSite};
+pub use error::CookieConfigError;
+pub use state::CookieState;
+
+#[cfg(test)]
+mod tests;

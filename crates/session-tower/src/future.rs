@@ -23,7 +23,11 @@ pin_project! {
 
 impl<F, B> ResponseFuture<F, B> {
     pub(crate) fn new(inner: F, engine: Engine, session: Session) -> Self {
-        ResponseFuture { inner, session: Some((engine, session)), committing: None }
+        ResponseFuture {
+            inner,
+            session: Some((engine, session)),
+            committing: None,
+        }
     }
 }
 
@@ -70,7 +74,11 @@ where
 }
 
 /// Commits the session and adds its headers, or replaces the response with a bare 500.
-async fn commit<B: Default>(engine: Engine, session: Session, mut response: Response<B>) -> Response<B> {
+async fn commit<B: Default>(
+    engine: Engine,
+    session: Session,
+    mut response: Response<B>,
+) -> Response<B> {
     match engine.commit(&session, response.status()).await {
         Ok(commit) => {
             commit.apply_to(response.headers_mut());
@@ -94,7 +102,9 @@ mod tests {
 
     #[test]
     fn futures_and_services_are_send() {
-        assert_send::<ResponseFuture<std::future::Ready<Result<Response<String>, Infallible>>, String>>();
+        assert_send::<
+            ResponseFuture<std::future::Ready<Result<Response<String>, Infallible>>, String>,
+        >();
         assert_send::<crate::SessionService<()>>();
         assert_send::<crate::SessionLayer>();
     }

@@ -33,7 +33,9 @@ pub struct SessionLayer {
 impl SessionLayer {
     /// A layer with the default configuration (see [`Engine::new`]).
     pub fn new(state: impl State, store: impl Store) -> Self {
-        SessionLayer { engine: Engine::new(state, store) }
+        SessionLayer {
+            engine: Engine::new(state, store),
+        }
     }
 }
 
@@ -47,7 +49,10 @@ impl<S> Layer<S> for SessionLayer {
     type Service = SessionService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        SessionService { inner, engine: self.engine.clone() }
+        SessionService {
+            inner,
+            engine: self.engine.clone(),
+        }
     }
 }
 

@@ -1,0 +1,266 @@
+//! [`CookieState`]: reads the session id from `Cookie` headers and writes it with `Set-Cookie`.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use cookie::Cookie;
+use cookie::time::{Duration, OffsetDateTime};
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderMap, HeaderValue};
+use session_core::{Candidates, Delivery, Id, RequestView, State};
+
+use crate::config::Config;
+use crate::{CookieConfigError, CookieStateBuilder, SameSite};
+
+/// Carries the session id in a cookie (Plack's State::Cookie).
+///
+/// Built with [`CookieState::builder`] (or [`CookieState::new`] for just a name), which validates
+/// every value; [`CookieState::default`] is the secure default: a cookie named `id` with
+/// `Path=/`, `HttpOnly`, `Secure`, `SameSite=Lax`, no `Domain`, and no `Max-Age` unless the
+/// engine asks for a persistent session.
+///
+/// - **Reading**: every `Cookie` header is parsed with the `cookie` crate, and every cookie with
+///   the configured name is a candidate, in order (browsers may send several, for instance one per
+///   matching path); a value in double quotes is unquoted, as Plack does. Headers that are not
+///   UTF-8 and pairs that do not parse are skipped. Nothing is allocated when the request carries
+///   no session cookie.
+/// - **Writing**: one `Set-Cookie` with the id and the configured attributes; for a persistent
+///   session, `Max-Age` and `Expires` from the engine's [`Delivery`].
+/// - **Removing**: the same name, `Path`, `Domain`, `Secure`, `HttpOnly`, `SameSite` and
+///   `Partitioned` as the live cookie (browsers ignore a removal that differs), an empty value,
+///   `Max-Age=0` and an `Expires` in 1970.
+///
+/// ```
+/// use http::HeaderMap;
+/// use session_core::{RequestView, State};
+/// use session_state_cookie::CookieState;
+///
+/// let state = CookieState::default();
+/// let mut headers = HeaderMap::new();
+/// headers.insert("cookie", "theme=dark; id=\"first\"; id=second".parse().unwrap());
+/// let found = state.extract(&RequestView::new(&headers, None));
+/// assert_eq!(found.iter().collect::<Vec<_>>(), ["first", "second"]);
+///
+/// let mut response = HeaderMap::new();
+/// state.expire(&mut response);
+/// assert_eq!(
+///     response["set-cookie"],
+///     "id=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CookieState {
+    config: Config,
+}
+
+impl CookieState {
+    /// Starts configuring a cookie; every setting starts at the secure default.
+    pub fn builder() -> CookieStateBuilder {
+        CookieStateBuilder::default()
+    }
+
+    /// The default cookie with another name (an RFC 6265 token; `__Host-` and `__Secure-`
+    /// prefixes are accepted, since the defaults satisfy their rules).
+    pub fn new(name: impl Into<String>) -> Result<Self, CookieConfigError> {
+        CookieState::builder().name(name).build()
+    }
+
+    pub(crate) fn from_config(config: Config) -> Self {
+        CookieState { config }
+    }
+
+    /// The cookie name.
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// The `Path` attribute.
+    pub fn path(&self) -> &str {
+        &self.config.path
+    }
+
+    /// The `Domain` attribute, if any.
+    pub fn domain(&self) -> Option<&str> {
+        self.config.domain.as_deref()
+    }
+
+    /// Whether the cookie is `Secure`.
+    pub fn is_secure(&self) -> bool {
+        self.config.secure
+    }
+
+    /// Whether the cookie is `HttpOnly`.
+    pub fn is_http_only(&self) -> bool {
+        self.config.http_only
+    }
+
+    /// The `SameSite` attribute, if one is sent.
+    pub fn same_site(&self) -> Option<SameSite> {
+        self.config.same_site
+    }
+
+    /// Whether the cookie is `Partitioned`.
+    pub fn is_partitioned(&self) -> bool {
+        self.config.partitioned
+    }
+
+    /// A cookie with the configured name and attributes, and no lifetime.
+    fn cookie<'c>(&'c self, value: &'c str) -> Cookie<'c> {
+        let config = &self.config;
+        let mut cookie = Cookie::new(&*config.name, value);
+        cookie.set_path(&*config.path);
+        if let Some(domain) = &config.domain {
+            cookie.set_domain(&**domain);
+        }
+        cookie.set_secure(config.secure);
+        cookie.set_http_only(config.http_only);
+        cookie.set_same_site(config.same_site.map(SameSite::to_cookie));
+        cookie.set_partitioned(config.partitioned);
+        cookie
+    }
+}
+
+impl Default for CookieState {
+    /// A cookie named `id` with `Path=/`, `HttpOnly`, `Secure` and `SameSite=Lax`.
+    fn default() -> Self {
+        CookieState::from_config(Config {
+            name: crate::DEFAULT_COOKIE_NAME.into(),
+            path: "/".into(),
+            domain: None,
+            secure: true,
+            http_only: true,
+            same_site: Some(SameSite::Lax),
+            partitioned: false,
+        })
+    }
+}
+
+impl State for CookieState {
+    fn extract<'a>(&self, request: &RequestView<'a>) -> Candidates<'a> {
+        let name = &*self.config.name;
+        let mut found = Candidates::new();
+        for header in request.headers().get_all(COOKIE) {
+            let Ok(text) = std::str::from_utf8(header.as_bytes()) else {
+                tracing::debug!(
+                    len = header.len(),
+                    "skipping a Cookie header that is not UTF-8"
+                );
+                continue;
+            };
+            // Cheap pre-filter: most requests carry no session cookie at all.
+            if !text.contains(name) {
+                continue;
+            }
+            for cookie in Cookie::split_parse(text).flatten() {
+                if cookie.name() != name {
+                    continue;
+                }
+                let value: Cow<'a, str> = match cookie.value_raw() {
+                    Some(raw) => Cow::Borrowed(unquote(raw)),
+                    None => Cow::Owned(unquote(cookie.value()).to_owned()),
+                };
+                if !value.is_empty() {
+                    found.push(value);
+                }
+            }
+        }
+        found
+    }
+
+    fn finalize(&self, id: &Id, delivery: &Delivery, headers: &mut HeaderMap) {
+        let value = id.as_str();
+        if !is_cookie_value(value) {
+            // Only a custom id validator could let such an id through; never echo it into a header.
+            tracing::error!(
+                len = value.len(),
+                "refusing to write a session id that is not a valid cookie value"
+            );
+            return;
+        }
+        let mut cookie = self.cookie(value);
+        if let Some(max_age) = delivery.max_age {
+            let max_age = Duration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
+            cookie.set_max_age(max_age);
+            // `Expires` for clients that predate `Max-Age`; left out if the date is out of range.
+            if let Some(at) = OffsetDateTime::now_utc().checked_add(max_age) {
+                if at.year() <= 9999 {
+                    cookie.set_expires(at);
+                }
+            }
+        }
+        append(headers, &cookie);
+    }
+
+    fn expire(&self, headers: &mut HeaderMap) {
+        let mut cookie = self.cookie("");
+        cookie.set_max_age(Duration::ZERO);
+        cookie.set_expires(OffsetDateTime::UNIX_EPOCH);
+        append(headers, &cookie);
+    }
+}
+
+/// Appends `cookie` as a `Set-Cookie` header.
+fn append(headers: &mut HeaderMap, cookie: &Cookie<'_>) {
+    let mut text = String::with_capacity(160);
+    // Every part was validated as visible ASCII, so neither step fails; but a header is dropped
+    // (and logged) rather than a panic if one ever did.
+    if write!(text, "{cookie}").is_err() {
+        tracing::error!("the session cookie could not be formatted");
+        return;
+    }
+    match HeaderValue::try_from(text) {
+        Ok(value) => {
+            headers.append(SET_COOKIE, value);
+        }
+        Err(_) => tracing::error!("the session cookie is not a valid header value"),
+    }
+}
+
+/// Removes one pair of surrounding double quotes, as Plack does.
+fn unquote(value: &str) -> &str {
+    value
+        .strip_prefix('"')
+        .and_then(|inner| inner.strip_suffix('"'))
+        .unwrap_or(value)
+}
+
+/// An RFC 6265 cookie-value: visible ASCII except `"`, `,`, `;` and `\`, not empty.
+fn is_cookie_value(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, b'"' | b',' | b';' | b'\\'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unquote_strips_one_surrounding_pair() {
+        assert_eq!(unquote("\"abc\""), "abc");
+        assert_eq!(unquote("\"\""), "");
+        assert_eq!(unquote("\""), "\"");
+        assert_eq!(unquote("\"abc"), "\"abc");
+        assert_eq!(unquote("abc\""), "abc\"");
+        assert_eq!(unquote("\"\"abc\"\""), "\"abc\"");
+    }
+
+    #[test]
+    fn only_cookie_octets_are_written() {
+        assert!(is_cookie_value("abc-_DEF.123~!#$%&'()*+/:<=>?@[]^`{|}"));
+        for bad in [
+            "",
+            "a b",
+            "a;b",
+            "a,b",
+            "a\"b",
+            "a\\b",
+            "a\tb",
+            "caf\u{e9}",
+            "a\u{7f}",
+        ] {
+            assert!(!is_cookie_value(bad), "{bad:?} accepted");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The synopsis: a counter that remembers each visitor, on axum with the default in-memory store and
+//! the cookie state.
+//!
+//! ```text
+//! cargo run -p session-examples --bin counter
+//! curl -c jar -b jar http://127.0.0.1:3000/   # Hello, you've been here for 0th time!
+//! curl -c jar -b jar http://127.0.0.1:3000/   # Hello, you've been here for 1th time!
+//! ```
+//!
+//! Set `ADDR` to listen elsewhere (default `127.0.0.1:3000`).
+
+use axum::{Router, routing::get};
+use session_state_cookie::CookieState;
+use session_tower::{Error, MemoryStore, Session, SessionLayer};
+
+async fn counter(session: Session) -> Result<String, Error> {
+    let n: u64 = session.get("counter").await?.unwrap_or(0);
+    session.insert("counter", &(n + 1)).await?;
+    Ok(format!("Hello, you've been here for {n}th time!"))
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt().with_env_filter("info").init();
+    let app = Router::new()
+        .route("/", get(counter))
+        .layer(SessionLayer::new(
+            CookieState::default(),
+            MemoryStore::default(),
+        ));
+
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_string());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    println!("counter listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).await
+}

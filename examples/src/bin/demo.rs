@@ -1,0 +1,41 @@
+//! The demo server binary (see `session_examples::demo`).
+//!
+//! ```text
+//! cargo run -p session-examples --bin demo -- --framework axum --store memory --state cookie \
+//!     --addr 127.0.0.1:8080
+//! ```
+//!
+//! The first line on standard output is `listening on http://ADDR`.
+
+use std::process::ExitCode;
+
+use session_examples::demo::{self, Args};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let args = match Args::parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("demo: {message}\n\n{}", demo::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let result = match demo::bind(&args).await {
+        Ok((addr, serve)) => {
+            println!("listening on http://{addr}");
+            serve.await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("demo: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

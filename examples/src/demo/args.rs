@@ -1,0 +1,148 @@
+//! The demo's command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The usage text.
+pub const USAGE: &str = "usage: demo [--framework axum] [--store memory|null] \
+[--state cookie|param] [--addr 127.0.0.1:PORT] [--dir DIR] [--redis-url URL] \
+[--idle-timeout SECS] [--absolute-timeout SECS] [--secure true|false] [--session-key NAME]";
+
+/// The web framework serving the demo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framework {
+    /// axum, through session-tower.
+    Axum,
+}
+
+/// Where sessions are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    /// `MemoryStore`.
+    Memory,
+    /// `NullStore`: keeps nothing.
+    Null,
+}
+
+/// How the id travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateKind {
+    /// A cookie (`CookieState`).
+    Cookie,
+    /// A query parameter (`ParamState`).
+    Param,
+}
+
+/// The demo's options.
+#[derive(Clone, Debug)]
+pub struct Args {
+    /// `--framework`.
+    pub framework: Framework,
+    /// `--store`.
+    pub store: StoreKind,
+    /// `--state`.
+    pub state: StateKind,
+    /// `--addr` (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// `--dir`, for the file store (not built yet): accepted so scripts can pass it already.
+    pub dir: Option<PathBuf>,
+    /// `--redis-url`, for the Redis store (not built yet).
+    pub redis_url: Option<String>,
+    /// `--idle-timeout SECS`.
+    pub idle_timeout: Option<Duration>,
+    /// `--absolute-timeout SECS`.
+    pub absolute_timeout: Option<Duration>,
+    /// `--secure true|false` for the cookie (default true).
+    pub secure: bool,
+    /// `--session-key NAME`: the cookie or query parameter name.
+    pub session_key: Option<String>,
+}
+
+impl Default for Args {
+    /// axum, memory store, cookie state, 127.0.0.1:0, Secure cookies.
+    fn default() -> Self {
+        Args {
+            framework: Framework::Axum,
+            store: StoreKind::Memory,
+            state: StateKind::Cookie,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            dir: None,
+            redis_url: None,
+            idle_timeout: None,
+            absolute_timeout: None,
+            secure: true,
+            session_key: None,
+        }
+    }
+}
+
+impl Args {
+    /// Parses the words after the program name.
+    pub fn parse(mut words: impl Iterator<Item = String>) -> Result<Self, String> {
+        let mut args = Args {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            ..Args::default()
+        };
+        while let Some(flag) = words.next() {
+            if flag == "--help" || flag == "-h" {
+                return Err("help requested".into());
+            }
+            let value = words
+                .next()
+                .ok_or_else(|| format!("{flag} needs a value"))?;
+            match flag.as_str() {
+                "--framework" => {
+                    args.framework = match value.as_str() {
+                        "axum" => Framework::Axum,
+                        "actix" => return Err("--framework actix is not built yet".into()),
+                        other => return Err(format!("unknown framework {other:?}")),
+                    }
+                }
+                "--store" => {
+                    args.store = match value.as_str() {
+                        "memory" => StoreKind::Memory,
+                        "null" => StoreKind::Null,
+                        "file" | "cache" | "cookie" | "redis" => {
+                            return Err(format!("--store {value} is not built yet"));
+                        }
+                        other => return Err(format!("unknown store {other:?}")),
+                    }
+                }
+                "--state" => {
+                    args.state = match value.as_str() {
+                        "cookie" => StateKind::Cookie,
+                        "param" => StateKind::Param,
+                        other => return Err(format!("unknown state {other:?}")),
+                    }
+                }
+                "--addr" => {
+                    args.addr = value
+                        .parse()
+                        .map_err(|e| format!("--addr {value:?}: {e}"))?
+                }
+                "--dir" => args.dir = Some(value.into()),
+                "--redis-url" => args.redis_url = Some(value),
+                "--idle-timeout" => args.idle_timeout = Some(seconds(&flag, &value)?),
+                "--absolute-timeout" => args.absolute_timeout = Some(seconds(&flag, &value)?),
+                "--secure" => {
+                    args.secure = value
+                        .parse()
+                        .map_err(|_| format!("--secure takes true or false, not {value:?}"))?
+                }
+                "--session-key" => args.session_key = Some(value),
+                other => return Err(format!("unknown option {other:?}")),
+            }
+        }
+        Ok(args)
+    }
+}
+
+fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
+    match value.parse::<u64>() {
+        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+        _ => Err(format!(
+            "{flag} takes a positive number of seconds, not {value:?}"
+        )),
+    }
+}

@@ -1,0 +1,32 @@
+//! The demo server: one HTTP contract over every combination of framework, store and state.
+//!
+//! Routes: `GET /` (counter: `Hello, you've been here for Nth time!`), `/set/KEY/VALUE` (200 `ok`),
+//! `/get/KEY` (200 value or 404), `/login` (new id, data kept, `user` set), `/logout` (expire),
+//! `/nostore` (sets `nostore=1` with skip_store), `/static` (never touches the session), `/fail`
+//! (writes `failed`, answers 500), `/id` (the session id, saving a new session first).
+
+mod args;
+mod axum_app;
+mod routes;
+
+pub use args::{Args, Framework, StateKind, StoreKind, USAGE};
+pub use axum_app::{engine_builder, router as axum_router};
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+
+/// Binds `args.addr` and returns the bound address with a future that serves until dropped.
+pub async fn bind(
+    args: &Args,
+) -> std::io::Result<(
+    SocketAddr,
+    impl Future<Output = std::io::Result<()>> + Send + use<>,
+)> {
+    let listener = TcpListener::bind(args.addr).await?;
+    let addr = listener.local_addr()?;
+    let serve = match args.framework {
+        Framework::Axum => axum_app::serve(listener, args)?,
+    };
+    Ok((addr, serve))
+}
