@@ -212,3 +212,67 @@ impl Store for MemoryStore {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ManualClock;
+    use std::time::Duration;
+
+    fn key(n: u16) -> Key {
+        let mut digest = [0u8; 32];
+        digest[..2].copy_from_slice(&n.to_be_bytes());
+        // Spread over shards by the first byte, and keep keys distinct by the second.
+        Key::from_digest(digest)
+    }
+
+    fn block_on<F: Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(future)
+    }
+
+    #[test]
+    fn a_full_store_evicts_the_session_closest_to_expiry_and_never_refuses() {
+        block_on(async {
+            let clock = ManualClock::new(Timestamp::from_millis(1_000_000));
+            let store = MemoryStore::with_max_sessions(16).with_clock(clock.clone());
+            // All these keys land in shard 0 (first byte 0), whose bound is 1.
+            let soon = Record::new(clock.now(), Timestamp::from_millis(2_000_000));
+            let later = Record::new(clock.now(), Timestamp::from_millis(9_000_000));
+            assert!(store.create(&key(1), &soon).await.expect("create"));
+            assert!(
+                store
+                    .create(&key(2), &later)
+                    .await
+                    .expect("a fresh login is never refused")
+            );
+            assert_eq!(
+                store.load(&key(1)).await.expect("load"),
+                None,
+                "closest to expiry evicted"
+            );
+            assert_eq!(store.load(&key(2)).await.expect("load"), Some(later));
+        });
+    }
+
+    #[test]
+    fn expired_records_are_invisible_and_swept() {
+        block_on(async {
+            let clock = ManualClock::new(Timestamp::from_millis(0));
+            let store = MemoryStore::new().with_clock(clock.clone());
+            let record = Record::new(clock.now(), Timestamp::from_millis(1_000));
+            assert!(store.create(&key(3), &record).await.expect("create"));
+            clock.advance(Duration::from_secs(1));
+            assert_eq!(store.load(&key(3)).await.expect("load"), None);
+            assert!(
+                !store.save(&key(3), &record).await.expect("save"),
+                "no resurrection"
+            );
+            assert_eq!(store.len(), 1);
+            assert_eq!(store.sweep(), 1);
+            assert!(store.is_empty());
+        });
+    }
+}
