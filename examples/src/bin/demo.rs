@@ -17,6 +17,10 @@ async fn main() -> ExitCode {
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
+    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
+        println!("{}", demo::USAGE);
+        return ExitCode::SUCCESS;
+    }
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) => {

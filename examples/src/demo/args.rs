@@ -85,9 +85,6 @@ impl Args {
             ..Args::default()
         };
         while let Some(flag) = words.next() {
-            if flag == "--help" || flag == "-h" {
-                return Err("help requested".into());
-            }
             let value = words
                 .next()
                 .ok_or_else(|| format!("{flag} needs a value"))?;
