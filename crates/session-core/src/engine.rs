@@ -174,6 +174,12 @@ impl Engine {
         if (status.is_server_error() && !shared.commit_on_server_error) || skip {
             return Ok(out);
         }
+        if session.lock().ended {
+            // Ended elsewhere (seen by an earlier `save`): never bring it back.
+            shared.state.expire(&mut out.headers);
+            out.sets_id = shared.no_store;
+            return Ok(out);
+        }
         if needs_load {
             session.load().await?;
         }
@@ -235,18 +241,22 @@ impl Engine {
 
     async fn commit_expire(&self, session: &Session, mut out: Commit) -> Result<Commit, Error> {
         let shared = &*self.shared;
-        let keys: Vec<Key> = {
+        let (keys, client_has_id) = {
             let work = session.lock();
-            match work.loaded.as_ref() {
+            let keys: Vec<Key> = match work.loaded.as_ref() {
+                // Loaded: only the adopted id names a live record.
                 Some(loaded) => loaded.current.iter().map(|(_, key)| *key).collect(),
+                // Not loaded: delete whatever the client's ids name, without reading it first.
                 None => work.candidates.iter().map(Id::key).collect(),
-            }
+            };
+            let client_has_id = !keys.is_empty() || !work.candidates.is_empty();
+            (keys, client_has_id)
         };
-        let had_id = !keys.is_empty();
         for key in &keys {
             shared.store.delete(key).await?;
         }
-        if had_id {
+        if client_has_id {
+            // The client holds an id (live or not): tell it to forget it.
             shared.state.expire(&mut out.headers);
             out.sets_id = shared.no_store;
         }

@@ -46,6 +46,9 @@ pub(crate) struct Working {
     pub(crate) skip: bool,
     /// An id was created during the request (by `save`) and must still be sent to the client.
     pub(crate) id_pending: bool,
+    /// The store reported the session gone (ended elsewhere) during the request: nothing of it may
+    /// be written again, and the client is told to forget the id.
+    pub(crate) ended: bool,
 }
 
 /// The session's data once loaded: `current` is `None` for a new session not yet stored.
@@ -288,7 +291,7 @@ impl Session {
         if let Some((id, key, changes)) = existing {
             if let Some(changes) = changes {
                 if !shared.store.apply(&key, &changes).await? {
-                    self.lock().loaded().current = None;
+                    self.lock().ended = true;
                     return Err(Error::SessionEnded);
                 }
             }

@@ -251,3 +251,58 @@ async fn unknown_and_malformed_ids_are_never_adopted() {
     let headers = counter(&h, Some("../wrong")).await.1;
     assert_ne!(sent_id(&headers).expect("fresh id"), "../wrong");
 }
+
+#[tokio::test]
+async fn a_session_ended_elsewhere_is_never_brought_back() {
+    let h = Harness::new(|b| b);
+    let id = sent_id(&counter(&h, None).await.1).expect("id");
+    // Request 2 loads the session; request 3 logs it out before request 2 saves.
+    let mut headers = HeaderMap::new();
+    headers.insert("x-session", HeaderValue::from_str(&id).expect("ascii"));
+    let slow = h.engine.start(&RequestView::new(&headers, None));
+    assert_eq!(slow.get::<u64>("n").await.expect("get"), Some(1));
+    let out = h
+        .request(Some(&id), StatusCode::OK, |s| async move { s.expire() })
+        .await;
+    assert_eq!(
+        out.get("x-session").map(|v| v.to_str().expect("ascii")),
+        Some("-")
+    );
+    slow.insert("n", &99u64).await.expect("insert");
+    assert!(matches!(
+        slow.save().await,
+        Err(session_core::Error::SessionEnded)
+    ));
+    let commit = h
+        .engine
+        .commit(&slow, StatusCode::OK)
+        .await
+        .expect("commit");
+    let mut out = HeaderMap::new();
+    commit.apply_to(&mut out);
+    assert_eq!(
+        out.get("x-session").map(|v| v.to_str().expect("ascii")),
+        Some("-")
+    );
+    assert!(h.store.is_empty(), "nothing was written back");
+}
+
+#[tokio::test]
+async fn expiring_an_unknown_id_still_removes_the_cookie() {
+    let h = Harness::new(|b| b);
+    let unknown = "A".repeat(43);
+    let out = h
+        .request(Some(&unknown), StatusCode::OK, |s| async move {
+            assert_eq!(s.get::<u64>("n").await.expect("get"), None);
+            s.expire();
+        })
+        .await;
+    assert_eq!(
+        out.get("x-session").map(|v| v.to_str().expect("ascii")),
+        Some("-")
+    );
+    let out = h
+        .request(None, StatusCode::OK, |s| async move { s.expire() })
+        .await;
+    assert!(out.get("x-session").is_none(), "no id, nothing to remove");
+}

@@ -1,0 +1,124 @@
+//! The [`Store`] contract checks: [`check_store`] and [`check_store_with`].
+
+mod basic;
+mod changes;
+mod concurrent;
+mod expiry;
+mod nothing;
+
+use session_core::Store;
+
+use crate::{Expect, Report};
+
+/// Checks every [`Store`] contract against stores built by `make`, panicking at the first broken
+/// one with a message naming it.
+///
+/// The same as [`check_store_with`]`(`[`Expect::Persistent`]`, make)`: for every store meant to
+/// keep sessions. See [`check_store_with`] for what is checked and what the store must allow.
+///
+/// ```
+/// use session_conformance::check_store;
+/// use session_core::MemoryStore;
+///
+/// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+/// let report = check_store(MemoryStore::default).await;
+/// assert!(report.skipped().is_empty(), "MemoryStore claims atomic applies");
+/// # });
+/// ```
+pub async fn check_store<S: Store, F: Fn() -> S>(make: F) -> Report {
+    check_store_with(Expect::Persistent, make).await
+}
+
+/// Checks the [`Store`] contracts that fit `expect` against stores built by `make`.
+///
+/// Every check calls `make` for a store of its own and uses fresh random keys, so `make` may as
+/// well return clones of one store sharing a backend (a Redis connection, a directory) that other
+/// data lives in. The kit writes a few dozen small records and leaves some of them behind; all
+/// of them expire within an hour (or two, for the concurrent check).
+///
+/// # What is checked
+///
+/// With [`Expect::Persistent`], the contracts documented on [`Store`]:
+///
+/// - `load` of a key never stored is `None`;
+/// - `create` then `load` returns the record exactly: every value (numbers at the limits of
+///   their types, strings with escapes and non-ASCII text, nested JSON, a 4 KiB string, unicode
+///   keys), the three timestamps to the millisecond, and the session's own lifetime;
+/// - `create` on a key holding a live record returns `false` and does not overwrite it;
+/// - `save` replaces a live record; `save` of an absent key returns `false` and creates nothing;
+/// - `delete` returns `true` for a live record, then `false`;
+/// - after `delete`, `save`, `apply` and `touch` return `false` and nothing comes back;
+/// - a record that expired an hour ago is never loaded, `save`, `apply`, `touch` and `delete`
+///   treat it as absent, and `create` over it succeeds;
+/// - `apply` sets, replaces and removes single keys, honours `clear`, sets and resets the
+///   session's own lifetime, and moves `last_active` and `expires`: the stored result equals
+///   [`Changes::apply_to`](session_core::Changes::apply_to) on the record;
+/// - `touch` moves `last_active` and `expires` and changes nothing else;
+/// - **only if the store claims [`Store::applies_atomically`]**: 50 Tokio tasks, released at
+///   once, each `apply` a change setting a different key of one session (three rounds); every
+///   write must be there afterwards. A store that does not claim atomicity skips this check, and
+///   the returned [`Report`] lists it under [`skipped`](Report::skipped): nothing is skipped
+///   silently.
+///
+/// With [`Expect::KeepsNothing`] (a store such as `NullStore`): `load` of an unknown key is
+/// `None`, `create` returns `true` every time (so the engine issues an id), nothing created is
+/// ever loaded, and `save`, `apply`, `touch` and `delete` return `false`. The concurrent check is
+/// reported as skipped.
+///
+/// # What the store must allow
+///
+/// - Time: the kit's timestamps come from the system clock, so the store must judge expiry by it
+///   too (a store built on a `ManualClock` would see the kit's expired records as live).
+/// - Already expired records: the kit stores them with `create` (the engine may do the same when
+///   a session's absolute lifetime runs out during a request); the store must accept them, and may
+///   drop them at once.
+/// - Runtime: call the kit from inside a Tokio runtime; it starts none of its own. The concurrent
+///   check spawns tasks on the caller's runtime: use `#[tokio::test(flavor = "multi_thread")]` so
+///   that the writes run in parallel.
+///
+/// # Panics
+///
+/// At the first broken contract, with a message such as
+/// `session-conformance: store contract "create never overwrites a live record" failed: ...`;
+/// a store error is reported with its chain of causes.
+pub async fn check_store_with<S: Store, F: Fn() -> S>(expect: Expect, make: F) -> Report {
+    let mut report = Report::default();
+    match expect {
+        Expect::Persistent => {
+            report.pass(basic::load_unknown(make()).await);
+            report.pass(basic::round_trip(make()).await);
+            report.pass(basic::create_never_overwrites(make()).await);
+            report.pass(basic::save_replaces(make()).await);
+            report.pass(basic::save_needs_a_record(make()).await);
+            report.pass(basic::delete_reports(make()).await);
+            report.pass(basic::no_resurrection(make()).await);
+            report.pass(expiry::never_loaded(make()).await);
+            report.pass(expiry::not_updated(make()).await);
+            report.pass(expiry::create_replaces_expired(make()).await);
+            report.pass(changes::apply_keys(make()).await);
+            report.pass(changes::apply_clear(make()).await);
+            report.pass(changes::apply_lifetime(make()).await);
+            report.pass(changes::touch(make()).await);
+            let store = make();
+            if store.applies_atomically() {
+                report.pass(concurrent::applies(store).await);
+            } else {
+                report.skip(
+                    concurrent::NAME,
+                    "the store does not claim applies_atomically()",
+                );
+            }
+        }
+        Expect::KeepsNothing => {
+            report.pass(basic::load_unknown(make()).await);
+            report.pass(nothing::create_pretends(make()).await);
+            report.pass(nothing::nothing_loaded(make()).await);
+            report.pass(nothing::nothing_updated(make()).await);
+            report.skip(
+                concurrent::NAME,
+                "the store keeps nothing (Expect::KeepsNothing)",
+            );
+        }
+    }
+    report
+}
