@@ -1,1 +1,57 @@
 //! Workspace-level HTTP tests over real TCP.
+//!
+//! Every test starts an app in-process on `127.0.0.1:0` ([`TestServer`]) and talks to it with a
+//! real HTTP client that keeps no cookie jar: the test writes the `Cookie` header itself, so it can
+//! send anything a hostile client would.
+//!
+//! The framework is a parameter. Each scenario is written once, as an `async fn(Framework)`, and
+//! [`per_framework!`] turns a list of them into one `#[tokio::test]` per scenario and framework.
+//! Supporting another framework is one more [`Framework`] variant, its arm in
+//! [`TestServer::start`], and one more module in [`per_framework!`].
+//!
+//! - [`server`]: [`Framework`], [`App`], [`Setup`] (state, store, clock, timeouts) and
+//!   [`TestServer`].
+//! - [`reply`]: [`Reply`] (a response read whole) and [`SetCookie`] (a parsed `Set-Cookie`).
+//! - [`stores`]: [`CountingStore`] and [`FailingStore`], the stores the tests instrument.
+//! - [`scenario`]: the Plack nine-step scenario as an app of its own.
+//! - [`ids`]: well-formed ids the server never issued.
+
+pub mod ids;
+pub mod reply;
+pub mod scenario;
+pub mod server;
+pub mod stores;
+
+pub use reply::{Reply, SetCookie};
+pub use server::{App, Framework, Setup, TestServer, Transport};
+pub use stores::{Calls, CountingStore, FailingStore};
+
+/// The body of the demo's counter page for a visitor who has been here `n` times before.
+pub fn counter_body(n: u64) -> String {
+    format!("Hello, you've been here for {n}th time!")
+}
+
+/// Turns scenario functions (`async fn(Framework)`) into one `#[tokio::test]` per framework.
+///
+/// ```text
+/// async fn counter(framework: Framework) { /* ... */ }
+///
+/// session_tests::per_framework!(counter);
+/// // expands to `mod on_axum { #[tokio::test] async fn counter() { super::counter(Framework::Axum).await } }`
+/// ```
+///
+/// The tests run on a multi-threaded runtime, so that concurrent requests really run in parallel;
+/// the server is spawned on the test's own runtime.
+#[macro_export]
+macro_rules! per_framework {
+    ($($scenario:ident),+ $(,)?) => {
+        mod on_axum {
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario($crate::Framework::Axum).await
+                }
+            )+
+        }
+    };
+}

@@ -1,0 +1,281 @@
+//! [`TestServer`]: an app with a given engine on a given framework, on a real TCP port, and the
+//! hand-driven HTTP client that talks to it.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::HeaderValue;
+use http::header::COOKIE;
+use session_core::{
+    DEFAULT_PARAM_NAME, Engine, Lifetime, ManualClock, MemoryStore, ParamState, State, Store,
+};
+use session_examples::demo::{self, Args, StateKind, StoreKind};
+use session_state_cookie::{CookieState, DEFAULT_COOKIE_NAME};
+use session_store_null::NullStore;
+use session_tower::SessionLayer;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::Reply;
+
+/// The web framework serving the app under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framework {
+    /// axum, through `session-tower`.
+    Axum,
+}
+
+/// Which app the server runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum App {
+    /// The demo server's routes (DESIGN.md section 7).
+    Demo,
+    /// The Plack nine-step scenario (`GET /scenario/N`, see [`crate::scenario`]).
+    Scenario,
+}
+
+/// How the client must send the session id back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// In a cookie with this name.
+    Cookie(String),
+    /// In a query parameter with this name.
+    Param(String),
+}
+
+/// What the server's engine is built from: the demo's options (state, store, timeouts, cookie
+/// settings), optionally with a store and a manual clock of the test's own.
+///
+/// Without a custom store or clock the engine comes from the demo's own wiring
+/// ([`demo::engine_builder`]), so the demo's `--store` and `--state` choices are what is tested.
+#[derive(Clone)]
+pub struct Setup {
+    args: Args,
+    store: Option<Arc<dyn Store>>,
+    clock: Option<ManualClock>,
+}
+
+impl Setup {
+    /// An engine as the demo builds it for `args` (only the framework and address are ignored).
+    pub fn new(args: Args) -> Self {
+        Setup {
+            args,
+            store: None,
+            clock: None,
+        }
+    }
+
+    /// The demo's defaults: `CookieState` (named `id`, Secure) and a `MemoryStore`.
+    pub fn cookie() -> Self {
+        Setup::new(Args::default())
+    }
+
+    /// `--state param`: `ParamState` (`?plack_session=ID`) and a `MemoryStore`.
+    pub fn param() -> Self {
+        Setup::new(Args {
+            state: StateKind::Param,
+            ..Args::default()
+        })
+    }
+
+    /// The same setup with `--store null` (`NullStore`).
+    pub fn null_store(mut self) -> Self {
+        self.args.store = StoreKind::Null;
+        self
+    }
+
+    /// The same setup with the test's own store instead of the one `--store` names.
+    pub fn store(mut self, store: impl Store) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The same setup on a manual clock: the engine reads it, and so does the `MemoryStore` that
+    /// `--store memory` stands for (a custom store must be given the clock by the test).
+    pub fn clock(mut self, clock: ManualClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The same setup with `--idle-timeout` and `--absolute-timeout`.
+    pub fn timeouts(
+        mut self,
+        idle: Option<std::time::Duration>,
+        absolute: Option<std::time::Duration>,
+    ) -> Self {
+        self.args.idle_timeout = idle;
+        self.args.absolute_timeout = absolute;
+        self
+    }
+
+    /// The demo's options this setup stands for.
+    pub fn args(&self) -> &Args {
+        &self.args
+    }
+
+    /// Builds the engine.
+    pub fn engine(&self) -> Engine {
+        if self.store.is_none() && self.clock.is_none() {
+            return demo::engine_builder(&self.args)
+                .expect("the demo accepts its own options")
+                .build();
+        }
+        let state: Arc<dyn State> = match self.args.state {
+            StateKind::Cookie => {
+                let mut builder = CookieState::builder().secure(self.args.secure);
+                if let Some(name) = &self.args.session_key {
+                    builder = builder.name(name);
+                }
+                Arc::new(builder.build().expect("valid cookie settings"))
+            }
+            StateKind::Param => Arc::new(match &self.args.session_key {
+                Some(name) => ParamState::new(name).expect("valid parameter name"),
+                None => ParamState::default(),
+            }),
+        };
+        let store: Arc<dyn Store> = match (&self.store, self.args.store) {
+            (Some(store), _) => store.clone(),
+            (None, StoreKind::Memory) => {
+                let clock = self.clock.clone().unwrap_or_default();
+                Arc::new(MemoryStore::default().with_clock(clock))
+            }
+            (None, StoreKind::Null) => Arc::new(NullStore),
+        };
+        let mut builder = Engine::builder(state, store);
+        if let Some(idle) = self.args.idle_timeout {
+            builder = builder.lifetime(Lifetime::browser_session(idle));
+        }
+        if let Some(cap) = self.args.absolute_timeout {
+            builder = builder.absolute_timeout(cap);
+        }
+        if let Some(clock) = &self.clock {
+            builder = builder.clock(clock.clone());
+        }
+        builder.build()
+    }
+
+    /// How a client sends the id to a server with this setup.
+    pub fn transport(&self) -> Transport {
+        let key = self.args.session_key.clone();
+        match self.args.state {
+            StateKind::Cookie => {
+                Transport::Cookie(key.unwrap_or_else(|| DEFAULT_COOKIE_NAME.into()))
+            }
+            StateKind::Param => Transport::Param(key.unwrap_or_else(|| DEFAULT_PARAM_NAME.into())),
+        }
+    }
+}
+
+impl fmt::Debug for Setup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Setup")
+            .field("args", &self.args)
+            .field("custom_store", &self.store.is_some())
+            .field("clock", &self.clock)
+            .finish()
+    }
+}
+
+/// An app served on `127.0.0.1:PORT` by a task on the test's runtime, stopped when dropped, and a
+/// client with no cookie jar.
+#[derive(Debug)]
+pub struct TestServer {
+    addr: SocketAddr,
+    transport: Transport,
+    client: reqwest::Client,
+    task: JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Serves `app` with the engine `setup` describes on `framework`.
+    pub async fn start(framework: Framework, app: App, setup: &Setup) -> Self {
+        let engine = setup.engine();
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().expect("the bound address");
+        let task = match framework {
+            Framework::Axum => {
+                let router = match app {
+                    App::Demo => demo::axum_router(),
+                    App::Scenario => crate::scenario::axum_router(),
+                };
+                let service = router.layer(SessionLayer::from(engine));
+                tokio::spawn(async move {
+                    if let Err(error) = axum::serve(listener, service).await {
+                        panic!("the axum test server stopped: {error}");
+                    }
+                })
+            }
+        };
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        TestServer {
+            addr,
+            transport: setup.transport(),
+            client,
+            task,
+        }
+    }
+
+    /// Serves the demo app.
+    pub async fn demo(framework: Framework, setup: &Setup) -> Self {
+        TestServer::start(framework, App::Demo, setup).await
+    }
+
+    /// How this server expects the id.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The session cookie's name, if the id travels in a cookie.
+    pub fn cookie_name(&self) -> Option<&str> {
+        match &self.transport {
+            Transport::Cookie(name) => Some(name),
+            Transport::Param(_) => None,
+        }
+    }
+
+    /// `GET path` with no id and no cookie.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(path, &[]).await
+    }
+
+    /// `GET path` carrying `id` the way the server expects it: `Cookie: NAME=ID`, or `NAME=ID`
+    /// appended to the query string. The value is sent as given, unescaped.
+    pub async fn get_as(&self, path: &str, id: &str) -> Reply {
+        match &self.transport {
+            Transport::Cookie(name) => {
+                let header = format!("{name}={id}");
+                self.send(path, &[header.as_bytes()]).await
+            }
+            Transport::Param(name) => {
+                let separator = if path.contains('?') { '&' } else { '?' };
+                self.send(&format!("{path}{separator}{name}={id}"), &[])
+                    .await
+            }
+        }
+    }
+
+    /// `GET path` with one `Cookie` header line per element of `cookie_headers`, sent byte for byte
+    /// (non-ASCII bytes included).
+    pub async fn send(&self, path: &str, cookie_headers: &[&[u8]]) -> Reply {
+        let mut request = self.client.get(format!("http://{}{path}", self.addr));
+        for header in cookie_headers {
+            let value = HeaderValue::from_bytes(header).expect("a sendable header value");
+            request = request.header(COOKIE, value);
+        }
+        let response = request.send().await.expect("the server answers");
+        Reply::read(response, self.cookie_name()).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
