@@ -15,8 +15,11 @@ use std::fmt;
 use crate::Record;
 use crate::error::BoxError;
 
-/// The largest encoded record the built-in codecs decode by default: 1 MiB.
+/// The largest encoded record the built-in codecs write or read by default: 1 MiB.
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 1 << 20;
+
+/// The largest `max_bytes` the built-in codecs accept: 256 MiB.
+pub const MAX_RECORD_BYTES_LIMIT: usize = 256 << 20;
 
 /// Turns records into bytes and back. Implement it for a custom format (Plack's `serializer` and
 /// `deserializer` options).
@@ -89,9 +92,13 @@ pub struct JsonCodec {
 }
 
 impl JsonCodec {
-    /// A JSON codec refusing to decode more than `max_bytes`.
+    /// A JSON codec refusing to write or read records larger than `max_bytes` (capped at
+    /// [`MAX_RECORD_BYTES_LIMIT`]): a session that grew too large fails when it is written, while
+    /// the last stored version stays readable.
     pub fn with_max_bytes(max_bytes: usize) -> Self {
-        JsonCodec { max_bytes }
+        JsonCodec {
+            max_bytes: max_bytes.min(MAX_RECORD_BYTES_LIMIT),
+        }
     }
 }
 
@@ -105,7 +112,9 @@ impl Default for JsonCodec {
 
 impl Codec for JsonCodec {
     fn encode(&self, record: &Record) -> Result<Vec<u8>, CodecError> {
-        serde_json::to_vec(record).map_err(CodecError::new)
+        let bytes = serde_json::to_vec(record).map_err(CodecError::new)?;
+        check_size(&bytes, self.max_bytes)?;
+        Ok(bytes)
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<Record, CodecError> {
@@ -127,9 +136,12 @@ pub struct BincodeCodec {
 
 #[cfg(feature = "bincode")]
 impl BincodeCodec {
-    /// A bincode codec refusing to decode more than `max_bytes`.
+    /// A bincode codec refusing to write or read records larger than `max_bytes` (capped at
+    /// [`MAX_RECORD_BYTES_LIMIT`]).
     pub fn with_max_bytes(max_bytes: usize) -> Self {
-        BincodeCodec { max_bytes }
+        BincodeCodec {
+            max_bytes: max_bytes.min(MAX_RECORD_BYTES_LIMIT),
+        }
     }
 }
 
@@ -145,13 +157,17 @@ impl Default for BincodeCodec {
 #[cfg(feature = "bincode")]
 impl Codec for BincodeCodec {
     fn encode(&self, record: &Record) -> Result<Vec<u8>, CodecError> {
-        bincode::serde::encode_to_vec(record, bincode::config::standard()).map_err(CodecError::new)
+        let bytes = bincode::serde::encode_to_vec(record, bincode::config::standard())
+            .map_err(CodecError::new)?;
+        check_size(&bytes, self.max_bytes)?;
+        Ok(bytes)
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<Record, CodecError> {
         check_size(bytes, self.max_bytes)?;
-        // The limit also bounds every allocation bincode makes while decoding a hostile length prefix.
-        let config = bincode::config::standard().with_limit::<DEFAULT_MAX_RECORD_BYTES>();
+        // bincode's limit bounds every allocation it makes for a hostile length prefix; the input
+        // itself is at most `max_bytes` (at most `MAX_RECORD_BYTES_LIMIT`) long.
+        let config = bincode::config::standard().with_limit::<MAX_RECORD_BYTES_LIMIT>();
         let (record, used) =
             bincode::serde::decode_from_slice(bytes, config).map_err(CodecError::new)?;
         if used != bytes.len() {
@@ -207,6 +223,34 @@ mod tests {
                 .is_err()
         );
         assert!(codec.decode(&[]).is_err());
+    }
+
+    #[test]
+    fn oversized_records_fail_on_write_and_larger_limits_read_them() {
+        let mut big = sample();
+        big.data.insert(
+            "blob".into(),
+            Value::from_serialize(&"x".repeat(2 << 20)).expect("json"),
+        );
+        assert!(JsonCodec::default().encode(&big).is_err());
+        let roomy = JsonCodec::with_max_bytes(8 << 20);
+        assert_eq!(
+            roomy
+                .decode(&roomy.encode(&big).expect("encode"))
+                .expect("decode"),
+            big
+        );
+        #[cfg(feature = "bincode")]
+        {
+            assert!(BincodeCodec::default().encode(&big).is_err());
+            let roomy = BincodeCodec::with_max_bytes(8 << 20);
+            assert_eq!(
+                roomy
+                    .decode(&roomy.encode(&big).expect("encode"))
+                    .expect("decode"),
+                big
+            );
+        }
     }
 
     #[test]

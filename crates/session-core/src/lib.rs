@@ -29,7 +29,7 @@
 //! // First request: no id, a new session.
 //! let session = engine.start(&RequestView::new(&no_headers, None));
 //! assert_eq!(session.get::<u64>("counter").await?, None);
-//! session.insert("counter", &1u64).await?;
+//! session.insert("counter", 1u64).await?;
 //! let id = session.save().await?; // ParamState writes nothing: learn the id to pass it on
 //! engine.commit(&session, StatusCode::OK).await?;
 //!
@@ -51,8 +51,10 @@
 //!    writes nothing, and a 5xx response commits nothing. The returned [`Commit`] carries the
 //!    headers to add.
 
+mod builder;
 mod clock;
 mod codec;
+mod commit;
 mod engine;
 mod error;
 mod id;
@@ -63,11 +65,13 @@ mod session;
 mod state;
 mod store;
 
+pub use builder::EngineBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
 #[cfg(feature = "bincode")]
 pub use codec::BincodeCodec;
-pub use codec::{Codec, CodecError, DEFAULT_MAX_RECORD_BYTES, JsonCodec};
-pub use engine::{Commit, Engine, EngineBuilder};
+pub use codec::{Codec, CodecError, DEFAULT_MAX_RECORD_BYTES, JsonCodec, MAX_RECORD_BYTES_LIMIT};
+pub use commit::Commit;
+pub use engine::Engine;
 pub use error::{BoxError, Error, StoreError, StoreErrorKind};
 pub use id::{DefaultIds, FnIds, HexIds, Id, IdScheme, Key};
 pub use memory::MemoryStore;

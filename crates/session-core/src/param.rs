@@ -1,6 +1,7 @@
 //! [`ParamState`]: the session id in a query parameter (Plack's base State).
 
 use http::HeaderMap;
+use http::header::HeaderName;
 
 use crate::{Candidates, Delivery, Error, Id, RequestView, State};
 
@@ -84,7 +85,7 @@ impl State for ParamState {
 
     fn expire(&self, _headers: &mut HeaderMap) {}
 
-    fn writes_id(&self) -> bool {
-        false
+    fn vary(&self) -> Option<HeaderName> {
+        None
     }
 }

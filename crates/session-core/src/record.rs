@@ -144,6 +144,8 @@ pub struct Record {
     /// When the session expires; a store never returns a record at or past this time.
     pub expires: Timestamp,
     /// This session's own lifetime, overriding the configured default ("remember me").
+    /// Optional in the stored form, so records written before it existed still decode.
+    #[serde(default)]
     pub lifetime: Option<Lifetime>,
 }
 

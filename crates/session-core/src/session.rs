@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::engine::Shared;
+use crate::builder::Shared;
 use crate::{Changes, Error, Id, Key, Lifetime, Record, Timestamp, Value};
 
 /// One request's view of its session: typed get, insert and remove over string keys.
@@ -21,7 +21,8 @@ use crate::{Changes, Error, Id, Key, Lifetime, Record, Timestamp, Value};
 ///
 /// The flags [`expire`](Session::expire), [`cycle_id`](Session::cycle_id) and
 /// [`skip_store`](Session::skip_store) are Plack's per-request options; they take effect when the
-/// response is committed.
+/// response is committed. Changes made after the commit (from a task that outlived the request,
+/// say) are not written.
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,
@@ -44,8 +45,12 @@ pub(crate) struct Working {
     pub(crate) expire: bool,
     pub(crate) cycle: bool,
     pub(crate) skip: bool,
-    /// An id was created during the request (by `save`) and must still be sent to the client.
-    pub(crate) id_pending: bool,
+    /// The client sent something in the id's place (valid or not).
+    pub(crate) client_sent_id: bool,
+    /// `save` wrote the session during the request: its id must still be sent to the client.
+    pub(crate) deliver_pending: bool,
+    /// The engine has committed this session; later commits do nothing.
+    pub(crate) committed: bool,
     /// The store reported the session gone (ended elsewhere) during the request: nothing of it may
     /// be written again, and the client is told to forget the id.
     pub(crate) ended: bool,
@@ -107,9 +112,10 @@ impl Working {
 }
 
 impl Session {
-    pub(crate) fn new(shared: Arc<Shared>, candidates: Vec<Id>) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, candidates: Vec<Id>, client_sent_id: bool) -> Self {
         let work = Working {
             candidates,
+            client_sent_id,
             ..Working::default()
         };
         Session {
@@ -149,7 +155,7 @@ impl Session {
         for id in candidates {
             let key = id.key();
             if let Some(record) = shared.store.load(&key).await? {
-                if !record.is_expired(now) {
+                if !shared.is_dead(&record, now) {
                     found = Some(Loaded {
                         current: Some((id, key)),
                         record,
@@ -191,9 +197,10 @@ impl Session {
         Ok(self.lock().loaded().record.data.get(key).cloned())
     }
 
-    /// Stores `value` under `key`, replacing any previous value.
-    pub async fn insert<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<(), Error> {
-        let value = Value::from_serialize(value).map_err(Error::Encode)?;
+    /// Stores `value` under `key`, replacing any previous value. Takes the value or a reference
+    /// to it (`insert("n", 1)` and `insert("n", &big)` both work).
+    pub async fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
+        let value = Value::from_serialize(&value).map_err(Error::Encode)?;
         self.insert_value(key, value).await
     }
 
@@ -272,6 +279,12 @@ impl Session {
     /// Most handlers never need this: changes are committed after the handler returns. It is for
     /// handlers that must know the id of a new session, for instance to put it in a link when the id
     /// travels in a query parameter.
+    ///
+    /// What `save` wrote stays written even if the response turns out to be a server error or the
+    /// handler calls [`skip_store`](Session::skip_store) afterwards. Do not call it from several
+    /// tasks at once on a new session (each would create a session). If the session was ended by
+    /// another request meanwhile, it fails with [`Error::SessionEnded`] and nothing is written,
+    /// then or at commit.
     pub async fn save(&self) -> Result<Id, Error> {
         self.load().await?;
         let shared = self.shared().clone();
@@ -294,6 +307,12 @@ impl Session {
                     self.lock().ended = true;
                     return Err(Error::SessionEnded);
                 }
+                let mut work = self.lock();
+                let record = &mut work.loaded().record;
+                record.last_active = changes.last_active;
+                record.expires = changes.expires;
+                // The changes may concern the cookie (a new lifetime): send it at commit.
+                work.deliver_pending = true;
             }
             return Ok(id);
         }
@@ -306,9 +325,12 @@ impl Session {
         };
         let (id, key) = shared.create(&record).await?;
         let mut work = self.lock();
-        work.loaded().current = Some((id.clone(), key));
-        work.loaded().record.created = record.created;
-        work.id_pending = true;
+        let loaded = work.loaded();
+        loaded.current = Some((id.clone(), key));
+        loaded.record.created = record.created;
+        loaded.record.last_active = record.last_active;
+        loaded.record.expires = record.expires;
+        work.deliver_pending = true;
         Ok(id)
     }
 

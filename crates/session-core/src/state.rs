@@ -2,16 +2,18 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
+use http::header::{COOKIE, HeaderName};
 
 use crate::Id;
 
 /// The parts of a request a [`State`] may read: its headers and its query string.
 ///
-/// Adapters build one from the request they hold without copying it.
-#[derive(Clone, Copy, Debug)]
+/// Adapters build one from the request they hold without copying it. Its `Debug` output shows
+/// no header values (they carry session ids).
+#[derive(Clone, Copy)]
 pub struct RequestView<'a> {
     headers: &'a HeaderMap,
     query: Option<&'a str>,
@@ -36,8 +38,9 @@ impl<'a> RequestView<'a> {
 
 /// The candidate ids a [`State`] found in a request, in the order to try them.
 ///
-/// Holds the first candidate inline, so the common case of one id allocates nothing here.
-#[derive(Clone, Debug, Default)]
+/// Holds the first candidate inline, so the common case of one id allocates nothing here. Its
+/// `Debug` output shows only how many there are.
+#[derive(Clone, Default)]
 pub struct Candidates<'a> {
     first: Option<Cow<'a, str>>,
     rest: Vec<Cow<'a, str>>,
@@ -69,6 +72,21 @@ impl<'a> Candidates<'a> {
     }
 }
 
+impl fmt::Debug for RequestView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestView")
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("query", &self.query.map(str::len))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Candidates<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Candidates({})", self.iter().count())
+    }
+}
+
 /// What the engine asks a [`State`] to deliver with a response.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -76,6 +94,8 @@ pub struct Delivery {
     /// For a persistent session, how long the client should keep the id (a cookie's `Max-Age`);
     /// `None` for a browser-session cookie.
     pub max_age: Option<Duration>,
+    /// For a persistent session, when the id expires (a cookie's `Expires`, for old clients).
+    pub expires: Option<SystemTime>,
 }
 
 /// How the session id travels: read from each request, written to responses that need it.
@@ -94,10 +114,10 @@ pub trait State: Send + Sync + fmt::Debug + 'static {
     /// Tells the client to forget its id (a removal cookie, say). Called when a session is expired.
     fn expire(&self, headers: &mut HeaderMap);
 
-    /// Whether a response that sets the id must not be cached (`Cache-Control: no-store`).
-    /// States that write nothing to responses return `false`.
-    fn writes_id(&self) -> bool {
-        true
+    /// The request header the id travels in, named in `Vary` on every response that used the
+    /// session (default: `Cookie`). States whose id is in the URL return `None`.
+    fn vary(&self) -> Option<HeaderName> {
+        Some(COOKIE)
     }
 }
 
@@ -114,8 +134,8 @@ macro_rules! forward_state {
             fn expire(&self, headers: &mut HeaderMap) {
                 (**self).expire(headers)
             }
-            fn writes_id(&self) -> bool {
-                (**self).writes_id()
+            fn vary(&self) -> Option<HeaderName> {
+                (**self).vary()
             }
         }
     )*};

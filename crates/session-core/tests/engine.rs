@@ -280,10 +280,8 @@ async fn a_session_ended_elsewhere_is_never_brought_back() {
         .expect("commit");
     let mut out = HeaderMap::new();
     commit.apply_to(&mut out);
-    assert_eq!(
-        out.get("x-session").map(|v| v.to_str().expect("ascii")),
-        Some("-")
-    );
+    // No removal either: it could race with a newer cookie, and a dead id is never adopted.
+    assert!(out.get("x-session").is_none(), "{out:?}");
     assert!(h.store.is_empty(), "nothing was written back");
 }
 
@@ -305,4 +303,128 @@ async fn expiring_an_unknown_id_still_removes_the_cookie() {
         .request(None, StatusCode::OK, |s| async move { s.expire() })
         .await;
     assert!(out.get("x-session").is_none(), "no id, nothing to remove");
+    let out = h
+        .request(
+            Some("../wrong"),
+            StatusCode::OK,
+            |s| async move { s.expire() },
+        )
+        .await;
+    let removal = out.get("x-session").map(|v| v.to_str().expect("ascii"));
+    assert_eq!(removal, Some("-"), "malformed ids are removed too");
+}
+
+#[tokio::test]
+async fn save_then_commit_delivers_the_real_expiry_and_commit_runs_once() {
+    let h = Harness::new(|b| b.lifetime(Lifetime::persistent(Duration::from_secs(3600))));
+    let headers = HeaderMap::new();
+    let session = h.engine.start(&RequestView::new(&headers, None));
+    session.insert("n", 1u64).await.expect("insert");
+    let id = session.save().await.expect("save");
+    let commit = h
+        .engine
+        .commit(&session, StatusCode::OK)
+        .await
+        .expect("commit");
+    let value = commit.state_headers()["x-session"].to_str().expect("ascii");
+    assert_eq!(
+        value,
+        format!("{};3600", id.as_str()),
+        "Max-Age is the lifetime, not zero"
+    );
+    let again = h
+        .engine
+        .commit(&session, StatusCode::OK)
+        .await
+        .expect("commit");
+    assert!(
+        again.state_headers().is_empty(),
+        "a second commit does nothing"
+    );
+    assert_eq!(h.store.len(), 1);
+}
+
+#[tokio::test]
+async fn remember_me_saved_early_still_sends_the_cookie() {
+    let h = Harness::new(|b| b.lifetime(Lifetime::browser_session(Duration::from_secs(600))));
+    let id = sent_id(&counter(&h, None).await.1).expect("id");
+    let out = h
+        .request(Some(&id), StatusCode::OK, |s| async move {
+            s.set_lifetime(Lifetime::persistent(Duration::from_secs(86_400)));
+            s.insert("user", "alice").await.expect("insert");
+            s.save().await.expect("save");
+        })
+        .await;
+    let value = out
+        .get("x-session")
+        .expect("cookie")
+        .to_str()
+        .expect("ascii");
+    assert_eq!(value, format!("{id};86400"));
+}
+
+#[tokio::test]
+async fn cycle_id_keeps_keys_written_meanwhile_and_loses_to_a_logout() {
+    let h = Harness::new(|b| b);
+    let id = sent_id(&counter(&h, None).await.1).expect("id");
+    let mut headers = HeaderMap::new();
+    headers.insert("x-session", HeaderValue::from_str(&id).expect("ascii"));
+    // The login request loads, then another request writes `cart`, then the login commits.
+    let login = h.engine.start(&RequestView::new(&headers, None));
+    login.insert("user", "alice").await.expect("insert");
+    login.cycle_id();
+    h.request(Some(&id), StatusCode::OK, |s| async move {
+        s.insert("cart", 3u64).await.expect("insert");
+    })
+    .await;
+    let commit = h
+        .engine
+        .commit(&login, StatusCode::OK)
+        .await
+        .expect("commit");
+    let new = commit.state_headers()["x-session"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert_ne!(new, id);
+    h.request(Some(&new), StatusCode::OK, |s| async move {
+        assert_eq!(s.get::<u64>("cart").await.expect("get"), Some(3));
+        assert_eq!(
+            s.get::<String>("user").await.expect("get").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(s.get::<u64>("n").await.expect("get"), Some(1));
+    })
+    .await;
+
+    // A login racing a logout: the logout wins, nothing is stored.
+    let id = new;
+    headers.insert("x-session", HeaderValue::from_str(&id).expect("ascii"));
+    let login = h.engine.start(&RequestView::new(&headers, None));
+    assert_eq!(login.get::<u64>("n").await.expect("get"), Some(1));
+    login.cycle_id();
+    h.request(Some(&id), StatusCode::OK, |s| async move { s.expire() })
+        .await;
+    let commit = h
+        .engine
+        .commit(&login, StatusCode::OK)
+        .await
+        .expect("commit");
+    assert!(commit.state_headers().is_empty());
+    assert!(h.store.is_empty());
+}
+
+#[tokio::test]
+async fn at_most_four_candidates_are_tried() {
+    let h = Harness::new(|b| b);
+    let id = sent_id(&counter(&h, None).await.1).expect("id");
+    let mut headers = HeaderMap::new();
+    for _ in 0..4 {
+        let unknown = HeaderValue::from_static("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        headers.append("x-session", unknown);
+    }
+    headers.append("x-session", HeaderValue::from_str(&id).expect("ascii"));
+    let session = h.engine.start(&RequestView::new(&headers, None));
+    let n = session.get::<u64>("n").await.expect("get");
+    assert_eq!(n, None, "the fifth candidate is never tried");
 }

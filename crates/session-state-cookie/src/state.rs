@@ -181,8 +181,9 @@ impl State for CookieState {
         if let Some(max_age) = delivery.max_age {
             let max_age = Duration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
             cookie.set_max_age(max_age);
-            // `Expires` for clients that predate `Max-Age`; left out if the date is out of range.
-            if let Some(at) = OffsetDateTime::now_utc().checked_add(max_age) {
+            // `Expires` for clients that predate `Max-Age`, from the engine's clock; left out if the
+            // date is out of range.
+            if let Some(at) = delivery.expires.map(OffsetDateTime::from) {
                 if at.year() <= 9999 {
                     cookie.set_expires(at);
                 }
@@ -209,7 +210,9 @@ fn append(headers: &mut HeaderMap, cookie: &Cookie<'_>) {
         return;
     }
     match HeaderValue::try_from(text) {
-        Ok(value) => {
+        Ok(mut value) => {
+            // It carries the session id: kept out of `Debug` output and never HPACK-indexed.
+            value.set_sensitive(true);
             headers.append(SET_COOKIE, value);
         }
         Err(_) => tracing::error!("the session cookie is not a valid header value"),

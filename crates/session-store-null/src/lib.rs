@@ -25,8 +25,8 @@
 //! - **Writing after [`Session::save`](session_core::Session::save) ends the session.** `save`
 //!   creates the session and returns its id, but the store forgets it at once. A change made after
 //!   that is a write to a session that no longer exists, as when another request logged the
-//!   session out: left to the commit, it makes the commit tell the client to forget the id
-//!   instead of sending it; a second `save` fails with
+//!   session out: left to the commit, the commit writes nothing and does not send the id; a second
+//!   `save` fails with
 //!   [`Error::SessionEnded`](session_core::Error::SessionEnded).
 //!
 //! [`Session`]: session_core::Session

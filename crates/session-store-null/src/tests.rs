@@ -186,9 +186,8 @@ async fn writing_after_save_ends_the_session() {
     session.insert("a", &1).await.expect("insert");
     session.save().await.expect("save");
     session.insert("b", &2).await.expect("insert");
-    assert_eq!(
-        commit(&engine, &session).await,
-        ["sid=; Max-Age=0"],
-        "the id is withdrawn"
+    assert!(
+        commit(&engine, &session).await.is_empty(),
+        "the dead id is not delivered"
     );
 }

@@ -139,5 +139,5 @@ fn finalize_and_expire_append_without_replacing() {
     headers.insert("set-cookie", value("theme=dark"));
     state.expire(&mut headers);
     assert_eq!(headers.get_all("set-cookie").iter().count(), 2);
-    assert!(state.writes_id());
+    assert_eq!(state.vary(), Some(http::header::COOKIE));
 }

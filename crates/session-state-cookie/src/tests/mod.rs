@@ -60,6 +60,7 @@ fn removal(state: &CookieState) -> String {
 fn live(state: &CookieState, id: &Id, max_age: Option<std::time::Duration>) -> String {
     let mut delivery = session_core::Delivery::default();
     delivery.max_age = max_age;
+    delivery.expires = max_age.and_then(|age| std::time::SystemTime::now().checked_add(age));
     let mut headers = HeaderMap::new();
     state.finalize(id, &delivery, &mut headers);
     let mut all = set_cookies(&headers);

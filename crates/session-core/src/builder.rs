@@ -1,0 +1,179 @@
+//! [`EngineBuilder`] and the configuration every request shares.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::engine::Engine;
+use crate::id::{self, DefaultIds, IdScheme};
+use crate::{
+    Clock, Delivery, Error, Id, Key, Lifetime, Record, State, Store, SystemClock, Timestamp,
+};
+
+/// How many fresh ids are tried when `create` reports a collision.
+const CREATE_ATTEMPTS: usize = 4;
+
+/// Everything a request's [`Session`](crate::Session) and its commit need, shared by all requests.
+pub(crate) struct Shared {
+    pub(crate) state: Box<dyn State>,
+    pub(crate) store: Box<dyn Store>,
+    pub(crate) ids: Box<dyn IdScheme>,
+    pub(crate) clock: Box<dyn Clock>,
+    pub(crate) lifetime: Lifetime,
+    pub(crate) absolute: Option<Duration>,
+    pub(crate) touch_interval: Option<Duration>,
+    pub(crate) commit_on_server_error: bool,
+    pub(crate) no_store: bool,
+}
+
+impl Shared {
+    /// When a session created at `created` and used at `now` expires.
+    pub(crate) fn expires_at(
+        &self,
+        created: Timestamp,
+        now: Timestamp,
+        own: Option<Lifetime>,
+    ) -> Timestamp {
+        let idle = now.saturating_add(own.unwrap_or(self.lifetime).idle_timeout());
+        match self.absolute {
+            Some(cap) => idle.min(created.saturating_add(cap)),
+            None => idle,
+        }
+    }
+
+    /// Whether a stored record is past its expiry or the absolute cap at `now` (checked again here
+    /// so that lowering the cap takes effect at once).
+    pub(crate) fn is_dead(&self, record: &Record, now: Timestamp) -> bool {
+        record.is_expired(now)
+            || self
+                .absolute
+                .is_some_and(|cap| record.created.saturating_add(cap) <= now)
+    }
+
+    /// A record for a session stored for the first time at `now`, with `from`'s data and lifetime.
+    pub(crate) fn fresh_record(&self, from: &Record, now: Timestamp) -> Record {
+        let mut record = Record::new(now, self.expires_at(now, now, from.lifetime));
+        record.data = from.data.clone();
+        record.lifetime = from.lifetime;
+        record
+    }
+
+    /// Stores `record` under a fresh id, retrying on collisions.
+    pub(crate) async fn create(&self, record: &Record) -> Result<(Id, Key), Error> {
+        for _ in 0..CREATE_ATTEMPTS {
+            let id = id::generate(&*self.ids)?;
+            let key = id.key();
+            if self.store.create(&key, record).await? {
+                return Ok((id, key));
+            }
+            tracing::warn!(key = ?key, "session id collision; generating another");
+        }
+        Err(Error::IdCollision)
+    }
+
+    /// The interval within which reads do not extend a session's expiry: the configured one, or a
+    /// tenth of the idle timeout (at most a minute); never more than half the idle timeout, so that
+    /// a session that is only read stays alive.
+    pub(crate) fn touch_interval(&self, lifetime: Lifetime) -> Duration {
+        let idle = lifetime.idle_timeout();
+        self.touch_interval
+            .unwrap_or_else(|| (idle / 10).min(Duration::from_secs(60)))
+            .min(idle / 2)
+    }
+
+    /// What the State is asked to deliver for a session of `lifetime` expiring at `expires`.
+    pub(crate) fn delivery(
+        &self,
+        lifetime: Lifetime,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Delivery {
+        let mut delivery = Delivery::default();
+        if lifetime.is_persistent() {
+            let max_age = expires.saturating_since(now);
+            delivery.max_age = Some(max_age);
+            delivery.expires = SystemTime::now().checked_add(max_age);
+        }
+        delivery
+    }
+}
+
+/// Configures an [`Engine`]; start with [`Engine::builder`].
+pub struct EngineBuilder {
+    shared: Shared,
+}
+
+impl EngineBuilder {
+    pub(crate) fn new(state: Box<dyn State>, store: Box<dyn Store>) -> Self {
+        EngineBuilder {
+            shared: Shared {
+                state,
+                store,
+                ids: Box::new(DefaultIds),
+                clock: Box::new(SystemClock),
+                lifetime: Lifetime::default(),
+                absolute: None,
+                touch_interval: None,
+                commit_on_server_error: false,
+                no_store: true,
+            },
+        }
+    }
+
+    /// The default lifetime of sessions (default: browser-session cookies, 24-hour idle timeout).
+    pub fn lifetime(mut self, lifetime: Lifetime) -> Self {
+        self.shared.lifetime = lifetime;
+        self
+    }
+
+    /// Sessions end this long after they were created, however active (default: no cap). At least
+    /// one second.
+    pub fn absolute_timeout(mut self, cap: Duration) -> Self {
+        self.shared.absolute = Some(cap.max(Duration::from_secs(1)));
+        self
+    }
+
+    /// Reads within this interval of the last write do not extend the session's expiry (default:
+    /// a tenth of the idle timeout, at most one minute; never more than half the idle timeout).
+    /// Extending costs a store write.
+    pub fn touch_interval(mut self, interval: Duration) -> Self {
+        self.shared.touch_interval = Some(interval);
+        self
+    }
+
+    /// How ids are generated and validated (default: [`DefaultIds`], 256 bits).
+    pub fn ids(mut self, scheme: impl IdScheme) -> Self {
+        self.shared.ids = Box::new(scheme);
+        self
+    }
+
+    /// Where time comes from (default: [`SystemClock`]); tests use a [`ManualClock`](crate::ManualClock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.shared.clock = Box::new(clock);
+        self
+    }
+
+    /// Whether a response with a 5xx status still commits the session's changes (default: no).
+    pub fn commit_on_server_error(mut self, commit: bool) -> Self {
+        self.shared.commit_on_server_error = commit;
+        self
+    }
+
+    /// Whether a response that sets or removes the session id gets `Cache-Control: no-store`
+    /// (default: yes).
+    pub fn cache_control_no_store(mut self, no_store: bool) -> Self {
+        self.shared.no_store = no_store;
+        self
+    }
+
+    /// Builds the engine.
+    pub fn build(self) -> Engine {
+        Engine::from_shared(Arc::new(self.shared))
+    }
+}
+
+impl fmt::Debug for EngineBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineBuilder").finish_non_exhaustive()
+    }
+}
