@@ -87,7 +87,7 @@ async fn counter(h: &Harness, id: Option<&str>) -> (u64, HeaderMap) {
     let headers = h
         .request(id, StatusCode::OK, |s| async move {
             let n: u64 = s.get("n").await.expect("get").unwrap_or(0);
-            s.insert("n", &(n + 1)).await.expect("insert");
+            s.insert("n", n + 1).await.expect("insert");
             *seen2.lock().expect("lock") = n;
         })
         .await;

@@ -17,7 +17,7 @@
 //!
 //! async fn counter(session: Session) -> Result<String, Error> {
 //!     let n: u64 = session.get("counter").await?.unwrap_or(0);
-//!     session.insert("counter", &(n + 1)).await?;
+//!     session.insert("counter", n + 1).await?;
 //!     Ok(format!("Hello, you've been here for {n}th time!"))
 //! }
 //!

@@ -12,7 +12,7 @@ use tower::ServiceExt;
 
 async fn counter(session: Session) -> Result<String, Error> {
     let n: u64 = session.get("counter").await?.unwrap_or(0);
-    session.insert("counter", &(n + 1)).await?;
+    session.insert("counter", n + 1).await?;
     Ok(format!("{n}"))
 }
 

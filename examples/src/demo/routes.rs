@@ -9,7 +9,7 @@ pub(crate) type Answer = (u16, String);
 /// `GET /`: the counter.
 pub(crate) async fn counter(session: &Session) -> Result<Answer, Error> {
     let n: u64 = session.get("counter").await?.unwrap_or(0);
-    session.insert("counter", &(n + 1)).await?;
+    session.insert("counter", n + 1).await?;
     Ok((200, format!("Hello, you've been here for {n}th time!")))
 }
 
