@@ -56,6 +56,10 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// Extends a live record's expiry without rewriting its values; `false` if there is none.
+    ///
+    /// The default goes through [`apply`](Store::apply) with no value changes, so with the default
+    /// `apply` it loads and rewrites the whole record, and can overwrite a concurrent write: a
+    /// store that claims [`applies_atomically`](Store::applies_atomically) should override both.
     async fn touch(
         &self,
         key: &Key,
@@ -72,32 +76,40 @@ pub trait Store: Send + Sync + 'static {
     }
 }
 
-#[async_trait]
-impl<S: Store + ?Sized> Store for Arc<S> {
-    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        (**self).load(key).await
-    }
-    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        (**self).create(key, record).await
-    }
-    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        (**self).save(key, record).await
-    }
-    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
-        (**self).delete(key).await
-    }
-    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
-        (**self).apply(key, changes).await
-    }
-    async fn touch(
-        &self,
-        key: &Key,
-        last_active: Timestamp,
-        expires: Timestamp,
-    ) -> Result<bool, StoreError> {
-        (**self).touch(key, last_active, expires).await
-    }
-    fn applies_atomically(&self) -> bool {
-        (**self).applies_atomically()
-    }
+/// `Arc<dyn Store>` and `Box<dyn Store>` are Stores too, for sharing a store and for stores chosen
+/// at run time.
+macro_rules! forward_store {
+    ($($wrapper:ty),*) => {$(
+        #[async_trait]
+        impl<S: Store + ?Sized> Store for $wrapper {
+            async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+                (**self).load(key).await
+            }
+            async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+                (**self).create(key, record).await
+            }
+            async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+                (**self).save(key, record).await
+            }
+            async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+                (**self).delete(key).await
+            }
+            async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+                (**self).apply(key, changes).await
+            }
+            async fn touch(
+                &self,
+                key: &Key,
+                last_active: Timestamp,
+                expires: Timestamp,
+            ) -> Result<bool, StoreError> {
+                (**self).touch(key, last_active, expires).await
+            }
+            fn applies_atomically(&self) -> bool {
+                (**self).applies_atomically()
+            }
+        }
+    )*};
 }
+
+forward_store!(Arc<S>, Box<S>);
