@@ -1,1 +1,1 @@
-//! Comparative benchmarks.
+//! Comparative benchmarks; the code lives in `benches/` (run `cargo bench -p session-benches`).

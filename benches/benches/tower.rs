@@ -1,0 +1,221 @@
+//! The tower adapter in process (no sockets): three routes, each served by a bare router, by this
+//! project's `SessionLayer` over `MemoryStore`, and by tower-sessions over its `MemoryStore`.
+//!
+//! - `untouched`: the handler never touches the session (a static page behind the layer).
+//! - `read`: the handler reads `counter` from an existing session and returns it.
+//! - `rmw`: the synopsis counter: read `counter`, write `counter + 1`.
+//!
+//! Every request carries the cookie of a session created once in setup, and every response body is
+//! read to the end, so all the work a server would do (minus the sockets) is counted. Criterion
+//! reports `GROUP/CONTENDER`, e.g. `rmw/ours`; the overhead of a session layer is its time minus
+//! `GROUP/bare` in the same run.
+//!
+//! Run with `cargo bench -p session-benches --bench tower`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::StatusCode;
+use axum::routing::get;
+use criterion::Criterion;
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderValue, Request, Uri};
+use tokio::runtime::Runtime;
+use tower::ServiceExt;
+
+/// The three workloads, as (criterion group, request path).
+const WORKLOADS: [(&str, &str); 3] = [
+    ("untouched", "/untouched"),
+    ("read", "/read"),
+    ("rmw", "/rmw"),
+];
+
+/// What the untouched route answers, for every contender.
+const STATIC_PAGE: &str = "a page that never looks at the session";
+
+/// The bare handlers: no session layer; `read` and `rmw` do the same formatting work without a
+/// session.
+fn bare() -> Router {
+    Router::new()
+        .route("/untouched", get(|| async { STATIC_PAGE }))
+        .route("/read", get(|| async { black_box(1u64).to_string() }))
+        .route(
+            "/rmw",
+            get(|| async {
+                let n = black_box(1u64);
+                format!("Hello, you've been here for {n}th time!")
+            }),
+        )
+}
+
+mod ours {
+    use session_state_cookie::CookieState;
+    use session_tower::{Error, MemoryStore, Session, SessionLayer};
+
+    use super::*;
+
+    async fn read(session: Session) -> Result<String, Error> {
+        let n: u64 = session.get("counter").await?.unwrap_or(0);
+        Ok(n.to_string())
+    }
+
+    async fn rmw(session: Session) -> Result<String, Error> {
+        let n: u64 = session.get("counter").await?.unwrap_or(0);
+        session.insert("counter", n + 1).await?;
+        Ok(format!("Hello, you've been here for {n}th time!"))
+    }
+
+    /// This project: `SessionLayer` with the default `CookieState` and `MemoryStore`.
+    pub(crate) fn router() -> Router {
+        Router::new()
+            .route("/untouched", get(|| async { STATIC_PAGE }))
+            .route("/read", get(read))
+            .route("/rmw", get(rmw))
+            .layer(SessionLayer::new(
+                CookieState::default(),
+                MemoryStore::default(),
+            ))
+    }
+}
+
+mod theirs {
+    use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+
+    use super::*;
+
+    fn failed(_: tower_sessions::session::Error) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    async fn read(session: Session) -> Result<String, StatusCode> {
+        let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
+        Ok(n.to_string())
+    }
+
+    async fn rmw(session: Session) -> Result<String, StatusCode> {
+        let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
+        session.insert("counter", n + 1).await.map_err(failed)?;
+        Ok(format!("Hello, you've been here for {n}th time!"))
+    }
+
+    /// tower-sessions: `SessionManagerLayer` over its `MemoryStore`, default configuration.
+    pub(crate) fn router() -> Router {
+        Router::new()
+            .route("/untouched", get(|| async { STATIC_PAGE }))
+            .route("/read", get(read))
+            .route("/rmw", get(rmw))
+            .layer(SessionManagerLayer::new(MemoryStore::default()))
+    }
+}
+
+/// One request through `router`, in process; returns the status, the `Set-Cookie` (if any) and
+/// the whole body.
+async fn send(
+    router: &Router,
+    path: &'static str,
+    cookie: Option<&HeaderValue>,
+) -> (StatusCode, Option<HeaderValue>, Bytes) {
+    let mut request = Request::new(Body::empty());
+    *request.uri_mut() = Uri::from_static(path);
+    if let Some(cookie) = cookie {
+        request.headers_mut().insert(COOKIE, cookie.clone());
+    }
+    let response = match router.clone().oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let status = response.status();
+    let set_cookie = response.headers().get(SET_COOKIE).cloned();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("an in-memory body");
+    (status, set_cookie, body)
+}
+
+/// Creates a session through the `rmw` route and returns the `Cookie` header that names it, after
+/// checking that the contender behaves (cookie only when the session is used, counter kept).
+async fn session_cookie(router: &Router) -> HeaderValue {
+    let (status, set_cookie, _) = send(router, "/rmw", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let set_cookie = set_cookie.expect("the rmw route sets a session cookie");
+    let pair = set_cookie
+        .to_str()
+        .expect("ASCII")
+        .split(';')
+        .next()
+        .expect("a name=value pair");
+    let cookie = HeaderValue::from_str(pair).expect("a valid header value");
+
+    let (status, set_cookie, body) = send(router, "/read", Some(&cookie)).await;
+    assert_eq!(
+        (status, &body[..]),
+        (StatusCode::OK, &b"1"[..]),
+        "the session is found again"
+    );
+    assert!(set_cookie.is_none(), "a read sends no cookie");
+    let (status, set_cookie, body) = send(router, "/untouched", Some(&cookie)).await;
+    assert_eq!(
+        (status, &body[..]),
+        (StatusCode::OK, STATIC_PAGE.as_bytes())
+    );
+    assert!(set_cookie.is_none(), "an untouched route sends no cookie");
+    cookie
+}
+
+fn tower(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let contenders = contenders(&runtime);
+    for (group_name, path) in WORKLOADS {
+        let mut group = c.benchmark_group(group_name);
+        for (name, router, cookie) in &contenders {
+            group.bench_function(*name, |b| {
+                b.to_async(&runtime).iter(|| async {
+                    let (status, _, body) = send(router, path, Some(cookie)).await;
+                    assert_eq!(status, StatusCode::OK);
+                    black_box(body)
+                });
+            });
+        }
+        group.finish();
+    }
+}
+
+/// A router as `axum::serve` runs it: `with_state(())` turns every handler (and the layers around
+/// it) into a ready-made route once, instead of once per request.
+fn serving(router: Router) -> Router {
+    router.with_state(())
+}
+
+/// The three contenders with the cookie each one's requests carry.
+fn contenders(runtime: &Runtime) -> Vec<(&'static str, Router, HeaderValue)> {
+    let ours = serving(ours::router());
+    let theirs = serving(theirs::router());
+    let ours_cookie = runtime.block_on(session_cookie(&ours));
+    let theirs_cookie = runtime.block_on(session_cookie(&theirs));
+    // The bare router gets a cookie of the same shape, which it ignores.
+    let bare_cookie = ours_cookie.clone();
+    vec![
+        ("bare", serving(bare()), bare_cookie),
+        ("ours", ours, ours_cookie),
+        ("tower-sessions", theirs, theirs_cookie),
+    ]
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
+fn main() {
+    // What `criterion_group!` and `criterion_main!` expand to, without an undocumented `pub fn`.
+    let mut criterion = config().configure_from_args();
+    tower(&mut criterion);
+    criterion.final_summary();
+}
