@@ -63,7 +63,8 @@ impl Shared {
         for _ in 0..CREATE_ATTEMPTS {
             let id = id::generate(&*self.ids)?;
             let key = id.key();
-            if self.store.create(&key, record).await? {
+            // `&*self.store`: the store itself, not the `Box` forwarding impl (one future less).
+            if (*self.store).create(&key, record).await? {
                 return Ok((id, key));
             }
             tracing::warn!(key = ?key, "session id collision; generating another");

@@ -84,51 +84,107 @@ impl Engine {
     /// expiry, unless configured otherwise). A second commit of the same session does nothing.
     ///
     /// On error nothing may be assumed committed; adapters answer with a bare 500 and log the cause.
+    /// Adapters on a hot path use [`prepare`](Engine::prepare), which needs no future at all when
+    /// there is no store work.
     pub async fn commit(&self, session: &Session, status: StatusCode) -> Result<Commit, Error> {
+        match self.prepare(session, status) {
+            Prepared::Ready(commit) => Ok(commit),
+            Prepared::Pending(pending) => pending.run().await,
+        }
+    }
+
+    /// The first, synchronous half of [`commit`](Engine::commit): decides what the commit must do
+    /// and finishes it at once when that needs no store I/O (an untouched or read-only session, a
+    /// skipped store, a server error), which is most requests.
+    pub fn prepare(&self, session: &Session, status: StatusCode) -> Prepared {
         let shared = &*self.shared;
         let mut out = Commit::default();
-        let (expire, skip, ended, needs_load) = {
-            let mut work = session.lock();
-            if !work.accessed || std::mem::replace(&mut work.committed, true) {
-                return Ok(out);
-            }
-            let needs_load =
-                work.loaded.is_none() && (work.cycle || work.lifetime_change.is_some());
-            (work.expire, work.skip, work.ended, needs_load)
-        };
+        let mut work = session.lock();
+        if !work.accessed || std::mem::replace(&mut work.committed, true) {
+            return Prepared::Ready(out);
+        }
         out.vary = shared.state.vary();
-        if expire {
-            return self.commit_expire(session, out).await;
+        if work.expire {
+            let keys: Vec<Key> = match work.loaded.as_ref() {
+                // Loaded: only the adopted id names a live record.
+                Some(loaded) => loaded.current.iter().map(|(_, key)| *key).collect(),
+                // Not loaded: delete whatever the client's ids name, without reading it first.
+                None => work.candidates.iter().map(Id::key).collect(),
+            };
+            // The client holds an id (live, unknown or malformed): tell it to forget it.
+            if work.client_sent_id || !keys.is_empty() {
+                shared.state.expire(&mut out.headers);
+                out.sets_id = shared.no_store;
+            }
+            drop(work);
+            return self.pending(session, Step::Expire(keys), out);
         }
         // Ended elsewhere (seen by an earlier `save`): never bring it back. A stale id in the client
         // is harmless (unknown ids are never adopted), so no removal is sent that could race with a
         // newer cookie.
-        if (status.is_server_error() && !shared.commit_on_server_error) || skip || ended {
-            return Ok(out);
+        let server_error = status.is_server_error() && !shared.commit_on_server_error;
+        if server_error || work.skip || work.ended {
+            return Prepared::Ready(out);
         }
-        if needs_load {
-            session.load().await?;
+        if work.loaded.is_none() && (work.cycle || work.lifetime_change.is_some()) {
+            drop(work);
+            return self.pending(session, Step::LoadThenPlan, out);
         }
-        let now = shared.clock.now();
-        let plan = plan(&mut session.lock(), shared, now);
+        let now = work.now.unwrap_or_else(|| shared.clock.now());
+        let plan = plan(&mut work, shared, now);
+        drop(work);
+        match plan {
+            Plan::Nothing => Prepared::Ready(out),
+            Plan::Deliver {
+                id,
+                lifetime,
+                expires,
+            } => {
+                let delivery = shared.delivery(lifetime, expires, now);
+                shared.state.finalize(&id, &delivery, &mut out.headers);
+                out.sets_id = !out.headers.is_empty() && shared.no_store;
+                Prepared::Ready(out)
+            }
+            plan => self.pending(session, Step::Plan(plan, now), out),
+        }
+    }
+
+    fn pending(&self, session: &Session, step: Step, out: Commit) -> Prepared {
+        if matches!(&step, Step::Expire(keys) if keys.is_empty()) {
+            return Prepared::Ready(out);
+        }
+        let engine = self.clone();
+        Prepared::Pending(PendingCommit {
+            engine,
+            session: session.clone(),
+            step,
+            out,
+        })
+    }
+
+    /// Carries out a plan's store I/O and adds the State's headers to `out`.
+    async fn execute(&self, plan: Plan, now: Timestamp, out: &mut Commit) -> Result<(), Error> {
+        let shared = &*self.shared;
+        // The store itself, not the `Box` forwarding impl (one boxed future less per call).
+        let store: &dyn Store = &*shared.store;
         match plan {
             Plan::Nothing => {}
             Plan::Create { record } => {
                 let (id, _) = shared.create(&record).await?;
-                self.deliver(&id, &record, now, &mut out);
+                self.deliver(&id, &record, now, out);
             }
             Plan::Cycle { old, changes } => {
                 // Rebuild from the stored record, so that keys other requests wrote meanwhile move
                 // too; create the new record before deleting the old one, so a failure loses nothing.
-                match shared.store.load(&old).await? {
+                match store.load(&old).await? {
                     Some(mut record) if !shared.is_dead(&record, now) => {
                         changes.apply_to(&mut record);
                         let (id, key) = shared.create(&record).await?;
-                        if shared.store.delete(&old).await? {
-                            self.deliver(&id, &record, now, &mut out);
+                        if store.delete(&old).await? {
+                            self.deliver(&id, &record, now, out);
                         } else {
                             // Logged out elsewhere meanwhile: the logout wins.
-                            shared.store.delete(&key).await?;
+                            store.delete(&key).await?;
                         }
                     }
                     _ => {}
@@ -142,12 +198,11 @@ impl Engine {
                 deliver,
             } => {
                 let applied = if changes.is_touch() {
-                    shared
-                        .store
+                    store
                         .touch(&key, changes.last_active, changes.expires)
                         .await?
                 } else {
-                    shared.store.apply(&key, &changes).await?
+                    store.apply(&key, &changes).await?
                 };
                 // Not applied: ended elsewhere (logout, expiry) meanwhile; never bring it back.
                 if applied && deliver {
@@ -165,30 +220,7 @@ impl Engine {
             }
         }
         out.sets_id = !out.headers.is_empty() && shared.no_store;
-        Ok(out)
-    }
-
-    async fn commit_expire(&self, session: &Session, mut out: Commit) -> Result<Commit, Error> {
-        let shared = &*self.shared;
-        let (keys, client_sent_id) = {
-            let work = session.lock();
-            let keys: Vec<Key> = match work.loaded.as_ref() {
-                // Loaded: only the adopted id names a live record.
-                Some(loaded) => loaded.current.iter().map(|(_, key)| *key).collect(),
-                // Not loaded: delete whatever the client's ids name, without reading it first.
-                None => work.candidates.iter().map(Id::key).collect(),
-            };
-            (keys, work.client_sent_id)
-        };
-        for key in &keys {
-            shared.store.delete(key).await?;
-        }
-        if client_sent_id || !keys.is_empty() {
-            // The client holds an id (live, unknown or malformed): tell it to forget it.
-            shared.state.expire(&mut out.headers);
-            out.sets_id = shared.no_store;
-        }
-        Ok(out)
+        Ok(())
     }
 
     fn deliver(&self, id: &Id, record: &Record, now: Timestamp, out: &mut Commit) {
@@ -196,6 +228,69 @@ impl Engine {
         let lifetime = record.lifetime.unwrap_or(shared.lifetime);
         let delivery = shared.delivery(lifetime, record.expires, now);
         shared.state.finalize(id, &delivery, &mut out.headers);
+    }
+}
+
+/// The outcome of [`Engine::prepare`].
+#[must_use = "a pending commit does nothing until it is run"]
+#[derive(Debug)]
+pub enum Prepared {
+    /// The commit is complete: add these headers to the response.
+    Ready(Commit),
+    /// The commit needs store I/O: run it, then add the headers it returns.
+    Pending(PendingCommit),
+}
+
+/// A commit that needs store I/O; see [`Engine::prepare`].
+#[must_use = "a pending commit does nothing until it is run"]
+pub struct PendingCommit {
+    engine: Engine,
+    session: Session,
+    step: Step,
+    out: Commit,
+}
+
+enum Step {
+    Expire(Vec<Key>),
+    LoadThenPlan,
+    Plan(Plan, Timestamp),
+}
+
+impl PendingCommit {
+    /// Carries out the store I/O and returns the headers to add to the response. On error nothing
+    /// may be assumed committed.
+    pub async fn run(self) -> Result<Commit, Error> {
+        let PendingCommit {
+            engine,
+            session,
+            step,
+            mut out,
+        } = self;
+        let shared = &*engine.shared;
+        match step {
+            Step::Expire(keys) => {
+                for key in &keys {
+                    (*shared.store).delete(key).await?;
+                }
+            }
+            Step::LoadThenPlan => {
+                session.load().await?;
+                let (plan, now) = {
+                    let mut work = session.lock();
+                    let now = work.now.unwrap_or_else(|| shared.clock.now());
+                    (plan(&mut work, shared, now), now)
+                };
+                engine.execute(plan, now, &mut out).await?;
+            }
+            Step::Plan(plan, now) => engine.execute(plan, now, &mut out).await?,
+        }
+        Ok(out)
+    }
+}
+
+impl fmt::Debug for PendingCommit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingCommit").finish_non_exhaustive()
     }
 }
 

@@ -71,7 +71,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use codec::BincodeCodec;
 pub use codec::{Codec, CodecError, DEFAULT_MAX_RECORD_BYTES, JsonCodec, MAX_RECORD_BYTES_LIMIT};
 pub use commit::Commit;
-pub use engine::Engine;
+pub use engine::{Engine, PendingCommit, Prepared};
 pub use error::{BoxError, Error, StoreError, StoreErrorKind};
 pub use id::{DefaultIds, FnIds, HexIds, Id, IdScheme, Key};
 pub use memory::MemoryStore;
@@ -84,6 +84,20 @@ pub use store::Store;
 #[cfg(test)]
 mod send_checks {
     fn assert_send_sync<T: Send + Sync>() {}
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn futures_are_send() {
+        let engine =
+            super::Engine::new(super::ParamState::default(), super::MemoryStore::default());
+        let headers = http::HeaderMap::new();
+        let session = engine.start(&super::RequestView::new(&headers, None));
+        assert_send(&session.get::<u64>("n"));
+        assert_send(&session.insert("n", 1));
+        assert_send(&session.save());
+        assert_send(&engine.commit(&session, http::StatusCode::OK));
+    }
 
     #[test]
     fn public_types_are_send_and_sync() {

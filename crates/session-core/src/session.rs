@@ -51,6 +51,8 @@ pub(crate) struct Working {
     pub(crate) deliver_pending: bool,
     /// The engine has committed this session; later commits do nothing.
     pub(crate) committed: bool,
+    /// The time the session was loaded: the request's one clock reading, reused by the commit.
+    pub(crate) now: Option<Timestamp>,
     /// The store reported the session gone (ended elsewhere) during the request: nothing of it may
     /// be written again, and the client is told to forget the id.
     pub(crate) ended: bool,
@@ -141,20 +143,30 @@ impl Session {
     /// Loads the session from the store if that has not happened yet: the first candidate id that
     /// names a live record is adopted; otherwise the session starts empty and new.
     pub(crate) async fn load(&self) -> Result<(), Error> {
-        let candidates = {
+        self.with_loaded(|_| ()).await
+    }
+
+    /// Runs `f` on the loaded session, loading it first if needed (one lock when already loaded).
+    async fn with_loaded<R>(&self, f: impl FnOnce(&mut Working) -> R) -> Result<R, Error> {
+        {
             let mut work = self.lock();
             work.accessed = true;
             if work.loaded.is_some() {
-                return Ok(());
+                return Ok(f(&mut work));
             }
-            work.candidates.clone()
-        };
+        }
         let shared = self.shared();
         let now = shared.clock.now();
         let mut found = None;
-        for id in candidates {
+        let mut index = 0;
+        // Candidates are cloned one at a time, so the lock is never held across the store's await.
+        loop {
+            // A statement of its own, so the guard is dropped before the store's await.
+            let next = self.lock().candidates.get(index).cloned();
+            let Some(id) = next else { break };
+            index += 1;
             let key = id.key();
-            if let Some(record) = shared.store.load(&key).await? {
+            if let Some(record) = (*shared.store).load(&key).await? {
                 if !shared.is_dead(&record, now) {
                     found = Some(Loaded {
                         current: Some((id, key)),
@@ -164,37 +176,37 @@ impl Session {
                 }
             }
         }
-        let loaded = found.unwrap_or_else(|| Loaded {
-            current: None,
-            record: Record::new(now, now),
-        });
         let mut work = self.lock();
         if work.loaded.is_none() {
-            let mut loaded = loaded;
+            // A concurrent first access may have finished first; then its result stands.
+            let mut loaded = found.unwrap_or_else(|| Loaded {
+                current: None,
+                record: Record::new(now, now),
+            });
             if let Some(lifetime) = work.lifetime_change {
                 loaded.record.lifetime = lifetime;
             }
             work.loaded = Some(loaded);
+            work.now = Some(now);
         }
-        Ok(())
+        Ok(f(&mut work))
     }
 
     /// Reads the value under `key` as `T`; `Ok(None)` if there is none.
     ///
     /// Fails if the store fails, or if the stored value is not a `T`.
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        self.load().await?;
-        let mut work = self.lock();
-        match work.loaded().record.data.get(key) {
+        self.with_loaded(|work| match work.loaded().record.data.get(key) {
             Some(value) => value.deserialize().map(Some).map_err(Error::Decode),
             None => Ok(None),
-        }
+        })
+        .await?
     }
 
     /// Reads the raw stored value under `key`.
     pub async fn get_value(&self, key: &str) -> Result<Option<Value>, Error> {
-        self.load().await?;
-        Ok(self.lock().loaded().record.data.get(key).cloned())
+        self.with_loaded(|work| work.loaded().record.data.get(key).cloned())
+            .await
     }
 
     /// Stores `value` under `key`, replacing any previous value. Takes the value or a reference
@@ -206,11 +218,11 @@ impl Session {
 
     /// Stores a raw value under `key`, replacing any previous value.
     pub async fn insert_value(&self, key: &str, value: Value) -> Result<(), Error> {
-        self.load().await?;
-        let mut work = self.lock();
-        work.loaded().record.data.insert(key.to_owned(), value);
-        work.mark_changed(key);
-        Ok(())
+        self.with_loaded(|work| {
+            work.loaded().record.data.insert(key.to_owned(), value);
+            work.mark_changed(key);
+        })
+        .await
     }
 
     /// Removes `key`, returning its value as `T` if there was one.
@@ -225,33 +237,34 @@ impl Session {
 
     /// Removes `key`, returning its raw value if there was one.
     pub async fn remove_value(&self, key: &str) -> Result<Option<Value>, Error> {
-        self.load().await?;
-        let mut work = self.lock();
-        let old = work.loaded().record.data.remove(key);
-        work.mark_changed(key);
-        Ok(old)
+        self.with_loaded(|work| {
+            let old = work.loaded().record.data.remove(key);
+            work.mark_changed(key);
+            old
+        })
+        .await
     }
 
     /// Removes every key (the session and its id live on; see [`expire`](Session::expire) to end it).
     pub async fn clear(&self) -> Result<(), Error> {
-        self.load().await?;
-        let mut work = self.lock();
-        work.loaded().record.data.clear();
-        work.changed.clear();
-        work.cleared = true;
-        Ok(())
+        self.with_loaded(|work| {
+            work.loaded().record.data.clear();
+            work.changed.clear();
+            work.cleared = true;
+        })
+        .await
     }
 
     /// The keys in the session, in sorted order.
     pub async fn keys(&self) -> Result<Vec<String>, Error> {
-        self.load().await?;
-        Ok(self.lock().loaded().record.data.keys().cloned().collect())
+        self.with_loaded(|work| work.loaded().record.data.keys().cloned().collect())
+            .await
     }
 
     /// The number of keys in the session.
     pub async fn len(&self) -> Result<usize, Error> {
-        self.load().await?;
-        Ok(self.lock().loaded().record.data.len())
+        self.with_loaded(|work| work.loaded().record.data.len())
+            .await
     }
 
     /// Whether the session holds no keys.
@@ -264,13 +277,8 @@ impl Session {
     /// The id is a secret: never log it. After [`cycle_id`](Session::cycle_id) this is still the
     /// old id until the response is committed.
     pub async fn id(&self) -> Result<Option<Id>, Error> {
-        self.load().await?;
-        Ok(self
-            .lock()
-            .loaded()
-            .current
-            .as_ref()
-            .map(|(id, _)| id.clone()))
+        self.with_loaded(|work| work.loaded().current.as_ref().map(|(id, _)| id.clone()))
+            .await
     }
 
     /// Writes the session to the store now, creating it if it is new (even when empty), and returns
@@ -303,7 +311,7 @@ impl Session {
         };
         if let Some((id, key, changes)) = existing {
             if let Some(changes) = changes {
-                if !shared.store.apply(&key, &changes).await? {
+                if !(*shared.store).apply(&key, &changes).await? {
                     self.lock().ended = true;
                     return Err(Error::SessionEnded);
                 }

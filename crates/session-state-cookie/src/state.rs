@@ -51,6 +51,11 @@ use crate::{CookieConfigError, CookieStateBuilder, SameSite};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookieState {
     config: Config,
+    /// `; HttpOnly; SameSite=Lax; ...`: the attributes of a browser-session cookie, formatted once
+    /// by the `cookie` crate when the state is built, so the hot path only concatenates.
+    suffix: Box<str>,
+    /// The whole removal cookie, formatted once.
+    removal: HeaderValue,
 }
 
 impl CookieState {
@@ -66,7 +71,19 @@ impl CookieState {
     }
 
     pub(crate) fn from_config(config: Config) -> Self {
-        CookieState { config }
+        let mut state = CookieState {
+            config,
+            suffix: Box::from(""),
+            removal: HeaderValue::from_static(""),
+        };
+        let live = state.cookie("").to_string();
+        // `name=` then the attributes; the name is a validated token, so it is a plain prefix.
+        state.suffix = live[state.config.name.len() + 1..].into();
+        let mut removal = state.cookie("");
+        removal.set_max_age(Duration::ZERO);
+        removal.set_expires(OffsetDateTime::UNIX_EPOCH);
+        state.removal = sensitive(&removal).unwrap_or_else(|| HeaderValue::from_static(""));
+        state
     }
 
     /// The cookie name.
@@ -177,45 +194,68 @@ impl State for CookieState {
             );
             return;
         }
+        let Some(max_age) = delivery.max_age else {
+            // A browser-session cookie: the attributes were formatted when the state was built.
+            let mut text =
+                String::with_capacity(self.config.name.len() + 1 + value.len() + self.suffix.len());
+            text.push_str(&self.config.name);
+            text.push('=');
+            text.push_str(value);
+            text.push_str(&self.suffix);
+            append_text(headers, text);
+            return;
+        };
         let mut cookie = self.cookie(value);
-        if let Some(max_age) = delivery.max_age {
-            let max_age = Duration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
-            cookie.set_max_age(max_age);
-            // `Expires` for clients that predate `Max-Age`, from the engine's clock; left out if the
-            // date is out of range.
-            if let Some(at) = delivery.expires.map(OffsetDateTime::from) {
-                if at.year() <= 9999 {
-                    cookie.set_expires(at);
-                }
+        let max_age = Duration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
+        cookie.set_max_age(max_age);
+        // `Expires` for clients that predate `Max-Age`, from the engine's clock; left out if the
+        // date is out of range.
+        if let Some(at) = delivery.expires.map(OffsetDateTime::from) {
+            if at.year() <= 9999 {
+                cookie.set_expires(at);
             }
         }
-        append(headers, &cookie);
+        if let Some(value) = sensitive(&cookie) {
+            headers.append(SET_COOKIE, value);
+        }
     }
 
     fn expire(&self, headers: &mut HeaderMap) {
-        let mut cookie = self.cookie("");
-        cookie.set_max_age(Duration::ZERO);
-        cookie.set_expires(OffsetDateTime::UNIX_EPOCH);
-        append(headers, &cookie);
+        headers.append(SET_COOKIE, self.removal.clone());
     }
 }
 
-/// Appends `cookie` as a `Set-Cookie` header.
-fn append(headers: &mut HeaderMap, cookie: &Cookie<'_>) {
+/// Formats `cookie` as a sensitive `Set-Cookie` value; `None` (logged) if that fails.
+fn sensitive(cookie: &Cookie<'_>) -> Option<HeaderValue> {
     let mut text = String::with_capacity(160);
     // Every part was validated as visible ASCII, so neither step fails; but a header is dropped
     // (and logged) rather than a panic if one ever did.
     if write!(text, "{cookie}").is_err() {
         tracing::error!("the session cookie could not be formatted");
-        return;
+        return None;
     }
+    to_header(text)
+}
+
+/// Appends a formatted `Set-Cookie` value.
+fn append_text(headers: &mut HeaderMap, text: String) {
+    if let Some(value) = to_header(text) {
+        headers.append(SET_COOKIE, value);
+    }
+}
+
+/// A sensitive header value: it carries the session id, so it is kept out of `Debug` output and
+/// never HPACK-indexed.
+fn to_header(text: String) -> Option<HeaderValue> {
     match HeaderValue::try_from(text) {
         Ok(mut value) => {
-            // It carries the session id: kept out of `Debug` output and never HPACK-indexed.
             value.set_sensitive(true);
-            headers.append(SET_COOKIE, value);
+            Some(value)
         }
-        Err(_) => tracing::error!("the session cookie is not a valid header value"),
+        Err(_) => {
+            tracing::error!("the session cookie is not a valid header value");
+            None
+        }
     }
 }
 

@@ -29,10 +29,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = MissingSession;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<session_core::Session>()
-            .cloned()
+        crate::current_session(&parts.headers, parts.uri.query())
             .map(Session)
             .ok_or(MissingSession)
     }

@@ -7,25 +7,29 @@ use std::task::{Context, Poll, ready};
 
 use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
-use session_core::{Engine, Session};
+use session_core::Prepared;
+
+use crate::context::{self, Slot};
 
 type Committing<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
 
 pin_project! {
-    /// Runs the inner service's future, then commits the session (only if the handler used it).
+    /// Runs the inner service's future with the request's session context installed, then commits
+    /// the session if the handler used it: at once when that needs no store I/O, otherwise in one
+    /// boxed future.
     pub struct ResponseFuture<F, B> {
         #[pin]
         inner: F,
-        session: Option<(Engine, Session)>,
+        slot: Option<Slot>,
         committing: Option<Committing<B>>,
     }
 }
 
 impl<F, B> ResponseFuture<F, B> {
-    pub(crate) fn new(inner: F, engine: Engine, session: Session) -> Self {
+    pub(crate) fn new(inner: F, slot: Option<Slot>) -> Self {
         ResponseFuture {
             inner,
-            session: Some((engine, session)),
+            slot,
             committing: None,
         }
     }
@@ -53,16 +57,32 @@ where
             *this.committing = None;
             return Poll::Ready(Ok(response));
         }
-        let response = ready!(this.inner.poll(cx))?;
-        let Some((engine, session)) = this.session.take() else {
-            // The inner future completed before: hand back its output again is impossible, so this
-            // is a poll after completion, which the Future contract forbids.
-            panic!("ResponseFuture polled after completion");
-        };
-        if !session.is_accessed() {
+        let inner = this.inner;
+        let mut response = ready!(context::enter(this.slot, || inner.poll(cx)))?;
+        let Some(Slot {
+            engine,
+            session: Some(session),
+        }) = this.slot.take()
+        else {
+            // The handler never asked for its session: nothing to commit.
             return Poll::Ready(Ok(response));
-        }
-        let mut committing: Committing<B> = Box::pin(commit(engine, session, response));
+        };
+        let pending = match engine.prepare(&session, response.status()) {
+            Prepared::Ready(commit) => {
+                commit.apply_to(response.headers_mut());
+                return Poll::Ready(Ok(response));
+            }
+            Prepared::Pending(pending) => pending,
+        };
+        let mut committing: Committing<B> = Box::pin(async move {
+            match pending.run().await {
+                Ok(commit) => {
+                    commit.apply_to(response.headers_mut());
+                    response
+                }
+                Err(error) => bare_500(&error),
+            }
+        });
         match committing.as_mut().poll(cx) {
             Poll::Ready(response) => Poll::Ready(Ok(response)),
             Poll::Pending => {
@@ -73,24 +93,12 @@ where
     }
 }
 
-/// Commits the session and adds its headers, or replaces the response with a bare 500.
-async fn commit<B: Default>(
-    engine: Engine,
-    session: Session,
-    mut response: Response<B>,
-) -> Response<B> {
-    match engine.commit(&session, response.status()).await {
-        Ok(commit) => {
-            commit.apply_to(response.headers_mut());
-            response
-        }
-        Err(error) => {
-            tracing::error!(error = %crate::error::Chain(&error), "session commit failed; answering 500");
-            let mut bare = Response::new(B::default());
-            *bare.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            bare
-        }
-    }
+/// A bare 500 with an empty body, the cause logged (never the session id).
+fn bare_500<B: Default>(error: &session_core::Error) -> Response<B> {
+    tracing::error!(error = %crate::error::Chain(error), "session commit failed; answering 500");
+    let mut bare = Response::new(B::default());
+    *bare.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    bare
 }
 
 #[cfg(test)]

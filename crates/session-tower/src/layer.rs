@@ -3,10 +3,11 @@
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use session_core::{Engine, RequestView, State, Store};
+use session_core::{Engine, State, Store};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::context::{self, Slot};
 use crate::future::ResponseFuture;
 
 /// A tower layer that gives every request a session.
@@ -56,8 +57,9 @@ impl<S> Layer<S> for SessionLayer {
     }
 }
 
-/// The service [`SessionLayer`] produces: puts a [`session_core::Session`] in each request's
-/// extensions and commits it when the response is ready.
+/// The service [`SessionLayer`] produces: makes each request's session available to the code it
+/// runs (see [`current_session`](crate::current_session)) and commits it when the response is
+/// ready.
 #[derive(Clone, Debug)]
 pub struct SessionService<S> {
     inner: S,
@@ -77,11 +79,13 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let session = self
-            .engine
-            .start(&RequestView::new(request.headers(), request.uri().query()));
-        request.extensions_mut().insert(session.clone());
-        ResponseFuture::new(self.inner.call(request), self.engine.clone(), session)
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let mut slot = Some(Slot {
+            engine: self.engine.clone(),
+            session: None,
+        });
+        let inner = &mut self.inner;
+        let future = context::enter(&mut slot, || inner.call(request));
+        ResponseFuture::new(future, slot)
     }
 }

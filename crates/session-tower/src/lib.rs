@@ -1,9 +1,11 @@
 //! Sessions for tower services: axum, tonic, hyper, and anything else built on
 //! `tower::Service<http::Request<_>>`.
 //!
-//! [`SessionLayer`] wraps a service; each request gets a lazy [`session_core::Session`] in its
-//! extensions, and after the inner service answers, the session's changes are committed and the
-//! `Set-Cookie` (or whatever the State writes) is added to the response. With the `axum` feature
+//! [`SessionLayer`] wraps a service; code running for a request finds its lazy
+//! [`session_core::Session`] with the axum extractor or [`current_session`], and after the inner
+//! service answers, the session's changes are committed and the `Set-Cookie` (or whatever the
+//! State writes) is added to the response. A request whose handler never asks for its session
+//! costs no allocation, no cookie parsing and no store I/O: the session is created on first use. With the `axum` feature
 //! (on by default), [`Session`] is an extractor and [`Error`] an `IntoResponse` error for handlers.
 //!
 //! # Example
@@ -36,12 +38,14 @@
 //!   [`EngineBuilder::commit_on_server_error`](session_core::EngineBuilder::commit_on_server_error)).
 //! - Routes that never touch the session keep working while the store is down.
 
+mod context;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;
 pub mod future;
 mod layer;
 
+pub use context::current_session;
 pub use error::Error;
 #[cfg(feature = "axum")]
 pub use extract::{MissingSession, Session};
