@@ -5,6 +5,9 @@
 //! - `read`: the handler reads `counter` from an existing session and returns it.
 //! - `rmw`: the synopsis counter: read `counter`, write `counter + 1`.
 //!
+//! Besides the three contenders, `noop-layer` is the bare router behind a layer that does nothing:
+//! the part of any layer's overhead that axum itself adds.
+//!
 //! Every request carries the cookie of a session created once in setup, and every response body is
 //! read to the end, so all the work a server would do (minus the sockets) is counted. Criterion
 //! reports `GROUP/CONTENDER`, e.g. `rmw/ours`; the overhead of a session layer is its time minus
@@ -48,6 +51,14 @@ fn bare() -> Router {
                 format!("Hello, you've been here for {n}th time!")
             }),
         )
+}
+
+/// The bare handlers behind a layer that does nothing: the floor any `Router::layer` middleware
+/// pays (axum wraps every route in it per request).
+fn noop_layer() -> Router {
+    bare().layer(tower::util::MapRequestLayer::new(
+        |request: Request<Body>| request,
+    ))
 }
 
 mod ours {
@@ -200,7 +211,8 @@ fn contenders(runtime: &Runtime) -> Vec<(&'static str, Router, HeaderValue)> {
     // The bare router gets a cookie of the same shape, which it ignores.
     let bare_cookie = ours_cookie.clone();
     vec![
-        ("bare", serving(bare()), bare_cookie),
+        ("bare", serving(bare()), bare_cookie.clone()),
+        ("noop-layer", serving(noop_layer()), bare_cookie),
         ("ours", ours, ours_cookie),
         ("tower-sessions", theirs, theirs_cookie),
     ]

@@ -7,15 +7,11 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use crate::builder::{EngineBuilder, Shared};
-use crate::session::Working;
+use crate::session::{IdList, Working};
 use crate::{
     Changes, Commit, Error, Id, Key, Lifetime, Record, RequestView, Session, State, Store,
     Timestamp, id,
 };
-
-/// At most this many candidate ids are tried per request (Plack takes one); more is an attack
-/// that would cost a store read each.
-const MAX_CANDIDATES: usize = 4;
 
 /// The session lifecycle, configured once and shared by every request.
 ///
@@ -68,10 +64,12 @@ impl Engine {
     pub fn start(&self, request: &RequestView<'_>) -> Session {
         let shared = &self.shared;
         let candidates = shared.state.extract(request);
-        let mut ids = Vec::new();
-        for candidate in candidates.iter().take(MAX_CANDIDATES) {
+        let mut ids = IdList::default();
+        for candidate in candidates.iter().take(IdList::CAPACITY) {
             match id::parse(&*shared.ids, candidate) {
-                Some(id) => ids.push(id),
+                Some(id) => {
+                    ids.push(id);
+                }
                 // Never log the value itself: it may be someone's id, or an attack payload.
                 None => tracing::debug!(len = candidate.len(), "dropping malformed session id"),
             }

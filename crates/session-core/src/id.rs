@@ -15,9 +15,9 @@ use crate::Error;
 /// implementation, so it cannot end up in a log line by accident. Use [`Id::as_str`] where the
 /// whole value is really needed (a `Set-Cookie` header, a link carrying the id).
 ///
-/// Stores never see an `Id`: they are keyed by its [`Key`].
+/// Stores never see an `Id`: they are keyed by its [`Key`]. Cloning is cheap (a reference count).
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Id(Box<str>);
+pub struct Id(Arc<str>);
 
 impl Id {
     /// The whole id, as sent to the client.

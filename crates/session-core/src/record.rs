@@ -208,9 +208,13 @@ impl Changes {
         }
         for (key, value) in &self.updates {
             match value {
-                Some(value) => {
-                    record.data.insert(key.clone(), value.clone());
-                }
+                // Replacing an existing key reuses its stored name (no allocation).
+                Some(value) => match record.data.get_mut(key) {
+                    Some(slot) => *slot = value.clone(),
+                    None => {
+                        record.data.insert(key.clone(), value.clone());
+                    }
+                },
                 None => {
                     record.data.remove(key);
                 }

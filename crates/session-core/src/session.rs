@@ -37,7 +37,7 @@ struct Inner {
 #[derive(Default)]
 pub(crate) struct Working {
     pub(crate) accessed: bool,
-    pub(crate) candidates: Vec<Id>,
+    pub(crate) candidates: IdList,
     pub(crate) loaded: Option<Loaded>,
     pub(crate) changed: Vec<String>,
     pub(crate) cleared: bool,
@@ -56,6 +56,39 @@ pub(crate) struct Working {
     /// The store reported the session gone (ended elsewhere) during the request: nothing of it may
     /// be written again, and the client is told to forget the id.
     pub(crate) ended: bool,
+}
+
+/// The candidate ids of a request, at most [`IdList::CAPACITY`], held inline (no allocation).
+#[derive(Default)]
+pub(crate) struct IdList {
+    ids: [Option<Id>; IdList::CAPACITY],
+}
+
+impl IdList {
+    /// At most this many candidate ids are tried per request (Plack takes one); more is an attack
+    /// that would cost a store read each.
+    pub(crate) const CAPACITY: usize = 4;
+
+    /// Adds `id`; `false` (and `id` dropped) when the list is full.
+    pub(crate) fn push(&mut self, id: Id) -> bool {
+        match self.ids.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => {
+                *slot = Some(id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The id at `index`.
+    pub(crate) fn get(&self, index: usize) -> Option<&Id> {
+        self.ids.get(index)?.as_ref()
+    }
+
+    /// The ids, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Id> {
+        self.ids.iter().map_while(Option::as_ref)
+    }
 }
 
 /// The session's data once loaded: `current` is `None` for a new session not yet stored.
@@ -114,7 +147,7 @@ impl Working {
 }
 
 impl Session {
-    pub(crate) fn new(shared: Arc<Shared>, candidates: Vec<Id>, client_sent_id: bool) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, candidates: IdList, client_sent_id: bool) -> Self {
         let work = Working {
             candidates,
             client_sent_id,
@@ -219,7 +252,13 @@ impl Session {
     /// Stores a raw value under `key`, replacing any previous value.
     pub async fn insert_value(&self, key: &str, value: Value) -> Result<(), Error> {
         self.with_loaded(|work| {
-            work.loaded().record.data.insert(key.to_owned(), value);
+            let data = &mut work.loaded().record.data;
+            match data.get_mut(key) {
+                Some(slot) => *slot = value,
+                None => {
+                    data.insert(key.to_owned(), value);
+                }
+            }
             work.mark_changed(key);
         })
         .await
