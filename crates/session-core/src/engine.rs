@@ -7,11 +7,9 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use crate::builder::{EngineBuilder, Shared};
-use crate::session::{IdList, Working};
-use crate::{
-    Changes, Commit, Error, Id, Key, Lifetime, Record, RequestView, Session, State, Store,
-    Timestamp, id,
-};
+use crate::plan::{PendingCommit, Plan, Prepared, Step, plan};
+use crate::session::IdList;
+use crate::{Commit, Error, Id, Key, Record, RequestView, Session, State, Store, Timestamp, id};
 
 /// The session lifecycle, configured once and shared by every request.
 ///
@@ -39,7 +37,7 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct Engine {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl Engine {
@@ -161,7 +159,12 @@ impl Engine {
     }
 
     /// Carries out a plan's store I/O and adds the State's headers to `out`.
-    async fn execute(&self, plan: Plan, now: Timestamp, out: &mut Commit) -> Result<(), Error> {
+    pub(crate) async fn execute(
+        &self,
+        plan: Plan,
+        now: Timestamp,
+        out: &mut Commit,
+    ) -> Result<(), Error> {
         let shared = &*self.shared;
         // The store itself, not the `Box` forwarding impl (one boxed future less per call).
         let store: &dyn Store = &*shared.store;
@@ -227,149 +230,6 @@ impl Engine {
         let delivery = shared.delivery(lifetime, record.expires, now);
         shared.state.finalize(id, &delivery, &mut out.headers);
     }
-}
-
-/// The outcome of [`Engine::prepare`].
-#[must_use = "a pending commit does nothing until it is run"]
-#[derive(Debug)]
-pub enum Prepared {
-    /// The commit is complete: add these headers to the response.
-    Ready(Commit),
-    /// The commit needs store I/O: run it, then add the headers it returns.
-    Pending(PendingCommit),
-}
-
-/// A commit that needs store I/O; see [`Engine::prepare`].
-#[must_use = "a pending commit does nothing until it is run"]
-pub struct PendingCommit {
-    engine: Engine,
-    session: Session,
-    step: Step,
-    out: Commit,
-}
-
-enum Step {
-    Expire(Vec<Key>),
-    LoadThenPlan,
-    Plan(Plan, Timestamp),
-}
-
-impl PendingCommit {
-    /// Carries out the store I/O and returns the headers to add to the response. On error nothing
-    /// may be assumed committed.
-    pub async fn run(self) -> Result<Commit, Error> {
-        let PendingCommit {
-            engine,
-            session,
-            step,
-            mut out,
-        } = self;
-        let shared = &*engine.shared;
-        match step {
-            Step::Expire(keys) => {
-                for key in &keys {
-                    (*shared.store).delete(key).await?;
-                }
-            }
-            Step::LoadThenPlan => {
-                session.load().await?;
-                let (plan, now) = {
-                    let mut work = session.lock();
-                    let now = work.now.unwrap_or_else(|| shared.clock.now());
-                    (plan(&mut work, shared, now), now)
-                };
-                engine.execute(plan, now, &mut out).await?;
-            }
-            Step::Plan(plan, now) => engine.execute(plan, now, &mut out).await?,
-        }
-        Ok(out)
-    }
-}
-
-impl fmt::Debug for PendingCommit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PendingCommit").finish_non_exhaustive()
-    }
-}
-
-/// What a commit must do, decided under the session's lock and carried out after it.
-enum Plan {
-    Nothing,
-    Create {
-        record: Record,
-    },
-    Cycle {
-        old: Key,
-        changes: Changes,
-    },
-    Apply {
-        id: Id,
-        key: Key,
-        changes: Changes,
-        lifetime: Lifetime,
-        deliver: bool,
-    },
-    Deliver {
-        id: Id,
-        lifetime: Lifetime,
-        expires: Timestamp,
-    },
-}
-
-fn plan(work: &mut Working, shared: &Shared, now: Timestamp) -> Plan {
-    let dirty = work.is_dirty();
-    let deliver_pending = std::mem::take(&mut work.deliver_pending);
-    let cycle = work.cycle;
-    let Some(loaded) = work.loaded.as_ref() else {
-        return Plan::Nothing;
-    };
-    let lifetime = loaded.record.lifetime.unwrap_or(shared.lifetime);
-    let Some((id, key)) = loaded.current.clone() else {
-        // A new session: stored only if it holds something.
-        if loaded.record.data.is_empty() {
-            return Plan::Nothing;
-        }
-        return Plan::Create {
-            record: shared.fresh_record(&loaded.record, now),
-        };
-    };
-    let expires = shared.expires_at(loaded.record.created, now, loaded.record.lifetime);
-    let last_active = loaded.record.last_active;
-    if cycle {
-        return Plan::Cycle {
-            old: key,
-            changes: work.take_changes(now, expires),
-        };
-    }
-    if dirty {
-        let changes = work.take_changes(now, expires);
-        return Plan::Apply {
-            id,
-            key,
-            changes,
-            lifetime,
-            deliver: true,
-        };
-    }
-    if now.saturating_since(last_active) >= shared.touch_interval(lifetime) {
-        let changes = Changes::touch(now, expires);
-        let deliver = lifetime.is_persistent() || deliver_pending;
-        return Plan::Apply {
-            id,
-            key,
-            changes,
-            lifetime,
-            deliver,
-        };
-    }
-    if deliver_pending {
-        return Plan::Deliver {
-            id,
-            lifetime,
-            expires: loaded.record.expires,
-        };
-    }
-    Plan::Nothing
 }
 
 impl fmt::Debug for Engine {
