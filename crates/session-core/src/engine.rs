@@ -9,7 +9,9 @@ use http::StatusCode;
 use crate::builder::{EngineBuilder, Shared};
 use crate::plan::{PendingCommit, Plan, Prepared, Step, plan};
 use crate::session::IdList;
-use crate::{Commit, Error, Id, Key, Record, RequestView, Session, State, Store, Timestamp, id};
+use crate::{
+    Commit, Error, Id, Key, Lifetime, Record, RequestView, Session, State, Store, Timestamp, id,
+};
 
 /// The session lifecycle, configured once and shared by every request.
 ///
@@ -136,9 +138,7 @@ impl Engine {
                 lifetime,
                 expires,
             } => {
-                let delivery = shared.delivery(lifetime, expires, now);
-                shared.state.finalize(&id, &delivery, &mut out.headers);
-                out.sets_id = !out.headers.is_empty() && shared.no_store;
+                self.finalize(&id, lifetime, expires, now, &mut out);
                 Prepared::Ready(out)
             }
             plan => self.pending(session, Step::Plan(plan, now), out),
@@ -207,28 +207,37 @@ impl Engine {
                 };
                 // Not applied: ended elsewhere (logout, expiry) meanwhile; never bring it back.
                 if applied && deliver {
-                    let delivery = shared.delivery(lifetime, changes.expires, now);
-                    shared.state.finalize(&id, &delivery, &mut out.headers);
+                    self.finalize(&id, lifetime, changes.expires, now, out);
                 }
             }
             Plan::Deliver {
                 id,
                 lifetime,
                 expires,
-            } => {
-                let delivery = shared.delivery(lifetime, expires, now);
-                shared.state.finalize(&id, &delivery, &mut out.headers);
-            }
+            } => self.finalize(&id, lifetime, expires, now, out),
         }
-        out.sets_id = !out.headers.is_empty() && shared.no_store;
         Ok(())
     }
 
+    /// Asks the State to deliver `id` for a session of `record`'s lifetime and expiry.
     fn deliver(&self, id: &Id, record: &Record, now: Timestamp, out: &mut Commit) {
+        let lifetime = record.lifetime.unwrap_or(self.shared.lifetime);
+        self.finalize(id, lifetime, record.expires, now, out);
+    }
+
+    /// Asks the State to deliver `id`, and marks the response uncacheable if it wrote anything.
+    fn finalize(
+        &self,
+        id: &Id,
+        lifetime: Lifetime,
+        expires: Timestamp,
+        now: Timestamp,
+        out: &mut Commit,
+    ) {
         let shared = &*self.shared;
-        let lifetime = record.lifetime.unwrap_or(shared.lifetime);
-        let delivery = shared.delivery(lifetime, record.expires, now);
+        let delivery = shared.delivery(lifetime, expires, now);
         shared.state.finalize(id, &delivery, &mut out.headers);
+        out.sets_id = !out.headers.is_empty() && shared.no_store;
     }
 }
 
