@@ -37,12 +37,11 @@ impl Commit {
                 headers.append(name.clone(), value);
             }
         }
-        if let Some(vary) = self.vary {
-            if !directives(headers, &VARY)
+        if let Some(vary) = self.vary
+            && !directives(headers, &VARY)
                 .any(|d| d.eq_ignore_ascii_case(vary.as_str()) || d == "*")
-            {
-                headers.append(VARY, HeaderValue::from_name(vary));
-            }
+        {
+            headers.append(VARY, HeaderValue::from_name(vary));
         }
         if self.sets_id
             && !directives(headers, &CACHE_CONTROL).any(|d| d.eq_ignore_ascii_case("no-store"))

@@ -149,11 +149,11 @@ fn make_room(shard: &mut Shard, now: Timestamp) {
             soonest = Some((record.expires, *key));
         }
     }
-    if expired.is_empty() {
-        if let Some((_, victim)) = soonest {
-            shard.remove(&victim);
-            tracing::debug!("memory store full: evicted a session close to expiry");
-        }
+    if expired.is_empty()
+        && let Some((_, victim)) = soonest
+    {
+        shard.remove(&victim);
+        tracing::debug!("memory store full: evicted a session close to expiry");
     }
     for key in expired {
         shard.remove(&key);
@@ -205,10 +205,10 @@ impl Store for MemoryStore {
         {
             sweep_shard(&mut shard, now);
         }
-        if let Some(max) = self.inner.max_per_shard {
-            if shard.len() >= max {
-                make_room(&mut shard, now);
-            }
+        if let Some(max) = self.inner.max_per_shard
+            && shard.len() >= max
+        {
+            make_room(&mut shard, now);
         }
         shard.insert(*key, record.clone());
         Ok(true)

@@ -72,10 +72,10 @@ impl State for ParamState {
     fn extract<'a>(&self, request: &RequestView<'a>) -> Candidates<'a> {
         let mut found = Candidates::new();
         for pair in request.query().unwrap_or_default().split('&') {
-            if let Some((name, value)) = pair.split_once('=') {
-                if name == &*self.name {
-                    found.push(value);
-                }
+            if let Some((name, value)) = pair.split_once('=')
+                && name == &*self.name
+            {
+                found.push(value);
             }
         }
         found

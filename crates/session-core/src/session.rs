@@ -87,14 +87,14 @@ impl Session {
             let Some(id) = next else { break };
             index += 1;
             let key = id.key();
-            if let Some(record) = (*shared.store).load(&key).await? {
-                if !shared.is_dead(&record, now) {
-                    found = Some(Loaded {
-                        current: Some((id, key)),
-                        record,
-                    });
-                    break;
-                }
+            if let Some(record) = (*shared.store).load(&key).await?
+                && !shared.is_dead(&record, now)
+            {
+                found = Some(Loaded {
+                    current: Some((id, key)),
+                    record,
+                });
+                break;
             }
         }
         let mut work = self.lock();

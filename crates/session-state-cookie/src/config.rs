@@ -155,12 +155,12 @@ impl CookieStateBuilder {
         if !is_valid_path(&self.path) {
             return Err(CookieConfigError::InvalidPath { path: self.path });
         }
-        if let Some(domain) = &self.domain {
-            if !is_valid_domain(domain) {
-                return Err(CookieConfigError::InvalidDomain {
-                    domain: domain.clone(),
-                });
-            }
+        if let Some(domain) = &self.domain
+            && !is_valid_domain(domain)
+        {
+            return Err(CookieConfigError::InvalidDomain {
+                domain: domain.clone(),
+            });
         }
         let same_site = self.same_site.unwrap_or(Some(if self.partitioned {
             SameSite::None

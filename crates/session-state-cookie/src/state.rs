@@ -210,10 +210,10 @@ impl State for CookieState {
         cookie.set_max_age(max_age);
         // `Expires` for clients that predate `Max-Age`, from the engine's clock; left out if the
         // date is out of range.
-        if let Some(at) = delivery.expires.map(OffsetDateTime::from) {
-            if at.year() <= 9999 {
-                cookie.set_expires(at);
-            }
+        if let Some(at) = delivery.expires.map(OffsetDateTime::from)
+            && at.year() <= 9999
+        {
+            cookie.set_expires(at);
         }
         if let Some(value) = sensitive(&cookie) {
             headers.append(SET_COOKIE, value);

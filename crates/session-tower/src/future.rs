@@ -7,11 +7,11 @@ use std::task::{Context, Poll, ready};
 
 use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
-use session_core::Prepared;
+use session_core::{Commit, Prepared};
 
 use crate::context::{self, Slot};
 
-type Committing<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
+type Committing = Pin<Box<dyn Future<Output = Result<Commit, session_core::Error>> + Send>>;
 
 pin_project! {
     /// Runs the inner service's future with the request's session context installed, then commits
@@ -21,7 +21,8 @@ pin_project! {
         #[pin]
         inner: F,
         slot: Option<Slot>,
-        committing: Option<Committing<B>>,
+        // The commit's store I/O, and the response waiting for its headers.
+        committing: Option<(Committing, Response<B>)>,
     }
 }
 
@@ -52,10 +53,12 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Some(committing) = this.committing.as_mut() {
-            let response = ready!(committing.as_mut().poll(cx));
-            *this.committing = None;
-            return Poll::Ready(Ok(response));
+        if let Some((committing, _)) = this.committing.as_mut() {
+            let result = ready!(committing.as_mut().poll(cx));
+            let Some((_, response)) = this.committing.take() else {
+                unreachable!("checked just above")
+            };
+            return Poll::Ready(Ok(finish(result, response)));
         }
         let inner = this.inner;
         let mut response = ready!(context::enter(this.slot, || inner.poll(cx)))?;
@@ -74,22 +77,28 @@ where
             }
             Prepared::Pending(pending) => pending,
         };
-        let mut committing: Committing<B> = Box::pin(async move {
-            match pending.run().await {
-                Ok(commit) => {
-                    commit.apply_to(response.headers_mut());
-                    response
-                }
-                Err(error) => bare_500(&error),
-            }
-        });
+        let mut committing: Committing = Box::pin(pending.run());
         match committing.as_mut().poll(cx) {
-            Poll::Ready(response) => Poll::Ready(Ok(response)),
+            Poll::Ready(result) => Poll::Ready(Ok(finish(result, response))),
             Poll::Pending => {
-                *this.committing = Some(committing);
+                *this.committing = Some((committing, response));
                 Poll::Pending
             }
         }
+    }
+}
+
+/// Adds a commit's headers to the response, or replaces it with a bare 500 if the commit failed.
+fn finish<B: Default>(
+    result: Result<Commit, session_core::Error>,
+    mut response: Response<B>,
+) -> Response<B> {
+    match result {
+        Ok(commit) => {
+            commit.apply_to(response.headers_mut());
+            response
+        }
+        Err(error) => bare_500(&error),
     }
 }
 

@@ -20,10 +20,10 @@ impl State for TestCookie {
                 continue;
             };
             for pair in header.split(';') {
-                if let Some((name, value)) = pair.trim().split_once('=') {
-                    if name == NAME {
-                        found.push(value);
-                    }
+                if let Some((name, value)) = pair.trim().split_once('=')
+                    && name == NAME
+                {
+                    found.push(value);
                 }
             }
         }
