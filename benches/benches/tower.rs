@@ -6,7 +6,8 @@
 //! - `rmw`: the synopsis counter: read `counter`, write `counter + 1`.
 //!
 //! Besides the three contenders, `noop-layer` is the bare router behind a layer that does nothing:
-//! the part of any layer's overhead that axum itself adds.
+//! the part of any layer's overhead that axum itself adds; and `ours-outer` is this project's layer
+//! around the whole router instead of around each route.
 //!
 //! Every request carries the cookie of a session created once in setup, and every response body is
 //! read to the end, so all the work a server would do (minus the sockets) is counted. Criterion
@@ -24,8 +25,11 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use criterion::Criterion;
 use http::header::{COOKIE, SET_COOKIE};
-use http::{HeaderValue, Request, Uri};
+use std::convert::Infallible;
+
+use http::{HeaderValue, Request, Response, Uri};
 use tokio::runtime::Runtime;
+use tower::Service;
 use tower::ServiceExt;
 
 /// The three workloads, as (criterion group, request path).
@@ -63,7 +67,8 @@ fn noop_layer() -> Router {
 
 mod ours {
     use session_state_cookie::CookieState;
-    use session_tower::{Error, MemoryStore, Session, SessionLayer};
+    use session_tower::{Error, MemoryStore, Session, SessionLayer, SessionService};
+    use tower::Layer;
 
     use super::*;
 
@@ -78,16 +83,26 @@ mod ours {
         Ok(format!("Hello, you've been here for {n}th time!"))
     }
 
-    /// This project: `SessionLayer` with the default `CookieState` and `MemoryStore`.
-    pub(crate) fn router() -> Router {
+    fn routes() -> Router {
         Router::new()
             .route("/untouched", get(|| async { STATIC_PAGE }))
             .route("/read", get(read))
             .route("/rmw", get(rmw))
-            .layer(SessionLayer::new(
-                CookieState::default(),
-                MemoryStore::default(),
-            ))
+    }
+
+    fn layer() -> SessionLayer {
+        SessionLayer::new(CookieState::default(), MemoryStore::default())
+    }
+
+    /// This project: `SessionLayer` with the default `CookieState` and `MemoryStore`, added with
+    /// `Router::layer` (around each route).
+    pub(crate) fn router() -> Router {
+        routes().layer(layer())
+    }
+
+    /// The same layer around the whole router, as `ServiceBuilder` or `Layer::layer` puts it.
+    pub(crate) fn outer() -> SessionService<Router> {
+        layer().layer(super::serving(routes()))
     }
 }
 
@@ -123,11 +138,14 @@ mod theirs {
 
 /// One request through `router`, in process; returns the status, the `Set-Cookie` (if any) and
 /// the whole body.
-async fn send(
-    router: &Router,
+async fn send<S>(
+    router: &S,
     path: &'static str,
     cookie: Option<&HeaderValue>,
-) -> (StatusCode, Option<HeaderValue>, Bytes) {
+) -> (StatusCode, Option<HeaderValue>, Bytes)
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible> + Clone,
+{
     let mut request = Request::new(Body::empty());
     *request.uri_mut() = Uri::from_static(path);
     if let Some(cookie) = cookie {
@@ -147,7 +165,10 @@ async fn send(
 
 /// Creates a session through the `rmw` route and returns the `Cookie` header that names it, after
 /// checking that the contender behaves (cookie only when the session is used, counter kept).
-async fn session_cookie(router: &Router) -> HeaderValue {
+async fn session_cookie<S>(router: &S) -> HeaderValue
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible> + Clone,
+{
     let (status, set_cookie, _) = send(router, "/rmw", None).await;
     assert_eq!(status, StatusCode::OK);
     let set_cookie = set_cookie.expect("the rmw route sets a session cookie");
@@ -181,6 +202,8 @@ fn tower(c: &mut Criterion) {
         .build()
         .expect("a tokio runtime");
     let contenders = contenders(&runtime);
+    let outer = ours::outer();
+    let outer_cookie = runtime.block_on(session_cookie(&outer));
     for (group_name, path) in WORKLOADS {
         let mut group = c.benchmark_group(group_name);
         for (name, router, cookie) in &contenders {
@@ -192,6 +215,13 @@ fn tower(c: &mut Criterion) {
                 });
             });
         }
+        group.bench_function("ours-outer", |b| {
+            b.to_async(&runtime).iter(|| async {
+                let (status, _, body) = send(&outer, path, Some(&outer_cookie)).await;
+                assert_eq!(status, StatusCode::OK);
+                black_box(body)
+            });
+        });
         group.finish();
     }
 }

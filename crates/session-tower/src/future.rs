@@ -11,7 +11,7 @@ use session_core::{Commit, Prepared};
 
 use crate::context::{self, Slot};
 
-type Committing = Pin<Box<dyn Future<Output = Result<Commit, session_core::Error>> + Send>>;
+type Committing<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
 
 pin_project! {
     /// Runs the inner service's future with the request's session context installed, then commits
@@ -21,8 +21,9 @@ pin_project! {
         #[pin]
         inner: F,
         slot: Option<Slot>,
-        // The commit's store I/O, and the response waiting for its headers.
-        committing: Option<(Committing, Response<B>)>,
+        // The commit's store I/O, owning the response (boxed: keeps this future small, which every
+        // request pays for in moves).
+        committing: Option<Committing<B>>,
     }
 }
 
@@ -53,12 +54,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Some((committing, _)) = this.committing.as_mut() {
-            let result = ready!(committing.as_mut().poll(cx));
-            let Some((_, response)) = this.committing.take() else {
-                unreachable!("checked just above")
-            };
-            return Poll::Ready(Ok(finish(result, response)));
+        if let Some(committing) = this.committing.as_mut() {
+            let response = ready!(committing.as_mut().poll(cx));
+            *this.committing = None;
+            return Poll::Ready(Ok(response));
         }
         let inner = this.inner;
         let mut response = ready!(context::enter(this.slot, || inner.poll(cx)))?;
@@ -77,11 +76,12 @@ where
             }
             Prepared::Pending(pending) => pending,
         };
-        let mut committing: Committing = Box::pin(pending.run());
+        let mut committing: Committing<B> =
+            Box::pin(async move { finish(pending.run().await, response) });
         match committing.as_mut().poll(cx) {
-            Poll::Ready(result) => Poll::Ready(Ok(finish(result, response))),
+            Poll::Ready(response) => Poll::Ready(Ok(response)),
             Poll::Pending => {
-                *this.committing = Some((committing, response));
+                *this.committing = Some(committing);
                 Poll::Pending
             }
         }
