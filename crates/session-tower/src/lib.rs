@@ -13,9 +13,11 @@
 //! The synopsis: a counter that remembers each visitor.
 //!
 //! ```
-//! use axum::{Router, routing::get};
+//! use axum::{Router, body::Body, routing::get};
+//! use http::{Request, header};
 //! use session_state_cookie::CookieState;
 //! use session_tower::{Error, MemoryStore, Session, SessionLayer};
+//! use tower::ServiceExt;
 //!
 //! async fn counter(session: Session) -> Result<String, Error> {
 //!     let n: u64 = session.get("counter").await?.unwrap_or(0);
@@ -26,7 +28,21 @@
 //! let app: Router = Router::new()
 //!     .route("/", get(counter))
 //!     .layer(SessionLayer::new(CookieState::default(), MemoryStore::default()));
-//! # let _ = app;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! // First visit: a new session, and its cookie.
+//! let response = app.clone().oneshot(Request::new(Body::empty())).await.unwrap();
+//! let set_cookie = response.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+//! let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+//! assert_eq!(body, "Hello, you've been here for 0th time!");
+//!
+//! // Second visit, sending the cookie back.
+//! let cookie = set_cookie.split(';').next().unwrap();
+//! let request = Request::builder().header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+//! let response = app.oneshot(request).await.unwrap();
+//! let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+//! assert_eq!(body, "Hello, you've been here for 1th time!");
+//! # });
 //! ```
 //!
 //! # Behaviour
