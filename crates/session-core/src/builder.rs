@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::engine::Engine;
 use crate::id::{self, DefaultIds, IdScheme};
@@ -93,7 +93,8 @@ impl Shared {
         if lifetime.is_persistent() {
             let max_age = expires.saturating_since(now);
             delivery.max_age = Some(max_age);
-            delivery.expires = SystemTime::now().checked_add(max_age);
+            // From the engine's clock, like `Max-Age`, so the two always agree.
+            delivery.expires = Some(expires.to_system_time());
         }
         delivery
     }

@@ -128,7 +128,8 @@ impl Engine {
             drop(work);
             return self.pending(session, Step::LoadThenPlan, out);
         }
-        let now = work.now.unwrap_or_else(|| shared.clock.now());
+        // The commit's own time: a long request must not write an expiry from when it loaded.
+        let now = shared.clock.now();
         let plan = plan(&mut work, shared, now);
         drop(work);
         match plan {

@@ -53,7 +53,7 @@ impl PendingCommit {
                 session.load().await?;
                 let (plan, now) = {
                     let mut work = session.lock();
-                    let now = work.now.unwrap_or_else(|| shared.clock.now());
+                    let now = shared.clock.now();
                     (plan(&mut work, shared, now), now)
                 };
                 engine.execute(plan, now, &mut out).await?;

@@ -108,7 +108,6 @@ impl Session {
                 loaded.record.lifetime = lifetime;
             }
             work.loaded = Some(loaded);
-            work.now = Some(now);
         }
         Ok(f(&mut work))
     }

@@ -21,10 +21,8 @@ pub(crate) struct Working {
     pub(crate) deliver_pending: bool,
     /// The engine has committed this session; later commits do nothing.
     pub(crate) committed: bool,
-    /// The time the session was loaded: the request's one clock reading, reused by the commit.
-    pub(crate) now: Option<Timestamp>,
     /// The store reported the session gone (ended elsewhere) during the request: nothing of it may
-    /// be written again, and the client is told to forget the id.
+    /// be written again (no removal is sent either: it could race with a newer cookie).
     pub(crate) ended: bool,
 }
 

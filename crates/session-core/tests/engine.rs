@@ -428,3 +428,29 @@ async fn at_most_four_candidates_are_tried() {
     let n = session.get::<u64>("n").await.expect("get");
     assert_eq!(n, None, "the fifth candidate is never tried");
 }
+
+#[tokio::test]
+async fn a_long_request_commits_the_expiry_of_its_end_not_its_start() {
+    let h = Harness::new(|b| b.lifetime(Lifetime::browser_session(Duration::from_secs(300))));
+    let id = sent_id(&counter(&h, None).await.1).expect("id");
+    let mut headers = HeaderMap::new();
+    headers.insert("x-session", HeaderValue::from_str(&id).expect("ascii"));
+    let upload = h.engine.start(&RequestView::new(&headers, None));
+    assert_eq!(upload.get::<u64>("n").await.expect("get"), Some(1));
+    // A slow upload: other requests keep the session alive meanwhile.
+    for _ in 0..3 {
+        h.clock.advance(Duration::from_secs(120));
+        counter(&h, Some(&id)).await;
+    }
+    upload.insert("upload", "done").await.expect("insert");
+    h.engine
+        .commit(&upload, StatusCode::OK)
+        .await
+        .expect("commit");
+    h.clock.advance(Duration::from_secs(200));
+    assert_eq!(
+        counter(&h, Some(&id)).await.0,
+        4,
+        "still alive 200 s after the upload ended"
+    );
+}

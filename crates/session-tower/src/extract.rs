@@ -29,7 +29,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = MissingSession;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        crate::current_session(&parts.headers, parts.uri.query())
+        crate::SessionExt::session(&*parts)
             .map(Session)
             .ok_or(MissingSession)
     }

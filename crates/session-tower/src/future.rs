@@ -3,103 +3,126 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 use session_core::{Commit, Prepared};
 
-use crate::context::{self, Slot};
+use crate::handle::Slot;
 
-type Committing<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
+type Committing<B, E> = Pin<Box<dyn Future<Output = Result<Response<B>, E>> + Send>>;
 
 pin_project! {
-    /// Runs the inner service's future with the request's session context installed, then commits
-    /// the session if the handler used it: at once when that needs no store I/O, otherwise in one
-    /// boxed future.
-    pub struct ResponseFuture<F, B> {
+    /// Runs the inner service's future, then commits the session if the handler used it: at once
+    /// when that needs no store I/O, otherwise in one boxed future.
+    pub struct ResponseFuture<F, B, E> {
         #[pin]
-        inner: F,
-        slot: Option<Slot>,
-        // The commit's store I/O, owning the response (boxed: keeps this future small, which every
-        // request pays for in moves).
-        committing: Option<Committing<B>>,
+        state: State<F, B, E>,
     }
 }
 
-impl<F, B> ResponseFuture<F, B> {
-    pub(crate) fn new(inner: F, slot: Option<Slot>) -> Self {
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B, E> {
+        Running { #[pin] inner: F, slot: Option<Arc<Slot>> },
+        Committing { future: Committing<B, E> },
+        Done,
+    }
+}
+
+impl<F, B, E> ResponseFuture<F, B, E> {
+    pub(crate) fn new(inner: F, slot: Arc<Slot>) -> Self {
         ResponseFuture {
-            inner,
-            slot,
-            committing: None,
+            state: State::Running {
+                inner,
+                slot: Some(slot),
+            },
         }
     }
 }
 
-impl<F, B> fmt::Debug for ResponseFuture<F, B> {
+impl<F, B, E> fmt::Debug for ResponseFuture<F, B, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Running { .. } => "running",
+            State::Committing { .. } => "committing",
+            State::Done => "done",
+        };
         f.debug_struct("ResponseFuture")
-            .field("committing", &self.committing.is_some())
-            .finish_non_exhaustive()
+            .field("state", &state)
+            .finish()
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F, B>
+impl<F, B, E> Future for ResponseFuture<F, B, E>
 where
     F: Future<Output = Result<Response<B>, E>>,
     B: Default + Send + 'static,
+    E: Send + 'static,
 {
     type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if let Some(committing) = this.committing.as_mut() {
-            let response = ready!(committing.as_mut().poll(cx));
-            *this.committing = None;
-            return Poll::Ready(Ok(response));
-        }
-        let inner = this.inner;
-        let mut response = ready!(context::enter(this.slot, || inner.poll(cx)))?;
-        let Some(Slot {
-            engine,
-            session: Some(session),
-        }) = this.slot.take()
-        else {
-            // The handler never asked for its session: nothing to commit.
-            return Poll::Ready(Ok(response));
+        let mut state = self.project().state;
+        let (output, slot) = match state.as_mut().project() {
+            StateProj::Running { inner, slot } => {
+                let output = ready!(inner.poll(cx));
+                (output, slot.take())
+            }
+            StateProj::Committing { future } => {
+                let output = ready!(future.as_mut().poll(cx));
+                state.set(State::Done);
+                return Poll::Ready(output);
+            }
+            StateProj::Done => panic!("ResponseFuture polled after completion"),
         };
-        let pending = match engine.prepare(&session, response.status()) {
+        let session = slot.as_ref().and_then(|slot| {
+            let (engine, session) = slot.parts();
+            session.map(|session| (engine, session))
+        });
+        let Some((engine, session)) = session else {
+            // The handler never asked for its session: nothing to commit.
+            state.set(State::Done);
+            return Poll::Ready(output);
+        };
+        // An inner error has no response to carry headers, but an expiry (logout) must still
+        // happen: commit as for a server error, which carries out expiries only.
+        let status = match &output {
+            Ok(response) => response.status(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let pending = match engine.prepare(session, status) {
             Prepared::Ready(commit) => {
-                commit.apply_to(response.headers_mut());
-                return Poll::Ready(Ok(response));
+                state.set(State::Done);
+                return Poll::Ready(output.map(|response| with_headers(commit, response)));
             }
             Prepared::Pending(pending) => pending,
         };
-        let mut committing: Committing<B> =
-            Box::pin(async move { finish(pending.run().await, response) });
-        match committing.as_mut().poll(cx) {
-            Poll::Ready(response) => Poll::Ready(Ok(response)),
+        let mut future: Committing<B, E> = Box::pin(async move {
+            let result = pending.run().await;
+            output.map(|response| match result {
+                Ok(commit) => with_headers(commit, response),
+                Err(error) => bare_500(&error),
+            })
+        });
+        match future.as_mut().poll(cx) {
+            Poll::Ready(output) => {
+                state.set(State::Done);
+                Poll::Ready(output)
+            }
             Poll::Pending => {
-                *this.committing = Some(committing);
+                state.set(State::Committing { future });
                 Poll::Pending
             }
         }
     }
 }
 
-/// Adds a commit's headers to the response, or replaces it with a bare 500 if the commit failed.
-fn finish<B: Default>(
-    result: Result<Commit, session_core::Error>,
-    mut response: Response<B>,
-) -> Response<B> {
-    match result {
-        Ok(commit) => {
-            commit.apply_to(response.headers_mut());
-            response
-        }
-        Err(error) => bare_500(&error),
-    }
+fn with_headers<B>(commit: Commit, mut response: Response<B>) -> Response<B> {
+    commit.apply_to(response.headers_mut());
+    response
 }
 
 /// A bare 500 with an empty body, the cause logged (never the session id).
@@ -116,7 +139,7 @@ fn bare_500<B: Default>(error: &session_core::Error) -> Response<B> {
 fn send_checks() {
     fn assert_send<T: Send>() {}
     type Inner = std::future::Ready<Result<Response<String>, std::convert::Infallible>>;
-    assert_send::<ResponseFuture<Inner, String>>();
+    assert_send::<ResponseFuture<Inner, String, std::convert::Infallible>>();
     assert_send::<crate::SessionService<()>>();
     assert_send::<crate::SessionLayer>();
 }

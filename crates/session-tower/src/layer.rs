@@ -7,8 +7,8 @@ use session_core::{Engine, State, Store};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::context::{self, Slot};
 use crate::future::ResponseFuture;
+use crate::handle::{Handle, Slot};
 
 /// A tower layer that gives every request a session.
 ///
@@ -57,9 +57,9 @@ impl<S> Layer<S> for SessionLayer {
     }
 }
 
-/// The service [`SessionLayer`] produces: makes each request's session available to the code it
-/// runs (see [`current_session`](crate::current_session)) and commits it when the response is
-/// ready.
+/// The service [`SessionLayer`] produces: puts a handle to each request's lazy session in its
+/// extensions (reach it with the axum extractor or [`SessionExt`](crate::SessionExt)) and commits
+/// the session when the response is ready.
 #[derive(Clone, Debug)]
 pub struct SessionService<S> {
     inner: S,
@@ -69,23 +69,20 @@ pub struct SessionService<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Error: Send + 'static,
     ResBody: Default + Send + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResBody>;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let mut slot = Some(Slot {
-            engine: self.engine.clone(),
-            session: None,
-        });
-        let inner = &mut self.inner;
-        let future = context::enter(&mut slot, || inner.call(request));
-        ResponseFuture::new(future, slot)
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let slot = Slot::new(self.engine.clone());
+        request.extensions_mut().insert(Handle(slot.clone()));
+        ResponseFuture::new(self.inner.call(request), slot)
     }
 }

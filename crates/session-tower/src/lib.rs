@@ -1,11 +1,11 @@
 //! Sessions for tower services: axum, tonic, hyper, and anything else built on
 //! `tower::Service<http::Request<_>>`.
 //!
-//! [`SessionLayer`] wraps a service; code running for a request finds its lazy
-//! [`session_core::Session`] with the axum extractor or [`current_session`], and after the inner
+//! [`SessionLayer`] wraps a service; a handler reaches its request's lazy
+//! [`session_core::Session`] with the axum extractor or [`SessionExt`], and after the inner
 //! service answers, the session's changes are committed and the `Set-Cookie` (or whatever the
 //! State writes) is added to the response. A request whose handler never asks for its session
-//! costs no allocation, no cookie parsing and no store I/O: the session is created on first use. With the `axum` feature
+//! costs no cookie parsing and no store I/O: the session is created on first use. With the `axum` feature
 //! (on by default), [`Session`] is an extractor and [`Error`] an `IntoResponse` error for handlers.
 //!
 //! # Example
@@ -54,17 +54,17 @@
 //!   [`EngineBuilder::commit_on_server_error`](session_core::EngineBuilder::commit_on_server_error)).
 //! - Routes that never touch the session keep working while the store is down.
 
-mod context;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;
 pub mod future;
+mod handle;
 mod layer;
 
-pub use context::current_session;
 pub use error::Error;
 #[cfg(feature = "axum")]
 pub use extract::{MissingSession, Session};
+pub use handle::SessionExt;
 pub use layer::{SessionLayer, SessionService};
 
 /// The core crate, for everything not re-exported at this crate's root.

@@ -109,3 +109,46 @@ async fn a_commit_failure_replaces_the_response_with_a_bare_500() {
     assert!(response.headers().get("set-cookie").is_none());
     assert_eq!(body_text(response).await, "", "no internal detail leaks");
 }
+
+#[tokio::test]
+async fn session_ext_reaches_the_session_and_an_inner_error_still_expires() {
+    use session_core::MemoryStore;
+    use session_tower::SessionExt;
+    use tower::{ServiceBuilder, service_fn};
+
+    let store = MemoryStore::default();
+    let service = ServiceBuilder::new()
+        .layer(SessionLayer::new(CookieState::default(), store.clone()))
+        .service(service_fn(|request: Request<String>| async move {
+            let session = request.session().expect("inside the service");
+            let same = request.session().expect("again");
+            if request.uri().path() == "/logout" {
+                session.expire();
+                return Err(std::io::Error::other("failed after logging out"));
+            }
+            same.insert("user", "alice").await.expect("insert");
+            Ok(http::Response::new(String::new()))
+        }));
+    let response = service
+        .clone()
+        .oneshot(Request::new(String::new()))
+        .await
+        .expect("ok");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let cookie = cookie.split(';').next().expect("pair").to_owned();
+    assert_eq!(store.len(), 1);
+
+    let request = Request::builder()
+        .uri("/logout")
+        .header("cookie", cookie)
+        .body(String::new())
+        .expect("request");
+    assert!(service.oneshot(request).await.is_err());
+    assert!(
+        store.is_empty(),
+        "the logout happened although the service failed"
+    );
+}
