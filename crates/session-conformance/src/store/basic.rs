@@ -1,10 +1,10 @@
 //! Load, create, save and delete: the four required methods.
 
 use serde_json::json;
-use session_core::{Changes, Store};
+use session_core::Store;
 
 use crate::check::Contract;
-use crate::fixtures::{HOUR, fresh_key, live_record, now, rich_record, value};
+use crate::fixtures::{HOUR, fresh_key, live_record, rich_record};
 
 /// `load` of a key never stored is `None`.
 pub(super) async fn load_unknown<S: Store>(store: S) -> Contract {
@@ -126,24 +126,6 @@ pub(super) async fn no_resurrection<S: Store>(store: S) -> Contract {
     let record = live_record(&[("user", json!("alice"))]);
     c.ok(store.create(&key, &record).await, "create");
     c.ok(store.delete(&key).await, "delete");
-    let saved = c.ok(store.save(&key, &record).await, "save");
-    c.ensure(!saved, "save after delete returned true");
-    let mut changes = Changes::touch(now(), record.expires.saturating_add(HOUR));
-    changes
-        .updates
-        .push(("user".to_owned(), Some(value(json!("mallory")))));
-    c.ensure(
-        !c.ok(store.apply(&key, &changes).await, "apply"),
-        "apply after delete returned true",
-    );
-    let touched = c.ok(
-        store
-            .touch(&key, changes.last_active, changes.expires)
-            .await,
-        "touch",
-    );
-    c.ensure(!touched, "touch after delete returned true");
-    let found = c.ok(store.load(&key).await, "load");
-    c.expect_none(found, "after save, apply and touch of a deleted key");
+    super::refuses_updates(c, &store, &key, "after delete").await;
     c
 }

@@ -1,10 +1,10 @@
 //! Expiry: a store never returns an expired record, and treats one as absent.
 
 use serde_json::json;
-use session_core::{Changes, Store};
+use session_core::Store;
 
 use crate::check::Contract;
-use crate::fixtures::{HOUR, expired_record, fresh_key, live_record, now, value};
+use crate::fixtures::{expired_record, fresh_key, live_record};
 
 /// A record whose expiry has passed is never loaded.
 ///
@@ -30,31 +30,7 @@ pub(super) async fn not_updated<S: Store>(store: S) -> Contract {
         store.create(&key, &expired_record()).await,
         "create of an already expired record",
     );
-    let live = live_record(&[("user", json!("revived"))]);
-    c.ensure(
-        !c.ok(store.save(&key, &live).await, "save"),
-        "save over an expired record returned true",
-    );
-    let mut changes = Changes::touch(now(), now().saturating_add(HOUR));
-    changes
-        .updates
-        .push(("user".to_owned(), Some(value(json!("revived")))));
-    c.ensure(
-        !c.ok(store.apply(&key, &changes).await, "apply"),
-        "apply to an expired record returned true",
-    );
-    let touched = c.ok(
-        store
-            .touch(&key, changes.last_active, changes.expires)
-            .await,
-        "touch",
-    );
-    c.ensure(
-        !touched,
-        "touch of an expired record returned true (it would bring it back)",
-    );
-    let found = c.ok(store.load(&key).await, "load");
-    c.expect_none(found, "after save, apply and touch of an expired record");
+    super::refuses_updates(c, &store, &key, "to an expired record").await;
     let deleted = c.ok(store.delete(&key).await, "delete");
     c.ensure(
         !deleted,

@@ -6,8 +6,11 @@ mod concurrent;
 mod expiry;
 mod nothing;
 
-use session_core::Store;
+use serde_json::json;
+use session_core::{Changes, Key, Store};
 
+use crate::check::Contract;
+use crate::fixtures::{HOUR, live_record, now, value};
 use crate::{Expect, Report};
 
 /// Checks every [`Store`] contract against stores built by `make`, panicking at the first broken
@@ -121,4 +124,28 @@ pub async fn check_store_with<S: Store, F: Fn() -> S>(expect: Expect, make: F) -
         }
     }
     report
+}
+
+/// Checks that `save`, `apply` and `touch` all refuse `key`, which names no live record (`why`
+/// says why: "after delete", "to an expired record", ...), and that nothing is loaded afterwards.
+async fn refuses_updates<S: Store>(c: Contract, store: &S, key: &Key, why: &str) {
+    let record = live_record(&[("user", json!("revived"))]);
+    let saved = c.ok(store.save(key, &record).await, "save");
+    c.ensure(!saved, format!("save {why} returned true"));
+    let mut changes = Changes::touch(now(), now().saturating_add(HOUR));
+    changes
+        .updates
+        .push(("user".to_owned(), Some(value(json!("revived")))));
+    let applied = c.ok(store.apply(key, &changes).await, "apply");
+    c.ensure(!applied, format!("apply {why} returned true"));
+    let touched = c.ok(
+        store.touch(key, changes.last_active, changes.expires).await,
+        "touch",
+    );
+    c.ensure(
+        !touched,
+        format!("touch {why} returned true (it would bring the session back)"),
+    );
+    let found = c.ok(store.load(key).await, "load");
+    c.expect_none(found, &format!("after save, apply and touch {why}"));
 }

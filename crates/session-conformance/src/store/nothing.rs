@@ -1,10 +1,10 @@
 //! The contracts of a store that keeps nothing ([`Expect::KeepsNothing`](crate::Expect)).
 
 use serde_json::json;
-use session_core::{Changes, Store};
+use session_core::Store;
 
 use crate::check::Contract;
-use crate::fixtures::{HOUR, fresh_key, live_record, now, value};
+use crate::fixtures::{fresh_key, live_record};
 
 /// `create` says it stored the record, every time, so that the engine issues an id.
 pub(super) async fn create_pretends<S: Store>(store: S) -> Contract {
@@ -42,25 +42,7 @@ pub(super) async fn nothing_updated<S: Store>(store: S) -> Contract {
     let key = fresh_key();
     let record = live_record(&[("user", json!("alice"))]);
     c.ok(store.create(&key, &record).await, "create");
-    c.ensure(
-        !c.ok(store.save(&key, &record).await, "save"),
-        "save returned true",
-    );
-    let mut changes = Changes::touch(now(), record.expires.saturating_add(HOUR));
-    changes
-        .updates
-        .push(("user".to_owned(), Some(value(json!("bob")))));
-    c.ensure(
-        !c.ok(store.apply(&key, &changes).await, "apply"),
-        "apply returned true",
-    );
-    let touched = c.ok(
-        store
-            .touch(&key, changes.last_active, changes.expires)
-            .await,
-        "touch",
-    );
-    c.ensure(!touched, "touch returned true");
+    super::refuses_updates(c, &store, &key, "on a store that keeps nothing").await;
     c.ensure(
         !c.ok(store.delete(&key).await, "delete"),
         "delete returned true",
