@@ -221,7 +221,7 @@ impl Session {
     /// then or at commit.
     pub async fn save(&self) -> Result<Id, Error> {
         self.load().await?;
-        let shared = self.shared().clone();
+        let shared = self.shared();
         let now = shared.clock.now();
         let existing = {
             let mut work = self.lock();
