@@ -26,7 +26,10 @@ impl Commit {
     /// handler's own `Set-Cookie` headers stay), `Vary` naming the header the id travels in when the
     /// response depended on the session, and `Cache-Control: no-store` when it sets or removes the
     /// id (replacing any other `Cache-Control`, unless that already says `no-store`).
-    pub fn apply_to(self, headers: &mut HeaderMap) {
+    ///
+    /// `headers` is an `http::HeaderMap`, or an adapter's wrapper around its framework's own
+    /// header map (see [`ResponseHeaders`]).
+    pub fn apply_to<H: ResponseHeaders + ?Sized>(self, headers: &mut H) {
         let mut last = None;
         for (name, value) in self.headers {
             // The map yields a name only with the first of several values for it.
@@ -38,27 +41,70 @@ impl Commit {
             }
         }
         if let Some(vary) = self.vary
-            && !directives(headers, &VARY)
-                .any(|d| d.eq_ignore_ascii_case(vary.as_str()) || d == "*")
+            && !has_directive(headers, &VARY, |d| {
+                d.eq_ignore_ascii_case(vary.as_str().as_bytes()) || d == b"*"
+            })
         {
             headers.append(VARY, HeaderValue::from_name(vary));
         }
         if self.sets_id
-            && !directives(headers, &CACHE_CONTROL).any(|d| d.eq_ignore_ascii_case("no-store"))
+            && !has_directive(headers, &CACHE_CONTROL, |d| {
+                d.eq_ignore_ascii_case(b"no-store")
+            })
         {
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
     }
 }
 
-/// The comma-separated items of every value of header `name`, trimmed, directive names only.
-fn directives<'h>(headers: &'h HeaderMap, name: &HeaderName) -> impl Iterator<Item = &'h str> {
-    headers
-        .get_all(name)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|item| item.split('=').next().unwrap_or_default().trim())
+/// A response's header map, as [`Commit::apply_to`] writes to it.
+///
+/// Implemented for `http::HeaderMap`. An adapter for a framework with a header map of its own
+/// (actix-web's, on `http` 0.2) implements it on a wrapper, converting names and values through
+/// their bytes.
+pub trait ResponseHeaders {
+    /// Calls `visit` with each value of header `name`, as bytes.
+    fn each_value(&self, name: &HeaderName, visit: &mut dyn FnMut(&[u8]));
+
+    /// Adds a value for `name`, keeping the values already there.
+    fn append(&mut self, name: HeaderName, value: HeaderValue);
+
+    /// Sets `name` to this one value, replacing any others.
+    fn insert(&mut self, name: HeaderName, value: HeaderValue);
+}
+
+impl ResponseHeaders for HeaderMap {
+    fn each_value(&self, name: &HeaderName, visit: &mut dyn FnMut(&[u8])) {
+        for value in self.get_all(name) {
+            visit(value.as_bytes());
+        }
+    }
+
+    fn append(&mut self, name: HeaderName, value: HeaderValue) {
+        HeaderMap::append(self, name, value);
+    }
+
+    fn insert(&mut self, name: HeaderName, value: HeaderValue) {
+        HeaderMap::insert(self, name, value);
+    }
+}
+
+/// Whether some comma-separated item of some value of header `name` has a directive name (the
+/// part before any `=`, trimmed) for which `matches` holds.
+fn has_directive<H: ResponseHeaders + ?Sized>(
+    headers: &H,
+    name: &HeaderName,
+    matches: impl Fn(&[u8]) -> bool,
+) -> bool {
+    let mut found = false;
+    headers.each_value(name, &mut |value| {
+        found = found
+            || value.split(|&b| b == b',').any(|item| {
+                let directive = item.split(|&b| b == b'=').next().unwrap_or_default();
+                matches(directive.trim_ascii())
+            });
+    });
+    found
 }
 
 impl fmt::Debug for Commit {

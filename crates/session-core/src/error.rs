@@ -60,6 +60,39 @@ impl StdError for Error {
     }
 }
 
+impl Error {
+    /// Displays the error followed by its chain of causes (`a: b: c`), for logs.
+    ///
+    /// ```
+    /// use session_core::{Error, StoreError};
+    ///
+    /// let error = Error::from(StoreError::backend("connection refused"));
+    /// assert_eq!(
+    ///     error.report().to_string(),
+    ///     "the session store failed: session store backend failed: connection refused"
+    /// );
+    /// ```
+    pub fn report(&self) -> Report<'_> {
+        Report(self)
+    }
+}
+
+/// [`Error::report`]: an error and its causes, displayed on one line.
+#[derive(Debug)]
+pub struct Report<'a>(&'a Error);
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(error: StoreError) -> Self {
         Error::Store(error)

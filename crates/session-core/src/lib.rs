@@ -58,6 +58,7 @@ mod commit;
 mod engine;
 mod error;
 mod id;
+mod lazy;
 mod memory;
 mod param;
 mod plan;
@@ -72,16 +73,17 @@ pub use clock::{Clock, ManualClock, SystemClock};
 #[cfg(feature = "bincode")]
 pub use codec::BincodeCodec;
 pub use codec::{Codec, CodecError, DEFAULT_MAX_RECORD_BYTES, JsonCodec, MAX_RECORD_BYTES_LIMIT};
-pub use commit::Commit;
+pub use commit::{Commit, ResponseHeaders};
 pub use engine::Engine;
-pub use error::{BoxError, Error, StoreError, StoreErrorKind};
+pub use error::{BoxError, Error, Report, StoreError, StoreErrorKind};
 pub use id::{DefaultIds, FnIds, HexIds, Id, IdScheme, Key};
+pub use lazy::LazySession;
 pub use memory::MemoryStore;
 pub use param::{DEFAULT_PARAM_NAME, ParamState};
 pub use plan::{PendingCommit, Prepared};
 pub use record::{Changes, Lifetime, Record, Timestamp, Value};
 pub use session::Session;
-pub use state::{Candidates, Delivery, RequestView, State};
+pub use state::{Candidates, Delivery, RequestHeaders, RequestView, State};
 pub use store::Store;
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use http::HeaderMap;
 use http::header::HeaderName;
 
-use crate::{Candidates, Delivery, Error, Id, RequestView, State};
+use crate::{Candidates, Delivery, Error, Id, RequestHeaders, RequestView, State};
 
 /// The default query parameter name, as in Plack.
 pub const DEFAULT_PARAM_NAME: &str = "plack_session";
@@ -87,5 +87,9 @@ impl State for ParamState {
 
     fn vary(&self) -> Option<HeaderName> {
         None
+    }
+
+    fn request_headers(&self) -> RequestHeaders {
+        RequestHeaders::NONE
     }
 }

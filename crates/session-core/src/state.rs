@@ -119,6 +119,31 @@ pub trait State: Send + Sync + fmt::Debug + 'static {
     fn vary(&self) -> Option<HeaderName> {
         Some(COOKIE)
     }
+
+    /// Which request headers [`extract`](State::extract) reads. Adapters for frameworks built on
+    /// another version of the `http` crate (actix-web) copy only these into the [`RequestView`].
+    /// The default, [`RequestHeaders::All`], is always correct; naming the headers makes such
+    /// adapters faster.
+    fn request_headers(&self) -> RequestHeaders {
+        RequestHeaders::All
+    }
+}
+
+/// The request headers a [`State`] reads: what [`State::request_headers`] answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestHeaders {
+    /// Any header may be read.
+    All,
+    /// Only these headers are read (none, for a State that reads only the query string).
+    Only(&'static [HeaderName]),
+}
+
+impl RequestHeaders {
+    /// Only the `Cookie` header.
+    pub const COOKIE: RequestHeaders = RequestHeaders::Only(&[COOKIE]);
+    /// No header at all.
+    pub const NONE: RequestHeaders = RequestHeaders::Only(&[]);
 }
 
 /// `Arc<dyn State>` and `Box<dyn State>` are States too, for states chosen at run time.
@@ -136,6 +161,9 @@ macro_rules! forward_state {
             }
             fn vary(&self) -> Option<HeaderName> {
                 (**self).vary()
+            }
+            fn request_headers(&self) -> RequestHeaders {
+                (**self).request_headers()
             }
         }
     )*};

@@ -7,7 +7,7 @@ use cookie::Cookie;
 use cookie::time::{Duration, OffsetDateTime};
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
-use session_core::{Candidates, Delivery, Id, RequestView, State};
+use session_core::{Candidates, Delivery, Id, RequestHeaders, RequestView, State};
 
 use crate::config::Config;
 use crate::{CookieConfigError, CookieStateBuilder, SameSite};
@@ -222,6 +222,10 @@ impl State for CookieState {
 
     fn expire(&self, headers: &mut HeaderMap) {
         headers.append(SET_COOKIE, self.removal.clone());
+    }
+
+    fn request_headers(&self) -> RequestHeaders {
+        RequestHeaders::COOKIE
     }
 }
 

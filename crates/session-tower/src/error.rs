@@ -44,22 +44,7 @@ impl StdError for Error {
 #[cfg(feature = "axum")]
 impl axum_core::response::IntoResponse for Error {
     fn into_response(self) -> axum_core::response::Response {
-        tracing::error!(error = %Chain(&self.0), "session error in handler; answering 500");
+        tracing::error!(error = %self.0.report(), "session error in handler; answering 500");
         http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
-    }
-}
-
-/// Displays an error with its chain of causes, for logs.
-pub(crate) struct Chain<'a>(pub(crate) &'a (dyn StdError + 'static));
-
-impl fmt::Display for Chain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(cause) = source {
-            write!(f, ": {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
     }
 }

@@ -8,9 +8,7 @@ use std::task::{Context, Poll, ready};
 
 use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
-use session_core::{Commit, Prepared};
-
-use crate::handle::Slot;
+use session_core::{Commit, LazySession, Prepared};
 
 type Committing<B, E> = Pin<Box<dyn Future<Output = Result<Response<B>, E>> + Send>>;
 
@@ -26,18 +24,18 @@ pin_project! {
 pin_project! {
     #[project = StateProj]
     enum State<F, B, E> {
-        Running { #[pin] inner: F, slot: Option<Arc<Slot>> },
+        Running { #[pin] inner: F, lazy: Option<Arc<LazySession>> },
         Committing { future: Committing<B, E> },
         Done,
     }
 }
 
 impl<F, B, E> ResponseFuture<F, B, E> {
-    pub(crate) fn new(inner: F, slot: Arc<Slot>) -> Self {
+    pub(crate) fn new(inner: F, lazy: Arc<LazySession>) -> Self {
         ResponseFuture {
             state: State::Running {
                 inner,
-                slot: Some(slot),
+                lazy: Some(lazy),
             },
         }
     }
@@ -66,10 +64,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
-        let (output, slot) = match state.as_mut().project() {
-            StateProj::Running { inner, slot } => {
+        let (output, lazy) = match state.as_mut().project() {
+            StateProj::Running { inner, lazy } => {
                 let output = ready!(inner.poll(cx));
-                (output, slot.take())
+                (output, lazy.take())
             }
             StateProj::Committing { future } => {
                 let output = ready!(future.as_mut().poll(cx));
@@ -78,10 +76,9 @@ where
             }
             StateProj::Done => panic!("ResponseFuture polled after completion"),
         };
-        let session = slot.as_ref().and_then(|slot| {
-            let (engine, session) = slot.parts();
-            session.map(|session| (engine, session))
-        });
+        let session = lazy
+            .as_deref()
+            .and_then(|lazy| Some((lazy.engine(), lazy.session()?)));
         let Some((engine, session)) = session else {
             // The handler never asked for its session: nothing to commit.
             state.set(State::Done);
@@ -127,7 +124,7 @@ fn with_headers<B>(commit: Commit, mut response: Response<B>) -> Response<B> {
 
 /// A bare 500 with an empty body, the cause logged (never the session id).
 fn bare_500<B: Default>(error: &session_core::Error) -> Response<B> {
-    tracing::error!(error = %crate::error::Chain(error), "session commit failed; answering 500");
+    tracing::error!(error = %error.report(), "session commit failed; answering 500");
     let mut bare = Response::new(B::default());
     *bare.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     bare

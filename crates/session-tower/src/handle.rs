@@ -5,35 +5,15 @@
 //! a request whose handler never does costs no cookie parsing and no store I/O.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use http::request::Parts;
 use http::{Extensions, HeaderMap, Request};
-use session_core::{Engine, RequestView, Session};
-
-/// One request's lazy session, shared by the request's extensions and the response future.
-pub(crate) struct Slot {
-    engine: Engine,
-    session: OnceLock<Session>,
-}
-
-impl Slot {
-    pub(crate) fn new(engine: Engine) -> Arc<Self> {
-        Arc::new(Slot {
-            engine,
-            session: OnceLock::new(),
-        })
-    }
-
-    /// The engine and the session, if the handler asked for one.
-    pub(crate) fn parts(&self) -> (&Engine, Option<&Session>) {
-        (&self.engine, self.session.get())
-    }
-}
+use session_core::{LazySession, RequestView, Session};
 
 /// The handle in a request's extensions (private: reach the session through [`SessionExt`]).
 #[derive(Clone)]
-pub(crate) struct Handle(pub(crate) Arc<Slot>);
+pub(crate) struct Handle(pub(crate) Arc<LazySession>);
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -47,11 +27,8 @@ fn session_of(
     headers: &HeaderMap,
     query: Option<&str>,
 ) -> Option<Session> {
-    let Handle(slot) = extensions.get::<Handle>()?;
-    let session = slot
-        .session
-        .get_or_init(|| slot.engine.start(&RequestView::new(headers, query)));
-    Some(session.clone())
+    let Handle(lazy) = extensions.get::<Handle>()?;
+    Some(lazy.start(&RequestView::new(headers, query)).clone())
 }
 
 /// Reaches the session of a request that went through a [`SessionService`](crate::SessionService),

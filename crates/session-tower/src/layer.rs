@@ -1,14 +1,15 @@
 //! [`SessionLayer`] and [`SessionService`]: attach a session to every request.
 
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use session_core::{Engine, State, Store};
+use session_core::{Engine, LazySession, State, Store};
 use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::future::ResponseFuture;
-use crate::handle::{Handle, Slot};
+use crate::handle::Handle;
 
 /// A tower layer that gives every request a session.
 ///
@@ -81,8 +82,8 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let slot = Slot::new(self.engine.clone());
-        request.extensions_mut().insert(Handle(slot.clone()));
-        ResponseFuture::new(self.inner.call(request), slot)
+        let lazy = Arc::new(LazySession::new(self.engine.clone()));
+        request.extensions_mut().insert(Handle(lazy.clone()));
+        ResponseFuture::new(self.inner.call(request), lazy)
     }
 }

@@ -1,0 +1,66 @@
+//! [`LazySession`]: one request's session, started on first use (for adapter authors).
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use crate::{Engine, RequestView, Session};
+
+/// One request's session, started the first time the handler asks for it.
+///
+/// This is what an adapter keeps with each request (in its extensions, say): the engine, and the
+/// session once [`start`](LazySession::start) has run. After the handler, the adapter commits
+/// [`session`](LazySession::session) if there is one; a request whose handler never asked costs
+/// no header parsing and no store I/O.
+///
+/// ```
+/// use http::{HeaderMap, StatusCode};
+/// use session_core::{Engine, LazySession, MemoryStore, ParamState, Prepared, RequestView};
+///
+/// let lazy = LazySession::new(Engine::new(ParamState::default(), MemoryStore::default()));
+/// assert!(lazy.session().is_none(), "nothing happens until the handler asks");
+///
+/// let headers = HeaderMap::new();
+/// let session = lazy.start(&RequestView::new(&headers, None)).clone();
+/// assert!(lazy.session().is_some());
+///
+/// // After the handler: an untouched session needs no store I/O to commit.
+/// assert!(matches!(lazy.engine().prepare(&session, StatusCode::OK), Prepared::Ready(_)));
+/// ```
+pub struct LazySession {
+    engine: Engine,
+    session: OnceLock<Session>,
+}
+
+impl LazySession {
+    /// A request's slot, with no session yet.
+    pub fn new(engine: Engine) -> Self {
+        LazySession {
+            engine,
+            session: OnceLock::new(),
+        }
+    }
+
+    /// The engine the session is started and committed with.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The session, if it was started.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.get()
+    }
+
+    /// The session, started from `request` if this is the first call (later calls ignore
+    /// `request` and return the same session).
+    pub fn start(&self, request: &RequestView<'_>) -> &Session {
+        self.session.get_or_init(|| self.engine.start(request))
+    }
+}
+
+impl fmt::Debug for LazySession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LazySession")
+            .field("started", &self.session.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
