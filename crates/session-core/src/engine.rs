@@ -10,7 +10,8 @@ use crate::builder::{EngineBuilder, Shared};
 use crate::plan::{PendingCommit, Plan, Prepared, Step, plan};
 use crate::session::IdList;
 use crate::{
-    Commit, Error, Id, Key, Lifetime, Record, RequestView, Session, State, Store, Timestamp, id,
+    Commit, Error, Id, Key, Lifetime, Record, RequestHeaders, RequestView, Session, State, Store,
+    Timestamp, id,
 };
 
 /// The session lifecycle, configured once and shared by every request.
@@ -56,6 +57,12 @@ impl Engine {
 
     pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
         Engine { shared }
+    }
+
+    /// The request headers the State reads ([`State::request_headers`]): an adapter that must
+    /// copy headers into a [`RequestView`] copies only these.
+    pub fn request_headers(&self) -> RequestHeaders {
+        self.shared.state.request_headers()
     }
 
     /// Before the handler: reads the candidate ids from the request, drops those the id scheme
