@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The usage text.
-pub const USAGE: &str = "usage: demo [--framework axum] [--store memory|null] \
+pub const USAGE: &str = "usage: demo [--framework axum|actix] [--store memory|null] \
 [--state cookie|param] [--addr 127.0.0.1:PORT] [--dir DIR] [--redis-url URL] \
 [--idle-timeout SECS] [--absolute-timeout SECS] [--secure true|false] [--session-key NAME]";
 
@@ -14,6 +14,8 @@ pub const USAGE: &str = "usage: demo [--framework axum] [--store memory|null] \
 pub enum Framework {
     /// axum, through session-tower.
     Axum,
+    /// actix-web, through session-actix.
+    Actix,
 }
 
 /// Where sessions are stored.
@@ -92,7 +94,7 @@ impl Args {
                 "--framework" => {
                     args.framework = match value.as_str() {
                         "axum" => Framework::Axum,
-                        "actix" => return Err("--framework actix is not built yet".into()),
+                        "actix" => Framework::Actix,
                         other => return Err(format!("unknown framework {other:?}")),
                     }
                 }

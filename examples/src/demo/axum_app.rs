@@ -1,18 +1,15 @@
 //! The demo on axum.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use session_core::{Engine, EngineBuilder, Lifetime, MemoryStore, ParamState, State, Store};
-use session_state_cookie::CookieState;
-use session_store_null::NullStore;
 use session_tower::{Session, SessionLayer};
 
-use super::args::{Args, StateKind, StoreKind};
+use super::Serving;
+use super::args::Args;
+use super::engine::engine_builder;
 use super::routes::{self, Answer};
 
 fn reply(answer: Result<Answer, session_core::Error>) -> Response {
@@ -73,49 +70,9 @@ pub fn router() -> Router<()> {
         )
 }
 
-/// The engine builder for the chosen state and store, with the chosen timeouts applied.
-pub fn engine_builder(args: &Args) -> Result<EngineBuilder, String> {
-    let state: Arc<dyn State> = match args.state {
-        StateKind::Cookie => {
-            let mut builder = CookieState::builder().secure(args.secure);
-            if let Some(name) = &args.session_key {
-                builder = builder.name(name);
-            }
-            Arc::new(
-                builder
-                    .build()
-                    .map_err(|e| format!("cookie settings: {e}"))?,
-            )
-        }
-        StateKind::Param => Arc::new(match &args.session_key {
-            Some(name) => ParamState::new(name).map_err(|e| e.to_string())?,
-            None => ParamState::default(),
-        }),
-    };
-    let store: Arc<dyn Store> = match args.store {
-        StoreKind::Memory => Arc::new(MemoryStore::default()),
-        StoreKind::Null => Arc::new(NullStore),
-    };
-    Ok(configure(state, store, args))
-}
-
-fn configure<St: State, S: Store>(state: St, store: S, args: &Args) -> EngineBuilder {
-    let mut builder = Engine::builder(state, store);
-    if let Some(idle) = args.idle_timeout {
-        builder = builder.lifetime(Lifetime::browser_session(idle));
-    }
-    if let Some(cap) = args.absolute_timeout {
-        builder = builder.absolute_timeout(cap);
-    }
-    builder
-}
-
 /// Serves the demo on `listener` with the engine `args` describe.
-pub(crate) fn serve(
-    listener: tokio::net::TcpListener,
-    args: &Args,
-) -> std::io::Result<impl Future<Output = std::io::Result<()>> + Send + use<>> {
+pub(crate) fn serve(listener: tokio::net::TcpListener, args: &Args) -> std::io::Result<Serving> {
     let engine = engine_builder(args).map_err(std::io::Error::other)?.build();
     let app = router().layer(SessionLayer::from(engine));
-    Ok(async move { axum::serve(listener, app).await })
+    Ok(Box::pin(async move { axum::serve(listener, app).await }))
 }

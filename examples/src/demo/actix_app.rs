@@ -1,0 +1,83 @@
+//! The demo on actix-web.
+
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
+use session_actix::{Session, SessionMiddleware};
+
+use super::Serving;
+use super::args::Args;
+use super::engine::engine_builder;
+use super::routes::{self, Answer};
+
+fn reply(answer: Result<Answer, session_core::Error>) -> HttpResponse {
+    match answer {
+        Ok((status, body)) => HttpResponse::build(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        )
+        .content_type("text/plain; charset=utf-8")
+        .body(body),
+        Err(error) => session_actix::Error::from(error).error_response(),
+    }
+}
+
+/// The demo's routes on actix-web, without the session middleware: pass it to `App::configure`.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route(
+            "/",
+            web::get().to(|s: Session| async move { reply(routes::counter(&s).await) }),
+        )
+        .route(
+            "/set/{key}/{value}",
+            web::get().to(|s: Session, path: web::Path<(String, String)>| async move {
+                let (k, v) = path.into_inner();
+                reply(routes::set(&s, &k, &v).await)
+            }),
+        )
+        .route(
+            "/get/{key}",
+            web::get().to(|s: Session, k: web::Path<String>| async move {
+                reply(routes::get(&s, &k).await)
+            }),
+        )
+        .route(
+            "/login",
+            web::get().to(|s: Session| async move { reply(routes::login(&s).await) }),
+        )
+        .route(
+            "/logout",
+            web::get().to(|s: Session| async move { reply(Ok(routes::logout(&s))) }),
+        )
+        .route(
+            "/nostore",
+            web::get().to(|s: Session| async move { reply(routes::nostore(&s).await) }),
+        )
+        .route(
+            "/static",
+            web::get().to(|| async { reply(Ok(routes::static_page())) }),
+        )
+        .route(
+            "/fail",
+            web::get().to(|s: Session| async move { reply(routes::fail(&s).await) }),
+        )
+        .route(
+            "/id",
+            web::get().to(|s: Session| async move { reply(routes::id(&s).await) }),
+        );
+}
+
+/// Serves the demo on `listener` with the engine `args` describe, on `workers` actix-web worker
+/// threads (each with its own single-threaded runtime; the engine and its store are shared).
+pub(crate) fn serve(listener: tokio::net::TcpListener, args: &Args) -> std::io::Result<Serving> {
+    let engine = engine_builder(args).map_err(std::io::Error::other)?.build();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(SessionMiddleware::from(engine.clone()))
+            .configure(routes)
+    })
+    .workers(2)
+    .disable_signals()
+    .listen(listener.into_std()?)?
+    .run();
+    Ok(Box::pin(server))
+}
