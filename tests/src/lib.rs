@@ -38,6 +38,7 @@ pub fn counter_body(n: u64) -> String {
 ///
 /// session_tests::per_framework!(counter);
 /// // expands to `mod on_axum { #[tokio::test] async fn counter() { super::counter(Framework::Axum).await } }`
+/// // and the same `mod on_actix` with `Framework::Actix`
 /// ```
 ///
 /// The tests run on a multi-threaded runtime, so that concurrent requests really run in parallel;
@@ -50,6 +51,14 @@ macro_rules! per_framework {
                 #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $scenario() {
                     super::$scenario($crate::Framework::Axum).await
+                }
+            )+
+        }
+        mod on_actix {
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario($crate::Framework::Actix).await
                 }
             )+
         }

@@ -2,7 +2,7 @@
 //! reads and writes on the request's session and answers what it saw, as JSON.
 //!
 //! The steps are written once against `session_core::Session`, so every framework serves the same
-//! thing; [`axum_router`] is the axum binding.
+//! thing; [`axum_router`] is the axum binding and [`actix_routes`] the actix-web one.
 //!
 //! The answer is `{"id": ID or null, "foo": BEFORE, "bar": BEFORE, "data": {KEY: VALUE}}`: the
 //! session's id (a new session that holds data is saved first, so that a client of `ParamState`
@@ -72,6 +72,28 @@ pub fn axum_router() -> Router<()> {
             },
         ),
     )
+}
+
+/// The scenario on actix-web: `GET /scenario/{step}`, without the session middleware (pass it to
+/// `App::configure`).
+pub fn actix_routes(config: &mut actix_web::web::ServiceConfig) {
+    use actix_web::{HttpResponse, ResponseError, web};
+    config.route(
+        "/scenario/{step}",
+        web::get().to(
+            |session: session_actix::Session, n: web::Path<u8>| async move {
+                match step(&session, n.into_inner()).await {
+                    Ok((status, body)) => HttpResponse::build(
+                        actix_web::http::StatusCode::from_u16(status)
+                            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+                    )
+                    .content_type("application/json")
+                    .body(body),
+                    Err(error) => session_actix::Error::from(error).error_response(),
+                }
+            },
+        ),
+    );
 }
 
 fn answer(result: Result<(u16, String), Error>) -> Response {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use http::HeaderValue;
 use http::header::COOKIE;
+use session_actix::SessionMiddleware;
 use session_core::{
     DEFAULT_PARAM_NAME, Engine, Lifetime, ManualClock, MemoryStore, ParamState, State, Store,
 };
@@ -24,6 +25,8 @@ use crate::Reply;
 pub enum Framework {
     /// axum, through `session-tower`.
     Axum,
+    /// actix-web, through `session-actix`.
+    Actix,
 }
 
 /// Which app the server runs.
@@ -185,6 +188,8 @@ pub struct TestServer {
     transport: Transport,
     client: reqwest::Client,
     task: JoinHandle<()>,
+    /// actix-web runs its own worker threads: they are stopped through this handle.
+    actix: Option<actix_web::dev::ServerHandle>,
 }
 
 impl TestServer {
@@ -195,6 +200,7 @@ impl TestServer {
             .await
             .expect("bind a loopback port");
         let addr = listener.local_addr().expect("the bound address");
+        let mut actix = None;
         let task = match framework {
             Framework::Axum => {
                 let router = match app {
@@ -205,6 +211,29 @@ impl TestServer {
                 tokio::spawn(async move {
                     if let Err(error) = axum::serve(listener, service).await {
                         panic!("the axum test server stopped: {error}");
+                    }
+                })
+            }
+            Framework::Actix => {
+                let routes = match app {
+                    App::Demo => demo::actix_routes,
+                    App::Scenario => crate::scenario::actix_routes,
+                };
+                let listener = listener.into_std().expect("a std listener");
+                let server = actix_web::HttpServer::new(move || {
+                    actix_web::App::new()
+                        .wrap(SessionMiddleware::from(engine.clone()))
+                        .configure(routes)
+                })
+                .workers(2)
+                .disable_signals()
+                .listen(listener)
+                .expect("actix-web takes the listener")
+                .run();
+                actix = Some(server.handle());
+                tokio::spawn(async move {
+                    if let Err(error) = server.await {
+                        panic!("the actix-web test server stopped: {error}");
                     }
                 })
             }
@@ -219,6 +248,7 @@ impl TestServer {
             transport: setup.transport(),
             client,
             task,
+            actix,
         }
     }
 
@@ -276,6 +306,10 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        self.task.abort();
+        match self.actix.take() {
+            // The stop command is sent at once; the server task then ends by itself.
+            Some(handle) => drop(handle.stop(false)),
+            None => self.task.abort(),
+        }
     }
 }
