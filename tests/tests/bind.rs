@@ -1,0 +1,82 @@
+//! The demo exactly as its binary serves it: `demo::bind` with the parsed command line, for each
+//! `--framework`, answering the counter, `/static` and the logout over real TCP.
+
+use session_examples::demo::{self, Args};
+use session_tests::counter_body;
+
+async fn serves_the_contract(framework: &str) {
+    let words = [
+        "--framework",
+        framework,
+        "--addr",
+        "127.0.0.1:0",
+        "--secure",
+        "false",
+        "--session-key",
+        "sid",
+    ];
+    let args = Args::parse(words.iter().map(|w| w.to_string())).expect("valid options");
+    let (addr, serving) = demo::bind(&args).await.expect("bind a loopback port");
+    // The actix-web server has worker threads of its own: it lives until the test binary exits.
+    let server = tokio::spawn(serving);
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("a client");
+    let get = |path: &str, cookie: Option<&str>| {
+        let mut request = client.get(format!("http://{addr}{path}"));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send()
+    };
+
+    let first = get("/", None).await.expect("an answer");
+    let set_cookie = first.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(set_cookie.starts_with("sid="), "{set_cookie}");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "--secure false: {set_cookie}"
+    );
+    assert_eq!(first.text().await.expect("body"), counter_body(0));
+    let cookie = set_cookie.split(';').next().expect("a pair").to_owned();
+
+    let second = get("/", Some(&cookie)).await.expect("an answer");
+    assert_eq!(second.text().await.expect("body"), counter_body(1));
+
+    let page = get("/static", Some(&cookie)).await.expect("an answer");
+    assert!(page.headers().get("set-cookie").is_none());
+    assert_eq!(page.text().await.expect("body"), "static");
+
+    let logout = get("/logout", Some(&cookie)).await.expect("an answer");
+    let removal = logout.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    let after = get("/", Some(&cookie)).await.expect("an answer");
+    assert_eq!(after.text().await.expect("body"), counter_body(0));
+
+    assert!(!server.is_finished(), "the server stopped early");
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_on_axum() {
+    serves_the_contract("axum").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_on_actix() {
+    serves_the_contract("actix").await;
+}
+
+#[test]
+fn unknown_framework_is_a_clear_error() {
+    let words = ["--framework", "rocket"].map(String::from);
+    let error = Args::parse(words.into_iter()).expect_err("refused");
+    assert!(error.contains("rocket"), "{error}");
+}
