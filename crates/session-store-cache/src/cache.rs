@@ -1,0 +1,78 @@
+//! [`Cache`]: the seam between [`CacheStore`](crate::CacheStore) and the cache that holds the
+//! records (Plack's `Store::Cache` took any object with `get`, `set` and `remove`).
+
+use async_trait::async_trait;
+use session_core::{Key, Record, StoreError, Timestamp};
+
+/// A change to a live record, run by [`Cache::update`].
+pub type Change<'a> = &'a (dyn Fn(&mut Record) + Send + Sync);
+
+/// A cache of session records that [`CacheStore`](crate::CacheStore) can sit on.
+///
+/// Three operations are required, as in Plack: [`get`](Cache::get), [`set`](Cache::set) and
+/// [`remove`](Cache::remove). A cache entry should expire at the record's own `expires` (a cache
+/// with no expiry still works: `CacheStore` never returns an expired record, whatever the cache
+/// holds).
+///
+/// The two compound operations have defaults built on the three, which are **not atomic**: two
+/// requests changing different keys of one session at the same moment can lose one change, and a
+/// concurrent `remove` can be undone. A cache that can do them atomically (moka's entry API, a
+/// compare-and-set, a script) overrides both and answers `true` from
+/// [`is_atomic`](Cache::is_atomic), as [`MokaCache`](crate::MokaCache) does.
+///
+/// `now` is the store's clock: an entry whose record has `expires <= now` counts as absent.
+#[async_trait]
+pub trait Cache: Send + Sync + 'static {
+    /// The record under `key`, if the cache holds one (expired or not).
+    async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError>;
+
+    /// Stores `record` under `key`, replacing anything there.
+    async fn set(&self, key: &Key, record: &Record) -> Result<(), StoreError>;
+
+    /// Removes the entry under `key`, returning the record it held.
+    async fn remove(&self, key: &Key) -> Result<Option<Record>, StoreError>;
+
+    /// Stores `record` under `key` unless a live record is there; `true` if it was stored.
+    ///
+    /// The default is `get` then `set`: not atomic.
+    async fn insert_if_absent(
+        &self,
+        key: &Key,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        match self.get(key).await? {
+            Some(held) if !held.is_expired(now) => Ok(false),
+            _ => {
+                self.set(key, record).await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Runs `change` on the live record under `key` and stores the result; `false` (and nothing
+    /// stored) if there is no live record.
+    ///
+    /// The default is `get` then `set`: not atomic.
+    async fn update(
+        &self,
+        key: &Key,
+        now: Timestamp,
+        change: Change<'_>,
+    ) -> Result<bool, StoreError> {
+        match self.get(key).await? {
+            Some(mut record) if !record.is_expired(now) => {
+                change(&mut record);
+                self.set(key, &record).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Whether [`insert_if_absent`](Cache::insert_if_absent) and [`update`](Cache::update) are
+    /// atomic per key.
+    fn is_atomic(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,195 @@
+//! [`CachingStore`]: a fast store in front of a slower one.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use session_core::{Changes, Key, Record, Store, StoreError};
+use tokio::sync::{Mutex, MutexGuard};
+
+/// How many locks the keys are spread over.
+const STRIPES: usize = 64;
+
+/// A cache (`Front`, say a [`CacheStore`](crate::CacheStore)) in front of a slower store (`Back`,
+/// say files or Redis): reads that hit the front never reach the back.
+///
+/// - **Load**: the front first; on a miss, the back, and the record found there fills the front.
+/// - **Writes** (create, save, apply, touch) go to the back first, then the same write to the
+///   front (write-through), so the front stays warm.
+/// - **Delete**: from the front first, then the back: a logout takes effect in the front before
+///   anything else can read the session there.
+///
+/// Writes and filling misses hold a per-key lock (64 stripes), so within this process the front
+/// only ever holds nothing or what the back holds. The back is the truth; the front can lose any
+/// entry at any time (eviction, expiry) without harm.
+///
+/// # When front and back disagree, or fail
+///
+/// - **Back fails**: the operation fails (the adapter answers a bare 500) and the key is dropped
+///   from the front, since the back may or may not have done the write.
+/// - **Front fails on a load**: logged at `warn`; the back answers, and the front is not filled.
+/// - **Front fails on a write** (after the back succeeded): the key is dropped from the front and
+///   the operation succeeds, the next load refilling the front from the back. If dropping it fails
+///   too, the operation fails: the front might otherwise serve the old record.
+/// - **Front fails on a delete**: the delete fails before the back is touched, so a logout is never
+///   reported done while the front could still serve the session.
+/// - **Several processes** writing the same back store each have their own front, which does not
+///   see the others' writes: a process can serve a session's state as it last saw it until its
+///   front entry is written, evicted or expires. Use a `CachingStore` where one process owns the
+///   back store (files surviving restarts, say), or give the front a small bound.
+///
+/// Atomicity is the back store's: [`applies_atomically`](Store::applies_atomically) is the back's.
+///
+/// ```
+/// use session_core::MemoryStore;
+/// use session_store_cache::{CacheStore, CachingStore};
+///
+/// // A bounded moka cache in front of a store that keeps everything.
+/// let store = CachingStore::new(CacheStore::new(10_000), MemoryStore::default());
+/// # let _ = store;
+/// ```
+pub struct CachingStore<Front, Back> {
+    front: Front,
+    back: Back,
+    locks: Box<[Mutex<()>]>,
+}
+
+impl<Front: Store, Back: Store> CachingStore<Front, Back> {
+    /// `front` before `back`.
+    pub fn new(front: Front, back: Back) -> Self {
+        CachingStore {
+            front,
+            back,
+            locks: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+        }
+    }
+
+    /// The front store.
+    pub fn front(&self) -> &Front {
+        &self.front
+    }
+
+    /// The back store.
+    pub fn back(&self) -> &Back {
+        &self.back
+    }
+
+    async fn lock(&self, key: &Key) -> MutexGuard<'_, ()> {
+        let stripe = usize::from(key.digest()[0]) % self.locks.len();
+        self.locks[stripe].lock().await
+    }
+
+    /// Drops `key` from the front after `cause` left it possibly out of step with the back; an
+    /// error if that fails too.
+    async fn drop_from_front(&self, key: &Key, cause: &StoreError) -> Result<(), StoreError> {
+        tracing::warn!(error = %cause, "session cache front and back may disagree; dropping the entry from the front");
+        self.front.delete(key).await.map(drop).inspect_err(|error| {
+            tracing::error!(%error, "could not drop a session from the cache front: it may serve a stale record");
+        })
+    }
+
+    /// Runs a write on the back, then `on_front` if the back reports a live record written.
+    async fn write<'a, BF, FF>(
+        &'a self,
+        key: &Key,
+        on_back: BF,
+        on_front: FF,
+    ) -> Result<bool, StoreError>
+    where
+        BF: Future<Output = Result<bool, StoreError>> + Send + 'a,
+        FF: Future<Output = Result<bool, StoreError>> + Send + 'a,
+    {
+        match on_back.await {
+            Ok(true) => {}
+            Ok(false) => {
+                // Nothing live in the back: nothing may stay in the front either.
+                self.front.delete(key).await?;
+                return Ok(false);
+            }
+            Err(error) => {
+                self.drop_from_front(key, &error).await.ok();
+                return Err(error);
+            }
+        }
+        if let Err(error) = on_front.await {
+            self.drop_from_front(key, &error).await?;
+        }
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl<Front: Store, Back: Store> Store for CachingStore<Front, Back> {
+    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        match self.front.load(key).await {
+            Ok(Some(record)) => return Ok(Some(record)),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, "session cache front failed on load; reading the back");
+                return self.back.load(key).await;
+            }
+        }
+        let _guard = self.lock(key).await;
+        let found = self.back.load(key).await?;
+        if let Some(record) = &found {
+            // Under the lock no write runs, so the front is empty or already holds this record.
+            if let Err(error) = self.front.create(key, record).await {
+                tracing::warn!(%error, "session cache front failed to fill");
+            }
+        }
+        Ok(found)
+    }
+
+    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        let _guard = self.lock(key).await;
+        match self.back.create(key, record).await {
+            // The back holds someone else's live record: leave the front as it is.
+            Ok(false) => Ok(false),
+            result => {
+                self.write(key, std::future::ready(result), async {
+                    self.front.delete(key).await?;
+                    self.front.create(key, record).await
+                })
+                .await
+            }
+        }
+    }
+
+    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        let _guard = self.lock(key).await;
+        self.write(key, self.back.save(key, record), async {
+            self.front.delete(key).await?;
+            self.front.create(key, record).await
+        })
+        .await
+    }
+
+    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+        let _guard = self.lock(key).await;
+        self.front.delete(key).await?;
+        self.back.delete(key).await
+    }
+
+    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+        let _guard = self.lock(key).await;
+        // The front holds nothing or the back's record: the same changes keep them equal.
+        self.write(
+            key,
+            self.back.apply(key, changes),
+            self.front.apply(key, changes),
+        )
+        .await
+    }
+
+    fn applies_atomically(&self) -> bool {
+        self.back.applies_atomically()
+    }
+}
+
+impl<Front: fmt::Debug, Back: fmt::Debug> fmt::Debug for CachingStore<Front, Back> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachingStore")
+            .field("front", &self.front)
+            .field("back", &self.back)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,45 @@
+//! Session stores on a cache.
+//!
+//! - [`CacheStore`]: sessions in a bounded in-process cache, [`MokaCache`] by default or any
+//!   [`Cache`] (Plack's `Store::Cache` seam: `get`, `set`, `remove`). Each entry expires exactly at
+//!   its record's expiry; a full cache evicts the least recently used session (that user is logged
+//!   out) and never refuses a fresh login.
+//! - [`CachingStore`]: a cache in front of a slower store (files, Redis): reads that hit the cache
+//!   never reach the slower store; writes go to both.
+//!
+//! Both need a Tokio runtime (moka's and the per-key locks' futures run on any executor, but the
+//! crate is tested on Tokio only).
+//!
+//! # Example
+//!
+//! An engine on a moka cache holding at most 50 000 sessions, driven by hand as an adapter drives
+//! it:
+//!
+//! ```
+//! use session_core::{Engine, ParamState};
+//! use session_store_cache::CacheStore;
+//!
+//! let engine = Engine::new(ParamState::default(), CacheStore::new(50_000));
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let headers = http::HeaderMap::new();
+//! let session = engine.start(&session_core::RequestView::new(&headers, None));
+//! session.insert("counter", 1).await?;
+//! let id = session.save().await?;
+//! engine.commit(&session, http::StatusCode::OK).await?;
+//!
+//! let query = format!("plack_session={}", id.as_str());
+//! let session = engine.start(&session_core::RequestView::new(&headers, Some(&query)));
+//! assert_eq!(session.get::<u64>("counter").await?, Some(1));
+//! # Ok::<_, session_core::Error>(())
+//! # }).unwrap();
+//! ```
+
+mod cache;
+mod caching;
+mod moka_cache;
+mod store;
+
+pub use cache::{Cache, Change};
+pub use caching::CachingStore;
+pub use moka_cache::{DEFAULT_MAX_SESSIONS, MokaCache, MokaCacheBuilder};
+pub use store::CacheStore;

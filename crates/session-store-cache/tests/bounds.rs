@@ -1,0 +1,155 @@
+//! `CacheStore` on moka: exact expiry on the store's clock, and a full cache that still admits
+//! every fresh login.
+
+use std::time::Duration;
+
+use session_core::{Changes, Clock, Key, ManualClock, Record, Store, SystemClock, Timestamp};
+use session_store_cache::{CacheStore, MokaCache};
+
+fn key(n: u32) -> Key {
+    let mut digest = [0u8; 32];
+    digest[..4].copy_from_slice(&n.to_be_bytes());
+    digest[31] = 0xa5;
+    Key::from_digest(digest)
+}
+
+fn record_until(now: Timestamp, ttl: Duration) -> Record {
+    Record::new(now, now.saturating_add(ttl))
+}
+
+#[tokio::test]
+async fn expiry_is_exact_on_the_store_clock() {
+    let clock = ManualClock::starting_now();
+    let store = CacheStore::with_clock(MokaCache::builder().max_sessions(100), clock.clone());
+    let start = clock.now();
+    assert!(
+        store
+            .create(&key(1), &record_until(start, Duration::from_secs(10)))
+            .await
+            .expect("create")
+    );
+
+    clock.advance(Duration::from_millis(9_999));
+    assert!(
+        store.load(&key(1)).await.expect("load").is_some(),
+        "live 1 ms before"
+    );
+    clock.advance(Duration::from_millis(1));
+    assert!(
+        store.load(&key(1)).await.expect("load").is_none(),
+        "gone at its expiry"
+    );
+    assert!(
+        !store
+            .apply(&key(1), &Changes::default())
+            .await
+            .expect("apply"),
+        "an expired record is not updated"
+    );
+    assert!(
+        !store.delete(&key(1)).await.expect("delete"),
+        "nothing live was removed"
+    );
+    // Its key is free again.
+    let later = clock.now();
+    assert!(
+        store
+            .create(&key(1), &record_until(later, Duration::from_secs(10)))
+            .await
+            .expect("create")
+    );
+}
+
+#[tokio::test]
+async fn a_touch_extends_the_entry() {
+    let clock = ManualClock::starting_now();
+    let store = CacheStore::with_clock(MokaCache::builder(), clock.clone());
+    let start = clock.now();
+    store
+        .create(&key(2), &record_until(start, Duration::from_secs(10)))
+        .await
+        .expect("create");
+    clock.advance(Duration::from_secs(8));
+    let now = clock.now();
+    assert!(
+        store
+            .touch(&key(2), now, now.saturating_add(Duration::from_secs(10)))
+            .await
+            .expect("touch")
+    );
+    clock.advance(Duration::from_secs(8));
+    assert!(
+        store.load(&key(2)).await.expect("load").is_some(),
+        "16 s after creation, 8 after the touch"
+    );
+}
+
+#[tokio::test]
+async fn a_full_cache_admits_every_fresh_login() {
+    const BOUND: u64 = 200;
+    let store = CacheStore::new(BOUND);
+    let now = SystemClock.now();
+    let ttl = Duration::from_secs(3600);
+    // Fill the cache with sessions that are read often: a frequency-based admission policy
+    // (moka's default TinyLFU) would now refuse newcomers it has never seen.
+    for n in 0..BOUND as u32 {
+        store
+            .create(&key(n), &record_until(now, ttl))
+            .await
+            .expect("create");
+    }
+    for _ in 0..20 {
+        for n in 0..BOUND as u32 {
+            store.load(&key(n)).await.expect("load");
+        }
+    }
+    store.cache().run_pending_tasks().await;
+    // Every fresh login is stored and readable, however full the cache is.
+    let mut refused = Vec::new();
+    for n in 10_000..10_000 + 2 * BOUND as u32 {
+        assert!(
+            store
+                .create(&key(n), &record_until(now, ttl))
+                .await
+                .expect("create")
+        );
+        store.cache().run_pending_tasks().await;
+        if store.load(&key(n)).await.expect("load").is_none() {
+            refused.push(n);
+        }
+    }
+    assert!(
+        refused.is_empty(),
+        "fresh logins dropped: {} of {}",
+        refused.len(),
+        2 * BOUND
+    );
+    // And the bound holds: the oldest sessions made room.
+    store.cache().run_pending_tasks().await;
+    assert!(
+        store.cache().entry_count() <= BOUND,
+        "{} entries",
+        store.cache().entry_count()
+    );
+}
+
+#[tokio::test]
+async fn a_byte_bound_evicts_by_size() {
+    let store = CacheStore::on(MokaCache::builder().max_bytes(64 * 1024).build());
+    let now = SystemClock.now();
+    let mut big = record_until(now, Duration::from_secs(3600));
+    big.data.insert(
+        "blob".into(),
+        session_core::Value::from_serialize(&"x".repeat(4096)).expect("json"),
+    );
+    for n in 0..100 {
+        store.create(&key(n), &big).await.expect("create");
+    }
+    store.cache().run_pending_tasks().await;
+    let held = store.cache().entry_count();
+    assert!(held <= 16, "about 4 KiB each in 64 KiB: {held} held");
+    assert!(
+        store.load(&key(99)).await.expect("load").is_some(),
+        "the newest is kept"
+    );
+}
