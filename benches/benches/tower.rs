@@ -1,11 +1,16 @@
 //! The tower adapter in process (no sockets): three routes, each served by a bare router, by this
-//! project's `SessionLayer` over `MemoryStore`, and by tower-sessions over its `MemoryStore`.
+//! project's `SessionLayer`, and by tower-sessions.
 //!
 //! - `untouched`: the handler never touches the session (a static page behind the layer).
 //! - `read`: the handler reads `counter` from an existing session and returns it.
 //! - `rmw`: the synopsis counter: read `counter`, write `counter + 1`.
 //!
-//! Besides the three contenders, `noop-layer` is the bare router behind a layer that does nothing:
+//! The session stores are in memory: each project's `MemoryStore` (`ours`, `tower-sessions`), and
+//! each project's moka store (`ours-cache`: `session-store-cache`'s `CacheStore`;
+//! `tower-sessions-moka`: tower-sessions-moka-store's `MokaStore`), both bounded to 100 000
+//! sessions. `read` is the read-heavy workload and `rmw` the write-heavy one.
+//!
+//! Besides these contenders, `noop-layer` is the bare router behind a layer that does nothing:
 //! the part of any layer's overhead that axum itself adds; and `ours-outer` is this project's layer
 //! around the whole router instead of around each route.
 //!
@@ -100,6 +105,12 @@ mod ours {
         routes().layer(layer())
     }
 
+    /// The same with a `CacheStore` (moka, 100 000 sessions) instead of the `MemoryStore`.
+    pub(crate) fn cache_router() -> Router {
+        let store = session_store_cache::CacheStore::new(100_000);
+        routes().layer(SessionLayer::new(CookieState::default(), store))
+    }
+
     /// The same layer around the whole router, as `ServiceBuilder` or `Layer::layer` puts it.
     pub(crate) fn outer() -> SessionService<Router> {
         layer().layer(super::serving(routes()))
@@ -126,13 +137,22 @@ mod theirs {
         Ok(format!("Hello, you've been here for {n}th time!"))
     }
 
-    /// tower-sessions: `SessionManagerLayer` over its `MemoryStore`, default configuration.
-    pub(crate) fn router() -> Router {
+    fn routes() -> Router {
         Router::new()
             .route("/untouched", get(|| async { STATIC_PAGE }))
             .route("/read", get(read))
             .route("/rmw", get(rmw))
-            .layer(SessionManagerLayer::new(MemoryStore::default()))
+    }
+
+    /// tower-sessions: `SessionManagerLayer` over its `MemoryStore`, default configuration.
+    pub(crate) fn router() -> Router {
+        routes().layer(SessionManagerLayer::new(MemoryStore::default()))
+    }
+
+    /// tower-sessions over tower-sessions-moka-store's `MokaStore` (100 000 sessions).
+    pub(crate) fn moka_router() -> Router {
+        let store = tower_sessions_moka_store::MokaStore::new(Some(100_000));
+        routes().layer(SessionManagerLayer::new(store))
     }
 }
 
@@ -232,19 +252,23 @@ fn serving(router: Router) -> Router {
     router.with_state(())
 }
 
-/// The three contenders with the cookie each one's requests carry.
+/// The contenders with the cookie each one's requests carry.
 fn contenders(runtime: &Runtime) -> Vec<(&'static str, Router, HeaderValue)> {
-    let ours = serving(ours::router());
-    let theirs = serving(theirs::router());
-    let ours_cookie = runtime.block_on(session_cookie(&ours));
-    let theirs_cookie = runtime.block_on(session_cookie(&theirs));
+    let with_cookie = |name, router: Router| {
+        let router = serving(router);
+        let cookie = runtime.block_on(session_cookie(&router));
+        (name, router, cookie)
+    };
+    let ours = with_cookie("ours", ours::router());
     // The bare router gets a cookie of the same shape, which it ignores.
-    let bare_cookie = ours_cookie.clone();
+    let bare_cookie = ours.2.clone();
     vec![
         ("bare", serving(bare()), bare_cookie.clone()),
         ("noop-layer", serving(noop_layer()), bare_cookie),
-        ("ours", ours, ours_cookie),
-        ("tower-sessions", theirs, theirs_cookie),
+        ours,
+        with_cookie("tower-sessions", theirs::router()),
+        with_cookie("ours-cache", ours::cache_router()),
+        with_cookie("tower-sessions-moka", theirs::moka_router()),
     ]
 }
 

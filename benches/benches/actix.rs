@@ -1,0 +1,283 @@
+//! The actix-web adapter in process (no sockets): three routes, each served by a bare app, by this
+//! project's `SessionMiddleware` over `MemoryStore`, and by actix-session over its
+//! `CookieSessionStore`.
+//!
+//! - `actix-untouched`: the handler never touches the session (a static page behind the
+//!   middleware).
+//! - `actix-read`: the handler reads `counter` from an existing session and returns it.
+//! - `actix-rmw`: the synopsis counter: read `counter`, write `counter + 1`.
+//!
+//! The groups carry an `actix-` prefix so that they sit next to the tower bench's groups without
+//! colliding. actix-session runs with its defaults: the whole session travels in an encrypted
+//! cookie (it has no server-side store to compare), and every response that changed the session
+//! sends that cookie again.
+//!
+//! Every request carries the cookie of a session created once in setup (the same cookie on every
+//! request, also after an `rmw`: this project's counter keeps counting in its store, actix-session
+//! keeps reading the value the setup cookie holds), and every response body is read to the end, so
+//! all the work a server would do (minus the sockets) is counted. Each app is built once with
+//! `actix_web::test::init_service` and driven on one `actix_rt::System`, since actix services are
+//! not `Send`. Criterion reports `GROUP/CONTENDER`, e.g. `actix-rmw/ours`; the overhead of a
+//! session middleware is its time minus `GROUP/bare` in the same run.
+//!
+//! Run with `cargo bench -p session-benches --bench actix`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use actix_rt::SystemRunner;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{COOKIE, HeaderValue, SET_COOKIE};
+use actix_web::test::{self, TestRequest};
+use actix_web::web::{self, Bytes, ServiceConfig};
+use actix_web::{App, Error};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion};
+
+/// The three workloads, as (criterion group, request path).
+const WORKLOADS: [(&str, &str); 3] = [
+    ("actix-untouched", "/untouched"),
+    ("actix-read", "/read"),
+    ("actix-rmw", "/rmw"),
+];
+
+/// What the untouched route answers, for every contender.
+const STATIC_PAGE: &str = "a page that never looks at the session";
+
+/// The untouched route, the same for every contender.
+async fn untouched() -> &'static str {
+    STATIC_PAGE
+}
+
+/// The bare handlers: no session middleware; `read` and `rmw` do the same formatting work without
+/// a session.
+fn bare(config: &mut ServiceConfig) {
+    config
+        .route("/untouched", web::get().to(untouched))
+        .route(
+            "/read",
+            web::get().to(|| async { black_box(1u64).to_string() }),
+        )
+        .route(
+            "/rmw",
+            web::get().to(|| async {
+                let n = black_box(1u64);
+                format!("Hello, you've been here for {n}th time!")
+            }),
+        );
+}
+
+mod ours {
+    use session_actix::{Error, Session};
+
+    use super::*;
+
+    async fn read(session: Session) -> Result<String, Error> {
+        let n: u64 = session.get("counter").await?.unwrap_or(0);
+        Ok(n.to_string())
+    }
+
+    async fn rmw(session: Session) -> Result<String, Error> {
+        let n: u64 = session.get("counter").await?.unwrap_or(0);
+        session.insert("counter", n + 1).await?;
+        Ok(format!("Hello, you've been here for {n}th time!"))
+    }
+
+    /// This project's handlers; the app wraps them in `SessionMiddleware` with the default
+    /// `CookieState` and `MemoryStore`.
+    pub(crate) fn routes(config: &mut ServiceConfig) {
+        config
+            .route("/untouched", web::get().to(untouched))
+            .route("/read", web::get().to(read))
+            .route("/rmw", web::get().to(rmw));
+    }
+}
+
+mod theirs {
+    use actix_session::Session;
+
+    use super::*;
+
+    async fn read(session: Session) -> Result<String, Error> {
+        let n: u64 = session.get("counter")?.unwrap_or(0);
+        Ok(n.to_string())
+    }
+
+    async fn rmw(session: Session) -> Result<String, Error> {
+        let n: u64 = session.get("counter")?.unwrap_or(0);
+        session.insert("counter", n + 1)?;
+        Ok(format!("Hello, you've been here for {n}th time!"))
+    }
+
+    /// actix-session's handlers; the app wraps them in its `SessionMiddleware` over
+    /// `CookieSessionStore`, default configuration with a fresh key.
+    pub(crate) fn routes(config: &mut ServiceConfig) {
+        config
+            .route("/untouched", web::get().to(untouched))
+            .route("/read", web::get().to(read))
+            .route("/rmw", web::get().to(rmw));
+    }
+}
+
+/// A `GET path` carrying `cookie`, if any. The caller finishes it with `TestRequest::to_request`
+/// (passed in as `build`, since actix-web does not re-export the `Request` type it returns).
+fn request(path: &str, cookie: Option<&HeaderValue>) -> TestRequest {
+    let request = TestRequest::get().uri(path);
+    match cookie {
+        Some(cookie) => request.insert_header((COOKIE, cookie.clone())),
+        None => request,
+    }
+}
+
+/// One request through `app`, in process; returns the status, the `Set-Cookie` (if any) and the
+/// whole body.
+async fn send<S, R, B>(
+    app: &S,
+    build: fn(TestRequest) -> R,
+    path: &str,
+    cookie: Option<&HeaderValue>,
+) -> (StatusCode, Option<HeaderValue>, Bytes)
+where
+    S: Service<R, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    let response = test::call_service(app, build(request(path, cookie))).await;
+    let status = response.status();
+    let set_cookie = response.headers().get(SET_COOKIE).cloned();
+    (status, set_cookie, test::read_body(response).await)
+}
+
+/// Creates a session through the `rmw` route and returns the `Cookie` header that names it, after
+/// checking that the contender behaves with it (the counter is read back, no cookie is sent for a
+/// read or an untouched route), so that no bench can silently measure an error path.
+async fn session_cookie<S, R, B>(app: &S, build: fn(TestRequest) -> R) -> HeaderValue
+where
+    S: Service<R, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    let (status, set_cookie, _) = send(app, build, "/rmw", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let set_cookie = set_cookie.expect("the rmw route sets a session cookie");
+    let pair = set_cookie
+        .to_str()
+        .expect("ASCII")
+        .split(';')
+        .next()
+        .expect("a name=value pair");
+    let cookie = HeaderValue::from_str(pair).expect("a valid header value");
+    check(app, build, &cookie).await;
+    cookie
+}
+
+/// Checks that, with `cookie`, the read route answers 1 and the untouched route its page, neither
+/// with a `Set-Cookie`; panics otherwise.
+async fn check<S, R, B>(app: &S, build: fn(TestRequest) -> R, cookie: &HeaderValue)
+where
+    S: Service<R, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    let (status, set_cookie, body) = send(app, build, "/read", Some(cookie)).await;
+    assert_eq!(
+        (status, &body[..]),
+        (StatusCode::OK, &b"1"[..]),
+        "the session is found again"
+    );
+    assert!(set_cookie.is_none(), "a read sends no cookie");
+    let (status, set_cookie, body) = send(app, build, "/untouched", Some(cookie)).await;
+    assert_eq!(
+        (status, &body[..]),
+        (StatusCode::OK, STATIC_PAGE.as_bytes())
+    );
+    assert!(set_cookie.is_none(), "an untouched route sends no cookie");
+}
+
+/// Benchmarks `GET path` with `cookie` through `app` as `group/name`: each sample runs its
+/// iterations inside one `block_on` and times them with `Instant`.
+fn bench<S, R, B>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    system: &SystemRunner,
+    (app, build, cookie): &(S, fn(TestRequest) -> R, HeaderValue),
+    path: &str,
+) where
+    S: Service<R, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            system.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let (status, _, body) = send(app, *build, path, Some(cookie)).await;
+                    assert_eq!(status, StatusCode::OK);
+                    black_box(body);
+                }
+                start.elapsed()
+            })
+        });
+    });
+}
+
+fn actix(c: &mut Criterion) {
+    let system = actix_rt::System::new();
+    // A fn pointer, so that the contenders' tuples share its type.
+    let build: fn(TestRequest) -> _ = TestRequest::to_request;
+
+    let ours = system.block_on(async {
+        let app = test::init_service(
+            App::new()
+                .wrap(session_actix::SessionMiddleware::new(
+                    session_state_cookie::CookieState::default(),
+                    session_actix::MemoryStore::default(),
+                ))
+                .configure(ours::routes),
+        )
+        .await;
+        let cookie = session_cookie(&app, build).await;
+        (app, build, cookie)
+    });
+    let theirs = system.block_on(async {
+        let app = test::init_service(
+            App::new()
+                .wrap(actix_session::SessionMiddleware::new(
+                    actix_session::storage::CookieSessionStore::default(),
+                    actix_web::cookie::Key::generate(),
+                ))
+                .configure(theirs::routes),
+        )
+        .await;
+        let cookie = session_cookie(&app, build).await;
+        (app, build, cookie)
+    });
+    let bare = system.block_on(async {
+        let app = test::init_service(App::new().configure(bare)).await;
+        // The bare app gets a cookie of the same shape as ours, which it ignores.
+        let cookie = ours.2.clone();
+        check(&app, build, &cookie).await;
+        (app, build, cookie)
+    });
+
+    for (group_name, path) in WORKLOADS {
+        let mut group = c.benchmark_group(group_name);
+        bench(&mut group, "bare", &system, &bare, path);
+        bench(&mut group, "ours", &system, &ours, path);
+        bench(&mut group, "actix-session", &system, &theirs, path);
+        group.finish();
+    }
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
+fn main() {
+    // What `criterion_group!` and `criterion_main!` expand to, without an undocumented `pub fn`.
+    let mut criterion = config().configure_from_args();
+    actix(&mut criterion);
+    criterion.final_summary();
+}
