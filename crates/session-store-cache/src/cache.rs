@@ -16,7 +16,7 @@ pub type Change<'a> = &'a (dyn Fn(&mut Record) + Send + Sync);
 ///
 /// The two compound operations have defaults built on the three, which are **not atomic**: two
 /// requests changing different keys of one session at the same moment can lose one change, and a
-/// concurrent `remove` can be undone. A cache that can do them atomically (moka's entry API, a
+/// concurrent `remove` can be undone. A cache that can do them atomically (per-key locks, a
 /// compare-and-set, a script) overrides both and answers `true` from
 /// [`is_atomic`](Cache::is_atomic), as [`MokaCache`](crate::MokaCache) does.
 ///

@@ -36,10 +36,11 @@
 
 mod cache;
 mod caching;
+mod entry;
 mod moka_cache;
 mod store;
 
 pub use cache::{Cache, Change};
 pub use caching::CachingStore;
-pub use moka_cache::{DEFAULT_MAX_SESSIONS, MokaCache, MokaCacheBuilder};
+pub use moka_cache::{DEFAULT_MAX_SESSIONS, DEFAULT_RECLAIM_WITHIN, MokaCache, MokaCacheBuilder};
 pub use store::CacheStore;

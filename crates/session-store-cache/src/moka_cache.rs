@@ -1,24 +1,41 @@
 //! [`MokaCache`]: the built-in [`Cache`], on `moka::future::Cache`.
 
 use std::fmt;
-use std::future::ready;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use moka::Expiry;
 use moka::future::Cache as Moka;
-use moka::ops::compute::{CompResult, Op};
 use moka::policy::EvictionPolicy;
 use session_core::{Clock, Key, Record, StoreError, SystemClock, Timestamp};
+use tokio::sync::{Mutex, MutexGuard};
 
 use crate::cache::{Cache, Change};
+use crate::entry::{Entry, UntilDeadline};
 
 /// The default bound: 100 000 sessions.
 pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
 
-/// Session records in a moka cache: bounded, each entry expiring at its record's `expires`, and
-/// atomic per key through moka's entry API.
+/// How many locks the keys are spread over.
+const STRIPES: usize = 64;
+
+/// The default of [`MokaCacheBuilder::reclaim_within`].
+pub const DEFAULT_RECLAIM_WITHIN: Duration = Duration::from_secs(60);
+
+/// Session records in a moka cache: bounded, with per-entry expiry, atomic per key.
+///
+/// # How it works
+///
+/// Each moka entry holds one session behind a small lock of its own, so a key-level change or a
+/// touch is made in place: the common write costs a moka lookup, not a moka insert. Removal marks
+/// the entry dead under that lock, so a change racing a logout either lands before it or finds
+/// the session gone, never brings it back. Creating, replacing and removing a key, and handing
+/// moka a new expiry, also hold one of 64 striped locks.
+///
+/// moka drops each entry at its record's `expires` plus up to a minute (see
+/// [`MokaCacheBuilder::reclaim_within`]): the deadline moka knows is moved (one moka insert) only
+/// when a sliding expiry has passed it. That minute is memory reclaim only:
+/// [`CacheStore`](crate::CacheStore) never returns an expired record.
 ///
 /// # Eviction
 ///
@@ -32,7 +49,12 @@ pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
 /// Clones share the same cache.
 #[derive(Clone)]
 pub struct MokaCache {
-    moka: Moka<Key, Arc<Record>>,
+    moka: Moka<Key, Arc<Entry>>,
+    /// Serialize the writes that replace a key's entry or hand moka a new deadline.
+    locks: Arc<[Mutex<()>]>,
+    /// With a byte bound, every change is handed to moka again so that it is weighed again.
+    by_bytes: bool,
+    slack: Duration,
 }
 
 /// Builds a [`MokaCache`]: [`MokaCache::builder`].
@@ -41,6 +63,7 @@ pub struct MokaCacheBuilder {
     max_sessions: u64,
     max_bytes: Option<u64>,
     clock: Arc<dyn Clock>,
+    slack: Duration,
 }
 
 impl MokaCache {
@@ -55,6 +78,7 @@ impl MokaCache {
             max_sessions: DEFAULT_MAX_SESSIONS,
             max_bytes: None,
             clock: Arc::new(SystemClock),
+            slack: DEFAULT_RECLAIM_WITHIN,
         }
     }
 
@@ -90,6 +114,14 @@ impl MokaCacheBuilder {
         self
     }
 
+    /// How long past a session's expiry moka may keep its memory (default one minute). Shorter
+    /// frees memory sooner; longer makes more writes in-place changes with no moka insert. An
+    /// expired session is never returned either way.
+    pub fn reclaim_within(mut self, slack: Duration) -> Self {
+        self.slack = slack;
+        self
+    }
+
     /// Reads time from `clock` when computing each entry's time to live (share it with the store
     /// and the engine in tests).
     pub fn clock(mut self, clock: impl Clock) -> Self {
@@ -106,71 +138,61 @@ impl MokaCacheBuilder {
     pub fn build(self) -> MokaCache {
         let builder = Moka::builder()
             .eviction_policy(EvictionPolicy::lru())
-            .expire_after(UntilRecordExpires(self.clock));
+            .expire_after(UntilDeadline(self.clock));
         let moka = match self.max_bytes {
             Some(bytes) => builder
-                .weigher(|_: &Key, record: &Arc<Record>| weight(record))
+                .weigher(|_: &Key, entry: &Arc<Entry>| entry.weight())
                 .max_capacity(bytes)
                 .build(),
             None => builder.max_capacity(self.max_sessions).build(),
         };
-        MokaCache { moka }
+        MokaCache {
+            moka,
+            locks: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            by_bytes: self.max_bytes.is_some(),
+            slack: self.slack,
+        }
     }
 }
 
-/// An entry's weight for a byte bound: its keys' and values' lengths plus a fixed overhead.
-fn weight(record: &Record) -> u32 {
-    let data: usize = record
-        .data
-        .iter()
-        .map(|(key, value)| key.len() + value.as_json().len())
-        .sum();
-    u32::try_from(data.saturating_add(128)).unwrap_or(u32::MAX)
-}
-
-/// Each entry lives until its record's `expires`, by the store's clock; an update (a write, a
-/// touch) recomputes it.
-struct UntilRecordExpires(Arc<dyn Clock>);
-
-impl UntilRecordExpires {
-    fn remaining(&self, record: &Record) -> Option<Duration> {
-        Some(record.expires.saturating_since(self.0.now()))
-    }
-}
-
-impl Expiry<Key, Arc<Record>> for UntilRecordExpires {
-    fn expire_after_create(&self, _: &Key, record: &Arc<Record>, _: Instant) -> Option<Duration> {
-        self.remaining(record)
+impl MokaCache {
+    async fn lock(&self, key: &Key) -> MutexGuard<'_, ()> {
+        let stripe = usize::from(key.digest()[1]) % self.locks.len();
+        self.locks[stripe].lock().await
     }
 
-    fn expire_after_update(
-        &self,
-        _: &Key,
-        record: &Arc<Record>,
-        _: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        self.remaining(record)
+    /// Puts a new entry for `record` under `key`, ending the one there (under the key's lock).
+    async fn replace(&self, key: &Key, record: Record) {
+        if let Some(old) = self.moka.get(key).await {
+            old.end();
+        }
+        self.moka
+            .insert(*key, Arc::new(Entry::new(record, self.slack)))
+            .await;
     }
 }
 
 #[async_trait]
 impl Cache for MokaCache {
     async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        Ok(self
-            .moka
-            .get(key)
-            .await
-            .map(|record| Record::clone(&record)))
+        Ok(match self.moka.get(key).await {
+            Some(entry) => entry.record(),
+            None => None,
+        })
     }
 
     async fn set(&self, key: &Key, record: &Record) -> Result<(), StoreError> {
-        self.moka.insert(*key, Arc::new(record.clone())).await;
+        let _guard = self.lock(key).await;
+        self.replace(key, record.clone()).await;
         Ok(())
     }
 
     async fn remove(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        Ok(self.moka.remove(key).await.map(Arc::unwrap_or_clone))
+        let _guard = self.lock(key).await;
+        Ok(match self.moka.remove(key).await {
+            Some(entry) => entry.end(),
+            None => None,
+        })
     }
 
     async fn insert_if_absent(
@@ -179,20 +201,14 @@ impl Cache for MokaCache {
         record: &Record,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .moka
-            .entry(*key)
-            .and_compute_with(|held| {
-                ready(match held {
-                    Some(held) if !held.value().is_expired(now) => Op::Nop,
-                    _ => Op::Put(Arc::new(record.clone())),
-                })
-            })
-            .await;
-        Ok(matches!(
-            result,
-            CompResult::Inserted(_) | CompResult::ReplacedWith(_)
-        ))
+        let _guard = self.lock(key).await;
+        if let Some(held) = self.moka.get(key).await
+            && held.is_live(now)
+        {
+            return Ok(false);
+        }
+        self.replace(key, record.clone()).await;
+        Ok(true)
     }
 
     async fn update(
@@ -201,23 +217,21 @@ impl Cache for MokaCache {
         now: Timestamp,
         change: Change<'_>,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .moka
-            .entry(*key)
-            .and_compute_with(|held| {
-                ready(match held {
-                    Some(held) if !held.value().is_expired(now) => {
-                        let mut record = Arc::unwrap_or_clone(held.into_value());
-                        change(&mut record);
-                        Op::Put(Arc::new(record))
-                    }
-                    // An expired entry moka has not reclaimed yet: reclaim it now.
-                    Some(_) => Op::Remove,
-                    None => Op::Nop,
-                })
-            })
-            .await;
-        Ok(matches!(result, CompResult::ReplacedWith(_)))
+        let Some(entry) = self.moka.get(key).await else {
+            return Ok(false);
+        };
+        let Some(past_deadline) = entry.change(now, change) else {
+            return Ok(false);
+        };
+        if past_deadline || self.by_bytes {
+            // Hand moka the entry again, for its new deadline (and weight). Under the key's
+            // lock, and only if it is still the key's entry: never after a removal.
+            let _guard = self.lock(key).await;
+            if entry.refresh_deadline() {
+                self.moka.insert(*key, entry).await;
+            }
+        }
+        Ok(true)
     }
 
     fn is_atomic(&self) -> bool {

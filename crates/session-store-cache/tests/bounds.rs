@@ -153,3 +153,45 @@ async fn a_byte_bound_evicts_by_size() {
         "the newest is kept"
     );
 }
+
+/// moka's own deadline follows a sliding expiry (a session kept alive by touches outlives the
+/// deadline it was created with), and an abandoned session's memory is reclaimed. Real time, with
+/// wide margins: each touch extends the expiry by a second, touches come every 100 ms.
+#[tokio::test]
+async fn moka_keeps_a_sliding_session_and_reclaims_an_abandoned_one() {
+    let store = CacheStore::on(
+        MokaCache::builder()
+            .max_sessions(100)
+            .reclaim_within(Duration::from_millis(300))
+            .build(),
+    );
+    let ttl = Duration::from_secs(1);
+    let start = SystemClock.now();
+    store
+        .create(&key(3), &record_until(start, ttl))
+        .await
+        .expect("create");
+    // Touch for 2.5 s: far past the first deadline (start + 1.3 s).
+    let until = std::time::Instant::now() + Duration::from_millis(2500);
+    while std::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = SystemClock.now();
+        assert!(
+            store
+                .touch(&key(3), now, now.saturating_add(ttl))
+                .await
+                .expect("touch"),
+            "the session was dropped while in use"
+        );
+        store.cache().run_pending_tasks().await;
+    }
+    assert!(store.load(&key(3)).await.expect("load").is_some());
+    // Abandoned: expiry (1 s) plus slack (0.3 s) later, moka has dropped it.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    store.cache().run_pending_tasks().await;
+    assert_eq!(
+        store.cache().entry_count(),
+        0,
+        "the expired entry was reclaimed"
+    );
+}
