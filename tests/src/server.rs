@@ -13,6 +13,7 @@ use session_core::{
 };
 use session_examples::demo::{self, Args, StateKind, StoreKind};
 use session_state_cookie::{CookieState, DEFAULT_COOKIE_NAME};
+use session_store_file::FileStore;
 use session_store_null::NullStore;
 use session_tower::SessionLayer;
 use tokio::net::TcpListener;
@@ -88,6 +89,13 @@ impl Setup {
         self
     }
 
+    /// The same setup with `--store file --dir DIR` (`FileStore`; on the setup's clock, if any).
+    pub fn file(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.args.store = StoreKind::File;
+        self.args.dir = Some(dir.into());
+        self
+    }
+
     /// The same setup with the test's own store instead of the one `--store` names.
     pub fn store(mut self, store: impl Store) -> Self {
         self.store = Some(Arc::new(store));
@@ -144,6 +152,13 @@ impl Setup {
                 Arc::new(MemoryStore::default().with_clock(clock))
             }
             (None, StoreKind::Null) => Arc::new(NullStore),
+            (None, StoreKind::File) => {
+                let builder = FileStore::builder().clock(self.clock.clone().unwrap_or_default());
+                Arc::new(match &self.args.dir {
+                    Some(dir) => builder.open(dir).expect("a usable session directory"),
+                    None => builder.temporary().expect("a private session directory"),
+                })
+            }
         };
         let mut builder = Engine::builder(state, store);
         if let Some(idle) = self.args.idle_timeout {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The usage text.
-pub const USAGE: &str = "usage: demo [--framework axum|actix] [--store memory|null] \
+pub const USAGE: &str = "usage: demo [--framework axum|actix] [--store memory|null|file] \
 [--state cookie|param] [--addr 127.0.0.1:PORT] [--dir DIR] [--redis-url URL] \
 [--idle-timeout SECS] [--absolute-timeout SECS] [--secure true|false] [--session-key NAME]";
 
@@ -25,6 +25,8 @@ pub enum StoreKind {
     Memory,
     /// `NullStore`: keeps nothing.
     Null,
+    /// `FileStore`: one file per session in `--dir` (a private temporary directory without it).
+    File,
 }
 
 /// How the id travels.
@@ -47,7 +49,8 @@ pub struct Args {
     pub state: StateKind,
     /// `--addr` (port 0 picks a free port).
     pub addr: SocketAddr,
-    /// `--dir`, for the file store (not built yet): accepted so scripts can pass it already.
+    /// `--dir`, the file store's directory (created 0700 if missing); without it `--store file`
+    /// uses a private temporary directory removed when the server stops.
     pub dir: Option<PathBuf>,
     /// `--redis-url`, for the Redis store (not built yet).
     pub redis_url: Option<String>,
@@ -102,7 +105,8 @@ impl Args {
                     args.store = match value.as_str() {
                         "memory" => StoreKind::Memory,
                         "null" => StoreKind::Null,
-                        "file" | "cache" | "cookie" | "redis" => {
+                        "file" => StoreKind::File,
+                        "cache" | "cookie" | "redis" => {
                             return Err(format!("--store {value} is not built yet"));
                         }
                         other => return Err(format!("unknown store {other:?}")),

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use session_core::{Engine, EngineBuilder, Lifetime, MemoryStore, ParamState, State, Store};
 use session_state_cookie::CookieState;
+use session_store_file::FileStore;
 use session_store_null::NullStore;
 
 use super::args::{Args, StateKind, StoreKind};
@@ -30,8 +31,23 @@ pub fn engine_builder(args: &Args) -> Result<EngineBuilder, String> {
     let store: Arc<dyn Store> = match args.store {
         StoreKind::Memory => Arc::new(MemoryStore::default()),
         StoreKind::Null => Arc::new(NullStore),
+        StoreKind::File => Arc::new(file_store(args)?),
     };
     Ok(configure(state, store, args))
+}
+
+/// `--store file`: the store on `--dir`, or on a private temporary directory; with a sweeper every
+/// minute when a Tokio runtime is running.
+fn file_store(args: &Args) -> Result<FileStore, String> {
+    let store = match &args.dir {
+        Some(dir) => FileStore::open(dir),
+        None => FileStore::temporary(),
+    }
+    .map_err(|e| format!("--store file: {e}"))?;
+    if tokio::runtime::Handle::try_current().is_ok() {
+        store.spawn_cleanup(std::time::Duration::from_secs(60));
+    }
+    Ok(store)
 }
 
 fn configure<St: State, S: Store>(state: St, store: S, args: &Args) -> EngineBuilder {

@@ -1,0 +1,112 @@
+//! FileStore: HTTP sessions in files, one per session, shared by the processes of one machine.
+//!
+//! [`FileStore`] is the successor of Plack's `Store::File`, without its flaws:
+//!
+//! | Plack's File store | this crate |
+//! |---|---|
+//! | files named by the raw session id | named by the id's SHA-256 digest ([`Key::to_hex`](session_core::Key::to_hex)): a leaked directory yields no usable cookie |
+//! | defaults to the shared temp directory | a directory you name, created 0700 if missing, or a private 0700 one ([`FileStore::temporary`]); a directory writable by others or owned by another user is refused when the store is built |
+//! | writes in place: a crash leaves a torn file | write a temporary file in the same directory, `fsync` it, `rename` it into place, `fsync` the directory: a reader sees the old record or the new one, never a mix |
+//! | two overlapping requests lose a write | key-level changes ([`Store::apply`](session_core::Store::apply)) are applied under an exclusive lock on the session file, across processes |
+//! | expired files stay forever | expiry is checked on every load, expired files found are removed, and [`FileStore::cleanup`] (or [`FileStore::spawn_cleanup`]) sweeps the rest |
+//!
+//! # Files
+//!
+//! - `<64 hex digits>`: one session, mode 0600. A 16-byte header (magic `SSF1`, the expiry as
+//!   milliseconds since the epoch, the payload length, little-endian) then the codec's bytes.
+//!   The header lets `save`, `delete` and the sweeper judge a file without decoding it, and
+//!   catches a truncated or foreign file even when a lenient codec would not.
+//! - `.tmp-*`: a write in progress (or one whose writer died; the sweeper removes those older
+//!   than ten minutes).
+//! - Anything else is left alone and never read.
+//!
+//! # Codecs
+//!
+//! bincode 2 by default (Plack's Storable analogue; feature `bincode`, on by default), JSON with
+//! [`FileStoreBuilder::json`], or any [`Codec`](session_core::Codec) of your own (Plack's
+//! `serializer` / `deserializer`) with [`FileStoreBuilder::codec`]. A file's size is checked
+//! against the store's limit (1 MiB by default) before it is read. A file that is too large, has
+//! a bad header, or does not decode is treated as no session: logged (`warn`), removed, never a
+//! panic nor an error page. Changing the codec of an existing directory therefore drops its
+//! sessions (their users sign in again).
+//!
+//! # Concurrency and crash safety
+//!
+//! Each operation that replaces or removes a file locks **that file** (`File::lock`, i.e.
+//! `flock(2)`), then checks it is still the one its name points to (same inode): a writer
+//! renames the new file over the old one while holding the old one's lock, so a writer that
+//! waited wakes on a file that has been replaced and starts again on the current one. A lock on
+//! the session file itself needs no lock files to create or clean up. Consequences:
+//!
+//! - `apply` and `touch` are atomic per session across threads and processes
+//!   ([`applies_atomically`](session_core::Store::applies_atomically) is `true`): two requests
+//!   (in two server processes) writing different keys of one session keep both. Two requests
+//!   writing the same key: the later commit wins.
+//! - A `save`, `apply` or `touch` that waited behind a `delete` finds nothing and writes nothing:
+//!   a logged-out session is never brought back.
+//! - `create` never overwrites a live session: the new file is moved into place with a no-clobber
+//!   rename (`renameat2(RENAME_NOREPLACE)`, or link + unlink where that is missing); only an
+//!   expired or unreadable file under that name is replaced, under its lock.
+//! - `load` takes no lock and does one `open` and one `read`.
+//! - A process killed in the middle of a write leaves at most a temporary file, never a torn
+//!   session file.
+//!
+//! Symbolic links are never followed: session files are opened with `O_NOFOLLOW` (a link under a
+//! session's name is no session), and the sweeper looks at entries without following them.
+//!
+//! # Async
+//!
+//! The [`Store`](session_core::Store) methods run their file I/O on Tokio's blocking pool
+//! (`spawn_blocking`), so a slow disk or a waited-for lock never stalls an async worker; outside a
+//! Tokio runtime they run inline. Encoding happens before the hop, so only bytes move.
+//! [`FileStore::blocking`] gives the same operations as plain blocking calls.
+//!
+//! # Platform
+//!
+//! Unix only (Linux, macOS, the BSDs): the store relies on Unix permissions, inode numbers and
+//! `O_NOFOLLOW`. The directory path itself (and its parents) must not be writable by others, as
+//! for any configuration path.
+//!
+//! # Example
+//!
+//! ```
+//! use http::{HeaderMap, StatusCode};
+//! use session_core::{Engine, ParamState, RequestView};
+//! use session_store_file::FileStore;
+//!
+//! # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+//! let dir = tempfile::tempdir().expect("a temporary directory");
+//! let sessions = dir.path().join("sessions");
+//! let engine = Engine::new(ParamState::default(), FileStore::open(&sessions)?);
+//! let no_headers = HeaderMap::new();
+//!
+//! let session = engine.start(&RequestView::new(&no_headers, None));
+//! session.insert("user", "alice").await?;
+//! let id = session.save().await?;
+//! engine.commit(&session, StatusCode::OK).await?;
+//!
+//! // A new store on the same directory (a restarted server, another process) sees the session.
+//! let engine = Engine::new(ParamState::default(), FileStore::open(&sessions)?);
+//! let query = format!("plack_session={}", id.as_str());
+//! let session = engine.start(&RequestView::new(&no_headers, Some(&query)));
+//! assert_eq!(session.get::<String>("user").await?.as_deref(), Some("alice"));
+//! # Ok::<_, Box<dyn std::error::Error>>(())
+//! # }).expect("the example runs");
+//! ```
+
+#[cfg(not(unix))]
+compile_error!("session-store-file supports Unix platforms only");
+
+mod blocking;
+mod cleanup;
+mod core;
+mod dir;
+mod error;
+mod format;
+mod judge;
+mod store;
+
+pub use blocking::Blocking;
+pub use cleanup::Cleanup;
+pub use error::FileStoreError;
+pub use store::{DEFAULT_STALE_TEMP_AFTER, FileStore, FileStoreBuilder};
