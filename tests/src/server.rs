@@ -8,13 +8,9 @@ use std::sync::Arc;
 use http::HeaderValue;
 use http::header::COOKIE;
 use session_actix::SessionMiddleware;
-use session_core::{
-    DEFAULT_PARAM_NAME, Engine, Lifetime, ManualClock, MemoryStore, ParamState, State, Store,
-};
+use session_core::{DEFAULT_PARAM_NAME, Engine, ManualClock, Store};
 use session_examples::demo::{self, Args, StateKind, StoreKind};
-use session_state_cookie::{CookieState, DEFAULT_COOKIE_NAME};
-use session_store_file::FileStore;
-use session_store_null::NullStore;
+use session_state_cookie::DEFAULT_COOKIE_NAME;
 use session_tower::SessionLayer;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -51,8 +47,8 @@ pub enum Transport {
 /// What the server's engine is built from: the demo's options (state, store, timeouts, cookie
 /// settings), optionally with a store and a manual clock of the test's own.
 ///
-/// Without a custom store or clock the engine comes from the demo's own wiring
-/// ([`demo::engine_builder`]), so the demo's `--store` and `--state` choices are what is tested.
+/// The engine always comes from the demo's own wiring ([`demo::engine_builder_with`]), so the
+/// demo's `--store` and `--state` choices are what is tested.
 #[derive(Clone)]
 pub struct Setup {
     args: Args,
@@ -89,6 +85,12 @@ impl Setup {
         self
     }
 
+    /// The same setup with `--store cache` (`CacheStore` on moka; on the setup's clock, if any).
+    pub fn cache(mut self) -> Self {
+        self.args.store = StoreKind::Cache;
+        self
+    }
+
     /// The same setup with `--store file --dir DIR` (`FileStore`; on the setup's clock, if any).
     pub fn file(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.args.store = StoreKind::File;
@@ -102,8 +104,8 @@ impl Setup {
         self
     }
 
-    /// The same setup on a manual clock: the engine reads it, and so does the `MemoryStore` that
-    /// `--store memory` stands for (a custom store must be given the clock by the test).
+    /// The same setup on a manual clock: the engine reads it, and so does the store `--store`
+    /// names (a custom store must be given the clock by the test).
     pub fn clock(mut self, clock: ManualClock) -> Self {
         self.clock = Some(clock);
         self
@@ -127,50 +129,9 @@ impl Setup {
 
     /// Builds the engine.
     pub fn engine(&self) -> Engine {
-        if self.store.is_none() && self.clock.is_none() {
-            return demo::engine_builder(&self.args)
-                .expect("the demo accepts its own options")
-                .build();
-        }
-        let state: Arc<dyn State> = match self.args.state {
-            StateKind::Cookie => {
-                let mut builder = CookieState::builder().secure(self.args.secure);
-                if let Some(name) = &self.args.session_key {
-                    builder = builder.name(name);
-                }
-                Arc::new(builder.build().expect("valid cookie settings"))
-            }
-            StateKind::Param => Arc::new(match &self.args.session_key {
-                Some(name) => ParamState::new(name).expect("valid parameter name"),
-                None => ParamState::default(),
-            }),
-        };
-        let store: Arc<dyn Store> = match (&self.store, self.args.store) {
-            (Some(store), _) => store.clone(),
-            (None, StoreKind::Memory) => {
-                let clock = self.clock.clone().unwrap_or_default();
-                Arc::new(MemoryStore::default().with_clock(clock))
-            }
-            (None, StoreKind::Null) => Arc::new(NullStore),
-            (None, StoreKind::File) => {
-                let builder = FileStore::builder().clock(self.clock.clone().unwrap_or_default());
-                Arc::new(match &self.args.dir {
-                    Some(dir) => builder.open(dir).expect("a usable session directory"),
-                    None => builder.temporary().expect("a private session directory"),
-                })
-            }
-        };
-        let mut builder = Engine::builder(state, store);
-        if let Some(idle) = self.args.idle_timeout {
-            builder = builder.lifetime(Lifetime::browser_session(idle));
-        }
-        if let Some(cap) = self.args.absolute_timeout {
-            builder = builder.absolute_timeout(cap);
-        }
-        if let Some(clock) = &self.clock {
-            builder = builder.clock(clock.clone());
-        }
-        builder.build()
+        demo::engine_builder_with(&self.args, self.clock.clone(), self.store.clone())
+            .expect("the demo accepts its own options")
+            .build()
     }
 
     /// How a client sends the id to a server with this setup.

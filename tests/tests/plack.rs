@@ -1,6 +1,7 @@
 //! The Plack nine-step scenario (plack-reference.md) over HTTP: two sessions A and B, each
 //! request from a fresh client carrying the id it is told to, with CookieState and ParamState on a
-//! MemoryStore, and on a NullStore with the expectations adjusted (nothing is ever kept).
+//! MemoryStore, the moka CacheStore and the FileStore, and on a NullStore with the expectations
+//! adjusted (nothing is ever kept).
 
 use serde_json::{Value, json};
 use session_tests::{App, Framework, Reply, Setup, TestServer};
@@ -183,4 +184,31 @@ async fn param_null(framework: Framework) {
     nine_steps(framework, Setup::param().null_store(), false).await;
 }
 
-session_tests::per_framework!(cookie_memory, param_memory, cookie_null, param_null);
+async fn cookie_cache(framework: Framework) {
+    nine_steps(framework, Setup::cookie().cache(), true).await;
+}
+
+async fn param_cache(framework: Framework) {
+    nine_steps(framework, Setup::param().cache(), true).await;
+}
+
+async fn cookie_file(framework: Framework) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    nine_steps(framework, Setup::cookie().file(dir.path()), true).await;
+}
+
+async fn param_file(framework: Framework) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    nine_steps(framework, Setup::param().file(dir.path()), true).await;
+}
+
+session_tests::per_framework!(
+    cookie_memory,
+    param_memory,
+    cookie_null,
+    param_null,
+    cookie_cache,
+    param_cache,
+    cookie_file,
+    param_file,
+);

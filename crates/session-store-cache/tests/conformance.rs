@@ -1,5 +1,5 @@
 //! The conformance kit against `CacheStore` (on moka and on a plain non-atomic cache) and against
-//! `CachingStore` in front of a `MemoryStore`.
+//! `CachingStore` in front of a `MemoryStore` and of a `FileStore`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,6 +41,14 @@ async fn caching_store_with_a_tiny_front_keeps_every_contract() {
     ));
     let report = check_store(move || store.clone()).await;
     assert!(report.skipped().is_empty(), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn caching_store_in_front_of_files_keeps_every_contract() {
+    let files = session_store_file::FileStore::temporary().expect("a private directory");
+    let report = check_store(|| CachingStore::new(CacheStore::new(10_000), files.clone())).await;
+    assert!(report.skipped().is_empty(), "{report}");
+    assert!(report.passed().contains(&CONCURRENT), "{report}");
 }
 
 /// Plack's seam: a cache with only `get`, `set` and `remove` (a locked map, no expiry of its own).

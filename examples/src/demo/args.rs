@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The usage text.
-pub const USAGE: &str = "usage: demo [--framework axum|actix] [--store memory|null|file] \
+pub const USAGE: &str = "usage: demo [--framework axum|actix] [--store memory|null|file|cache] \
 [--state cookie|param] [--addr 127.0.0.1:PORT] [--dir DIR] [--redis-url URL] \
 [--idle-timeout SECS] [--absolute-timeout SECS] [--secure true|false] [--session-key NAME]";
 
@@ -27,6 +27,8 @@ pub enum StoreKind {
     Null,
     /// `FileStore`: one file per session in `--dir` (a private temporary directory without it).
     File,
+    /// `CacheStore`: a moka cache of 100 000 sessions.
+    Cache,
 }
 
 /// How the id travels.
@@ -106,7 +108,8 @@ impl Args {
                         "memory" => StoreKind::Memory,
                         "null" => StoreKind::Null,
                         "file" => StoreKind::File,
-                        "cache" | "cookie" | "redis" => {
+                        "cache" => StoreKind::Cache,
+                        "cookie" | "redis" => {
                             return Err(format!("--store {value} is not built yet"));
                         }
                         other => return Err(format!("unknown store {other:?}")),

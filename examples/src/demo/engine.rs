@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
-use session_core::{Engine, EngineBuilder, Lifetime, MemoryStore, ParamState, State, Store};
+use session_core::{
+    Engine, EngineBuilder, Lifetime, ManualClock, MemoryStore, ParamState, State, Store,
+};
 use session_state_cookie::CookieState;
+use session_store_cache::{CacheStore, MokaCache};
 use session_store_file::FileStore;
 use session_store_null::NullStore;
 
@@ -11,6 +14,16 @@ use super::args::{Args, StateKind, StoreKind};
 
 /// The engine builder for the chosen state and store, with the chosen timeouts applied.
 pub fn engine_builder(args: &Args) -> Result<EngineBuilder, String> {
+    engine_builder_with(args, None, None)
+}
+
+/// [`engine_builder`] with what a command line cannot say, for tests: a manual `clock` for the
+/// engine and the store `--store` names, or a `store` of the caller's own instead.
+pub fn engine_builder_with(
+    args: &Args,
+    clock: Option<ManualClock>,
+    store: Option<Arc<dyn Store>>,
+) -> Result<EngineBuilder, String> {
     let state: Arc<dyn State> = match args.state {
         StateKind::Cookie => {
             let mut builder = CookieState::builder().secure(args.secure);
@@ -28,20 +41,36 @@ pub fn engine_builder(args: &Args) -> Result<EngineBuilder, String> {
             None => ParamState::default(),
         }),
     };
-    let store: Arc<dyn Store> = match args.store {
-        StoreKind::Memory => Arc::new(MemoryStore::default()),
-        StoreKind::Null => Arc::new(NullStore),
-        StoreKind::File => Arc::new(file_store(args)?),
+    let store: Arc<dyn Store> = match (store, args.store, &clock) {
+        (Some(store), _, _) => store,
+        (None, StoreKind::Memory, None) => Arc::new(MemoryStore::default()),
+        (None, StoreKind::Memory, Some(clock)) => {
+            Arc::new(MemoryStore::default().with_clock(clock.clone()))
+        }
+        (None, StoreKind::Null, _) => Arc::new(NullStore),
+        (None, StoreKind::File, _) => Arc::new(file_store(args, clock.clone())?),
+        (None, StoreKind::Cache, None) => Arc::new(CacheStore::default()),
+        (None, StoreKind::Cache, Some(clock)) => {
+            Arc::new(CacheStore::with_clock(MokaCache::builder(), clock.clone()))
+        }
     };
-    Ok(configure(state, store, args))
+    let mut builder = configure(state, store, args);
+    if let Some(clock) = clock {
+        builder = builder.clock(clock);
+    }
+    Ok(builder)
 }
 
 /// `--store file`: the store on `--dir`, or on a private temporary directory; with a sweeper every
 /// minute when a Tokio runtime is running.
-fn file_store(args: &Args) -> Result<FileStore, String> {
+fn file_store(args: &Args, clock: Option<ManualClock>) -> Result<FileStore, String> {
+    let mut builder = FileStore::builder();
+    if let Some(clock) = clock {
+        builder = builder.clock(clock);
+    }
     let store = match &args.dir {
-        Some(dir) => FileStore::open(dir),
-        None => FileStore::temporary(),
+        Some(dir) => builder.open(dir),
+        None => builder.temporary(),
     }
     .map_err(|e| format!("--store file: {e}"))?;
     if tokio::runtime::Handle::try_current().is_ok() {

@@ -14,7 +14,7 @@ mod routes;
 pub use actix_app::routes as actix_routes;
 pub use args::{Args, Framework, StateKind, StoreKind, USAGE};
 pub use axum_app::router as axum_router;
-pub use engine::engine_builder;
+pub use engine::{engine_builder, engine_builder_with};
 
 use std::net::SocketAddr;
 use std::pin::Pin;
