@@ -167,3 +167,11 @@ async fn with_timeouts_and_a_custom_cookie_name_too() {
         .collect();
     same_answers(Setup::new(args), &script).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_cache_and_file_stores_too() {
+    same_answers(Setup::cookie().cache(), DEMO_SCRIPT).await;
+    // Both servers share the directory, as two processes of one application would.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    same_answers(Setup::cookie().file(dir.path()), DEMO_SCRIPT).await;
+}
