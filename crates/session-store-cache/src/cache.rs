@@ -1,8 +1,10 @@
 //! [`Cache`]: the seam between [`CacheStore`](crate::CacheStore) and the cache that holds the
 //! records (Plack's `Store::Cache` took any object with `get`, `set` and `remove`).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
-use session_core::{Key, Record, StoreError, Timestamp};
+use session_core::{Clock, Key, Record, StoreError, SystemClock, Timestamp};
 
 /// A change to a live record, run by [`Cache::update`].
 pub type Change<'a> = &'a (dyn Fn(&mut Record) + Send + Sync);
@@ -74,5 +76,11 @@ pub trait Cache: Send + Sync + 'static {
     /// atomic per key.
     fn is_atomic(&self) -> bool {
         false
+    }
+
+    /// The clock the cache times its entries by; [`CacheStore`](crate::CacheStore) judges expiry
+    /// by the same one. The default is the system clock.
+    fn clock(&self) -> Arc<dyn Clock> {
+        Arc::new(SystemClock)
     }
 }

@@ -2,8 +2,10 @@
 
 use std::fmt;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
-use session_core::{Changes, Key, Record, Store, StoreError};
+use session_core::{Changes, Key, Record, Store, StoreError, Timestamp};
 use tokio::sync::{Mutex, MutexGuard};
 
 /// How many locks the keys are spread over.
@@ -19,13 +21,16 @@ const STRIPES: usize = 64;
 ///   anything else can read the session there.
 ///
 /// Writes and filling misses hold a per-key lock (64 stripes), so within this process the front
-/// only ever holds nothing or what the back holds. The back is the truth; the front can lose any
+/// only ever holds nothing or what the back holds. Writes run in a Tokio task of their own, so a
+/// request dropped halfway (a client that disconnects during the commit) cannot stop one between
+/// the back and the front. The back is the truth; the front can lose any
 /// entry at any time (eviction, expiry) without harm.
 ///
 /// # When front and back disagree, or fail
 ///
 /// - **Back fails**: the operation fails (the adapter answers a bare 500) and the key is dropped
-///   from the front, since the back may or may not have done the write.
+///   from the front, since the back may or may not have done the write (if dropping it fails too,
+///   the front may serve the old record until its entry goes; the back's error is returned).
 /// - **Front fails on a load**: logged at `warn`; the back answers, and the front is not filled.
 /// - **Front fails on a write** (after the back succeeded): the key is dropped from the front and
 ///   the operation succeeds, the next load refilling the front from the back. If dropping it fails
@@ -48,31 +53,59 @@ const STRIPES: usize = 64;
 /// # let _ = store;
 /// ```
 pub struct CachingStore<Front, Back> {
+    inner: Arc<Inner<Front, Back>>,
+}
+
+struct Inner<Front, Back> {
     front: Front,
     back: Back,
     locks: Box<[Mutex<()>]>,
+}
+
+/// One write, carried out on both stores by [`Inner::write`].
+enum Write {
+    Create(Record),
+    Save(Record),
+    Apply(Changes),
+    Touch(Timestamp, Timestamp),
 }
 
 impl<Front: Store, Back: Store> CachingStore<Front, Back> {
     /// `front` before `back`.
     pub fn new(front: Front, back: Back) -> Self {
         CachingStore {
-            front,
-            back,
-            locks: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            inner: Arc::new(Inner {
+                front,
+                back,
+                locks: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            }),
         }
     }
 
     /// The front store.
     pub fn front(&self) -> &Front {
-        &self.front
+        &self.inner.front
     }
 
     /// The back store.
     pub fn back(&self) -> &Back {
-        &self.back
+        &self.inner.back
     }
 
+    /// Carries out `write` in a task of its own, so that a request dropped halfway (a client that
+    /// disconnects) cannot leave the front behind the back.
+    async fn write(&self, key: &Key, write: Write) -> Result<bool, StoreError> {
+        let inner = self.inner.clone();
+        let key = *key;
+        let task = async move { inner.write(&key, write).await };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.spawn(task).await.map_err(StoreError::backend)?,
+            Err(_) => task.await,
+        }
+    }
+}
+
+impl<Front: Store, Back: Store> Inner<Front, Back> {
     async fn lock(&self, key: &Key) -> MutexGuard<'_, ()> {
         let stripe = usize::from(key.digest()[0]) % self.locks.len();
         self.locks[stripe].lock().await
@@ -87,30 +120,45 @@ impl<Front: Store, Back: Store> CachingStore<Front, Back> {
         })
     }
 
-    /// Runs a write on the back, then `on_front` if the back reports a live record written.
-    async fn write<'a, BF, FF>(
-        &'a self,
-        key: &Key,
-        on_back: BF,
-        on_front: FF,
-    ) -> Result<bool, StoreError>
-    where
-        BF: Future<Output = Result<bool, StoreError>> + Send + 'a,
-        FF: Future<Output = Result<bool, StoreError>> + Send + 'a,
-    {
-        match on_back.await {
+    /// The write on the back, then the same on the front, under the key's lock.
+    async fn write(&self, key: &Key, write: Write) -> Result<bool, StoreError> {
+        let _guard = self.lock(key).await;
+        let on_back = match &write {
+            Write::Create(record) => self.back.create(key, record).await,
+            Write::Save(record) => self.back.save(key, record).await,
+            Write::Apply(changes) => self.back.apply(key, changes).await,
+            Write::Touch(last_active, expires) => {
+                self.back.touch(key, *last_active, *expires).await
+            }
+        };
+        match on_back {
             Ok(true) => {}
+            // A collision: the back holds someone else's live record; leave the front as it is.
+            Ok(false) if matches!(write, Write::Create(_)) => return Ok(false),
             Ok(false) => {
                 // Nothing live in the back: nothing may stay in the front either.
                 self.front.delete(key).await?;
                 return Ok(false);
             }
             Err(error) => {
+                // The back may or may not have written. If the front cannot be emptied either,
+                // it may still serve the old record; the back's error is what is returned.
                 self.drop_from_front(key, &error).await.ok();
                 return Err(error);
             }
         }
-        if let Err(error) = on_front.await {
+        // The front holds nothing or the back's previous record: the same write keeps them equal.
+        let on_front = match &write {
+            Write::Create(record) | Write::Save(record) => match self.front.delete(key).await {
+                Ok(_) => self.front.create(key, record).await,
+                Err(error) => Err(error),
+            },
+            Write::Apply(changes) => self.front.apply(key, changes).await,
+            Write::Touch(last_active, expires) => {
+                self.front.touch(key, *last_active, *expires).await
+            }
+        };
+        if let Err(error) = on_front {
             self.drop_from_front(key, &error).await?;
         }
         Ok(true)
@@ -120,19 +168,20 @@ impl<Front: Store, Back: Store> CachingStore<Front, Back> {
 #[async_trait]
 impl<Front: Store, Back: Store> Store for CachingStore<Front, Back> {
     async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        match self.front.load(key).await {
+        let inner = &self.inner;
+        match inner.front.load(key).await {
             Ok(Some(record)) => return Ok(Some(record)),
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(%error, "session cache front failed on load; reading the back");
-                return self.back.load(key).await;
+                return inner.back.load(key).await;
             }
         }
-        let _guard = self.lock(key).await;
-        let found = self.back.load(key).await?;
+        let _guard = inner.lock(key).await;
+        let found = inner.back.load(key).await?;
         if let Some(record) = &found {
             // Under the lock no write runs, so the front is empty or already holds this record.
-            if let Err(error) = self.front.create(key, record).await {
+            if let Err(error) = inner.front.create(key, record).await {
                 tracing::warn!(%error, "session cache front failed to fill");
             }
         }
@@ -140,56 +189,43 @@ impl<Front: Store, Back: Store> Store for CachingStore<Front, Back> {
     }
 
     async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        let _guard = self.lock(key).await;
-        match self.back.create(key, record).await {
-            // The back holds someone else's live record: leave the front as it is.
-            Ok(false) => Ok(false),
-            result => {
-                self.write(key, std::future::ready(result), async {
-                    self.front.delete(key).await?;
-                    self.front.create(key, record).await
-                })
-                .await
-            }
-        }
+        self.write(key, Write::Create(record.clone())).await
     }
 
     async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        let _guard = self.lock(key).await;
-        self.write(key, self.back.save(key, record), async {
-            self.front.delete(key).await?;
-            self.front.create(key, record).await
-        })
-        .await
+        self.write(key, Write::Save(record.clone())).await
     }
 
     async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
-        let _guard = self.lock(key).await;
-        self.front.delete(key).await?;
-        self.back.delete(key).await
+        // Front first: a request dropped between the two leaves the front empty, never stale.
+        let _guard = self.inner.lock(key).await;
+        self.inner.front.delete(key).await?;
+        self.inner.back.delete(key).await
     }
 
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
-        let _guard = self.lock(key).await;
-        // The front holds nothing or the back's record: the same changes keep them equal.
-        self.write(
-            key,
-            self.back.apply(key, changes),
-            self.front.apply(key, changes),
-        )
-        .await
+        self.write(key, Write::Apply(changes.clone())).await
+    }
+
+    async fn touch(
+        &self,
+        key: &Key,
+        last_active: Timestamp,
+        expires: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write(key, Write::Touch(last_active, expires)).await
     }
 
     fn applies_atomically(&self) -> bool {
-        self.back.applies_atomically()
+        self.inner.back.applies_atomically()
     }
 }
 
 impl<Front: fmt::Debug, Back: fmt::Debug> fmt::Debug for CachingStore<Front, Back> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CachingStore")
-            .field("front", &self.front)
-            .field("back", &self.back)
+            .field("front", &self.inner.front)
+            .field("back", &self.inner.back)
             .finish_non_exhaustive()
     }
 }

@@ -32,9 +32,10 @@ pub const DEFAULT_RECLAIM_WITHIN: Duration = Duration::from_secs(60);
 /// the session gone, never brings it back. Creating, replacing and removing a key, and handing
 /// moka a new expiry, also hold one of 64 striped locks.
 ///
-/// moka drops each entry at its record's `expires` plus up to a minute (see
-/// [`MokaCacheBuilder::reclaim_within`]): the deadline moka knows is moved (one moka insert) only
-/// when a sliding expiry has passed it. That minute is memory reclaim only:
+/// moka drops each entry within a minute after its record's `expires` (see
+/// [`MokaCacheBuilder::reclaim_within`]): the deadline moka knows is the expiry plus that minute,
+/// moved (one moka insert) only when a sliding expiry has passed it, never earlier (a shortened
+/// expiry keeps its memory until the old deadline). That delay is memory reclaim only:
 /// [`CacheStore`](crate::CacheStore) never returns an expired record.
 ///
 /// # Eviction
@@ -55,6 +56,7 @@ pub struct MokaCache {
     /// With a byte bound, every change is handed to moka again so that it is weighed again.
     by_bytes: bool,
     slack: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 /// Builds a [`MokaCache`]: [`MokaCache::builder`].
@@ -129,16 +131,11 @@ impl MokaCacheBuilder {
         self
     }
 
-    pub(crate) fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
     /// Builds the cache.
     pub fn build(self) -> MokaCache {
         let builder = Moka::builder()
             .eviction_policy(EvictionPolicy::lru())
-            .expire_after(UntilDeadline(self.clock));
+            .expire_after(UntilDeadline(self.clock.clone()));
         let moka = match self.max_bytes {
             Some(bytes) => builder
                 .weigher(|_: &Key, entry: &Arc<Entry>| entry.weight())
@@ -151,6 +148,7 @@ impl MokaCacheBuilder {
             locks: (0..STRIPES).map(|_| Mutex::new(())).collect(),
             by_bytes: self.max_bytes.is_some(),
             slack: self.slack,
+            clock: self.clock,
         }
     }
 }
@@ -159,6 +157,17 @@ impl MokaCache {
     async fn lock(&self, key: &Key) -> MutexGuard<'_, ()> {
         let stripe = usize::from(key.digest()[1]) % self.locks.len();
         self.locks[stripe].lock().await
+    }
+
+    /// Hands moka `entry` again for its new deadline (and weight): under the key's lock, and only
+    /// while it is still the key's entry (not after a removal, a replacement or an eviction).
+    async fn refresh(&self, key: Key, entry: Arc<Entry>) {
+        let _guard = self.lock(&key).await;
+        let current = self.moka.get(&key).await;
+        if current.is_some_and(|current| Arc::ptr_eq(&current, &entry)) && entry.refresh_deadline()
+        {
+            self.moka.insert(key, entry).await;
+        }
     }
 
     /// Puts a new entry for `record` under `key`, ending the one there (under the key's lock).
@@ -224,14 +233,24 @@ impl Cache for MokaCache {
             return Ok(false);
         };
         if past_deadline || self.by_bytes {
-            // Hand moka the entry again, for its new deadline (and weight). Under the key's
-            // lock, and only if it is still the key's entry: never after a removal.
-            let _guard = self.lock(key).await;
-            if entry.refresh_deadline() {
-                self.moka.insert(*key, entry).await;
+            // Spawned, so that a request dropped now cannot leave moka with the old deadline
+            // (it would drop a live session early).
+            let this = self.clone();
+            let key = *key;
+            let refresh = async move { this.refresh(key, entry).await };
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    // It can only fail if the runtime is shutting down.
+                    let _ = runtime.spawn(refresh).await;
+                }
+                Err(_) => refresh.await,
             }
         }
         Ok(true)
+    }
+
+    fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 
     fn is_atomic(&self) -> bool {

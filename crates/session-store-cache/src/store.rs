@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::{Changes, Clock, Key, Record, Store, StoreError, SystemClock};
+use session_core::{Changes, Clock, Key, Record, Store, StoreError};
 
 use crate::{Cache, MokaCache, MokaCacheBuilder};
 
@@ -12,7 +12,8 @@ use crate::{Cache, MokaCache, MokaCacheBuilder};
 ///
 /// - **Expiry is exact**: a record at or past its `expires` is never returned, whatever the cache
 ///   still holds (an expired entry found on load is removed at once); moka also drops each entry
-///   at its record's expiry, so expired sessions do not take room.
+///   soon after its record's expiry (within [`MokaCacheBuilder::reclaim_within`], a minute by
+///   default), so expired sessions do not keep their memory.
 /// - **Bounded**: see [`MokaCache`] for the bound and what eviction means (the evicted user is
 ///   logged out).
 /// - **Atomic** when the cache is ([`Cache::is_atomic`]; `MokaCache` is): `create` is
@@ -53,11 +54,7 @@ impl CacheStore<MokaCache> {
     /// A store on a [`MokaCache`] configured by `builder`, both reading time from `clock` (share
     /// it with the engine in tests).
     pub fn with_clock(builder: MokaCacheBuilder, clock: impl Clock) -> Self {
-        let clock: Arc<dyn Clock> = Arc::new(clock);
-        CacheStore {
-            cache: builder.shared_clock(clock.clone()).build(),
-            clock,
-        }
+        CacheStore::on(builder.clock(clock).build())
     }
 }
 
@@ -69,18 +66,12 @@ impl Default for CacheStore<MokaCache> {
 }
 
 impl<C: Cache> CacheStore<C> {
-    /// A store on `cache`, on the system clock.
+    /// A store on `cache`, judging expiry by the cache's own [`clock`](Cache::clock).
     pub fn on(cache: C) -> Self {
         CacheStore {
+            clock: cache.clock(),
             cache,
-            clock: Arc::new(SystemClock),
         }
-    }
-
-    /// The same store, judging expiry by `clock`.
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
-        self
     }
 
     /// The cache underneath.

@@ -195,3 +195,23 @@ async fn moka_keeps_a_sliding_session_and_reclaims_an_abandoned_one() {
         "the expired entry was reclaimed"
     );
 }
+
+#[tokio::test]
+async fn the_store_judges_time_by_the_cache_clock() {
+    // A clock far from the system's (here: one second after the epoch). moka's deadlines and the
+    // store's expiry checks must read the same clock, or moka would drop every entry at once.
+    let clock = ManualClock::new(Timestamp::from_millis(1_000));
+    let store = CacheStore::on(MokaCache::builder().clock(clock.clone()).build());
+    let now = clock.now();
+    store
+        .create(&key(4), &record_until(now, Duration::from_secs(60)))
+        .await
+        .expect("create");
+    store.cache().run_pending_tasks().await;
+    assert!(store.load(&key(4)).await.expect("load").is_some(), "kept");
+    clock.advance(Duration::from_secs(60));
+    assert!(
+        store.load(&key(4)).await.expect("load").is_none(),
+        "expired on that clock"
+    );
+}

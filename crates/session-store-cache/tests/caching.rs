@@ -302,3 +302,57 @@ async fn over_a_moka_front_the_same_rules_hold() {
     assert!(store.front().load(&key(9)).await.expect("front").is_none());
     assert!(back.load(&key(9)).await.expect("back").is_none());
 }
+
+/// A back store that, after each apply, waits before answering: a window in which the caller can
+/// give up (a client that disconnects during the commit).
+#[derive(Clone, Default)]
+struct SlowToAnswer(MemoryStore);
+
+#[async_trait]
+impl Store for SlowToAnswer {
+    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        self.0.load(key).await
+    }
+    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        self.0.create(key, record).await
+    }
+    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        self.0.save(key, record).await
+    }
+    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+        self.0.delete(key).await
+    }
+    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+        let applied = self.0.apply(key, changes).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        applied
+    }
+    fn applies_atomically(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn a_write_dropped_halfway_still_reaches_the_front() {
+    let back = SlowToAnswer::default();
+    let store = CachingStore::new(CacheStore::new(100), back.clone());
+    store.create(&key(11), &record("a")).await.expect("create");
+    // The caller gives up while the back has written but not yet answered.
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(50),
+        store.apply(&key(11), &changes("b")),
+    )
+    .await;
+    assert!(gave_up.is_err(), "the apply was still running");
+    // The write goes on without the caller: the front ends up with what the back has.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        value_of(back.0.load(&key(11)).await.expect("back")),
+        Some("b".into())
+    );
+    assert_eq!(
+        value_of(store.load(&key(11)).await.expect("load")),
+        Some("b".into()),
+        "the front serves the record the back holds"
+    );
+}

@@ -99,6 +99,10 @@ where
         };
         let mut future: Committing<B, E> = Box::pin(async move {
             let result = pending.run().await;
+            if let (Err(_), Err(error)) = (&output, &result) {
+                // No response to replace: the inner error goes on, but this one is logged too.
+                tracing::error!(error = %error.report(), "session commit failed after the inner service failed");
+            }
             output.map(|response| match result {
                 Ok(commit) => with_headers(commit, response),
                 Err(error) => bare_500(&error),
