@@ -138,6 +138,21 @@ fn file_store(c: &mut Criterion) {
                 .block_on(async { black_box(store.load(&key).await.expect("load").expect("live")) })
         })
     });
+    load.bench_function("ours-async-worker", |b| {
+        // As a server calls it: from a task on one of the runtime's worker threads.
+        b.iter_custom(|iters| {
+            let store = store.clone();
+            runtime
+                .block_on(runtime.spawn(async move {
+                    let start = std::time::Instant::now();
+                    for _ in 0..iters {
+                        black_box(store.load(&key).await.expect("load").expect("live"));
+                    }
+                    start.elapsed()
+                }))
+                .expect("the bench task")
+        })
+    });
     load.finish();
 
     let mut apply = c.benchmark_group("file-apply");

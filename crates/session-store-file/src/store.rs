@@ -221,6 +221,24 @@ impl FileStore {
         })
     }
 
+    /// Runs a read (one open, one read of a small file: microseconds, no lock waited for) off the
+    /// async worker without the blocking pool's thread hop where Tokio allows it: with
+    /// `block_in_place` on a multi-thread runtime (the worker's other tasks move to another
+    /// thread while it reads); on the blocking pool elsewhere.
+    async fn run_read<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Core) -> Result<T, FileStoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime)
+                if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
+            {
+                tokio::task::block_in_place(|| op(&self.core)).map_err(StoreError::from)
+            }
+            _ => self.run(op).await,
+        }
+    }
+
     /// Runs `op` on the blocking pool of the current Tokio runtime (inline where there is none).
     async fn run<T: Send + 'static>(
         &self,
@@ -253,7 +271,7 @@ impl fmt::Debug for FileStore {
 impl Store for FileStore {
     async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
         let key = *key;
-        self.run(move |core| core.load(&key)).await
+        self.run_read(move |core| core.load(&key)).await
     }
 
     async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
