@@ -10,7 +10,9 @@
 //! - `file-save/ours-async`: `Store::save`, as the engine calls it (the I/O on Tokio's blocking
 //!   pool).
 //! - `file-load/floor`: `fs::read` of the session file. `file-load/ours-blocking` and
-//!   `file-load/ours-async`: `load` (one open, one read, decode, expiry check).
+//!   `file-load/ours-async`: `load` (one open, one read, decode, expiry check);
+//!   `file-load/ours-async-worker` the same from a task on a worker thread, and
+//!   `file-load/ours-in-place-worker` with `FileStoreBuilder::loads_in_place`.
 //! - `file-apply/ours-blocking`: a key-level change (lock, read, decode, apply, encode, write).
 //!
 //! The record is a typical small session (a counter, a user name, a few keys; about 200 bytes
@@ -138,21 +140,31 @@ fn file_store(c: &mut Criterion) {
                 .block_on(async { black_box(store.load(&key).await.expect("load").expect("live")) })
         })
     });
-    load.bench_function("ours-async-worker", |b| {
-        // As a server calls it: from a task on one of the runtime's worker threads.
-        b.iter_custom(|iters| {
-            let store = store.clone();
-            runtime
-                .block_on(runtime.spawn(async move {
-                    let start = std::time::Instant::now();
-                    for _ in 0..iters {
-                        black_box(store.load(&key).await.expect("load").expect("live"));
-                    }
-                    start.elapsed()
-                }))
-                .expect("the bench task")
-        })
-    });
+    // As a server calls it: from a task on one of the runtime's worker threads, with the default
+    // (the blocking pool) and with `loads_in_place`.
+    let in_place = FileStore::builder()
+        .loads_in_place(true)
+        .open(dir.join("sessions"))
+        .expect("open");
+    for (name, store) in [
+        ("ours-async-worker", &store),
+        ("ours-in-place-worker", &in_place),
+    ] {
+        load.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let store = store.clone();
+                runtime
+                    .block_on(runtime.spawn(async move {
+                        let start = std::time::Instant::now();
+                        for _ in 0..iters {
+                            black_box(store.load(&key).await.expect("load").expect("live"));
+                        }
+                        start.elapsed()
+                    }))
+                    .expect("the bench task")
+            })
+        });
+    }
     load.finish();
 
     let mut apply = c.benchmark_group("file-apply");

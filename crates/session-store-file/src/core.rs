@@ -169,6 +169,11 @@ impl Core {
                 );
                 return Ok(None);
             }
+            Err(e) if is_odd_entry_error(&e) => {
+                // A socket, or a file we may not read, planted under a session's name.
+                tracing::warn!(?key, error = %e, "file store: an unreadable entry stands for a session; ignored");
+                return Ok(None);
+            }
             Err(e) => return Err(FileStoreError::io("open a session file")(e)),
         };
         let meta = file
@@ -185,7 +190,7 @@ impl Core {
         match judged {
             Judged::Live(record) => Ok(Some(record)),
             Judged::Expired => {
-                self.reclaim(key, &path)?;
+                self.reclaim(key, &path);
                 Ok(None)
             }
             Judged::Damaged(damage) => {
@@ -194,22 +199,50 @@ impl Core {
                     damage = damage.as_str(),
                     "file store: unreadable session file treated as no session"
                 );
-                self.reclaim(key, &path)?;
+                self.reclaim(key, &path);
                 Ok(None)
             }
         }
     }
 
-    /// Removes the file named `path` if, once locked, it is still expired or unreadable (a writer
-    /// may have replaced it meanwhile).
-    fn reclaim(&self, key: &Key, path: &Path) -> Result<(), FileStoreError> {
-        if let Entry::Locked(file, meta) = self.lock(path)?
-            && !matches!(self.judge_full(&file, &meta)?, Judged::Live(_))
-        {
+    /// Removes the file named `path` if its lock is free at once and, locked, it is still the
+    /// file of that name and still expired or unreadable (a writer may have replaced it). A load
+    /// never waits for a lock and never fails for this: a file left here is the sweeper's.
+    fn reclaim(&self, key: &Key, path: &Path) {
+        let attempt = || -> Result<bool, FileStoreError> {
+            let file = match open_nofollow(path) {
+                Ok(file) => file,
+                Err(_) => return Ok(false),
+            };
+            let meta = file
+                .metadata()
+                .map_err(FileStoreError::io("stat a session file"))?;
+            if !meta.is_file() {
+                // Junk under a session's name (a directory, a FIFO) is left alone, as elsewhere.
+                return Ok(false);
+            }
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(false),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(FileStoreError::io("lock a session file")(e));
+                }
+            }
+            if !still_named(path, &meta).map_err(FileStoreError::io("stat a session file"))?
+                || matches!(self.judge_full(&file, &meta)?, Judged::Live(_))
+            {
+                return Ok(false);
+            }
             self.remove(path)?;
-            tracing::debug!(?key, "file store: removed a dead session file");
+            Ok(true)
+        };
+        match attempt() {
+            Ok(true) => tracing::debug!(?key, "file store: removed a dead session file"),
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(?key, %error, "file store: a dead session file could not be removed yet");
+            }
         }
-        Ok(())
     }
 
     pub(crate) fn create(&self, key: &Key, encoded: &Encoded) -> Result<bool, FileStoreError> {
@@ -320,4 +353,10 @@ impl Core {
         self.remove(&path)?;
         Ok(live)
     }
+}
+
+/// An error opening an entry that is there but is no session file we can read: a socket
+/// (`ENXIO`) or a file without read permission. Treated as no session.
+fn is_odd_entry_error(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::PermissionDenied || error.raw_os_error() == Some(6)
 }

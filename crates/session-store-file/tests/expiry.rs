@@ -143,3 +143,54 @@ fn blocking_io_stays_off_the_async_worker() {
         .expect("the runtime stalled: the store blocked its only worker");
     assert!(applied);
 }
+
+/// A load never waits for a lock: an expired file whose lock another writer holds is reported
+/// as no session at once and left for later; the sweeper removes it once the lock is free.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_load_never_waits_for_a_lock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::starting_now();
+    let store = FileStore::builder()
+        .clock(clock.clone())
+        .open(dir.path())
+        .expect("open");
+    let record = live(&[("a", "1")]);
+    store.create(&key(9), &record).await.expect("create");
+    clock.set(record.expires);
+    // Another writer (here: this test) holds the file's lock.
+    let held = std::fs::File::open(store.file_for(&key(9))).expect("open");
+    held.lock().expect("lock");
+    let loaded = tokio::time::timeout(Duration::from_secs(10), store.load(&key(9)))
+        .await
+        .expect("the load waited for the lock");
+    assert_eq!(loaded.expect("load"), None);
+    assert!(store.file_for(&key(9)).exists(), "left for later");
+    drop(held);
+    let report = tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || store.cleanup()
+    })
+    .await
+    .expect("task")
+    .expect("cleanup");
+    assert_eq!(report.expired, 1, "{report:?}");
+    assert!(!store.file_for(&key(9)).exists());
+}
+
+/// With `loads_in_place`, loads from a multi-thread runtime's tasks give the same answers.
+#[tokio::test(flavor = "multi_thread")]
+async fn loads_in_place_give_the_same_answers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = FileStore::builder()
+        .loads_in_place(true)
+        .open(dir.path())
+        .expect("open");
+    let record = live(&[("a", "1")]);
+    store.create(&key(10), &record).await.expect("create");
+    let task = tokio::spawn({
+        let store = store.clone();
+        async move { store.load(&key(10)).await }
+    });
+    assert_eq!(task.await.expect("task").expect("load"), Some(record));
+    assert_eq!(store.load(&key(11)).await.expect("load"), None);
+}

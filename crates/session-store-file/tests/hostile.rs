@@ -248,3 +248,12 @@ fn records_over_the_limit_are_refused_when_written() {
     assert_eq!(store_error.kind(), session_core::StoreErrorKind::Codec);
     assert!(std::error::Error::source(&store_error).is_some());
 }
+
+/// A socket under a session's name cannot be opened (`ENXIO`): it is no session, not an error.
+#[tokio::test]
+async fn a_socket_under_a_session_name_is_no_session() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = FileStore::open(dir.path()).expect("open");
+    let _socket = std::os::unix::net::UnixListener::bind(store.file_for(&key(7))).expect("bind");
+    assert_eq!(store.load(&key(7)).await.expect("no error"), None);
+}
