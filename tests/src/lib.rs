@@ -15,7 +15,9 @@
 //! - [`stores`]: [`CountingStore`] and [`FailingStore`], the stores the tests instrument.
 //! - [`scenario`]: the Plack nine-step scenario as an app of its own.
 //! - [`ids`]: well-formed ids the server never issued.
+//! - [`contract`]: store-independent pieces of the demo's contract, shared by each store's suite.
 
+pub mod contract;
 pub mod ids;
 pub mod reply;
 pub mod scenario;

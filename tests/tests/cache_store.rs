@@ -7,32 +7,12 @@ use std::time::Duration;
 
 use http::StatusCode;
 use session_core::ManualClock;
-use session_tests::{Framework, Setup, TestServer, counter_body};
+use session_tests::{Framework, Setup, TestServer, contract, counter_body};
 
 async fn demo_contract(framework: Framework) {
     let server = TestServer::demo(framework, &Setup::cookie().cache()).await;
-    let first = server.get("/").await;
-    assert_eq!(first.body, counter_body(0));
-    assert!(first.is_no_store() && first.varies_on_cookie());
-    let id = first.expect_new_id();
-    assert_eq!(server.get_as("/", &id).await.body, counter_body(1));
-    assert_eq!(server.get_as("/", &id).await.body, counter_body(2));
-
-    let untouched = server.get_as("/static", &id).await;
-    assert!(!untouched.has_set_cookie() && !untouched.varies_on_cookie());
-
-    assert!(!server.get("/nostore").await.has_set_cookie());
-    server.get_as("/nostore", &id).await.assert_ok();
-    assert_eq!(
-        server.get_as("/get/nostore", &id).await.status,
-        StatusCode::NOT_FOUND
-    );
-    let failed = server.get_as("/fail", &id).await;
-    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(
-        server.get_as("/get/failed", &id).await.status,
-        StatusCode::NOT_FOUND
-    );
+    let id = contract::counter_counts(&server).await;
+    contract::untouched_nostore_and_5xx_store_nothing(&server, &id).await;
 }
 
 async fn login_and_logout(framework: Framework) {
@@ -61,24 +41,8 @@ async fn login_and_logout(framework: Framework) {
 }
 
 async fn concurrent_writes_lose_nothing(framework: Framework) {
-    const N: usize = 50;
-    let server = Arc::new(TestServer::demo(framework, &Setup::cookie().cache()).await);
-    let id = server.get("/").await.expect_new_id();
-    let mut tasks = tokio::task::JoinSet::new();
-    for n in 0..N {
-        let (server, id) = (server.clone(), id.clone());
-        tasks.spawn(async move { server.get_as(&format!("/set/k{n}/v{n}"), &id).await });
-    }
-    while let Some(reply) = tasks.join_next().await {
-        reply.expect("request task").assert_ok();
-    }
-    let mut lost = Vec::new();
-    for n in 0..N {
-        if server.get_as(&format!("/get/k{n}"), &id).await.body != format!("v{n}") {
-            lost.push(n);
-        }
-    }
-    assert!(lost.is_empty(), "lost writes: {lost:?}");
+    let server = TestServer::demo(framework, &Setup::cookie().cache()).await;
+    contract::concurrent_writes_lose_nothing(Arc::new(server)).await;
 }
 
 async fn idle_timeout(framework: Framework) {

@@ -148,33 +148,8 @@ async fn server_error_does_not_commit(framework: Framework) {
 
 /// 50 concurrent requests on one session, each writing its own key, lose no write.
 async fn concurrent_writes_lose_nothing(framework: Framework) {
-    const N: usize = 50;
-    let server = std::sync::Arc::new(TestServer::demo(framework, &Setup::cookie()).await);
-    let id = server.get("/").await.expect_new_id();
-
-    let mut tasks = tokio::task::JoinSet::new();
-    for n in 0..N {
-        let server = server.clone();
-        let id = id.clone();
-        tasks.spawn(async move { (n, server.get_as(&format!("/set/k{n}/v{n}"), &id).await) });
-    }
-    while let Some(joined) = tasks.join_next().await {
-        let (n, reply) = joined.expect("request task");
-        assert_eq!(reply.status, StatusCode::OK, "/set/k{n}: {}", reply.body);
-        if let Some(sent) = reply.new_id() {
-            assert_eq!(sent, id, "/set/k{n} changed the id");
-        }
-    }
-
-    let mut lost = Vec::new();
-    for n in 0..N {
-        let reply = server.get_as(&format!("/get/k{n}"), &id).await;
-        if reply.status != StatusCode::OK || reply.body != format!("v{n}") {
-            lost.push(n);
-        }
-    }
-    assert!(lost.is_empty(), "lost writes: {lost:?}");
-    assert_eq!(server.get_as("/", &id).await.body, counter_body(1));
+    let server = TestServer::demo(framework, &Setup::cookie()).await;
+    session_tests::contract::concurrent_writes_lose_nothing(std::sync::Arc::new(server)).await;
 }
 
 session_tests::per_framework!(

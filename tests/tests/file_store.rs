@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use session_core::ManualClock;
-use session_tests::{Framework, Setup, TestServer, counter_body};
+use session_tests::{Framework, Setup, TestServer, contract};
 
 fn dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")
@@ -26,33 +26,13 @@ fn session_files(dir: &std::path::Path) -> Vec<String> {
 async fn demo_contract(framework: Framework) {
     let dir = dir();
     let server = TestServer::demo(framework, &Setup::cookie().file(dir.path())).await;
-    let first = server.get("/").await;
-    assert_eq!(first.body, counter_body(0));
-    assert!(first.is_no_store() && first.varies_on_cookie());
-    let id = first.expect_new_id();
-    assert_eq!(server.get_as("/", &id).await.body, counter_body(1));
-    assert_eq!(server.get_as("/", &id).await.body, counter_body(2));
+    let id = contract::counter_counts(&server).await;
 
     let files = session_files(dir.path());
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].len() == 64 && !files[0].contains(&id), "{files:?}");
 
-    let untouched = server.get_as("/static", &id).await;
-    assert!(!untouched.has_set_cookie() && !untouched.varies_on_cookie());
-
-    assert!(!server.get("/nostore").await.has_set_cookie());
-    server.get_as("/nostore", &id).await.assert_ok();
-    assert_eq!(
-        server.get_as("/get/nostore", &id).await.status,
-        StatusCode::NOT_FOUND
-    );
-
-    let failed = server.get_as("/fail", &id).await;
-    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(
-        server.get_as("/get/failed", &id).await.status,
-        StatusCode::NOT_FOUND
-    );
+    contract::untouched_nostore_and_5xx_store_nothing(&server, &id).await;
     assert_eq!(
         session_files(dir.path()).len(),
         1,
@@ -86,27 +66,9 @@ async fn login_and_logout(framework: Framework) {
 
 /// 50 concurrent requests on one session, each writing its own key: all kept.
 async fn concurrent_writes_lose_nothing(framework: Framework) {
-    const N: usize = 50;
     let dir = dir();
-    let setup = Setup::cookie().file(dir.path());
-    let server = std::sync::Arc::new(TestServer::demo(framework, &setup).await);
-    let id = server.get("/").await.expect_new_id();
-    let mut tasks = tokio::task::JoinSet::new();
-    for n in 0..N {
-        let (server, id) = (server.clone(), id.clone());
-        tasks.spawn(async move { server.get_as(&format!("/set/k{n}/v{n}"), &id).await });
-    }
-    while let Some(reply) = tasks.join_next().await {
-        reply.expect("task").assert_ok();
-    }
-    for n in 0..N {
-        let reply = server.get_as(&format!("/get/k{n}"), &id).await;
-        assert_eq!(
-            (reply.status, reply.body),
-            (StatusCode::OK, format!("v{n}")),
-            "k{n}"
-        );
-    }
+    let server = TestServer::demo(framework, &Setup::cookie().file(dir.path())).await;
+    contract::concurrent_writes_lose_nothing(std::sync::Arc::new(server)).await;
 }
 
 /// A session left alone past the idle timeout is gone, judged on the store's (manual) clock.

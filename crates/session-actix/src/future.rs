@@ -81,14 +81,6 @@ where
             }
             StateProj::Done => panic!("ResponseFuture polled after completion"),
         };
-        let session = lazy
-            .as_deref()
-            .and_then(|lazy| Some((lazy.engine(), lazy.session()?)));
-        let Some((engine, session)) = session else {
-            // The handler never asked for its session: nothing to commit.
-            state.set(State::Done);
-            return Poll::Ready(output.map(ServiceResponse::map_into_left_body));
-        };
         // An inner error has no response to carry headers (actix turns it into one later), but an
         // expiry (logout) must still happen: commit as for a server error, which carries out
         // expiries only. This is what the tower adapter does with an inner error.
@@ -97,7 +89,12 @@ where
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let pending = match engine.prepare(session, status) {
+        let Some(prepared) = lazy.and_then(|lazy| lazy.prepare(status)) else {
+            // The handler never asked for its session: nothing to commit.
+            state.set(State::Done);
+            return Poll::Ready(output.map(ServiceResponse::map_into_left_body));
+        };
+        let pending = match prepared {
             Prepared::Ready(commit) => {
                 state.set(State::Done);
                 return Poll::Ready(output.map(|response| with_headers(commit, response)));

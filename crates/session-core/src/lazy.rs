@@ -3,13 +3,15 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use crate::{Engine, RequestView, Session};
+use http::StatusCode;
+
+use crate::{Engine, Prepared, RequestView, Session};
 
 /// One request's session, started the first time the handler asks for it.
 ///
 /// This is what an adapter keeps with each request (in its extensions, say): the engine, and the
-/// session once [`start`](LazySession::start) has run. After the handler, the adapter commits
-/// [`session`](LazySession::session) if there is one; a request whose handler never asked costs
+/// session once [`start`](LazySession::start) has run. After the handler, the adapter commits it
+/// through [`prepare`](LazySession::prepare), which answers `None` when there is no session; a request whose handler never asked costs
 /// no header parsing and no store I/O.
 ///
 /// ```
@@ -24,7 +26,7 @@ use crate::{Engine, RequestView, Session};
 /// assert!(lazy.session().is_some());
 ///
 /// // After the handler: an untouched session needs no store I/O to commit.
-/// assert!(matches!(lazy.engine().prepare(&session, StatusCode::OK), Prepared::Ready(_)));
+/// assert!(matches!(lazy.prepare(StatusCode::OK), Some(Prepared::Ready(_))));
 /// ```
 pub struct LazySession {
     engine: Engine,
@@ -48,6 +50,13 @@ impl LazySession {
     /// The session, if it was started.
     pub fn session(&self) -> Option<&Session> {
         self.session.get()
+    }
+
+    /// After the handler: the commit of the session for a response with `status`
+    /// ([`Engine::prepare`]), or `None` if the handler never started it (nothing to commit).
+    pub fn prepare(&self, status: StatusCode) -> Option<Prepared> {
+        let session = self.session.get()?;
+        Some(self.engine.prepare(session, status))
     }
 
     /// The session, started from `request` if this is the first call (later calls ignore

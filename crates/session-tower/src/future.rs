@@ -76,21 +76,18 @@ where
             }
             StateProj::Done => panic!("ResponseFuture polled after completion"),
         };
-        let session = lazy
-            .as_deref()
-            .and_then(|lazy| Some((lazy.engine(), lazy.session()?)));
-        let Some((engine, session)) = session else {
-            // The handler never asked for its session: nothing to commit.
-            state.set(State::Done);
-            return Poll::Ready(output);
-        };
         // An inner error has no response to carry headers, but an expiry (logout) must still
         // happen: commit as for a server error, which carries out expiries only.
         let status = match &output {
             Ok(response) => response.status(),
             Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let pending = match engine.prepare(session, status) {
+        let Some(prepared) = lazy.and_then(|lazy| lazy.prepare(status)) else {
+            // The handler never asked for its session: nothing to commit.
+            state.set(State::Done);
+            return Poll::Ready(output);
+        };
+        let pending = match prepared {
             Prepared::Ready(commit) => {
                 state.set(State::Done);
                 return Poll::Ready(output.map(|response| with_headers(commit, response)));

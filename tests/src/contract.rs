@@ -1,0 +1,70 @@
+//! Store-independent pieces of the demo's HTTP contract, run by the suites of each store against
+//! a server they set up (`demo.rs` for memory, `cache_store.rs`, `file_store.rs`).
+
+use std::sync::Arc;
+
+use http::StatusCode;
+
+use crate::{TestServer, counter_body};
+
+/// The counter three times with its caching headers; returns the session's id.
+pub async fn counter_counts(server: &TestServer) -> String {
+    let first = server.get("/").await;
+    assert_eq!(first.body, counter_body(0));
+    assert!(first.is_no_store() && first.varies_on_cookie());
+    let id = first.expect_new_id();
+    assert_eq!(server.get_as("/", &id).await.body, counter_body(1));
+    assert_eq!(server.get_as("/", &id).await.body, counter_body(2));
+    id
+}
+
+/// With the live session `id`: `/static` sends no cookie and no `Vary`; `/nostore` stores nothing
+/// (no cookie for a new session, no key for `id`); `/fail` (a 500) stores nothing.
+pub async fn untouched_nostore_and_5xx_store_nothing(server: &TestServer, id: &str) {
+    let untouched = server.get_as("/static", id).await;
+    assert!(!untouched.has_set_cookie() && !untouched.varies_on_cookie());
+
+    assert!(!server.get("/nostore").await.has_set_cookie());
+    server.get_as("/nostore", id).await.assert_ok();
+    assert_eq!(
+        server.get_as("/get/nostore", id).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let failed = server.get_as("/fail", id).await;
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        server.get_as("/get/failed", id).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// 50 concurrent requests on one session, each writing its own key, lose no write and keep the
+/// id; the counter written before them is kept too.
+pub async fn concurrent_writes_lose_nothing(server: Arc<TestServer>) {
+    const N: usize = 50;
+    let id = server.get("/").await.expect_new_id();
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..N {
+        let server = server.clone();
+        let id = id.clone();
+        tasks.spawn(async move { (n, server.get_as(&format!("/set/k{n}/v{n}"), &id).await) });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (n, reply) = joined.expect("request task");
+        assert_eq!(reply.status, StatusCode::OK, "/set/k{n}: {}", reply.body);
+        if let Some(sent) = reply.new_id() {
+            assert_eq!(sent, id, "/set/k{n} changed the id");
+        }
+    }
+
+    let mut lost = Vec::new();
+    for n in 0..N {
+        let reply = server.get_as(&format!("/get/k{n}"), &id).await;
+        if reply.status != StatusCode::OK || reply.body != format!("v{n}") {
+            lost.push(n);
+        }
+    }
+    assert!(lost.is_empty(), "lost writes: {lost:?}");
+    assert_eq!(server.get_as("/", &id).await.body, counter_body(1));
+}
