@@ -7,7 +7,8 @@ use std::time::Duration;
 use crate::engine::Engine;
 use crate::id::{self, DefaultIds, IdScheme};
 use crate::{
-    Clock, Delivery, Error, Id, Key, Lifetime, Record, State, Store, SystemClock, Timestamp,
+    ClientStore, Clock, Delivery, Error, Id, Key, Lifetime, Record, State, Store, SystemClock,
+    Timestamp,
 };
 
 /// How many fresh ids are tried when `create` reports a collision.
@@ -17,6 +18,9 @@ const CREATE_ATTEMPTS: usize = 4;
 pub(crate) struct Shared {
     pub(crate) state: Box<dyn State>,
     pub(crate) store: Box<dyn Store>,
+    /// For a client-side engine, the store that keeps sessions with the client; `state` and `store`
+    /// are then never used.
+    pub(crate) client: Option<Box<dyn ClientStore>>,
     pub(crate) ids: Box<dyn IdScheme>,
     pub(crate) clock: Box<dyn Clock>,
     pub(crate) lifetime: Lifetime,
@@ -107,10 +111,28 @@ pub struct EngineBuilder {
 
 impl EngineBuilder {
     pub(crate) fn new(state: Box<dyn State>, store: Box<dyn Store>) -> Self {
+        Self::with(state, store, None)
+    }
+
+    pub(crate) fn client_side(client: Box<dyn ClientStore>) -> Self {
+        let unused = crate::client::ClientSide;
+        Self::with(
+            Box::new(unused),
+            Box::new(crate::client::ClientSide),
+            Some(client),
+        )
+    }
+
+    fn with(
+        state: Box<dyn State>,
+        store: Box<dyn Store>,
+        client: Option<Box<dyn ClientStore>>,
+    ) -> Self {
         EngineBuilder {
             shared: Shared {
                 state,
                 store,
+                client,
                 ids: Box::new(DefaultIds),
                 clock: Box::new(SystemClock),
                 lifetime: Lifetime::default(),

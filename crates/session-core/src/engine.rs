@@ -10,8 +10,8 @@ use crate::builder::{EngineBuilder, Shared};
 use crate::plan::{PendingCommit, Plan, Prepared, Step, plan};
 use crate::session::IdList;
 use crate::{
-    Commit, Error, Id, Key, Lifetime, Record, RequestHeaders, RequestView, Session, State, Store,
-    Timestamp, id,
+    ClientStore, Commit, Error, Id, Key, Lifetime, Record, RequestHeaders, RequestView, Session,
+    State, Store, Timestamp, client, id,
 };
 
 /// The session lifecycle, configured once and shared by every request.
@@ -55,6 +55,23 @@ impl Engine {
         EngineBuilder::new(Box::new(state), Box::new(store))
     }
 
+    /// An engine whose sessions the client keeps (a sealed cookie, say), with the default
+    /// configuration: no server-side storage at all. See [`ClientStore`] for what such sessions
+    /// cannot do.
+    pub fn client_side(client: impl ClientStore) -> Self {
+        Engine::client_side_builder(client).build()
+    }
+
+    /// Starts configuring an engine whose sessions the client keeps.
+    pub fn client_side_builder(client: impl ClientStore) -> EngineBuilder {
+        EngineBuilder::client_side(Box::new(client))
+    }
+
+    /// Whether the sessions of this engine are kept by the client ([`Engine::client_side`]).
+    pub fn is_client_side(&self) -> bool {
+        self.shared.client.is_some()
+    }
+
     pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
         Engine { shared }
     }
@@ -62,7 +79,10 @@ impl Engine {
     /// The request headers the State reads ([`State::request_headers`]): an adapter that must
     /// copy headers into a [`RequestView`] copies only these.
     pub fn request_headers(&self) -> RequestHeaders {
-        self.shared.state.request_headers()
+        match &self.shared.client {
+            Some(client) => client.request_headers(),
+            None => self.shared.state.request_headers(),
+        }
     }
 
     /// Before the handler: reads the candidate ids from the request, drops those the id scheme
@@ -70,6 +90,10 @@ impl Engine {
     /// I/O happens here.
     pub fn start(&self, request: &RequestView<'_>) -> Session {
         let shared = &self.shared;
+        if let Some(client) = &shared.client {
+            let work = client::start(&**client, shared, request);
+            return Session::from_working(shared.clone(), work);
+        }
         let candidates = shared.state.extract(request);
         let mut ids = IdList::default();
         for candidate in candidates.iter().take(IdList::CAPACITY) {
@@ -108,6 +132,15 @@ impl Engine {
         if !work.accessed || std::mem::replace(&mut work.committed, true) {
             return Prepared::Ready(out);
         }
+        let server_error = status.is_server_error() && !shared.commit_on_server_error;
+        if let Some(client) = &shared.client {
+            let done = client::commit(&**client, shared, &mut work, server_error, &mut out);
+            drop(work);
+            return match done {
+                Ok(()) => Prepared::Ready(out),
+                Err(error) => self.pending(session, Step::Fail(error), out),
+            };
+        }
         out.vary = shared.state.vary();
         if work.expire {
             let keys: Vec<Key> = match work.loaded.as_ref() {
@@ -127,7 +160,6 @@ impl Engine {
         // Ended elsewhere (seen by an earlier `save`): never bring it back. A stale id in the client
         // is harmless (unknown ids are never adopted), so no removal is sent that could race with a
         // newer cookie.
-        let server_error = status.is_server_error() && !shared.commit_on_server_error;
         if server_error || work.skip || work.ended {
             return Prepared::Ready(out);
         }
@@ -252,9 +284,12 @@ impl Engine {
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let shared = &*self.shared;
-        f.debug_struct("Engine")
-            .field("state", &shared.state)
-            .field("ids", &shared.ids)
+        let mut f = f.debug_struct("Engine");
+        match &shared.client {
+            Some(client) => f.field("client", client),
+            None => f.field("state", &shared.state),
+        };
+        f.field("ids", &shared.ids)
             .field("lifetime", &shared.lifetime)
             .field("absolute", &shared.absolute)
             .finish_non_exhaustive()

@@ -109,6 +109,8 @@ pub enum StoreErrorKind {
     Codec,
     /// The backend did not answer in time.
     Timeout,
+    /// The session is too large for the store (a sealed cookie past the 4096-byte limit, say).
+    TooLarge,
 }
 
 /// A store's failure, carrying the backend's own error as its source.
@@ -147,6 +149,7 @@ impl fmt::Display for StoreError {
             StoreErrorKind::Backend => f.write_str("session store backend failed"),
             StoreErrorKind::Codec => f.write_str("session record could not be encoded or decoded"),
             StoreErrorKind::Timeout => f.write_str("session store timed out"),
+            StoreErrorKind::TooLarge => f.write_str("session is too large for the store"),
         }
     }
 }

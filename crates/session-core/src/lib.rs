@@ -52,6 +52,7 @@
 //!    headers to add.
 
 mod builder;
+mod client;
 mod clock;
 mod codec;
 mod commit;
@@ -69,6 +70,7 @@ mod store;
 mod work;
 
 pub use builder::EngineBuilder;
+pub use client::{ClientStore, Opened, Unsealed};
 pub use clock::{Clock, ManualClock, SystemClock};
 #[cfg(feature = "bincode")]
 pub use codec::BincodeCodec;

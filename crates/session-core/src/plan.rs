@@ -27,6 +27,8 @@ pub struct PendingCommit {
 }
 
 pub(crate) enum Step {
+    /// The commit failed before any I/O (a client-side session that cannot be sealed).
+    Fail(Error),
     Expire(Vec<Key>),
     LoadThenPlan,
     Plan(Plan, Timestamp),
@@ -44,6 +46,7 @@ impl PendingCommit {
         } = self;
         let shared = &*engine.shared;
         match step {
+            Step::Fail(error) => return Err(error),
             Step::Expire(keys) => {
                 for key in &keys {
                     (*shared.store).delete(key).await?;

@@ -49,6 +49,15 @@ impl Session {
         }
     }
 
+    pub(crate) fn from_working(shared: Arc<Shared>, work: Working) -> Self {
+        Session {
+            inner: Arc::new(Inner {
+                shared,
+                work: Mutex::new(work),
+            }),
+        }
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Working> {
         // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
         self.inner
@@ -222,6 +231,9 @@ impl Session {
     pub async fn save(&self) -> Result<Id, Error> {
         self.load().await?;
         let shared = self.shared();
+        if let Some(client) = &shared.client {
+            return crate::client::save(&**client, shared, &mut self.lock());
+        }
         let now = shared.clock.now();
         let existing = {
             let mut work = self.lock();

@@ -24,6 +24,8 @@ pub(crate) struct Working {
     /// The store reported the session gone (ended elsewhere) during the request: nothing of it may
     /// be written again (no removal is sent either: it could race with a newer cookie).
     pub(crate) ended: bool,
+    /// A client-side session was opened with an older key: seal it again with the current one.
+    pub(crate) reseal: bool,
 }
 
 /// The candidate ids of a request, at most [`IdList::CAPACITY`], held inline (no allocation).

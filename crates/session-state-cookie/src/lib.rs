@@ -55,11 +55,16 @@
 
 mod config;
 mod error;
+mod key;
+mod payload;
+mod sealed;
 mod state;
 mod validate;
 
 pub use config::{CookieStateBuilder, DEFAULT_COOKIE_NAME, SameSite};
 pub use error::CookieConfigError;
+pub use key::{KEY_LEN, KeyError, MASTER_KEY_MIN_LEN, SealKey};
+pub use sealed::{MAX_COOKIE_BYTES, SealError, SealMode, SealedCookie, SealedCookieBuilder};
 pub use state::CookieState;
 
 #[cfg(test)]

@@ -121,6 +121,41 @@ impl CookieState {
         self.config.partitioned
     }
 
+    /// The `Set-Cookie` value carrying `value` (a session id, or a sealed session) with the
+    /// configured attributes and `delivery`'s lifetime; `None` (logged) if `value` is not a cookie
+    /// value.
+    pub(crate) fn set_cookie(&self, value: &str, delivery: &Delivery) -> Option<HeaderValue> {
+        if !is_cookie_value(value) {
+            // Only a custom id validator could let such an id through; never echo it into a header.
+            tracing::error!(
+                len = value.len(),
+                "refusing to write a session cookie value that is not a valid cookie value"
+            );
+            return None;
+        }
+        let Some(max_age) = delivery.max_age else {
+            // A browser-session cookie: the attributes were formatted when the state was built.
+            let mut text =
+                String::with_capacity(self.config.name.len() + 1 + value.len() + self.suffix.len());
+            text.push_str(&self.config.name);
+            text.push('=');
+            text.push_str(value);
+            text.push_str(&self.suffix);
+            return to_header(text);
+        };
+        let mut cookie = self.cookie(value);
+        let max_age = Duration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
+        cookie.set_max_age(max_age);
+        // `Expires` for clients that predate `Max-Age`, from the engine's clock; left out if the
+        // date is out of range.
+        if let Some(at) = delivery.expires.map(OffsetDateTime::from)
+            && at.year() <= 9999
+        {
+            cookie.set_expires(at);
+        }
+        sensitive(&cookie)
+    }
+
     /// A cookie with the configured name and attributes, and no lifetime.
     fn cookie<'c>(&'c self, value: &'c str) -> Cookie<'c> {
         let config = &self.config;
@@ -185,37 +220,7 @@ impl State for CookieState {
     }
 
     fn finalize(&self, id: &Id, delivery: &Delivery, headers: &mut HeaderMap) {
-        let value = id.as_str();
-        if !is_cookie_value(value) {
-            // Only a custom id validator could let such an id through; never echo it into a header.
-            tracing::error!(
-                len = value.len(),
-                "refusing to write a session id that is not a valid cookie value"
-            );
-            return;
-        }
-        let Some(max_age) = delivery.max_age else {
-            // A browser-session cookie: the attributes were formatted when the state was built.
-            let mut text =
-                String::with_capacity(self.config.name.len() + 1 + value.len() + self.suffix.len());
-            text.push_str(&self.config.name);
-            text.push('=');
-            text.push_str(value);
-            text.push_str(&self.suffix);
-            append_text(headers, text);
-            return;
-        };
-        let mut cookie = self.cookie(value);
-        let max_age = Duration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
-        cookie.set_max_age(max_age);
-        // `Expires` for clients that predate `Max-Age`, from the engine's clock; left out if the
-        // date is out of range.
-        if let Some(at) = delivery.expires.map(OffsetDateTime::from)
-            && at.year() <= 9999
-        {
-            cookie.set_expires(at);
-        }
-        if let Some(value) = sensitive(&cookie) {
+        if let Some(value) = self.set_cookie(id.as_str(), delivery) {
             headers.append(SET_COOKIE, value);
         }
     }
@@ -239,13 +244,6 @@ fn sensitive(cookie: &Cookie<'_>) -> Option<HeaderValue> {
         return None;
     }
     to_header(text)
-}
-
-/// Appends a formatted `Set-Cookie` value.
-fn append_text(headers: &mut HeaderMap, text: String) {
-    if let Some(value) = to_header(text) {
-        headers.append(SET_COOKIE, value);
-    }
 }
 
 /// A sensitive header value: it carries the session id, so it is kept out of `Debug` output and

@@ -1,0 +1,151 @@
+//! [`SealKey`]: the secret a [`SealedCookie`](crate::SealedCookie) seals with, and [`KeyError`].
+
+use std::error::Error;
+use std::fmt;
+
+use base64::Engine as _;
+
+/// The length of a full key: 32 bytes for HMAC-SHA256 signing, 32 for AES-256-GCM encryption.
+pub const KEY_LEN: usize = 64;
+
+/// The shortest master key [`SealKey::derive_from`] accepts.
+pub const MASTER_KEY_MIN_LEN: usize = 32;
+
+/// The secret a [`SealedCookie`](crate::SealedCookie) seals with: 64 bytes, half for signing
+/// (HMAC-SHA256), half for encryption (AES-256-GCM), as the `cookie` crate's jars use them.
+///
+/// **A key must come from real random material**: [`SealKey::generate`], or bytes from a secrets
+/// manager or `openssl rand -base64 64`. Never a password, a passphrase or a string written in the
+/// source: anyone who can guess the key can forge any session. There is no default key. A key that
+/// is too short, or so repetitive that it cannot be random (fewer distinct byte values than a
+/// quarter of its length), is refused.
+///
+/// Its `Debug` output never shows the key.
+///
+/// ```
+/// use session_state_cookie::{KeyError, SealKey};
+///
+/// let key = SealKey::generate().expect("the OS random source");
+/// assert!(format!("{key:?}").len() < 20);
+///
+/// assert!(matches!(SealKey::from_bytes(&[7; 32]), Err(KeyError::TooShort { len: 32, min: 64 })));
+/// assert!(matches!(SealKey::from_bytes(&[7; 64]), Err(KeyError::NotRandom)));
+/// ```
+#[derive(Clone)]
+pub struct SealKey(cookie::Key);
+
+impl SealKey {
+    /// A key from 64 (or more: only the first 64 are used) bytes of random material.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
+        check(bytes, KEY_LEN)?;
+        cookie::Key::try_from(bytes)
+            .map(SealKey)
+            .map_err(|_| KeyError::TooShort {
+                len: bytes.len(),
+                min: KEY_LEN,
+            })
+    }
+
+    /// A key derived with HKDF-SHA256 from a master key of at least 32 random bytes (the `cookie`
+    /// crate's `Key::derive_from`).
+    pub fn derive_from(master: &[u8]) -> Result<Self, KeyError> {
+        check(master, MASTER_KEY_MIN_LEN)?;
+        Ok(SealKey(cookie::Key::derive_from(master)))
+    }
+
+    /// A key from standard base64 text (padded or not, surrounding whitespace ignored) holding at
+    /// least 64 random bytes: how keys are usually kept in configuration.
+    pub fn from_base64(text: &str) -> Result<Self, KeyError> {
+        let text = text.trim();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))
+            .map_err(|_| KeyError::NotBase64)?;
+        SealKey::from_bytes(&bytes)
+    }
+
+    /// A fresh key from the operating system's random source. Sessions sealed with it open only
+    /// while the application keeps it: store it to keep sessions across restarts.
+    pub fn generate() -> Result<Self, KeyError> {
+        let mut bytes = [0u8; KEY_LEN];
+        getrandom::fill(&mut bytes).map_err(KeyError::Random)?;
+        SealKey::from_bytes(&bytes)
+    }
+
+    pub(crate) fn key(&self) -> &cookie::Key {
+        &self.0
+    }
+}
+
+/// Refuses key material that is too short or cannot be random.
+fn check(bytes: &[u8], min: usize) -> Result<(), KeyError> {
+    if bytes.len() < min {
+        return Err(KeyError::TooShort {
+            len: bytes.len(),
+            min,
+        });
+    }
+    let mut seen = [false; 256];
+    let mut distinct = 0;
+    for &b in bytes {
+        if !std::mem::replace(&mut seen[usize::from(b)], true) {
+            distinct += 1;
+        }
+    }
+    // 64 random bytes hold about 57 distinct values; fewer than 16 is a typed or patterned key.
+    if distinct < bytes.len().min(KEY_LEN) / 4 {
+        return Err(KeyError::NotRandom);
+    }
+    Ok(())
+}
+
+impl fmt::Debug for SealKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SealKey(..)")
+    }
+}
+
+/// Why a [`SealKey`] could not be made.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key material is shorter than required.
+    TooShort {
+        /// Its length, in bytes.
+        len: usize,
+        /// The least accepted, in bytes.
+        min: usize,
+    },
+    /// The key material is too repetitive to be random (a typed or patterned key).
+    NotRandom,
+    /// The text is not base64.
+    NotBase64,
+    /// The operating system's random source failed.
+    Random(getrandom::Error),
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyError::TooShort { len, min } => write!(
+                f,
+                "a session sealing key needs at least {min} random bytes, got {len}"
+            ),
+            KeyError::NotRandom => f.write_str(
+                "the session sealing key is too repetitive to be random: use SealKey::generate \
+                 or bytes from a secure random source",
+            ),
+            KeyError::NotBase64 => f.write_str("the session sealing key is not valid base64"),
+            KeyError::Random(_) => f.write_str("the operating system's random source failed"),
+        }
+    }
+}
+
+impl Error for KeyError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            KeyError::Random(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! [`SealedCookie`]: the whole session inside an encrypted (or signed) cookie, no server storage.
+
+use std::error::Error;
+use std::fmt;
+
+use cookie::{Cookie, CookieJar};
+use http::HeaderMap;
+use http::header::SET_COOKIE;
+use session_core::{
+    ClientStore, Delivery, Id, Opened, Record, RequestHeaders, RequestView, State, StoreError,
+    StoreErrorKind, Unsealed,
+};
+
+use crate::{CookieState, SealKey, payload};
+
+/// The largest `Set-Cookie` a sealed session may take, name and attributes included: the 4096
+/// bytes every browser must accept for one cookie (RFC 6265, section 6.1).
+pub const MAX_COOKIE_BYTES: usize = 4096;
+
+/// The length of the base64 HMAC-SHA256 tag a signed value starts with.
+const SIGNATURE_LEN: usize = 44;
+
+/// How many cookies of the session's name are tried per request (a browser may send several).
+const MAX_CANDIDATES: usize = 4;
+
+/// How a [`SealedCookie`] protects the session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SealMode {
+    /// Authenticated encryption (AES-256-GCM, the `cookie` crate's private jar), with the cookie's
+    /// name as associated data: the client can neither read nor change the session. The default.
+    #[default]
+    Private,
+    /// Signed (HMAC-SHA256, the `cookie` crate's signed jar), the cookie's name signed in too: the
+    /// client cannot change the session but **can read it** (it is only base64-encoded). Use it
+    /// only for data the user may see; it leaves more room than private mode.
+    Signed,
+}
+
+/// Keeps the whole session in a sealed cookie: no server-side storage at all (Plack's
+/// Session::Cookie, with authenticated encryption, key rotation and expiry checks).
+///
+/// Give it to [`Engine::client_side`](session_core::Engine::client_side), or to an adapter's
+/// `client_side` constructor; handlers use the same `Session` API as with any store.
+///
+/// - **Sealing**: the session id, the record's timestamps (created, last active, expires, its own
+///   lifetime) and its values are encoded (bincode, then base64url) and sealed with the current key,
+///   in [`SealMode::Private`] (the default) or [`SealMode::Signed`]. The cookie's name is bound in:
+///   a value moved to another cookie name does not open.
+/// - **Opening**: each cookie of the session's name (at most four) is authenticated with the
+///   current key, then with each older key; only then is it decoded, with its size bounded. A
+///   session opened with an older key is sealed again with the current one on that response.
+///   Anything that does not open (tampered, truncated, garbage, unknown key, another name) is a
+///   fresh, empty session: never an error page.
+/// - **Expiry**: the engine checks the sealed expiry (idle timeout and absolute cap) on every
+///   request; a stale cookie is a fresh session. The cookie's `Max-Age` only mirrors it.
+/// - **Size**: a `Set-Cookie` longer than [`MAX_COOKIE_BYTES`] is an error
+///   ([`StoreErrorKind::TooLarge`], logged by the adapter, a bare 500; `Session::save` reports it to
+///   the handler first), never a truncated cookie. With the default cookie (`id`, browser-session)
+///   that leaves about **2,250 bytes** of encoded session in private mode and about **3,000** in
+///   signed mode; the encoding costs the key's length plus the value's JSON and a few bytes each.
+///
+/// # When to pick it, and what it cannot do
+///
+/// Pick it for small sessions (a user id, a CSRF token, preferences) when no shared store is at
+/// hand, or to scale out without one. It cannot revoke a session: logging out sends a removal
+/// cookie, but a copy of the cookie (stolen, or kept by a client that ignores the removal) opens
+/// until its sealed expiry, so keep the idle timeout short and rotate the key to end every
+/// session at once. Concurrent requests do not merge their writes (the last response the client
+/// keeps wins), and the whole session travels with every request.
+///
+/// ```
+/// use http::{HeaderMap, StatusCode};
+/// use session_core::{Engine, RequestView};
+/// use session_state_cookie::{SealKey, SealedCookie};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let engine = Engine::client_side(SealedCookie::new(SealKey::generate()?));
+///
+/// let session = engine.start(&RequestView::new(&HeaderMap::new(), None));
+/// session.insert("user", "alice").await?;
+/// let mut response = HeaderMap::new();
+/// engine.commit(&session, StatusCode::OK).await?.apply_to(&mut response);
+/// let set_cookie = response["set-cookie"].to_str()?;
+/// assert!(!set_cookie.contains("alice"), "private mode encrypts");
+///
+/// // The browser sends the cookie back: the session is in it.
+/// let mut request = HeaderMap::new();
+/// request.insert("cookie", set_cookie.split(';').next().unwrap().parse()?);
+/// let session = engine.start(&RequestView::new(&request, None));
+/// assert_eq!(session.get::<String>("user").await?.as_deref(), Some("alice"));
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct SealedCookie {
+    cookie: CookieState,
+    mode: SealMode,
+    key: SealKey,
+    old_keys: Vec<SealKey>,
+}
+
+impl SealedCookie {
+    /// Sealed in private mode with `key`, in the default cookie ([`CookieState::default`]).
+    pub fn new(key: SealKey) -> Self {
+        SealedCookie::builder(key).build()
+    }
+
+    /// Starts configuring a sealed cookie that seals with `key`.
+    pub fn builder(key: SealKey) -> SealedCookieBuilder {
+        SealedCookieBuilder {
+            sealed: SealedCookie {
+                cookie: CookieState::default(),
+                mode: SealMode::Private,
+                key,
+                old_keys: Vec::new(),
+            },
+        }
+    }
+
+    /// The cookie's name and attributes.
+    pub fn cookie(&self) -> &CookieState {
+        &self.cookie
+    }
+
+    /// The sealing mode.
+    pub fn mode(&self) -> SealMode {
+        self.mode
+    }
+
+    /// Opens one cookie value: `Some((plaintext, with_an_old_key))` if some key authenticates it.
+    fn unseal(&self, value: &str) -> Option<(String, bool)> {
+        if value.len() > MAX_COOKIE_BYTES {
+            return None;
+        }
+        let name = self.cookie.name();
+        std::iter::once(&self.key)
+            .chain(&self.old_keys)
+            .enumerate()
+            .find_map(|(index, key)| {
+                let jar = CookieJar::new();
+                let plain = match self.mode {
+                    SealMode::Private => {
+                        let cookie = Cookie::new(name.to_owned(), value.to_owned());
+                        jar.private(key.key()).decrypt(cookie)?.value().to_owned()
+                    }
+                    SealMode::Signed => {
+                        // The name is signed in: `tag` + `name=` + plaintext.
+                        let (tag, rest) =
+                            (value.get(..SIGNATURE_LEN)?, value.get(SIGNATURE_LEN..)?);
+                        let signed = format!("{tag}{name}={rest}");
+                        let verified = jar
+                            .signed(key.key())
+                            .verify(Cookie::new(name.to_owned(), signed))?;
+                        verified
+                            .value()
+                            .strip_prefix(name)?
+                            .strip_prefix('=')?
+                            .to_owned()
+                    }
+                };
+                Some((plain, index > 0))
+            })
+    }
+
+    /// Seals a plaintext with the current key into a cookie value.
+    fn seal_value(&self, plain: String) -> Option<String> {
+        let name = self.cookie.name();
+        let mut jar = CookieJar::new();
+        match self.mode {
+            SealMode::Private => {
+                jar.private_mut(self.key.key())
+                    .add(Cookie::new(name.to_owned(), plain));
+                Some(jar.get(name)?.value().to_owned())
+            }
+            SealMode::Signed => {
+                jar.signed_mut(self.key.key())
+                    .add(Cookie::new(name.to_owned(), format!("{name}={plain}")));
+                let signed = jar.get(name)?.value();
+                let tag = signed.get(..SIGNATURE_LEN)?;
+                let rest = signed.get(SIGNATURE_LEN + name.len() + 1..)?;
+                Some(format!("{tag}{rest}"))
+            }
+        }
+    }
+}
+
+impl ClientStore for SealedCookie {
+    fn open(&self, request: &RequestView<'_>) -> Opened {
+        let candidates = self.cookie.extract(request);
+        if candidates.is_empty() {
+            return Opened::Nothing;
+        }
+        for value in candidates.iter().take(MAX_CANDIDATES) {
+            if let Some((plain, stale)) = self.unseal(value)
+                && let Some((id, record)) = payload::decode(&plain)
+            {
+                return Opened::Session(Unsealed::new(id, record, stale));
+            }
+        }
+        Opened::Refused
+    }
+
+    fn seal(
+        &self,
+        id: &Id,
+        record: &Record,
+        delivery: &Delivery,
+        headers: &mut HeaderMap,
+    ) -> Result<(), StoreError> {
+        let plain =
+            payload::encode(id, record).map_err(|e| StoreError::new(StoreErrorKind::Codec, e))?;
+        let sealed = self
+            .seal_value(plain)
+            .ok_or_else(|| StoreError::new(StoreErrorKind::Codec, SealError::Seal))?;
+        let value = self
+            .cookie
+            .set_cookie(&sealed, delivery)
+            .ok_or_else(|| StoreError::new(StoreErrorKind::Codec, SealError::Seal))?;
+        if value.len() > MAX_COOKIE_BYTES {
+            return Err(StoreError::new(
+                StoreErrorKind::TooLarge,
+                SealError::TooLarge {
+                    size: value.len(),
+                    limit: MAX_COOKIE_BYTES,
+                },
+            ));
+        }
+        headers.append(SET_COOKIE, value);
+        Ok(())
+    }
+
+    fn expire(&self, headers: &mut HeaderMap) {
+        self.cookie.expire(headers);
+    }
+
+    fn request_headers(&self) -> RequestHeaders {
+        RequestHeaders::COOKIE
+    }
+}
+
+impl fmt::Debug for SealedCookie {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SealedCookie")
+            .field("cookie", &self.cookie)
+            .field("mode", &self.mode)
+            .field("old_keys", &self.old_keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`SealedCookie`]; start with [`SealedCookie::builder`].
+#[derive(Debug)]
+pub struct SealedCookieBuilder {
+    sealed: SealedCookie,
+}
+
+impl SealedCookieBuilder {
+    /// The sealing mode (default: [`SealMode::Private`]).
+    pub fn mode(mut self, mode: SealMode) -> Self {
+        self.sealed.mode = mode;
+        self
+    }
+
+    /// The cookie's name and attributes (default: [`CookieState::default`]), validated when that
+    /// `CookieState` was built.
+    pub fn cookie(mut self, cookie: CookieState) -> Self {
+        self.sealed.cookie = cookie;
+        self
+    }
+
+    /// Adds an older key that still opens sessions (newest first): for rotation, make the new key
+    /// the current one and list the previous key here until its sessions have expired. A session
+    /// opened with an older key is sealed again with the current one.
+    pub fn old_key(mut self, key: SealKey) -> Self {
+        self.sealed.old_keys.push(key);
+        self
+    }
+
+    /// Builds the sealed cookie.
+    pub fn build(self) -> SealedCookie {
+        self.sealed
+    }
+}
+
+/// Why a session could not be sealed (the source of a [`StoreError`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SealError {
+    /// The sealed `Set-Cookie` would exceed the cookie limit.
+    TooLarge {
+        /// Its length, in bytes, name and attributes included.
+        size: usize,
+        /// The limit ([`MAX_COOKIE_BYTES`]).
+        limit: usize,
+    },
+    /// The `cookie` crate produced no sealed value (not expected to happen).
+    Seal,
+}
+
+impl fmt::Display for SealError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SealError::TooLarge { size, limit } => write!(
+                f,
+                "the sealed session cookie would be {size} bytes, over the {limit}-byte cookie \
+                 limit: keep less in the session, or use a server-side store"
+            ),
+            SealError::Seal => f.write_str("the session could not be sealed"),
+        }
+    }
+}
+
+impl Error for SealError {}
