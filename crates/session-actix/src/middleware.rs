@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, HttpMessage};
-use session_core::{Engine, LazySession, State, Store};
+use session_core::{ClientStore, Engine, LazySession, State, Store};
 
 use crate::future::ResponseFuture;
 use crate::handle::Handle;
@@ -40,6 +40,12 @@ impl SessionMiddleware {
         SessionMiddleware {
             engine: Engine::new(state, store),
         }
+    }
+
+    /// A middleware whose sessions the client keeps (a sealed cookie, say: `session-state-cookie`'s
+    /// `SealedCookie`), with the default configuration (see [`Engine::client_side`]).
+    pub fn client_side(client: impl ClientStore) -> Self {
+        Self::from(Engine::client_side(client))
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use session_core::{Engine, LazySession, State, Store};
+use session_core::{ClientStore, Engine, LazySession, State, Store};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -38,6 +38,12 @@ impl SessionLayer {
         SessionLayer {
             engine: Engine::new(state, store),
         }
+    }
+
+    /// A layer whose sessions the client keeps (a sealed cookie, say: `session-state-cookie`'s
+    /// `SealedCookie`), with the default configuration (see [`Engine::client_side`]).
+    pub fn client_side(client: impl ClientStore) -> Self {
+        Self::from(Engine::client_side(client))
     }
 }
 

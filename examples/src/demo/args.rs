@@ -4,10 +4,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use session_state_cookie::SealMode;
+
 /// The usage text.
-pub const USAGE: &str = "usage: demo [--framework axum|actix] [--store memory|null|file|cache] \
+pub const USAGE: &str = "usage: demo [--framework axum|actix] [--store memory|null|file|cache|cookie] \
 [--state cookie|param] [--addr 127.0.0.1:PORT] [--dir DIR] [--redis-url URL] \
-[--idle-timeout SECS] [--absolute-timeout SECS] [--secure true|false] [--session-key NAME]";
+[--idle-timeout SECS] [--absolute-timeout SECS] [--secure true|false] [--session-key NAME] \
+[--seal-key BASE64] [--seal-mode private|signed]";
 
 /// The web framework serving the demo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +32,10 @@ pub enum StoreKind {
     File,
     /// `CacheStore`: a moka cache of 100 000 sessions.
     Cache,
+    /// `SealedCookie`: the whole session in a sealed cookie, no server storage (`--state cookie`
+    /// only). Sealed with `--seal-key`, or with a key generated at start-up (sessions then end
+    /// when the server stops).
+    Cookie,
 }
 
 /// How the id travels.
@@ -64,6 +71,10 @@ pub struct Args {
     pub secure: bool,
     /// `--session-key NAME`: the cookie or query parameter name.
     pub session_key: Option<String>,
+    /// `--seal-key BASE64`: at least 64 random bytes, for `--store cookie`.
+    pub seal_key: Option<String>,
+    /// `--seal-mode private|signed`, for `--store cookie` (default private).
+    pub seal_mode: SealMode,
 }
 
 impl Default for Args {
@@ -80,6 +91,8 @@ impl Default for Args {
             absolute_timeout: None,
             secure: true,
             session_key: None,
+            seal_key: None,
+            seal_mode: SealMode::Private,
         }
     }
 }
@@ -109,7 +122,8 @@ impl Args {
                         "null" => StoreKind::Null,
                         "file" => StoreKind::File,
                         "cache" => StoreKind::Cache,
-                        "cookie" | "redis" => {
+                        "cookie" => StoreKind::Cookie,
+                        "redis" => {
                             return Err(format!("--store {value} is not built yet"));
                         }
                         other => return Err(format!("unknown store {other:?}")),
@@ -137,6 +151,14 @@ impl Args {
                         .map_err(|_| format!("--secure takes true or false, not {value:?}"))?
                 }
                 "--session-key" => args.session_key = Some(value),
+                "--seal-key" => args.seal_key = Some(value),
+                "--seal-mode" => {
+                    args.seal_mode = match value.as_str() {
+                        "private" => SealMode::Private,
+                        "signed" => SealMode::Signed,
+                        other => return Err(format!("unknown seal mode {other:?}")),
+                    }
+                }
                 other => return Err(format!("unknown option {other:?}")),
             }
         }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use session_core::{
     Engine, EngineBuilder, Lifetime, ManualClock, MemoryStore, ParamState, State, Store,
 };
-use session_state_cookie::CookieState;
+use session_state_cookie::{CookieState, SealKey, SealedCookie};
 use session_store_cache::{CacheStore, MokaCache};
 use session_store_file::FileStore;
 use session_store_null::NullStore;
@@ -25,17 +25,7 @@ pub fn engine_builder_with(
     store: Option<Arc<dyn Store>>,
 ) -> Result<EngineBuilder, String> {
     let state: Arc<dyn State> = match args.state {
-        StateKind::Cookie => {
-            let mut builder = CookieState::builder().secure(args.secure);
-            if let Some(name) = &args.session_key {
-                builder = builder.name(name);
-            }
-            Arc::new(
-                builder
-                    .build()
-                    .map_err(|e| format!("cookie settings: {e}"))?,
-            )
-        }
+        StateKind::Cookie => Arc::new(cookie_state(args)?),
         StateKind::Param => Arc::new(match &args.session_key {
             Some(name) => ParamState::new(name).map_err(|e| e.to_string())?,
             None => ParamState::default(),
@@ -53,12 +43,43 @@ pub fn engine_builder_with(
         (None, StoreKind::Cache, Some(clock)) => {
             Arc::new(CacheStore::with_clock(MokaCache::builder(), clock.clone()))
         }
+        (None, StoreKind::Cookie, _) => return sealed_builder(args, clock.clone()),
     };
     let mut builder = configure(state, store, args);
     if let Some(clock) = clock {
         builder = builder.clock(clock);
     }
     Ok(builder)
+}
+
+/// The cookie `--secure` and `--session-key` describe.
+fn cookie_state(args: &Args) -> Result<CookieState, String> {
+    let mut builder = CookieState::builder().secure(args.secure);
+    if let Some(name) = &args.session_key {
+        builder = builder.name(name);
+    }
+    builder.build().map_err(|e| format!("cookie settings: {e}"))
+}
+
+/// `--store cookie`: a client-side engine sealing sessions into the cookie.
+fn sealed_builder(args: &Args, clock: Option<ManualClock>) -> Result<EngineBuilder, String> {
+    if args.state != StateKind::Cookie {
+        return Err("--store cookie keeps the session in the cookie: use --state cookie".into());
+    }
+    let key = match &args.seal_key {
+        Some(text) => SealKey::from_base64(text),
+        None => SealKey::generate(),
+    }
+    .map_err(|e| format!("--seal-key: {e}"))?;
+    let sealed = SealedCookie::builder(key)
+        .cookie(cookie_state(args)?)
+        .mode(args.seal_mode)
+        .build();
+    let builder = timeouts(Engine::client_side_builder(sealed), args);
+    Ok(match clock {
+        Some(clock) => builder.clock(clock),
+        None => builder,
+    })
 }
 
 /// `--store file`: the store on `--dir`, or on a private temporary directory; with a sweeper every
@@ -80,7 +101,11 @@ fn file_store(args: &Args, clock: Option<ManualClock>) -> Result<FileStore, Stri
 }
 
 fn configure<St: State, S: Store>(state: St, store: S, args: &Args) -> EngineBuilder {
-    let mut builder = Engine::builder(state, store);
+    timeouts(Engine::builder(state, store), args)
+}
+
+/// The builder with `--idle-timeout` and `--absolute-timeout` applied.
+fn timeouts(mut builder: EngineBuilder, args: &Args) -> EngineBuilder {
     if let Some(idle) = args.idle_timeout {
         builder = builder.lifetime(Lifetime::browser_session(idle));
     }
