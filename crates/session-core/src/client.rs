@@ -2,7 +2,7 @@
 //!
 //! A client-side store is a [`State`](crate::State) and a [`Store`](crate::Store) at once: the
 //! whole session travels with the request and is written back with the response. The engine runs
-//! it through the same [`Session`](crate::Session) API ([`Engine::client_side`]); what such a store
+//! it through the same [`Session`](crate::Session) API ([`Engine::client_side`](crate::Engine::client_side)); what such a store
 //! cannot do (revoke a copied cookie, merge concurrent writes) is listed on [`ClientStore`].
 
 use std::fmt;
@@ -17,7 +17,7 @@ use crate::{Commit, Delivery, Error, Id, Record, RequestHeaders, RequestView, St
 /// Keeps each session with the client: opens it from the request, seals it into the response.
 ///
 /// The `session-state-cookie` crate's `SealedCookie` is the implementation most applications want;
-/// implement this trait for another carrier. The engine ([`Engine::client_side`]) decides when to
+/// implement this trait for another carrier. The engine ([`Engine::client_side`](crate::Engine::client_side)) decides when to
 /// seal (a change, a new id, a rolling expiry, a stale key) and checks expiry itself on every
 /// request, from the [`Record`]'s timestamps.
 ///

@@ -3,7 +3,8 @@
 //! Two seams, as in Perl's Plack::Middleware::Session: a [`State`] carries the session id (a cookie,
 //! a query parameter) and a [`Store`] keeps the data (memory, files, a cache, Redis, or the cookie
 //! itself). The [`Engine`] runs the request lifecycle between them once, for every framework; the
-//! handler sees a lazy, typed [`Session`].
+//! handler sees a lazy, typed [`Session`]. A [`ClientStore`] (a sealed cookie) replaces both seams
+//! when the client keeps the whole session ([`Engine::client_side`]).
 //!
 //! # Who depends on this crate
 //!

@@ -228,6 +228,11 @@ impl Session {
     /// tasks at once on a new session (each would create a session). If the session was ended by
     /// another request meanwhile, it fails with [`Error::SessionEnded`] and nothing is written,
     /// then or at commit.
+    ///
+    /// On a client-side engine ([`Engine::client_side`](crate::Engine::client_side)) nothing is
+    /// stored on the server: `save` gives a new session its id and checks that the session can be
+    /// sealed now, failing with a [`StoreErrorKind::TooLarge`](crate::StoreErrorKind::TooLarge)
+    /// store error when it would not fit its carrier, so the handler can still react.
     pub async fn save(&self) -> Result<Id, Error> {
         self.load().await?;
         let shared = self.shared();

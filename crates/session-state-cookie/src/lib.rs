@@ -1,5 +1,13 @@
 //! The session id in a cookie: [`CookieState`], validated when built, with the removal cookie
-//! mirroring the live one.
+//! mirroring the live one; or the whole session in a sealed cookie: [`SealedCookie`].
+//!
+//! # Two ways to use a cookie
+//!
+//! - [`CookieState`] carries only the session id; a store keeps the data. The usual choice.
+//! - [`SealedCookie`] carries the whole session, encrypted and authenticated (or signed), with no
+//!   server-side storage: give it to `Engine::client_side` or an adapter's `client_side`. Read its
+//!   docs for what it cannot do (revoke a copied cookie, merge concurrent writes, hold more than
+//!   about 2 KB) before picking it.
 //!
 //! [`CookieState`] implements [`session_core::State`]: give it to an adapter's layer (or an
 //! [`Engine`](session_core::Engine)) together with a store. Its defaults follow OWASP: a generic
