@@ -1,11 +1,11 @@
 //! Store-independent pieces of the demo's HTTP contract, run by the suites of each store against
-//! a server they set up (`demo.rs` for memory, `cache_store.rs`, `file_store.rs`).
+//! a server they set up (`demo.rs` for memory, `cache_store.rs`, `file_store.rs`, `sealed.rs`).
 
 use std::sync::Arc;
 
 use http::StatusCode;
 
-use crate::{TestServer, counter_body};
+use crate::{Browser, TestServer, counter_body};
 
 /// The counter three times with its caching headers; returns the session's id.
 pub async fn counter_counts(server: &TestServer) -> String {
@@ -18,6 +18,29 @@ pub async fn counter_counts(server: &TestServer) -> String {
     id
 }
 
+/// The counter three times with its caching headers, as a [`Browser`] that sends back the latest
+/// cookie it was given: for client-side stores, whose cookie value changes on every write. Every
+/// write sends a new value; the id sealed inside stays. Returns the latest cookie.
+pub async fn counter_counts_following(server: &TestServer) -> String {
+    let mut browser = Browser::new(server);
+    let mut previous = String::new();
+    for n in 0..3 {
+        let reply = browser.get("/").await;
+        assert_eq!(reply.body, counter_body(n));
+        assert!(
+            reply.is_no_store() && reply.varies_on_cookie(),
+            "request {n}"
+        );
+        let cookie = reply.expect_new_id();
+        assert_ne!(cookie, previous, "request {n}: a write sent the same value");
+        previous = cookie;
+    }
+    let id = browser.id().await;
+    assert_eq!(browser.get("/get/counter").await.body, "3");
+    assert_eq!(browser.id().await, id, "the sealed id changed");
+    browser.expect_cookie()
+}
+
 /// With the live session `id`: `/static` sends no cookie and no `Vary`; `/nostore` stores nothing
 /// (no cookie for a new session, no key for `id`); `/fail` (a 500) stores nothing.
 pub async fn untouched_nostore_and_5xx_store_nothing(server: &TestServer, id: &str) {
@@ -25,13 +48,17 @@ pub async fn untouched_nostore_and_5xx_store_nothing(server: &TestServer, id: &s
     assert!(!untouched.has_set_cookie() && !untouched.varies_on_cookie());
 
     assert!(!server.get("/nostore").await.has_set_cookie());
-    server.get_as("/nostore", id).await.assert_ok();
+    // No `Set-Cookie` either: for a client-side store, a cookie is a write.
+    let nostore = server.get_as("/nostore", id).await;
+    nostore.assert_ok();
+    assert!(!nostore.has_set_cookie(), "{:?}", nostore.headers);
     assert_eq!(
         server.get_as("/get/nostore", id).await.status,
         StatusCode::NOT_FOUND
     );
     let failed = server.get_as("/fail", id).await;
     assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!failed.has_set_cookie(), "{:?}", failed.headers);
     assert_eq!(
         server.get_as("/get/failed", id).await.status,
         StatusCode::NOT_FOUND

@@ -16,15 +16,21 @@
 //! - [`scenario`]: the Plack nine-step scenario as an app of its own.
 //! - [`ids`]: well-formed ids the server never issued.
 //! - [`contract`]: store-independent pieces of the demo's contract, shared by each store's suite.
+//! - [`sealed`]: the sealed cookie store's setup, seal keys, and [`Browser`], a client that keeps
+//!   the latest cookie.
+//! - [`plack_counter`]: Plack's cookie-store counter (counts to 2, then expires) as an app.
 
 pub mod contract;
 pub mod ids;
+pub mod plack_counter;
 pub mod reply;
 pub mod scenario;
+pub mod sealed;
 pub mod server;
 pub mod stores;
 
 pub use reply::{Reply, SetCookie};
+pub use sealed::Browser;
 pub use server::{App, Framework, Setup, TestServer, Transport};
 pub use stores::{Calls, CountingStore, FailingStore};
 

@@ -33,6 +33,8 @@ pub enum App {
     Demo,
     /// The Plack nine-step scenario (`GET /scenario/N`, see [`crate::scenario`]).
     Scenario,
+    /// Plack's cookie-store counter (`GET /counter`, see [`crate::plack_counter`]).
+    PlackCounter,
 }
 
 /// How the client must send the session id back.
@@ -51,7 +53,7 @@ pub enum Transport {
 /// demo's `--store` and `--state` choices are what is tested.
 #[derive(Clone)]
 pub struct Setup {
-    args: Args,
+    pub(crate) args: Args,
     store: Option<Arc<dyn Store>>,
     clock: Option<ManualClock>,
 }
@@ -182,6 +184,7 @@ impl TestServer {
                 let router = match app {
                     App::Demo => demo::axum_router(),
                     App::Scenario => crate::scenario::axum_router(),
+                    App::PlackCounter => crate::plack_counter::axum_router(),
                 };
                 let service = router.layer(SessionLayer::from(engine));
                 tokio::spawn(async move {
@@ -194,6 +197,7 @@ impl TestServer {
                 let routes = match app {
                     App::Demo => demo::actix_routes,
                     App::Scenario => crate::scenario::actix_routes,
+                    App::PlackCounter => crate::plack_counter::actix_routes,
                 };
                 let listener = listener.into_std().expect("a std listener");
                 let server = actix_web::HttpServer::new(move || {

@@ -1,8 +1,10 @@
 //! The demo exactly as its binary serves it: `demo::bind` with the parsed command line, for each
-//! `--framework`, answering the counter, `/static` and the logout over real TCP.
+//! `--framework`, answering the counter, `/static` and the logout over real TCP; with the default
+//! store and with the sealed cookie store (`--store cookie`).
 
 use session_examples::demo::{self, Args};
 use session_tests::counter_body;
+use session_tests::sealed::random_seal_key;
 
 async fn serves_the_contract(framework: &str) {
     let words = [
@@ -72,6 +74,104 @@ async fn demo_on_axum() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_on_actix() {
     serves_the_contract("actix").await;
+}
+
+/// `--store cookie --seal-key K`: the counter counts with a client that sends back the latest
+/// cookie (its value changes on every write), under the name and attributes asked for.
+async fn serves_the_sealed_contract(framework: &str) {
+    let key = random_seal_key();
+    let words = [
+        "--framework",
+        framework,
+        "--addr",
+        "127.0.0.1:0",
+        "--store",
+        "cookie",
+        "--seal-key",
+        &key,
+        "--seal-mode",
+        "private",
+        "--secure",
+        "false",
+        "--session-key",
+        "sid",
+    ];
+    let args = Args::parse(words.iter().map(|w| w.to_string())).expect("valid options");
+    let (addr, serving) = demo::bind(&args).await.expect("bind a loopback port");
+    let server = tokio::spawn(serving);
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("a client");
+
+    let mut cookie: Option<String> = None;
+    for n in 0..3 {
+        let mut request = client.get(format!("http://{addr}/"));
+        if let Some(cookie) = &cookie {
+            request = request.header("cookie", cookie);
+        }
+        let reply = request.send().await.expect("an answer");
+        let set_cookie = reply.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(set_cookie.starts_with("sid="), "{set_cookie}");
+        assert!(
+            !set_cookie.contains("Secure"),
+            "--secure false: {set_cookie}"
+        );
+        assert_eq!(reply.text().await.expect("body"), counter_body(n));
+        cookie = Some(set_cookie.split(';').next().expect("a pair").to_owned());
+    }
+    let page = client
+        .get(format!("http://{addr}/static"))
+        .header("cookie", cookie.as_deref().expect("a cookie"))
+        .send()
+        .await
+        .expect("an answer");
+    assert!(page.headers().get("set-cookie").is_none());
+
+    assert!(!server.is_finished(), "the server stopped early");
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_demo_on_axum() {
+    serves_the_sealed_contract("axum").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_demo_on_actix() {
+    serves_the_sealed_contract("actix").await;
+}
+
+#[test]
+fn sealed_store_options_are_checked() {
+    let engine = |words: &[&str]| {
+        let args = Args::parse(words.iter().map(|w| w.to_string())).expect("parsed");
+        demo::engine_builder(&args).map(drop)
+    };
+    let key = random_seal_key();
+    assert!(engine(&["--store", "cookie"]).is_ok(), "a key per process");
+    assert!(
+        engine(&[
+            "--store",
+            "cookie",
+            "--seal-key",
+            &key,
+            "--seal-old-key",
+            &key
+        ])
+        .is_ok()
+    );
+    let param = engine(&["--store", "cookie", "--state", "param"]).expect_err("refused");
+    assert!(param.contains("--state cookie"), "{param}");
+    let short = engine(&["--store", "cookie", "--seal-key", "c2hvcnQ="]).expect_err("refused");
+    assert!(short.contains("--seal-key"), "{short}");
+    let old = engine(&["--store", "cookie", "--seal-old-key", &key]).expect_err("refused");
+    assert!(old.contains("--seal-old-key"), "{old}");
+    let mode = Args::parse(["--seal-mode", "plain"].map(String::from).into_iter());
+    assert!(mode.expect_err("refused").contains("plain"));
 }
 
 #[test]

@@ -10,7 +10,7 @@ use session_state_cookie::SealMode;
 pub const USAGE: &str = "usage: demo [--framework axum|actix] [--store memory|null|file|cache|cookie] \
 [--state cookie|param] [--addr 127.0.0.1:PORT] [--dir DIR] [--redis-url URL] \
 [--idle-timeout SECS] [--absolute-timeout SECS] [--secure true|false] [--session-key NAME] \
-[--seal-key BASE64] [--seal-mode private|signed]";
+[--seal-key BASE64] [--seal-old-key BASE64]... [--seal-mode private|signed]";
 
 /// The web framework serving the demo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +73,9 @@ pub struct Args {
     pub session_key: Option<String>,
     /// `--seal-key BASE64`: at least 64 random bytes, for `--store cookie`.
     pub seal_key: Option<String>,
+    /// `--seal-old-key BASE64`, repeatable (newest first): older keys that still open sessions
+    /// for `--store cookie`, which are then resealed with `--seal-key` (key rotation).
+    pub seal_old_keys: Vec<String>,
     /// `--seal-mode private|signed`, for `--store cookie` (default private).
     pub seal_mode: SealMode,
 }
@@ -92,6 +95,7 @@ impl Default for Args {
             secure: true,
             session_key: None,
             seal_key: None,
+            seal_old_keys: Vec::new(),
             seal_mode: SealMode::Private,
         }
     }
@@ -152,6 +156,7 @@ impl Args {
                 }
                 "--session-key" => args.session_key = Some(value),
                 "--seal-key" => args.seal_key = Some(value),
+                "--seal-old-key" => args.seal_old_keys.push(value),
                 "--seal-mode" => {
                     args.seal_mode = match value.as_str() {
                         "private" => SealMode::Private,

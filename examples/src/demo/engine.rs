@@ -71,10 +71,17 @@ fn sealed_builder(args: &Args, clock: Option<ManualClock>) -> Result<EngineBuild
         None => SealKey::generate(),
     }
     .map_err(|e| format!("--seal-key: {e}"))?;
-    let sealed = SealedCookie::builder(key)
+    if args.seal_key.is_none() && !args.seal_old_keys.is_empty() {
+        return Err("--seal-old-key needs --seal-key (the current key)".into());
+    }
+    let mut sealed = SealedCookie::builder(key)
         .cookie(cookie_state(args)?)
-        .mode(args.seal_mode)
-        .build();
+        .mode(args.seal_mode);
+    for text in &args.seal_old_keys {
+        let old = SealKey::from_base64(text).map_err(|e| format!("--seal-old-key: {e}"))?;
+        sealed = sealed.old_key(old);
+    }
+    let sealed = sealed.build();
     let builder = timeouts(Engine::client_side_builder(sealed), args);
     Ok(match clock {
         Some(clock) => builder.clock(clock),
