@@ -181,21 +181,28 @@ pub(crate) fn commit(
     let Some(loaded) = work.loaded.as_mut() else {
         return Ok(());
     };
-    let id = match &loaded.current {
+    let fresh = match &loaded.current {
         // A new session is sent only if it holds something.
         None if loaded.record.data.is_empty() => return Ok(()),
         None => {
             loaded.record = shared.fresh_record(&loaded.record, now);
-            id::generate(&*shared.ids)?
+            true
         }
         Some(_) if !due && !cycle => return Ok(()),
-        Some(_) if cycle => id::generate(&*shared.ids)?,
-        Some((id, _)) => id.clone(),
+        Some(_) => cycle,
+    };
+    if fresh {
+        let id = id::generate(&*shared.ids)?;
+        let key = id.key();
+        loaded.current = Some((id, key));
+    }
+    let Some((id, _)) = &loaded.current else {
+        return Ok(());
     };
     let record = &mut loaded.record;
     record.last_active = now;
     record.expires = shared.expires_at(record.created, now, record.lifetime);
-    seal(client, shared, &id, record, now, &mut out.headers)?;
+    seal(client, shared, id, record, now, &mut out.headers)?;
     out.sets_id = shared.no_store;
     work.changed.clear();
     work.cleared = false;
