@@ -4,12 +4,23 @@ use http::StatusCode;
 use session_core::{Engine, Session};
 
 use crate::check::Contract;
-use crate::{Carrier, Delivered};
+use crate::{Carrier, Delivered, Expect};
 
 /// Runs requests through an engine, as a client with the given carrier.
 pub(crate) struct Client<'a, C> {
     engine: &'a Engine,
     carrier: &'a C,
+    client_side: bool,
+}
+
+/// One session as the client knows it: the value it sends back (`token`) and the session's id.
+///
+/// For a server-side store both are the id the response gave. For a client-side store the token
+/// is the latest sealed value (it changes with every write) and the id is the one sealed inside.
+#[derive(Clone, Debug)]
+pub(crate) struct Tracked {
+    pub(crate) token: String,
+    pub(crate) id: String,
 }
 
 /// What one response told the client.
@@ -47,8 +58,54 @@ impl Outcome {
 }
 
 impl<'a, C: Carrier> Client<'a, C> {
-    pub(crate) fn new(engine: &'a Engine, carrier: &'a C) -> Self {
-        Client { engine, carrier }
+    /// A client for `expect`; fails if the engine does not fit it.
+    pub(crate) fn new(engine: &'a Engine, carrier: &'a C, expect: Expect) -> Self {
+        let c = Contract::scenario("the expectation fits the engine");
+        let client_side = expect == Expect::ClientSide;
+        if engine.is_client_side() && !client_side {
+            c.fail(
+                "the engine keeps sessions with the client (Engine::client_side): \
+                 run the scenarios with Expect::ClientSide",
+            );
+        }
+        if client_side && !engine.is_client_side() {
+            c.fail("Expect::ClientSide needs an engine built with Engine::client_side");
+        }
+        if client_side && !carrier.writes_id() {
+            c.fail(
+                "a client-side session travels in the response: Expect::ClientSide needs a \
+                 carrier that reads it from the response (Carrier::writes_id)",
+            );
+        }
+        Client {
+            engine,
+            carrier,
+            client_side,
+        }
+    }
+
+    /// Whether the client keeps the sessions ([`Expect::ClientSide`]).
+    pub(crate) fn is_client_side(&self) -> bool {
+        self.client_side
+    }
+
+    /// The session a response gave as `token`: for a client-side store, the id sealed inside,
+    /// read by a request that carries it and is never committed; otherwise the token itself.
+    pub(crate) async fn track(&self, c: Contract, token: String) -> Tracked {
+        if !self.client_side {
+            return Tracked {
+                id: token.clone(),
+                token,
+            };
+        }
+        let probe = self.start(Some(&token));
+        match c.ok(probe.id().await, "Session::id") {
+            Some(id) => Tracked {
+                id: id.as_str().to_owned(),
+                token,
+            },
+            None => c.fail("the session value the response gave does not open"),
+        }
     }
 
     /// Whether responses carry the id.

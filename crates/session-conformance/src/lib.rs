@@ -16,6 +16,26 @@
 //!
 //! Every function returns a [`Report`] of what it checked and what it skipped (and why).
 //!
+//! # Client-side stores
+//!
+//! A store that keeps the whole session with the client (a sealed cookie, through
+//! [`Engine::client_side`](session_core::Engine::client_side)) runs [`plack_scenario`] and
+//! [`plack_counter`] with [`Expect::ClientSide`] and a [`CookieCarrier`]: the kit follows the
+//! value each response gives (it changes with every write) and compares sessions by the id sealed
+//! inside ([`Session::id`](session_core::Session::id)). These checks cannot apply to it, and are
+//! reported as skipped, with the reason, by the function that would run them:
+//!
+//! - **Every [`check_store`] contract.** They test the [`Store`](session_core::Store) trait
+//!   (load, create collisions, no resurrection after delete, expiry in the store, key-level
+//!   applies and touches, concurrent applies); a client-side store has no server-side records.
+//!   [`check_store_with`]`(`[`Expect::ClientSide`]`, ...)` runs none of them and lists them all.
+//! - **Server-side revocation.** Expiring a session sends a removal, but a copy of the value still
+//!   opens until its sealed expiry: Plack's step 7 (the expired id, replayed, is not adopted) is
+//!   skipped by [`plack_scenario`], which checks instead that the replay still opens.
+//! - **Concurrent key-level merges.** Each response carries the whole session: of two concurrent
+//!   writes the client keeps whichever response it processes last (skipped with the rest of
+//!   [`check_store_with`]).
+//!
 //! # Runtime
 //!
 //! The kit's functions are `async` and start no runtime of their own: call them from a Tokio

@@ -14,6 +14,22 @@ pub enum Expect {
     /// The store keeps nothing (such as `NullStore`): `create` pretends to store, `load` finds
     /// nothing, so every request starts a new, empty session.
     KeepsNothing,
+    /// The client keeps the sessions: an engine built with
+    /// [`Engine::client_side`](session_core::Engine::client_side), such as a sealed cookie.
+    ///
+    /// The scenarios run as with [`Persistent`](Expect::Persistent), except that:
+    ///
+    /// - the value the client carries changes with every write, so the kit follows the latest
+    ///   value each response gives, and compares sessions by the id sealed inside
+    ///   ([`Session::id`](session_core::Session::id)), never by the value;
+    /// - a sealed session cannot be revoked: Plack's step 7 (the expired id, replayed, is not
+    ///   adopted) cannot hold. The kit checks the opposite instead (the replayed value still opens
+    ///   as the same session, with its data) and lists step 7 under
+    ///   [`Report::skipped`] with the reason.
+    ///
+    /// [`check_store_with`](crate::check_store_with) checks nothing with it: every `Store`
+    /// contract is reported as skipped, with the reason (see the crate docs for the list).
+    ClientSide,
 }
 
 /// A contract the kit did not check, and why.

@@ -3,7 +3,7 @@
 use session_core::Engine;
 
 use crate::check::Contract;
-use crate::client::{Client, expect_data, expect_id, expect_value, set};
+use crate::client::{Client, Tracked, expect_data, expect_id, expect_value, set};
 use crate::{Carrier, Delivered, Expect, Report};
 
 /// Plack's nine-step scenario over two sessions, A and B, run through `engine` with requests
@@ -27,6 +27,18 @@ use crate::{Carrier, Delivered, Expect, Report};
 /// id (not A), step 6 may or may not remove the id, and step 8 and the last request find `foo`
 /// absent.
 ///
+/// With [`Expect::ClientSide`] (an engine built with
+/// [`Engine::client_side`](session_core::Engine::client_side)) the steps are those of
+/// [`Expect::Persistent`], with sessions compared by the id sealed inside
+/// ([`Session::id`](session_core::Session::id), read by a request carrying the value that is never
+/// committed) and the client sending back the latest value each response gave. Step 7 cannot
+/// hold (a sealed session cannot be revoked): the kit checks that the replayed value still opens
+/// as A with its data, and lists step 7 under [`Report::skipped`] with the reason.
+///
+/// The kit fails at once if `expect` does not fit the engine: [`Expect::ClientSide`] exactly when
+/// [`Engine::is_client_side`](session_core::Engine::is_client_side), and then a carrier that
+/// reads responses ([`Carrier::writes_id`]).
+///
 /// For a carrier whose State writes no id ([`Carrier::writes_id`] is `false`, `ParamState`), the
 /// id each step gives is the one its handler learns: [`Session::id`](session_core::Session::id),
 /// or [`Session::save`](session_core::Session::save) for a new session holding values.
@@ -44,17 +56,18 @@ use crate::{Carrier, Delivered, Expect, Report};
 /// # });
 /// ```
 pub async fn plack_scenario<C: Carrier>(engine: &Engine, carrier: &C, expect: Expect) -> Report {
-    let client = Client::new(engine, carrier);
-    let keeps = expect == Expect::Persistent;
+    let c = Contract::scenario("plack step 1: no id starts session A");
+    let client = Client::new(engine, carrier, expect);
+    let keeps = expect != Expect::KeepsNothing;
     let mut report = Report::default();
 
-    let c = Contract::scenario("plack step 1: no id starts session A");
     let s = client.start(None);
     expect_value(c, &s, "foo", None).await;
     set(c, &s, "foo", "bar").await;
     set(c, &s, "bar", "baz").await;
     expect_data(c, &s, &[("foo", "bar"), ("bar", "baz")]).await;
-    let a = client.finish(c, &s, true).await.expect_given(c);
+    let given = client.finish(c, &s, true).await.expect_given(c);
+    let mut a = client.track(c, given).await;
     report.pass(c);
 
     let c = Contract::scenario("plack step 2: no id starts session B");
@@ -62,35 +75,41 @@ pub async fn plack_scenario<C: Carrier>(engine: &Engine, carrier: &C, expect: Ex
     expect_value(c, &s, "foo", None).await;
     set(c, &s, "foo", "baz").await;
     expect_data(c, &s, &[("foo", "baz")]).await;
-    let b = client.finish(c, &s, true).await.expect_given(c);
-    c.ensure(a != b, "session B was given the same id as session A");
+    let given = client.finish(c, &s, true).await.expect_given(c);
+    let mut b = client.track(c, given).await;
+    c.ensure(a.id != b.id, "session B was given the same id as session A");
     report.pass(c);
 
     let c = Contract::scenario("plack step 3: id A finds foo=bar, removes it");
-    let s = client.start(Some(&a));
-    expect_id(c, &s, keeps.then_some(a.as_str())).await;
+    let s = client.start(Some(&a.token));
+    expect_id(c, &s, keeps.then_some(a.id.as_str())).await;
     expect_value(c, &s, "foo", keeps.then_some("bar")).await;
     c.ok(s.remove::<String>("foo").await, "Session::remove");
     expect_data(c, &s, if keeps { &[("bar", "baz")] } else { &[] }).await;
     let out = client.finish(c, &s, true).await;
-    expect_given(c, out.given(), keeps.then_some(a.as_str()), "A");
+    if let Some(given) = expect_given(c, &client, out.given(), keeps.then_some(&a), "A").await {
+        a = given;
+    }
     report.pass(c);
 
     let c = Contract::scenario("plack step 4: id B finds foo=baz");
-    let s = client.start(Some(&b));
-    expect_id(c, &s, keeps.then_some(b.as_str())).await;
+    let s = client.start(Some(&b.token));
+    expect_id(c, &s, keeps.then_some(b.id.as_str())).await;
     expect_data(c, &s, if keeps { &[("foo", "baz")] } else { &[] }).await;
     let out = client.finish(c, &s, true).await;
     c.ensure(
         out.delivered != Delivered::Removed,
         "the response removed the id",
     );
-    expect_given_or_none(c, out.given(), keeps.then_some(b.as_str()), "B");
+    let given = out.given();
+    if let Some(given) = expect_given_or_none(c, &client, given, keeps.then_some(&b), "B").await {
+        b = given;
+    }
     report.pass(c);
 
     let c = Contract::scenario("plack step 5: id A sets baz=gorch");
-    let s = client.start(Some(&a));
-    expect_id(c, &s, keeps.then_some(a.as_str())).await;
+    let s = client.start(Some(&a.token));
+    expect_id(c, &s, keeps.then_some(a.id.as_str())).await;
     expect_value(c, &s, "foo", None).await;
     set(c, &s, "baz", "gorch").await;
     let data: &[(&str, &str)] = if keeps {
@@ -100,16 +119,20 @@ pub async fn plack_scenario<C: Carrier>(engine: &Engine, carrier: &C, expect: Ex
     };
     expect_data(c, &s, data).await;
     let given = client.finish(c, &s, true).await.expect_given(c);
+    let given = client.track(c, given).await;
     let why = if keeps {
         "A was given another id"
     } else {
         "the id A was adopted"
     };
-    c.ensure((given == a) == keeps, why);
+    c.ensure((given.id == a.id) == keeps, why);
+    if keeps {
+        a = given;
+    }
     report.pass(c);
 
     let c = Contract::scenario("plack step 6: id A expires");
-    let s = client.start(Some(&a));
+    let s = client.start(Some(&a.token));
     expect_value(c, &s, "bar", keeps.then_some("baz")).await;
     s.expire();
     let out = client.finish(c, &s, false).await;
@@ -129,21 +152,35 @@ pub async fn plack_scenario<C: Carrier>(engine: &Engine, carrier: &C, expect: Ex
     );
     report.pass(c);
 
-    let c = Contract::scenario("plack step 7: id A is not adopted after expiry");
-    let s = client.start(Some(&a));
-    expect_id(c, &s, None).await;
-    expect_value(c, &s, "bar", None).await;
-    expect_data(c, &s, &[]).await;
-    let out = client.finish(c, &s, true).await;
-    expect_given(c, out.given(), None, "");
-    report.pass(c);
+    if client.is_client_side() {
+        let c = Contract::scenario(STEP_7_CLIENT_SIDE);
+        let s = client.start(Some(&a.token));
+        expect_id(c, &s, Some(a.id.as_str())).await;
+        expect_data(c, &s, &[("bar", "baz"), ("baz", "gorch")]).await;
+        let out = client.finish(c, &s, true).await;
+        expect_given_or_none(c, &client, out.given(), Some(&a), "A").await;
+        report.pass(c);
+        report.skip(STEP_7, NO_REVOCATION);
+    } else {
+        let c = Contract::scenario(STEP_7);
+        let s = client.start(Some(&a.token));
+        expect_id(c, &s, None).await;
+        expect_value(c, &s, "bar", None).await;
+        expect_data(c, &s, &[]).await;
+        let out = client.finish(c, &s, true).await;
+        expect_given(c, &client, out.given(), None, "").await;
+        report.pass(c);
+    }
 
     let c = Contract::scenario("plack step 8: id B survives A's expiry");
-    let s = client.start(Some(&b));
-    expect_id(c, &s, keeps.then_some(b.as_str())).await;
+    let s = client.start(Some(&b.token));
+    expect_id(c, &s, keeps.then_some(b.id.as_str())).await;
     expect_value(c, &s, "foo", keeps.then_some("baz")).await;
     let out = client.finish(c, &s, true).await;
-    expect_given_or_none(c, out.given(), keeps.then_some(b.as_str()), "B");
+    let given = out.given();
+    if let Some(given) = expect_given_or_none(c, &client, given, keeps.then_some(&b), "B").await {
+        b = given;
+    }
     report.pass(c);
 
     let c = Contract::scenario("plack step 9: a malformed id is not adopted");
@@ -152,33 +189,44 @@ pub async fn plack_scenario<C: Carrier>(engine: &Engine, carrier: &C, expect: Ex
     expect_value(c, &s, "foo", None).await;
     set(c, &s, "foo", "baz").await;
     let given = client.finish(c, &s, true).await.expect_given(c);
+    let given = client.track(c, given).await;
     c.ensure(
-        ![a.as_str(), b.as_str(), "../wrong"].contains(&given.as_str()),
+        ![a.token.as_str(), b.token.as_str(), "../wrong"].contains(&given.token.as_str())
+            && ![a.id.as_str(), b.id.as_str()].contains(&given.id.as_str()),
         "the new session was given an old id",
     );
-    let s = client.start(Some(&given));
+    let s = client.start(Some(&given.token));
     expect_value(c, &s, "foo", keeps.then_some("baz")).await;
     report.pass(c);
     report
 }
 
+/// Plack's step 7, as [`plack_scenario`] names it.
+const STEP_7: &str = "plack step 7: id A is not adopted after expiry";
+
+/// What [`plack_scenario`] checks instead of step 7 for a client-side store.
+const STEP_7_CLIENT_SIDE: &str =
+    "plack step 7 (client-side): the expired session's value, replayed, still opens as A";
+
+/// Why step 7 does not apply to a client-side store.
+const NO_REVOCATION: &str = "a client-side session cannot be revoked: a copy of its value opens \
+     until its sealed expiry, whatever the removal said (checked instead: the replay opens as A)";
+
 /// Plack's counter: three requests, each reading `counter` (0 when absent), storing it plus one,
-/// and sending back the id it was given. Expects 0, 1, 2 ([`Expect::Persistent`]) or 0, 0, 0
-/// ([`Expect::KeepsNothing`]); panics otherwise.
+/// and sending back the id it was given. Expects 0, 1, 2 ([`Expect::Persistent`] and
+/// [`Expect::ClientSide`], always the same session id) or 0, 0, 0 ([`Expect::KeepsNothing`]);
+/// panics otherwise.
 pub async fn plack_counter<C: Carrier>(engine: &Engine, carrier: &C, expect: Expect) -> Report {
-    let client = Client::new(engine, carrier);
     let c = Contract::scenario("plack counter: 0, then 1 with the id sent back");
-    let mut id: Option<String> = None;
+    let client = Client::new(engine, carrier, expect);
+    let keeps = expect != Expect::KeepsNothing;
+    let mut session: Option<Tracked> = None;
     for request in 0..3u64 {
-        let s = client.start(id.as_deref());
+        let s = client.start(session.as_ref().map(|t| t.token.as_str()));
         let counter = c
             .ok(s.get::<u64>("counter").await, "Session::get")
             .unwrap_or(0);
-        let expected = if expect == Expect::Persistent {
-            request
-        } else {
-            0
-        };
+        let expected = if keeps { request } else { 0 };
         c.ensure(
             counter == expected,
             format_args!(
@@ -189,8 +237,18 @@ pub async fn plack_counter<C: Carrier>(engine: &Engine, carrier: &C, expect: Exp
         c.ok(s.insert("counter", &(counter + 1)).await, "Session::insert");
         let out = client.finish(c, &s, true).await;
         if let Some(given) = out.given() {
-            id = Some(given.to_owned());
-        } else if id.is_none() || expect == Expect::KeepsNothing {
+            let given = client.track(c, given.to_owned()).await;
+            if let Some(first) = &session
+                && keeps
+                && given.id != first.id
+            {
+                c.fail(format_args!(
+                    "request {} gave the client another session id",
+                    request + 1
+                ));
+            }
+            session = Some(given);
+        } else if session.is_none() || !keeps {
             c.fail(format_args!(
                 "request {} gave the client no id",
                 request + 1
@@ -202,22 +260,40 @@ pub async fn plack_counter<C: Carrier>(engine: &Engine, carrier: &C, expect: Exp
     report
 }
 
-/// Fails unless the response gave exactly `expected` (`None`: no id).
-fn expect_given(c: Contract, given: Option<&str>, expected: Option<&str>, name: &str) {
+/// Fails unless the response gave exactly session `expected` (`None`: no id), compared by id;
+/// returns the session as given (its latest value, for a client-side store).
+async fn expect_given<C: Carrier>(
+    c: Contract,
+    client: &Client<'_, C>,
+    given: Option<&str>,
+    expected: Option<&Tracked>,
+    name: &str,
+) -> Option<Tracked> {
     match (given, expected) {
-        (Some(given), Some(expected)) => c.ensure(
-            given == expected,
-            format_args!("the client was given another id than {name}"),
-        ),
+        (Some(given), Some(expected)) => {
+            let given = client.track(c, given.to_owned()).await;
+            c.ensure(
+                given.id == expected.id,
+                format_args!("the client was given another id than {name}"),
+            );
+            Some(given)
+        }
         (None, Some(_)) => c.fail(format_args!("the client was not given {name}")),
         (Some(_), None) => c.fail("the client was given an id for a session that holds nothing"),
-        (None, None) => {}
+        (None, None) => None,
     }
 }
 
-/// Fails if the response gave an id other than `expected` (no id is fine).
-fn expect_given_or_none(c: Contract, given: Option<&str>, expected: Option<&str>, name: &str) {
-    if given.is_some() {
-        expect_given(c, given, expected, name);
+/// Fails if the response gave another session than `expected` (no id is fine).
+async fn expect_given_or_none<C: Carrier>(
+    c: Contract,
+    client: &Client<'_, C>,
+    given: Option<&str>,
+    expected: Option<&Tracked>,
+    name: &str,
+) -> Option<Tracked> {
+    match given {
+        Some(_) => expect_given(c, client, given, expected, name).await,
+        None => None,
     }
 }

@@ -68,6 +68,12 @@ pub async fn check_store<S: Store, F: Fn() -> S>(make: F) -> Report {
 /// ever loaded, and `save`, `apply`, `touch` and `delete` return `false`. The concurrent check is
 /// reported as skipped.
 ///
+/// With [`Expect::ClientSide`] (sessions kept by the client, as a sealed cookie keeps them)
+/// nothing is checked and `make` is never called: a client-side store implements
+/// [`ClientStore`](session_core::ClientStore), not [`Store`], so every contract above is listed
+/// under [`Report::skipped`] with the reason (see the crate docs). Run [`plack_scenario`](crate::plack_scenario)
+/// and [`plack_counter`](crate::plack_counter) with [`Expect::ClientSide`] instead.
+///
 /// # What the store must allow
 ///
 /// - Time: the kit's timestamps come from the system clock, so the store must judge expiry by it
@@ -112,6 +118,11 @@ pub async fn check_store_with<S: Store, F: Fn() -> S>(expect: Expect, make: F) -
                 );
             }
         }
+        Expect::ClientSide => {
+            for name in PERSISTENT_CONTRACTS {
+                report.skip(name, client_side_reason(name));
+            }
+        }
         Expect::KeepsNothing => {
             report.pass(basic::load_unknown(make()).await);
             report.pass(nothing::create_pretends(make()).await);
@@ -124,6 +135,43 @@ pub async fn check_store_with<S: Store, F: Fn() -> S>(expect: Expect, make: F) -
         }
     }
     report
+}
+
+/// The names of the contracts [`check_store_with`] checks with [`Expect::Persistent`], in order.
+const PERSISTENT_CONTRACTS: [&str; 15] = [
+    "load of an unknown key is None",
+    "create then load round-trips the record",
+    "create never overwrites a live record",
+    "save replaces a live record",
+    "save of an absent key creates nothing",
+    "delete reports whether a live record was removed",
+    "no write brings a deleted session back",
+    "an expired record is never loaded",
+    "an expired record is treated as absent",
+    "create replaces an expired record",
+    "apply changes keys one by one",
+    "apply with clear drops every key first",
+    "apply sets and resets the session's own lifetime",
+    "touch extends expiry without changing values",
+    concurrent::NAME,
+];
+
+/// Why the contract `name` does not apply to a client-side store ([`Expect::ClientSide`]).
+fn client_side_reason(name: &str) -> &'static str {
+    match name {
+        "create never overwrites a live record" => {
+            "client-side store: no server-side records to collide with (create collisions do not apply)"
+        }
+        "no write brings a deleted session back" => {
+            "client-side store: no server-side revocation (a copy of a removed cookie opens until its \
+             sealed expiry)"
+        }
+        concurrent::NAME => {
+            "client-side store: concurrent requests do not merge key-level writes (the client keeps \
+             the last response's cookie)"
+        }
+        _ => "client-side store: it does not implement the Store trait these contracts test",
+    }
 }
 
 /// Checks that `save`, `apply` and `touch` all refuse `key`, which names no live record (`why`

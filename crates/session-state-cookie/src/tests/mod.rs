@@ -3,6 +3,7 @@
 mod build;
 mod engine;
 mod headers;
+mod sealed;
 
 use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderValue};
