@@ -38,7 +38,7 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 }
 
 impl ClientStore for HexCookie {
-    fn open(&self, request: &RequestView<'_>) -> Opened {
+    fn open(&self, request: &RequestView<'_>, accept: &mut dyn FnMut(&Unsealed) -> bool) -> Opened {
         let mut sent = false;
         for header in request.headers().get_all(COOKIE) {
             let Ok(header) = header.to_str() else {
@@ -58,7 +58,10 @@ impl ClientStore for HexCookie {
                 let decoded = unhex(value)
                     .and_then(|bytes| serde_json::from_slice::<(String, Record)>(&bytes).ok());
                 if let Some((id, record)) = decoded {
-                    return Opened::Session(Unsealed::new(id, record, false));
+                    let unsealed = Unsealed::new(id, record, false);
+                    if accept(&unsealed) {
+                        return Opened::Session(unsealed);
+                    }
                 }
             }
         }

@@ -37,9 +37,14 @@ use crate::{Commit, Delivery, Error, Id, Record, RequestHeaders, RequestView, St
 /// - [`seal`](ClientStore::seal) writes the whole session or nothing: a session too large for the
 ///   carrier is an error, never a truncated value.
 pub trait ClientStore: Send + Sync + fmt::Debug + 'static {
-    /// Opens the session a request carries. Expiry is not this method's concern: the engine checks
-    /// the record's timestamps.
-    fn open(&self, request: &RequestView<'_>) -> Opened;
+    /// Opens the session a request carries.
+    ///
+    /// A request may carry several candidates (a browser sends every cookie of the name whose path
+    /// matches). Offer each session that opens to `accept`, in the request's order, and return the
+    /// first it accepts: the engine refuses expired sessions and ids its id scheme rejects, so that
+    /// a stale cookie sent first does not hide a live one. Return [`Opened::Refused`] when
+    /// something was sent but nothing was accepted.
+    fn open(&self, request: &RequestView<'_>, accept: &mut dyn FnMut(&Unsealed) -> bool) -> Opened;
 
     /// Seals session `id` with `record` into the response headers, delivered as `delivery` says
     /// (a persistent cookie's `Max-Age`, say). Fails, writing nothing, when the sealed session
@@ -117,22 +122,31 @@ pub(crate) fn start(
     request: &RequestView<'_>,
 ) -> Working {
     let now = shared.clock.now();
-    let (sent, found) = match client.open(request) {
+    let mut id = None;
+    let mut accept = |unsealed: &Unsealed| {
+        if shared.is_dead(&unsealed.record, now) {
+            tracing::debug!("a client-side session has expired");
+            return false;
+        }
+        id = id::parse(&*shared.ids, &unsealed.id);
+        if id.is_none() {
+            tracing::warn!("a client-side session holds an id the id scheme refuses");
+        }
+        id.is_some()
+    };
+    let (sent, found) = match client.open(request, &mut accept) {
         Opened::Nothing => (false, None),
         Opened::Refused => {
-            tracing::debug!("refusing a client-side session that does not open");
+            tracing::debug!("no client-side session the request carries opens; starting afresh");
             (true, None)
         }
-        Opened::Session(unsealed) => match id::parse(&*shared.ids, &unsealed.id) {
-            Some(id) if !shared.is_dead(&unsealed.record, now) => (true, Some((id, unsealed))),
-            Some(_) => {
-                tracing::debug!("a client-side session has expired; starting a fresh one");
-                (true, None)
-            }
-            None => {
-                tracing::warn!("a client-side session holds an id the id scheme refuses");
-                (true, None)
-            }
+        Opened::Session(unsealed) => match id {
+            Some(id) => (true, Some((id, unsealed))),
+            // A store that returned a session its `accept` refused, or never asked.
+            None => match id::parse(&*shared.ids, &unsealed.id) {
+                Some(id) if !shared.is_dead(&unsealed.record, now) => (true, Some((id, unsealed))),
+                _ => (true, None),
+            },
         },
     };
     let mut work = Working {

@@ -186,7 +186,7 @@ impl SealedCookie {
 }
 
 impl ClientStore for SealedCookie {
-    fn open(&self, request: &RequestView<'_>) -> Opened {
+    fn open(&self, request: &RequestView<'_>, accept: &mut dyn FnMut(&Unsealed) -> bool) -> Opened {
         let candidates = self.cookie.extract(request);
         if candidates.is_empty() {
             return Opened::Nothing;
@@ -195,7 +195,10 @@ impl ClientStore for SealedCookie {
             if let Some((plain, stale)) = self.unseal(value)
                 && let Some((id, record)) = payload::decode(&plain)
             {
-                return Opened::Session(Unsealed::new(id, record, stale));
+                let unsealed = Unsealed::new(id, record, stale);
+                if accept(&unsealed) {
+                    return Opened::Session(unsealed);
+                }
             }
         }
         Opened::Refused

@@ -104,7 +104,7 @@ async fn new_session(engine: &Engine, data: &[(&str, &str)]) -> String {
 /// What `sealed` opens from a request carrying `cookie`.
 fn open(sealed: &SealedCookie, cookie: &str) -> Option<Unsealed> {
     let headers = cookie_header(Some(cookie));
-    match sealed.open(&RequestView::new(&headers, None)) {
+    match sealed.open(&RequestView::new(&headers, None), &mut |_| true) {
         Opened::Session(unsealed) => Some(unsealed),
         Opened::Nothing | Opened::Refused => None,
         other => panic!("unexpected {other:?}"),
