@@ -23,18 +23,19 @@
 //! Run with `cargo bench -p session-benches --bench actix`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_rt::SystemRunner;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{COOKIE, HeaderValue, SET_COOKIE};
+use actix_web::http::header::HeaderValue;
 use actix_web::test::{self, TestRequest};
-use actix_web::web::{self, Bytes, ServiceConfig};
+use actix_web::web::{self, ServiceConfig};
 use actix_web::{App, Error};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion};
+use session_benches::actix::{cookie_pair, send, time_requests};
 
 /// The three workloads, as (criterion group, request path).
 const WORKLOADS: [(&str, &str); 3] = [
@@ -121,34 +122,6 @@ mod theirs {
     }
 }
 
-/// A `GET path` carrying `cookie`, if any. The caller finishes it with `TestRequest::to_request`
-/// (passed in as `build`, since actix-web does not re-export the `Request` type it returns).
-fn request(path: &str, cookie: Option<&HeaderValue>) -> TestRequest {
-    let request = TestRequest::get().uri(path);
-    match cookie {
-        Some(cookie) => request.insert_header((COOKIE, cookie.clone())),
-        None => request,
-    }
-}
-
-/// One request through `app`, in process; returns the status, the `Set-Cookie` (if any) and the
-/// whole body.
-async fn send<S, R, B>(
-    app: &S,
-    build: fn(TestRequest) -> R,
-    path: &str,
-    cookie: Option<&HeaderValue>,
-) -> (StatusCode, Option<HeaderValue>, Bytes)
-where
-    S: Service<R, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
-{
-    let response = test::call_service(app, build(request(path, cookie))).await;
-    let status = response.status();
-    let set_cookie = response.headers().get(SET_COOKIE).cloned();
-    (status, set_cookie, test::read_body(response).await)
-}
-
 /// Creates a session through the `rmw` route and returns the `Cookie` header that names it, after
 /// checking that the contender behaves with it (the counter is read back, no cookie is sent for a
 /// read or an untouched route), so that no bench can silently measure an error path.
@@ -160,13 +133,7 @@ where
     let (status, set_cookie, _) = send(app, build, "/rmw", None).await;
     assert_eq!(status, StatusCode::OK);
     let set_cookie = set_cookie.expect("the rmw route sets a session cookie");
-    let pair = set_cookie
-        .to_str()
-        .expect("ASCII")
-        .split(';')
-        .next()
-        .expect("a name=value pair");
-    let cookie = HeaderValue::from_str(pair).expect("a valid header value");
+    let cookie = cookie_pair(&set_cookie);
     check(app, build, &cookie).await;
     cookie
 }
@@ -193,8 +160,7 @@ where
     assert!(set_cookie.is_none(), "an untouched route sends no cookie");
 }
 
-/// Benchmarks `GET path` with `cookie` through `app` as `group/name`: each sample runs its
-/// iterations inside one `block_on` and times them with `Instant`.
+/// Benchmarks `GET path` with `cookie` through `app` as `group/name`.
 fn bench<S, R, B>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     name: &str,
@@ -205,19 +171,7 @@ fn bench<S, R, B>(
     S: Service<R, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
 {
-    group.bench_function(name, |b| {
-        b.iter_custom(|iters| {
-            system.block_on(async {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let (status, _, body) = send(app, *build, path, Some(cookie)).await;
-                    assert_eq!(status, StatusCode::OK);
-                    black_box(body);
-                }
-                start.elapsed()
-            })
-        });
-    });
+    time_requests(group, name, system, (app, *build), path, cookie);
 }
 
 fn actix(c: &mut Criterion) {
@@ -268,16 +222,9 @@ fn actix(c: &mut Criterion) {
     }
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(50)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-}
-
 fn main() {
     // What `criterion_group!` and `criterion_main!` expand to, without an undocumented `pub fn`.
-    let mut criterion = config().configure_from_args();
+    let mut criterion = session_benches::criterion(Duration::from_secs(3)).configure_from_args();
     actix(&mut criterion);
     criterion.final_summary();
 }

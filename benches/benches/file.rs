@@ -178,16 +178,9 @@ fn file_store(c: &mut Criterion) {
     apply.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(50)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
-}
-
 fn main() {
     // What `criterion_group!` and `criterion_main!` expand to, without an undocumented `pub fn`.
-    let mut criterion = config().configure_from_args();
+    let mut criterion = session_benches::criterion(Duration::from_secs(4)).configure_from_args();
     file_store(&mut criterion);
     criterion.final_summary();
 }

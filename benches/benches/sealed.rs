@@ -30,7 +30,7 @@
 use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_rt::SystemRunner;
 use actix_session::config::CookieContentSecurity;
@@ -38,12 +38,13 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{COOKIE, HeaderValue, SET_COOKIE};
+use actix_web::http::header::HeaderValue;
 use actix_web::test::{self, TestRequest};
-use actix_web::web::{self, Bytes, ServiceConfig};
+use actix_web::web::{self, ServiceConfig};
 use actix_web::{App, Error};
 use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, Criterion};
+use session_benches::actix::{cookie_pair, send, time_requests};
 use session_core::{Engine, RequestView};
 use session_state_cookie::{SealKey, SealMode, SealedCookie};
 
@@ -157,44 +158,6 @@ mod theirs {
     }
 }
 
-/// A `GET path` carrying `cookie`, if any.
-fn request(path: &str, cookie: Option<&HeaderValue>) -> TestRequest {
-    let request = TestRequest::get().uri(path);
-    match cookie {
-        Some(cookie) => request.insert_header((COOKIE, cookie.clone())),
-        None => request,
-    }
-}
-
-/// One request through `app`, in process; returns the status, the `Set-Cookie` (if any) and the
-/// whole body.
-async fn send<S, R, B>(
-    app: &S,
-    build: fn(TestRequest) -> R,
-    path: &str,
-    cookie: Option<&HeaderValue>,
-) -> (StatusCode, Option<HeaderValue>, Bytes)
-where
-    S: Service<R, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
-{
-    let response = test::call_service(app, build(request(path, cookie))).await;
-    let status = response.status();
-    let set_cookie = response.headers().get(SET_COOKIE).cloned();
-    (status, set_cookie, test::read_body(response).await)
-}
-
-/// The `name=value` pair of a `Set-Cookie`, as a `Cookie` header.
-fn cookie_pair(set_cookie: &HeaderValue) -> HeaderValue {
-    let pair = set_cookie
-        .to_str()
-        .expect("ASCII")
-        .split(';')
-        .next()
-        .expect("a name=value pair");
-    HeaderValue::from_str(pair).expect("a valid header value")
-}
-
 /// A session contender: an app, how its requests are built, and (but for `bare`) the `Set-Cookie`
 /// its `/setup` route answers.
 struct Contender<S, R> {
@@ -265,19 +228,7 @@ fn bench<S, R, B>(
         }
     };
     probe("before");
-    group.bench_function(contender.name, |b| {
-        b.iter_custom(|iters| {
-            system.block_on(async {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let (status, _, body) = send(app, build, path, Some(cookie)).await;
-                    assert_eq!(status, StatusCode::OK);
-                    black_box(body);
-                }
-                start.elapsed()
-            })
-        });
-    });
+    time_requests(group, contender.name, system, (app, build), path, cookie);
     probe("after");
 }
 
@@ -462,16 +413,9 @@ fn sealed(c: &mut Criterion) {
     }
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(50)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-}
-
 fn main() {
     // What `criterion_group!` and `criterion_main!` expand to, without an undocumented `pub fn`.
-    let mut criterion = config().configure_from_args();
+    let mut criterion = session_benches::criterion(Duration::from_secs(3)).configure_from_args();
     sealed(&mut criterion);
     engine(&mut criterion);
     criterion.final_summary();

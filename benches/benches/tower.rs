@@ -272,16 +272,9 @@ fn contenders(runtime: &Runtime) -> Vec<(&'static str, Router, HeaderValue)> {
     ]
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(50)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-}
-
 fn main() {
     // What `criterion_group!` and `criterion_main!` expand to, without an undocumented `pub fn`.
-    let mut criterion = config().configure_from_args();
+    let mut criterion = session_benches::criterion(Duration::from_secs(3)).configure_from_args();
     tower(&mut criterion);
     criterion.final_summary();
 }

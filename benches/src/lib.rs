@@ -1,1 +1,17 @@
 //! Comparative benchmarks; the code lives in `benches/` (run `cargo bench -p session-benches`).
+//! This library holds what several benches share.
+
+use std::time::Duration;
+
+use criterion::Criterion;
+
+pub mod actix;
+
+/// The criterion settings every bench starts from: 50 samples, a 1 s warm-up, and `measure` of
+/// measurement per bench.
+pub fn criterion(measure: Duration) -> Criterion {
+    Criterion::default()
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(measure)
+}
