@@ -23,6 +23,7 @@
 pub mod contract;
 pub mod ids;
 pub mod plack_counter;
+pub mod plack_step;
 pub mod reply;
 pub mod scenario;
 pub mod sealed;

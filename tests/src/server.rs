@@ -237,6 +237,19 @@ impl TestServer {
         TestServer::start(framework, App::Demo, setup).await
     }
 
+    /// The demo on `setup` with the idle timeout `idle` and the absolute cap `absolute`, on a
+    /// manual clock starting now, returned with it.
+    pub async fn demo_on_clock(
+        framework: Framework,
+        setup: Setup,
+        idle: std::time::Duration,
+        absolute: Option<std::time::Duration>,
+    ) -> (Self, ManualClock) {
+        let clock = ManualClock::starting_now();
+        let setup = setup.clock(clock.clone()).timeouts(Some(idle), absolute);
+        (TestServer::demo(framework, &setup).await, clock)
+    }
+
     /// How this server expects the id.
     pub fn transport(&self) -> &Transport {
         &self.transport

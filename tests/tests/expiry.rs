@@ -15,11 +15,7 @@ fn secs(n: u64) -> Duration {
 }
 
 async fn server(framework: Framework, absolute: Option<Duration>) -> (TestServer, ManualClock) {
-    let clock = ManualClock::starting_now();
-    let setup = Setup::cookie()
-        .clock(clock.clone())
-        .timeouts(Some(IDLE), absolute);
-    (TestServer::demo(framework, &setup).await, clock)
+    TestServer::demo_on_clock(framework, Setup::cookie(), IDLE, absolute).await
 }
 
 /// A session left alone longer than the idle timeout is gone: its data unreadable, and the next

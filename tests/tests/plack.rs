@@ -4,41 +4,8 @@
 //! adjusted (nothing is ever kept).
 
 use serde_json::{Value, json};
-use session_tests::{App, Framework, Reply, Setup, TestServer};
-
-/// One step's answer: the reply and its JSON body.
-struct Step {
-    reply: Reply,
-    json: Value,
-}
-
-impl Step {
-    fn id(&self) -> Option<&str> {
-        self.json["id"].as_str()
-    }
-
-    #[track_caller]
-    fn check(&self, n: u8, foo_before: Option<&str>, data: Value) {
-        assert_eq!(
-            self.json["foo"].as_str(),
-            foo_before,
-            "step {n}: foo before"
-        );
-        assert_eq!(self.json["data"], data, "step {n}: data after");
-    }
-}
-
-async fn step(server: &TestServer, n: u8, carrying: Option<&str>) -> Step {
-    let path = format!("/scenario/{n}");
-    let reply = match carrying {
-        Some(id) => server.get_as(&path, id).await,
-        None => server.get(&path).await,
-    };
-    reply.assert_ok();
-    let json = serde_json::from_str(&reply.body)
-        .unwrap_or_else(|e| panic!("step {n}: body {:?} is not JSON: {e}", reply.body));
-    Step { reply, json }
-}
+use session_tests::plack_step::{Step, step};
+use session_tests::{App, Framework, Setup, TestServer};
 
 /// The id a step gives the client: the session's own id (from the body), which with a cookie
 /// must also be the one the `Set-Cookie` carries.

@@ -16,11 +16,7 @@ fn secs(n: u64) -> Duration {
 }
 
 async fn server(framework: Framework, absolute: Option<Duration>) -> (TestServer, ManualClock) {
-    let clock = ManualClock::starting_now();
-    let setup = Setup::sealed()
-        .clock(clock.clone())
-        .timeouts(Some(IDLE), absolute);
-    (TestServer::demo(framework, &setup).await, clock)
+    TestServer::demo_on_clock(framework, Setup::sealed(), IDLE, absolute).await
 }
 
 /// A cookie older than the idle timeout opens no session: 200 and a fresh one, with a new id.

@@ -6,70 +6,10 @@
 //! The cookie's value changes on every write, so each session's client keeps the latest value it
 //! was given, and "same session" compares the id in the step's body (the id sealed inside).
 
-use serde_json::{Value, json};
+use serde_json::json;
 use session_state_cookie::SealMode;
-use session_tests::{App, Framework, Reply, Setup, TestServer};
-
-struct Step {
-    reply: Reply,
-    json: Value,
-}
-
-impl Step {
-    fn id(&self) -> Option<&str> {
-        self.json["id"].as_str()
-    }
-
-    #[track_caller]
-    fn check(&self, n: u8, foo_before: Option<&str>, data: Value) {
-        assert_eq!(
-            self.json["foo"].as_str(),
-            foo_before,
-            "step {n}: foo before"
-        );
-        assert_eq!(self.json["data"], data, "step {n}: data after");
-    }
-
-    /// The new cookie this step sent; a test failure if none.
-    #[track_caller]
-    fn cookie(&self, n: u8) -> String {
-        self.reply
-            .new_id()
-            .unwrap_or_else(|| panic!("step {n}: no new cookie: {:?}", self.reply.headers))
-    }
-
-    /// Checks that a step on an existing session kept its sealed id and sent a new value.
-    #[track_caller]
-    fn rewritten(&self, n: u8, id: &str, cookie: &str) -> String {
-        assert_eq!(self.id(), Some(id), "step {n}: the sealed id changed");
-        let new = self.cookie(n);
-        assert_ne!(new, cookie, "step {n}: a write sent the same value");
-        new
-    }
-
-    /// Checks that a read-only step kept the sealed id and sent nothing.
-    #[track_caller]
-    fn read_only(&self, n: u8, id: &str) {
-        assert_eq!(self.id(), Some(id), "step {n}: the sealed id changed");
-        assert!(
-            !self.reply.has_set_cookie(),
-            "step {n}: a read sent a cookie: {:?}",
-            self.reply.headers
-        );
-    }
-}
-
-async fn step(server: &TestServer, n: u8, carrying: Option<&str>) -> Step {
-    let path = format!("/scenario/{n}");
-    let reply = match carrying {
-        Some(cookie) => server.get_as(&path, cookie).await,
-        None => server.get(&path).await,
-    };
-    reply.assert_ok();
-    let json = serde_json::from_str(&reply.body)
-        .unwrap_or_else(|e| panic!("step {n}: body {:?} is not JSON: {e}", reply.body));
-    Step { reply, json }
-}
+use session_tests::plack_step::step;
+use session_tests::{App, Framework, Setup, TestServer};
 
 async fn nine_steps(framework: Framework, mode: SealMode) {
     let setup = Setup::sealed().seal_mode(mode);
