@@ -1,0 +1,121 @@
+//! [`RedisStoreError`]: what can go wrong connecting to Redis or running a session operation.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use session_core::{StoreError, StoreErrorKind};
+
+/// Why a [`RedisStore`](crate::RedisStore) could not be built, or an operation on it failed.
+///
+/// Construction errors come straight from
+/// [`RedisStoreBuilder::connect`](crate::RedisStoreBuilder::connect). Errors of a session operation
+/// reach the engine as a [`StoreError`] whose `source()` is this error: of kind
+/// [`Timeout`](StoreErrorKind::Timeout) for [`Timeout`](RedisStoreError::Timeout) (and for a
+/// [`Redis`](RedisStoreError::Redis) error that is an I/O time-out), of kind
+/// [`Backend`](StoreErrorKind::Backend) otherwise. No error names a session key or the password of
+/// the connection URL.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RedisStoreError {
+    /// The URL or connection information was refused (bad scheme, host, port or database).
+    InvalidUrl(redis::RedisError),
+    /// The first connection to Redis failed (refused, unreachable, authentication failed).
+    Connect(redis::RedisError),
+    /// A Redis command failed: the connection broke, or the server answered with an error.
+    Redis {
+        /// What was being done, e.g. `"load"`.
+        op: &'static str,
+        /// The redis crate's error.
+        source: redis::RedisError,
+    },
+    /// Redis did not answer within the configured time-out. A write that timed out may or may not
+    /// have been applied.
+    Timeout {
+        /// What was being done, e.g. `"apply"` or `"connect"`.
+        op: &'static str,
+        /// The time-out that passed.
+        after: Duration,
+    },
+    /// A script answered something other than the 0 or 1 it returns: the key prefix is shared
+    /// with something else, or the server is not Redis-compatible.
+    UnexpectedReply {
+        /// What was being done.
+        op: &'static str,
+    },
+}
+
+impl RedisStoreError {
+    /// The [`StoreErrorKind`] this error reaches the engine as.
+    pub fn kind(&self) -> StoreErrorKind {
+        match self {
+            RedisStoreError::Timeout { .. } => StoreErrorKind::Timeout,
+            RedisStoreError::Redis { source, .. } if source.is_timeout() => StoreErrorKind::Timeout,
+            _ => StoreErrorKind::Backend,
+        }
+    }
+}
+
+impl fmt::Display for RedisStoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RedisStoreError::InvalidUrl(_) => f.write_str("invalid Redis connection information"),
+            RedisStoreError::Connect(_) => f.write_str("could not connect to Redis"),
+            RedisStoreError::Redis { op, .. } => write!(f, "Redis failed during session {op}"),
+            RedisStoreError::Timeout { op, after } => {
+                write!(f, "Redis did not answer session {op} within {after:?}")
+            }
+            RedisStoreError::UnexpectedReply { op } => {
+                write!(f, "Redis answered session {op} with an unexpected reply")
+            }
+        }
+    }
+}
+
+impl StdError for RedisStoreError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            RedisStoreError::InvalidUrl(source)
+            | RedisStoreError::Connect(source)
+            | RedisStoreError::Redis { source, .. } => Some(source),
+            RedisStoreError::Timeout { .. } | RedisStoreError::UnexpectedReply { .. } => None,
+        }
+    }
+}
+
+impl From<RedisStoreError> for StoreError {
+    fn from(error: RedisStoreError) -> Self {
+        StoreError::new(error.kind(), error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_sources() {
+        let timeout = RedisStoreError::Timeout {
+            op: "load",
+            after: Duration::from_secs(1),
+        };
+        assert_eq!(timeout.kind(), StoreErrorKind::Timeout);
+        assert_eq!(
+            timeout.to_string(),
+            "Redis did not answer session load within 1s"
+        );
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "slow");
+        let slow = RedisStoreError::Redis {
+            op: "apply",
+            source: redis::RedisError::from(io),
+        };
+        assert_eq!(StoreError::from(slow).kind(), StoreErrorKind::Timeout);
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let down = RedisStoreError::Redis {
+            op: "apply",
+            source: redis::RedisError::from(refused),
+        };
+        assert!(down.source().is_some());
+        assert_eq!(StoreError::from(down).kind(), StoreErrorKind::Backend);
+    }
+}

@@ -1,0 +1,271 @@
+//! The stored form: one Redis hash per session, one field per value plus four metadata fields.
+//!
+//! | field | holds |
+//! |---|---|
+//! | `created`, `last_active`, `expires` | milliseconds since the Unix epoch, in decimal |
+//! | `lifetime` | the session's own [`Lifetime`] as JSON, absent when it has none |
+//! | `v:<name>` | the value stored under `<name>`, as its JSON text |
+//!
+//! Values carry a `v:` prefix so that no session key can collide with a metadata field.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use session_core::{Changes, Lifetime, Record, Timestamp, Value};
+
+/// When the session was first stored.
+pub(crate) const CREATED: &str = "created";
+/// When a request last used the session.
+pub(crate) const LAST_ACTIVE: &str = "last_active";
+/// When the session expires (the scripts read it to tell a live record from a dead one).
+pub(crate) const EXPIRES: &str = "expires";
+/// The session's own lifetime.
+pub(crate) const LIFETIME: &str = "lifetime";
+/// The prefix of every value field.
+pub(crate) const VALUE_PREFIX: &str = "v:";
+
+/// The field holding the value stored under `name`.
+pub(crate) fn value_field(name: &str) -> String {
+    let mut field = String::with_capacity(VALUE_PREFIX.len() + name.len());
+    field.push_str(VALUE_PREFIX);
+    field.push_str(name);
+    field
+}
+
+/// A lifetime as stored: its serde form in JSON.
+fn lifetime_json(lifetime: &Lifetime) -> String {
+    // A struct of an integer and a bool: serializing it cannot fail.
+    serde_json::to_string(lifetime).unwrap_or_default()
+}
+
+/// Every field of `record`, as (field, text) pairs: what `create` and `save` write.
+pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
+    let mut fields = Vec::with_capacity(record.data.len() + 4);
+    fields.push((CREATED.to_owned(), record.created.as_millis().to_string()));
+    fields.push((
+        LAST_ACTIVE.to_owned(),
+        record.last_active.as_millis().to_string(),
+    ));
+    fields.push((EXPIRES.to_owned(), record.expires.as_millis().to_string()));
+    if let Some(lifetime) = &record.lifetime {
+        fields.push((LIFETIME.to_owned(), lifetime_json(lifetime)));
+    }
+    for (name, value) in &record.data {
+        fields.push((value_field(name), value.as_json().to_owned()));
+    }
+    fields
+}
+
+/// What `apply` does to the hash: whether to drop every value field first, the fields to set and
+/// the fields to remove (each field in at most one of the two).
+#[derive(Debug, Default)]
+pub(crate) struct FieldChanges {
+    pub(crate) clear: bool,
+    pub(crate) set: Vec<(String, String)>,
+    pub(crate) remove: Vec<String>,
+}
+
+impl FieldChanges {
+    /// The field-level form of one request's changes. A key changed twice keeps its last change,
+    /// as [`Changes::apply_to`] does.
+    pub(crate) fn from_changes(changes: &Changes) -> Self {
+        let mut last: HashMap<&str, Option<&Value>> = HashMap::with_capacity(changes.updates.len());
+        let mut order = Vec::with_capacity(changes.updates.len());
+        for (name, value) in &changes.updates {
+            if last.insert(name.as_str(), value.as_ref()).is_none() {
+                order.push(name.as_str());
+            }
+        }
+        let mut out = FieldChanges {
+            clear: changes.clear,
+            ..FieldChanges::default()
+        };
+        for name in order {
+            match last.get(name).copied().flatten() {
+                Some(value) => out
+                    .set
+                    .push((value_field(name), value.as_json().to_owned())),
+                None => out.remove.push(value_field(name)),
+            }
+        }
+        out.set.push((
+            LAST_ACTIVE.to_owned(),
+            changes.last_active.as_millis().to_string(),
+        ));
+        out.set
+            .push((EXPIRES.to_owned(), changes.expires.as_millis().to_string()));
+        match &changes.lifetime {
+            Some(Some(lifetime)) => out.set.push((LIFETIME.to_owned(), lifetime_json(lifetime))),
+            Some(None) => out.remove.push(LIFETIME.to_owned()),
+            None => {}
+        }
+        out
+    }
+}
+
+/// Why a stored hash could not be read as a session (for the log; the session is then treated as
+/// absent).
+#[derive(Debug)]
+pub(crate) enum Corrupt {
+    /// A metadata field is missing.
+    Missing(&'static str),
+    /// A timestamp field is not a decimal number of milliseconds.
+    BadTimestamp(&'static str),
+    /// The lifetime field is not a stored lifetime.
+    BadLifetime(serde_json::Error),
+    /// A value field is not UTF-8 JSON text.
+    BadValue,
+    /// A field name is not UTF-8, or names nothing this store writes.
+    UnknownField,
+    /// The key holds something other than a hash.
+    WrongType,
+}
+
+impl fmt::Display for Corrupt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Corrupt::Missing(field) => write!(f, "field `{field}` is missing"),
+            Corrupt::BadTimestamp(field) => write!(f, "field `{field}` is not a timestamp"),
+            Corrupt::BadLifetime(error) => write!(f, "field `{LIFETIME}` is malformed: {error}"),
+            Corrupt::BadValue => f.write_str("a value field does not hold UTF-8 JSON text"),
+            Corrupt::UnknownField => f.write_str("a field is not one this store writes"),
+            Corrupt::WrongType => f.write_str("the key does not hold a hash"),
+        }
+    }
+}
+
+/// Reads the fields of a hash (as HGETALL returns them) back into a record; `None` for no fields
+/// (no such key).
+pub(crate) fn decode(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, Corrupt> {
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    let (mut created, mut last_active, mut expires, mut lifetime) = (None, None, None, None);
+    let mut data = Vec::with_capacity(fields.len());
+    for (name, text) in fields {
+        let name = String::from_utf8(name).map_err(|_| Corrupt::UnknownField)?;
+        match name.as_str() {
+            CREATED => created = Some(timestamp(&text, CREATED)?),
+            LAST_ACTIVE => last_active = Some(timestamp(&text, LAST_ACTIVE)?),
+            EXPIRES => expires = Some(timestamp(&text, EXPIRES)?),
+            LIFETIME => {
+                lifetime = Some(serde_json::from_slice(&text).map_err(Corrupt::BadLifetime)?);
+            }
+            _ => {
+                let Some(key) = name.strip_prefix(VALUE_PREFIX) else {
+                    return Err(Corrupt::UnknownField);
+                };
+                let json = String::from_utf8(text).map_err(|_| Corrupt::BadValue)?;
+                let value = Value::from_json(json).map_err(|_| Corrupt::BadValue)?;
+                data.push((key.to_owned(), value));
+            }
+        }
+    }
+    let created = created.ok_or(Corrupt::Missing(CREATED))?;
+    let expires = expires.ok_or(Corrupt::Missing(EXPIRES))?;
+    let mut record = Record::new(created, expires);
+    record.last_active = last_active.ok_or(Corrupt::Missing(LAST_ACTIVE))?;
+    record.lifetime = lifetime;
+    record.data.extend(data);
+    Ok(Some(record))
+}
+
+/// A timestamp field: decimal digits only (no sign, no spaces), fitting in a `u64`.
+fn timestamp(text: &[u8], field: &'static str) -> Result<Timestamp, Corrupt> {
+    let bad = || Corrupt::BadTimestamp(field);
+    if text.is_empty() || !text.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    let text = std::str::from_utf8(text).map_err(|_| bad())?;
+    text.parse().map(Timestamp::from_millis).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn bytes(fields: &[(String, String)]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        fields
+            .iter()
+            .map(|(n, v)| (n.clone().into_bytes(), v.clone().into_bytes()))
+            .collect()
+    }
+
+    fn sample() -> Record {
+        let mut record = Record::new(Timestamp::from_millis(5), Timestamp::from_millis(99));
+        record.last_active = Timestamp::from_millis(7);
+        record.lifetime = Some(Lifetime::persistent(Duration::from_secs(60)));
+        for (name, json) in [("user", "\"alice\""), ("created", "1"), ("", "[1,{}]")] {
+            let value = Value::from_json(json.to_owned()).expect("json");
+            record.data.insert(name.to_owned(), value);
+        }
+        record
+    }
+
+    #[test]
+    fn records_round_trip_through_their_fields() {
+        let record = sample();
+        let fields = record_fields(&record);
+        assert!(fields.iter().any(|(n, _)| n == "v:created"));
+        assert_eq!(decode(bytes(&fields)).expect("decodes"), Some(record));
+        assert_eq!(decode(Vec::new()).expect("empty"), None);
+    }
+
+    #[test]
+    fn damaged_fields_are_refused() {
+        let good = record_fields(&sample());
+        let damage = |name: &str, text: Option<&str>| {
+            let mut fields: Vec<_> = good.iter().filter(|(n, _)| n != name).cloned().collect();
+            if let Some(text) = text {
+                fields.push((name.to_owned(), text.to_owned()));
+            }
+            decode(bytes(&fields))
+        };
+        assert!(matches!(damage(EXPIRES, None), Err(Corrupt::Missing(_))));
+        for bad in ["", "-1", "+1", " 1", "1.5", "99999999999999999999999"] {
+            assert!(matches!(
+                damage(EXPIRES, Some(bad)),
+                Err(Corrupt::BadTimestamp(_))
+            ));
+        }
+        assert!(matches!(
+            damage(LIFETIME, Some("{")),
+            Err(Corrupt::BadLifetime(_))
+        ));
+        assert!(matches!(
+            damage("v:user", Some("{")),
+            Err(Corrupt::BadValue)
+        ));
+        assert!(matches!(
+            damage("junk", Some("1")),
+            Err(Corrupt::UnknownField)
+        ));
+        let mut fields = bytes(&good);
+        fields.push((vec![0xff], b"1".to_vec()));
+        assert!(matches!(decode(fields), Err(Corrupt::UnknownField)));
+    }
+
+    #[test]
+    fn changes_keep_the_last_change_of_each_key() {
+        let one = Value::from_json("1".to_owned()).expect("json");
+        let mut changes = Changes::touch(Timestamp::from_millis(3), Timestamp::from_millis(9));
+        changes.updates = vec![
+            ("a".to_owned(), Some(one.clone())),
+            ("b".to_owned(), Some(one.clone())),
+            ("a".to_owned(), None),
+            ("b".to_owned(), Some(one)),
+        ];
+        changes.lifetime = Some(None);
+        let fields = FieldChanges::from_changes(&changes);
+        assert_eq!(
+            fields.set,
+            [
+                ("v:b".to_owned(), "1".to_owned()),
+                (LAST_ACTIVE.to_owned(), "3".to_owned()),
+                (EXPIRES.to_owned(), "9".to_owned()),
+            ]
+        );
+        assert_eq!(fields.remove, ["v:a", LIFETIME]);
+    }
+}

@@ -1,0 +1,146 @@
+//! `RedisStore`: HTTP sessions in Redis, the store for more than one process or machine.
+//!
+//! Built on the [`redis`] crate's `ConnectionManager` (one multiplexed connection that
+//! reconnects by itself) and Lua scripts, on Tokio.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use session_core::{Engine, ParamState};
+//! use session_store_redis::RedisStore;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = RedisStore::builder("redis://127.0.0.1:6379/0")
+//!     .prefix("myapp:session:")
+//!     .timeout(Duration::from_millis(500))
+//!     .connect()
+//!     .await?; // fails here if Redis cannot be reached (or use .lazy(true))
+//! let engine = Engine::new(ParamState::default(), store);
+//! # Ok(()) }
+//! ```
+//!
+//! Connection information is checked before anything goes over the network:
+//!
+//! ```
+//! use session_store_redis::{RedisStore, RedisStoreError};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let refused = RedisStore::builder("http://127.0.0.1:6379/").connect().await;
+//! assert!(matches!(refused, Err(RedisStoreError::InvalidUrl(_))));
+//! # });
+//! ```
+//!
+//! # Layout
+//!
+//! Each session is one Redis hash under `{prefix}{key}`: the prefix (default `"session:"`) and the
+//! hex SHA-256 digest of the session id that core computes ([`Key::to_hex`]). The raw id never
+//! reaches Redis, so a dump of the database yields no usable cookie.
+//!
+//! | field | holds |
+//! |---|---|
+//! | `created`, `last_active`, `expires` | milliseconds since the Unix epoch, in decimal |
+//! | `lifetime` | the session's own lifetime (`{"idle_secs":…,"persistent":…}`), absent if none |
+//! | `v:<name>` | the value stored under `<name>`, as its JSON text |
+//!
+//! Everything is text that `redis-cli` and other languages can read; the [`Codec`] seam is not
+//! used (values are already JSON, and one field per value is what lets `apply` change single
+//! keys). The key carries a TTL (`PEXPIRE`) of `expires - now` in milliseconds, computed from the
+//! store's [`Clock`], so Redis reclaims dead sessions by itself.
+//!
+//! # Operations and round trips
+//!
+//! | operation | Redis | round trips |
+//! |---|---|---|
+//! | `load` | `HGETALL` | 1 |
+//! | `create` | script: if a live session is there answer 0; else drop the key, `HSET` every field, `PEXPIRE` | 1 |
+//! | `save` | script: if no live session answer 0; else drop the key, `HSET` every field, `PEXPIRE` | 1 |
+//! | `apply` | script: if no live session answer 0; else (on `clear`) `HDEL` every `v:` field, `HSET`/`HDEL` the changed fields and the metadata, `PEXPIRE` | 1 |
+//! | `touch` | the `apply` script with no value changes (`last_active`, `expires`, TTL) | 1 |
+//! | `delete` | script: note whether a live session is there, `UNLINK`, answer that | 1 |
+//!
+//! Scripts go out as `EVALSHA`; a server that does not know one (first use, or after a restart)
+//! answers `NOSCRIPT`, and the redis crate then loads it and retries: two more round trips, once
+//! per script and server. [`RedisStoreBuilder::connect`] loads all three up front.
+//!
+//! A session is **live** when its hash exists and its `expires` field is later than the store's
+//! clock. Every script checks that first and Redis runs each script without interleaving other
+//! commands, so:
+//!
+//! - `apply` is atomic per session ([`Store::applies_atomically`] is `true`): concurrent requests
+//!   changing different keys of one session keep every write; two requests writing the same key:
+//!   the later commit wins.
+//! - Nothing is resurrected: `save`, `apply` and `touch` of a deleted or expired session write
+//!   nothing and answer `false`.
+//! - `create` is insert-if-absent; it replaces a dead (expired or damaged) hash whole.
+//! - `load` never returns a record whose `expires` has passed by the store's clock, even while
+//!   Redis still holds it (clocks of different machines, or a `ManualClock` in tests).
+//! - A record already dead when written is not written (`create`, `save`) or is removed
+//!   (`apply`, `touch`); the call still answers as if it had been written.
+//!
+//! # Time-outs, failures and recovery
+//!
+//! Every call is bounded by [`RedisStoreBuilder::timeout`] (default 1 s), twice over: the
+//! connection's response time-out, and a `tokio::time::timeout` around the whole call (including
+//! any wait for a reconnection and a `NOSCRIPT` reload). A call that passes it fails with
+//! [`StoreErrorKind::Timeout`](session_core::StoreErrorKind::Timeout); a refused or broken
+//! connection or a server error fails with
+//! [`StoreErrorKind::Backend`](session_core::StoreErrorKind::Backend). The error's `source()` is a
+//! [`RedisStoreError`] carrying the redis crate's error. A write that timed out may or may not
+//! have been applied (the engine answers that request with a 500).
+//!
+//! When the connection breaks, the calls in flight fail and the connection manager reconnects in
+//! the background: up to [`reconnect_retries`](RedisStoreBuilder::reconnect_retries) retries per
+//! round, 50 ms to 500 ms apart, each attempt bounded by
+//! [`connect_timeout`](RedisStoreBuilder::connect_timeout). While Redis is down, calls fail fast
+//! (connection refused) or at the time-out; once it is back, calls succeed again with the same
+//! `RedisStore`, no restart or rebuild needed.
+//!
+//! **Redis down at start**: [`RedisStoreBuilder::connect`] fails with
+//! [`RedisStoreError::Connect`] (or `Timeout`) after its retries, so a misconfigured application
+//! stops at startup. With [`lazy(true)`](RedisStoreBuilder::lazy) it returns at once, and the
+//! first calls connect: the application starts, and its session calls fail until Redis is up.
+//!
+//! # Damaged data
+//!
+//! A hash this store cannot read (a missing or malformed metadata field, a value that is not
+//! JSON, a field it does not write, or a key that is not a hash at all) is treated as **no
+//! session**, like the file store's damaged files: `load` answers `None` and logs a `warn` through
+//! `tracing` (with the key's first hex digits, never a value). The hash is left in place for
+//! inspection, and its own TTL, if any, reclaims it. The scripts judge a hash by its `expires`
+//! field alone: without a readable one (or for a key that is not a hash) there is no live
+//! session, so `save`, `apply` and `touch` answer `false` and `create` replaces it whole; with
+//! one, a damaged value or unknown field does not stop them (`create` then reports a collision
+//! and the engine picks another id). Nothing panics.
+//!
+//! # TLS and other connection options
+//!
+//! This crate enables only the redis crate's `tokio-comp`, `connection-manager` and `script`
+//! features. For TLS, add the redis crate to your own `Cargo.toml` with the feature you want
+//! (`tokio-rustls-comp` or `tokio-native-tls-comp`; Cargo unifies features) and connect to a
+//! `rediss://` URL. Any [`redis::ConnectionInfo`] can be passed to [`RedisStore::builder`].
+//!
+//! # Testing
+//!
+//! The `testing` feature (for tests only) adds [`testing::RedisServer`], which starts a private
+//! `redis-server` on a free loopback port, restarts it on the same port for fault tests, and
+//! kills it on drop.
+//!
+//! [`Key::to_hex`]: session_core::Key::to_hex
+//! [`Codec`]: session_core::Codec
+//! [`Clock`]: session_core::Clock
+//! [`Store::applies_atomically`]: session_core::Store::applies_atomically
+
+mod error;
+mod layout;
+mod scripts;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::RedisStoreError;
+pub use redis;
+pub use store::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_PREFIX, DEFAULT_RECONNECT_RETRIES, DEFAULT_TIMEOUT,
+    RedisStore, RedisStoreBuilder,
+};

@@ -1,0 +1,122 @@
+//! The Lua scripts that make every write one atomic step on the server.
+//!
+//! Each script takes the session's hash as `KEYS[1]` and the store's clock as `ARGV[1]` (`now`,
+//! milliseconds since the epoch), and first asks whether the hash holds a live session: a hash
+//! whose `expires` field is a number greater than `now`. A key that is missing, not a hash,
+//! lacking `expires`, or expired by the store's clock holds no live session, whatever Redis's own
+//! TTL says. Every script answers 1 or 0; Redis runs each one without interleaving any other
+//! command, so a check and the writes that follow it cannot be split by a concurrent request.
+//!
+//! The TTL (`PEXPIRE`, milliseconds) is computed by the caller from the same clock and passed in
+//! as text; `0` means the record is already dead and is not written (or is removed).
+
+use redis::Script;
+
+/// Helpers shared by every script.
+const PRELUDE: &str = r"
+local function live(key, now)
+  if redis.call('TYPE', key).ok ~= 'hash' then return false end
+  local expires = tonumber(redis.call('HGET', key, 'expires'))
+  return expires ~= nil and expires > now
+end
+
+-- HSET the field/value pairs ARGV[first..last], a bounded number per call (Lua's unpack limit).
+local function hset_args(key, first, last)
+  local i = first
+  while i <= last do
+    local j = math.min(i + 999, last)
+    redis.call('HSET', key, unpack(ARGV, i, j))
+    i = j + 1
+  end
+end
+
+-- HDEL the fields of `list` (a Lua array) from index `first` on, a bounded number per call.
+local function hdel_list(key, list, first)
+  local i = first
+  while i <= #list do
+    local j = math.min(i + 999, #list)
+    redis.call('HDEL', key, unpack(list, i, j))
+    i = j + 1
+  end
+end
+";
+
+/// `create` (insert-if-absent) and `save` (replace-if-present) in one script.
+///
+/// `ARGV`: now, ttl, mode (`create` or `save`), then the record's field/value pairs. The old hash
+/// (dead, damaged or replaced) is removed first, so no field of it survives.
+const WRITE: &str = r"
+local key, now, ttl, mode = KEYS[1], tonumber(ARGV[1]), ARGV[2], ARGV[3]
+local is_live = live(key, now)
+if mode == 'create' then
+  if is_live then return 0 end
+elseif not is_live then
+  return 0
+end
+redis.call('UNLINK', key)
+if tonumber(ttl) > 0 then
+  hset_args(key, 4, #ARGV)
+  redis.call('PEXPIRE', key, ttl)
+end
+return 1
+";
+
+/// `apply` and `touch`: key-level changes to a live record.
+///
+/// `ARGV`: now, ttl, clear (`1` or `0`), the number of field/value pairs to set (n), those
+/// 2n arguments, then the fields to remove. With clear, every value field (`v:`) goes first.
+const APPLY: &str = r"
+local key, now, ttl = KEYS[1], tonumber(ARGV[1]), ARGV[2]
+if not live(key, now) then return 0 end
+if tonumber(ttl) <= 0 then
+  redis.call('UNLINK', key)
+  return 1
+end
+if ARGV[3] == '1' then
+  local values = {}
+  for _, field in ipairs(redis.call('HKEYS', key)) do
+    if string.sub(field, 1, 2) == 'v:' then values[#values + 1] = field end
+  end
+  hdel_list(key, values, 1)
+end
+local last_set = 4 + 2 * tonumber(ARGV[4])
+hset_args(key, 5, last_set)
+hdel_list(key, ARGV, last_set + 1)
+redis.call('PEXPIRE', key, ttl)
+return 1
+";
+
+/// `delete`: removes the key, answering whether it held a live session.
+///
+/// `ARGV`: now.
+const DELETE: &str = r"
+local was_live = live(KEYS[1], tonumber(ARGV[1]))
+redis.call('UNLINK', KEYS[1])
+if was_live then return 1 end
+return 0
+";
+
+/// The three scripts, hashed once (EVALSHA sends the hash; the redis crate falls back to loading
+/// the script when the server does not know it, e.g. after a restart).
+#[derive(Debug)]
+pub(crate) struct Scripts {
+    pub(crate) write: Script,
+    pub(crate) apply: Script,
+    pub(crate) delete: Script,
+}
+
+impl Scripts {
+    pub(crate) fn new() -> Self {
+        let with_prelude = |body: &str| Script::new(&format!("{PRELUDE}{body}"));
+        Scripts {
+            write: with_prelude(WRITE),
+            apply: with_prelude(APPLY),
+            delete: with_prelude(DELETE),
+        }
+    }
+
+    /// All three, for loading them into a server ahead of use.
+    pub(crate) fn all(&self) -> [&Script; 3] {
+        [&self.write, &self.apply, &self.delete]
+    }
+}

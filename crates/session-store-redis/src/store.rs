@@ -1,0 +1,388 @@
+//! [`RedisStore`], its builder, and the [`Store`] implementation.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{IntoConnectionInfo, RedisResult, ScriptInvocation};
+use session_core::{Changes, Clock, Key, Record, Store, StoreError, SystemClock, Timestamp};
+
+use crate::error::RedisStoreError;
+use crate::layout::{self, Corrupt, FieldChanges};
+use crate::scripts::Scripts;
+
+/// The key prefix unless [`RedisStoreBuilder::prefix`] says otherwise.
+pub const DEFAULT_PREFIX: &str = "session:";
+/// The bound on every Redis call unless [`RedisStoreBuilder::timeout`] says otherwise: 1 s.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+/// The bound on each connection attempt unless [`RedisStoreBuilder::connect_timeout`] says
+/// otherwise: 1 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often a lost connection is retried per reconnection round unless
+/// [`RedisStoreBuilder::reconnect_retries`] says otherwise.
+pub const DEFAULT_RECONNECT_RETRIES: usize = 3;
+
+/// The longest TTL set (about 35 000 years): far beyond any session, and far from the overflow
+/// that makes Redis refuse a `PEXPIRE`.
+const MAX_TTL_MS: u64 = 1 << 50;
+/// The shortest and longest pause between reconnection attempts.
+const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
+const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(500);
+
+/// Sessions in Redis: one hash per session, key-level changes applied atomically by Lua scripts.
+///
+/// Cheap to clone (clones share one connection). See the [crate docs](crate) for the layout, the
+/// scripts, time-outs and what happens when Redis is down.
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    connection: ConnectionManager,
+    prefix: String,
+    timeout: Duration,
+    clock: Box<dyn Clock>,
+    scripts: Scripts,
+    /// The server's address, for `Debug` (never the password).
+    addr: String,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("addr", &self.inner.addr)
+            .field("prefix", &self.inner.prefix)
+            .field("timeout", &self.inner.timeout)
+            .field("clock", &self.inner.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`RedisStore`]: key prefix, time-outs, clock, and eager or lazy connection.
+pub struct RedisStoreBuilder {
+    client: RedisResult<redis::Client>,
+    prefix: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    reconnect_retries: usize,
+    clock: Box<dyn Clock>,
+    lazy: bool,
+}
+
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let addr = self
+            .client
+            .as_ref()
+            .map(|client| client.get_connection_info().addr().to_string());
+        f.debug_struct("RedisStoreBuilder")
+            .field("addr", &addr.as_deref().unwrap_or("(invalid)"))
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("reconnect_retries", &self.reconnect_retries)
+            .field("clock", &self.clock)
+            .field("lazy", &self.lazy)
+            .finish()
+    }
+}
+
+impl RedisStoreBuilder {
+    /// The prefix of every key this store writes (default [`DEFAULT_PREFIX`], `"session:"`).
+    /// Stores with different prefixes share a Redis database without seeing each other.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The bound on every store call (default [`DEFAULT_TIMEOUT`], 1 s), including any wait for a
+    /// reconnection; also the connection's response time-out. A call that passes it fails with
+    /// [`StoreErrorKind::Timeout`](session_core::StoreErrorKind::Timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The bound on each attempt to open a connection (default [`DEFAULT_CONNECT_TIMEOUT`], 1 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How many times one reconnection round retries after a failed attempt (default
+    /// [`DEFAULT_RECONNECT_RETRIES`]), pausing 50 ms to 500 ms (growing, with jitter) in between.
+    /// A round that fails makes the calls waiting on it fail; the next call starts a new round.
+    pub fn reconnect_retries(mut self, retries: usize) -> Self {
+        self.reconnect_retries = retries;
+        self
+    }
+
+    /// The clock expiry is judged by, and TTLs computed from (default: the system clock; a
+    /// `ManualClock` in tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// Whether [`connect`](Self::connect) returns without connecting (default `false`).
+    ///
+    /// Eager (the default), `connect` fails when Redis cannot be reached, so a misconfigured
+    /// application stops at startup. Lazy, the first call connects; an application then starts
+    /// while Redis is down, and its session calls fail until Redis is back.
+    pub fn lazy(mut self, lazy: bool) -> Self {
+        self.lazy = lazy;
+        self
+    }
+
+    /// Connects (unless [`lazy`](Self::lazy)) and loads the scripts. Needs a Tokio runtime.
+    ///
+    /// Fails with [`RedisStoreError::InvalidUrl`] for bad connection information, and, when
+    /// eager, with [`RedisStoreError::Connect`] or [`RedisStoreError::Timeout`] when Redis cannot
+    /// be reached after the configured retries.
+    pub async fn connect(self) -> Result<RedisStore, RedisStoreError> {
+        let client = self.client.map_err(RedisStoreError::InvalidUrl)?;
+        let addr = client.get_connection_info().addr().to_string();
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(self.timeout))
+            .set_connection_timeout(Some(self.connect_timeout))
+            .set_number_of_retries(self.reconnect_retries)
+            .set_min_delay(RECONNECT_MIN_DELAY)
+            .set_max_delay(RECONNECT_MAX_DELAY);
+        let connection = if self.lazy {
+            ConnectionManager::new_lazy_with_config(client, config)
+                .map_err(RedisStoreError::Connect)?
+        } else {
+            let attempts =
+                u32::try_from(self.reconnect_retries.saturating_add(1)).unwrap_or(u32::MAX);
+            let bound = self
+                .connect_timeout
+                .saturating_add(RECONNECT_MAX_DELAY)
+                .saturating_mul(attempts);
+            tokio::time::timeout(bound, ConnectionManager::new_with_config(client, config))
+                .await
+                .map_err(|_| RedisStoreError::Timeout {
+                    op: "connect",
+                    after: bound,
+                })?
+                .map_err(RedisStoreError::Connect)?
+        };
+        let store = RedisStore {
+            inner: Arc::new(Inner {
+                connection,
+                prefix: self.prefix,
+                timeout: self.timeout,
+                clock: self.clock,
+                scripts: Scripts::new(),
+                addr,
+            }),
+        };
+        if !self.lazy {
+            // Not needed for correctness (EVALSHA falls back to loading), but a server that
+            // refuses the scripts is better found at startup.
+            for script in store.inner.scripts.all() {
+                let mut connection = store.inner.connection.clone();
+                store
+                    .bounded("connect", script.load_async(&mut connection))
+                    .await?;
+            }
+        }
+        Ok(store)
+    }
+}
+
+impl RedisStore {
+    /// A builder for the server at `info`: a URL such as `redis://127.0.0.1:6379/0` (see the
+    /// redis crate for `rediss://` and `redis+unix://`) or a `redis::ConnectionInfo`.
+    pub fn builder(info: impl IntoConnectionInfo) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            client: redis::Client::open(info),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            reconnect_retries: DEFAULT_RECONNECT_RETRIES,
+            clock: Box::new(SystemClock),
+            lazy: false,
+        }
+    }
+
+    /// Connects to `info` with the defaults; see [`RedisStoreBuilder::connect`].
+    pub async fn connect(info: impl IntoConnectionInfo) -> Result<RedisStore, RedisStoreError> {
+        RedisStore::builder(info).connect().await
+    }
+
+    /// The Redis key of the session stored under `key`: the prefix and the key's hex digest.
+    pub fn key_name(&self, key: &Key) -> String {
+        let mut name = String::with_capacity(self.inner.prefix.len() + 64);
+        name.push_str(&self.inner.prefix);
+        name.push_str(&key.to_hex());
+        name
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// The bound on every call.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// Runs one Redis call under the store's time-out.
+    async fn bounded<T>(
+        &self,
+        op: &'static str,
+        call: impl Future<Output = RedisResult<T>>,
+    ) -> Result<T, RedisStoreError> {
+        match tokio::time::timeout(self.inner.timeout, call).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(source)) => Err(RedisStoreError::Redis { op, source }),
+            Err(_) => Err(RedisStoreError::Timeout {
+                op,
+                after: self.inner.timeout,
+            }),
+        }
+    }
+
+    /// Runs a script invocation that answers 1 (done) or 0 (no live record / collision).
+    async fn run_script(
+        &self,
+        op: &'static str,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut connection = self.inner.connection.clone();
+        let reply: i64 = self
+            .bounded(op, invocation.invoke_async(&mut connection))
+            .await?;
+        match reply {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(RedisStoreError::UnexpectedReply { op }.into()),
+        }
+    }
+
+    /// `create` or `save`: the whole record, under the write script's `mode`.
+    async fn write(
+        &self,
+        mode: &'static str,
+        key: &Key,
+        record: &Record,
+    ) -> Result<bool, StoreError> {
+        let now = self.inner.clock.now();
+        let mut invocation = self.inner.scripts.write.prepare_invoke();
+        invocation
+            .key(self.key_name(key))
+            .arg(now.as_millis())
+            .arg(ttl_ms(now, record.expires))
+            .arg(mode);
+        for (field, text) in layout::record_fields(record) {
+            invocation.arg(field).arg(text);
+        }
+        self.run_script(mode, &invocation).await
+    }
+}
+
+/// The TTL of a record expiring at `expires`, as seen at `now`: 0 if it is already dead.
+fn ttl_ms(now: Timestamp, expires: Timestamp) -> u64 {
+    u64::try_from(expires.saturating_since(now).as_millis())
+        .unwrap_or(u64::MAX)
+        .min(MAX_TTL_MS)
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        let mut connection = self.inner.connection.clone();
+        let mut command = redis::cmd("HGETALL");
+        command.arg(self.key_name(key));
+        let fields = self
+            .bounded("load", command.query_async(&mut connection))
+            .await;
+        let decoded = match fields {
+            Ok(fields) => layout::decode(fields),
+            Err(RedisStoreError::Redis { source, .. }) if source.code() == Some("WRONGTYPE") => {
+                Err(Corrupt::WrongType)
+            }
+            Err(error) => return Err(error.into()),
+        };
+        match decoded {
+            Ok(Some(record)) if !record.is_expired(self.inner.clock.now()) => Ok(Some(record)),
+            Ok(_) => Ok(None),
+            Err(reason) => {
+                tracing::warn!(
+                    ?key,
+                    %reason,
+                    "damaged session in Redis treated as no session (left in place)"
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        self.write("create", key, record).await
+    }
+
+    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        self.write("save", key, record).await
+    }
+
+    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+        let mut invocation = self.inner.scripts.delete.prepare_invoke();
+        invocation
+            .key(self.key_name(key))
+            .arg(self.inner.clock.now().as_millis());
+        self.run_script("delete", &invocation).await
+    }
+
+    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+        let now = self.inner.clock.now();
+        let fields = FieldChanges::from_changes(changes);
+        let mut invocation = self.inner.scripts.apply.prepare_invoke();
+        invocation
+            .key(self.key_name(key))
+            .arg(now.as_millis())
+            .arg(ttl_ms(now, changes.expires))
+            .arg(if fields.clear { "1" } else { "0" })
+            .arg(fields.set.len());
+        for (field, text) in fields.set {
+            invocation.arg(field).arg(text);
+        }
+        for field in fields.remove {
+            invocation.arg(field);
+        }
+        self.run_script("apply", &invocation).await
+    }
+
+    async fn touch(
+        &self,
+        key: &Key,
+        last_active: Timestamp,
+        expires: Timestamp,
+    ) -> Result<bool, StoreError> {
+        // The apply script with no value changes: two metadata fields and the TTL.
+        self.apply(key, &Changes::touch(last_active, expires)).await
+    }
+
+    fn applies_atomically(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_is_zero_for_dead_records_and_capped() {
+        let now = Timestamp::from_millis(1_000);
+        assert_eq!(ttl_ms(now, Timestamp::from_millis(500)), 0);
+        assert_eq!(ttl_ms(now, now), 0);
+        assert_eq!(ttl_ms(now, Timestamp::from_millis(1_250)), 250);
+        assert_eq!(ttl_ms(now, Timestamp::from_millis(u64::MAX)), MAX_TTL_MS);
+    }
+}
