@@ -120,6 +120,28 @@
 //! (`tokio-rustls-comp` or `tokio-native-tls-comp`; Cargo unifies features) and connect to a
 //! `rediss://` URL. Any [`redis::ConnectionInfo`] can be passed to [`RedisStore::builder`].
 //!
+//! # Deployment notes
+//!
+//! - **One prefix per application.** Applications sharing a Redis (or a database number) must
+//!   use different [`prefix`](RedisStoreBuilder::prefix)es, or they read each other's sessions.
+//!   Processes of one application share the prefix, and with it the sessions.
+//! - **Memory limits.** Every session key carries a TTL. With a `maxmemory` limit and an eviction
+//!   policy (`volatile-lru`, `volatile-ttl`, `allkeys-lru`, ...), Redis may evict live sessions
+//!   when full: those users are logged out (their id is then unknown, so they get a fresh session;
+//!   a request in flight on an evicted session writes nothing back, as after a logout). With
+//!   `noeviction`, writes fail when memory is full and the requests that write get a 500. On a
+//!   Redis shared with other data, prefer a `volatile-*` policy, so that only keys with a TTL
+//!   (sessions, caches) are evicted; size `maxmemory` for the sessions you keep, and watch
+//!   `evicted_keys`.
+//! - **Persistence and fail-over.** Without persistence (RDB or AOF), a Redis restart logs every
+//!   user out. Replication is asynchronous: a write acknowledged by a primary that fails before
+//!   replicating it is lost on fail-over.
+//! - **Cluster.** Every script touches only its session's key (`KEYS[1]`), so sessions spread over
+//!   a Redis Cluster's slots; a cluster-aware connection is not built in yet.
+//! - **TLS**: see above; use a `rediss://` URL, and authentication (`redis://user:pass@host`) for
+//!   any Redis reachable by more than the application. The store's `Debug` output shows the
+//!   server's address, never the password.
+//!
 //! # Testing
 //!
 //! The `testing` feature (for tests only) adds [`testing::RedisServer`], which starts a private
