@@ -27,7 +27,11 @@ use crate::{Commit, Delivery, Error, Id, Record, RequestHeaders, RequestView, St
 ///   by an attacker, or by a client that ignores the removal) still opens until its own expiry.
 ///   The same holds for [`cycle_id`](crate::Session::cycle_id): the old value is not killed.
 /// - **Merging concurrent writes.** Each response carries the whole session; of two concurrent
-///   requests that change it, the client keeps whichever response it processes last.
+///   requests that send it back, the client keeps whichever response it processes last. That
+///   includes read-only requests that reseal (a rolling-expiry refresh once the touch interval has
+///   passed, or a reseal with a newer key): a page's background request that started before a
+///   login and ends after it can put the pre-login session back in the browser. Keep requests that
+///   change the session (logins above all) apart from concurrent ones where that matters.
 /// - **Large sessions.** Everything is sent with every request; a cookie holds about 4 KB.
 ///
 /// # Contract
@@ -124,6 +128,8 @@ pub(crate) fn start(
     let now = shared.clock.now();
     let mut id = None;
     let mut accept = |unsealed: &Unsealed| {
+        // Only the last session accepted counts, whatever was offered before.
+        id = None;
         if shared.is_dead(&unsealed.record, now) {
             tracing::debug!("a client-side session has expired");
             return false;
@@ -141,9 +147,9 @@ pub(crate) fn start(
             (true, None)
         }
         Opened::Session(unsealed) => match id {
-            Some(id) => (true, Some((id, unsealed))),
-            // A store that returned a session its `accept` refused, or never asked.
-            None => match id::parse(&*shared.ids, &unsealed.id) {
+            Some(id) if id.as_str() == unsealed.id => (true, Some((id, unsealed))),
+            // A store that returned a session other than the one accepted last, or never asked.
+            _ => match id::parse(&*shared.ids, &unsealed.id) {
                 Some(id) if !shared.is_dead(&unsealed.record, now) => (true, Some((id, unsealed))),
                 _ => (true, None),
             },

@@ -288,6 +288,10 @@ impl Session {
     /// Ends the session: when the response is committed, the record is deleted and the client is
     /// told to forget the id. Wins over every other change made in the request, and is carried out
     /// even when the response is a server error.
+    ///
+    /// On a client-side engine ([`ClientStore`](crate::ClientStore)) there is no record to delete:
+    /// the client is told to forget its session, but a copy it kept still opens until its sealed
+    /// expiry.
     pub fn expire(&self) {
         let mut work = self.lock();
         work.accessed = true;
@@ -296,6 +300,9 @@ impl Session {
 
     /// Gives the session a new id when the response is committed, keeping its data; the old id stops
     /// working. Call it at every login and privilege change, against session fixation.
+    ///
+    /// On a client-side engine ([`ClientStore`](crate::ClientStore)) the old session's cookie is
+    /// replaced, not killed: a copy of it still opens (with the old id) until its sealed expiry.
     pub fn cycle_id(&self) {
         let mut work = self.lock();
         work.accessed = true;

@@ -11,14 +11,24 @@ pub const KEY_LEN: usize = 64;
 /// The shortest master key [`SealKey::derive_from`] accepts.
 pub const MASTER_KEY_MIN_LEN: usize = 32;
 
-/// The secret a [`SealedCookie`](crate::SealedCookie) seals with: 64 bytes, half for signing
-/// (HMAC-SHA256), half for encryption (AES-256-GCM), as the `cookie` crate's jars use them.
+/// The secret a [`SealedCookie`](crate::SealedCookie) seals with.
+///
+/// The bytes given are not used as they are: a 64-byte working key (half for HMAC-SHA256 signing,
+/// half for AES-256-GCM encryption, as the `cookie` crate's jars use them) is derived from all of
+/// them with HKDF-SHA256 under a label of this crate's own. So a key that the application also uses
+/// elsewhere (to sign or encrypt its other cookies, say) still cannot be turned against sessions:
+/// nothing sealed elsewhere opens here. Even so, **give sessions a key of their own**.
 ///
 /// **A key must come from real random material**: [`SealKey::generate`], or bytes from a secrets
 /// manager or `openssl rand -base64 64`. Never a password, a passphrase or a string written in the
 /// source: anyone who can guess the key can forge any session. There is no default key. A key that
 /// is too short, or so repetitive that it cannot be random (fewer distinct byte values than a
-/// quarter of its length), is refused.
+/// quarter of its length, counted over at most 64 bytes), is refused.
+///
+/// Private mode draws a random 96-bit nonce per seal, safe for about 2^32 seals per key; every
+/// write and every rolling-expiry refresh is a seal, so rotate the key (see
+/// [`SealedCookieBuilder::old_key`](crate::SealedCookieBuilder::old_key)) well before that, for
+/// instance every month on a busy site.
 ///
 /// Its `Debug` output never shows the key.
 ///
@@ -34,32 +44,31 @@ pub const MASTER_KEY_MIN_LEN: usize = 32;
 #[derive(Clone)]
 pub struct SealKey(cookie::Key);
 
+/// The HKDF label that ties a working key to this crate's sealed sessions.
+const LABEL: &[u8] = b"session-state-cookie sealed session v1";
+
 impl SealKey {
-    /// A key from 64 (or more: only the first 64 are used) bytes of random material.
+    /// A key from at least 64 bytes of random material (all of them are used).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
-        check(bytes, KEY_LEN)?;
-        cookie::Key::try_from(bytes)
-            .map(SealKey)
-            .map_err(|_| KeyError::TooShort {
-                len: bytes.len(),
-                min: KEY_LEN,
-            })
+        SealKey::derive(bytes, KEY_LEN)
     }
 
-    /// A key derived with HKDF-SHA256 from a master key of at least 32 random bytes (the `cookie`
-    /// crate's `Key::derive_from`).
+    /// A key from a master key of at least 32 random bytes, for applications that keep a shorter
+    /// secret; derived exactly as [`from_bytes`](SealKey::from_bytes) does.
     pub fn derive_from(master: &[u8]) -> Result<Self, KeyError> {
-        check(master, MASTER_KEY_MIN_LEN)?;
-        Ok(SealKey(cookie::Key::derive_from(master)))
+        SealKey::derive(master, MASTER_KEY_MIN_LEN)
     }
 
-    /// A key from standard base64 text (padded or not, surrounding whitespace ignored) holding at
-    /// least 64 random bytes: how keys are usually kept in configuration.
+    /// A key from base64 text (standard or URL-safe, padded or not; whitespace anywhere, such as
+    /// the line breaks `openssl rand -base64 64` writes, is ignored) holding at least 64 random
+    /// bytes: how keys are usually kept in configuration.
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
-        let text = text.trim();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))
+        use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let unpadded = compact.trim_end_matches('=');
+        let bytes = STANDARD_NO_PAD
+            .decode(unpadded)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(unpadded))
             .map_err(|_| KeyError::NotBase64)?;
         SealKey::from_bytes(&bytes)
     }
@@ -70,6 +79,24 @@ impl SealKey {
         let mut bytes = [0u8; KEY_LEN];
         getrandom::fill(&mut bytes).map_err(KeyError::Random)?;
         SealKey::from_bytes(&bytes)
+    }
+
+    /// The working key: HKDF-SHA256 of `material` (salted with [`LABEL`]) expanded to 64 bytes.
+    fn derive(material: &[u8], min: usize) -> Result<Self, KeyError> {
+        check(material, min)?;
+        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(LABEL), material);
+        let mut working = [0u8; KEY_LEN];
+        hkdf.expand(LABEL, &mut working)
+            .map_err(|_| KeyError::TooShort {
+                len: material.len(),
+                min,
+            })?;
+        cookie::Key::try_from(&working[..])
+            .map(SealKey)
+            .map_err(|_| KeyError::TooShort {
+                len: material.len(),
+                min,
+            })
     }
 
     pub(crate) fn key(&self) -> &cookie::Key {
@@ -87,7 +114,7 @@ fn check(bytes: &[u8], min: usize) -> Result<(), KeyError> {
     }
     let mut seen = [false; 256];
     let mut distinct = 0;
-    for &b in bytes {
+    for &b in bytes.iter().take(KEY_LEN) {
         if !std::mem::replace(&mut seen[usize::from(b)], true) {
             distinct += 1;
         }

@@ -1,13 +1,20 @@
 //! The plaintext inside a sealed cookie: a format version, the session id and the record, encoded
 //! with bincode and then base64url, so that it is a cookie value in both modes.
 //!
+//! The layout is this module's own ([`Sealed`]), not core's `Record` serialized as it is: a field
+//! added to `Record` must not silently change what cookies already in browsers decode to. A test
+//! pins the exact bytes.
+//!
 //! Decoding only ever sees authenticated bytes, and is bounded: the input is at most a cookie's
 //! size, bincode is told the same limit, and the record holds no nested structure (its values are
-//! JSON text, read later with `serde_json`'s own depth limit).
+//! JSON text, checked here and read later with `serde_json`'s own depth limit).
+
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use session_core::{Id, Record};
+use serde::{Deserialize, Serialize};
+use session_core::{Id, Lifetime, Record, Timestamp, Value};
 
 /// The version of the plaintext layout; a cookie with another version does not open.
 const VERSION: u8 = 1;
@@ -15,10 +22,39 @@ const VERSION: u8 = 1;
 /// The most bytes a payload may decode to: no cookie is larger.
 const MAX_DECODED: usize = crate::sealed::MAX_COOKIE_BYTES;
 
+/// The sealed layout, version 1: times in milliseconds since the Unix epoch, the session's own
+/// lifetime as (idle seconds, persistent), each value as its JSON text.
+#[derive(Serialize, Deserialize)]
+struct Sealed<'a> {
+    version: u8,
+    #[serde(borrow)]
+    id: &'a str,
+    created: u64,
+    last_active: u64,
+    expires: u64,
+    lifetime: Option<(u64, bool)>,
+    #[serde(borrow)]
+    data: Vec<(&'a str, &'a str)>,
+}
+
 /// Encodes a session as the plaintext to seal.
 pub(crate) fn encode(id: &Id, record: &Record) -> Result<String, bincode::error::EncodeError> {
-    let bytes =
-        bincode::serde::encode_to_vec((VERSION, id.as_str(), record), bincode::config::standard())?;
+    let sealed = Sealed {
+        version: VERSION,
+        id: id.as_str(),
+        created: record.created.as_millis(),
+        last_active: record.last_active.as_millis(),
+        expires: record.expires.as_millis(),
+        lifetime: record
+            .lifetime
+            .map(|l| (l.idle_timeout().as_secs(), l.is_persistent())),
+        data: record
+            .data
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_json()))
+            .collect(),
+    };
+    let bytes = bincode::serde::encode_to_vec(&sealed, bincode::config::standard())?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -29,9 +65,29 @@ pub(crate) fn decode(text: &str) -> Option<(String, Record)> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
     let config = bincode::config::standard().with_limit::<MAX_DECODED>();
-    let ((version, id, record), used): ((u8, String, Record), usize) =
-        bincode::serde::decode_from_slice(&bytes, config).ok()?;
-    (version == VERSION && used == bytes.len()).then_some((id, record))
+    let (sealed, used): (Sealed<'_>, usize) =
+        bincode::serde::borrow_decode_from_slice(&bytes, config).ok()?;
+    if sealed.version != VERSION || used != bytes.len() {
+        return None;
+    }
+    let mut record = Record::new(
+        Timestamp::from_millis(sealed.created),
+        Timestamp::from_millis(sealed.expires),
+    );
+    record.last_active = Timestamp::from_millis(sealed.last_active);
+    record.lifetime = sealed.lifetime.map(|(idle, persistent)| {
+        let idle = Duration::from_secs(idle);
+        if persistent {
+            Lifetime::persistent(idle)
+        } else {
+            Lifetime::browser_session(idle)
+        }
+    });
+    for (key, json) in sealed.data {
+        let value = Value::from_json(json.to_owned()).ok()?;
+        record.data.insert(key.to_owned(), value);
+    }
+    Some((sealed.id.to_owned(), record))
 }
 
 #[cfg(test)]
@@ -65,5 +121,27 @@ mod tests {
         other[0] = VERSION + 1;
         assert_eq!(decode(&URL_SAFE_NO_PAD.encode(other)), None, "version");
         assert_eq!(decode(&"A".repeat(10_000)), None, "oversized");
+    }
+
+    /// The layout is frozen: cookies in browsers must keep opening after an upgrade. A change
+    /// here needs a new `VERSION` (and decoding of the old one).
+    #[tokio::test]
+    async fn the_layout_is_pinned() {
+        let id = some_id().await;
+        let mut record = Record::new(Timestamp::from_millis(1), Timestamp::from_millis(300));
+        record.last_active = Timestamp::from_millis(2);
+        record.lifetime = Some(Lifetime::persistent(std::time::Duration::from_secs(60)));
+        record
+            .data
+            .insert("n".into(), Value::from_serialize(&7).expect("json"));
+        let bytes = URL_SAFE_NO_PAD
+            .decode(encode(&id, &record).expect("encode"))
+            .expect("b64");
+        let mut expected = vec![VERSION, 43];
+        expected.extend_from_slice(id.as_str().as_bytes());
+        // created 1, last_active 2, expires 300 (varint 251 = u16 follows), Some((60, true)),
+        // one entry ("n", "7").
+        expected.extend_from_slice(&[1, 2, 251, 44, 1, 1, 60, 1, 1, 1, b'n', 1, b'7']);
+        assert_eq!(bytes, expected);
     }
 }

@@ -66,8 +66,14 @@ pub enum SealMode {
 /// hand, or to scale out without one. It cannot revoke a session: logging out sends a removal
 /// cookie, but a copy of the cookie (stolen, or kept by a client that ignores the removal) opens
 /// until its sealed expiry, so keep the idle timeout short and rotate the key to end every
-/// session at once. Concurrent requests do not merge their writes (the last response the client
-/// keeps wins), and the whole session travels with every request.
+/// session at once. Concurrent requests do not merge their writes: the last response the client
+/// keeps wins, and a read-only request that reseals (a rolling-expiry refresh, or a key rotation)
+/// counts, so a background request that spans a login can restore the pre-login session. The
+/// whole session travels with every request.
+///
+/// A session too large to seal fails with `Error::Store(e)` where
+/// `e.kind() == StoreErrorKind::TooLarge`; its source is a [`SealError::TooLarge`] naming the
+/// sizes.
 ///
 /// ```
 /// use http::{HeaderMap, StatusCode};

@@ -148,9 +148,7 @@ impl CookieState {
         cookie.set_max_age(max_age);
         // `Expires` for clients that predate `Max-Age`, from the engine's clock; left out if the
         // date is out of range.
-        if let Some(at) = delivery.expires.map(OffsetDateTime::from)
-            && at.year() <= 9999
-        {
+        if let Some(at) = delivery.expires.and_then(http_date) {
             cookie.set_expires(at);
         }
         sensitive(&cookie)
@@ -234,6 +232,14 @@ impl State for CookieState {
     }
 }
 
+/// `time` as a cookie date, or `None` if it is before 1970 or after 9999 (never a panic: a
+/// "remember me forever" lifetime reaches far beyond what dates can say).
+fn http_date(time: std::time::SystemTime) -> Option<OffsetDateTime> {
+    let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let at = OffsetDateTime::from_unix_timestamp(i64::try_from(since.as_secs()).ok()?).ok()?;
+    (at.year() <= 9999).then_some(at)
+}
+
 /// Formats `cookie` as a sensitive `Set-Cookie` value; `None` (logged) if that fails.
 fn sensitive(cookie: &Cookie<'_>) -> Option<HeaderValue> {
     let mut text = String::with_capacity(160);
@@ -303,6 +309,20 @@ mod tests {
         assert_eq!(unquote("\"abc"), "\"abc");
         assert_eq!(unquote("abc\""), "abc\"");
         assert_eq!(unquote("\"\"abc\"\""), "\"abc\"");
+    }
+
+    #[test]
+    fn dates_out_of_range_are_left_out_not_a_panic() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let far = UNIX_EPOCH + Duration::from_secs(400_000 * 366 * 86_400);
+        assert_eq!(http_date(far), None);
+        assert_eq!(
+            http_date(UNIX_EPOCH - Duration::from_secs(1)),
+            None,
+            "before 1970"
+        );
+        let at = http_date(UNIX_EPOCH + Duration::from_secs(86_400)).expect("in range");
+        assert_eq!(at.unix_timestamp(), 86_400);
     }
 
     #[test]

@@ -169,3 +169,76 @@ fn debug_output_shows_no_key_and_no_value() {
         }
     });
 }
+
+/// The application signs or encrypts its own cookies with the same bytes it gave `SealKey` (one
+/// `COOKIE_KEY` for everything): a cookie it sealed for an attacker-chosen value must not open as
+/// a session. The working key is derived under this crate's own label, so it does not.
+#[test]
+fn a_key_shared_with_other_cookie_jars_cannot_forge_sessions() {
+    use cookie::{Cookie, CookieJar};
+
+    block_on(async {
+        let raw = material(64);
+        let shared = cookie::Key::from(&raw[..]);
+        for mode in MODES {
+            let key = SealKey::from_bytes(&raw).expect("key");
+            let (engine, _) = engine(sealed(mode, &key));
+            let genuine = new_session(&engine, &[("user", "alice")]).await;
+            let session = assert_opens(&engine, &genuine, "alice").await;
+            let id = session.id().await.expect("id").expect("stored");
+            let record = {
+                let mut record = session_core::Record::new(
+                    session_core::Timestamp::from_millis(0),
+                    session_core::Timestamp::from_millis(u64::MAX / 2),
+                );
+                record.data.insert(
+                    "user".into(),
+                    session_core::Value::from_serialize("admin").expect("json"),
+                );
+                record
+            };
+            let forged_text = crate::payload::encode(&id, &record).expect("encode");
+            // What the application's own jar would hand out for that text, under the session's
+            // cookie name (private) or any name (signed, re-labelled as the signed mode lays out).
+            let mut jar = CookieJar::new();
+            let value = match mode {
+                crate::SealMode::Private => {
+                    jar.private_mut(&shared)
+                        .add(Cookie::new("id", forged_text.clone()));
+                    jar.get("id").expect("sealed").value().to_owned()
+                }
+                _ => {
+                    jar.signed_mut(&shared)
+                        .add(Cookie::new("prefs", format!("id={forged_text}")));
+                    let signed = jar.get("prefs").expect("signed").value();
+                    format!("{}{}", &signed[..44], &signed[44 + 3..])
+                }
+            };
+            assert!(
+                open(&sealed(mode, &key), &format!("id={value}")).is_none(),
+                "{mode:?}: a value sealed with the raw shared key opened"
+            );
+        }
+    });
+}
+
+/// `openssl rand -base64 64` writes its 88 characters on two lines; a key kept that way (or URL-safe)
+/// is accepted, and means the same key.
+#[test]
+fn base64_keys_may_be_wrapped_or_url_safe() {
+    use base64::engine::general_purpose::URL_SAFE;
+    block_on(async {
+        let raw = material(64);
+        let text = STANDARD.encode(&raw);
+        let wrapped = format!("{}\n{}\n", &text[..64], &text[64..]);
+        let url_safe = URL_SAFE.encode(&raw);
+        let reference = SealKey::from_bytes(&raw).expect("key");
+        let (first, _) = engine(sealed(MODES[0], &reference));
+        let cookie = new_session(&first, &[("user", "alice")]).await;
+        for text in [wrapped, url_safe, format!("  {text}  ")] {
+            let key = SealKey::from_base64(&text).expect("accepted");
+            let (same, _) = engine(sealed(MODES[0], &key));
+            assert_opens(&same, &cookie, "alice").await;
+        }
+    });
+}
