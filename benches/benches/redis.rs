@@ -1,0 +1,896 @@
+//! End to end over sockets, with Redis: requests per second of the counter route (`GET /`: read
+//! `counter`, write `counter + 1`, answer "Hello, you've been here for {n}th time!") served by
+//! real HTTP servers on loopback ports, all against one private `redis-server` started for the run.
+//!
+//! Contenders, each run in turn with the same load:
+//!
+//! - `floor-redis`: no HTTP at all, a raw redis client (the redis crate's `ConnectionManager`, one
+//!   multiplexed connection, as `RedisStore` uses) sending per request what `RedisStore` sends for
+//!   this route: `HGETALL`, then `EVALSHA` of a script making the same calls as the store's `apply`
+//!   script does here (`TYPE`, `HGET expires`, one `HSET` of `v:counter`, `last_active` and
+//!   `expires`, `PEXPIRE`). The most any Redis-backed server could do with this Redis.
+//! - `floor-axum`, `floor-actix`: the route with no session at all (it formats the same body),
+//!   behind axum and behind actix-web: what HTTP alone costs with this load driver.
+//! - `ours-axum`: this project's `session_tower::SessionLayer` (default `CookieState`) over
+//!   `RedisStore`, in axum.
+//! - `tower-sessions`: tower-sessions' `SessionManagerLayer` (defaults) over
+//!   tower-sessions-redis-store's `RedisStore` on a fred `Client` (one connection), in axum.
+//! - `ours-actix`: this project's `session_actix::SessionMiddleware` over `RedisStore`, in
+//!   actix-web.
+//! - `actix-session`: actix-session's `SessionMiddleware` (defaults, fresh key) over its
+//!   `RedisSessionStore` (the redis crate 0.32, one `ConnectionManager`), in actix-web.
+//!
+//! Every Redis-backed contender talks to Redis over one connection, multiplexed or pipelined by its
+//! client. The axum servers run on a Tokio runtime with 2 worker threads; the actix servers run
+//! with 2 workers, their Redis connections driven by the actix system thread (as in an
+//! `#[actix_web::main]` application). The load driver runs in the same process on a Tokio runtime
+//! of its own: `CONNECTIONS` keep-alive HTTP/1.1 connections (hyper's client), each one a browser
+//! with a session of its own (the first request, without a cookie, creates it; later requests
+//! send the cookie back and follow any `Set-Cookie`), each sending its next request as soon as the
+//! last response is read. Every response is checked: status 200 and the body with the counter this
+//! connection expects.
+//!
+//! Round trips are measured, not assumed: `INFO commandstats` from a side connection before and
+//! after each contender's run, divided by the requests it served. Commands that Redis runs inside
+//! a script (`redis.call`) are counted by Redis as well; they are shown apart, since they cost no
+//! round trip.
+//!
+//! Run with `cargo bench -p session-benches --bench redis` (about a minute: 1 s of warm-up and 5 s
+//! of measurement per contender, 32 connections; `SESSION_BENCH_SECS` and
+//! `SESSION_BENCH_CONNECTIONS` change those). Without `--bench` (as `cargo test --benches` runs
+//! it), each contender runs for a moment with 4 connections, as a smoke test.
+//!
+//! Client, servers and Redis share this machine's cores: the numbers compare the contenders with
+//! one another in one run, not with a deployment.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use http::header::{COOKIE, HOST, SET_COOKIE};
+use http::{HeaderValue, Request, StatusCode};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use session_store_redis::testing::RedisServer;
+use tokio::runtime::Runtime;
+
+/// The route's answer for a visit that found `n`.
+fn hello(n: u64) -> String {
+    format!("Hello, you've been here for {n}th time!")
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> u64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    u64::try_from(since.as_millis()).expect("milliseconds fit in u64")
+}
+
+/// How long and how hard each contender is driven.
+#[derive(Clone, Copy, Debug)]
+struct Load {
+    connections: usize,
+    warm_up: Duration,
+    measure: Duration,
+}
+
+impl Load {
+    /// The real run under `cargo bench` (`--bench` among the arguments), a smoke test otherwise.
+    fn from_args() -> Load {
+        let benching = std::env::args().any(|arg| arg == "--bench");
+        let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<f64>().ok());
+        if benching {
+            Load {
+                connections: env("SESSION_BENCH_CONNECTIONS").map_or(32, |n| n as usize),
+                warm_up: Duration::from_secs(1),
+                measure: Duration::from_secs_f64(env("SESSION_BENCH_SECS").unwrap_or(5.0)),
+            }
+        } else {
+            Load {
+                connections: 4,
+                warm_up: Duration::from_millis(50),
+                measure: Duration::from_millis(200),
+            }
+        }
+    }
+}
+
+/// One client of the load driver: a connection with a session of its own.
+trait Client: Send + 'static {
+    /// Sends one request and checks its answer; panics on anything unexpected.
+    fn request(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+/// What one contender's run measured.
+#[derive(Debug)]
+struct Outcome {
+    /// Every request served, warm-up included (for the commands per request).
+    total: u64,
+    /// Requests completed within the measurement window, per second.
+    rps: f64,
+    /// Latency percentiles of the measured requests.
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Drives `clients` concurrently: warm-up, then the measured window. A request counts when it
+/// started after the warm-up and ended within the window.
+async fn drive<C: Client>(clients: Vec<C>, load: Load) -> Outcome {
+    let start = Instant::now();
+    let measured_from = start + load.warm_up;
+    let until = measured_from + load.measure;
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|mut client| {
+            tokio::spawn(async move {
+                let mut total = 0u64;
+                let mut latencies = Vec::new();
+                loop {
+                    let sent = Instant::now();
+                    if sent >= until {
+                        break;
+                    }
+                    client.request().await;
+                    let done = Instant::now();
+                    total += 1;
+                    if sent >= measured_from && done <= until {
+                        latencies.push(done - sent);
+                    }
+                }
+                (total, latencies)
+            })
+        })
+        .collect();
+    let mut total = 0;
+    let mut latencies = Vec::new();
+    for task in tasks {
+        let (served, measured) = task.await.expect("a client panicked");
+        total += served;
+        latencies.extend(measured);
+    }
+    latencies.sort_unstable();
+    let percentile = |p: usize| {
+        latencies
+            .get((latencies.len() * p / 100).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Outcome {
+        total,
+        rps: latencies.len() as f64 / load.measure.as_secs_f64(),
+        p50: percentile(50),
+        p99: percentile(99),
+    }
+}
+
+/// An HTTP/1.1 keep-alive connection to a contender, with the session cookie it was given.
+struct HttpClient {
+    sender: SendRequest<Empty<Bytes>>,
+    cookie: Option<HeaderValue>,
+    /// The counter the next answer must show; `None` for the floors, which always answer 0.
+    expect: Option<u64>,
+}
+
+impl HttpClient {
+    /// Connects to `addr`; `counting` says whether the route keeps a counter (a session).
+    async fn connect(addr: SocketAddr, counting: bool) -> HttpClient {
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .expect("the server accepts");
+        stream.set_nodelay(true).expect("TCP_NODELAY");
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("an HTTP/1.1 connection");
+        tokio::spawn(connection);
+        HttpClient {
+            sender,
+            cookie: None,
+            expect: counting.then_some(0),
+        }
+    }
+}
+
+impl Client for HttpClient {
+    async fn request(&mut self) {
+        let mut request = Request::get("/").header(HOST, "127.0.0.1");
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie.clone());
+        }
+        let request = request.body(Empty::new()).expect("a valid request");
+        self.sender
+            .ready()
+            .await
+            .expect("the connection stays open");
+        let response = self.sender.send_request(request).await.expect("a response");
+        let status = response.status();
+        if let Some(set_cookie) = response.headers().get(SET_COOKIE) {
+            let pair = set_cookie
+                .to_str()
+                .expect("ASCII")
+                .split(';')
+                .next()
+                .expect("a name=value pair");
+            self.cookie = Some(HeaderValue::from_str(pair).expect("a valid header value"));
+        }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a whole body")
+            .to_bytes();
+        let n = self.expect.unwrap_or(0);
+        assert_eq!(
+            (status, &body[..]),
+            (StatusCode::OK, hello(n).as_bytes()),
+            "every answer is a 200 with the counter this connection expects"
+        );
+        if let Some(expect) = &mut self.expect {
+            assert!(
+                self.cookie.is_some(),
+                "the first answer sets a session cookie"
+            );
+            *expect += 1;
+        }
+    }
+}
+
+/// Opens `load.connections` clients to `addr` and sends each one's first request (which creates
+/// its session), outside the measurement.
+async fn http_clients(addr: SocketAddr, counting: bool, load: Load) -> Vec<HttpClient> {
+    let mut clients = Vec::with_capacity(load.connections);
+    for _ in 0..load.connections {
+        let mut client = HttpClient::connect(addr, counting).await;
+        client.request().await;
+        clients.push(client);
+    }
+    clients
+}
+
+/// The floor: what `RedisStore` sends Redis for the counter route, sent by a raw client.
+mod floor {
+    use std::sync::Arc;
+
+    use redis::Script;
+    use redis::aio::ConnectionManager;
+
+    use super::*;
+
+    /// The calls the store's `apply` script makes for this route (a live session, no `clear`,
+    /// nothing removed): the liveness check (`TYPE`, `HGET expires`), one `HSET` of the changed
+    /// fields, `PEXPIRE`. `ARGV`: now, ttl, clear, the number of pairs n, then the 2n field/values.
+    const APPLY: &str = r"
+local key, now, ttl = KEYS[1], tonumber(ARGV[1]), ARGV[2]
+if redis.call('TYPE', key).ok ~= 'hash' then return 0 end
+local expires = tonumber(redis.call('HGET', key, 'expires'))
+if expires == nil or expires <= now then return 0 end
+redis.call('HSET', key, unpack(ARGV, 5, 4 + 2 * tonumber(ARGV[4])))
+redis.call('PEXPIRE', key, ttl)
+return 1
+";
+
+    /// The TTL every session is given: a day.
+    const TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
+    /// One session's hash and the shared connection.
+    pub(crate) struct RawClient {
+        connection: ConnectionManager,
+        script: Arc<Script>,
+        key: String,
+        expect: u64,
+    }
+
+    /// Connects once and creates `load.connections` sessions (as the store's `create` lays them
+    /// out), each one sending its first request outside the measurement.
+    pub(crate) async fn clients(url: &str, load: Load) -> Vec<RawClient> {
+        let client = redis::Client::open(url).expect("a redis URL");
+        let connection = ConnectionManager::new(client).await.expect("a connection");
+        let script = Arc::new(Script::new(APPLY));
+        let mut clients = Vec::with_capacity(load.connections);
+        for i in 0..load.connections {
+            let key = format!("floor:{i:064x}");
+            let now = now_ms();
+            let mut create = redis::pipe();
+            create
+                .atomic()
+                .hset_multiple(
+                    &key,
+                    &[
+                        ("created", now.to_string()),
+                        ("last_active", now.to_string()),
+                        ("expires", (now + TTL_MS).to_string()),
+                    ],
+                )
+                .ignore()
+                .pexpire(&key, TTL_MS as i64)
+                .ignore();
+            let () = create
+                .query_async(&mut connection.clone())
+                .await
+                .expect("the session is created");
+            let mut client = RawClient {
+                connection: connection.clone(),
+                script: Arc::clone(&script),
+                key,
+                expect: 0,
+            };
+            client.request().await;
+            clients.push(client);
+        }
+        clients
+    }
+
+    impl Client for RawClient {
+        async fn request(&mut self) {
+            let fields: Vec<(String, String)> = redis::cmd("HGETALL")
+                .arg(&self.key)
+                .query_async(&mut self.connection)
+                .await
+                .expect("HGETALL");
+            let n = fields
+                .iter()
+                .find(|(field, _)| field == "v:counter")
+                .map_or(0, |(_, json)| json.parse::<u64>().expect("a number"));
+            assert_eq!(n, self.expect, "the floor counts like the others");
+            let now = now_ms();
+            let mut apply = self.script.prepare_invoke();
+            apply
+                .key(&self.key)
+                .arg(now)
+                .arg(TTL_MS)
+                .arg("0")
+                .arg(3)
+                .arg("v:counter")
+                .arg(n + 1)
+                .arg("last_active")
+                .arg(now)
+                .arg("expires")
+                .arg(now + TTL_MS);
+            let done: i64 = apply
+                .invoke_async(&mut self.connection)
+                .await
+                .expect("EVALSHA");
+            assert_eq!(done, 1, "the session is live");
+            self.expect += 1;
+            black_box(hello(n));
+        }
+    }
+}
+
+/// The axum contenders.
+mod axum_servers {
+    use axum::Router;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use axum::serve::ListenerExt;
+    use tokio::task::JoinHandle;
+
+    use super::*;
+
+    /// An axum server on a loopback port, stopped by [`AxumServer::stop`].
+    pub(crate) struct AxumServer {
+        pub(crate) addr: SocketAddr,
+        task: JoinHandle<()>,
+    }
+
+    impl AxumServer {
+        pub(crate) fn start(runtime: &Runtime, router: Router) -> AxumServer {
+            let listener = runtime
+                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                .expect("a loopback port");
+            let addr = listener.local_addr().expect("a bound address");
+            let listener = listener.tap_io(|tcp| {
+                // Best effort: small answers go out at once either way with HTTP/1.1.
+                let _ = tcp.set_nodelay(true);
+            });
+            let task = runtime.spawn(async move {
+                axum::serve(listener, router).await.expect("axum serves");
+            });
+            AxumServer { addr, task }
+        }
+
+        pub(crate) fn stop(self) {
+            self.task.abort();
+        }
+    }
+
+    /// No session: the same body, always counting 0.
+    pub(crate) fn floor() -> Router {
+        Router::new().route("/", get(|| async { hello(black_box(0)) }))
+    }
+
+    /// This project's layer over `RedisStore`.
+    pub(crate) async fn ours(url: &str) -> Router {
+        use session_state_cookie::CookieState;
+        use session_tower::{Error, Session, SessionLayer};
+
+        async fn counter(session: Session) -> Result<String, Error> {
+            let n: u64 = session.get("counter").await?.unwrap_or(0);
+            session.insert("counter", n + 1).await?;
+            Ok(hello(n))
+        }
+
+        let store = session_store_redis::RedisStore::connect(url)
+            .await
+            .expect("RedisStore connects");
+        Router::new()
+            .route("/", get(counter))
+            .layer(SessionLayer::new(CookieState::default(), store))
+    }
+
+    /// tower-sessions over tower-sessions-redis-store (a fred `Client`: one connection).
+    pub(crate) async fn tower_sessions(url: &str) -> Router {
+        use tower_sessions::{Session, SessionManagerLayer};
+        use tower_sessions_redis_store::RedisStore;
+        use tower_sessions_redis_store::fred::prelude::{ClientLike, Config};
+
+        async fn counter(session: Session) -> Result<String, StatusCode> {
+            let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
+            let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
+            session.insert("counter", n + 1).await.map_err(failed)?;
+            Ok(hello(n))
+        }
+
+        let config = Config::from_url(url).expect("a redis URL");
+        let client =
+            tower_sessions_redis_store::fred::prelude::Client::new(config, None, None, None);
+        // The connection task runs as long as the client lives (for the rest of the process).
+        let _connection = client.init().await.expect("fred connects");
+        Router::new()
+            .route("/", get(counter))
+            .layer(SessionManagerLayer::new(RedisStore::new(client)))
+    }
+}
+
+/// The actix-web contenders.
+mod actix_servers {
+    use std::thread::JoinHandle;
+
+    use actix_web::dev::{Server, ServerHandle};
+    use actix_web::{App, HttpServer, web};
+
+    use super::*;
+
+    /// The worker threads of every actix server, as many as the axum runtime's.
+    const WORKERS: usize = 2;
+
+    /// An actix-web server on a loopback port, on a system thread of its own.
+    pub(crate) struct ActixServer {
+        pub(crate) addr: SocketAddr,
+        handle: ServerHandle,
+        thread: JoinHandle<()>,
+    }
+
+    impl ActixServer {
+        /// Starts an actix system on a new thread; there `connect` prepares what the apps need
+        /// (a store connected on the system's runtime, as in an `#[actix_web::main]` application)
+        /// and `bind` runs the server on a loopback listener.
+        fn start<S, C, Fut, B>(connect: C, bind: B) -> ActixServer
+        where
+            C: FnOnce() -> Fut + Send + 'static,
+            Fut: Future<Output = S> + 'static,
+            B: FnOnce(S, std::net::TcpListener) -> Server + Send + 'static,
+        {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+            let addr = listener.local_addr().expect("a bound address");
+            let (tx, rx) = std::sync::mpsc::channel();
+            let thread = std::thread::spawn(move || {
+                actix_rt::System::new().block_on(async move {
+                    let server = bind(connect().await, listener);
+                    tx.send(server.handle()).expect("the bench waits");
+                    server.await.expect("actix serves");
+                });
+            });
+            let handle = rx.recv().expect("the actix server starts");
+            ActixServer {
+                addr,
+                handle,
+                thread,
+            }
+        }
+
+        pub(crate) fn stop(self, runtime: &Runtime) {
+            runtime.block_on(self.handle.stop(false));
+            self.thread.join().expect("the actix thread ends");
+        }
+    }
+
+    /// Binds `factory`'s apps to `listener` with the bench's settings.
+    macro_rules! serve {
+        ($listener:expr, $factory:expr) => {
+            HttpServer::new($factory)
+                .workers(WORKERS)
+                .disable_signals()
+                .listen($listener)
+                .expect("actix listens")
+                .run()
+        };
+    }
+
+    /// No session: the same body, always counting 0.
+    pub(crate) fn floor() -> ActixServer {
+        ActixServer::start(
+            || async {},
+            |(), listener| {
+                serve!(listener, || {
+                    App::new().route("/", web::get().to(|| async { hello(black_box(0)) }))
+                })
+            },
+        )
+    }
+
+    /// This project's middleware over `RedisStore`.
+    pub(crate) fn ours(url: String) -> ActixServer {
+        use session_actix::{Error, Session, SessionMiddleware};
+        use session_state_cookie::CookieState;
+
+        async fn counter(session: Session) -> Result<String, Error> {
+            let n: u64 = session.get("counter").await?.unwrap_or(0);
+            session.insert("counter", n + 1).await?;
+            Ok(hello(n))
+        }
+
+        ActixServer::start(
+            || async move {
+                session_store_redis::RedisStore::connect(url)
+                    .await
+                    .expect("RedisStore connects")
+            },
+            |store, listener| {
+                let middleware = SessionMiddleware::new(CookieState::default(), store);
+                serve!(listener, move || {
+                    App::new()
+                        .wrap(middleware.clone())
+                        .route("/", web::get().to(counter))
+                })
+            },
+        )
+    }
+
+    /// actix-session over its `RedisSessionStore`.
+    pub(crate) fn actix_session(url: String) -> ActixServer {
+        use actix_session::storage::RedisSessionStore;
+        use actix_session::{Session, SessionMiddleware};
+
+        async fn counter(session: Session) -> Result<String, actix_web::Error> {
+            let n: u64 = session.get("counter")?.unwrap_or(0);
+            session.insert("counter", n + 1)?;
+            Ok(hello(n))
+        }
+
+        ActixServer::start(
+            || async move {
+                RedisSessionStore::new(url)
+                    .await
+                    .expect("RedisSessionStore connects")
+            },
+            |store, listener| {
+                let key = actix_web::cookie::Key::generate();
+                serve!(listener, move || {
+                    App::new()
+                        .wrap(SessionMiddleware::new(store.clone(), key.clone()))
+                        .route("/", web::get().to(counter))
+                })
+            },
+        )
+    }
+}
+
+/// Redis's own counters, read from a side connection.
+mod stats {
+    use super::*;
+
+    /// Commands the scripts run inside Redis (`redis.call`): counted by `INFO commandstats`, but
+    /// no round trip. No contender sends these itself during a measured run.
+    pub(crate) const IN_SCRIPTS: [&str; 7] =
+        ["type", "hget", "hset", "pexpire", "unlink", "hkeys", "hdel"];
+    /// Commands the scripts are sent with.
+    const SCRIPT_CALLS: [&str; 3] = ["evalsha", "eval", "evalsha_ro"];
+
+    /// Calls and microseconds per command, and the server's CPU seconds (user + system).
+    #[derive(Clone, Debug, Default)]
+    pub(crate) struct Snapshot {
+        commands: BTreeMap<String, (u64, u64)>,
+        cpu: f64,
+    }
+
+    /// What happened between two snapshots, per request served.
+    #[derive(Debug)]
+    pub(crate) struct PerRequest {
+        /// Commands a client sent (each a round trip), per request, by name.
+        pub(crate) sent: Vec<(String, f64)>,
+        /// Commands run inside scripts, per request, by name.
+        pub(crate) inside: Vec<(String, f64)>,
+        /// Microseconds Redis spent executing the sent commands, per request.
+        pub(crate) usec: f64,
+        /// Redis's CPU time over the run, per second of the run (1.0 = one core).
+        pub(crate) cpu_share: f64,
+    }
+
+    impl PerRequest {
+        pub(crate) fn round_trips(&self) -> f64 {
+            self.sent.iter().map(|(_, n)| n).sum()
+        }
+    }
+
+    pub(crate) async fn snapshot(connection: &mut redis::aio::MultiplexedConnection) -> Snapshot {
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .arg("cpu")
+            .query_async(connection)
+            .await
+            .expect("INFO");
+        let mut snapshot = Snapshot::default();
+        for line in info.lines() {
+            if let Some(rest) = line.strip_prefix("cmdstat_") {
+                let Some((name, fields)) = rest.split_once(':') else {
+                    continue;
+                };
+                let field = |wanted: &str| {
+                    fields
+                        .split(',')
+                        .filter_map(|pair| pair.split_once('='))
+                        .find(|(key, _)| *key == wanted)
+                        .and_then(|(_, value)| value.parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                snapshot
+                    .commands
+                    .insert(name.to_owned(), (field("calls"), field("usec")));
+            } else if let Some((key, value)) = line.split_once(':')
+                && (key == "used_cpu_user" || key == "used_cpu_sys")
+            {
+                snapshot.cpu += value.trim().parse::<f64>().unwrap_or(0.0);
+            }
+        }
+        snapshot
+    }
+
+    /// The difference `after - before` over `requests` requests and `elapsed` of wall time,
+    /// leaving out the `INFO` calls of the snapshots themselves.
+    pub(crate) fn per_request(
+        before: &Snapshot,
+        after: &Snapshot,
+        requests: u64,
+        elapsed: Duration,
+    ) -> PerRequest {
+        let requests = requests.max(1) as f64;
+        let scripts_ran = SCRIPT_CALLS.iter().any(|name| {
+            after.commands.get(*name).map_or(0, |c| c.0)
+                > before.commands.get(*name).map_or(0, |c| c.0)
+        });
+        let mut out = PerRequest {
+            sent: Vec::new(),
+            inside: Vec::new(),
+            usec: 0.0,
+            cpu_share: (after.cpu - before.cpu) / elapsed.as_secs_f64(),
+        };
+        for (name, &(calls, usec)) in &after.commands {
+            let (calls_before, usec_before) = before.commands.get(name).copied().unwrap_or((0, 0));
+            let calls = calls - calls_before;
+            if calls == 0 || name == "info" {
+                continue;
+            }
+            let entry = (name.to_uppercase(), calls as f64 / requests);
+            if scripts_ran && IN_SCRIPTS.contains(&name.as_str()) {
+                out.inside.push(entry);
+            } else {
+                out.sent.push(entry);
+                out.usec += (usec - usec_before) as f64 / requests;
+            }
+        }
+        out
+    }
+}
+
+/// One contender's row of the table.
+struct Row {
+    name: &'static str,
+    outcome: Outcome,
+    redis: Option<stats::PerRequest>,
+}
+
+/// Runs `clients` (already set up) under `load`, with Redis counters around the run.
+fn measure<C: Client>(
+    driver: &Runtime,
+    side: &mut redis::aio::MultiplexedConnection,
+    name: &'static str,
+    clients: Vec<C>,
+    load: Load,
+    uses_redis: bool,
+) -> Row {
+    driver.block_on(async {
+        let before = stats::snapshot(side).await;
+        let started = Instant::now();
+        let outcome = drive(clients, load).await;
+        let elapsed = started.elapsed();
+        let after = stats::snapshot(side).await;
+        let redis = uses_redis.then(|| stats::per_request(&before, &after, outcome.total, elapsed));
+        eprintln!("  {name}: {:.0} req/s", outcome.rps);
+        Row {
+            name,
+            outcome,
+            redis,
+        }
+    })
+}
+
+fn runtime(threads: usize) -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn main() {
+    let load = Load::from_args();
+    let redis_server = RedisServer::start();
+    let url = redis_server.url();
+    // The servers' runtime (axum) and the load driver's, both with 2 threads like the machine.
+    let servers = runtime(2);
+    let driver = runtime(2);
+    let mut side = driver.block_on(async {
+        redis::Client::open(url.as_str())
+            .expect("a redis URL")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("a side connection")
+    });
+    eprintln!(
+        "redis bench: {} connections, {:?} warm-up, {:?} measured per contender, redis at {url}",
+        load.connections, load.warm_up, load.measure
+    );
+
+    let mut rows = Vec::new();
+
+    let clients = driver.block_on(floor::clients(&url, load));
+    rows.push(measure(
+        &driver,
+        &mut side,
+        "floor-redis",
+        clients,
+        load,
+        true,
+    ));
+
+    let axum_contenders: [(&'static str, bool); 3] = [
+        ("floor-axum", false),
+        ("ours-axum", true),
+        ("tower-sessions", true),
+    ];
+    for (name, counting) in axum_contenders {
+        let router = match name {
+            "floor-axum" => axum_servers::floor(),
+            "ours-axum" => servers.block_on(axum_servers::ours(&url)),
+            _ => servers.block_on(axum_servers::tower_sessions(&url)),
+        };
+        let server = axum_servers::AxumServer::start(&servers, router);
+        let clients = driver.block_on(http_clients(server.addr, counting, load));
+        rows.push(measure(&driver, &mut side, name, clients, load, counting));
+        server.stop();
+    }
+
+    let actix_contenders: [(&'static str, bool); 3] = [
+        ("floor-actix", false),
+        ("ours-actix", true),
+        ("actix-session", true),
+    ];
+    for (name, counting) in actix_contenders {
+        let server = match name {
+            "floor-actix" => actix_servers::floor(),
+            "ours-actix" => actix_servers::ours(url.clone()),
+            _ => actix_servers::actix_session(url.clone()),
+        };
+        let clients = driver.block_on(http_clients(server.addr, counting, load));
+        rows.push(measure(&driver, &mut side, name, clients, load, counting));
+        server.stop(&driver);
+    }
+
+    print_table(&rows, load);
+    drop(redis_server);
+}
+
+/// The results: one row per contender, then the ratios that answer the issue.
+fn print_table(rows: &[Row], load: Load) {
+    let rps = |name: &str| {
+        rows.iter()
+            .find(|row| row.name == name)
+            .map_or(f64::NAN, |row| row.outcome.rps)
+    };
+    let floor_of = |name: &str| {
+        if name.starts_with("floor") {
+            None
+        } else if name.ends_with("actix") || name == "actix-session" {
+            Some("floor-actix")
+        } else {
+            Some("floor-axum")
+        }
+    };
+    println!();
+    println!(
+        "redis: GET / (read counter, write counter + 1), {} keep-alive connections, one session \
+         each, {:?} measured after {:?} warm-up",
+        load.connections, load.measure, load.warm_up
+    );
+    println!(
+        "{:<15} {:>9} {:>8} {:>8} {:>13} {:>12} {:>7} {:>8} {:>6}  redis commands per request",
+        "contender",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "vs HTTP floor",
+        "+µs/req",
+        "trips",
+        "redis µs",
+        "r-cpu"
+    );
+    for row in rows {
+        let o = &row.outcome;
+        let (vs, added) = match floor_of(row.name) {
+            Some(floor) => (
+                format!("{:.0}% {}", 100.0 * o.rps / rps(floor), &floor[6..]),
+                format!("{:.1}", 1e6 / o.rps - 1e6 / rps(floor)),
+            ),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
+        let (trips, usec, cpu, names) = match &row.redis {
+            Some(r) => {
+                let list = |items: &[(String, f64)]| {
+                    items
+                        .iter()
+                        .map(|(name, n)| format!("{name} {n:.2}"))
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                };
+                let mut names = list(&r.sent);
+                if !r.inside.is_empty() {
+                    names.push_str(&format!(" (in scripts: {})", list(&r.inside)));
+                }
+                (
+                    format!("{:.2}", r.round_trips()),
+                    format!("{:.1}", r.usec),
+                    format!("{:.0}%", 100.0 * r.cpu_share),
+                    names,
+                )
+            }
+            None => ("-".into(), "-".into(), "-".into(), "none".into()),
+        };
+        println!(
+            "{:<15} {:>9.0} {:>8.2} {:>8.2} {:>13} {:>12} {:>7} {:>8} {:>6}  {}",
+            row.name,
+            o.rps,
+            o.p50.as_secs_f64() * 1e3,
+            o.p99.as_secs_f64() * 1e3,
+            vs,
+            added,
+            trips,
+            usec,
+            cpu,
+            names
+        );
+    }
+    println!();
+    for (ours, theirs) in [
+        ("ours-axum", "tower-sessions"),
+        ("ours-actix", "actix-session"),
+        ("ours-axum", "floor-redis"),
+        ("ours-actix", "floor-redis"),
+    ] {
+        println!(
+            "{ours} / {theirs}: {:.2}x the requests per second",
+            rps(ours) / rps(theirs)
+        );
+    }
+    println!(
+        "(trips: commands sent to Redis per request, each one round trip; redis µs: Redis's time \
+         executing them; r-cpu: Redis's CPU over the run, 100% = one core; +µs/req: 1/req/s minus \
+         the HTTP floor's, machine time added per request. Client, servers and Redis share {} \
+         cores.)",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+}
