@@ -19,11 +19,13 @@
 //! - [`sealed`]: the sealed cookie store's setup, seal keys, and [`Browser`], a client that keeps
 //!   the latest cookie.
 //! - [`plack_counter`]: Plack's cookie-store counter (counts to 2, then expires) as an app.
+//! - [`redis`]: what the demo stored in a test's Redis (key names, TTLs), read directly.
 
 pub mod contract;
 pub mod ids;
 pub mod plack_counter;
 pub mod plack_step;
+pub mod redis;
 pub mod reply;
 pub mod scenario;
 pub mod sealed;

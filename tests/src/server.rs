@@ -49,7 +49,7 @@ pub enum Transport {
 /// What the server's engine is built from: the demo's options (state, store, timeouts, cookie
 /// settings), optionally with a store and a manual clock of the test's own.
 ///
-/// The engine always comes from the demo's own wiring ([`demo::engine_builder_with`]), so the
+/// The engine always comes from the demo's own wiring ([`demo::engine_builder_async`]), so the
 /// demo's `--store` and `--state` choices are what is tested.
 #[derive(Clone)]
 pub struct Setup {
@@ -100,6 +100,20 @@ impl Setup {
         self
     }
 
+    /// The same setup with `--store redis --redis-url URL` (`RedisStore`, keys under the demo's
+    /// default prefix; on the setup's clock, if any). The store connects when a server starts.
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        self.args.store = StoreKind::Redis;
+        self.args.redis_url = Some(url.into());
+        self
+    }
+
+    /// The same setup with `--redis-prefix PREFIX`.
+    pub fn redis_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.args.redis_prefix = Some(prefix.into());
+        self
+    }
+
     /// The same setup with the test's own store instead of the one `--store` names.
     pub fn store(mut self, store: impl Store) -> Self {
         self.store = Some(Arc::new(store));
@@ -129,9 +143,10 @@ impl Setup {
         &self.args
     }
 
-    /// Builds the engine.
-    pub fn engine(&self) -> Engine {
-        demo::engine_builder_with(&self.args, self.clock.clone(), self.store.clone())
+    /// Builds the engine (connecting to Redis first for `--store redis`).
+    pub async fn engine(&self) -> Engine {
+        demo::engine_builder_async(&self.args, self.clock.clone(), self.store.clone())
+            .await
             .expect("the demo accepts its own options")
             .build()
     }
@@ -173,7 +188,7 @@ pub struct TestServer {
 impl TestServer {
     /// Serves `app` with the engine `setup` describes on `framework`.
     pub async fn start(framework: Framework, app: App, setup: &Setup) -> Self {
-        let engine = setup.engine();
+        let engine = setup.engine().await;
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind a loopback port");

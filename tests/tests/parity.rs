@@ -178,6 +178,13 @@ async fn over_the_cache_and_file_stores_too() {
     same_answers(Setup::cookie().file(dir.path()), DEMO_SCRIPT).await;
 }
 
+/// Both servers on one Redis (their own `redis-server`), as two processes of one application.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_redis_store_too() {
+    let redis = session_store_redis::testing::RedisServer::start();
+    same_answers(Setup::cookie().redis(redis.url()), DEMO_SCRIPT).await;
+}
+
 /// The sealed cookie store, in both modes: cookie values (a new one on every write) and the ids
 /// `/id` answers are masked in order of appearance. The whole script applies: it never relies on
 /// a server-side store's revocation or merging (a replayed old value is not in it), and it

@@ -1,9 +1,10 @@
 //! The Plack nine-step scenario (plack-reference.md) over HTTP: two sessions A and B, each
 //! request from a fresh client carrying the id it is told to, with CookieState and ParamState on a
-//! MemoryStore, the moka CacheStore and the FileStore, and on a NullStore with the expectations
-//! adjusted (nothing is ever kept).
+//! MemoryStore, the moka CacheStore, the FileStore and the RedisStore (a `redis-server` of each
+//! test's own), and on a NullStore with the expectations adjusted (nothing is ever kept).
 
 use serde_json::{Value, json};
+use session_store_redis::testing::RedisServer;
 use session_tests::plack_step::{Step, step};
 use session_tests::{App, Framework, Setup, TestServer};
 
@@ -169,6 +170,16 @@ async fn param_file(framework: Framework) {
     nine_steps(framework, Setup::param().file(dir.path()), true).await;
 }
 
+async fn cookie_redis(framework: Framework) {
+    let redis = RedisServer::start();
+    nine_steps(framework, Setup::cookie().redis(redis.url()), true).await;
+}
+
+async fn param_redis(framework: Framework) {
+    let redis = RedisServer::start();
+    nine_steps(framework, Setup::param().redis(redis.url()), true).await;
+}
+
 session_tests::per_framework!(
     cookie_memory,
     param_memory,
@@ -178,4 +189,6 @@ session_tests::per_framework!(
     param_cache,
     cookie_file,
     param_file,
+    cookie_redis,
+    param_redis,
 );

@@ -5,6 +5,13 @@
 //!     --addr 127.0.0.1:8080
 //! ```
 //!
+//! With sessions in Redis (connected at start: if Redis cannot be reached, the demo prints why on
+//! standard error and exits with status 1):
+//!
+//! ```text
+//! cargo run -p session-examples --bin demo -- --store redis --redis-url redis://127.0.0.1:6379/0
+//! ```
+//!
 //! The first line on standard output is `listening on http://ADDR`.
 
 use std::process::ExitCode;

@@ -5,8 +5,6 @@ use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
 use session_actix::{Session, SessionMiddleware};
 
 use super::Serving;
-use super::args::Args;
-use super::engine::engine_builder;
 use super::routes::{self, Answer};
 
 fn reply(answer: Result<Answer, session_core::Error>) -> HttpResponse {
@@ -66,10 +64,12 @@ pub fn routes(config: &mut web::ServiceConfig) {
         );
 }
 
-/// Serves the demo on `listener` with the engine `args` describe, on `workers` actix-web worker
-/// threads (each with its own single-threaded runtime; the engine and its store are shared).
-pub(crate) fn serve(listener: tokio::net::TcpListener, args: &Args) -> std::io::Result<Serving> {
-    let engine = engine_builder(args).map_err(std::io::Error::other)?.build();
+/// Serves the demo on `listener` with `engine`, on two actix-web worker threads (each with its
+/// own single-threaded runtime; the engine and its store are shared).
+pub(crate) fn serve(
+    listener: tokio::net::TcpListener,
+    engine: session_core::Engine,
+) -> std::io::Result<Serving> {
     let server = HttpServer::new(move || {
         App::new()
             .wrap(SessionMiddleware::from(engine.clone()))

@@ -7,10 +7,19 @@ use std::time::Duration;
 use session_state_cookie::SealMode;
 
 /// The usage text.
-pub const USAGE: &str = "usage: demo [--framework axum|actix] [--store memory|null|file|cache|cookie] \
-[--state cookie|param] [--addr 127.0.0.1:PORT] [--dir DIR] [--redis-url URL] \
-[--idle-timeout SECS] [--absolute-timeout SECS] [--secure true|false] [--session-key NAME] \
-[--seal-key BASE64] [--seal-old-key BASE64]... [--seal-mode private|signed]";
+pub const USAGE: &str = "usage: demo [--framework axum|actix] \
+[--store memory|null|file|cache|cookie|redis] [--state cookie|param] [--addr 127.0.0.1:PORT] \
+[--dir DIR] [--redis-url URL] [--redis-prefix PREFIX] [--idle-timeout SECS] \
+[--absolute-timeout SECS] [--secure true|false] [--session-key NAME] [--seal-key BASE64] \
+[--seal-old-key BASE64]... [--seal-mode private|signed]
+
+--store redis needs --redis-url (e.g. redis://127.0.0.1:6379/0) and connects at start: if Redis \
+cannot be reached then, the demo says so and exits with a failure status. Once running, it \
+reconnects by itself; while Redis is down, requests that use the session get a bare 500 and \
+the others are served. Keys are PREFIX + the hex SHA-256 of the id (default prefix \"demo:\").";
+
+/// The Redis key prefix unless `--redis-prefix` says otherwise.
+pub const DEFAULT_REDIS_PREFIX: &str = "demo:";
 
 /// The web framework serving the demo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +45,9 @@ pub enum StoreKind {
     /// only). Sealed with `--seal-key`, or with a key generated at start-up (sessions then end
     /// when the server stops).
     Cookie,
+    /// `RedisStore` at `--redis-url`, keys under `--redis-prefix`: connected at start (the demo
+    /// fails to start if Redis cannot be reached), reconnecting by itself afterwards.
+    Redis,
 }
 
 /// How the id travels.
@@ -61,8 +73,10 @@ pub struct Args {
     /// `--dir`, the file store's directory (created 0700 if missing); without it `--store file`
     /// uses a private temporary directory removed when the server stops.
     pub dir: Option<PathBuf>,
-    /// `--redis-url`, for the Redis store (not built yet).
+    /// `--redis-url`, required by `--store redis`.
     pub redis_url: Option<String>,
+    /// `--redis-prefix`, the prefix of the Redis store's keys ([`DEFAULT_REDIS_PREFIX`] without it).
+    pub redis_prefix: Option<String>,
     /// `--idle-timeout SECS`.
     pub idle_timeout: Option<Duration>,
     /// `--absolute-timeout SECS`.
@@ -90,6 +104,7 @@ impl Default for Args {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             dir: None,
             redis_url: None,
+            redis_prefix: None,
             idle_timeout: None,
             absolute_timeout: None,
             secure: true,
@@ -127,9 +142,7 @@ impl Args {
                         "file" => StoreKind::File,
                         "cache" => StoreKind::Cache,
                         "cookie" => StoreKind::Cookie,
-                        "redis" => {
-                            return Err(format!("--store {value} is not built yet"));
-                        }
+                        "redis" => StoreKind::Redis,
                         other => return Err(format!("unknown store {other:?}")),
                     }
                 }
@@ -147,6 +160,7 @@ impl Args {
                 }
                 "--dir" => args.dir = Some(value.into()),
                 "--redis-url" => args.redis_url = Some(value),
+                "--redis-prefix" => args.redis_prefix = Some(value),
                 "--idle-timeout" => args.idle_timeout = Some(seconds(&flag, &value)?),
                 "--absolute-timeout" => args.absolute_timeout = Some(seconds(&flag, &value)?),
                 "--secure" => {
@@ -167,9 +181,16 @@ impl Args {
                 other => return Err(format!("unknown option {other:?}")),
             }
         }
+        if args.store == StoreKind::Redis && args.redis_url.is_none() {
+            return Err(REDIS_URL_MISSING.into());
+        }
         Ok(args)
     }
 }
+
+/// The error for `--store redis` without `--redis-url`.
+pub(crate) const REDIS_URL_MISSING: &str =
+    "--store redis needs --redis-url URL (e.g. --redis-url redis://127.0.0.1:6379/0)";
 
 fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
     match value.parse::<u64>() {

@@ -8,8 +8,6 @@ use axum::routing::get;
 use session_tower::{Session, SessionLayer};
 
 use super::Serving;
-use super::args::Args;
-use super::engine::engine_builder;
 use super::routes::{self, Answer};
 
 fn reply(answer: Result<Answer, session_core::Error>) -> Response {
@@ -70,9 +68,11 @@ pub fn router() -> Router<()> {
         )
 }
 
-/// Serves the demo on `listener` with the engine `args` describe.
-pub(crate) fn serve(listener: tokio::net::TcpListener, args: &Args) -> std::io::Result<Serving> {
-    let engine = engine_builder(args).map_err(std::io::Error::other)?.build();
+/// Serves the demo on `listener` with `engine`.
+pub(crate) fn serve(
+    listener: tokio::net::TcpListener,
+    engine: session_core::Engine,
+) -> std::io::Result<Serving> {
     let app = router().layer(SessionLayer::from(engine));
     Ok(Box::pin(async move { axum::serve(listener, app).await }))
 }

@@ -1,4 +1,8 @@
 //! The engine the demo's options describe: the same for every framework.
+//!
+//! Most stores are built synchronously ([`engine_builder`], [`engine_builder_with`]); the Redis
+//! store connects first, so `--store redis` goes through the async [`engine_builder_async`]
+//! (which [`bind`](super::bind) uses for every store).
 
 use std::sync::Arc;
 
@@ -9,16 +13,37 @@ use session_state_cookie::{CookieState, SealKey, SealedCookie};
 use session_store_cache::{CacheStore, MokaCache};
 use session_store_file::FileStore;
 use session_store_null::NullStore;
+use session_store_redis::RedisStore;
 
-use super::args::{Args, StateKind, StoreKind};
+use super::args::{Args, DEFAULT_REDIS_PREFIX, REDIS_URL_MISSING, StateKind, StoreKind};
 
 /// The engine builder for the chosen state and store, with the chosen timeouts applied.
+///
+/// Refuses `--store redis`, which connects first: use [`engine_builder_async`].
 pub fn engine_builder(args: &Args) -> Result<EngineBuilder, String> {
     engine_builder_with(args, None, None)
 }
 
+/// [`engine_builder_with`] for every store, `--store redis` included: a Redis store (on `clock`,
+/// if given) is connected first, and the call fails with a message naming the URL if Redis
+/// cannot be reached.
+pub async fn engine_builder_async(
+    args: &Args,
+    clock: Option<ManualClock>,
+    store: Option<Arc<dyn Store>>,
+) -> Result<EngineBuilder, String> {
+    let store = match (store, args.store) {
+        (None, StoreKind::Redis) => Some(Arc::new(redis_store(args, clock.clone()).await?) as _),
+        (store, _) => store,
+    };
+    engine_builder_with(args, clock, store)
+}
+
 /// [`engine_builder`] with what a command line cannot say, for tests: a manual `clock` for the
 /// engine and the store `--store` names, or a `store` of the caller's own instead.
+///
+/// `--store redis` without a `store` is refused: the Redis store is connected by
+/// [`engine_builder_async`].
 pub fn engine_builder_with(
     args: &Args,
     clock: Option<ManualClock>,
@@ -44,6 +69,9 @@ pub fn engine_builder_with(
             Arc::new(CacheStore::with_clock(MokaCache::builder(), clock.clone()))
         }
         (None, StoreKind::Cookie, _) => return sealed_builder(args, clock.clone()),
+        (None, StoreKind::Redis, _) => {
+            return Err("--store redis connects to Redis first: use engine_builder_async".into());
+        }
     };
     let mut builder = configure(state, store, args);
     if let Some(clock) = clock {
@@ -107,6 +135,56 @@ fn file_store(args: &Args, clock: Option<ManualClock>) -> Result<FileStore, Stri
     Ok(store)
 }
 
+/// `--store redis`: a `RedisStore` at `--redis-url` with keys under `--redis-prefix`, connected
+/// now (eager: a Redis that cannot be reached stops the demo at start, rather than failing every
+/// request later), on `clock` if given.
+async fn redis_store(args: &Args, clock: Option<ManualClock>) -> Result<RedisStore, String> {
+    let url = args.redis_url.as_deref().ok_or(REDIS_URL_MISSING)?;
+    let prefix = args.redis_prefix.as_deref().unwrap_or(DEFAULT_REDIS_PREFIX);
+    let mut builder = RedisStore::builder(url).prefix(prefix);
+    if let Some(clock) = clock {
+        builder = builder.clock(clock);
+    }
+    builder.connect().await.map_err(|e| {
+        format!(
+            "--store redis: cannot use Redis at {}: {}",
+            redacted(url),
+            chain(&e)
+        )
+    })
+}
+
+/// An error and its causes on one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let line = next.to_string();
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = next.source();
+    }
+    text
+}
+
+/// `url` without its password (`redis://user:secret@host` shows as `redis://user:***@host`).
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 fn configure<St: State, S: Store>(state: St, store: S, args: &Args) -> EngineBuilder {
     timeouts(Engine::builder(state, store), args)
 }
@@ -120,4 +198,23 @@ fn timeouts(mut builder: EngineBuilder, args: &Args) -> EngineBuilder {
         builder = builder.absolute_timeout(cap);
     }
     builder
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn passwords_are_hidden_in_urls() {
+        let cases = [
+            ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+            ("redis://:pw@host/1", "redis://:***@host/1"),
+            ("redis://user:p@ss@host", "redis://user:***@host"),
+            ("redis://user@host:1/", "redis://user@host:1/"),
+            ("not a url", "not a url"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redacted(url), shown, "{url}");
+        }
+    }
 }

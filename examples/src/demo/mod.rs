@@ -4,6 +4,13 @@
 //! `/get/KEY` (200 value or 404), `/login` (new id, data kept, `user` set), `/logout` (expire),
 //! `/nostore` (sets `nostore=1` with skip_store), `/static` (never touches the session), `/fail`
 //! (writes `failed`, answers 500), `/id` (the session id, saving a new session first).
+//!
+//! Stores: `--store memory|null|file|cache|cookie|redis`. `--store redis --redis-url URL` keeps
+//! sessions in Redis under `--redis-prefix` (default `demo:`); it connects when the server
+//! starts, so a Redis that cannot be reached then is a start-up error (the binary prints it and
+//! exits with a failure status) rather than a server that fails every request. After that the
+//! store reconnects by itself: while Redis is down, routes that use the session answer a bare
+//! 500 and `/static` keeps answering.
 
 mod actix_app;
 mod args;
@@ -12,9 +19,9 @@ mod engine;
 mod routes;
 
 pub use actix_app::routes as actix_routes;
-pub use args::{Args, Framework, StateKind, StoreKind, USAGE};
+pub use args::{Args, DEFAULT_REDIS_PREFIX, Framework, StateKind, StoreKind, USAGE};
 pub use axum_app::router as axum_router;
-pub use engine::{engine_builder, engine_builder_with};
+pub use engine::{engine_builder, engine_builder_async, engine_builder_with};
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -24,13 +31,21 @@ use tokio::net::TcpListener;
 /// A running server: a future that serves until it fails (or is dropped, for axum).
 pub type Serving = Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
 
-/// Binds `args.addr` and returns the bound address with a future that serves.
+/// Builds the engine `args` describe (connecting to Redis first for `--store redis`), binds
+/// `args.addr`, and returns the bound address with a future that serves.
+///
+/// Fails with an error of kind `Other` whose message says what is wrong when the options do not
+/// make an engine (a bad cookie name, `--store redis` and Redis cannot be reached, ...).
 pub async fn bind(args: &Args) -> std::io::Result<(SocketAddr, Serving)> {
+    let engine = engine_builder_async(args, None, None)
+        .await
+        .map_err(std::io::Error::other)?
+        .build();
     let listener = TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     let serve = match args.framework {
-        Framework::Axum => axum_app::serve(listener, args)?,
-        Framework::Actix => actix_app::serve(listener, args)?,
+        Framework::Axum => axum_app::serve(listener, engine)?,
+        Framework::Actix => actix_app::serve(listener, engine)?,
     };
     Ok((addr, serve))
 }
