@@ -7,8 +7,8 @@ use std::time::Duration;
 use crate::engine::Engine;
 use crate::id::{self, DefaultIds, IdScheme};
 use crate::{
-    ClientStore, Clock, Delivery, Error, Id, Key, Lifetime, Record, State, Store, SystemClock,
-    Timestamp,
+    ClientStore, Clock, CookieOptions, Delivery, Error, Id, Key, Lifetime, Record, State, Store,
+    SystemClock, Timestamp,
 };
 
 /// How many fresh ids are tried when `create` reports a collision.
@@ -92,8 +92,12 @@ impl Shared {
         lifetime: Lifetime,
         expires: Timestamp,
         now: Timestamp,
+        options: Option<&CookieOptions>,
     ) -> Delivery {
-        let mut delivery = Delivery::default();
+        let mut delivery = Delivery {
+            options: options.cloned(),
+            ..Delivery::default()
+        };
         if lifetime.is_persistent() {
             let max_age = expires.saturating_since(now);
             delivery.max_age = Some(max_age);

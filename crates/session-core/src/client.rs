@@ -64,6 +64,13 @@ pub trait ClientStore: Send + Sync + fmt::Debug + 'static {
     /// Tells the client to forget its session (a removal cookie, say).
     fn expire(&self, headers: &mut HeaderMap);
 
+    /// [`expire`](ClientStore::expire) for a response whose handler set its own cookie options
+    /// (`delivery.options`). The default ignores them and calls `expire`.
+    fn expire_with(&self, delivery: &Delivery, headers: &mut HeaderMap) {
+        let _ = delivery;
+        self.expire(headers);
+    }
+
     /// The request header the session travels in, named in `Vary` on every response that used the
     /// session (default: `Cookie`).
     fn vary(&self) -> Option<HeaderName> {
@@ -185,9 +192,18 @@ pub(crate) fn commit(
     out: &mut Commit,
 ) -> Result<(), Error> {
     out.vary = client.vary();
+    if work.late {
+        tracing::debug!(
+            "late store does not apply to client-side sessions: their cookie goes with the head"
+        );
+    }
     if work.expire {
         if work.client_sent_id {
-            client.expire(&mut out.headers);
+            let delivery = Delivery {
+                options: work.cookie_options.clone(),
+                ..Delivery::default()
+            };
+            client.expire_with(&delivery, &mut out.headers);
             out.sets_id = shared.no_store;
         }
         return Ok(());
@@ -222,7 +238,15 @@ pub(crate) fn commit(
     let record = &mut loaded.record;
     record.last_active = now;
     record.expires = shared.expires_at(record.created, now, record.lifetime);
-    seal(client, shared, id, record, now, &mut out.headers)?;
+    seal(
+        client,
+        shared,
+        id,
+        record,
+        now,
+        work.cookie_options.as_ref(),
+        &mut out.headers,
+    )?;
     out.sets_id = shared.no_store;
     work.changed.clear();
     work.cleared = false;
@@ -251,10 +275,11 @@ pub(crate) fn seal(
     id: &Id,
     record: &Record,
     now: crate::Timestamp,
+    options: Option<&crate::CookieOptions>,
     headers: &mut HeaderMap,
 ) -> Result<(), Error> {
     let lifetime = record.lifetime.unwrap_or(shared.lifetime);
-    let delivery = shared.delivery(lifetime, record.expires, now);
+    let delivery = shared.delivery(lifetime, record.expires, now, options);
     client.seal(id, record, &delivery, headers)?;
     Ok(())
 }
@@ -282,7 +307,15 @@ pub(crate) fn save(
     let mut record = loaded.record.clone();
     record.last_active = now;
     record.expires = shared.expires_at(record.created, now, record.lifetime);
-    seal(client, shared, &id, &record, now, &mut HeaderMap::new())?;
+    seal(
+        client,
+        shared,
+        &id,
+        &record,
+        now,
+        None,
+        &mut HeaderMap::new(),
+    )?;
     work.deliver_pending = true;
     Ok(id)
 }

@@ -14,6 +14,8 @@ pub struct Commit {
     pub(crate) headers: HeaderMap,
     pub(crate) vary: Option<HeaderName>,
     pub(crate) sets_id: bool,
+    /// The handler's own cookie options, for the State's headers (not written to the response).
+    pub(crate) options: Option<crate::CookieOptions>,
 }
 
 impl Commit {

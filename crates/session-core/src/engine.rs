@@ -10,8 +10,8 @@ use crate::builder::{EngineBuilder, Shared};
 use crate::plan::{PendingCommit, Plan, Prepared, Step, plan};
 use crate::session::IdList;
 use crate::{
-    ClientStore, Commit, Error, Id, Key, Lifetime, Record, RequestHeaders, RequestView, Session,
-    State, Store, Timestamp, client, id,
+    ClientStore, Commit, Delivery, Error, Id, Key, Lifetime, Record, RequestHeaders, RequestView,
+    Session, State, Store, Timestamp, client, id,
 };
 
 /// The session lifecycle, configured once and shared by every request.
@@ -133,6 +133,7 @@ impl Engine {
             return Prepared::Ready(out);
         }
         let server_error = status.is_server_error() && !shared.commit_on_server_error;
+        out.options = work.cookie_options.clone();
         if let Some(client) = &shared.client {
             let done = client::commit(&**client, shared, &mut work, server_error, &mut out);
             drop(work);
@@ -151,9 +152,15 @@ impl Engine {
             };
             // The client holds an id (live, unknown or malformed): tell it to forget it.
             if work.client_sent_id || !keys.is_empty() {
-                shared.state.expire(&mut out.headers);
+                let delivery = Delivery {
+                    options: out.options.clone(),
+                    ..Delivery::default()
+                };
+                shared.state.expire_with(&delivery, &mut out.headers);
                 out.sets_id = shared.no_store;
             }
+            // Deleted now: nothing is left for a late commit.
+            work.late_done = true;
             drop(work);
             return self.pending(session, Step::Expire(keys), out);
         }
@@ -161,9 +168,13 @@ impl Engine {
         // is harmless (unknown ids are never adopted), so no removal is sent that could race with a
         // newer cookie.
         if server_error || work.skip || work.ended {
+            // Nothing was written at the head: the late commit writes nothing either.
+            work.late_done = true;
             return Prepared::Ready(out);
         }
-        if work.loaded.is_none() && (work.cycle || work.lifetime_change.is_some()) {
+        if work.loaded.is_none()
+            && (work.cycle || work.lifetime_change.is_some() || work.deliver_pending || work.late)
+        {
             drop(work);
             return self.pending(session, Step::LoadThenPlan, out);
         }
@@ -185,6 +196,65 @@ impl Engine {
         }
     }
 
+    /// Late store ([`Session::late_store`]): after the response body has ended, writes the
+    /// changes made since the head's commit. The returned headers are empty (the head has gone);
+    /// adapters run it when the body ends, and in the background if the client went away first.
+    /// Does nothing unless late store was asked for and the head's commit ran and wrote; a second
+    /// call does nothing.
+    pub fn prepare_late(&self, session: &Session) -> Prepared {
+        let shared = &*self.shared;
+        let out = Commit::default();
+        let mut work = session.lock();
+        if !work.late || !work.committed || std::mem::replace(&mut work.late_done, true) {
+            return Prepared::Ready(out);
+        }
+        if shared.client.is_some() {
+            if work.is_dirty() || work.expire || work.cycle {
+                tracing::warn!(
+                    "late changes to a client-side session are not stored: its cookie went with \
+                     the response head"
+                );
+            }
+            return Prepared::Ready(out);
+        }
+        if work.skip || work.ended {
+            return Prepared::Ready(out);
+        }
+        let Some((id, key, record)) = work.loaded.as_ref().and_then(|l| {
+            l.current
+                .clone()
+                .map(|(id, key)| (id, key, l.record.clone()))
+        }) else {
+            return Prepared::Ready(out);
+        };
+        if work.expire {
+            drop(work);
+            return self.pending(session, Step::Expire(vec![key]), out);
+        }
+        if std::mem::take(&mut work.cycle) {
+            tracing::warn!(
+                "cycle_id after the response head was sent is ignored: the new id could not \
+                 reach the client"
+            );
+        }
+        if !work.is_dirty() {
+            return Prepared::Ready(out);
+        }
+        let now = shared.clock.now();
+        let expires = shared.expires_at(record.created, now, record.lifetime);
+        let lifetime = record.lifetime.unwrap_or(shared.lifetime);
+        let changes = work.take_changes(now, expires);
+        drop(work);
+        let plan = Plan::Apply {
+            id,
+            key,
+            changes,
+            lifetime,
+            deliver: false,
+        };
+        self.pending(session, Step::Plan(plan, now), out)
+    }
+
     fn pending(&self, session: &Session, step: Step, out: Commit) -> Prepared {
         if matches!(&step, Step::Expire(keys) if keys.is_empty()) {
             return Prepared::Ready(out);
@@ -199,20 +269,22 @@ impl Engine {
     }
 
     /// Carries out a plan's store I/O and adds the State's headers to `out`.
+    /// Returns the id and key of a session created under a new id (a new session, a cycle).
     pub(crate) async fn execute(
         &self,
         plan: Plan,
         now: Timestamp,
         out: &mut Commit,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<(Id, Key)>, Error> {
         let shared = &*self.shared;
         // The store itself, not the `Box` forwarding impl (one boxed future less per call).
         let store: &dyn Store = &*shared.store;
         match plan {
             Plan::Nothing => {}
             Plan::Create { record } => {
-                let (id, _) = shared.create(&record).await?;
+                let (id, key) = shared.create(&record).await?;
                 self.deliver(&id, &record, now, out);
+                return Ok(Some((id, key)));
             }
             Plan::Cycle { old, changes } => {
                 // Rebuild from the stored record, so that keys other requests wrote meanwhile move
@@ -223,6 +295,7 @@ impl Engine {
                         let (id, key) = shared.create(&record).await?;
                         if store.delete(&old).await? {
                             self.deliver(&id, &record, now, out);
+                            return Ok(Some((id, key)));
                         } else {
                             // Logged out elsewhere meanwhile: the logout wins.
                             store.delete(&key).await?;
@@ -256,7 +329,7 @@ impl Engine {
                 expires,
             } => self.finalize(&id, lifetime, expires, now, out),
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Asks the State to deliver `id` for a session of `record`'s lifetime and expiry.
@@ -275,7 +348,7 @@ impl Engine {
         out: &mut Commit,
     ) {
         let shared = &*self.shared;
-        let delivery = shared.delivery(lifetime, expires, now);
+        let delivery = shared.delivery(lifetime, expires, now, out.options.as_ref());
         shared.state.finalize(id, &delivery, &mut out.headers);
         out.sets_id = !out.headers.is_empty() && shared.no_store;
     }

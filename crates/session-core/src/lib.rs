@@ -86,7 +86,7 @@ pub use param::{DEFAULT_PARAM_NAME, ParamState};
 pub use plan::{PendingCommit, Prepared};
 pub use record::{Changes, Lifetime, Record, Timestamp, Value};
 pub use session::Session;
-pub use state::{Candidates, Delivery, RequestHeaders, RequestView, State};
+pub use state::{Candidates, CookieOptions, Delivery, RequestHeaders, RequestView, State};
 pub use store::Store;
 
 #[cfg(test)]

@@ -59,11 +59,24 @@ impl PendingCommit {
                     let now = shared.clock.now();
                     (plan(&mut work, shared, now), now)
                 };
-                engine.execute(plan, now, &mut out).await?;
+                let created = engine.execute(plan, now, &mut out).await?;
+                adopt(&session, created);
             }
-            Step::Plan(plan, now) => engine.execute(plan, now, &mut out).await?,
+            Step::Plan(plan, now) => {
+                let created = engine.execute(plan, now, &mut out).await?;
+                adopt(&session, created);
+            }
         }
         Ok(out)
+    }
+}
+
+/// Records the id a commit created (a new session, a cycle) as the session's current one: for
+/// `Session::id` after the commit, and for a late commit.
+fn adopt(session: &Session, created: Option<(Id, Key)>) {
+    if let Some(current) = created {
+        let mut work = session.lock();
+        work.loaded().current = Some(current);
     }
 }
 
@@ -106,8 +119,8 @@ pub(crate) fn plan(work: &mut Working, shared: &Shared, now: Timestamp) -> Plan 
     };
     let lifetime = loaded.record.lifetime.unwrap_or(shared.lifetime);
     let Some((id, key)) = loaded.current.clone() else {
-        // A new session: stored only if it holds something.
-        if loaded.record.data.is_empty() {
+        // A new session: stored only if it holds something, or if late store needs its id now.
+        if loaded.record.data.is_empty() && !work.late {
             return Plan::Nothing;
         }
         return Plan::Create {

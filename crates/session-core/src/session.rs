@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::builder::Shared;
 pub(crate) use crate::work::{IdList, Loaded, Working};
-use crate::{Error, Id, Lifetime, Record, Value};
+use crate::{CookieOptions, Error, Id, Lifetime, Record, Value};
 
 /// One request's view of its session: typed get, insert and remove over string keys.
 ///
@@ -183,6 +183,7 @@ impl Session {
     /// Removes every key (the session and its id live on; see [`expire`](Session::expire) to end it).
     pub async fn clear(&self) -> Result<(), Error> {
         self.with_loaded(|work| {
+            work.note_change("clear");
             work.loaded().record.data.clear();
             work.changed.clear();
             work.cleared = true;
@@ -295,6 +296,7 @@ impl Session {
     pub fn expire(&self) {
         let mut work = self.lock();
         work.accessed = true;
+        work.note_change("expire");
         work.expire = true;
     }
 
@@ -306,6 +308,7 @@ impl Session {
     pub fn cycle_id(&self) {
         let mut work = self.lock();
         work.accessed = true;
+        work.note_change("cycle_id");
         work.cycle = true;
     }
 
@@ -321,6 +324,55 @@ impl Session {
     /// configured, still applies.
     pub fn set_lifetime(&self, lifetime: Lifetime) {
         self.lock().change_lifetime(Some(lifetime));
+    }
+
+    /// Gives this response's session cookie its own attributes (Plack's per-request `path`,
+    /// `domain` and `partitioned` options), merged by the State over its defaults; the cookie is
+    /// sent again with them even if nothing else changed (a new, empty session still sends
+    /// nothing). Only this response is concerned: later responses use the defaults again unless
+    /// their request sets options too. A removal ([`expire`](Session::expire)) in the same request
+    /// uses them as well, so it removes the cookie they describe.
+    ///
+    /// ```
+    /// use session_core::CookieOptions;
+    /// # fn handler(session: &session_core::Session) {
+    /// session.set_cookie_options(CookieOptions::new().path("/app").partitioned(true));
+    /// # }
+    /// ```
+    pub fn set_cookie_options(&self, options: CookieOptions) {
+        let mut work = self.lock();
+        work.accessed = true;
+        work.note_change("the cookie options");
+        work.cookie_options = Some(options);
+        work.deliver_pending = true;
+    }
+
+    /// Late store (Plack's `late_store`, lifecycle rule 8): changes made after the response head
+    /// is sent (while a streamed body is being written) are written to the store when the body
+    /// ends, before its last byte reaches the client. Call it before the handler returns its
+    /// response.
+    ///
+    /// The commit at the response head still happens as usual: it writes the changes made so far
+    /// and sends the cookie, creating the session even if it is still empty (the cookie must go
+    /// with the head). When the body ends, the keys changed after the head are applied; an
+    /// `expire()` made then deletes the session (its removal cookie cannot be sent any more), and a
+    /// `cycle_id()` made then is ignored with a warning (the new id could not reach the client).
+    /// If the client goes away before the body ends, what was changed until then is still
+    /// written (the adapters run the late commit in the background). Not for client-side
+    /// sessions (a sealed cookie goes with the head): their late changes are reported and dropped.
+    ///
+    /// Without late store, a change made after the commit is not stored, and is reported once per
+    /// request as a `tracing` warning.
+    pub fn late_store(&self) {
+        let mut work = self.lock();
+        work.accessed = true;
+        work.late = true;
+    }
+
+    /// Whether [`late_store`](Session::late_store) was asked for (for adapters: the response body
+    /// then needs [`Engine::prepare_late`](crate::Engine::prepare_late) when it ends).
+    pub fn is_late_store(&self) -> bool {
+        self.lock().late
     }
 
     /// Returns this session to the configured default lifetime.

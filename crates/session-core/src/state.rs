@@ -96,6 +96,58 @@ pub struct Delivery {
     pub max_age: Option<Duration>,
     /// For a persistent session, when the id expires (a cookie's `Expires`, for old clients).
     pub expires: Option<SystemTime>,
+    /// This response's own cookie attributes, set by the handler with
+    /// [`Session::set_cookie_options`](crate::Session::set_cookie_options): the State merges them
+    /// over its defaults, or ignores them if it writes no cookie.
+    pub options: Option<CookieOptions>,
+}
+
+/// One response's own cookie attributes (Plack's per-request `path`, `domain` and `partitioned`
+/// options), merged by the State over its defaults; see
+/// [`Session::set_cookie_options`](crate::Session::set_cookie_options).
+///
+/// The State enforces its rules on the merged result: `Partitioned` brings `Secure` and
+/// `SameSite=None` with it, and a `__Host-` cookie keeps `Path=/` and no `Domain` whatever is asked
+/// (the prefix's rules win). A value that is not a valid path or domain is ignored (and logged):
+/// the default is used instead, never a broken header.
+///
+/// How long the cookie lives is not an option here: a persistent ("remember me") cookie is a
+/// session lifetime ([`Session::set_lifetime`](crate::Session::set_lifetime)), kept with the
+/// session so that the store keeps it exactly as long as the cookie.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CookieOptions {
+    /// The `Path` for this response's cookie.
+    pub path: Option<String>,
+    /// The `Domain` for this response's cookie.
+    pub domain: Option<String>,
+    /// Whether this response's cookie is `Partitioned` (CHIPS).
+    pub partitioned: Option<bool>,
+}
+
+impl CookieOptions {
+    /// No options: the State's defaults.
+    pub fn new() -> Self {
+        CookieOptions::default()
+    }
+
+    /// Sets the cookie's `Path`.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Sets the cookie's `Domain`.
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Makes the cookie `Partitioned` or not.
+    pub fn partitioned(mut self, partitioned: bool) -> Self {
+        self.partitioned = Some(partitioned);
+        self
+    }
 }
 
 /// How the session id travels: read from each request, written to responses that need it.
@@ -113,6 +165,14 @@ pub trait State: Send + Sync + fmt::Debug + 'static {
 
     /// Tells the client to forget its id (a removal cookie, say). Called when a session is expired.
     fn expire(&self, headers: &mut HeaderMap);
+
+    /// [`expire`](State::expire) for a response whose handler set its own cookie options
+    /// (`delivery.options`): a removal must carry the path and domain of the cookie it removes.
+    /// The default ignores them and calls `expire`.
+    fn expire_with(&self, delivery: &Delivery, headers: &mut HeaderMap) {
+        let _ = delivery;
+        self.expire(headers);
+    }
 
     /// The request header the id travels in, named in `Vary` on every response that used the
     /// session (default: `Cookie`). States whose id is in the URL return `None`.
@@ -158,6 +218,9 @@ macro_rules! forward_state {
             }
             fn expire(&self, headers: &mut HeaderMap) {
                 (**self).expire(headers)
+            }
+            fn expire_with(&self, delivery: &Delivery, headers: &mut HeaderMap) {
+                (**self).expire_with(delivery, headers)
             }
             fn vary(&self) -> Option<HeaderName> {
                 (**self).vary()

@@ -1,7 +1,7 @@
 //! The mutable per-request state behind a [`Session`](crate::Session): what was loaded, which keys
 //! changed, and the per-request flags.
 
-use crate::{Changes, Id, Key, Lifetime, Record, Timestamp};
+use crate::{Changes, CookieOptions, Id, Key, Lifetime, Record, Timestamp};
 
 /// The mutable per-request state behind a [`Session`].
 #[derive(Default)]
@@ -26,6 +26,14 @@ pub(crate) struct Working {
     pub(crate) ended: bool,
     /// A client-side session was opened with an older key: seal it again with the current one.
     pub(crate) reseal: bool,
+    /// This response's own cookie attributes.
+    pub(crate) cookie_options: Option<CookieOptions>,
+    /// Late store: changes made after the response head are committed when the body ends.
+    pub(crate) late: bool,
+    /// The late commit has run (or the head commit wrote nothing, so the late one must not).
+    pub(crate) late_done: bool,
+    /// A change after the commit that will not be stored has been reported once.
+    pub(crate) warned: bool,
 }
 
 /// The candidate ids of a request, at most [`IdList::CAPACITY`], held inline (no allocation).
@@ -78,13 +86,31 @@ impl Working {
     /// Records a lifetime change, keeping the loaded record's lifetime current for expiry maths.
     pub(crate) fn change_lifetime(&mut self, lifetime: Option<Lifetime>) {
         self.accessed = true;
+        self.note_change("the lifetime");
         self.lifetime_change = Some(lifetime);
         if let Some(loaded) = self.loaded.as_mut() {
             loaded.record.lifetime = lifetime;
         }
     }
 
+    /// Reports (once per request, as a `tracing` warning) a change made after the commit that will
+    /// not be stored: the response head has gone, and late store is off (or its commit has run).
+    pub(crate) fn note_change(&mut self, what: &'static str) {
+        if self.committed
+            && (!self.late || self.late_done)
+            && !std::mem::replace(&mut self.warned, true)
+        {
+            tracing::warn!(
+                change = what,
+                "a session change made after the response was committed is not stored; \
+                 call Session::late_store() before the response head to keep changes made \
+                 while the body streams"
+            );
+        }
+    }
+
     pub(crate) fn mark_changed(&mut self, key: &str) {
+        self.note_change("a value");
         if !self.changed.iter().any(|k| k == key) {
             self.changed.push(key.to_owned());
         }

@@ -243,6 +243,10 @@ impl ClientStore for SealedCookie {
         self.cookie.expire(headers);
     }
 
+    fn expire_with(&self, delivery: &Delivery, headers: &mut HeaderMap) {
+        self.cookie.expire_with(delivery, headers);
+    }
+
     fn request_headers(&self) -> RequestHeaders {
         RequestHeaders::COOKIE
     }

@@ -7,9 +7,10 @@ use cookie::Cookie;
 use cookie::time::{Duration, OffsetDateTime};
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
-use session_core::{Candidates, Delivery, Id, RequestHeaders, RequestView, State};
+use session_core::{Candidates, CookieOptions, Delivery, Id, RequestHeaders, RequestView, State};
 
 use crate::config::Config;
+use crate::validate::{HOST_PREFIX, is_valid_domain, is_valid_path, name_prefix};
 use crate::{CookieConfigError, CookieStateBuilder, SameSite};
 
 /// Carries the session id in a cookie (Plack's State::Cookie).
@@ -79,10 +80,8 @@ impl CookieState {
         let live = state.cookie("").to_string();
         // `name=` then the attributes; the name is a validated token, so it is a plain prefix.
         state.suffix = live[state.config.name.len() + 1..].into();
-        let mut removal = state.cookie("");
-        removal.set_max_age(Duration::ZERO);
-        removal.set_expires(OffsetDateTime::UNIX_EPOCH);
-        state.removal = sensitive(&removal).unwrap_or_else(|| HeaderValue::from_static(""));
+        state.removal =
+            sensitive(&state.removal_with(None)).unwrap_or_else(|| HeaderValue::from_static(""));
         state
     }
 
@@ -133,7 +132,11 @@ impl CookieState {
             );
             return None;
         }
+        let options = delivery.options.as_ref();
         let Some(max_age) = delivery.max_age else {
+            if let Some(options) = options {
+                return sensitive(&self.cookie_with(value, Some(options)));
+            }
             // A browser-session cookie: the attributes were formatted when the state was built.
             let mut text =
                 String::with_capacity(self.config.name.len() + 1 + value.len() + self.suffix.len());
@@ -143,7 +146,7 @@ impl CookieState {
             text.push_str(&self.suffix);
             return to_header(text);
         };
-        let mut cookie = self.cookie(value);
+        let mut cookie = self.cookie_with(value, options);
         let max_age = Duration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
         cookie.set_max_age(max_age);
         // `Expires` for clients that predate `Max-Age`, from the engine's clock; left out if the
@@ -152,6 +155,58 @@ impl CookieState {
             cookie.set_expires(at);
         }
         sensitive(&cookie)
+    }
+
+    /// A cookie with the configured attributes and a request's own `options` merged over them,
+    /// and no lifetime. The rules hold on the result: `Partitioned` brings `Secure` and
+    /// `SameSite=None`; a `__Host-` cookie keeps `Path=/` and no `Domain`; an invalid path or
+    /// domain is ignored (logged), never written.
+    fn cookie_with<'c>(&'c self, value: &'c str, options: Option<&'c CookieOptions>) -> Cookie<'c> {
+        let mut cookie = self.cookie(value);
+        let Some(options) = options else {
+            return cookie;
+        };
+        let host = name_prefix(&self.config.name) == Some(HOST_PREFIX);
+        if let Some(path) = &options.path {
+            if host {
+                tracing::debug!("a __Host- cookie keeps Path=/: ignoring the request's path");
+            } else if is_valid_path(path) {
+                cookie.set_path(&**path);
+            } else {
+                tracing::warn!(
+                    len = path.len(),
+                    "ignoring an invalid per-request cookie path"
+                );
+            }
+        }
+        if let Some(domain) = &options.domain {
+            if host {
+                tracing::debug!("a __Host- cookie has no Domain: ignoring the request's domain");
+            } else if is_valid_domain(domain) {
+                cookie.set_domain(&**domain);
+            } else {
+                tracing::warn!(
+                    len = domain.len(),
+                    "ignoring an invalid per-request cookie domain"
+                );
+            }
+        }
+        if let Some(partitioned) = options.partitioned {
+            cookie.set_partitioned(partitioned);
+            if partitioned {
+                cookie.set_secure(true);
+                cookie.set_same_site(cookie::SameSite::None);
+            }
+        }
+        cookie
+    }
+
+    /// The removal of the cookie `options` describe: empty, `Max-Age=0`, `Expires` in 1970.
+    fn removal_with<'c>(&'c self, options: Option<&'c CookieOptions>) -> Cookie<'c> {
+        let mut removal = self.cookie_with("", options);
+        removal.set_max_age(Duration::ZERO);
+        removal.set_expires(OffsetDateTime::UNIX_EPOCH);
+        removal
     }
 
     /// A cookie with the configured name and attributes, and no lifetime.
@@ -225,6 +280,17 @@ impl State for CookieState {
 
     fn expire(&self, headers: &mut HeaderMap) {
         headers.append(SET_COOKIE, self.removal.clone());
+    }
+
+    fn expire_with(&self, delivery: &Delivery, headers: &mut HeaderMap) {
+        match &delivery.options {
+            Some(options) => {
+                if let Some(value) = sensitive(&self.removal_with(Some(options))) {
+                    headers.append(SET_COOKIE, value);
+                }
+            }
+            None => self.expire(headers),
+        }
     }
 
     fn request_headers(&self) -> RequestHeaders {

@@ -3,6 +3,7 @@
 mod build;
 mod engine;
 mod headers;
+mod options;
 mod sealed;
 
 use http::header::SET_COOKIE;
