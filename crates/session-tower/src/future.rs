@@ -10,7 +10,9 @@ use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 use session_core::{Commit, LazySession, Prepared};
 
-type Committing<B, E> = Pin<Box<dyn Future<Output = Result<Response<B>, E>> + Send>>;
+use crate::SessionBody;
+
+type Committing<B, E> = Pin<Box<dyn Future<Output = Result<Response<SessionBody<B>>, E>> + Send>>;
 
 pin_project! {
     /// Runs the inner service's future, then commits the session if the handler used it: at once
@@ -60,7 +62,7 @@ where
     B: Default + Send + 'static,
     E: Send + 'static,
 {
-    type Output = Result<Response<B>, E>;
+    type Output = Result<Response<SessionBody<B>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
@@ -82,15 +84,17 @@ where
             Ok(response) => response.status(),
             Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let Some(prepared) = lazy.and_then(|lazy| lazy.prepare(status)) else {
+        let Some((lazy, prepared)) =
+            lazy.and_then(|lazy| lazy.prepare(status).map(|prepared| (lazy, prepared)))
+        else {
             // The handler never asked for its session: nothing to commit.
             state.set(State::Done);
-            return Poll::Ready(output);
+            return Poll::Ready(output.map(|response| response.map(SessionBody::plain)));
         };
         let pending = match prepared {
             Prepared::Ready(commit) => {
                 state.set(State::Done);
-                return Poll::Ready(output.map(|response| with_headers(commit, response)));
+                return Poll::Ready(output.map(|response| finish(&lazy, commit, response)));
             }
             Prepared::Pending(pending) => pending,
         };
@@ -101,7 +105,7 @@ where
                 tracing::error!(error = %error.report(), "session commit failed after the inner service failed");
             }
             output.map(|response| match result {
-                Ok(commit) => with_headers(commit, response),
+                Ok(commit) => finish(&lazy, commit, response),
                 Err(error) => bare_500(&error),
             })
         });
@@ -118,15 +122,27 @@ where
     }
 }
 
-fn with_headers<B>(commit: Commit, mut response: Response<B>) -> Response<B> {
+/// The response with the commit's headers, its body set to run a late-store session's second
+/// commit when it ends.
+fn finish<B>(
+    lazy: &LazySession,
+    commit: Commit,
+    mut response: Response<B>,
+) -> Response<SessionBody<B>> {
     commit.apply_to(response.headers_mut());
-    response
+    match lazy.session().filter(|session| session.is_late_store()) {
+        Some(session) => {
+            let (engine, session) = (lazy.engine().clone(), session.clone());
+            response.map(|body| SessionBody::late(body, engine, session))
+        }
+        None => response.map(SessionBody::plain),
+    }
 }
 
 /// A bare 500 with an empty body, the cause logged (never the session id).
-fn bare_500<B: Default>(error: &session_core::Error) -> Response<B> {
+fn bare_500<B: Default>(error: &session_core::Error) -> Response<SessionBody<B>> {
     tracing::error!(error = %error.report(), "session commit failed; answering 500");
-    let mut bare = Response::new(B::default());
+    let mut bare = Response::new(SessionBody::default());
     *bare.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     bare
 }

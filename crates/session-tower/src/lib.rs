@@ -53,7 +53,20 @@
 //! - A 5xx response from the inner service commits nothing but an expiry (see
 //!   [`EngineBuilder::commit_on_server_error`](session_core::EngineBuilder::commit_on_server_error)).
 //! - Routes that never touch the session keep working while the store is down.
+//!
+//! # Streaming and late store
+//!
+//! The commit happens when the inner service returns its response, before the body is sent. A
+//! handler that changes the session while a streamed body is being written calls
+//! [`Session::late_store`](session_core::Session::late_store) first: the response body (a
+//! [`SessionBody`]) then commits the changes made while it streamed when it ends, before its end
+//! reaches the client, so the client's next request sees them. If that commit fails, the body
+//! ends with an error ([`LateCommitFailed`]) rather than cleanly. If the client goes away
+//! midway, the changes made until then are still committed, on the current Tokio runtime.
+//! Without late store, a change made after the commit is not stored and is reported once per
+//! request as a `tracing` warning.
 
+mod body;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;
@@ -61,6 +74,7 @@ pub mod future;
 mod handle;
 mod layer;
 
+pub use body::{BoxError, LateCommitFailed, SessionBody};
 pub use error::Error;
 #[cfg(feature = "axum")]
 pub use extract::{MissingSession, Session};

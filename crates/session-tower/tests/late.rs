@@ -1,0 +1,302 @@
+//! Late store through the layer (lifecycle rule 8): a key set while the body streams is stored
+//! when the body ends, before the end reaches the client; also when the client goes away midway.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::header::{COOKIE, SET_COOKIE};
+use http::{Request, StatusCode};
+use http_body::Frame;
+use http_body_util::BodyExt;
+use session_core::{Changes, Key, MemoryStore, Record, Store, StoreError};
+use session_state_cookie::CookieState;
+use session_tower::{Session, SessionLayer};
+use tower::ServiceExt;
+
+/// A body of two chunks that sets `streamed=1` in the session between them.
+struct Streaming {
+    session: Option<Session>,
+    step: u8,
+    writing: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl http_body::Body for Streaming {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.step {
+            0 => {
+                self.step = 1;
+                Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"one ")))))
+            }
+            1 => {
+                if self.writing.is_none() {
+                    let session = self.session.take().expect("session");
+                    self.writing = Some(Box::pin(async move {
+                        session.insert("streamed", 1).await.expect("insert");
+                    }));
+                }
+                ready!(self.writing.as_mut().expect("writing").as_mut().poll(cx));
+                self.step = 2;
+                Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"two")))))
+            }
+            _ => Poll::Ready(None),
+        }
+    }
+}
+
+async fn stream(session: Session, late: bool) -> Response {
+    if late {
+        session.late_store();
+    }
+    let body = Streaming {
+        session: Some(session),
+        step: 0,
+        writing: None,
+    };
+    Body::new(body).into_response()
+}
+
+async fn get_streamed(session: Session) -> String {
+    let n: Option<u64> = session.get("streamed").await.expect("get");
+    format!("{n:?}")
+}
+
+/// Where `/empty` leaves its session, for the test to change after the head.
+type Slot = Arc<std::sync::Mutex<Option<session_core::Session>>>;
+
+async fn late_and_empty(
+    axum::Extension(slot): axum::Extension<Slot>,
+    session: Session,
+) -> StatusCode {
+    session.late_store();
+    session.insert("empty", 1).await.expect("insert");
+    *slot.lock().expect("slot") = Some((*session).clone());
+    StatusCode::NO_CONTENT
+}
+
+/// A memory store whose writes fail once `failing` is set.
+#[derive(Clone, Default)]
+struct Switchable {
+    inner: MemoryStore,
+    failing: Arc<AtomicBool>,
+}
+
+impl Switchable {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::backend(std::io::Error::other("store is down")));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for Switchable {
+    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        self.inner.load(key).await
+    }
+    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.create(key, record).await
+    }
+    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.save(key, record).await
+    }
+    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.delete(key).await
+    }
+    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.apply(key, changes).await
+    }
+    fn applies_atomically(&self) -> bool {
+        true
+    }
+}
+
+fn app(store: Switchable) -> Router {
+    app_with(store, Slot::default())
+}
+
+fn app_with(store: Switchable, slot: Slot) -> Router {
+    let state = CookieState::builder()
+        .secure(false)
+        .build()
+        .expect("cookie");
+    Router::new()
+        .route("/late", get(|s: Session| stream(s, true)))
+        .route("/plain", get(|s: Session| stream(s, false)))
+        .route("/empty", get(late_and_empty))
+        .route("/get", get(get_streamed))
+        .layer(SessionLayer::new(state, store))
+        .layer(axum::Extension(slot))
+}
+
+fn request(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(path);
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    request.body(Body::empty()).expect("request")
+}
+
+fn cookie_of(response: &Response) -> String {
+    let set_cookie = response.headers()[SET_COOKIE].to_str().expect("ascii");
+    set_cookie.split(';').next().expect("pair").to_owned()
+}
+
+async fn streamed(app: &Router, cookie: &str) -> String {
+    let response = app
+        .clone()
+        .oneshot(request("/get", Some(cookie)))
+        .await
+        .expect("infallible");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    String::from_utf8(bytes.to_vec()).expect("utf-8")
+}
+
+#[tokio::test]
+async fn with_late_store_a_key_set_while_streaming_is_stored_before_the_end() {
+    let app = app(Switchable::default());
+    // A new visitor: the head carries the cookie although nothing was set before it.
+    let response = app
+        .clone()
+        .oneshot(request("/late", None))
+        .await
+        .expect("infallible");
+    let cookie = cookie_of(&response);
+    let mut body = response.into_body();
+    let first = body.frame().await.expect("a frame").expect("ok");
+    assert_eq!(first.into_data().expect("data"), "one ");
+    let second = body.frame().await.expect("a frame").expect("ok");
+    assert_eq!(second.into_data().expect("data"), "two");
+    // The key was set with the second chunk; the body has not ended yet: not stored.
+    assert_eq!(streamed(&app, &cookie).await, "None");
+    // The end of the body is reported only once the late commit has stored it.
+    assert!(body.frame().await.is_none());
+    assert_eq!(streamed(&app, &cookie).await, "Some(1)");
+}
+
+#[tokio::test]
+async fn without_late_store_a_key_set_while_streaming_is_not_stored() {
+    let app = app(Switchable::default());
+    let response = app
+        .clone()
+        .oneshot(request("/late", None))
+        .await
+        .expect("infallible");
+    let cookie = cookie_of(&response);
+    response.into_body().collect().await.expect("body");
+    let response = app
+        .clone()
+        .oneshot(request("/plain", Some(&cookie)))
+        .await
+        .expect("infallible");
+    assert!(
+        response.headers().get(SET_COOKIE).is_none(),
+        "nothing changed before the head"
+    );
+    let text = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    assert_eq!(text, "one two");
+    // streamed=1 was already stored by the first request; use a fresh session to see the loss.
+    let response = app
+        .clone()
+        .oneshot(request("/empty", None))
+        .await
+        .expect("infallible");
+    let fresh = cookie_of(&response);
+    response.into_body().collect().await.expect("body");
+    let response = app
+        .clone()
+        .oneshot(request("/plain", Some(&fresh)))
+        .await
+        .expect("infallible");
+    response.into_body().collect().await.expect("body");
+    assert_eq!(streamed(&app, &fresh).await, "None");
+}
+
+#[tokio::test]
+async fn a_client_gone_midway_still_stores_what_was_set() {
+    let app = app(Switchable::default());
+    let response = app
+        .clone()
+        .oneshot(request("/late", None))
+        .await
+        .expect("infallible");
+    let cookie = cookie_of(&response);
+    let mut body = response.into_body();
+    body.frame().await.expect("a frame").expect("ok");
+    body.frame().await.expect("a frame").expect("ok");
+    drop(body); // the client goes away before the end
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while streamed(&app, &cookie).await != "Some(1)" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the late commit never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_failed_late_commit_ends_the_body_with_an_error() {
+    let store = Switchable::default();
+    let app = app(store.clone());
+    let response = app
+        .clone()
+        .oneshot(request("/late", None))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    body.frame().await.expect("a frame").expect("ok");
+    store.failing.store(true, Ordering::SeqCst);
+    body.frame().await.expect("a frame").expect("ok");
+    let end = body.frame().await.expect("an error, not a clean end");
+    assert!(end.is_err());
+}
+
+#[tokio::test]
+async fn an_empty_late_store_body_still_commits() {
+    let slot = Slot::default();
+    let app = app_with(Switchable::default(), slot.clone());
+    let response = app
+        .clone()
+        .oneshot(request("/empty", None))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let cookie = cookie_of(&response);
+    // A change after the head (from a task the handler left behind, say), then the empty body.
+    let session = slot.lock().expect("slot").take().expect("the handler ran");
+    session.insert("streamed", 2).await.expect("insert");
+    response.into_body().collect().await.expect("body");
+    assert_eq!(streamed(&app, &cookie).await, "Some(2)");
+}
