@@ -129,7 +129,9 @@ impl Engine {
         let shared = &*self.shared;
         let mut out = Commit::default();
         let mut work = session.lock();
-        if !work.accessed || std::mem::replace(&mut work.committed, true) {
+        // Committed from here on, touched or not: a change made later is reported, not lost silently.
+        let again = std::mem::replace(&mut work.committed, true);
+        if !work.accessed || again {
             return Prepared::Ready(out);
         }
         let server_error = status.is_server_error() && !shared.commit_on_server_error;

@@ -1,11 +1,12 @@
 //! The demo on actix-web.
 
 use actix_web::http::StatusCode;
-use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use session_actix::{Session, SessionMiddleware};
 
 use super::Serving;
 use super::routes::{self, Answer};
+use super::stream::{Chunks, StreamOptions};
 
 fn reply(answer: Result<Answer, session_core::Error>) -> HttpResponse {
     match answer {
@@ -61,6 +62,25 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route(
             "/id",
             web::get().to(|s: Session| async move { reply(routes::id(&s).await) }),
+        )
+        .route(
+            "/stream",
+            web::get().to(|s: Session, request: HttpRequest| async move {
+                let options = StreamOptions::from_query(request.query_string());
+                HttpResponse::Ok()
+                    .content_type("text/plain; charset=utf-8")
+                    .streaming(Chunks::new((*s).clone(), options))
+            }),
+        )
+        .route(
+            "/remember",
+            web::get().to(|s: Session| async move { reply(routes::remember(&s).await) }),
+        )
+        .route(
+            "/cookie",
+            web::get().to(|s: Session, request: HttpRequest| async move {
+                reply(routes::cookie_options(&s, request.query_string()).await)
+            }),
         );
 }
 

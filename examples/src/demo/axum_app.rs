@@ -1,14 +1,17 @@
 //! The demo on axum.
 
 use axum::Router;
-use axum::extract::Path;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use session_tower::{Session, SessionLayer};
 
 use super::Serving;
 use super::routes::{self, Answer};
+use super::stream::{Chunks, StreamOptions};
 
 fn reply(answer: Result<Answer, session_core::Error>) -> Response {
     match answer {
@@ -65,6 +68,27 @@ pub fn router() -> Router<()> {
         .route(
             "/id",
             get(|s: Session| async move { reply(routes::id(&s).await) }),
+        )
+        .route(
+            "/stream",
+            get(|s: Session, RawQuery(q): RawQuery| async move {
+                let options = StreamOptions::from_query(q.as_deref().unwrap_or(""));
+                let chunks = Chunks::new((*s).clone(), options);
+                (
+                    [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    Body::from_stream(chunks),
+                )
+            }),
+        )
+        .route(
+            "/remember",
+            get(|s: Session| async move { reply(routes::remember(&s).await) }),
+        )
+        .route(
+            "/cookie",
+            get(|s: Session, RawQuery(q): RawQuery| async move {
+                reply(routes::cookie_options(&s, q.as_deref().unwrap_or("")).await)
+            }),
         )
 }
 

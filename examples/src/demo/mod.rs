@@ -3,7 +3,11 @@
 //! Routes: `GET /` (counter: `Hello, you've been here for Nth time!`), `/set/KEY/VALUE` (200 `ok`),
 //! `/get/KEY` (200 value or 404), `/login` (new id, data kept, `user` set), `/logout` (expire),
 //! `/nostore` (sets `nostore=1` with skip_store), `/static` (never touches the session), `/fail`
-//! (writes `failed`, answers 500), `/id` (the session id, saving a new session first).
+//! (writes `failed`, answers 500), `/id` (the session id, saving a new session first),
+//! `/stream` (three chunks `one`, `two`, `three`, setting `streamed=1` after the first, with late
+//! store; `?late=off` without it, `?pause_ms=N` to pause before the last chunk), `/remember` (the
+//! cookie becomes persistent for 30 days; sets `remembered=1`), `/cookie?path=P&domain=D&
+//! partitioned=true` (this response's cookie gets those attributes; sets `scoped=1`).
 //!
 //! Stores: `--store memory|null|file|cache|cookie|redis`. `--store redis --redis-url URL` keeps
 //! sessions in Redis under `--redis-prefix` (default `demo:`); it connects when the server
@@ -17,6 +21,7 @@ mod args;
 mod axum_app;
 mod engine;
 mod routes;
+mod stream;
 
 pub use actix_app::routes as actix_routes;
 pub use args::{Args, DEFAULT_REDIS_PREFIX, Framework, StateKind, StoreKind, USAGE};
