@@ -270,6 +270,11 @@ impl TestServer {
         &self.transport
     }
 
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// The session cookie's name, if the id travels in a cookie.
     pub fn cookie_name(&self) -> Option<&str> {
         match &self.transport {

@@ -6,21 +6,23 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use actix_web::body::EitherBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::{Error, HttpResponse};
 use http::StatusCode;
 use pin_project_lite::pin_project;
-use session_core::{Commit, LazySession, Prepared};
+use session_core::{Commit, LazySession, PendingCommit, Prepared};
 
+use crate::body::SessionBody;
 use crate::headers::ActixHeaders;
 
-type Output<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
+type Output<B> = Result<ServiceResponse<EitherBody<SessionBody<B>>>, Error>;
 type Committing<B> = Pin<Box<dyn Future<Output = Output<B>>>>;
 
 pin_project! {
     /// Runs the inner service's future, then commits the session if the handler used it: at once
-    /// when that needs no store I/O, otherwise in one boxed future.
+    /// when that needs no store I/O, otherwise in one boxed future. A late-store session's body
+    /// is wrapped to commit again when it ends (see [`SessionBody`]).
     pub struct ResponseFuture<F, B> {
         #[pin]
         state: State<F, B>,
@@ -63,7 +65,7 @@ impl<F, B> fmt::Debug for ResponseFuture<F, B> {
 impl<F, B> Future for ResponseFuture<F, B>
 where
     F: Future<Output = Result<ServiceResponse<B>, Error>>,
-    B: 'static,
+    B: MessageBody + 'static,
 {
     type Output = Output<B>;
 
@@ -89,29 +91,49 @@ where
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let Some(prepared) = lazy.and_then(|lazy| lazy.prepare(status)) else {
+        let Some((lazy, prepared)) = lazy.and_then(|lazy| {
+            let prepared = lazy.prepare(status)?;
+            Some((lazy, prepared))
+        }) else {
             // The handler never asked for its session: nothing to commit.
             state.set(State::Done);
-            return Poll::Ready(output.map(ServiceResponse::map_into_left_body));
+            return Poll::Ready(output.map(plain));
         };
-        let pending = match prepared {
-            Prepared::Ready(commit) => {
+        // Late store: the session commits again when the body ends.
+        let late = lazy
+            .session()
+            .is_some_and(|session| session.is_late_store())
+            .then_some(lazy);
+        let mut future: Committing<B> = match (prepared, output) {
+            (Prepared::Ready(commit), Ok(response)) => match finish(commit, response, late) {
+                Finish::Done(response) => {
+                    state.set(State::Done);
+                    return Poll::Ready(Ok(response));
+                }
+                Finish::Late(future) => future,
+            },
+            (Prepared::Ready(_), Err(error)) => {
                 state.set(State::Done);
-                return Poll::Ready(output.map(|response| with_headers(commit, response)));
+                return Poll::Ready(Err(error));
             }
-            Prepared::Pending(pending) => pending,
+            (Prepared::Pending(pending), output) => Box::pin(async move {
+                let result = pending.run().await;
+                match (output, result) {
+                    (Ok(response), Ok(commit)) => match finish(commit, response, late) {
+                        Finish::Done(response) => Ok(response),
+                        Finish::Late(future) => future.await,
+                    },
+                    (Ok(response), Err(error)) => Ok(bare_500(&error, response)),
+                    (Err(output), Err(error)) => {
+                        // No response to replace: the inner error goes on, but this one is logged
+                        // too.
+                        tracing::error!(error = %error.report(), "session commit failed after the inner service failed");
+                        Err(output)
+                    }
+                    (Err(output), Ok(_)) => Err(output),
+                }
+            }),
         };
-        let mut future: Committing<B> = Box::pin(async move {
-            let result = pending.run().await;
-            if let (Err(_), Err(error)) = (&output, &result) {
-                // No response to replace: the inner error goes on, but this one is logged too.
-                tracing::error!(error = %error.report(), "session commit failed after the inner service failed");
-            }
-            output.map(|response| match result {
-                Ok(commit) => with_headers(commit, response),
-                Err(error) => bare_500(&error, response),
-            })
-        });
         match future.as_mut().poll(cx) {
             Poll::Ready(output) => {
                 state.set(State::Done);
@@ -125,19 +147,73 @@ where
     }
 }
 
-fn with_headers<B>(
+/// A response whose session has nothing more to commit.
+fn plain<B>(response: ServiceResponse<B>) -> ServiceResponse<EitherBody<SessionBody<B>>> {
+    response
+        .map_body(|_, body| SessionBody::plain(body))
+        .map_into_left_body()
+}
+
+/// What is left after the head's commit.
+enum Finish<B> {
+    /// The response, ready to go.
+    Done(ServiceResponse<EitherBody<SessionBody<B>>>),
+    /// An empty late-store response whose late commit must run before the head is sent: that
+    /// commit, then the response.
+    Late(Committing<B>),
+}
+
+/// Adds the head commit's headers to `response`; with `late` (a late-store session), wraps its body
+/// so the session commits again when the body ends.
+///
+/// actix-web does not poll an empty body (size `None` or `Sized(0)`): it sends the head and is
+/// done. There is no "while the body streams" then, so the late commit runs here, right after
+/// the head's and before the head is sent; if it fails the response becomes a bare 500 like any
+/// failed commit (the client never sees a clean end).
+fn finish<B: MessageBody + 'static>(
     commit: Commit,
     mut response: ServiceResponse<B>,
-) -> ServiceResponse<EitherBody<B>> {
+    late: Option<Arc<LazySession>>,
+) -> Finish<B> {
     commit.apply_to(&mut ActixHeaders(response.headers_mut()));
-    response.map_into_left_body()
+    let Some(lazy) = late else {
+        return Finish::Done(plain(response));
+    };
+    if !response.response().body().size().is_eof() {
+        return Finish::Done(
+            response
+                .map_body(|_, body| SessionBody::late(body, lazy))
+                .map_into_left_body(),
+        );
+    }
+    let prepared = match lazy.session() {
+        Some(session) => lazy.engine().prepare_late(session),
+        None => return Finish::Done(plain(response)),
+    };
+    match prepared {
+        Prepared::Ready(_) => Finish::Done(plain(response)),
+        Prepared::Pending(pending) => Finish::Late(Box::pin(async move {
+            Ok(late_at_head(pending, response).await)
+        })),
+    }
+}
+
+/// Runs the late commit of an empty response before its head is sent (see [`finish`]).
+async fn late_at_head<B>(
+    pending: PendingCommit,
+    response: ServiceResponse<B>,
+) -> ServiceResponse<EitherBody<SessionBody<B>>> {
+    match pending.run().await {
+        Ok(_) => plain(response),
+        Err(error) => bare_500(&error, response),
+    }
 }
 
 /// A bare 500 with an empty body in place of `response`, the cause logged (never the session id).
 fn bare_500<B>(
     error: &session_core::Error,
     response: ServiceResponse<B>,
-) -> ServiceResponse<EitherBody<B>> {
+) -> ServiceResponse<EitherBody<SessionBody<B>>> {
     tracing::error!(error = %error.report(), "session commit failed; answering 500");
     response
         .into_response(HttpResponse::InternalServerError().finish())

@@ -57,7 +57,34 @@
 //!   So does an error returned by the wrapped service (rather than a response): actix-web turns it
 //!   into a response after the middleware, which can no longer add headers to it.
 //! - Routes that never touch the session keep working while the store is down.
+//!
+//! # Streaming and late store
+//!
+//! The session commits when the handler's response is ready, before its head is sent: changes
+//! made later, by a streamed body (`HttpResponse::Ok().streaming(..)`), are not stored (a
+//! `tracing` warning says so). A handler that calls
+//! [`late_store()`](session_core::Session::late_store) before returning opts in to a second
+//! commit when the body ends (lifecycle rule 8, Plack's `late_store`); the response body is then a
+//! [`SessionBody`](body::SessionBody) that runs it:
+//!
+//! - The head's commit sends the cookie as usual (creating the session even if it is still
+//!   empty). When the body ends, the changes made while it streamed are written *before* the end
+//!   is reported to actix-web, so the client sees the end of the body only once they are stored:
+//!   the next request reads them. For a body of a known size the last chunk is held back until
+//!   then.
+//! - If that commit fails, the body ends with an error rather than its end: actix-web aborts the
+//!   response, so the client never sees a clean end; the cause is logged at `error` level.
+//! - If the body is dropped before its end (the client disconnected, the stream failed), what was
+//!   changed until then is still committed, in the background on the worker's
+//!   [`Arbiter`](actix_rt::Arbiter); a failure is logged.
+//! - actix-web never polls an empty body (size `None` or `Sized(0)`), so no code runs "while
+//!   it streams": for one, the late commit runs in the middleware right after the head's, before
+//!   the head is sent (a failure answers a bare 500). A change made after the middleware has
+//!   answered (by a middleware wrapped outside it, say) is then not stored, as without late store.
+//!   The size reported to actix-web is never changed (an empty `204` stays one).
+//! - Every other response pays nothing: its body passes through with no allocation.
 
+pub mod body;
 mod error;
 mod extract;
 pub mod future;
@@ -82,4 +109,8 @@ fn send_checks() {
     assert_send_sync::<Session>();
     assert_send_sync::<SessionMiddleware>();
     assert_send_sync::<Error>();
+    // A late-store body can go to another thread (actix-web keeps it on its worker) and its
+    // abandoned commit is spawned through the Arbiter, which needs `Send`.
+    fn assert_send<T: Send>() {}
+    assert_send::<body::SessionBody<String>>();
 }

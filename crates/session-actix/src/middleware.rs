@@ -8,6 +8,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::{Error, HttpMessage};
 use session_core::{ClientStore, Engine, LazySession, State, Store};
 
+use crate::body::SessionBody;
 use crate::future::ResponseFuture;
 use crate::handle::Handle;
 
@@ -60,7 +61,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse<EitherBody<SessionBody<B>>>;
     type Error = Error;
     type Transform = SessionService<S>;
     type InitError = ();
@@ -76,7 +77,9 @@ where
 
 /// The service [`SessionMiddleware`] produces: puts a handle to each request's lazy session in its
 /// extensions (reach it with the [`Session`](crate::Session) extractor or
-/// [`SessionExt`](crate::SessionExt)) and commits the session when the response is ready.
+/// [`SessionExt`](crate::SessionExt)) and commits the session when the response is ready (and, for
+/// [late store](session_core::Session::late_store), again when its body ends: see
+/// [`SessionBody`]).
 #[derive(Debug)]
 pub struct SessionService<S> {
     inner: S,
@@ -88,7 +91,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse<EitherBody<SessionBody<B>>>;
     type Error = Error;
     type Future = ResponseFuture<S::Future, B>;
 
