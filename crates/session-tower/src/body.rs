@@ -21,8 +21,9 @@ pin_project! {
     /// made while the body streamed.
     ///
     /// When the inner body ends, that commit runs before the end is reported, so the client sees
-    /// the last byte only once the changes are stored (the next request cannot race the write). If
-    /// it fails, the body ends with an error instead (the client sees an aborted response) and the
+    /// the end of the response only once the changes are stored, and its next request cannot race
+    /// the write. (Such a body reports no exact length, so it is sent chunked: with a known
+    /// length the client would have the whole response at its last byte.) If the commit fails, the body ends with an error instead (the client sees an aborted response) and the
     /// cause is logged. If the body is dropped before its end (the client went away), the commit
     /// still runs, spawned on the current Tokio runtime. For every other response it only passes
     /// the inner body through.
@@ -154,7 +155,17 @@ where
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        match self.late {
+            Late::Idle => self.inner.size_hint(),
+            // With a known length the client has the whole body at its last byte, before the
+            // end is polled (hyper may not even poll it): a late-store body is sent chunked, so
+            // that its end, which waits for the commit, is what completes it.
+            _ => {
+                let mut hint = SizeHint::new();
+                hint.set_lower(self.inner.size_hint().lower());
+                hint
+            }
+        }
     }
 }
 

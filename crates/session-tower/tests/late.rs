@@ -145,6 +145,13 @@ fn app_with(store: Switchable, slot: Slot) -> Router {
         .route("/plain", get(|s: Session| stream(s, false)))
         .route("/empty", get(late_and_empty))
         .route("/get", get(get_streamed))
+        .route(
+            "/sized",
+            get(|session: Session| async move {
+                session.late_store();
+                "abc"
+            }),
+        )
         .layer(SessionLayer::new(state, store))
         .layer(axum::Extension(slot))
 }
@@ -299,4 +306,28 @@ async fn an_empty_late_store_body_still_commits() {
     session.insert("streamed", 2).await.expect("insert");
     response.into_body().collect().await.expect("body");
     assert_eq!(streamed(&app, &cookie).await, "Some(2)");
+}
+
+/// Over real HTTP (hyper through axum::serve): a late-store body of known length goes out chunked,
+/// so that its end (which waits for the late commit) is what completes the response.
+#[tokio::test]
+async fn a_late_store_body_of_known_length_is_sent_chunked() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = app(Switchable::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    tcp.write_all(b"GET /sized HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut response = String::new();
+    tcp.read_to_string(&mut response).await.expect("read");
+    let lower = response.to_ascii_lowercase();
+    assert!(lower.contains("transfer-encoding: chunked"), "{response}");
+    assert!(!lower.contains("content-length"), "{response}");
+    assert!(response.ends_with("3\r\nabc\r\n0\r\n\r\n"), "{response}");
 }
