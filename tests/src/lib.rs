@@ -25,6 +25,7 @@ pub mod contract;
 pub mod ids;
 pub mod plack_counter;
 pub mod plack_step;
+pub mod process;
 pub mod redis;
 pub mod reply;
 pub mod scenario;

@@ -6,110 +6,30 @@
 //! binary does (`Args::parse` on the command line, then `demo::bind`): no extra build step, so it
 //! works on a clean clone under `cargo test --workspace`.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-
 use http::StatusCode;
-use session_examples::demo::{self, Args};
-use session_state_cookie::DEFAULT_COOKIE_NAME;
-use session_tests::Reply;
+use session_tests::process::{self, DemoProcess, client};
 
-/// The demo's command line for a child process, words separated by `\u{1f}`.
-const DEMO_ARGS: &str = "SESSION_TESTS_DEMO_ARGS";
-
-/// A demo server process (run only by the tests below): the demo binary's `main`, minus logging.
+/// A demo server process (run only by the tests below).
 #[test]
 #[ignore = "a demo server process for the tests in this file, not a test by itself"]
 fn demo_server_process() {
-    let Ok(words) = std::env::var(DEMO_ARGS) else {
-        return;
-    };
-    let args = Args::parse(words.split('\u{1f}').map(str::to_owned)).expect("valid options");
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        let (addr, serving) = demo::bind(&args).await.expect("bind");
-        println!("listening on http://{addr}");
-        serving.await.expect("serve");
-    });
+    process::serve_demo_if_child();
 }
 
-/// A running demo process, killed when dropped.
-struct DemoProcess {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl DemoProcess {
-    fn start(framework: &str, dir: &std::path::Path) -> Self {
-        let words = [
-            "--framework",
-            framework,
-            "--store",
-            "file",
-            "--dir",
-            dir.to_str().expect("utf-8 path"),
-            "--addr",
-            "127.0.0.1:0",
-        ];
-        let mut child = Command::new(std::env::current_exe().expect("the test binary"))
-            .args(["demo_server_process", "--exact", "--ignored", "--nocapture"])
-            .env(DEMO_ARGS, words.join("\u{1f}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start a demo process");
-        let mut output = BufReader::new(child.stdout.take().expect("piped"));
-        let mut line = String::new();
-        let addr = loop {
-            line.clear();
-            if output.read_line(&mut line).expect("read") == 0 {
-                panic!("the demo process ended before listening");
-            }
-            if let Some(at) = line.find("listening on http://") {
-                break line[at + 20..].trim().parse().expect("an address");
-            }
-        };
-        // Keep draining its output so that it never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut output, &mut std::io::sink()));
-        DemoProcess { child, addr }
-    }
-
-    async fn get(&self, client: &reqwest::Client, path: &str, id: Option<&str>) -> Reply {
-        let mut request = client.get(format!("http://{}{path}", self.addr));
-        if let Some(id) = id {
-            request = request.header("cookie", format!("{DEFAULT_COOKIE_NAME}={id}"));
-        }
-        let response = request.send().await.expect("the demo answers");
-        Reply::read(response, Some(DEFAULT_COOKIE_NAME)).await
-    }
-}
-
-impl Drop for DemoProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("a client")
+/// A demo process on `framework` over the session directory `dir`.
+fn start(framework: &str, dir: &std::path::Path) -> DemoProcess {
+    let dir = dir.to_str().expect("utf-8 path");
+    DemoProcess::start(&["--framework", framework, "--store", "file", "--dir", dir])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_processes_share_sessions_and_lose_no_write() {
-    if std::env::var_os(DEMO_ARGS).is_some() {
+    if process::is_child() {
         return;
     }
     const PER_SERVER: usize = 40;
     let dir = tempfile::tempdir().expect("tempdir");
-    let servers = [
-        DemoProcess::start("axum", dir.path()),
-        DemoProcess::start("actix", dir.path()),
-    ];
+    let servers = [start("axum", dir.path()), start("actix", dir.path())];
     let client = client();
     let id = servers[0]
         .get(&client, "/set/origin/axum", None)
@@ -157,15 +77,15 @@ async fn two_server_processes_share_sessions_and_lose_no_write() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_restarted_on_the_directory_finds_its_sessions() {
-    if std::env::var_os(DEMO_ARGS).is_some() {
+    if process::is_child() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let client = client();
-    let server = DemoProcess::start("axum", dir.path());
+    let server = start("axum", dir.path());
     let ids: Vec<String> = create_sessions(&server, &client).await;
     drop(server); // SIGKILL
-    let server = DemoProcess::start("actix", dir.path());
+    let server = start("actix", dir.path());
     for (n, id) in ids.iter().enumerate() {
         let reply = server.get(&client, "/get/n", Some(id)).await;
         assert_eq!((reply.status, reply.body), (StatusCode::OK, n.to_string()));

@@ -7,128 +7,42 @@
 //! (`Args::parse` on the command line, then `demo::bind`, an error printed and a failure status):
 //! no extra build step, so it works on a clean clone under `cargo test --workspace`.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::io::Read;
+use std::process::Stdio;
 use std::sync::Arc;
 
 use http::StatusCode;
-use session_examples::demo::{self, Args};
-use session_state_cookie::DEFAULT_COOKIE_NAME;
 use session_store_redis::testing::RedisServer;
-use session_tests::{Reply, counter_body};
+use session_tests::counter_body;
+use session_tests::process::{self, DemoProcess, client, demo_command};
 
-/// The demo's command line for a child process, words separated by `\u{1f}`.
-const DEMO_ARGS: &str = "SESSION_TESTS_REDIS_DEMO_ARGS";
-
-/// A demo server process (run only by the tests below): the demo binary's `main`, minus logging.
+/// A demo server process (run only by the tests below).
 #[test]
 #[ignore = "a demo server process for the tests in this file, not a test by itself"]
 fn demo_server_process() {
-    let Ok(words) = std::env::var(DEMO_ARGS) else {
-        return;
-    };
-    let args = Args::parse(words.split('\u{1f}').map(str::to_owned)).expect("valid options");
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        match demo::bind(&args).await {
-            Ok((addr, serving)) => {
-                println!("listening on http://{addr}");
-                serving.await.expect("serve");
-            }
-            Err(error) => {
-                eprintln!("demo: {error}");
-                std::process::exit(1);
-            }
-        }
-    });
+    process::serve_demo_if_child();
 }
 
-/// The command that runs a demo process on `framework` over the Redis at `url`.
-fn demo_command(framework: &str, url: &str) -> Command {
-    let words = [
+/// A demo process on `framework` over the Redis at `url`.
+fn start(framework: &str, url: &str) -> DemoProcess {
+    DemoProcess::start(&[
         "--framework",
         framework,
         "--store",
         "redis",
         "--redis-url",
         url,
-        "--addr",
-        "127.0.0.1:0",
-    ];
-    let mut command = Command::new(std::env::current_exe().expect("the test binary"));
-    command
-        .args(["demo_server_process", "--exact", "--ignored", "--nocapture"])
-        .env(DEMO_ARGS, words.join("\u{1f}"));
-    command
-}
-
-/// A running demo process, killed when dropped.
-struct DemoProcess {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl DemoProcess {
-    fn start(framework: &str, url: &str) -> Self {
-        let mut child = demo_command(framework, url)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start a demo process");
-        let mut output = BufReader::new(child.stdout.take().expect("piped"));
-        let mut line = String::new();
-        let addr = loop {
-            line.clear();
-            if output.read_line(&mut line).expect("read") == 0 {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the demo process ended before listening");
-            }
-            if let Some(at) = line.find("listening on http://") {
-                break line[at + 20..].trim().parse().expect("an address");
-            }
-        };
-        // Keep draining its output so that it never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut output, &mut std::io::sink()));
-        DemoProcess { child, addr }
-    }
-
-    async fn get(&self, client: &reqwest::Client, path: &str, id: Option<&str>) -> Reply {
-        let mut request = client.get(format!("http://{}{path}", self.addr));
-        if let Some(id) = id {
-            request = request.header("cookie", format!("{DEFAULT_COOKIE_NAME}={id}"));
-        }
-        let response = request.send().await.expect("the demo answers");
-        Reply::read(response, Some(DEFAULT_COOKIE_NAME)).await
-    }
-}
-
-impl Drop for DemoProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("a client")
+    ])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_processes_share_sessions_and_lose_no_write() {
-    if std::env::var_os(DEMO_ARGS).is_some() {
+    if process::is_child() {
         return;
     }
     const PER_SERVER: usize = 50;
     let redis = RedisServer::start();
-    let servers = Arc::new([
-        DemoProcess::start("axum", &redis.url()),
-        DemoProcess::start("actix", &redis.url()),
-    ]);
+    let servers = Arc::new([start("axum", &redis.url()), start("actix", &redis.url())]);
     let client = client();
 
     // The counter, each visit on the other process: each continues the other's session.
@@ -188,13 +102,21 @@ async fn two_server_processes_share_sessions_and_lose_no_write() {
 
 #[test]
 fn a_demo_started_while_redis_is_down_exits_with_a_failure_and_says_why() {
-    if std::env::var_os(DEMO_ARGS).is_some() {
+    if process::is_child() {
         return;
     }
     let mut redis = RedisServer::start();
     let url = redis.url();
     redis.stop();
-    let mut child = demo_command("axum", &url)
+    let words = [
+        "--store",
+        "redis",
+        "--redis-url",
+        &url,
+        "--addr",
+        "127.0.0.1:0",
+    ];
+    let mut child = demo_command(&words)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
