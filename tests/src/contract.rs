@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
-use crate::{Browser, TestServer, counter_body};
+use crate::{Browser, Framework, Setup, TestServer, counter_body};
 
 /// The counter three times with its caching headers; returns the session's id.
 pub async fn counter_counts(server: &TestServer) -> String {
@@ -94,4 +94,28 @@ pub async fn concurrent_writes_lose_nothing(server: Arc<TestServer>) {
     }
     assert!(lost.is_empty(), "lost writes: {lost:?}");
     assert_eq!(server.get_as("/", &id).await.body, counter_body(1));
+}
+
+/// Sessions live in the store, not in the server: for each setup (a persistent store, with cookie
+/// or param state), a new server (a new store value) on the same storage serves a session the
+/// first one created, and a logout there is final for a third.
+pub async fn sessions_outlive_the_server(framework: Framework, setups: &[Setup]) {
+    for setup in setups {
+        let first = TestServer::demo(framework, setup).await;
+        let id = first.get("/id").await.body;
+        first.get_as("/set/user/alice", &id).await.assert_ok();
+        drop(first);
+
+        let second = TestServer::demo(framework, setup).await;
+        let user = second.get_as("/get/user", &id).await;
+        assert_eq!((user.status, user.body.as_str()), (StatusCode::OK, "alice"));
+        second.get_as("/logout", &id).await.assert_ok();
+        drop(second);
+
+        let third = TestServer::demo(framework, setup).await;
+        assert_eq!(
+            third.get_as("/get/user", &id).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
 }

@@ -98,25 +98,11 @@ async fn idle_timeout(framework: Framework) {
 /// a logout there is final. With `--state param` too (`/id`).
 async fn sessions_survive_a_restart(framework: Framework) {
     let dir = dir();
-    for setup in [Setup::cookie(), Setup::param()] {
-        let setup = setup.file(dir.path());
-        let first = TestServer::demo(framework, &setup).await;
-        let id = first.get("/id").await.body;
-        first.get_as("/set/user/alice", &id).await.assert_ok();
-        drop(first);
-
-        let second = TestServer::demo(framework, &setup).await;
-        let user = second.get_as("/get/user", &id).await;
-        assert_eq!((user.status, user.body.as_str()), (StatusCode::OK, "alice"));
-        second.get_as("/logout", &id).await.assert_ok();
-        drop(second);
-
-        let third = TestServer::demo(framework, &setup).await;
-        assert_eq!(
-            third.get_as("/get/user", &id).await.status,
-            StatusCode::NOT_FOUND
-        );
-    }
+    let setups = [
+        Setup::cookie().file(dir.path()),
+        Setup::param().file(dir.path()),
+    ];
+    session_tests::contract::sessions_outlive_the_server(framework, &setups).await;
 }
 
 session_tests::per_framework!(

@@ -158,25 +158,11 @@ async fn absolute_timeout(framework: Framework) {
 /// them, and a logout there is final. With `--state param` too.
 async fn sessions_outlive_the_server(framework: Framework) {
     let redis = RedisServer::start();
-    for setup in [Setup::cookie(), Setup::param()] {
-        let setup = setup.redis(redis.url());
-        let first = TestServer::demo(framework, &setup).await;
-        let id = first.get("/id").await.body;
-        first.get_as("/set/user/alice", &id).await.assert_ok();
-        drop(first);
-
-        let second = TestServer::demo(framework, &setup).await;
-        let user = second.get_as("/get/user", &id).await;
-        assert_eq!((user.status, user.body.as_str()), (StatusCode::OK, "alice"));
-        second.get_as("/logout", &id).await.assert_ok();
-        drop(second);
-
-        let third = TestServer::demo(framework, &setup).await;
-        assert_eq!(
-            third.get_as("/get/user", &id).await.status,
-            StatusCode::NOT_FOUND
-        );
-    }
+    let setups = [
+        Setup::cookie().redis(redis.url()),
+        Setup::param().redis(redis.url()),
+    ];
+    session_tests::contract::sessions_outlive_the_server(framework, &setups).await;
     assert!(keys(&redis.url()).await.is_empty());
 }
 
