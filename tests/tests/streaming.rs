@@ -16,7 +16,10 @@ async fn late_store_keeps_a_key_set_while_streaming(framework: Framework) {
     reply.assert_ok();
     assert_eq!(reply.body, "one\ntwo\nthree\n");
     let id = reply.expect_new_id();
-    assert!(reply.is_no_store(), "a response that sets the id is not cached");
+    assert!(
+        reply.is_no_store(),
+        "a response that sets the id is not cached"
+    );
     assert_eq!(server.get_as("/get/streamed", &id).await.body, "1");
 }
 
@@ -41,9 +44,8 @@ async fn a_client_gone_midway_still_stores_the_key(framework: Framework) {
     let server = TestServer::demo(framework, &Setup::cookie()).await;
     let id = server.get("/set/a/1").await.expect_new_id();
     let mut tcp = TcpStream::connect(server.addr()).await.expect("connect");
-    let request = format!(
-        "GET /stream?pause_ms=3000 HTTP/1.1\r\nHost: test\r\nCookie: id={id}\r\n\r\n"
-    );
+    let request =
+        format!("GET /stream?pause_ms=3000 HTTP/1.1\r\nHost: test\r\nCookie: id={id}\r\n\r\n");
     tcp.write_all(request.as_bytes()).await.expect("write");
     let mut seen = Vec::new();
     let mut buffer = [0u8; 1024];
@@ -76,7 +78,11 @@ async fn a_client_gone_midway_still_stores_the_key(framework: Framework) {
 async fn remember_me_makes_the_cookie_persistent(framework: Framework) {
     let server = TestServer::demo(framework, &Setup::cookie()).await;
     let id = server.get("/set/a/1").await.expect_new_id();
-    let plain = server.get_as("/set/b/2", &id).await.session_cookie().expect("cookie");
+    let plain = server
+        .get_as("/set/b/2", &id)
+        .await
+        .session_cookie()
+        .expect("cookie");
     assert!(!plain.has("Max-Age"), "a browser-session cookie by default");
 
     let reply = server.get_as("/remember", &id).await;
@@ -85,8 +91,15 @@ async fn remember_me_makes_the_cookie_persistent(framework: Framework) {
     assert_eq!(cookie.attribute("Max-Age"), Some(Some("2592000")));
     assert!(cookie.has("Expires"));
     // Kept with the session: a later write sends it persistent again.
-    let later = server.get_as("/set/c/3", &id).await.session_cookie().expect("cookie");
-    assert!(later.has("Max-Age"), "the lifetime is kept with the session");
+    let later = server
+        .get_as("/set/c/3", &id)
+        .await
+        .session_cookie()
+        .expect("cookie");
+    assert!(
+        later.has("Max-Age"),
+        "the lifetime is kept with the session"
+    );
 }
 
 /// Per-request options: this response's cookie gets the path, domain and partitioning asked for,
