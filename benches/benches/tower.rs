@@ -158,13 +158,15 @@ mod theirs {
 
 /// One request through `router`, in process; returns the status, the `Set-Cookie` (if any) and
 /// the whole body.
-async fn send<S>(
+async fn send<S, B>(
     router: &S,
     path: &'static str,
     cookie: Option<&HeaderValue>,
 ) -> (StatusCode, Option<HeaderValue>, Bytes)
 where
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible> + Clone,
+    S: Service<Request<Body>, Response = Response<B>, Error = Infallible> + Clone,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
 {
     let mut request = Request::new(Body::empty());
     *request.uri_mut() = Uri::from_static(path);
@@ -177,7 +179,7 @@ where
     };
     let status = response.status();
     let set_cookie = response.headers().get(SET_COOKIE).cloned();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+    let body = axum::body::to_bytes(Body::new(response.into_body()), usize::MAX)
         .await
         .expect("an in-memory body");
     (status, set_cookie, body)
@@ -185,9 +187,11 @@ where
 
 /// Creates a session through the `rmw` route and returns the `Cookie` header that names it, after
 /// checking that the contender behaves (cookie only when the session is used, counter kept).
-async fn session_cookie<S>(router: &S) -> HeaderValue
+async fn session_cookie<S, B>(router: &S) -> HeaderValue
 where
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible> + Clone,
+    S: Service<Request<Body>, Response = Response<B>, Error = Infallible> + Clone,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
 {
     let (status, set_cookie, _) = send(router, "/rmw", None).await;
     assert_eq!(status, StatusCode::OK);

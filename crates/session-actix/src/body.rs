@@ -36,8 +36,8 @@ pin_project! {
     ///   response: the client never sees a clean end), and the cause is logged with `tracing` at
     ///   `error` level.
     /// - If the body is dropped before its end (the client went away, the inner body failed), the
-    ///   commit of what was changed until then still runs, spawned on the current actix-web
-    ///   worker (its [`Arbiter`](actix_rt::Arbiter)); a failure is logged.
+    ///   commit of what was changed until then still runs, spawned on the worker's Tokio runtime;
+    ///   a failure is logged.
     ///
     /// An empty body (size `None` or `Sized(0)`) is never polled by actix-web: for it the late
     /// commit runs in the middleware, right after the head's, before the head is sent (see the
@@ -120,7 +120,7 @@ impl Late {
 
 impl Drop for Late {
     /// The body is dropped before its end: a commit not yet run (or still running) goes on in the
-    /// background, on the current actix-web worker.
+    /// background, on the current worker's Tokio runtime.
     fn drop(&mut self) {
         let committing = match std::mem::replace(&mut self.step, Step::Done) {
             Step::Streaming { .. } => match self.start() {
@@ -138,13 +138,16 @@ impl Drop for Late {
                 );
             }
         };
-        let spawned =
-            actix_rt::Arbiter::try_current().is_some_and(|arbiter| arbiter.spawn(background));
-        if !spawned {
-            tracing::error!(
-                "a late-store response body was dropped before its end outside a running actix \
-                 runtime: the changes made while it streamed are not stored"
-            );
+        // The Tokio runtime of the worker (actix-web runs on Tokio, with or without an actix
+        // `System`: under `#[tokio::main]` its workers have no actix Arbiter).
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(background);
+            }
+            Err(_) => tracing::error!(
+                "a late-store response body was dropped before its end outside a Tokio runtime: \
+                 the changes made while it streamed are not stored"
+            ),
         }
     }
 }

@@ -100,9 +100,10 @@ where
             return Poll::Ready(output.map(plain));
         };
         // Late store: the session commits again when the body ends.
+        // (Not for client-side sessions: their cookie went with the head, nothing is left to do.)
         let late = lazy
             .session()
-            .is_some_and(|session| session.is_late_store())
+            .is_some_and(|session| session.is_late_store() && !lazy.engine().is_client_side())
             .then_some(lazy);
         let mut future: Committing<B> = match (prepared, output) {
             (Prepared::Ready(commit), Ok(response)) => match finish(commit, response, late) {

@@ -75,8 +75,8 @@
 //! - If that commit fails, the body ends with an error rather than its end: actix-web aborts the
 //!   response, so the client never sees a clean end; the cause is logged at `error` level.
 //! - If the body is dropped before its end (the client disconnected, the stream failed), what was
-//!   changed until then is still committed, in the background on the worker's
-//!   [`Arbiter`](actix_rt::Arbiter); a failure is logged.
+//!   changed until then is still committed, in the background on the worker's Tokio runtime
+//!   (with or without an actix `System`); a failure is logged.
 //! - actix-web never polls an empty body (size `None` or `Sized(0)`), so no code runs "while
 //!   it streams": for one, the late commit runs in the middleware right after the head's, before
 //!   the head is sent (a failure answers a bare 500). A change made after the middleware has

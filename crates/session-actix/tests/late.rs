@@ -314,6 +314,17 @@ async fn without_late_store_a_key_set_while_streaming_is_not_stored() {
 
 #[actix_rt::test]
 async fn a_client_gone_midway_still_stores_what_was_set() {
+    client_gone_midway().await;
+}
+
+/// The same under plain Tokio, with no actix `System` (as under `#[tokio::main]`, where actix-web
+/// workers have no Arbiter): the background commit must still run.
+#[tokio::test]
+async fn a_client_gone_midway_still_stores_what_was_set_under_plain_tokio() {
+    client_gone_midway().await;
+}
+
+async fn client_gone_midway() {
     let app = test::init_service(app(TestStore::default(), Slot::default())).await;
     let response = test::call_service(&app, get("/late", None).to_request()).await;
     let cookie = cookie_pair(&response);

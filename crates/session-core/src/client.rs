@@ -197,6 +197,9 @@ pub(crate) fn commit(
             "late store does not apply to client-side sessions: their cookie goes with the head"
         );
     }
+    // No late commit for a client-side session: changes after this one are reported as not
+    // stored.
+    work.late_done = true;
     if work.expire {
         if work.client_sent_id {
             let delivery = Delivery {

@@ -239,6 +239,12 @@ impl Engine {
                  reach the client"
             );
         }
+        if std::mem::take(&mut work.deliver_pending) || work.lifetime_change.is_some() {
+            tracing::warn!(
+                "a cookie change (lifetime or cookie options) made after the response head was \
+                 sent cannot reach the client; a new lifetime is still stored"
+            );
+        }
         if !work.is_dirty() {
             return Prepared::Ready(out);
         }

@@ -38,6 +38,17 @@ impl PendingCommit {
     /// Carries out the store I/O and returns the headers to add to the response. On error nothing
     /// may be assumed committed.
     pub async fn run(self) -> Result<Commit, Error> {
+        let session = self.session.clone();
+        let result = self.run_steps().await;
+        if result.is_err() {
+            // Nothing may be assumed written: no late commit builds on it, and later changes are
+            // reported as not stored.
+            session.lock().late_done = true;
+        }
+        result
+    }
+
+    async fn run_steps(self) -> Result<Commit, Error> {
         let PendingCommit {
             engine,
             session,
@@ -123,13 +134,17 @@ pub(crate) fn plan(work: &mut Working, shared: &Shared, now: Timestamp) -> Plan 
         if loaded.record.data.is_empty() && !work.late {
             return Plan::Nothing;
         }
-        return Plan::Create {
-            record: shared.fresh_record(&loaded.record, now),
-        };
+        let record = shared.fresh_record(&loaded.record, now);
+        // The whole record is written: nothing is left for a later (late) commit to apply.
+        work.changed.clear();
+        work.cleared = false;
+        work.lifetime_change = None;
+        return Plan::Create { record };
     };
     let expires = shared.expires_at(loaded.record.created, now, loaded.record.lifetime);
     let last_active = loaded.record.last_active;
     if cycle {
+        work.cycle = false;
         return Plan::Cycle {
             old: key,
             changes: work.take_changes(now, expires),

@@ -331,7 +331,9 @@ impl Session {
     /// sent again with them even if nothing else changed (a new, empty session still sends
     /// nothing). Only this response is concerned: later responses use the defaults again unless
     /// their request sets options too. A removal ([`expire`](Session::expire)) in the same request
-    /// uses them as well, so it removes the cookie they describe.
+    /// uses them as well, so it removes the cookie they describe; a removal in a request without
+    /// them removes the cookie at the default path and domain, so a cookie given another path must
+    /// be removed by a request that sets the same options.
     ///
     /// ```
     /// use session_core::CookieOptions;
@@ -349,16 +351,18 @@ impl Session {
 
     /// Late store (Plack's `late_store`, lifecycle rule 8): changes made after the response head
     /// is sent (while a streamed body is being written) are written to the store when the body
-    /// ends, before its last byte reaches the client. Call it before the handler returns its
-    /// response.
+    /// ends, before the end of the response reaches the client, so that its next request sees
+    /// them. Call it before the handler returns its response. (A response the server sends without
+    /// a body, such as a HEAD or a 204, has no end to wait for: the adapters' docs say when its
+    /// late commit runs.)
     ///
     /// The commit at the response head still happens as usual: it writes the changes made so far
     /// and sends the cookie, creating the session even if it is still empty (the cookie must go
     /// with the head). When the body ends, the keys changed after the head are applied; an
     /// `expire()` made then deletes the session (its removal cookie cannot be sent any more), and a
     /// `cycle_id()` made then is ignored with a warning (the new id could not reach the client).
-    /// If the client goes away before the body ends, what was changed until then is still
-    /// written (the adapters run the late commit in the background). Not for client-side
+    /// If the client goes away before the body ends, or the body itself fails, what was changed
+    /// until then is still written (the adapters run the late commit in the background). Not for client-side
     /// sessions (a sealed cookie goes with the head): their late changes are reported and dropped.
     ///
     /// Without late store, a change made after the commit is not stored, and is reported once per

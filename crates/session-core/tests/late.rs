@@ -1,6 +1,8 @@
 //! Late store (lifecycle rule 8) and per-request cookie options, driven through the engine: the
 //! head's commit, changes made while a body streams, and the commit when the body ends.
 
+use std::future::Future;
+
 use http::{HeaderMap, HeaderValue, StatusCode};
 use session_core::{
     Candidates, CookieOptions, Delivery, Engine, Id, MemoryStore, Prepared, RequestView, Session,
@@ -247,4 +249,90 @@ async fn cookie_options_go_to_the_state_and_resend_the_cookie() {
             .await
             .contains_key("x-session")
     );
+}
+
+/// The late commit of a session created at the head applies only what changed after the head: a
+/// write another request made meanwhile (with the cookie just sent) is kept.
+#[tokio::test]
+async fn a_late_commit_does_not_rewrite_what_the_head_created() {
+    let engine = engine();
+    let session = start(&engine, None);
+    session.late_store();
+    session.insert("a", "1").await.expect("insert");
+    let id = id_of(&head(&engine, &session, StatusCode::OK).await);
+    let other = start(&engine, Some(&id));
+    other.insert("a", "2").await.expect("insert");
+    head(&engine, &other, StatusCode::OK).await;
+    body_end(&engine, &session).await;
+    assert_eq!(get(&engine, &id, "a").await.as_deref(), Some("2"));
+}
+
+/// The warnings a closure's run emits (`tracing`, any target), as text.
+fn warnings_of(run: impl FnOnce()) -> String {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("buffer").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, run);
+    let bytes = buffer.0.lock().expect("buffer").clone();
+    String::from_utf8(bytes).expect("utf-8")
+}
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+/// Without late store, a change after the commit is not stored, and it is reported.
+#[test]
+fn a_change_after_the_commit_is_reported() {
+    let warnings = warnings_of(|| {
+        block_on(async {
+            let engine = engine();
+            let session = start(&engine, None);
+            session.insert("a", "1").await.expect("insert");
+            head(&engine, &session, StatusCode::OK).await;
+            session.insert("late", "1").await.expect("insert");
+        })
+    });
+    assert!(warnings.contains("not stored"), "{warnings:?}");
+}
+
+/// A login (`cycle_id` before the head) with late store raises no false alarm when the body ends.
+#[test]
+fn a_cycle_before_the_head_is_not_reported_as_late() {
+    let warnings = warnings_of(|| {
+        block_on(async {
+            let engine = engine();
+            let first = start(&engine, None);
+            first.insert("a", "1").await.expect("insert");
+            let id = id_of(&head(&engine, &first, StatusCode::OK).await);
+            let session = start(&engine, Some(&id));
+            session.late_store();
+            session.cycle_id();
+            head(&engine, &session, StatusCode::OK).await;
+            session.insert("b", "2").await.expect("insert");
+            body_end(&engine, &session).await;
+        })
+    });
+    assert!(warnings.is_empty(), "{warnings:?}");
 }

@@ -130,9 +130,16 @@ fn finish<B>(
     mut response: Response<B>,
 ) -> Response<SessionBody<B>> {
     commit.apply_to(response.headers_mut());
-    match lazy.session().filter(|session| session.is_late_store()) {
+    // (Not for client-side sessions: their cookie went with the head, nothing is left to do.)
+    let late = lazy
+        .session()
+        .filter(|session| session.is_late_store() && !lazy.engine().is_client_side());
+    match late {
         Some(session) => {
             let (engine, session) = (lazy.engine().clone(), session.clone());
+            // Sent chunked, whatever length the handler declared: with a length, the client has
+            // the whole response at its last byte, before the late commit has run.
+            response.headers_mut().remove(http::header::CONTENT_LENGTH);
             response.map(|body| SessionBody::late(body, engine, session))
         }
         None => response.map(SessionBody::plain),

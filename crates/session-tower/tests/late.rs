@@ -152,6 +152,13 @@ fn app_with(store: Switchable, slot: Slot) -> Router {
                 "abc"
             }),
         )
+        .route(
+            "/declared",
+            get(|session: Session| async move {
+                session.late_store();
+                ([(http::header::CONTENT_LENGTH, "3")], "abc")
+            }),
+        )
         .layer(SessionLayer::new(state, store))
         .layer(axum::Extension(slot))
 }
@@ -320,14 +327,22 @@ async fn a_late_store_body_of_known_length_is_sent_chunked() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    tcp.write_all(b"GET /sized HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("write");
-    let mut response = String::new();
-    tcp.read_to_string(&mut response).await.expect("read");
-    let lower = response.to_ascii_lowercase();
-    assert!(lower.contains("transfer-encoding: chunked"), "{response}");
-    assert!(!lower.contains("content-length"), "{response}");
-    assert!(response.ends_with("3\r\nabc\r\n0\r\n\r\n"), "{response}");
+    // Also when the handler declared the length itself.
+    for path in ["/sized", "/declared"] {
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        tcp.write_all(request.as_bytes()).await.expect("write");
+        let mut response = String::new();
+        tcp.read_to_string(&mut response).await.expect("read");
+        let lower = response.to_ascii_lowercase();
+        assert!(
+            lower.contains("transfer-encoding: chunked"),
+            "{path}: {response}"
+        );
+        assert!(!lower.contains("content-length"), "{path}: {response}");
+        assert!(
+            response.ends_with("3\r\nabc\r\n0\r\n\r\n"),
+            "{path}: {response}"
+        );
+    }
 }
