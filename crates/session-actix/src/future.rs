@@ -99,14 +99,8 @@ where
             state.set(State::Done);
             return Poll::Ready(output.map(plain));
         };
-        // Late store: the session commits again when the body ends.
-        // (Not for client-side sessions: their cookie went with the head, nothing is left to do.)
-        let late = lazy
-            .session()
-            .is_some_and(|session| session.is_late_store() && !lazy.engine().is_client_side())
-            .then_some(lazy);
         let mut future: Committing<B> = match (prepared, output) {
-            (Prepared::Ready(commit), Ok(response)) => match finish(commit, response, late) {
+            (Prepared::Ready(commit), Ok(response)) => match finish(commit, response, lazy) {
                 Finish::Done(response) => {
                     state.set(State::Done);
                     return Poll::Ready(Ok(response));
@@ -120,7 +114,7 @@ where
             (Prepared::Pending(pending), output) => Box::pin(async move {
                 let result = pending.run().await;
                 match (output, result) {
-                    (Ok(response), Ok(commit)) => match finish(commit, response, late) {
+                    (Ok(response), Ok(commit)) => match finish(commit, response, lazy) {
                         Finish::Done(response) => Ok(response),
                         Finish::Late(future) => future.await,
                     },
@@ -164,7 +158,7 @@ enum Finish<B> {
     Late(Committing<B>),
 }
 
-/// Adds the head commit's headers to `response`; with `late` (a late-store session), wraps its body
+/// Adds the head commit's headers to `response`; for a late-store session, wraps its body
 /// so the session commits again when the body ends.
 ///
 /// actix-web does not poll an empty body (size `None` or `Sized(0)`): it sends the head and is
@@ -174,12 +168,14 @@ enum Finish<B> {
 fn finish<B: MessageBody + 'static>(
     commit: Commit,
     mut response: ServiceResponse<B>,
-    late: Option<Arc<LazySession>>,
+    lazy: Arc<LazySession>,
 ) -> Finish<B> {
+    // Late store: the session commits again when the body ends.
+    let late = commit.late_store();
     commit.apply_to(&mut ActixHeaders(response.headers_mut()));
-    let Some(lazy) = late else {
+    if !late {
         return Finish::Done(plain(response));
-    };
+    }
     if !response.response().body().size().is_eof() {
         return Finish::Done(
             response

@@ -203,7 +203,7 @@ pub(crate) fn commit(
     if work.expire {
         if work.client_sent_id {
             let delivery = Delivery {
-                options: work.cookie_options.clone(),
+                options: work.cookie_options.as_deref().cloned(),
                 ..Delivery::default()
             };
             client.expire_with(&delivery, &mut out.headers);
@@ -247,7 +247,7 @@ pub(crate) fn commit(
         id,
         record,
         now,
-        work.cookie_options.as_ref(),
+        work.cookie_options.as_deref(),
         &mut out.headers,
     )?;
     out.sets_id = shared.no_store;

@@ -15,10 +15,19 @@ pub struct Commit {
     pub(crate) vary: Option<HeaderName>,
     pub(crate) sets_id: bool,
     /// The handler's own cookie options, for the State's headers (not written to the response).
-    pub(crate) options: Option<crate::CookieOptions>,
+    pub(crate) options: Option<Box<crate::CookieOptions>>,
+    /// A late commit is due when the response body ends.
+    pub(crate) late: bool,
 }
 
 impl Commit {
+    /// Whether the session asked for [late store](crate::Session::late_store) and the head's
+    /// commit left something for it: the adapter then runs
+    /// [`Engine::prepare_late`](crate::Engine::prepare_late) when the response body ends.
+    pub fn late_store(&self) -> bool {
+        self.late
+    }
+
     /// The headers the State wrote (`Set-Cookie`, say), without the caching headers.
     pub fn state_headers(&self) -> &HeaderMap {
         &self.headers
@@ -115,6 +124,7 @@ impl fmt::Debug for Commit {
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("vary", &self.vary)
             .field("sets_id", &self.sets_id)
+            .field("late", &self.late)
             .finish()
     }
 }

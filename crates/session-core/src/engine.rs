@@ -136,6 +136,8 @@ impl Engine {
         }
         let server_error = status.is_server_error() && !shared.commit_on_server_error;
         out.options = work.cookie_options.clone();
+        // Client-side sessions have no late commit (their cookie goes with the head).
+        out.late = work.late && shared.client.is_none();
         if let Some(client) = &shared.client {
             let done = client::commit(&**client, shared, &mut work, server_error, &mut out);
             drop(work);
@@ -155,7 +157,7 @@ impl Engine {
             // The client holds an id (live, unknown or malformed): tell it to forget it.
             if work.client_sent_id || !keys.is_empty() {
                 let delivery = Delivery {
-                    options: out.options.clone(),
+                    options: out.options.as_deref().cloned(),
                     ..Delivery::default()
                 };
                 shared.state.expire_with(&delivery, &mut out.headers);
@@ -163,6 +165,7 @@ impl Engine {
             }
             // Deleted now: nothing is left for a late commit.
             work.late_done = true;
+            out.late = false;
             drop(work);
             return self.pending(session, Step::Expire(keys), out);
         }
@@ -172,6 +175,7 @@ impl Engine {
         if server_error || work.skip || work.ended {
             // Nothing was written at the head: the late commit writes nothing either.
             work.late_done = true;
+            out.late = false;
             return Prepared::Ready(out);
         }
         if work.loaded.is_none()
@@ -356,7 +360,7 @@ impl Engine {
         out: &mut Commit,
     ) {
         let shared = &*self.shared;
-        let delivery = shared.delivery(lifetime, expires, now, out.options.as_ref());
+        let delivery = shared.delivery(lifetime, expires, now, out.options.as_deref());
         shared.state.finalize(id, &delivery, &mut out.headers);
         out.sets_id = !out.headers.is_empty() && shared.no_store;
     }

@@ -38,48 +38,55 @@ impl PendingCommit {
     /// Carries out the store I/O and returns the headers to add to the response. On error nothing
     /// may be assumed committed.
     pub async fn run(self) -> Result<Commit, Error> {
-        let session = self.session.clone();
-        let result = self.run_steps().await;
-        if result.is_err() {
-            // Nothing may be assumed written: no late commit builds on it, and later changes are
-            // reported as not stored.
-            session.lock().late_done = true;
-        }
-        result
-    }
-
-    async fn run_steps(self) -> Result<Commit, Error> {
         let PendingCommit {
             engine,
             session,
             step,
             mut out,
         } = self;
-        let shared = &*engine.shared;
-        match step {
-            Step::Fail(error) => return Err(error),
-            Step::Expire(keys) => {
-                for key in &keys {
-                    (*shared.store).delete(key).await?;
-                }
-            }
-            Step::LoadThenPlan => {
-                session.load().await?;
-                let (plan, now) = {
-                    let mut work = session.lock();
-                    let now = shared.clock.now();
-                    (plan(&mut work, shared, now), now)
-                };
-                let created = engine.execute(plan, now, &mut out).await?;
-                adopt(&session, created);
-            }
-            Step::Plan(plan, now) => {
-                let created = engine.execute(plan, now, &mut out).await?;
-                adopt(&session, created);
+        match run_step(&engine, &session, step, &mut out).await {
+            Ok(()) => Ok(out),
+            Err(error) => {
+                // Nothing may be assumed written: no late commit builds on it, and later changes
+                // are reported as not stored.
+                session.lock().late_done = true;
+                Err(error)
             }
         }
-        Ok(out)
     }
+}
+
+/// A pending commit's store I/O.
+async fn run_step(
+    engine: &Engine,
+    session: &Session,
+    step: Step,
+    out: &mut Commit,
+) -> Result<(), Error> {
+    let shared = &*engine.shared;
+    match step {
+        Step::Fail(error) => return Err(error),
+        Step::Expire(keys) => {
+            for key in &keys {
+                (*shared.store).delete(key).await?;
+            }
+        }
+        Step::LoadThenPlan => {
+            session.load().await?;
+            let (plan, now) = {
+                let mut work = session.lock();
+                let now = shared.clock.now();
+                (plan(&mut work, shared, now), now)
+            };
+            let created = engine.execute(plan, now, out).await?;
+            adopt(session, created);
+        }
+        Step::Plan(plan, now) => {
+            let created = engine.execute(plan, now, out).await?;
+            adopt(session, created);
+        }
+    }
+    Ok(())
 }
 
 /// Records the id a commit created (a new session, a cycle) as the session's current one: for

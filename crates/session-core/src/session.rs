@@ -345,7 +345,7 @@ impl Session {
         let mut work = self.lock();
         work.accessed = true;
         work.note_change("the cookie options");
-        work.cookie_options = Some(options);
+        work.cookie_options = Some(Box::new(options));
         work.deliver_pending = true;
     }
 

@@ -27,7 +27,7 @@ pub(crate) struct Working {
     /// A client-side session was opened with an older key: seal it again with the current one.
     pub(crate) reseal: bool,
     /// This response's own cookie attributes.
-    pub(crate) cookie_options: Option<CookieOptions>,
+    pub(crate) cookie_options: Option<Box<CookieOptions>>,
     /// Late store: changes made after the response head are committed when the body ends.
     pub(crate) late: bool,
     /// The late commit has run (or the head commit wrote nothing, so the late one must not).

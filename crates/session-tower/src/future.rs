@@ -129,12 +129,9 @@ fn finish<B>(
     commit: Commit,
     mut response: Response<B>,
 ) -> Response<SessionBody<B>> {
+    let late = commit.late_store();
     commit.apply_to(response.headers_mut());
-    // (Not for client-side sessions: their cookie went with the head, nothing is left to do.)
-    let late = lazy
-        .session()
-        .filter(|session| session.is_late_store() && !lazy.engine().is_client_side());
-    match late {
+    match lazy.session().filter(|_| late) {
         Some(session) => {
             let (engine, session) = (lazy.engine().clone(), session.clone());
             // Sent chunked, whatever length the handler declared: with a length, the client has
