@@ -15,8 +15,10 @@ use redis::Script;
 /// Helpers shared by every script.
 const PRELUDE: &str = r"
 local function live(key, now)
-  if redis.call('TYPE', key).ok ~= 'hash' then return false end
-  local expires = tonumber(redis.call('HGET', key, 'expires'))
+  -- One call: a missing field or key answers false, a key that is not a hash an error table.
+  local field = redis.pcall('HGET', key, 'expires')
+  if type(field) ~= 'string' then return false end
+  local expires = tonumber(field)
   return expires ~= nil and expires > now
 end
 
