@@ -19,7 +19,7 @@ use std::task::{Context, Poll, ready};
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
 use pin_project_lite::pin_project;
-use session_core::{Commit, LazySession, Prepared};
+use session_core::{Commit, LateCommitFailed, LazySession, Prepared};
 
 type Committing = Pin<Box<dyn Future<Output = Result<Commit, session_core::Error>> + Send>>;
 
@@ -256,16 +256,3 @@ impl<B> fmt::Debug for SessionBody<B> {
             .finish_non_exhaustive()
     }
 }
-
-/// The error a late-store body ends with when its commit failed (the cause is logged; the client
-/// sees an aborted response).
-#[derive(Debug)]
-pub struct LateCommitFailed;
-
-impl fmt::Display for LateCommitFailed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the session changes made while the body streamed could not be stored")
-    }
-}
-
-impl StdError for LateCommitFailed {}

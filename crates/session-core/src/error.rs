@@ -99,6 +99,20 @@ impl From<StoreError> for Error {
     }
 }
 
+/// The error a late-store response body ends with when its late commit failed (see
+/// [`Session::late_store`](crate::Session::late_store)): the client sees an aborted response, and
+/// the adapter logs the cause. Both adapters' bodies use it.
+#[derive(Debug)]
+pub struct LateCommitFailed;
+
+impl fmt::Display for LateCommitFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the session changes made while the body streamed could not be stored")
+    }
+}
+
+impl StdError for LateCommitFailed {}
+
 /// What kind of failure a [`StoreError`] reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -78,7 +78,7 @@ pub use codec::BincodeCodec;
 pub use codec::{Codec, CodecError, DEFAULT_MAX_RECORD_BYTES, JsonCodec, MAX_RECORD_BYTES_LIMIT};
 pub use commit::{Commit, ResponseHeaders};
 pub use engine::Engine;
-pub use error::{BoxError, Error, Report, StoreError, StoreErrorKind};
+pub use error::{BoxError, Error, LateCommitFailed, Report, StoreError, StoreErrorKind};
 pub use id::{DefaultIds, FnIds, HexIds, Id, IdScheme, Key};
 pub use lazy::LazySession;
 pub use memory::MemoryStore;

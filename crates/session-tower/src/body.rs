@@ -8,7 +8,7 @@ use std::task::{Context, Poll, ready};
 
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
-use session_core::{Commit, Engine, Prepared, Session};
+use session_core::{Commit, Engine, LateCommitFailed, Prepared, Session};
 
 /// The error type of [`SessionBody`]: the inner body's error, or a late commit that failed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -187,15 +187,3 @@ impl<B> fmt::Debug for SessionBody<B> {
             .finish_non_exhaustive()
     }
 }
-
-/// The error a late-store body ends with when its commit failed (the cause is logged).
-#[derive(Debug)]
-pub struct LateCommitFailed;
-
-impl fmt::Display for LateCommitFailed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the session changes made while the body streamed could not be stored")
-    }
-}
-
-impl std::error::Error for LateCommitFailed {}

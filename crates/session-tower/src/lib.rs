@@ -77,12 +77,13 @@ pub mod future;
 mod handle;
 mod layer;
 
-pub use body::{BoxError, LateCommitFailed, SessionBody};
+pub use body::{BoxError, SessionBody};
 pub use error::Error;
 #[cfg(feature = "axum")]
 pub use extract::{MissingSession, Session};
 pub use handle::SessionExt;
 pub use layer::{SessionLayer, SessionService};
+pub use session_core::LateCommitFailed;
 
 /// The core crate, for everything not re-exported at this crate's root.
 pub use session_core;
