@@ -6,7 +6,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use std::any::Any;
+
+use bytes::Bytes;
+use http::Response;
+use http::header::CONTENT_LENGTH;
 use http_body::{Body, Frame, SizeHint};
+use http_body_util::combinators::UnsyncBoxBody;
 use pin_project_lite::pin_project;
 use session_core::{Commit, Engine, LateCommitFailed, Prepared, Session};
 
@@ -50,20 +56,70 @@ enum Late {
 }
 
 impl<B> SessionBody<B> {
-    /// The body of a response with no late commit.
-    pub(crate) fn plain(inner: B) -> Self {
-        SessionBody {
-            inner,
-            late: Late::Idle,
-        }
-    }
-
     /// The body of a response whose session commits again when the body ends.
-    pub(crate) fn late(inner: B, engine: Engine, session: Session) -> Self {
+    pub fn late(inner: B, engine: Engine, session: Session) -> Self {
         SessionBody {
             inner,
             late: Late::Due(engine, session),
         }
+    }
+}
+
+/// Wraps `response`'s body in a [`SessionBody`] for a late-store session, keeping the body type:
+/// the service answers with its inner service's own body type (so `axum::serve` takes it, and
+/// axum does not box it again), which is possible for the body types that box any body: axum's
+/// `Body` (feature `axum`) and `http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>`.
+/// For any other body type late store cannot follow the body: the late commit runs now (it finds
+/// nothing to write yet), later changes are reported as not stored, and a warning says why.
+pub(crate) fn with_late_commit<B: Default + 'static>(
+    response: Response<B>,
+    engine: &Engine,
+    session: &Session,
+) -> Response<B> {
+    let (mut parts, body) = response.into_parts();
+    let mut slot = Some(body);
+    #[cfg(feature = "axum")]
+    let wrapped = wrap_as::<axum_core::body::Body, B>(&mut slot, |inner| {
+        axum_core::body::Body::new(SessionBody::late(inner, engine.clone(), session.clone()))
+    });
+    #[cfg(not(feature = "axum"))]
+    let wrapped = false;
+    let wrapped = wrapped
+        || wrap_as::<UnsyncBoxBody<Bytes, BoxError>, B>(&mut slot, |inner| {
+            UnsyncBoxBody::new(SessionBody::late(inner, engine.clone(), session.clone()))
+        });
+    if wrapped {
+        // Sent chunked, whatever length the handler declared: with a length, the client has the
+        // whole response at its last byte, before the late commit has run.
+        parts.headers.remove(CONTENT_LENGTH);
+    } else {
+        tracing::warn!(
+            body = std::any::type_name::<B>(),
+            "late store cannot follow this response body type; changes made while it streams \
+             are not stored (answer with axum's Body or an UnsyncBoxBody)"
+        );
+        if let Prepared::Pending(pending) = engine.prepare_late(session)
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                if let Err(error) = pending.run().await {
+                    tracing::error!(error = %error.report(), "late session commit failed");
+                }
+            });
+        }
+    }
+    Response::from_parts(parts, slot.unwrap_or_default())
+}
+
+/// If the body in `slot` is a `T`, replaces it with `wrap` of it; whether it was.
+fn wrap_as<T: 'static, B: 'static>(slot: &mut Option<B>, wrap: impl FnOnce(T) -> T) -> bool {
+    let any: &mut dyn Any = slot;
+    match any.downcast_mut::<Option<T>>() {
+        Some(typed) => {
+            *typed = typed.take().map(wrap);
+            true
+        }
+        None => false,
     }
 }
 
@@ -166,12 +222,6 @@ where
                 hint
             }
         }
-    }
-}
-
-impl<B: Default> Default for SessionBody<B> {
-    fn default() -> Self {
-        SessionBody::plain(B::default())
     }
 }
 

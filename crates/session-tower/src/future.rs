@@ -10,9 +10,7 @@ use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 use session_core::{Commit, LazySession, Prepared};
 
-use crate::SessionBody;
-
-type Committing<B, E> = Pin<Box<dyn Future<Output = Result<Response<SessionBody<B>>, E>> + Send>>;
+type Committing<B, E> = Pin<Box<dyn Future<Output = Result<Response<B>, E>> + Send>>;
 
 pin_project! {
     /// Runs the inner service's future, then commits the session if the handler used it: at once
@@ -62,7 +60,7 @@ where
     B: Default + Send + 'static,
     E: Send + 'static,
 {
-    type Output = Result<Response<SessionBody<B>>, E>;
+    type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
@@ -89,7 +87,7 @@ where
         else {
             // The handler never asked for its session: nothing to commit.
             state.set(State::Done);
-            return Poll::Ready(output.map(|response| response.map(SessionBody::plain)));
+            return Poll::Ready(output);
         };
         let pending = match prepared {
             Prepared::Ready(commit) => {
@@ -122,31 +120,25 @@ where
     }
 }
 
-/// The response with the commit's headers, its body set to run a late-store session's second
-/// commit when it ends.
-fn finish<B>(
+/// The response with the commit's headers; for a late-store session, its body wrapped so that the
+/// session commits again when the body ends (see [`crate::body`]).
+fn finish<B: Default + 'static>(
     lazy: &LazySession,
     commit: Commit,
     mut response: Response<B>,
-) -> Response<SessionBody<B>> {
+) -> Response<B> {
     let late = commit.late_store();
     commit.apply_to(response.headers_mut());
     match lazy.session().filter(|_| late) {
-        Some(session) => {
-            let (engine, session) = (lazy.engine().clone(), session.clone());
-            // Sent chunked, whatever length the handler declared: with a length, the client has
-            // the whole response at its last byte, before the late commit has run.
-            response.headers_mut().remove(http::header::CONTENT_LENGTH);
-            response.map(|body| SessionBody::late(body, engine, session))
-        }
-        None => response.map(SessionBody::plain),
+        Some(session) => crate::body::with_late_commit(response, lazy.engine(), session),
+        None => response,
     }
 }
 
 /// A bare 500 with an empty body, the cause logged (never the session id).
-fn bare_500<B: Default>(error: &session_core::Error) -> Response<SessionBody<B>> {
+fn bare_500<B: Default>(error: &session_core::Error) -> Response<B> {
     tracing::error!(error = %error.report(), "session commit failed; answering 500");
-    let mut bare = Response::new(SessionBody::default());
+    let mut bare = Response::new(B::default());
     *bare.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     bare
 }

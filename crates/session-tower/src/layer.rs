@@ -8,7 +8,6 @@ use session_core::{ClientStore, Engine, LazySession, State, Store};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::SessionBody;
 use crate::future::ResponseFuture;
 use crate::handle::Handle;
 
@@ -80,7 +79,7 @@ where
     S::Error: Send + 'static,
     ResBody: Default + Send + 'static,
 {
-    type Response = Response<SessionBody<ResBody>>;
+    type Response = Response<ResBody>;
     type Error = S::Error;
     type Future = ResponseFuture<S::Future, ResBody, S::Error>;
 

@@ -58,16 +58,19 @@
 //!
 //! The commit happens when the inner service returns its response, before the body is sent. A
 //! handler that changes the session while a streamed body is being written calls
-//! [`Session::late_store`](session_core::Session::late_store) first: the response body (a
-//! [`SessionBody`]) then commits the changes made while it streamed when it ends, before its end
-//! reaches the client, so the client's next request sees them. Such a response is sent chunked
-//! (any `Content-Length` is removed), so that its end is what completes it. If that commit fails,
+//! [`Session::late_store`](session_core::Session::late_store) first: its response body is then
+//! wrapped in a [`SessionBody`], which commits the changes made while it streamed when it ends,
+//! before its end reaches the client, so the client's next request sees them. The service still
+//! answers with the inner service's own body type (so `axum::serve` takes a `SessionService`
+//! around a whole `Router`): the wrapping works for the body types that box any body, axum's
+//! `Body` and `http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>`; for any other type a
+//! warning says that late store cannot follow it. Such a response is sent chunked (any
+//! `Content-Length` is removed), so that its end is what completes it. If the late commit fails,
 //! the body ends with an error ([`LateCommitFailed`]) rather than cleanly. If the client goes away
 //! midway, or the body fails, the changes made until then are still committed, on the current
 //! Tokio runtime; so are those of a response sent without a body (HEAD, 204, 304), whose body the
-//! server drops unread.
-//! Without late store, a change made after the commit is not stored and is reported once per
-//! request as a `tracing` warning.
+//! server drops unread. Without late store, a change made after the commit is not stored and is
+//! reported once per request as a `tracing` warning.
 
 mod body;
 mod error;

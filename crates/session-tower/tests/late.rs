@@ -346,3 +346,83 @@ async fn a_late_store_body_of_known_length_is_sent_chunked() {
         );
     }
 }
+
+/// The layer around the whole router keeps the router's body type, so `axum::serve` takes the
+/// result as it is; late store works there too.
+#[tokio::test]
+async fn around_the_router_it_serves_with_axum_serve_and_late_store_works() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tower::Layer;
+
+    let state = CookieState::builder()
+        .secure(false)
+        .build()
+        .expect("cookie");
+    let router = Router::new().route("/late", get(|s: Session| stream(s, true)));
+    let app = SessionLayer::new(state, Switchable::default()).layer(router.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, tower::make::Shared::new(app)).await });
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    tcp.write_all(b"GET /late HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut response = String::new();
+    tcp.read_to_string(&mut response).await.expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response.to_ascii_lowercase().contains("set-cookie: id="),
+        "{response}"
+    );
+    assert!(
+        response.contains("one ") && response.contains("two"),
+        "{response}"
+    );
+}
+
+/// A body type late store cannot wrap (here `String`): the response goes out as it is, nothing
+/// panics, and a change made afterwards is not stored (it is reported).
+#[tokio::test]
+async fn a_body_type_late_store_cannot_follow_is_answered_as_it_is() {
+    use session_tower::SessionExt;
+    use tower::{Layer, ServiceExt, service_fn};
+
+    let store = Switchable::default();
+    let slot = Slot::default();
+    let handler_slot = slot.clone();
+    let service = service_fn(move |request: Request<Body>| {
+        let slot = handler_slot.clone();
+        async move {
+            let session = request.session().expect("the layer is there");
+            session.late_store();
+            session.insert("before", 1).await.expect("insert");
+            *slot.lock().expect("slot") = Some(session.clone());
+            Ok::<_, Infallible>(http::Response::new(String::from("text")))
+        }
+    });
+    let state = CookieState::builder()
+        .secure(false)
+        .build()
+        .expect("cookie");
+    let service = SessionLayer::new(state, store.clone()).layer(service);
+    let response = service
+        .oneshot(request("/", None))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get(http::header::SET_COOKIE).is_some());
+    assert_eq!(response.into_body(), "text");
+    let session = slot.lock().expect("slot").take().expect("the handler ran");
+    session.insert("after", 1).await.expect("insert");
+    let id = session.id().await.expect("id").expect("stored at the head");
+    let record = store
+        .inner
+        .load(&id.key())
+        .await
+        .expect("load")
+        .expect("live");
+    assert!(record.data.contains_key("before"));
+    assert!(!record.data.contains_key("after"));
+}
