@@ -310,13 +310,15 @@ pub(crate) fn save(
     let mut record = loaded.record.clone();
     record.last_active = now;
     record.expires = shared.expires_at(record.created, now, record.lifetime);
+    // With this request's cookie options, which count towards the cookie's size.
+    let options = work.cookie_options.as_deref();
     seal(
         client,
         shared,
         &id,
         &record,
         now,
-        None,
+        options,
         &mut HeaderMap::new(),
     )?;
     work.deliver_pending = true;

@@ -112,6 +112,16 @@ fn the_largest_session_that_fits_and_one_byte_more() {
                 "commit after save",
             );
 
+            // A session that fits, but not with this request's longer cookie path: `save` counts
+            // the options too, as the commit does.
+            let session = start(&engine, None);
+            session
+                .insert("v", "x".repeat(limits.value))
+                .await
+                .expect("insert");
+            session.set_cookie_options(session_core::CookieOptions::new().path("/a-longer-path"));
+            assert_too_large(session.save().await, "save with cookie options");
+
             // An existing session that grows past the limit.
             let cookie = pair(&seal_len(&engine, limits.value - 10).await.expect("fits"));
             let session = start(&engine, Some(&cookie));
