@@ -136,15 +136,7 @@ pub(crate) fn start(
     let mut id = None;
     let mut accept = |unsealed: &Unsealed| {
         // Only the last session accepted counts, whatever was offered before.
-        id = None;
-        if shared.is_dead(&unsealed.record, now) {
-            tracing::debug!("a client-side session has expired");
-            return false;
-        }
-        id = id::parse(&*shared.ids, &unsealed.id);
-        if id.is_none() {
-            tracing::warn!("a client-side session holds an id the id scheme refuses");
-        }
+        id = usable(shared, unsealed, now);
         id.is_some()
     };
     let (sent, found) = match client.open(request, &mut accept) {
@@ -153,14 +145,13 @@ pub(crate) fn start(
             tracing::debug!("no client-side session the request carries opens; starting afresh");
             (true, None)
         }
-        Opened::Session(unsealed) => match id {
-            Some(id) if id.as_str() == unsealed.id => (true, Some((id, unsealed))),
-            // A store that returned a session other than the one accepted last, or never asked.
-            _ => match id::parse(&*shared.ids, &unsealed.id) {
-                Some(id) if !shared.is_dead(&unsealed.record, now) => (true, Some((id, unsealed))),
-                _ => (true, None),
-            },
-        },
+        Opened::Session(unsealed) => {
+            // Checked again if the store returned another session than the one accepted last.
+            let id = id
+                .filter(|id| id.as_str() == unsealed.id)
+                .or_else(|| usable(shared, &unsealed, now));
+            (true, id.map(|id| (id, unsealed)))
+        }
     };
     let mut work = Working {
         client_sent_id: sent,
@@ -181,6 +172,20 @@ pub(crate) fn start(
         },
     });
     work
+}
+
+/// The id of an opened session the engine adopts: alive at `now` (idle and absolute expiry) and
+/// holding an id the id scheme accepts.
+fn usable(shared: &Shared, unsealed: &Unsealed, now: crate::Timestamp) -> Option<Id> {
+    if shared.is_dead(&unsealed.record, now) {
+        tracing::debug!("a client-side session has expired");
+        return None;
+    }
+    let id = id::parse(&*shared.ids, &unsealed.id);
+    if id.is_none() {
+        tracing::warn!("a client-side session holds an id the id scheme refuses");
+    }
+    id
 }
 
 /// Decides and carries out a client-side commit, synchronously: there is no store I/O.
