@@ -171,17 +171,21 @@ fn request(path: &str, cookie: Option<&str>) -> Request<Body> {
     request.body(Body::empty()).expect("request")
 }
 
+/// One request through `app`.
+async fn send(app: &Router, path: &str, cookie: Option<&str>) -> Response {
+    app.clone()
+        .oneshot(request(path, cookie))
+        .await
+        .expect("infallible")
+}
+
 fn cookie_of(response: &Response) -> String {
     let set_cookie = response.headers()[SET_COOKIE].to_str().expect("ascii");
     set_cookie.split(';').next().expect("pair").to_owned()
 }
 
 async fn streamed(app: &Router, cookie: &str) -> String {
-    let response = app
-        .clone()
-        .oneshot(request("/get", Some(cookie)))
-        .await
-        .expect("infallible");
+    let response = send(app, "/get", Some(cookie)).await;
     let bytes = response
         .into_body()
         .collect()
@@ -195,11 +199,7 @@ async fn streamed(app: &Router, cookie: &str) -> String {
 async fn with_late_store_a_key_set_while_streaming_is_stored_before_the_end() {
     let app = app(Switchable::default());
     // A new visitor: the head carries the cookie although nothing was set before it.
-    let response = app
-        .clone()
-        .oneshot(request("/late", None))
-        .await
-        .expect("infallible");
+    let response = send(&app, "/late", None).await;
     let cookie = cookie_of(&response);
     let mut body = response.into_body();
     let first = body.frame().await.expect("a frame").expect("ok");
@@ -216,18 +216,10 @@ async fn with_late_store_a_key_set_while_streaming_is_stored_before_the_end() {
 #[tokio::test]
 async fn without_late_store_a_key_set_while_streaming_is_not_stored() {
     let app = app(Switchable::default());
-    let response = app
-        .clone()
-        .oneshot(request("/late", None))
-        .await
-        .expect("infallible");
+    let response = send(&app, "/late", None).await;
     let cookie = cookie_of(&response);
     response.into_body().collect().await.expect("body");
-    let response = app
-        .clone()
-        .oneshot(request("/plain", Some(&cookie)))
-        .await
-        .expect("infallible");
+    let response = send(&app, "/plain", Some(&cookie)).await;
     assert!(
         response.headers().get(SET_COOKIE).is_none(),
         "nothing changed before the head"
@@ -240,18 +232,10 @@ async fn without_late_store_a_key_set_while_streaming_is_not_stored() {
         .to_bytes();
     assert_eq!(text, "one two");
     // streamed=1 was already stored by the first request; use a fresh session to see the loss.
-    let response = app
-        .clone()
-        .oneshot(request("/empty", None))
-        .await
-        .expect("infallible");
+    let response = send(&app, "/empty", None).await;
     let fresh = cookie_of(&response);
     response.into_body().collect().await.expect("body");
-    let response = app
-        .clone()
-        .oneshot(request("/plain", Some(&fresh)))
-        .await
-        .expect("infallible");
+    let response = send(&app, "/plain", Some(&fresh)).await;
     response.into_body().collect().await.expect("body");
     assert_eq!(streamed(&app, &fresh).await, "None");
 }
@@ -259,11 +243,7 @@ async fn without_late_store_a_key_set_while_streaming_is_not_stored() {
 #[tokio::test]
 async fn a_client_gone_midway_still_stores_what_was_set() {
     let app = app(Switchable::default());
-    let response = app
-        .clone()
-        .oneshot(request("/late", None))
-        .await
-        .expect("infallible");
+    let response = send(&app, "/late", None).await;
     let cookie = cookie_of(&response);
     let mut body = response.into_body();
     body.frame().await.expect("a frame").expect("ok");
@@ -283,11 +263,7 @@ async fn a_client_gone_midway_still_stores_what_was_set() {
 async fn a_failed_late_commit_ends_the_body_with_an_error() {
     let store = Switchable::default();
     let app = app(store.clone());
-    let response = app
-        .clone()
-        .oneshot(request("/late", None))
-        .await
-        .expect("infallible");
+    let response = send(&app, "/late", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let mut body = response.into_body();
     body.frame().await.expect("a frame").expect("ok");
@@ -301,11 +277,7 @@ async fn a_failed_late_commit_ends_the_body_with_an_error() {
 async fn an_empty_late_store_body_still_commits() {
     let slot = Slot::default();
     let app = app_with(Switchable::default(), slot.clone());
-    let response = app
-        .clone()
-        .oneshot(request("/empty", None))
-        .await
-        .expect("infallible");
+    let response = send(&app, "/empty", None).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let cookie = cookie_of(&response);
     // A change after the head (from a task the handler left behind, say), then the empty body.
