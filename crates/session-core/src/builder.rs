@@ -111,6 +111,8 @@ impl Shared {
 /// Configures an [`Engine`]; start with [`Engine::builder`].
 pub struct EngineBuilder {
     shared: Shared,
+    #[cfg(feature = "tokio")]
+    store_timeout: Option<Duration>,
 }
 
 impl EngineBuilder {
@@ -145,6 +147,8 @@ impl EngineBuilder {
                 commit_on_server_error: false,
                 no_store: true,
             },
+            #[cfg(feature = "tokio")]
+            store_timeout: None,
         }
     }
 
@@ -194,9 +198,46 @@ impl EngineBuilder {
         self
     }
 
+    /// Bounds every store call (load, create, save, apply, touch, delete) by `limit`: a call that
+    /// has not finished by then fails with [`StoreErrorKind::Timeout`](crate::StoreErrorKind::Timeout),
+    /// which the handler sees as an error and the commit turns into a bare 500, logged with the
+    /// operation and the limit (default: no limit; the Redis store bounds its own calls too).
+    ///
+    /// A store that hangs (a lost network peer, a lock held elsewhere) then costs a request at most
+    /// `limit` per call instead of holding it open forever; routes that never touch the session are
+    /// not affected either way. A write cut off may still complete in the backend, as with any
+    /// timeout. The limit runs on Tokio's timer (feature `tokio`, which both adapters turn on): the
+    /// engine must run inside a Tokio runtime with its timer enabled, as axum, hyper and actix-web
+    /// do; outside any Tokio runtime the calls run unbounded. Client-side sessions do no store I/O,
+    /// so the limit does not apply to them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use session_core::{Engine, MemoryStore, ParamState};
+    ///
+    /// let engine = Engine::builder(ParamState::default(), MemoryStore::default())
+    ///     .store_timeout(Duration::from_secs(2))
+    ///     .build();
+    /// # drop(engine);
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn store_timeout(mut self, limit: Duration) -> Self {
+        self.store_timeout = Some(limit);
+        self
+    }
+
     /// Builds the engine.
     pub fn build(self) -> Engine {
-        Engine::from_shared(Arc::new(self.shared))
+        #[cfg_attr(not(feature = "tokio"), allow(unused_mut))]
+        let mut shared = self.shared;
+        #[cfg(feature = "tokio")]
+        if let Some(limit) = self.store_timeout.filter(|_| shared.client.is_none()) {
+            shared.store = Box::new(crate::timeout::TimeoutStore {
+                inner: shared.store,
+                limit,
+            });
+        }
+        Engine::from_shared(Arc::new(shared))
     }
 }
 

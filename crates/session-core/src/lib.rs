@@ -68,6 +68,8 @@ mod record;
 mod session;
 mod state;
 mod store;
+#[cfg(feature = "tokio")]
+mod timeout;
 mod work;
 
 pub use builder::EngineBuilder;

@@ -10,13 +10,19 @@ use session_state_cookie::SealMode;
 pub const USAGE: &str = "usage: demo [--framework axum|actix] \
 [--store memory|null|file|cache|cookie|redis] [--state cookie|param] [--addr 127.0.0.1:PORT] \
 [--dir DIR] [--redis-url URL] [--redis-prefix PREFIX] [--idle-timeout SECS] \
-[--absolute-timeout SECS] [--secure true|false] [--session-key NAME] [--seal-key BASE64] \
+[--absolute-timeout SECS] [--store-timeout-ms MS] [--secure true|false] [--session-key NAME] [--seal-key BASE64] \
 [--seal-old-key BASE64]... [--seal-mode private|signed]
 
 --store redis needs --redis-url (e.g. redis://127.0.0.1:6379/0) and connects at start: if Redis \
 cannot be reached then, the demo says so and exits with a failure status. Once running, it \
 reconnects by itself; while Redis is down, requests that use the session get a bare 500 and \
-the others are served. Keys are PREFIX + the hex SHA-256 of the id (default prefix \"demo:\").";
+the others are served. Keys are PREFIX + the hex SHA-256 of the id (default prefix \"demo:\").
+
+--store-timeout-ms bounds every store call (default 5000; 0 for no limit): a store that does not \
+answer in time gives the request a bare 500.";
+
+/// The limit on each store call unless `--store-timeout-ms` says otherwise.
+pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The Redis key prefix unless `--redis-prefix` says otherwise.
 pub const DEFAULT_REDIS_PREFIX: &str = "demo:";
@@ -81,6 +87,9 @@ pub struct Args {
     pub idle_timeout: Option<Duration>,
     /// `--absolute-timeout SECS`.
     pub absolute_timeout: Option<Duration>,
+    /// `--store-timeout-ms MS`: the limit on each store call ([`DEFAULT_STORE_TIMEOUT`] without
+    /// it; `0` for none).
+    pub store_timeout: Option<Duration>,
     /// `--secure true|false` for the cookie (default true).
     pub secure: bool,
     /// `--session-key NAME`: the cookie or query parameter name.
@@ -107,6 +116,7 @@ impl Default for Args {
             redis_prefix: None,
             idle_timeout: None,
             absolute_timeout: None,
+            store_timeout: Some(DEFAULT_STORE_TIMEOUT),
             secure: true,
             session_key: None,
             seal_key: None,
@@ -163,6 +173,12 @@ impl Args {
                 "--redis-prefix" => args.redis_prefix = Some(value),
                 "--idle-timeout" => args.idle_timeout = Some(seconds(&flag, &value)?),
                 "--absolute-timeout" => args.absolute_timeout = Some(seconds(&flag, &value)?),
+                "--store-timeout-ms" => {
+                    let millis: u64 = value.parse().map_err(|_| {
+                        format!("--store-timeout-ms takes a number of milliseconds, not {value:?}")
+                    })?;
+                    args.store_timeout = (millis > 0).then(|| Duration::from_millis(millis));
+                }
                 "--secure" => {
                     args.secure = value
                         .parse()

@@ -189,8 +189,11 @@ fn configure<St: State, S: Store>(state: St, store: S, args: &Args) -> EngineBui
     timeouts(Engine::builder(state, store), args)
 }
 
-/// The builder with `--idle-timeout` and `--absolute-timeout` applied.
+/// The builder with `--idle-timeout`, `--absolute-timeout` and `--store-timeout-ms` applied.
 fn timeouts(mut builder: EngineBuilder, args: &Args) -> EngineBuilder {
+    if let Some(limit) = args.store_timeout {
+        builder = builder.store_timeout(limit);
+    }
     if let Some(idle) = args.idle_timeout {
         builder = builder.lifetime(Lifetime::browser_session(idle));
     }
