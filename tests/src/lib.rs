@@ -12,7 +12,9 @@
 //! - [`server`]: [`Framework`], [`App`], [`Setup`] (state, store, clock, timeouts) and
 //!   [`TestServer`].
 //! - [`reply`]: [`Reply`] (a response read whole) and [`SetCookie`] (a parsed `Set-Cookie`).
-//! - [`stores`]: [`CountingStore`] and [`FailingStore`], the stores the tests instrument.
+//! - [`stores`]: [`CountingStore`] and [`FailingStore`], the stores the tests instrument, and
+//!   [`FaultStore`], whose operations fail, hang or slow down on the test's command ([`Fault`] per
+//!   [`StoreOp`]).
 //! - [`scenario`]: the Plack nine-step scenario as an app of its own.
 //! - [`ids`]: well-formed ids the server never issued.
 //! - [`contract`]: store-independent pieces of the demo's contract, shared by each store's suite.
@@ -36,7 +38,7 @@ pub mod stores;
 pub use reply::{Reply, SetCookie};
 pub use sealed::Browser;
 pub use server::{App, Framework, Setup, TestServer, Transport};
-pub use stores::{Calls, CountingStore, FailingStore};
+pub use stores::{Calls, CountingStore, FAULT_DETAIL, FailingStore, Fault, FaultStore, StoreOp};
 
 /// The body of the demo's counter page for a visitor who has been here `n` times before.
 pub fn counter_body(n: u64) -> String {

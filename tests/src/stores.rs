@@ -1,8 +1,10 @@
-//! Stores the tests instrument: [`CountingStore`] (a `MemoryStore` that counts every call) and
-//! [`FailingStore`] (a backend that is down).
+//! Stores the tests instrument: [`CountingStore`] (a `MemoryStore` that counts every call),
+//! [`FailingStore`] (a backend that is down) and [`FaultStore`] (a `MemoryStore` whose every
+//! operation can be made to fail, hang or slow down while the server runs).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use session_core::{Changes, Key, MemoryStore, Record, Store, StoreError, Timestamp};
@@ -28,6 +30,18 @@ impl Calls {
     /// Every call, whatever the method.
     pub fn total(&self) -> usize {
         self.load + self.create + self.save + self.delete + self.apply + self.touch
+    }
+
+    /// The calls of `op`.
+    pub fn of(&self, op: StoreOp) -> usize {
+        match op {
+            StoreOp::Load => self.load,
+            StoreOp::Create => self.create,
+            StoreOp::Save => self.save,
+            StoreOp::Apply => self.apply,
+            StoreOp::Touch => self.touch,
+            StoreOp::Delete => self.delete,
+        }
     }
 }
 
@@ -174,5 +188,221 @@ impl Store for FailingStore {
         _expires: Timestamp,
     ) -> Result<bool, StoreError> {
         FailingStore::down()
+    }
+}
+
+/// The detail inside every error a [`FaultStore`] fails with: it looks like a secret (a password, an
+/// internal address), so that a test can prove it never reaches the client.
+pub const FAULT_DETAIL: &str = "backend detail: password=hunter2 at 10.0.0.9";
+
+/// One [`Store`] operation, as a [`FaultStore`] controls and counts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StoreOp {
+    /// `load`.
+    Load,
+    /// `create`.
+    Create,
+    /// `save`.
+    Save,
+    /// `apply`.
+    Apply,
+    /// `touch`.
+    Touch,
+    /// `delete`.
+    Delete,
+}
+
+impl StoreOp {
+    /// Every operation.
+    pub const ALL: [StoreOp; 6] = [
+        StoreOp::Load,
+        StoreOp::Create,
+        StoreOp::Save,
+        StoreOp::Apply,
+        StoreOp::Touch,
+        StoreOp::Delete,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            StoreOp::Load => "load",
+            StoreOp::Create => "create",
+            StoreOp::Save => "save",
+            StoreOp::Apply => "apply",
+            StoreOp::Touch => "touch",
+            StoreOp::Delete => "delete",
+        }
+    }
+}
+
+/// What a [`FaultStore`] operation does when called.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    /// Passes the call to the memory store inside.
+    #[default]
+    Pass,
+    /// Fails at once with a [`StoreError::backend`] whose message holds [`FAULT_DETAIL`].
+    Fail,
+    /// Fails the next call as [`Fault::Fail`] does; the operation passes again after it.
+    FailOnce,
+    /// Never returns (`std::future::pending`): a lost network peer, a lock held elsewhere.
+    Hang,
+    /// Sleeps this long (Tokio's timer), then passes the call on. Cut off before the end (by the
+    /// engine's store time limit), it has written nothing.
+    Slow(Duration),
+}
+
+#[derive(Debug, Default)]
+struct FaultControl {
+    modes: Mutex<[Fault; 6]>,
+    counters: Counters,
+}
+
+/// A real [`MemoryStore`] inside, with a [`Fault`] per operation that the test sets while the
+/// server runs, and every call counted (a call that fails or hangs counts too, when it starts).
+/// Clones share the store, the faults and the counts: a test keeps one clone as its handle and
+/// gives the other to the engine.
+///
+/// ```text
+/// let fault = FaultStore::default();
+/// let setup = Setup::cookie().store(fault.clone());
+/// // ... start a server, make a session ...
+/// fault.set(StoreOp::Apply, Fault::Fail);   // the next write to an existing session fails
+/// fault.set_all(Fault::Hang);               // the backend stops answering altogether
+/// fault.set_all(Fault::Pass);               // and is back
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct FaultStore {
+    inner: MemoryStore,
+    control: Arc<FaultControl>,
+}
+
+impl FaultStore {
+    /// Faults (initially none) in front of `inner`.
+    pub fn new(inner: MemoryStore) -> Self {
+        FaultStore {
+            inner,
+            control: Arc::default(),
+        }
+    }
+
+    /// From now on, `op` does what `fault` says.
+    pub fn set(&self, op: StoreOp, fault: Fault) {
+        self.modes()[op.index()] = fault;
+    }
+
+    /// From now on, every operation does what `fault` says.
+    pub fn set_all(&self, fault: Fault) {
+        *self.modes() = [fault; 6];
+    }
+
+    /// What `op` does now.
+    pub fn fault(&self, op: StoreOp) -> Fault {
+        self.modes()[op.index()]
+    }
+
+    /// The calls so far, per operation.
+    pub fn calls(&self) -> Calls {
+        let c = &self.control.counters;
+        Calls {
+            load: c.load.load(Ordering::SeqCst),
+            create: c.create.load(Ordering::SeqCst),
+            save: c.save.load(Ordering::SeqCst),
+            delete: c.delete.load(Ordering::SeqCst),
+            apply: c.apply.load(Ordering::SeqCst),
+            touch: c.touch.load(Ordering::SeqCst),
+        }
+    }
+
+    /// The records held by the memory store inside (expired ones not yet reclaimed included).
+    pub fn stored(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn modes(&self) -> std::sync::MutexGuard<'_, [Fault; 6]> {
+        // A test that panicked while holding the lock left valid modes behind.
+        self.control
+            .modes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a call to `op`, then fails, hangs or waits as its fault says; `Ok` to pass it on.
+    async fn enter(&self, op: StoreOp) -> Result<(), StoreError> {
+        let c = &self.control.counters;
+        bump(match op {
+            StoreOp::Load => &c.load,
+            StoreOp::Create => &c.create,
+            StoreOp::Save => &c.save,
+            StoreOp::Apply => &c.apply,
+            StoreOp::Touch => &c.touch,
+            StoreOp::Delete => &c.delete,
+        });
+        let fault = {
+            let mut modes = self.modes();
+            let slot = &mut modes[op.index()];
+            let fault = *slot;
+            if fault == Fault::FailOnce {
+                *slot = Fault::Pass;
+            }
+            fault
+        };
+        match fault {
+            Fault::Pass => Ok(()),
+            Fault::Fail | Fault::FailOnce => Err(StoreError::backend(std::io::Error::other(
+                format!("{} failed: {FAULT_DETAIL}", op.name()),
+            ))),
+            Fault::Hang => std::future::pending().await,
+            Fault::Slow(delay) => {
+                tokio::time::sleep(delay).await;
+                Ok(())
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for FaultStore {
+    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        self.enter(StoreOp::Load).await?;
+        self.inner.load(key).await
+    }
+
+    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        self.enter(StoreOp::Create).await?;
+        self.inner.create(key, record).await
+    }
+
+    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        self.enter(StoreOp::Save).await?;
+        self.inner.save(key, record).await
+    }
+
+    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+        self.enter(StoreOp::Delete).await?;
+        self.inner.delete(key).await
+    }
+
+    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+        self.enter(StoreOp::Apply).await?;
+        self.inner.apply(key, changes).await
+    }
+
+    async fn touch(
+        &self,
+        key: &Key,
+        last_active: Timestamp,
+        expires: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.enter(StoreOp::Touch).await?;
+        self.inner.touch(key, last_active, expires).await
+    }
+
+    fn applies_atomically(&self) -> bool {
+        self.inner.applies_atomically()
     }
 }

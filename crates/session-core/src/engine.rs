@@ -305,12 +305,28 @@ impl Engine {
                     Some(mut record) if !shared.is_dead(&record, now) => {
                         changes.apply_to(&mut record);
                         let (id, key) = shared.create(&record).await?;
-                        if store.delete(&old).await? {
-                            self.deliver(&id, &record, now, out);
-                            return Ok(Some((id, key)));
-                        } else {
+                        match store.delete(&old).await {
+                            Ok(true) => {
+                                self.deliver(&id, &record, now, out);
+                                return Ok(Some((id, key)));
+                            }
                             // Logged out elsewhere meanwhile: the logout wins.
-                            store.delete(&key).await?;
+                            Ok(false) => {
+                                store.delete(&key).await?;
+                            }
+                            // The old session stays; its new copy would be unreachable (its id
+                            // is never sent), so take it back, as far as the store lets us.
+                            Err(error) => {
+                                if let Err(cleanup) = store.delete(&key).await {
+                                    tracing::warn!(
+                                        key = ?key,
+                                        error = %Error::from(cleanup).report(),
+                                        "could not remove the new copy of a session whose id \
+                                         change failed; it expires unused"
+                                    );
+                                }
+                                return Err(error.into());
+                            }
                         }
                     }
                     _ => {}
