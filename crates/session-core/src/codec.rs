@@ -165,16 +165,49 @@ impl Codec for BincodeCodec {
 
     fn decode(&self, bytes: &[u8]) -> Result<Record, CodecError> {
         check_size(bytes, self.max_bytes)?;
-        // bincode's limit bounds every allocation it makes for a hostile length prefix; the input
-        // itself is at most `max_bytes` (at most `MAX_RECORD_BYTES_LIMIT`) long.
-        let config = bincode::config::standard().with_limit::<MAX_RECORD_BYTES_LIMIT>();
-        let (record, used) =
-            bincode::serde::decode_from_slice(bytes, config).map_err(CodecError::new)?;
+        let (record, used) = decode_bincode(bytes).map_err(CodecError::new)?;
         if used != bytes.len() {
             return Err(CodecError::new(TrailingBytes));
         }
         Ok(record)
     }
+}
+
+/// Decodes a record with bincode, bounding what it allocates by the input's size.
+///
+/// bincode allocates a string's bytes as soon as it reads the string's length prefix, up to its
+/// limit: with a fixed 256 MiB limit, a corrupt 6-byte file could claim 250 MB. Its limit counts
+/// what decoding produces (each string's bytes, each integer at its in-memory size: at most 16
+/// bytes for one encoded byte), so a valid record never needs more than 16 times its encoded
+/// length. The limit is a compile-time constant in bincode: the smallest of a ladder of limits
+/// (each 4 times the last) covering that bound is used, so a hostile length prefix makes bincode
+/// allocate at most 64 times the input's length (or 256 MiB, for inputs past 16 MiB).
+#[cfg(feature = "bincode")]
+fn decode_bincode(bytes: &[u8]) -> Result<(Record, usize), bincode::error::DecodeError> {
+    fn under<const LIMIT: usize>(
+        bytes: &[u8],
+    ) -> Result<(Record, usize), bincode::error::DecodeError> {
+        let config = bincode::config::standard().with_limit::<LIMIT>();
+        bincode::serde::decode_from_slice(bytes, config)
+    }
+    macro_rules! ladder {
+        ($($limit:expr),+) => {
+            $(if bytes.len().saturating_mul(16) <= $limit {
+                return under::<{ $limit }>(bytes);
+            })+
+        };
+    }
+    ladder!(
+        1 << 12,
+        1 << 14,
+        1 << 16,
+        1 << 18,
+        1 << 20,
+        1 << 22,
+        1 << 24,
+        1 << 26
+    );
+    under::<MAX_RECORD_BYTES_LIMIT>(bytes)
 }
 
 /// Bytes were left over after a complete record.
@@ -261,6 +294,36 @@ mod tests {
                 .decode(b"{\"data\":{}}")
                 .is_err()
         );
+    }
+
+    /// A 6-byte input claiming a 250 MB string is refused by the limit before bincode allocates
+    /// anything for it; with a limit above the claim, bincode would allocate it first and only then
+    /// find the input too short.
+    #[cfg(feature = "bincode")]
+    #[test]
+    fn bincode_allocates_in_proportion_to_the_input() {
+        let mut hostile = vec![1u8, 0xFC];
+        hostile.extend_from_slice(&250_000_000u32.to_le_bytes());
+        let error = BincodeCodec::default()
+            .decode(&hostile)
+            .expect_err("too short");
+        let cause = StdError::source(&error)
+            .and_then(|cause| cause.downcast_ref::<bincode::error::DecodeError>());
+        assert!(
+            matches!(cause, Some(bincode::error::DecodeError::LimitExceeded)),
+            "{cause:?}"
+        );
+        // Records near each rung of the ladder still decode.
+        for size in [4000, 4200, 70_000, 1_100_000] {
+            let mut record = sample();
+            record.data.insert(
+                "blob".into(),
+                Value::from_serialize(&"y".repeat(size)).expect("json"),
+            );
+            let codec = BincodeCodec::with_max_bytes(4 << 20);
+            let bytes = codec.encode(&record).expect("encode");
+            assert_eq!(codec.decode(&bytes).expect("decode"), record, "{size}");
+        }
     }
 
     #[cfg(feature = "bincode")]

@@ -52,9 +52,19 @@ impl Timestamp {
 ///
 /// Keeping each value as text makes the record a map of strings, which every codec (self-describing
 /// or not, JSON or bincode) round-trips exactly, whatever type the application stored.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A decoded value is checked to be JSON, like [`Value::from_json`]: a record whose stored value is
+/// not (a corrupt file) fails to decode as a whole.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Value(String);
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Value::from_json(text).map_err(serde::de::Error::custom)
+    }
+}
 
 impl Value {
     /// Serializes `value` with `serde_json`.

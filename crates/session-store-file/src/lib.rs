@@ -107,6 +107,9 @@ mod core;
 mod dir;
 mod error;
 mod format;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod judge;
 mod store;
 

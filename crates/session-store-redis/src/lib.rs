@@ -156,6 +156,9 @@
 //! [`Store::applies_atomically`]: session_core::Store::applies_atomically
 
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod layout;
 mod scripts;
 mod store;

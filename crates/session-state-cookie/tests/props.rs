@@ -1,0 +1,432 @@
+//! Property tests (proptest): an arbitrary `Cookie` header loads the session issued under the
+//! exact id it carries or an empty one (`CookieState`); arbitrary sessions round-trip through a
+//! sealed `Set-Cookie` and back in both seal modes (or fail with the documented `TooLarge`), and
+//! any single-byte change of a sealed value opens nothing.
+
+use std::collections::BTreeMap;
+use std::error::Error as _;
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use proptest::collection::{btree_map, vec};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use serde_json::Value as Json;
+use session_core::{Engine, Error, MemoryStore, RequestView, StoreErrorKind, Value};
+use session_state_cookie::{
+    CookieState, MAX_COOKIE_BYTES, SealError, SealKey, SealMode, SealedCookie,
+};
+
+/// A multi-thread Tokio runtime shared by every case.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a Tokio runtime")
+    })
+}
+
+/// Arbitrary text: any `char`, control characters and quotes included.
+fn text(max: usize) -> impl Strategy<Value = String> {
+    vec(any::<char>(), 0..=max).prop_map(String::from_iter)
+}
+
+/// A session key: empty, arbitrary unicode, quotes, backslashes and control characters.
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        1 => Just(String::new()),
+        4 => text(10),
+        2 => "[\"\\\\\\x00-\\x1f\\x7f;= ]{1,4}",
+        2 => "\\PC{1,6}",
+    ]
+}
+
+/// An arbitrary JSON value (integer extremes, finite floats, any unicode), nested a little.
+fn json() -> impl Strategy<Value = Json> {
+    let leaf = prop_oneof![
+        Just(Json::Null),
+        any::<bool>().prop_map(Json::Bool),
+        any::<i64>().prop_map(Json::from),
+        any::<u64>().prop_map(Json::from),
+        prop::sample::select(vec![i64::MIN, i64::MAX]).prop_map(Json::from),
+        Just(Json::from(u64::MAX)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Json::from),
+        text(12).prop_map(Json::String),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..4).prop_map(Json::Array),
+            btree_map(key(), inner, 0..4).prop_map(|m| Json::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Session data: arbitrary keys and values, sometimes with a long string that may not fit.
+fn data() -> impl Strategy<Value = BTreeMap<String, Value>> {
+    let values = btree_map(
+        key(),
+        json().prop_map(|j| Value::from_serialize(&j).expect("json")),
+        0..6,
+    );
+    let padding = prop_oneof![
+        3 => Just(None),
+        1 => (0usize..4000).prop_map(Some),
+    ];
+    (values, padding).prop_map(|(mut data, padding)| {
+        if let Some(len) = padding {
+            data.insert(
+                "padding".into(),
+                Value::from_serialize(&"p".repeat(len)).expect("json"),
+            );
+        }
+        data
+    })
+}
+
+/// The `Set-Cookie` values in `headers`.
+fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().expect("ASCII Set-Cookie").to_owned())
+        .collect()
+}
+
+/// Request headers with one `Cookie` header of these bytes; `None` if no such header can exist.
+fn cookie_header(bytes: &[u8]) -> Option<HeaderMap> {
+    let value = HeaderValue::from_bytes(bytes).ok()?;
+    let mut headers = HeaderMap::new();
+    headers.insert(COOKIE, value);
+    Some(headers)
+}
+
+// ---- Ids through CookieState ----
+
+/// An engine on the default `CookieState` (`id`) and a `MemoryStore`, three sessions issued, each
+/// holding its index under `who`; their ids.
+struct Issued {
+    engine: Engine,
+    ids: Vec<String>,
+}
+
+fn issued() -> &'static Issued {
+    static ISSUED: OnceLock<Issued> = OnceLock::new();
+    ISSUED.get_or_init(|| {
+        let engine = Engine::new(CookieState::default(), MemoryStore::default());
+        let ids = runtime().block_on(async {
+            let mut ids = Vec::new();
+            for who in 0..3usize {
+                let session = engine.start(&RequestView::new(&HeaderMap::new(), None));
+                session.insert("who", who).await.expect("insert");
+                let commit = engine
+                    .commit(&session, StatusCode::OK)
+                    .await
+                    .expect("commit");
+                let cookies = set_cookies(commit.state_headers());
+                let (pair, _) = cookies[0].split_once(';').expect("attributes");
+                let id = pair.strip_prefix("id=").expect("the id cookie");
+                ids.push(id.to_owned());
+            }
+            ids
+        });
+        Issued { engine, ids }
+    })
+}
+
+/// One way to spoil (or keep) an id.
+#[derive(Clone, Debug)]
+enum Miss {
+    Keep,
+    Replace(Index, char),
+    Longer(char),
+    Shorter(Index),
+    Padding,
+    Newline,
+    Spaces,
+    Quotes,
+    Case(Index),
+    StandardAlphabet,
+}
+
+fn replacement() -> impl Strategy<Value = char> {
+    prop_oneof![
+        3 => prop::sample::select(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                .chars()
+                .collect::<Vec<_>>()
+        ),
+        2 => prop::sample::select(vec!['+', '/', '=', ' ', ';', ',', '"', '\t', '\0', 'é']),
+        1 => any::<char>(),
+    ]
+}
+
+fn miss() -> impl Strategy<Value = Miss> {
+    prop_oneof![
+        Just(Miss::Keep),
+        (any::<Index>(), replacement()).prop_map(|(i, c)| Miss::Replace(i, c)),
+        replacement().prop_map(Miss::Longer),
+        any::<Index>().prop_map(Miss::Shorter),
+        Just(Miss::Padding),
+        Just(Miss::Newline),
+        Just(Miss::Spaces),
+        Just(Miss::Quotes),
+        any::<Index>().prop_map(Miss::Case),
+        Just(Miss::StandardAlphabet),
+    ]
+}
+
+fn spoil(id: &str, miss: &Miss) -> String {
+    let mut chars: Vec<char> = id.chars().collect();
+    match miss {
+        Miss::Keep => {}
+        Miss::Replace(at, c) => {
+            let at = at.index(chars.len());
+            chars[at] = *c;
+        }
+        Miss::Longer(c) => chars.push(*c),
+        Miss::Shorter(at) => {
+            chars.remove(at.index(chars.len()));
+        }
+        Miss::Padding => chars.push('='),
+        Miss::Newline => chars.push('\n'),
+        Miss::Spaces => {
+            chars.insert(0, ' ');
+            chars.push(' ');
+        }
+        Miss::Quotes => {
+            chars.insert(0, '"');
+            chars.push('"');
+        }
+        Miss::Case(at) => {
+            let at = at.index(chars.len());
+            chars[at] = if chars[at].is_ascii_lowercase() {
+                chars[at].to_ascii_uppercase()
+            } else {
+                chars[at].to_ascii_lowercase()
+            };
+        }
+        Miss::StandardAlphabet => {
+            for c in &mut chars {
+                *c = match *c {
+                    '-' => '+',
+                    '_' => '/',
+                    c => c,
+                };
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+/// The text after `id=` in the `Cookie` header: arbitrary text, an issued id, a near-miss of
+/// one, a valid id never issued, or that followed by more cookies.
+fn cookie_id() -> impl Strategy<Value = String> {
+    let issued = prop::sample::select(issued().ids.clone());
+    let single = prop_oneof![
+        2 => text(60),
+        2 => issued.clone(),
+        4 => (issued, miss()).prop_map(|(id, miss)| spoil(&id, &miss)),
+        1 => any::<[u8; 32]>().prop_map(|bytes| URL_SAFE_NO_PAD.encode(bytes)),
+    ];
+    prop_oneof![
+        4 => single.clone(),
+        1 => (single.clone(), single, "[a-z]{0,3}").prop_map(|(a, b, name)| {
+            let name = if name.is_empty() { "id".to_owned() } else { name };
+            format!("{a}; {name}={b}")
+        }),
+    ]
+}
+
+/// The canonical unpadded base64url text of 32 bytes (what `DefaultIds` accepts).
+fn valid_id(s: &str) -> bool {
+    URL_SAFE_NO_PAD
+        .decode(s)
+        .is_ok_and(|bytes| bytes.len() == 32 && URL_SAFE_NO_PAD.encode(&bytes) == s)
+}
+
+/// The issued session an RFC 6265 reading of `header` must load: the first of its (at most four)
+/// `id` cookies, whitespace trimmed and one pair of quotes removed, that is an issued id.
+fn must_load(header: &str, ids: &[String]) -> Option<usize> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(name, _)| name.trim_matches([' ', '\t']) == "id")
+        .map(|(_, value)| {
+            let value = value.trim_matches([' ', '\t']);
+            value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value)
+        })
+        .filter(|value| !value.is_empty())
+        .take(4)
+        .filter(|value| valid_id(value))
+        .find_map(|value| ids.iter().position(|id| id == value))
+}
+
+// ---- Sealed cookies ----
+
+/// A client-side engine per mode, each with its own random key.
+fn sealed_engine(mode: SealMode) -> &'static Engine {
+    static PRIVATE: OnceLock<Engine> = OnceLock::new();
+    static SIGNED: OnceLock<Engine> = OnceLock::new();
+    let cell = match mode {
+        SealMode::Private => &PRIVATE,
+        _ => &SIGNED,
+    };
+    cell.get_or_init(|| {
+        let key = SealKey::generate().expect("the OS random source");
+        Engine::client_side(SealedCookie::builder(key).mode(mode).build())
+    })
+}
+
+fn mode() -> impl Strategy<Value = SealMode> {
+    prop_oneof![Just(SealMode::Private), Just(SealMode::Signed)]
+}
+
+/// A replacement byte for a sealed value: mostly one of the base64 alphabets (it gets past the
+/// decoding to the authentication), sometimes anything.
+fn tamper_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        3 => prop::sample::select(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_".to_vec()
+        ),
+        1 => any::<u8>(),
+    ]
+}
+
+/// Seals `data` in a new session: `Ok(Some(cookie pair))`, `Ok(None)` when nothing was sent, or
+/// the commit's error.
+async fn seal(engine: &Engine, data: &BTreeMap<String, Value>) -> Result<Option<String>, Error> {
+    let session = engine.start(&RequestView::new(&HeaderMap::new(), None));
+    for (key, value) in data {
+        session.insert_value(key, value.clone()).await?;
+    }
+    let commit = engine.commit(&session, StatusCode::OK).await?;
+    let cookies = set_cookies(commit.state_headers());
+    assert!(cookies.len() <= 1, "{cookies:?}");
+    Ok(cookies.first().map(|cookie| {
+        assert!(cookie.len() <= MAX_COOKIE_BYTES, "{} bytes", cookie.len());
+        let (pair, _) = cookie.split_once(';').expect("attributes");
+        pair.to_owned()
+    }))
+}
+
+/// What a request carrying `headers` opens: its id (if any) and its data.
+async fn open(engine: &Engine, headers: &HeaderMap) -> (Option<String>, BTreeMap<String, Value>) {
+    let session = engine.start(&RequestView::new(headers, None));
+    let id = session
+        .id()
+        .await
+        .expect("id")
+        .map(|id| id.as_str().to_owned());
+    let mut data = BTreeMap::new();
+    for key in session.keys().await.expect("keys") {
+        let value = session.get_value(&key).await.expect("get").expect("listed");
+        data.insert(key, value);
+    }
+    (id, data)
+}
+
+proptest! {
+    /// A `Cookie: id=<arbitrary>` request loads the issued session named by the exact id it
+    /// carries, or an empty one; never a session whose id it does not contain.
+    #[test]
+    fn a_cookie_id_loads_its_own_session_or_none(value in cookie_id()) {
+        let issued = issued();
+        let header = format!("id={value}");
+        let Some(headers) = cookie_header(header.as_bytes()) else {
+            // Not a header a client can send (a control character).
+            return Ok(());
+        };
+        let session = issued.engine.start(&RequestView::new(&headers, None));
+        let (who, id, empty) = runtime().block_on(async {
+            (
+                session.get::<usize>("who").await.expect("get"),
+                session.id().await.expect("id"),
+                session.is_empty().await.expect("is_empty"),
+            )
+        });
+        prop_assert_eq!(id.as_ref().map(|id| id.as_str()), who.map(|i| issued.ids[i].as_str()));
+        match who {
+            Some(i) => prop_assert!(
+                header.contains(&issued.ids[i]),
+                "{:?} loaded session {} without carrying its id", header, i
+            ),
+            None => prop_assert!(empty),
+        }
+        if let Some(expected) = must_load(&header, &issued.ids) {
+            prop_assert_eq!(who, Some(expected), "{:?}", header);
+        }
+    }
+
+    /// Arbitrary data round-trips through a real `Set-Cookie` and `Cookie` in both seal modes, or
+    /// fails with the documented `TooLarge` when the cookie would exceed 4096 bytes; any
+    /// single-byte change of the sealed value opens an empty session.
+    #[test]
+    fn sealed_sessions_round_trip_and_any_changed_byte_opens_nothing(
+        mode in mode(),
+        data in data(),
+        at in any::<Index>(),
+        byte in tamper_byte(),
+    ) {
+        let engine = sealed_engine(mode);
+        runtime().block_on(async {
+            let pair = match seal(engine, &data).await {
+                Ok(Some(pair)) => pair,
+                Ok(None) => {
+                    prop_assert!(data.is_empty(), "{:?}: a session with data sent no cookie", mode);
+                    return Ok(());
+                }
+                Err(Error::Store(e)) => {
+                    prop_assert_eq!(e.kind(), StoreErrorKind::TooLarge, "{:?}: {}", mode, e);
+                    match e.source().and_then(|s| s.downcast_ref::<SealError>()) {
+                        Some(SealError::TooLarge { size, limit }) => {
+                            prop_assert!(*size > MAX_COOKIE_BYTES, "{:?}: {}", mode, size);
+                            prop_assert_eq!(*limit, MAX_COOKIE_BYTES);
+                        }
+                        other => {
+                            return Err(TestCaseError::fail(format!("{mode:?}: source {other:?}")));
+                        }
+                    }
+                    return Ok(());
+                }
+                Err(e) => {
+                    return Err(TestCaseError::fail(format!("{mode:?}: {}", e.report())));
+                }
+            };
+            prop_assert!(!data.is_empty(), "{:?}: an empty new session was sealed", mode);
+
+            // The browser sends the pair back.
+            let headers = cookie_header(pair.as_bytes()).expect("a Set-Cookie pair is a Cookie");
+            let (id, opened) = open(engine, &headers).await;
+            prop_assert!(id.is_some(), "{:?}: the sealed session did not open", mode);
+            prop_assert_eq!(&opened, &data, "{:?}", mode);
+
+            // One byte of the value changed.
+            let value = pair.strip_prefix("id=").expect("the id cookie");
+            let mut tampered = value.as_bytes().to_vec();
+            let at = at.index(tampered.len());
+            tampered[at] = if tampered[at] == byte { byte ^ 0x01 } else { byte };
+            let mut header = b"id=".to_vec();
+            header.extend_from_slice(&tampered);
+            if let Some(headers) = cookie_header(&header) {
+                let (id, opened) = open(engine, &headers).await;
+                prop_assert!(
+                    id.is_none() && opened.is_empty(),
+                    "{:?}: byte {} of {} changed to {:?} still opens",
+                    mode, at, value.len(), char::from(tampered[at])
+                );
+            }
+            Ok(())
+        })?;
+    }
+}
