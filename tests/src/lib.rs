@@ -22,6 +22,8 @@
 //!   the latest cookie.
 //! - [`plack_counter`]: Plack's cookie-store counter (counts to 2, then expires) as an app.
 //! - [`redis`]: what the demo stored in a test's Redis (key names, TTLs), read directly.
+//! - [`soak`]: a bounded load soak of a demo process (concurrent clients, a model of every
+//!   acknowledged write, the server's memory from `/proc`), run by `tests/soak.rs`.
 
 pub mod contract;
 pub mod ids;
@@ -33,6 +35,7 @@ pub mod reply;
 pub mod scenario;
 pub mod sealed;
 pub mod server;
+pub mod soak;
 pub mod stores;
 
 pub use reply::{Reply, SetCookie};

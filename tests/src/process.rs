@@ -90,6 +90,11 @@ impl DemoProcess {
         DemoProcess { child, addr }
     }
 
+    /// The process id of the demo process (to read its `/proc/PID/status`, for instance).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `GET path`, carrying the session cookie `id` if any.
     pub async fn get(&self, client: &reqwest::Client, path: &str, id: Option<&str>) -> Reply {
         let mut request = client.get(format!("http://{}{path}", self.addr));
