@@ -112,7 +112,7 @@ impl Shared {
 pub struct EngineBuilder {
     shared: Shared,
     #[cfg(feature = "tokio")]
-    store_timeout: Option<Duration>,
+    pub(crate) store_timeout: Option<Duration>,
 }
 
 impl EngineBuilder {
@@ -206,10 +206,13 @@ impl EngineBuilder {
     /// A store that hangs (a lost network peer, a lock held elsewhere) then costs a request at most
     /// `limit` per call instead of holding it open forever; routes that never touch the session are
     /// not affected either way. A write cut off may still complete in the backend, as with any
-    /// timeout. The limit runs on Tokio's timer (feature `tokio`, which both adapters turn on): the
-    /// engine must run inside a Tokio runtime with its timer enabled, as axum, hyper and actix-web
-    /// do; outside any Tokio runtime the calls run unbounded. Client-side sessions do no store I/O,
-    /// so the limit does not apply to them.
+    /// timeout. A zero `limit` means no limit.
+    ///
+    /// The limit runs on Tokio's timer (feature `tokio`, which both adapters turn on), so the
+    /// engine must run inside a Tokio runtime with its timer enabled, as under axum, hyper and
+    /// actix-web. Outside any Tokio runtime the calls run unbounded; inside a runtime built without
+    /// `enable_time`, a store call panics, as every Tokio timer does there. Client-side sessions do
+    /// no store I/O, so the limit does not apply to them.
     ///
     /// ```
     /// use std::time::Duration;
@@ -222,7 +225,7 @@ impl EngineBuilder {
     /// ```
     #[cfg(feature = "tokio")]
     pub fn store_timeout(mut self, limit: Duration) -> Self {
-        self.store_timeout = Some(limit);
+        self.store_timeout = (!limit.is_zero()).then_some(limit);
         self
     }
 

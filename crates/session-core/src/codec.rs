@@ -177,11 +177,12 @@ impl Codec for BincodeCodec {
 ///
 /// bincode allocates a string's bytes as soon as it reads the string's length prefix, up to its
 /// limit: with a fixed 256 MiB limit, a corrupt 6-byte file could claim 250 MB. Its limit counts
-/// what decoding produces (each string's bytes, each integer at its in-memory size: at most 16
-/// bytes for one encoded byte), so a valid record never needs more than 16 times its encoded
-/// length. The limit is a compile-time constant in bincode: the smallest of a ladder of limits
-/// (each 4 times the last) covering that bound is used, so a hostile length prefix makes bincode
-/// allocate at most 64 times the input's length (or 256 MiB, for inputs past 16 MiB).
+/// what decoding produces (each string's bytes; each integer at its in-memory size, at most 8
+/// bytes for the one byte a small `u64` takes), so a valid record never needs more than 16 times
+/// its encoded length. The limit is a compile-time constant in bincode: the smallest of a ladder
+/// of limits (4 KiB, then each 4 times the last) covering that bound is used, so a hostile length
+/// prefix makes bincode allocate at most 4 KiB or 64 times the input's length, whichever is
+/// larger. Past 16 MiB of input the last rung, 256 MiB ([`MAX_RECORD_BYTES_LIMIT`]), applies.
 #[cfg(feature = "bincode")]
 fn decode_bincode(bytes: &[u8]) -> Result<(Record, usize), bincode::error::DecodeError> {
     fn under<const LIMIT: usize>(

@@ -37,7 +37,8 @@ impl StdError for TimedOut {}
 
 impl TimeoutStore {
     /// Runs `call`, failing with [`StoreErrorKind::Timeout`] once `limit` has passed. Outside a
-    /// Tokio runtime there is no timer to arm, and the call runs unbounded.
+    /// Tokio runtime there is no timer to arm, and the call runs unbounded (inside one whose timer
+    /// is disabled, Tokio panics, as documented on `store_timeout`).
     async fn bounded<T>(
         &self,
         operation: &'static str,
@@ -163,6 +164,23 @@ mod tests {
         assert!(store.create(&key(), &record).await.expect("create"));
         assert_eq!(store.load(&key()).await.expect("load"), Some(record));
         assert!(store.applies_atomically());
+    }
+
+    #[test]
+    fn a_zero_limit_is_no_limit() {
+        let builder = crate::Engine::builder(crate::ParamState::default(), MemoryStore::default());
+        assert_eq!(
+            builder.store_timeout(Duration::ZERO).store_timeout,
+            None,
+            "a zero limit would fail every call that is not ready at once"
+        );
+        let builder = crate::Engine::builder(crate::ParamState::default(), MemoryStore::default());
+        assert_eq!(
+            builder
+                .store_timeout(Duration::from_millis(1))
+                .store_timeout,
+            Some(Duration::from_millis(1))
+        );
     }
 
     #[test]
