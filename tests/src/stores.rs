@@ -249,6 +249,9 @@ pub enum Fault {
     Fail,
     /// Fails the next call as [`Fault::Fail`] does; the operation passes again after it.
     FailOnce,
+    /// Carries the call out, then reports a failure as [`Fault::Fail`] does: a write that landed
+    /// although the caller was told otherwise (a time-out after the backend applied it).
+    LandThenFail,
     /// Never returns (`std::future::pending`): a lost network peer, a lock held elsewhere.
     Hang,
     /// Sleeps this long (Tokio's timer), then passes the call on. Cut off before the end (by the
@@ -331,8 +334,9 @@ impl FaultStore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts a call to `op`, then fails, hangs or waits as its fault says; `Ok` to pass it on.
-    async fn enter(&self, op: StoreOp) -> Result<(), StoreError> {
+    /// Counts a call to `op`, then fails, hangs or waits as its fault says; `Ok` to pass it on,
+    /// holding whether the call must report a failure once carried out ([`Fault::LandThenFail`]).
+    async fn enter(&self, op: StoreOp) -> Result<bool, StoreError> {
         let c = &self.control.counters;
         bump(match op {
             StoreOp::Load => &c.load,
@@ -352,44 +356,60 @@ impl FaultStore {
             fault
         };
         match fault {
-            Fault::Pass => Ok(()),
-            Fault::Fail | Fault::FailOnce => Err(StoreError::backend(std::io::Error::other(
-                format!("{} failed: {FAULT_DETAIL}", op.name()),
-            ))),
+            Fault::Pass => Ok(false),
+            Fault::LandThenFail => Ok(true),
+            Fault::Fail | Fault::FailOnce => Err(failure(op)),
             Fault::Hang => std::future::pending().await,
             Fault::Slow(delay) => {
                 tokio::time::sleep(delay).await;
-                Ok(())
+                Ok(false)
             }
         }
     }
+
+    /// The outcome of a call carried out: `result`, or the failure [`Fault::LandThenFail`] reports.
+    fn leave<T>(op: StoreOp, fail: bool, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if fail {
+            result.and(Err(failure(op)))
+        } else {
+            result
+        }
+    }
+}
+
+/// The error a failing `op` reports, with [`FAULT_DETAIL`] in its message.
+fn failure(op: StoreOp) -> StoreError {
+    StoreError::backend(std::io::Error::other(format!(
+        "{} failed: {FAULT_DETAIL}",
+        op.name()
+    )))
 }
 
 #[async_trait]
 impl Store for FaultStore {
     async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        self.enter(StoreOp::Load).await?;
-        self.inner.load(key).await
+        let fail = self.enter(StoreOp::Load).await?;
+        FaultStore::leave(StoreOp::Load, fail, self.inner.load(key).await)
     }
 
     async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        self.enter(StoreOp::Create).await?;
-        self.inner.create(key, record).await
+        let fail = self.enter(StoreOp::Create).await?;
+        FaultStore::leave(StoreOp::Create, fail, self.inner.create(key, record).await)
     }
 
     async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        self.enter(StoreOp::Save).await?;
-        self.inner.save(key, record).await
+        let fail = self.enter(StoreOp::Save).await?;
+        FaultStore::leave(StoreOp::Save, fail, self.inner.save(key, record).await)
     }
 
     async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
-        self.enter(StoreOp::Delete).await?;
-        self.inner.delete(key).await
+        let fail = self.enter(StoreOp::Delete).await?;
+        FaultStore::leave(StoreOp::Delete, fail, self.inner.delete(key).await)
     }
 
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
-        self.enter(StoreOp::Apply).await?;
-        self.inner.apply(key, changes).await
+        let fail = self.enter(StoreOp::Apply).await?;
+        FaultStore::leave(StoreOp::Apply, fail, self.inner.apply(key, changes).await)
     }
 
     async fn touch(
@@ -398,8 +418,12 @@ impl Store for FaultStore {
         last_active: Timestamp,
         expires: Timestamp,
     ) -> Result<bool, StoreError> {
-        self.enter(StoreOp::Touch).await?;
-        self.inner.touch(key, last_active, expires).await
+        let fail = self.enter(StoreOp::Touch).await?;
+        FaultStore::leave(
+            StoreOp::Touch,
+            fail,
+            self.inner.touch(key, last_active, expires).await,
+        )
     }
 
     fn applies_atomically(&self) -> bool {

@@ -408,6 +408,45 @@ async fn failing_login(framework: Framework) {
     rig.still_serving().await;
 }
 
+/// Writes that land in the store although it reports a failure (a time-out after the backend
+/// applied them): the client gets a bare 500 all the same, and the stored session is what the
+/// write made it. A write to an existing session keeps the written value; a login whose delete of
+/// the old record lands then fails leaves neither id usable (its new copy is deleted again, as
+/// after a logout elsewhere): the documented "logout wins".
+async fn writes_that_land_then_fail(framework: Framework) {
+    let rig = rig(framework, Some(LIMIT)).await;
+    let id = rig.session().await;
+    rig.fault.set(StoreOp::Apply, Fault::LandThenFail);
+    assert_bare_500(
+        &rig.get("/set/a/2", Some(&id)).await,
+        "/set, apply lands then fails",
+    );
+    rig.fault.set(StoreOp::Apply, Fault::Pass);
+    assert_eq!(
+        rig.value(&id, "a").await.as_deref(),
+        Some("2"),
+        "the write landed"
+    );
+
+    let stored = rig.fault.stored();
+    rig.fault.set(StoreOp::Delete, Fault::LandThenFail);
+    let what = "/login, delete lands then fails";
+    let reply = rig.get("/login", Some(&id)).await;
+    assert_bare_500(&reply, what);
+    rig.fault.set(StoreOp::Delete, Fault::Pass);
+    assert_eq!(
+        rig.value(&id, "a").await,
+        None,
+        "{what}: the old id lives on"
+    );
+    assert_eq!(
+        rig.fault.stored(),
+        stored - 1,
+        "{what}: the new copy was left behind"
+    );
+    rig.still_serving().await;
+}
+
 /// A failing `touch` (a read after the touch interval, on a manual clock): a bare 500; the session
 /// is intact and is touched once the store is back.
 async fn failing_touch(framework: Framework) {
@@ -649,4 +688,5 @@ session_tests::per_framework!(
     untouched_routes_never_notice,
     late_commit_failing_breaks_the_body,
     late_commit_hanging_breaks_the_body,
+    writes_that_land_then_fail,
 );
