@@ -1,29 +1,14 @@
 //! `JsonCodec::default().decode` on arbitrary bytes: what a store keeping JSON records (the
 //! file store with `FileStoreBuilder::json`, a store of one's own) runs on every record it reads.
 //!
-//! Checked: never a panic; every value of an accepted record is JSON text (`Value`'s
-//! invariant); an accepted input re-encodes, and decoding that gives an equal `Record` (round
-//! trip on accepted inputs).
+//! Checked ([`session_fuzz::check_codec`]): never a panic; every value of an accepted record is
+//! JSON text (`Value`'s invariant); an accepted input re-encodes, and decoding that gives an equal
+//! `Record` (round trip on accepted inputs).
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use session_core::{Codec, JsonCodec, Value};
+use session_core::JsonCodec;
+use session_fuzz::check_codec;
 
-fuzz_target!(|data: &[u8]| {
-    let codec = JsonCodec::default();
-    let Ok(record) = codec.decode(data) else {
-        return;
-    };
-    for value in record.data.values() {
-        assert!(
-            Value::from_json(value.as_json().to_owned()).is_ok(),
-            "a decoded value is not JSON"
-        );
-    }
-    let again = codec
-        .encode(&record)
-        .expect("an accepted record re-encodes");
-    let back = codec.decode(&again).expect("a re-encoded record decodes");
-    assert_eq!(back, record, "an accepted record does not round-trip");
-});
+fuzz_target!(|data: &[u8]| check_codec(&JsonCodec::default(), data));

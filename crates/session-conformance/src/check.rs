@@ -21,6 +21,15 @@ impl Contract {
         }
     }
 
+    /// A property of the `Store` trait, checked on generated cases.
+    #[cfg(feature = "proptest")]
+    pub(crate) const fn property(name: &'static str) -> Self {
+        Contract {
+            kind: "store property",
+            name,
+        }
+    }
+
     /// A step of an engine-level scenario.
     pub(crate) const fn scenario(name: &'static str) -> Self {
         Contract {

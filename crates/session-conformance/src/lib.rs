@@ -13,6 +13,14 @@
 //! - [`plack_scenario`] and [`plack_counter`]: Plack's own test scenarios, run through an
 //!   [`Engine`](session_core::Engine) with any State and Store, with a [`Carrier`] that plays the
 //!   client: [`ParamCarrier`] for `ParamState`, [`CookieCarrier`] for any cookie State.
+//! - `props::check_store_changes` (feature `proptest`): the key-level change property on
+//!   generated cases: change sets from concurrent sessions, each writing keys of its own, applied
+//!   in any order, one after another and concurrently, give the model's data; of two writes to
+//!   one key, the later wins. The module, `props`, also publishes the proptest strategies behind
+//!   it (keys, JSON values, records, disjoint change sets and a permutation, near-miss ids), which
+//!   this workspace's own property tests draw from. In `Cargo.toml`:
+//!   `session-conformance = { version = "0.1", features = ["proptest"] }` under
+//!   `[dev-dependencies]`.
 //!
 //! Every function returns a [`Report`] of what it checked and what it skipped (and why).
 //!
@@ -40,7 +48,9 @@
 //!
 //! The kit's functions are `async` and start no runtime of their own: call them from a Tokio
 //! runtime, ideally a multi-threaded one (`#[tokio::test(flavor = "multi_thread")]`), on which the
-//! concurrency check spawns its tasks.
+//! concurrency check spawns its tasks. The property checks are the exception: proptest runs its
+//! cases synchronously, so `props::check_store_changes` blocks on a runtime of the kit's own and
+//! is called from a plain `#[test]`.
 //!
 //! # Example
 //!
@@ -70,6 +80,8 @@ mod check;
 mod client;
 mod cookie;
 mod fixtures;
+#[cfg(feature = "proptest")]
+pub mod props;
 mod report;
 mod scenario;
 mod store;

@@ -95,12 +95,13 @@ async fn a_store_not_claiming_atomicity_skips_the_concurrency_check() {
     );
 }
 
-/// A store whose `apply` ignores `clear` (an easy mistake when mapping changes onto a backend).
-#[derive(Clone, Debug, Default)]
-struct IgnoresClear(MemoryStore);
+/// A store whose `apply` edits the changes before applying them, claiming atomicity: a
+/// `MemoryStore` with a mistake made when mapping changes onto a backend.
+#[derive(Clone, Debug)]
+struct EditsChanges(MemoryStore, fn(&mut Changes));
 
 #[async_trait]
-impl Store for IgnoresClear {
+impl Store for EditsChanges {
     async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
         self.0.load(key).await
     }
@@ -115,7 +116,7 @@ impl Store for IgnoresClear {
     }
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
         let mut changes = changes.clone();
-        changes.clear = false;
+        (self.1)(&mut changes);
         self.0.apply(key, &changes).await
     }
     fn applies_atomically(&self) -> bool {
@@ -126,5 +127,56 @@ impl Store for IgnoresClear {
 #[tokio::test(flavor = "multi_thread")]
 #[should_panic(expected = "store contract \"apply with clear drops every key first\" failed")]
 async fn an_apply_that_ignores_clear_is_caught() {
-    check_store(IgnoresClear::default).await;
+    check_store(|| EditsChanges(MemoryStore::default(), |changes| changes.clear = false)).await;
+}
+
+/// The property checks (`session_conformance::props`) catch broken stores too.
+#[cfg(feature = "proptest")]
+mod props {
+    use session_conformance::props::check_store_changes;
+    use session_core::{Changes, MemoryStore};
+
+    use super::{EditsChanges, FalselyAtomic, HonestlyNotAtomic};
+
+    const CONCURRENTLY: &str = "disjoint change sets applied concurrently give the model's data";
+
+    #[test]
+    #[should_panic(
+        expected = "store property \"disjoint change sets applied in any order give \
+                               the model's record\" failed"
+    )]
+    fn an_apply_that_ignores_removals_is_caught() {
+        let ignore_removals = |changes: &mut Changes| changes.updates.retain(|(_, v)| v.is_some());
+        check_store_changes(|| EditsChanges(MemoryStore::default(), ignore_removals), 64);
+    }
+
+    #[test]
+    #[should_panic(expected = "the stored record is not Changes::apply_to's: lifetime is")]
+    fn an_apply_that_ignores_lifetime_changes_is_caught() {
+        let keep_lifetime = |changes: &mut Changes| changes.lifetime = None;
+        check_store_changes(|| EditsChanges(MemoryStore::default(), keep_lifetime), 64);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "store property \"disjoint change sets applied concurrently give \
+                               the model's data\" failed"
+    )]
+    fn a_false_claim_of_atomicity_is_caught() {
+        check_store_changes(FalselyAtomic::default, 64);
+    }
+
+    #[test]
+    fn a_store_not_claiming_atomicity_skips_the_concurrent_part() {
+        let report = check_store_changes(HonestlyNotAtomic::default, 16);
+        let skipped: Vec<_> = report.skipped().iter().map(|s| s.contract).collect();
+        assert_eq!(skipped, [CONCURRENTLY], "{report}");
+        assert_eq!(report.passed().len(), 2, "{report}");
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "call it from a plain #[test]")]
+    async fn the_property_refuses_to_run_inside_a_runtime() {
+        check_store_changes(MemoryStore::default, 1);
+    }
 }

@@ -11,69 +11,21 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use proptest::collection::{btree_map, vec};
+use proptest::collection::btree_map;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use serde_json::Value as Json;
+use session_conformance::props::{IssuedSessions, json_sized, key, runtime};
 use session_core::{Engine, Error, MemoryStore, RequestView, StoreErrorKind, Value};
 use session_state_cookie::{
     CookieState, MAX_COOKIE_BYTES, SealError, SealKey, SealMode, SealedCookie,
 };
 
-/// A multi-thread Tokio runtime shared by every case.
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a Tokio runtime")
-    })
-}
-
-/// Arbitrary text: any `char`, control characters and quotes included.
-fn text(max: usize) -> impl Strategy<Value = String> {
-    vec(any::<char>(), 0..=max).prop_map(String::from_iter)
-}
-
-/// A session key: empty, arbitrary unicode, quotes, backslashes and control characters.
-fn key() -> impl Strategy<Value = String> {
-    prop_oneof![
-        1 => Just(String::new()),
-        4 => text(10),
-        2 => "[\"\\\\\\x00-\\x1f\\x7f;= ]{1,4}",
-        2 => "\\PC{1,6}",
-    ]
-}
-
-/// An arbitrary JSON value (integer extremes, finite floats, any unicode), nested a little.
-fn json() -> impl Strategy<Value = Json> {
-    let leaf = prop_oneof![
-        Just(Json::Null),
-        any::<bool>().prop_map(Json::Bool),
-        any::<i64>().prop_map(Json::from),
-        any::<u64>().prop_map(Json::from),
-        prop::sample::select(vec![i64::MIN, i64::MAX]).prop_map(Json::from),
-        Just(Json::from(u64::MAX)),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Json::from),
-        text(12).prop_map(Json::String),
-    ];
-    leaf.prop_recursive(3, 16, 4, |inner| {
-        prop_oneof![
-            vec(inner.clone(), 0..4).prop_map(Json::Array),
-            btree_map(key(), inner, 0..4).prop_map(|m| Json::Object(m.into_iter().collect())),
-        ]
-    })
-}
-
 /// Session data: arbitrary keys and values, sometimes with a long string that may not fit.
 fn data() -> impl Strategy<Value = BTreeMap<String, Value>> {
+    // Smaller JSON values than `props::value`'s: most sessions must fit in a cookie.
     let values = btree_map(
         key(),
-        json().prop_map(|j| Value::from_serialize(&j).expect("json")),
+        json_sized(3, 16, 4).prop_map(|j| Value::from_serialize(&j).expect("json")),
         0..6,
     );
     let padding = prop_oneof![
@@ -110,139 +62,31 @@ fn cookie_header(bytes: &[u8]) -> Option<HeaderMap> {
 
 // ---- Ids through CookieState ----
 
-/// An engine on the default `CookieState` (`id`) and a `MemoryStore`, three sessions issued, each
-/// holding its index under `who`; their ids.
-struct Issued {
-    engine: Engine,
-    ids: Vec<String>,
-}
-
-fn issued() -> &'static Issued {
-    static ISSUED: OnceLock<Issued> = OnceLock::new();
+/// An engine on the default `CookieState` (`id`) and a `MemoryStore`, three sessions issued; each
+/// response set the cookie `id` to the session's id.
+fn issued() -> &'static IssuedSessions {
+    static ISSUED: OnceLock<IssuedSessions> = OnceLock::new();
     ISSUED.get_or_init(|| {
         let engine = Engine::new(CookieState::default(), MemoryStore::default());
-        let ids = runtime().block_on(async {
-            let mut ids = Vec::new();
-            for who in 0..3usize {
-                let session = engine.start(&RequestView::new(&HeaderMap::new(), None));
-                session.insert("who", who).await.expect("insert");
-                let commit = engine
-                    .commit(&session, StatusCode::OK)
-                    .await
-                    .expect("commit");
-                let cookies = set_cookies(commit.state_headers());
-                let (pair, _) = cookies[0].split_once(';').expect("attributes");
-                let id = pair.strip_prefix("id=").expect("the id cookie");
-                ids.push(id.to_owned());
-            }
-            ids
-        });
-        Issued { engine, ids }
+        let issued = IssuedSessions::issue(engine, 3);
+        for (i, id) in issued.ids().iter().enumerate() {
+            let cookies = set_cookies(issued.state_headers(i));
+            let (pair, _) = cookies[0].split_once(';').expect("attributes");
+            assert_eq!(pair, format!("id={id}"), "the id cookie");
+        }
+        issued
     })
 }
 
-/// One way to spoil (or keep) an id.
-#[derive(Clone, Debug)]
-enum Miss {
-    Keep,
-    Replace(Index, char),
-    Longer(char),
-    Shorter(Index),
-    Padding,
-    Newline,
-    Spaces,
-    Quotes,
-    Case(Index),
-    StandardAlphabet,
-}
-
-fn replacement() -> impl Strategy<Value = char> {
-    prop_oneof![
-        3 => prop::sample::select(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-                .chars()
-                .collect::<Vec<_>>()
-        ),
-        2 => prop::sample::select(vec!['+', '/', '=', ' ', ';', ',', '"', '\t', '\0', 'é']),
-        1 => any::<char>(),
-    ]
-}
-
-fn miss() -> impl Strategy<Value = Miss> {
-    prop_oneof![
-        Just(Miss::Keep),
-        (any::<Index>(), replacement()).prop_map(|(i, c)| Miss::Replace(i, c)),
-        replacement().prop_map(Miss::Longer),
-        any::<Index>().prop_map(Miss::Shorter),
-        Just(Miss::Padding),
-        Just(Miss::Newline),
-        Just(Miss::Spaces),
-        Just(Miss::Quotes),
-        any::<Index>().prop_map(Miss::Case),
-        Just(Miss::StandardAlphabet),
-    ]
-}
-
-fn spoil(id: &str, miss: &Miss) -> String {
-    let mut chars: Vec<char> = id.chars().collect();
-    match miss {
-        Miss::Keep => {}
-        Miss::Replace(at, c) => {
-            let at = at.index(chars.len());
-            chars[at] = *c;
-        }
-        Miss::Longer(c) => chars.push(*c),
-        Miss::Shorter(at) => {
-            chars.remove(at.index(chars.len()));
-        }
-        Miss::Padding => chars.push('='),
-        Miss::Newline => chars.push('\n'),
-        Miss::Spaces => {
-            chars.insert(0, ' ');
-            chars.push(' ');
-        }
-        Miss::Quotes => {
-            chars.insert(0, '"');
-            chars.push('"');
-        }
-        Miss::Case(at) => {
-            let at = at.index(chars.len());
-            chars[at] = if chars[at].is_ascii_lowercase() {
-                chars[at].to_ascii_uppercase()
-            } else {
-                chars[at].to_ascii_lowercase()
-            };
-        }
-        Miss::StandardAlphabet => {
-            for c in &mut chars {
-                *c = match *c {
-                    '-' => '+',
-                    '_' => '/',
-                    c => c,
-                };
-            }
-        }
-    }
-    chars.into_iter().collect()
-}
-
 /// The text after `id=` in the `Cookie` header: arbitrary text, an issued id, a near-miss of
-/// one, a valid id never issued, or that followed by more cookies.
+/// one, a valid id never issued, or that followed by more cookies (a name that is empty stands
+/// for `id`).
 fn cookie_id() -> impl Strategy<Value = String> {
-    let issued = prop::sample::select(issued().ids.clone());
-    let single = prop_oneof![
-        2 => text(60),
-        2 => issued.clone(),
-        4 => (issued, miss()).prop_map(|(id, miss)| spoil(&id, &miss)),
-        1 => any::<[u8; 32]>().prop_map(|bytes| URL_SAFE_NO_PAD.encode(bytes)),
-    ];
-    prop_oneof![
-        4 => single.clone(),
-        1 => (single.clone(), single, "[a-z]{0,3}").prop_map(|(a, b, name)| {
-            let name = if name.is_empty() { "id".to_owned() } else { name };
-            format!("{a}; {name}={b}")
-        }),
-    ]
+    let unissued = any::<[u8; 32]>().prop_map(|bytes| URL_SAFE_NO_PAD.encode(bytes));
+    issued().sent_ids(unissued, "[a-z]{0,3}", |a, name, b| {
+        let name = if name.is_empty() { "id" } else { name };
+        format!("{a}; {name}={b}")
+    })
 }
 
 /// The canonical unpadded base64url text of 32 bytes (what `DefaultIds` accepts).
@@ -347,23 +191,8 @@ proptest! {
             // Not a header a client can send (a control character).
             return Ok(());
         };
-        let session = issued.engine.start(&RequestView::new(&headers, None));
-        let (who, id, empty) = runtime().block_on(async {
-            (
-                session.get::<usize>("who").await.expect("get"),
-                session.id().await.expect("id"),
-                session.is_empty().await.expect("is_empty"),
-            )
-        });
-        prop_assert_eq!(id.as_ref().map(|id| id.as_str()), who.map(|i| issued.ids[i].as_str()));
-        match who {
-            Some(i) => prop_assert!(
-                header.contains(&issued.ids[i]),
-                "{:?} loaded session {} without carrying its id", header, i
-            ),
-            None => prop_assert!(empty),
-        }
-        if let Some(expected) = must_load(&header, &issued.ids) {
+        let who = issued.open(&RequestView::new(&headers, None), &header)?;
+        if let Some(expected) = must_load(&header, issued.ids()) {
             prop_assert_eq!(who, Some(expected), "{:?}", header);
         }
     }

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use session_core::BincodeCodec;
 use session_core::{Codec, JsonCodec, Record};
 
-use super::record;
+use session_conformance::props::record;
 
 /// A built-in codec with a given limit.
 type WithLimit = fn(usize) -> Box<dyn Codec>;

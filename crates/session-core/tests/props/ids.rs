@@ -9,12 +9,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use http::HeaderMap;
 use proptest::prelude::*;
-use proptest::sample::Index;
+use session_conformance::props::{IssuedSessions, near_miss, text};
 use session_core::{
     DefaultIds, Engine, HexIds, IdScheme, Key, MemoryStore, ParamState, RequestView,
 };
-
-use super::{runtime, text};
 
 /// The oracle for `DefaultIds`: `s` decodes to 32 bytes whose encoding is `s` again.
 fn canonical_default_id(s: &str) -> bool {
@@ -26,102 +24,6 @@ fn canonical_default_id(s: &str) -> bool {
 /// The oracle for hex ids and keys: exactly `len` characters, each a lowercase hex digit.
 fn lowercase_hex(s: &str, len: usize) -> bool {
     s.chars().count() == len && s.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
-}
-
-/// One way to spoil (or keep) a valid id.
-#[derive(Clone, Debug)]
-enum Miss {
-    Keep,
-    /// The character at an index replaced by another (maybe the same).
-    Replace(Index, char),
-    /// One character more at the end.
-    Longer(char),
-    /// One character less at an index.
-    Shorter(Index),
-    /// `=` or `==` padding.
-    Padding(usize),
-    /// A trailing newline.
-    Newline,
-    /// Surrounding whitespace.
-    Spaces,
-    /// The case of the character at an index flipped.
-    Case(Index),
-    /// The standard alphabet (`+` and `/`) instead of the URL-safe one.
-    StandardAlphabet,
-    /// The last character replaced by another of the alphabet (trailing bits).
-    LastChar(Index),
-}
-
-const URL_SAFE: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-fn replacement() -> impl Strategy<Value = char> {
-    prop_oneof![
-        3 => prop::sample::select(URL_SAFE.chars().collect::<Vec<_>>()),
-        2 => prop::sample::select(vec!['+', '/', '=', ' ', '\n', '\0', '.', '~', '%', 'é', 'Ａ']),
-        1 => any::<char>(),
-    ]
-}
-
-fn miss() -> impl Strategy<Value = Miss> {
-    prop_oneof![
-        Just(Miss::Keep),
-        (any::<Index>(), replacement()).prop_map(|(i, c)| Miss::Replace(i, c)),
-        replacement().prop_map(Miss::Longer),
-        any::<Index>().prop_map(Miss::Shorter),
-        (1usize..=2).prop_map(Miss::Padding),
-        Just(Miss::Newline),
-        Just(Miss::Spaces),
-        any::<Index>().prop_map(Miss::Case),
-        Just(Miss::StandardAlphabet),
-        any::<Index>().prop_map(Miss::LastChar),
-    ]
-}
-
-/// `id` spoiled (or not) by `miss`.
-fn spoil(id: &str, miss: &Miss) -> String {
-    let mut chars: Vec<char> = id.chars().collect();
-    match miss {
-        Miss::Keep => {}
-        Miss::Replace(at, c) => {
-            let at = at.index(chars.len());
-            chars[at] = *c;
-        }
-        Miss::Longer(c) => chars.push(*c),
-        Miss::Shorter(at) => {
-            chars.remove(at.index(chars.len()));
-        }
-        Miss::Padding(n) => chars.extend(std::iter::repeat_n('=', *n)),
-        Miss::Newline => chars.push('\n'),
-        Miss::Spaces => {
-            chars.insert(0, ' ');
-            chars.push(' ');
-        }
-        Miss::Case(at) => {
-            let at = at.index(chars.len());
-            let c = chars[at];
-            chars[at] = if c.is_ascii_lowercase() {
-                c.to_ascii_uppercase()
-            } else {
-                c.to_ascii_lowercase()
-            };
-        }
-        Miss::StandardAlphabet => {
-            for c in &mut chars {
-                *c = match *c {
-                    '-' => '+',
-                    '_' => '/',
-                    c => c,
-                };
-            }
-        }
-        Miss::LastChar(at) => {
-            let alphabet: Vec<char> = URL_SAFE.chars().collect();
-            if let Some(last) = chars.last_mut() {
-                *last = alphabet[at.index(alphabet.len())];
-            }
-        }
-    }
-    chars.into_iter().collect()
 }
 
 /// Candidates for `DefaultIds`: arbitrary text, base64-ish text of about the right length, and
@@ -137,7 +39,7 @@ fn default_id_candidate() -> impl Strategy<Value = String> {
     prop_oneof![
         2 => text(50),
         2 => "[A-Za-z0-9_+/=-]{41,45}",
-        6 => (encoded, miss()).prop_map(|(id, miss)| spoil(&id, &miss)),
+        6 => near_miss(encoded),
     ]
 }
 
@@ -158,7 +60,7 @@ fn hex_candidate() -> impl Strategy<Value = (usize, String)> {
             prop_oneof![
                 1 => text(140),
                 2 => near,
-                4 => (valid, miss()).prop_map(|(id, miss)| spoil(&id, &miss)),
+                4 => near_miss(valid),
             ],
         )
     })
@@ -170,57 +72,34 @@ fn key_hex_candidate() -> impl Strategy<Value = String> {
         1 => text(70),
         2 => "[0-9a-fA-F]{62,66}",
         1 => "[0-9a-f]{64}",
-        4 => (any::<[u8; 32]>(), miss())
-            .prop_map(|(digest, miss)| spoil(&Key::from_digest(digest).to_hex(), &miss)),
+        4 => near_miss(any::<[u8; 32]>().prop_map(|digest| Key::from_digest(digest).to_hex())),
     ]
 }
 
-/// An engine on `ParamState` and a `MemoryStore` with three sessions issued, each holding its
-/// index under `who`; their ids.
-struct Issued {
-    engine: Engine,
-    ids: Vec<String>,
-}
-
-fn issued() -> &'static Issued {
-    static ISSUED: OnceLock<Issued> = OnceLock::new();
+/// An engine on `ParamState` and a `MemoryStore` with three sessions issued.
+fn issued() -> &'static IssuedSessions {
+    static ISSUED: OnceLock<IssuedSessions> = OnceLock::new();
     ISSUED.get_or_init(|| {
-        let engine = Engine::new(ParamState::default(), MemoryStore::default());
-        let ids = runtime().block_on(async {
-            let mut ids = Vec::new();
-            for who in 0..3usize {
-                let session = engine.start(&RequestView::new(&HeaderMap::new(), None));
-                session.insert("who", who).await.expect("insert");
-                let id = session.save().await.expect("save");
-                engine
-                    .commit(&session, http::StatusCode::OK)
-                    .await
-                    .expect("commit");
-                ids.push(id.as_str().to_owned());
-            }
-            ids
-        });
-        Issued { engine, ids }
+        IssuedSessions::issue(
+            Engine::new(ParamState::default(), MemoryStore::default()),
+            3,
+        )
     })
 }
 
 /// A value for the `plack_session` parameter: arbitrary text, an issued id, a near-miss of one,
-/// a valid id never issued, or several parameters.
+/// a valid id never issued, or several parameters (a name that is empty stands for
+/// `plack_session`).
 fn param_value() -> impl Strategy<Value = String> {
-    let issued = prop::sample::select(issued().ids.clone());
-    let single = prop_oneof![
-        2 => text(60),
-        2 => issued.clone(),
-        4 => (issued, miss()).prop_map(|(id, miss)| spoil(&id, &miss)),
-        1 => any::<[u8; 32]>().prop_map(|bytes| URL_SAFE_NO_PAD.encode(bytes)),
-    ];
-    prop_oneof![
-        4 => single.clone(),
-        1 => (single.clone(), single, "[a-z_]{0,14}").prop_map(|(a, b, name)| {
-            let name = if name.is_empty() { "plack_session".to_owned() } else { name };
-            format!("{a}&{name}={b}")
-        }),
-    ]
+    let unissued = any::<[u8; 32]>().prop_map(|bytes| URL_SAFE_NO_PAD.encode(bytes));
+    issued().sent_ids(unissued, "[a-z_]{0,14}", |a, name, b| {
+        let name = if name.is_empty() {
+            "plack_session"
+        } else {
+            name
+        };
+        format!("{a}&{name}={b}")
+    })
 }
 
 proptest! {
@@ -299,21 +178,9 @@ proptest! {
             .map(|(_, id)| id)
             .take(4)
             .filter(|id| canonical_default_id(id))
-            .find_map(|id| issued.ids.iter().position(|issued| issued == id));
+            .find_map(|id| issued.ids().iter().position(|issued| issued == id));
         let headers = HeaderMap::new();
-        let session = issued.engine.start(&RequestView::new(&headers, Some(&query)));
-        let (who, id, empty) = runtime().block_on(async {
-            (
-                session.get::<usize>("who").await.expect("get"),
-                session.id().await.expect("id"),
-                session.is_empty().await.expect("is_empty"),
-            )
-        });
-        prop_assert_eq!(who, expected, "{:?}", query);
-        prop_assert_eq!(
-            id.as_ref().map(|id| id.as_str()),
-            expected.map(|i| issued.ids[i].as_str())
-        );
-        prop_assert_eq!(empty, expected.is_none());
+        let view = RequestView::new(&headers, Some(&query));
+        prop_assert_eq!(issued.open(&view, &query)?, expected, "{:?}", query);
     }
 }
