@@ -13,7 +13,6 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::Criterion;
 use serde_json::json;
 use session_core::{BincodeCodec, Codec, JsonCodec, Record, Timestamp, Value};
 
