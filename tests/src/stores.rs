@@ -55,8 +55,31 @@ struct Counters {
     touch: AtomicUsize,
 }
 
-fn bump(counter: &AtomicUsize) {
-    counter.fetch_add(1, Ordering::SeqCst);
+impl Counters {
+    /// Counts one call to `op`.
+    fn count(&self, op: StoreOp) {
+        let counter = match op {
+            StoreOp::Load => &self.load,
+            StoreOp::Create => &self.create,
+            StoreOp::Save => &self.save,
+            StoreOp::Apply => &self.apply,
+            StoreOp::Touch => &self.touch,
+            StoreOp::Delete => &self.delete,
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The calls counted so far.
+    fn calls(&self) -> Calls {
+        Calls {
+            load: self.load.load(Ordering::SeqCst),
+            create: self.create.load(Ordering::SeqCst),
+            save: self.save.load(Ordering::SeqCst),
+            delete: self.delete.load(Ordering::SeqCst),
+            apply: self.apply.load(Ordering::SeqCst),
+            touch: self.touch.load(Ordering::SeqCst),
+        }
+    }
 }
 
 /// A real [`MemoryStore`] inside, every method call counted. Clones share the store and the
@@ -78,42 +101,34 @@ impl CountingStore {
 
     /// The calls so far.
     pub fn calls(&self) -> Calls {
-        let c = &*self.counters;
-        Calls {
-            load: c.load.load(Ordering::SeqCst),
-            create: c.create.load(Ordering::SeqCst),
-            save: c.save.load(Ordering::SeqCst),
-            delete: c.delete.load(Ordering::SeqCst),
-            apply: c.apply.load(Ordering::SeqCst),
-            touch: c.touch.load(Ordering::SeqCst),
-        }
+        self.counters.calls()
     }
 }
 
 #[async_trait]
 impl Store for CountingStore {
     async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        bump(&self.counters.load);
+        self.counters.count(StoreOp::Load);
         self.inner.load(key).await
     }
 
     async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        bump(&self.counters.create);
+        self.counters.count(StoreOp::Create);
         self.inner.create(key, record).await
     }
 
     async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        bump(&self.counters.save);
+        self.counters.count(StoreOp::Save);
         self.inner.save(key, record).await
     }
 
     async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
-        bump(&self.counters.delete);
+        self.counters.count(StoreOp::Delete);
         self.inner.delete(key).await
     }
 
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
-        bump(&self.counters.apply);
+        self.counters.count(StoreOp::Apply);
         self.inner.apply(key, changes).await
     }
 
@@ -123,7 +138,7 @@ impl Store for CountingStore {
         last_active: Timestamp,
         expires: Timestamp,
     ) -> Result<bool, StoreError> {
-        bump(&self.counters.touch);
+        self.counters.count(StoreOp::Touch);
         self.inner.touch(key, last_active, expires).await
     }
 
@@ -310,15 +325,7 @@ impl FaultStore {
 
     /// The calls so far, per operation.
     pub fn calls(&self) -> Calls {
-        let c = &self.control.counters;
-        Calls {
-            load: c.load.load(Ordering::SeqCst),
-            create: c.create.load(Ordering::SeqCst),
-            save: c.save.load(Ordering::SeqCst),
-            delete: c.delete.load(Ordering::SeqCst),
-            apply: c.apply.load(Ordering::SeqCst),
-            touch: c.touch.load(Ordering::SeqCst),
-        }
+        self.control.counters.calls()
     }
 
     /// The records held by the memory store inside (expired ones not yet reclaimed included).
@@ -337,15 +344,7 @@ impl FaultStore {
     /// Counts a call to `op`, then fails, hangs or waits as its fault says; `Ok` to pass it on,
     /// holding whether the call must report a failure once carried out ([`Fault::LandThenFail`]).
     async fn enter(&self, op: StoreOp) -> Result<bool, StoreError> {
-        let c = &self.control.counters;
-        bump(match op {
-            StoreOp::Load => &c.load,
-            StoreOp::Create => &c.create,
-            StoreOp::Save => &c.save,
-            StoreOp::Apply => &c.apply,
-            StoreOp::Touch => &c.touch,
-            StoreOp::Delete => &c.delete,
-        });
+        self.control.counters.count(op);
         let fault = {
             let mut modes = self.modes();
             let slot = &mut modes[op.index()];
