@@ -318,11 +318,6 @@ impl FaultStore {
         *self.modes() = [fault; 6];
     }
 
-    /// What `op` does now.
-    pub fn fault(&self, op: StoreOp) -> Fault {
-        self.modes()[op.index()]
-    }
-
     /// The calls so far, per operation.
     pub fn calls(&self) -> Calls {
         self.control.counters.calls()
