@@ -1,144 +1,58 @@
-//! [`EngineBuilder`] and the configuration every request shares.
+//! [`EngineBuilder`]: an engine's configuration (lifetimes, ids, clock, store time limit).
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::client::ClientStore;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Backend, Config};
 use crate::engine::Engine;
-use crate::id::{self, DefaultIds, IdScheme};
-use crate::{
-    ClientStore, Clock, CookieOptions, Delivery, Error, Id, Key, Lifetime, Record, State, Store,
-    SystemClock, Timestamp,
-};
+use crate::id::{DefaultIds, IdScheme};
+use crate::record::Lifetime;
+use crate::state::State;
+use crate::store::Store;
 
-/// How many fresh ids are tried when `create` reports a collision.
-const CREATE_ATTEMPTS: usize = 4;
-
-/// Everything a request's [`Session`](crate::Session) and its commit need, shared by all requests.
-pub(crate) struct Shared {
-    pub(crate) state: Box<dyn State>,
-    pub(crate) store: Box<dyn Store>,
-    /// For a client-side engine, the store that keeps sessions with the client; `state` and `store`
-    /// are then never used.
-    pub(crate) client: Option<Box<dyn ClientStore>>,
-    pub(crate) ids: Box<dyn IdScheme>,
-    pub(crate) clock: Box<dyn Clock>,
-    pub(crate) lifetime: Lifetime,
-    pub(crate) absolute: Option<Duration>,
-    pub(crate) touch_interval: Option<Duration>,
-    pub(crate) commit_on_server_error: bool,
-    pub(crate) no_store: bool,
-}
-
-impl Shared {
-    /// When a session created at `created` and used at `now` expires.
-    pub(crate) fn expires_at(
-        &self,
-        created: Timestamp,
-        now: Timestamp,
-        own: Option<Lifetime>,
-    ) -> Timestamp {
-        let idle = now.saturating_add(own.unwrap_or(self.lifetime).idle_timeout());
-        match self.absolute {
-            Some(cap) => idle.min(created.saturating_add(cap)),
-            None => idle,
-        }
+impl Engine {
+    /// An engine with the default configuration: 24-hour idle timeout, browser-session cookies, no
+    /// absolute timeout, 256-bit ids.
+    pub fn new(state: impl State, store: impl Store) -> Self {
+        Engine::builder(state, store).build()
     }
 
-    /// Whether a stored record is past its expiry or the absolute cap at `now` (checked again here
-    /// so that lowering the cap takes effect at once).
-    pub(crate) fn is_dead(&self, record: &Record, now: Timestamp) -> bool {
-        record.is_expired(now)
-            || self
-                .absolute
-                .is_some_and(|cap| record.created.saturating_add(cap) <= now)
+    /// Starts configuring an engine.
+    pub fn builder(state: impl State, store: impl Store) -> EngineBuilder {
+        EngineBuilder::with(Backend::Server {
+            state: Box::new(state),
+            store: Box::new(store),
+        })
     }
 
-    /// A record for a session stored for the first time at `now`, with `from`'s data and lifetime.
-    pub(crate) fn fresh_record(&self, from: &Record, now: Timestamp) -> Record {
-        let mut record = Record::new(now, self.expires_at(now, now, from.lifetime));
-        record.data = from.data.clone();
-        record.lifetime = from.lifetime;
-        record
+    /// An engine whose sessions the client keeps (a sealed cookie, say), with the default
+    /// configuration: no server-side storage at all. See [`ClientStore`] for what such sessions
+    /// cannot do.
+    pub fn client_side(client: impl ClientStore) -> Self {
+        Engine::client_side_builder(client).build()
     }
 
-    /// Stores `record` under a fresh id, retrying on collisions.
-    pub(crate) async fn create(&self, record: &Record) -> Result<(Id, Key), Error> {
-        for _ in 0..CREATE_ATTEMPTS {
-            let id = id::generate(&*self.ids)?;
-            let key = id.key();
-            // `&*self.store`: the store itself, not the `Box` forwarding impl (one future less).
-            if (*self.store).create(&key, record).await? {
-                return Ok((id, key));
-            }
-            tracing::warn!(key = ?key, "session id collision; generating another");
-        }
-        Err(Error::IdCollision)
-    }
-
-    /// The interval within which reads do not extend a session's expiry: the configured one, or a
-    /// tenth of the idle timeout (at most a minute); never more than half the idle timeout, so that
-    /// a session that is only read stays alive.
-    pub(crate) fn touch_interval(&self, lifetime: Lifetime) -> Duration {
-        let idle = lifetime.idle_timeout();
-        self.touch_interval
-            .unwrap_or_else(|| (idle / 10).min(Duration::from_secs(60)))
-            .min(idle / 2)
-    }
-
-    /// What the State is asked to deliver for a session of `lifetime` expiring at `expires`.
-    pub(crate) fn delivery(
-        &self,
-        lifetime: Lifetime,
-        expires: Timestamp,
-        now: Timestamp,
-        options: Option<&CookieOptions>,
-    ) -> Delivery {
-        let mut delivery = Delivery {
-            options: options.cloned(),
-            ..Delivery::default()
-        };
-        if lifetime.is_persistent() {
-            let max_age = expires.saturating_since(now);
-            delivery.max_age = Some(max_age);
-            // From the engine's clock, like `Max-Age`, so the two always agree.
-            delivery.expires = Some(expires.to_system_time());
-        }
-        delivery
+    /// Starts configuring an engine whose sessions the client keeps.
+    pub fn client_side_builder(client: impl ClientStore) -> EngineBuilder {
+        EngineBuilder::with(Backend::Client(Box::new(client)))
     }
 }
 
 /// Configures an [`Engine`]; start with [`Engine::builder`].
 pub struct EngineBuilder {
-    shared: Shared,
+    config: Config,
     #[cfg(feature = "tokio")]
     pub(crate) store_timeout: Option<Duration>,
 }
 
 impl EngineBuilder {
-    pub(crate) fn new(state: Box<dyn State>, store: Box<dyn Store>) -> Self {
-        Self::with(state, store, None)
-    }
-
-    pub(crate) fn client_side(client: Box<dyn ClientStore>) -> Self {
-        let unused = crate::client::ClientSide;
-        Self::with(
-            Box::new(unused),
-            Box::new(crate::client::ClientSide),
-            Some(client),
-        )
-    }
-
-    fn with(
-        state: Box<dyn State>,
-        store: Box<dyn Store>,
-        client: Option<Box<dyn ClientStore>>,
-    ) -> Self {
+    fn with(backend: Backend) -> Self {
         EngineBuilder {
-            shared: Shared {
-                state,
-                store,
-                client,
+            config: Config {
+                backend,
                 ids: Box::new(DefaultIds),
                 clock: Box::new(SystemClock),
                 lifetime: Lifetime::default(),
@@ -154,14 +68,14 @@ impl EngineBuilder {
 
     /// The default lifetime of sessions (default: browser-session cookies, 24-hour idle timeout).
     pub fn lifetime(mut self, lifetime: Lifetime) -> Self {
-        self.shared.lifetime = lifetime;
+        self.config.lifetime = lifetime;
         self
     }
 
     /// Sessions end this long after they were created, however active (default: no cap). At least
     /// one second.
     pub fn absolute_timeout(mut self, cap: Duration) -> Self {
-        self.shared.absolute = Some(cap.max(Duration::from_secs(1)));
+        self.config.absolute = Some(cap.max(Duration::from_secs(1)));
         self
     }
 
@@ -169,32 +83,32 @@ impl EngineBuilder {
     /// a tenth of the idle timeout, at most one minute; never more than half the idle timeout).
     /// Extending costs a store write.
     pub fn touch_interval(mut self, interval: Duration) -> Self {
-        self.shared.touch_interval = Some(interval);
+        self.config.touch_interval = Some(interval);
         self
     }
 
     /// How ids are generated and validated (default: [`DefaultIds`], 256 bits).
     pub fn ids(mut self, scheme: impl IdScheme) -> Self {
-        self.shared.ids = Box::new(scheme);
+        self.config.ids = Box::new(scheme);
         self
     }
 
     /// Where time comes from (default: [`SystemClock`]); tests use a [`ManualClock`](crate::ManualClock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.shared.clock = Box::new(clock);
+        self.config.clock = Box::new(clock);
         self
     }
 
     /// Whether a response with a 5xx status still commits the session's changes (default: no).
     pub fn commit_on_server_error(mut self, commit: bool) -> Self {
-        self.shared.commit_on_server_error = commit;
+        self.config.commit_on_server_error = commit;
         self
     }
 
     /// Whether a response that sets or removes the session id gets `Cache-Control: no-store`
     /// (default: yes).
     pub fn cache_control_no_store(mut self, no_store: bool) -> Self {
-        self.shared.no_store = no_store;
+        self.config.no_store = no_store;
         self
     }
 
@@ -232,15 +146,23 @@ impl EngineBuilder {
     /// Builds the engine.
     pub fn build(self) -> Engine {
         #[cfg_attr(not(feature = "tokio"), allow(unused_mut))]
-        let mut shared = self.shared;
+        let mut config = self.config;
         #[cfg(feature = "tokio")]
-        if let Some(limit) = self.store_timeout.filter(|_| shared.client.is_none()) {
-            shared.store = Box::new(crate::timeout::TimeoutStore {
-                inner: shared.store,
-                limit,
-            });
+        if let Some(limit) = self.store_timeout {
+            config.backend = match config.backend {
+                Backend::Server { state, store } => Backend::Server {
+                    state,
+                    store: Box::new(crate::timeout::TimeoutStore {
+                        inner: store,
+                        limit,
+                    }),
+                },
+                client => client,
+            };
         }
-        Engine::from_shared(Arc::new(shared))
+        Engine {
+            config: Arc::new(config),
+        }
     }
 }
 

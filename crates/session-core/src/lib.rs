@@ -52,25 +52,30 @@
 //!    writes nothing, and a 5xx response commits nothing. The returned [`Commit`] carries the
 //!    headers to add.
 
-mod builder;
+// What stores and states are made of, and the seams themselves.
 mod client;
 mod clock;
 mod codec;
-mod commit;
-mod engine;
 mod error;
 mod id;
-mod lazy;
 mod memory;
 mod param;
-mod plan;
 mod record;
-mod session;
 mod state;
 mod store;
 #[cfg(feature = "tokio")]
 mod timeout;
-mod work;
+
+// The engine, in the order a request goes through it.
+mod builder;
+mod commit;
+mod config;
+mod engine;
+mod execute;
+mod lazy;
+mod plan;
+mod request;
+mod session;
 
 pub use builder::EngineBuilder;
 pub use client::{ClientStore, Opened, Unsealed};
@@ -81,11 +86,11 @@ pub use codec::{Codec, CodecError, DEFAULT_MAX_RECORD_BYTES, JsonCodec, MAX_RECO
 pub use commit::{Commit, ResponseHeaders};
 pub use engine::Engine;
 pub use error::{BoxError, Error, LateCommitFailed, Report, StoreError, StoreErrorKind};
+pub use execute::{PendingCommit, Prepared};
 pub use id::{DefaultIds, FnIds, HexIds, Id, IdScheme, Key};
 pub use lazy::LazySession;
 pub use memory::MemoryStore;
 pub use param::{DEFAULT_PARAM_NAME, ParamState};
-pub use plan::{PendingCommit, Prepared};
 pub use record::{Changes, Lifetime, Record, Timestamp, Value};
 pub use session::Session;
 pub use state::{Candidates, CookieOptions, Delivery, RequestHeaders, RequestView, State};

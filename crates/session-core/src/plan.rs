@@ -1,119 +1,27 @@
-//! What a commit does: [`Prepared`] and [`PendingCommit`] (the outcome of
-//! [`Engine::prepare`](crate::Engine::prepare)), and the plan decided under the session's lock.
+//! The commit decision: from a request's state, the response status and the configuration, what
+//! the commit must do ([`Plan`]). No I/O happens here; [`crate::execute`] carries plans out.
 
-use std::fmt;
+use http::StatusCode;
 
-use crate::builder::Shared;
-use crate::session::Working;
-use crate::{Changes, Commit, Engine, Error, Id, Key, Lifetime, Record, Session, Timestamp};
+use crate::config::{Backend, Config};
+use crate::id::{Id, Key};
+use crate::record::{Changes, Lifetime, Record, Timestamp};
+use crate::request::{Fate, RequestState, Stage, Stored};
+use crate::state::CookieOptions;
 
-/// The outcome of [`Engine::prepare`].
-#[must_use = "a pending commit does nothing until it is run"]
-#[derive(Debug)]
-pub enum Prepared {
-    /// The commit is complete: add these headers to the response.
-    Ready(Commit),
-    /// The commit needs store I/O: run it, then add the headers it returns.
-    Pending(PendingCommit),
-}
-
-/// A commit that needs store I/O; see [`Engine::prepare`].
-#[must_use = "a pending commit does nothing until it is run"]
-pub struct PendingCommit {
-    pub(crate) engine: Engine,
-    pub(crate) session: Session,
-    pub(crate) step: Step,
-    pub(crate) out: Commit,
-}
-
-pub(crate) enum Step {
-    /// The commit failed before any I/O (a client-side session that cannot be sealed).
-    Fail(Error),
-    Expire(Vec<Key>),
-    LoadThenPlan,
-    Plan(Plan, Timestamp),
-}
-
-impl PendingCommit {
-    /// Carries out the store I/O and returns the headers to add to the response. On error nothing
-    /// may be assumed committed.
-    pub async fn run(self) -> Result<Commit, Error> {
-        let PendingCommit {
-            engine,
-            session,
-            step,
-            mut out,
-        } = self;
-        match run_step(&engine, &session, step, &mut out).await {
-            Ok(()) => Ok(out),
-            Err(error) => {
-                // Nothing may be assumed written: no late commit builds on it, and later changes
-                // are reported as not stored.
-                session.lock().late_done = true;
-                Err(error)
-            }
-        }
-    }
-}
-
-/// A pending commit's store I/O.
-async fn run_step(
-    engine: &Engine,
-    session: &Session,
-    step: Step,
-    out: &mut Commit,
-) -> Result<(), Error> {
-    let shared = &*engine.shared;
-    match step {
-        Step::Fail(error) => return Err(error),
-        Step::Expire(keys) => {
-            for key in &keys {
-                (*shared.store).delete(key).await?;
-            }
-        }
-        Step::LoadThenPlan => {
-            session.load().await?;
-            let (plan, now) = {
-                let mut work = session.lock();
-                let now = shared.clock.now();
-                (plan(&mut work, shared, now), now)
-            };
-            let created = engine.execute(plan, now, out).await?;
-            adopt(session, created);
-        }
-        Step::Plan(plan, now) => {
-            let created = engine.execute(plan, now, out).await?;
-            adopt(session, created);
-        }
-    }
-    Ok(())
-}
-
-/// Records the id a commit created (a new session, a cycle) as the session's current one: for
-/// `Session::id` after the commit, and for a late commit.
-fn adopt(session: &Session, created: Option<(Id, Key)>) {
-    if let Some(current) = created {
-        let mut work = session.lock();
-        work.loaded().current = Some(current);
-    }
-}
-
-impl fmt::Debug for PendingCommit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PendingCommit").finish_non_exhaustive()
-    }
-}
-
-/// What a commit must do, decided under the session's lock and carried out after it.
+/// What a commit must do.
 pub(crate) enum Plan {
+    /// Nothing to write or send.
     Nothing,
-    Create {
-        record: Record,
-    },
-    Cycle {
-        old: Key,
-        changes: Changes,
-    },
+    /// Delete these records and, if `removal`, tell the client to forget its id.
+    Expire { keys: Vec<Key>, removal: bool },
+    /// Read the session first (the handler never did), then decide with [`after_load`].
+    LoadFirst,
+    /// Store a new session under a fresh id, and send the id.
+    Create { record: Record },
+    /// Move the stored session under `old` to a fresh id with `changes`, and send the new id.
+    Cycle { old: Key, changes: Changes },
+    /// Apply `changes` to the session stored under `key`; send the id if `deliver`.
     Apply {
         id: Id,
         key: Key,
@@ -121,44 +29,147 @@ pub(crate) enum Plan {
         lifetime: Lifetime,
         deliver: bool,
     },
+    /// Send the id again, with nothing to write.
     Deliver {
         id: Id,
         lifetime: Lifetime,
         expires: Timestamp,
     },
+    /// Seal the loaded session into the response (client-side), under a fresh id if `fresh`.
+    Seal { fresh: bool },
 }
 
-pub(crate) fn plan(work: &mut Working, shared: &Shared, now: Timestamp) -> Plan {
-    let dirty = work.is_dirty();
-    let deliver_pending = std::mem::take(&mut work.deliver_pending);
-    let cycle = work.cycle;
-    let Some(loaded) = work.loaded.as_ref() else {
+/// A commit's decision: its plan, the time it was made at, and what the response carries besides.
+pub(crate) struct Decision {
+    pub(crate) plan: Plan,
+    pub(crate) now: Timestamp,
+    /// The handler's own cookie options, for the headers the plan writes.
+    pub(crate) options: Option<Box<CookieOptions>>,
+    /// A late commit follows when the response body ends.
+    pub(crate) late: bool,
+}
+
+/// Decides the commit of the response head. `None` when there is nothing to commit at all: the
+/// handler never used the session, or it was committed already.
+pub(crate) fn decide(
+    state: &mut RequestState,
+    config: &Config,
+    status: StatusCode,
+) -> Option<Decision> {
+    if state.stage() != Stage::Open {
+        return None;
+    }
+    if !state.is_touched() {
+        state.committed(false);
+        return None;
+    }
+    let server_error = status.is_server_error() && !config.commit_on_server_error;
+    let client_side = matches!(config.backend, Backend::Client(_));
+    if client_side && state.is_late() {
+        tracing::debug!(
+            "late store does not apply to client-side sessions: their cookie goes with the head"
+        );
+    }
+    // The commit's own time: a long request must not write an expiry from when it loaded.
+    let now = config.clock.now();
+    let options = state.options_boxed();
+    let plan = match state.fate() {
+        Fate::Expire => expire(state, client_side),
+        // Ended elsewhere (seen by an earlier `save`): never bring it back. A stale id in the
+        // client is harmless (unknown ids are never adopted), so no removal is sent that could
+        // race with a newer cookie.
+        _ if server_error => Plan::Nothing,
+        Fate::Skip => Plan::Nothing,
+        _ if is_ended(state) => Plan::Nothing,
+        _ if client_side => seal(state, config, now),
+        _ if state.loaded().is_none() => {
+            let needs_load = state.fate() == Fate::Cycle
+                || state.is_dirty()
+                || state.is_resend_due()
+                || state.is_late();
+            if needs_load {
+                Plan::LoadFirst
+            } else {
+                Plan::Nothing
+            }
+        }
+        _ => after_load(state, config, now),
+    };
+    // A late commit builds on what the head wrote: none after an expiry, a skip, a server error,
+    // a session ended elsewhere, or for a client-side session (its cookie goes with the head).
+    let late = !client_side
+        && match &plan {
+            Plan::Expire { .. } => false,
+            Plan::Nothing => state.fate() == Fate::Keep && !server_error && !is_ended(state),
+            _ => true,
+        };
+    state.committed(late);
+    Some(Decision {
+        plan,
+        now,
+        options,
+        late: state.stage() == Stage::LateDue,
+    })
+}
+
+fn is_ended(state: &RequestState) -> bool {
+    matches!(state.loaded().map(|l| &l.stored), Some(Stored::Ended(..)))
+}
+
+/// An expiry: delete what the client's id names, and tell it to forget the id. A client-side
+/// session has no record to delete.
+fn expire(state: &RequestState, client_side: bool) -> Plan {
+    if client_side {
+        return Plan::Expire {
+            keys: Vec::new(),
+            removal: state.sent.any,
+        };
+    }
+    let keys: Vec<Key> = match state.loaded() {
+        // Loaded: only the adopted id names a live record.
+        Some(loaded) => loaded
+            .stored
+            .id()
+            .map(|(_, key)| *key)
+            .into_iter()
+            .collect(),
+        // Not loaded: delete whatever the client's ids name, without reading it first.
+        None => state.sent.candidates.iter().map(Id::key).collect(),
+    };
+    // The client holds an id (live, unknown or malformed): tell it to forget it.
+    let removal = state.sent.any || !keys.is_empty();
+    Plan::Expire { keys, removal }
+}
+
+/// The plan for a loaded server-side session.
+pub(crate) fn after_load(state: &mut RequestState, config: &Config, now: Timestamp) -> Plan {
+    let dirty = state.is_dirty();
+    let resend = state.take_resend();
+    let cycle = state.take_cycle();
+    let late = state.is_late();
+    let Some(loaded) = state.loaded_mut() else {
         return Plan::Nothing;
     };
-    let lifetime = loaded.record.lifetime.unwrap_or(shared.lifetime);
-    let Some((id, key)) = loaded.current.clone() else {
+    let lifetime = config.lifetime_of(loaded.record.lifetime);
+    let Some((id, key)) = loaded.stored.id().map(|(id, key)| (id.clone(), *key)) else {
         // A new session: stored only if it holds something, or if late store needs its id now.
-        if loaded.record.data.is_empty() && !work.late {
+        if loaded.record.data.is_empty() && !late {
             return Plan::Nothing;
         }
-        let record = shared.fresh_record(&loaded.record, now);
+        let record = config.fresh_record(&loaded.record, now);
         // The whole record is written: nothing is left for a later (late) commit to apply.
-        work.changed.clear();
-        work.cleared = false;
-        work.lifetime_change = None;
+        loaded.written();
         return Plan::Create { record };
     };
-    let expires = shared.expires_at(loaded.record.created, now, loaded.record.lifetime);
-    let last_active = loaded.record.last_active;
+    let expires = config.expires_at(loaded.record.created, now, loaded.record.lifetime);
     if cycle {
-        work.cycle = false;
         return Plan::Cycle {
             old: key,
-            changes: work.take_changes(now, expires),
+            changes: loaded.take_changes(now, expires),
         };
     }
     if dirty {
-        let changes = work.take_changes(now, expires);
+        let changes = loaded.take_changes(now, expires);
         return Plan::Apply {
             id,
             key,
@@ -167,18 +178,16 @@ pub(crate) fn plan(work: &mut Working, shared: &Shared, now: Timestamp) -> Plan 
             deliver: true,
         };
     }
-    if now.saturating_since(last_active) >= shared.touch_interval(lifetime) {
-        let changes = Changes::touch(now, expires);
-        let deliver = lifetime.is_persistent() || deliver_pending;
+    if config.is_touch_due(&loaded.record, now) {
         return Plan::Apply {
             id,
             key,
-            changes,
+            changes: Changes::touch(now, expires),
             lifetime,
-            deliver,
+            deliver: lifetime.is_persistent() || resend,
         };
     }
-    if deliver_pending {
+    if resend {
         return Plan::Deliver {
             id,
             lifetime,
@@ -186,4 +195,84 @@ pub(crate) fn plan(work: &mut Working, shared: &Shared, now: Timestamp) -> Plan 
         };
     }
     Plan::Nothing
+}
+
+/// The plan for a client-side session: sealed again when it changed, `save` asked for it, it was
+/// opened with an older key, its id changes, or its rolling expiry is due.
+fn seal(state: &mut RequestState, config: &Config, now: Timestamp) -> Plan {
+    let asked = state.take_resend();
+    let dirty = state.is_dirty();
+    let cycle = state.take_cycle();
+    let Some(loaded) = state.loaded() else {
+        return Plan::Nothing;
+    };
+    let due = asked || dirty || config.is_touch_due(&loaded.record, now);
+    match &loaded.stored {
+        // A new session is sent only if it holds something.
+        Stored::New if loaded.record.data.is_empty() => Plan::Nothing,
+        Stored::New => Plan::Seal { fresh: true },
+        _ if !due && !cycle => Plan::Nothing,
+        _ => Plan::Seal { fresh: cycle },
+    }
+}
+
+/// Decides the late commit, after the response body has ended: the changes made since the head's
+/// commit. `None` unless late store was asked for and the head's commit left it due; a second
+/// call gives `None`.
+pub(crate) fn decide_late(state: &mut RequestState, config: &Config) -> Option<Decision> {
+    if state.stage() != Stage::LateDue {
+        return None;
+    }
+    state.close();
+    let fate = state.fate();
+    if fate == Fate::Skip || is_ended(state) {
+        return None;
+    }
+    let (id, key, created, lifetime) = {
+        let loaded = state.loaded()?;
+        let (id, key) = loaded.stored.id()?;
+        (
+            id.clone(),
+            *key,
+            loaded.record.created,
+            loaded.record.lifetime,
+        )
+    };
+    let now = config.clock.now();
+    let late_decision = |plan| Decision {
+        plan,
+        now,
+        options: None,
+        late: false,
+    };
+    if fate == Fate::Expire {
+        return Some(late_decision(Plan::Expire {
+            keys: vec![key],
+            removal: false,
+        }));
+    }
+    if state.take_cycle() {
+        tracing::warn!(
+            "cycle_id after the response head was sent is ignored: the new id could not \
+             reach the client"
+        );
+    }
+    if state.take_resend() || state.loaded().is_some_and(|l| l.has_lifetime_change()) {
+        tracing::warn!(
+            "a cookie change (lifetime or cookie options) made after the response head was \
+             sent cannot reach the client; a new lifetime is still stored"
+        );
+    }
+    if !state.is_dirty() {
+        return None;
+    }
+    let expires = config.expires_at(created, now, lifetime);
+    let changes = state.loaded_mut()?.take_changes(now, expires);
+    Some(late_decision(Plan::Apply {
+        id,
+        key,
+        changes,
+        lifetime: config.lifetime_of(lifetime),
+        deliver: false,
+    }))
 }

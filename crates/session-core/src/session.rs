@@ -6,9 +6,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::builder::Shared;
-pub(crate) use crate::work::{IdList, Loaded, Working};
-use crate::{CookieOptions, Error, Id, Lifetime, Record, Value};
+use http::HeaderMap;
+
+use crate::client::ClientStore;
+use crate::config::{Backend, Config};
+use crate::error::Error;
+use crate::id::Id;
+use crate::record::{Lifetime, Value};
+use crate::request::{Fate, Loaded, RequestState, Stored};
+use crate::state::CookieOptions;
+use crate::store::Store;
 
 /// One request's view of its session: typed get, insert and remove over string keys.
 ///
@@ -30,44 +37,30 @@ pub struct Session {
 }
 
 struct Inner {
-    shared: Arc<Shared>,
-    work: Mutex<Working>,
+    config: Arc<Config>,
+    state: Mutex<RequestState>,
 }
 
 impl Session {
-    pub(crate) fn new(shared: Arc<Shared>, candidates: IdList, client_sent_id: bool) -> Self {
-        let work = Working {
-            candidates,
-            client_sent_id,
-            ..Working::default()
-        };
+    pub(crate) fn new(config: Arc<Config>, state: RequestState) -> Self {
         Session {
             inner: Arc::new(Inner {
-                shared,
-                work: Mutex::new(work),
+                config,
+                state: Mutex::new(state),
             }),
         }
     }
 
-    pub(crate) fn from_working(shared: Arc<Shared>, work: Working) -> Self {
-        Session {
-            inner: Arc::new(Inner {
-                shared,
-                work: Mutex::new(work),
-            }),
-        }
-    }
-
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Working> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, RequestState> {
         // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
         self.inner
-            .work
+            .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.inner.shared
+    pub(crate) fn config(&self) -> &Arc<Config> {
+        &self.inner.config
     }
 
     /// Loads the session from the store if that has not happened yet: the first candidate id that
@@ -77,55 +70,44 @@ impl Session {
     }
 
     /// Runs `f` on the loaded session, loading it first if needed (one lock when already loaded).
-    async fn with_loaded<R>(&self, f: impl FnOnce(&mut Working) -> R) -> Result<R, Error> {
+    async fn with_loaded<R>(&self, f: impl FnOnce(&mut RequestState) -> R) -> Result<R, Error> {
         {
-            let mut work = self.lock();
-            work.accessed = true;
-            if work.loaded.is_some() {
-                return Ok(f(&mut work));
+            let mut state = self.lock();
+            if state.loaded().is_some() {
+                return Ok(f(&mut state));
             }
         }
-        let shared = self.shared();
-        let now = shared.clock.now();
+        let config = self.config();
+        let now = config.clock.now();
         let mut found = None;
-        let mut index = 0;
-        // Candidates are cloned one at a time, so the lock is never held across the store's await.
-        loop {
-            // A statement of its own, so the guard is dropped before the store's await.
-            let next = self.lock().candidates.get(index).cloned();
-            let Some(id) = next else { break };
-            index += 1;
-            let key = id.key();
-            if let Some(record) = (*shared.store).load(&key).await?
-                && !shared.is_dead(&record, now)
-            {
-                found = Some(Loaded {
-                    current: Some((id, key)),
-                    record,
-                });
-                break;
+        // Client-side sessions are opened when the request starts: only a server store reads.
+        if let Some(store) = config.backend.store() {
+            let mut index = 0;
+            // Candidates are cloned one at a time, so the lock is never held across an await.
+            loop {
+                // A statement of its own, so the guard is dropped before the store's await.
+                let next = self.lock().sent.candidates.get(index).cloned();
+                let Some(id) = next else { break };
+                index += 1;
+                let key = id.key();
+                if let Some(record) = store.load(&key).await?
+                    && !config.is_dead(&record, now)
+                {
+                    found = Some((id, key, record));
+                    break;
+                }
             }
         }
-        let mut work = self.lock();
-        if work.loaded.is_none() {
-            // A concurrent first access may have finished first; then its result stands.
-            let mut loaded = found.unwrap_or_else(|| Loaded {
-                current: None,
-                record: Record::new(now, now),
-            });
-            if let Some(lifetime) = work.lifetime_change {
-                loaded.record.lifetime = lifetime;
-            }
-            work.loaded = Some(loaded);
-        }
-        Ok(f(&mut work))
+        let mut state = self.lock();
+        state.finish_load(found, now);
+        Ok(f(&mut state))
     }
 
     /// Reads the value under `key` as `T`; `Ok(None)` if there is none.
     ///
     /// Fails if the store fails, or if the stored value is not a `T`.
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        self.with_loaded(|work| match work.loaded().record.data.get(key) {
+        self.with_loaded(|state| match state.data().and_then(|data| data.get(key)) {
             Some(value) => value.deserialize().map(Some).map_err(Error::Decode),
             None => Ok(None),
         })
@@ -134,7 +116,7 @@ impl Session {
 
     /// Reads the raw stored value under `key`.
     pub async fn get_value(&self, key: &str) -> Result<Option<Value>, Error> {
-        self.with_loaded(|work| work.loaded().record.data.get(key).cloned())
+        self.with_loaded(|state| state.data().and_then(|data| data.get(key)).cloned())
             .await
     }
 
@@ -147,17 +129,7 @@ impl Session {
 
     /// Stores a raw value under `key`, replacing any previous value.
     pub async fn insert_value(&self, key: &str, value: Value) -> Result<(), Error> {
-        self.with_loaded(|work| {
-            let data = &mut work.loaded().record.data;
-            match data.get_mut(key) {
-                Some(slot) => *slot = value,
-                None => {
-                    data.insert(key.to_owned(), value);
-                }
-            }
-            work.mark_changed(key);
-        })
-        .await
+        self.with_loaded(|state| state.insert(key, value)).await
     }
 
     /// Removes `key`, returning its value as `T` if there was one.
@@ -172,34 +144,27 @@ impl Session {
 
     /// Removes `key`, returning its raw value if there was one.
     pub async fn remove_value(&self, key: &str) -> Result<Option<Value>, Error> {
-        self.with_loaded(|work| {
-            let old = work.loaded().record.data.remove(key);
-            work.mark_changed(key);
-            old
-        })
-        .await
+        self.with_loaded(|state| state.remove(key)).await
     }
 
     /// Removes every key (the session and its id live on; see [`expire`](Session::expire) to end it).
     pub async fn clear(&self) -> Result<(), Error> {
-        self.with_loaded(|work| {
-            work.note_change("clear");
-            work.loaded().record.data.clear();
-            work.changed.clear();
-            work.cleared = true;
-        })
-        .await
+        self.with_loaded(RequestState::clear).await
     }
 
     /// The keys in the session, in sorted order.
     pub async fn keys(&self) -> Result<Vec<String>, Error> {
-        self.with_loaded(|work| work.loaded().record.data.keys().cloned().collect())
-            .await
+        self.with_loaded(|state| {
+            state
+                .data()
+                .map_or_else(Vec::new, |data| data.keys().cloned().collect())
+        })
+        .await
     }
 
     /// The number of keys in the session.
     pub async fn len(&self) -> Result<usize, Error> {
-        self.with_loaded(|work| work.loaded().record.data.len())
+        self.with_loaded(|state| state.data().map_or(0, |data| data.len()))
             .await
     }
 
@@ -213,8 +178,11 @@ impl Session {
     /// The id is a secret: never log it. After [`cycle_id`](Session::cycle_id) this is still the
     /// old id until the response is committed.
     pub async fn id(&self) -> Result<Option<Id>, Error> {
-        self.with_loaded(|work| work.loaded().current.as_ref().map(|(id, _)| id.clone()))
-            .await
+        self.with_loaded(|state| {
+            let stored = state.loaded().map(|loaded| &loaded.stored);
+            stored.and_then(Stored::id).map(|(id, _)| id.clone())
+        })
+        .await
     }
 
     /// Writes the session to the store now, creating it if it is new (even when empty), and returns
@@ -236,53 +204,88 @@ impl Session {
     /// store error when it would not fit its carrier, so the handler can still react.
     pub async fn save(&self) -> Result<Id, Error> {
         self.load().await?;
-        let shared = self.shared();
-        if let Some(client) = &shared.client {
-            return crate::client::save(&**client, shared, &mut self.lock());
+        let config = self.config();
+        match &config.backend {
+            Backend::Server { store, .. } => self.save_to(&**store).await,
+            Backend::Client(client) => self.test_seal(&**client),
         }
-        let now = shared.clock.now();
-        let existing = {
-            let mut work = self.lock();
-            match work.loaded().current.clone() {
+    }
+
+    /// [`save`](Session::save) on a server store: the pending changes of a stored session, or
+    /// the whole of a new one under a fresh id.
+    async fn save_to(&self, store: &dyn Store) -> Result<Id, Error> {
+        let config = self.config();
+        let now = config.clock.now();
+        let stored = {
+            let mut state = self.lock();
+            let dirty = state.is_dirty();
+            let loaded = state.loaded_mut().ok_or(Error::SessionEnded)?;
+            match loaded.stored.id().map(|(id, key)| (id.clone(), *key)) {
                 Some((id, key)) => {
-                    let record = &work.loaded().record;
-                    let expires = shared.expires_at(record.created, now, record.lifetime);
-                    let dirty = work.is_dirty();
-                    Some((id, key, dirty.then(|| work.take_changes(now, expires))))
+                    let record = &loaded.record;
+                    let expires = config.expires_at(record.created, now, record.lifetime);
+                    Some((id, key, dirty.then(|| loaded.take_changes(now, expires))))
                 }
                 None => None,
             }
         };
-        if let Some((id, key, changes)) = existing {
+        if let Some((id, key, changes)) = stored {
             if let Some(changes) = changes {
-                if !(*shared.store).apply(&key, &changes).await? {
-                    self.lock().ended = true;
+                if !store.apply(&key, &changes).await? {
+                    self.lock().end();
                     return Err(Error::SessionEnded);
                 }
-                let mut work = self.lock();
-                let record = &mut work.loaded().record;
-                record.last_active = changes.last_active;
-                record.expires = changes.expires;
+                let mut state = self.lock();
+                if let Some(loaded) = state.loaded_mut() {
+                    loaded.record.last_active = changes.last_active;
+                    loaded.record.expires = changes.expires;
+                }
                 // The changes may concern the cookie (a new lifetime): send it at commit.
-                work.deliver_pending = true;
+                state.resend();
             }
             return Ok(id);
         }
         let record = {
-            let mut work = self.lock();
-            work.changed.clear();
-            work.cleared = false;
-            work.lifetime_change = None;
-            shared.fresh_record(&work.loaded().record, now)
+            let mut state = self.lock();
+            let loaded = state.loaded_mut().ok_or(Error::SessionEnded)?;
+            loaded.written();
+            config.fresh_record(&loaded.record, now)
         };
-        let (id, key) = shared.create(&record).await?;
-        let mut work = self.lock();
-        let loaded = work.loaded();
-        loaded.current = Some((id.clone(), key));
-        loaded.record.created = record.created;
-        loaded.record.last_active = record.last_active;
-        loaded.record.expires = record.expires;
-        work.deliver_pending = true;
+        let (id, key) = config.create(store, &record).await?;
+        let mut state = self.lock();
+        if let Some(loaded) = state.loaded_mut() {
+            loaded.stored = Stored::Live(id.clone(), key);
+            loaded.record.created = record.created;
+            loaded.record.last_active = record.last_active;
+            loaded.record.expires = record.expires;
+        }
+        state.resend();
+        Ok(id)
+    }
+
+    /// [`save`](Session::save) on a client-side backend: gives a new session its id and checks
+    /// that the session can be sealed now, so that the handler learns of a session too large for
+    /// its carrier; the seal itself is sent at commit.
+    fn test_seal(&self, client: &dyn ClientStore) -> Result<Id, Error> {
+        let config = self.config();
+        let now = config.clock.now();
+        let mut state = self.lock();
+        let loaded = state.loaded_mut().ok_or(Error::SessionEnded)?;
+        if let Stored::New = loaded.stored {
+            loaded.record = config.fresh_record(&loaded.record, now);
+            let (id, key) = config.new_id()?;
+            loaded.stored = Stored::Live(id, key);
+        }
+        let Some((id, _)) = loaded.stored.id() else {
+            return Err(Error::SessionEnded);
+        };
+        let id = id.clone();
+        let mut record = loaded.record.clone();
+        config.refresh(&mut record, now);
+        // With this request's cookie options, which count towards the cookie's size.
+        let options = state.options();
+        config.seal(client, &id, &record, now, options, &mut HeaderMap::new())?;
+        state.resend();
         Ok(id)
     }
 
@@ -294,10 +297,7 @@ impl Session {
     /// the client is told to forget its session, but a copy it kept still opens until its sealed
     /// expiry.
     pub fn expire(&self) {
-        let mut work = self.lock();
-        work.accessed = true;
-        work.note_change("expire");
-        work.expire = true;
+        self.lock().ask(Fate::Expire);
     }
 
     /// Gives the session a new id when the response is committed, keeping its data; the old id stops
@@ -306,34 +306,35 @@ impl Session {
     /// On a client-side engine ([`ClientStore`](crate::ClientStore)) the old session's cookie is
     /// replaced, not killed: a copy of it still opens (with the old id) until its sealed expiry.
     pub fn cycle_id(&self) {
-        let mut work = self.lock();
-        work.accessed = true;
-        work.note_change("cycle_id");
-        work.cycle = true;
+        self.lock().ask(Fate::Cycle);
     }
 
     /// Writes nothing for this request: its changes are dropped and no cookie is sent.
     pub fn skip_store(&self) {
-        let mut work = self.lock();
-        work.accessed = true;
-        work.skip = true;
+        self.lock().ask(Fate::Skip);
     }
 
     /// Gives this session its own lifetime, kept with the session ("remember me" is
     /// `Lifetime::persistent(Duration::from_secs(30 * 86_400))`). The absolute timeout, if one is
     /// configured, still applies.
     pub fn set_lifetime(&self, lifetime: Lifetime) {
-        self.lock().change_lifetime(Some(lifetime));
+        self.lock().set_lifetime(Some(lifetime));
     }
 
-    /// Gives this response's session cookie its own attributes (Plack's per-request `path`,
-    /// `domain` and `partitioned` options), merged by the State over its defaults; the cookie is
-    /// sent again with them even if nothing else changed (a new, empty session still sends
-    /// nothing). Only this response is concerned: later responses use the defaults again unless
-    /// their request sets options too. A removal ([`expire`](Session::expire)) in the same request
-    /// uses them as well, so it removes the cookie they describe; a removal in a request without
-    /// them removes the cookie at the default path and domain, so a cookie given another path must
-    /// be removed by a request that sets the same options.
+    /// Returns this session to the configured default lifetime.
+    pub fn reset_lifetime(&self) {
+        self.lock().set_lifetime(None);
+    }
+
+    /// Gives this response's session cookie its own attributes (path, domain, partitioned),
+    /// merged by the State over its defaults.
+    ///
+    /// The cookie is sent again with them even if nothing else changed (a new, empty session still
+    /// sends nothing). Only this response is concerned: later responses use the defaults again
+    /// unless their request sets options too. A removal ([`expire`](Session::expire)) in the same
+    /// request uses them as well, so it removes the cookie they describe; a removal in a request
+    /// without them removes the cookie at the default path and domain, so a cookie given another
+    /// path must be removed by a request that sets the same options.
     ///
     /// ```
     /// use session_core::CookieOptions;
@@ -342,19 +343,16 @@ impl Session {
     /// # }
     /// ```
     pub fn set_cookie_options(&self, options: CookieOptions) {
-        let mut work = self.lock();
-        work.accessed = true;
-        work.note_change("the cookie options");
-        work.cookie_options = Some(Box::new(options));
-        work.deliver_pending = true;
+        self.lock().set_options(options);
     }
 
-    /// Late store (Plack's `late_store`, lifecycle rule 8): changes made after the response head
-    /// is sent (while a streamed body is being written) are written to the store when the body
-    /// ends, before the end of the response reaches the client, so that its next request sees
-    /// them. Call it before the handler returns its response. (A response the server sends without
-    /// a body, such as a HEAD or a 204, has no end to wait for: the adapters' docs say when its
-    /// late commit runs.)
+    /// Late store: changes made after the response head is sent (while a streamed body is being
+    /// written) are stored when the body ends, before the end of the response reaches the client,
+    /// so that its next request sees them.
+    ///
+    /// Call it before the handler returns its response. (A response the server sends without a
+    /// body, such as a HEAD or a 204, has no end to wait for: the adapters' docs say when its late
+    /// commit runs.)
     ///
     /// The commit at the response head still happens as usual: it writes the changes made so far
     /// and sends the cookie, creating the session even if it is still empty (the cookie must go
@@ -362,45 +360,27 @@ impl Session {
     /// `expire()` made then deletes the session (its removal cookie cannot be sent any more), and a
     /// `cycle_id()` made then is ignored with a warning (the new id could not reach the client).
     /// If the client goes away before the body ends, or the body itself fails, what was changed
-    /// until then is still written (the adapters run the late commit in the background). Not for client-side
-    /// sessions (a sealed cookie goes with the head): their late changes are reported and dropped.
+    /// until then is still written (the adapters run the late commit in the background). Not for
+    /// client-side sessions (a sealed cookie goes with the head): their late changes are reported
+    /// and dropped.
     ///
     /// Without late store, a change made after the commit is not stored, and is reported once per
     /// request as a `tracing` warning.
     pub fn late_store(&self) {
-        let mut work = self.lock();
-        work.accessed = true;
-        work.late = true;
-    }
-
-    /// Whether [`late_store`](Session::late_store) was asked for (for adapters: the response body
-    /// then needs [`Engine::prepare_late`](crate::Engine::prepare_late) when it ends).
-    pub fn is_late_store(&self) -> bool {
-        self.lock().late
-    }
-
-    /// Returns this session to the configured default lifetime.
-    pub fn reset_lifetime(&self) {
-        self.lock().change_lifetime(None);
-    }
-
-    /// Whether the handler used the session at all (for adapters: an untouched session needs no
-    /// commit).
-    pub fn is_accessed(&self) -> bool {
-        self.lock().accessed
+        self.lock().ask_late();
     }
 }
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let work = self.lock();
+        let state = self.lock();
+        let loaded = state.loaded();
         f.debug_struct("Session")
-            .field("accessed", &work.accessed)
-            .field("loaded", &work.loaded.is_some())
-            .field("changed", &work.changed)
-            .field("expire", &work.expire)
-            .field("cycle", &work.cycle)
-            .field("skip", &work.skip)
+            .field("touched", &state.is_touched())
+            .field("loaded", &loaded.is_some())
+            .field("changed", &loaded.map(Loaded::changed_keys))
+            .field("fate", &state.fate())
+            .field("stage", &state.stage())
             .finish_non_exhaustive()
     }
 }

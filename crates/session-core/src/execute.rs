@@ -1,0 +1,341 @@
+//! Carrying out a commit's [`Plan`]: [`carry_out`] writes the headers a plan needs at once and
+//! hands its store I/O ([`Io`]) to a [`PendingCommit`]; each I/O step ends in the plan that follows
+//! it (sending the new id, say), carried out by the same function.
+
+use std::fmt;
+
+use crate::commit::Commit;
+use crate::config::{Backend, Config};
+use crate::error::Error;
+use crate::id::{Id, Key};
+use crate::plan::{self, Decision, Plan};
+use crate::record::{Changes, Lifetime, Record, Timestamp};
+use crate::request::Stored;
+use crate::session::Session;
+use crate::state::Delivery;
+use crate::store::Store;
+
+/// The outcome of [`Engine::prepare`](crate::Engine::prepare).
+#[must_use = "a pending commit does nothing until it is run"]
+#[derive(Debug)]
+pub enum Prepared {
+    /// The commit is complete: add these headers to the response.
+    Ready(Commit),
+    /// The commit needs store I/O: run it, then add the headers it returns.
+    Pending(PendingCommit),
+}
+
+/// A commit that needs store I/O; see [`Engine::prepare`](crate::Engine::prepare).
+#[must_use = "a pending commit does nothing until it is run"]
+pub struct PendingCommit {
+    session: Session,
+    io: Io,
+    now: Timestamp,
+    out: Commit,
+}
+
+/// The store I/O of a plan.
+enum Io {
+    /// The commit failed before any I/O (a client-side session that cannot be sealed).
+    Fail(Error),
+    Delete(Vec<Key>),
+    LoadFirst,
+    Create(Record),
+    Cycle {
+        old: Key,
+        changes: Changes,
+    },
+    Apply {
+        id: Id,
+        key: Key,
+        changes: Changes,
+        lifetime: Lifetime,
+        deliver: bool,
+    },
+}
+
+/// Starts carrying out `decision` for `session`: complete at once when the plan needs no store
+/// I/O, which is most requests.
+pub(crate) fn start(session: &Session, decision: Decision) -> Prepared {
+    let config = session.config();
+    let mut out = Commit {
+        vary: config.backend.vary(),
+        options: decision.options,
+        late: decision.late,
+        ..Commit::default()
+    };
+    let io = match carry_out(session, decision.plan, decision.now, &mut out) {
+        Ok(None) => return Prepared::Ready(out),
+        Ok(Some(io)) => io,
+        Err(error) => Io::Fail(error),
+    };
+    Prepared::Pending(PendingCommit {
+        session: session.clone(),
+        io,
+        now: decision.now,
+        out,
+    })
+}
+
+impl PendingCommit {
+    /// Carries out the store I/O and returns the headers to add to the response. On error nothing
+    /// may be assumed committed.
+    pub async fn run(self) -> Result<Commit, Error> {
+        let PendingCommit {
+            session,
+            mut io,
+            mut now,
+            mut out,
+        } = self;
+        loop {
+            let next = match io.run(&session, &mut now).await {
+                Ok(next) => carry_out(&session, next, now, &mut out),
+                Err(error) => Err(error),
+            };
+            match next {
+                Ok(None) => return Ok(out),
+                Ok(Some(more)) => io = more,
+                Err(error) => {
+                    // Nothing may be assumed written: no late commit builds on it, and later
+                    // changes are reported as not stored.
+                    session.lock().close();
+                    return Err(error);
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for PendingCommit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingCommit").finish_non_exhaustive()
+    }
+}
+
+/// Carries out what of `plan` needs no store I/O, writing its headers to `out`; returns the store
+/// I/O that remains, if any.
+fn carry_out(
+    session: &Session,
+    plan: Plan,
+    now: Timestamp,
+    out: &mut Commit,
+) -> Result<Option<Io>, Error> {
+    let config = &**session.config();
+    Ok(Some(match plan {
+        Plan::Nothing => return Ok(None),
+        Plan::Expire { keys, removal } => {
+            if removal {
+                let delivery = Delivery {
+                    options: out.options.as_deref().cloned(),
+                    ..Delivery::default()
+                };
+                config.backend.expire(&delivery, &mut out.headers);
+                out.sets_id = config.no_store;
+            }
+            if keys.is_empty() {
+                return Ok(None);
+            }
+            Io::Delete(keys)
+        }
+        Plan::Deliver {
+            id,
+            lifetime,
+            expires,
+        } => {
+            deliver(config, &id, lifetime, expires, now, out);
+            return Ok(None);
+        }
+        Plan::Seal { fresh } => {
+            seal(session, config, fresh, now, out)?;
+            return Ok(None);
+        }
+        Plan::LoadFirst => Io::LoadFirst,
+        Plan::Create { record } => Io::Create(record),
+        Plan::Cycle { old, changes } => Io::Cycle { old, changes },
+        Plan::Apply {
+            id,
+            key,
+            changes,
+            lifetime,
+            deliver,
+        } => Io::Apply {
+            id,
+            key,
+            changes,
+            lifetime,
+            deliver,
+        },
+    }))
+}
+
+/// Asks the State to deliver `id`, and marks the response uncacheable if it wrote anything.
+fn deliver(
+    config: &Config,
+    id: &Id,
+    lifetime: Lifetime,
+    expires: Timestamp,
+    now: Timestamp,
+    out: &mut Commit,
+) {
+    let Backend::Server { state, .. } = &config.backend else {
+        return;
+    };
+    let delivery = config.delivery(lifetime, expires, now, out.options.as_deref());
+    state.finalize(id, &delivery, &mut out.headers);
+    out.sets_id = !out.headers.is_empty() && config.no_store;
+}
+
+/// Seals a client-side session into the response: a new one (or one whose id changes) under a
+/// fresh id, with its expiry refreshed.
+fn seal(
+    session: &Session,
+    config: &Config,
+    fresh: bool,
+    now: Timestamp,
+    out: &mut Commit,
+) -> Result<(), Error> {
+    let Backend::Client(client) = &config.backend else {
+        return Ok(());
+    };
+    let mut state = session.lock();
+    let Some(loaded) = state.loaded_mut() else {
+        return Ok(());
+    };
+    if let Stored::New = loaded.stored {
+        loaded.record = config.fresh_record(&loaded.record, now);
+    }
+    if fresh {
+        let (id, key) = config.new_id()?;
+        loaded.stored = Stored::Live(id, key);
+    }
+    let Some((id, _)) = loaded.stored.id() else {
+        return Ok(());
+    };
+    config.refresh(&mut loaded.record, now);
+    let options = out.options.as_deref();
+    config.seal(
+        &**client,
+        id,
+        &loaded.record,
+        now,
+        options,
+        &mut out.headers,
+    )?;
+    out.sets_id = config.no_store;
+    loaded.written();
+    Ok(())
+}
+
+impl Io {
+    /// Runs this store I/O; returns the plan that follows it. A step that reads the session
+    /// again moves `now` to its own time.
+    async fn run(self, session: &Session, now: &mut Timestamp) -> Result<Plan, Error> {
+        let config = &**session.config();
+        // Only server-side plans have store I/O.
+        let Some(store) = config.backend.store() else {
+            return match self {
+                Io::Fail(error) => Err(error),
+                _ => Ok(Plan::Nothing),
+            };
+        };
+        match self {
+            Io::Fail(error) => Err(error),
+            Io::Delete(keys) => {
+                for key in &keys {
+                    store.delete(key).await?;
+                }
+                Ok(Plan::Nothing)
+            }
+            Io::LoadFirst => {
+                session.load().await?;
+                *now = config.clock.now();
+                Ok(plan::after_load(&mut session.lock(), config, *now))
+            }
+            Io::Create(record) => {
+                let (id, key) = config.create(store, &record).await?;
+                Ok(adopt(session, config, id, key, &record))
+            }
+            Io::Cycle { old, changes } => cycle(session, config, store, old, changes, *now).await,
+            Io::Apply {
+                id,
+                key,
+                changes,
+                lifetime,
+                deliver,
+            } => {
+                let applied = if changes.is_touch() {
+                    store
+                        .touch(&key, changes.last_active, changes.expires)
+                        .await?
+                } else {
+                    store.apply(&key, &changes).await?
+                };
+                // Not applied: ended elsewhere (logout, expiry) meanwhile; never bring it back.
+                Ok(if applied && deliver {
+                    Plan::Deliver {
+                        id,
+                        lifetime,
+                        expires: changes.expires,
+                    }
+                } else {
+                    Plan::Nothing
+                })
+            }
+        }
+    }
+}
+
+/// Moves the session stored under `old` to a fresh id: rebuilt from the stored record, so that
+/// keys other requests wrote meanwhile move too; the new record is created before the old one is
+/// deleted, so a failure loses nothing.
+async fn cycle(
+    session: &Session,
+    config: &Config,
+    store: &dyn Store,
+    old: Key,
+    changes: Changes,
+    now: Timestamp,
+) -> Result<Plan, Error> {
+    let Some(mut record) = store.load(&old).await? else {
+        return Ok(Plan::Nothing);
+    };
+    if config.is_dead(&record, now) {
+        return Ok(Plan::Nothing);
+    }
+    changes.apply_to(&mut record);
+    let (id, key) = config.create(store, &record).await?;
+    match store.delete(&old).await {
+        Ok(true) => Ok(adopt(session, config, id, key, &record)),
+        // Logged out elsewhere meanwhile: the logout wins.
+        Ok(false) => {
+            store.delete(&key).await?;
+            Ok(Plan::Nothing)
+        }
+        // The old session stays; its new copy would be unreachable (its id is never sent), so
+        // take it back, as far as the store lets us.
+        Err(error) => {
+            if let Err(cleanup) = store.delete(&key).await {
+                tracing::warn!(
+                    key = ?key,
+                    error = %Error::from(cleanup).report(),
+                    "could not remove the new copy of a session whose id change failed; it \
+                     expires unused"
+                );
+            }
+            Err(error.into())
+        }
+    }
+}
+
+/// Records the id a commit created (a new session, a cycle) as the session's current one (for
+/// `Session::id` after the commit, and for a late commit); the id is then sent.
+fn adopt(session: &Session, config: &Config, id: Id, key: Key, record: &Record) -> Plan {
+    if let Some(loaded) = session.lock().loaded_mut() {
+        loaded.stored = Stored::Live(id.clone(), key);
+    }
+    Plan::Deliver {
+        id,
+        lifetime: config.lifetime_of(record.lifetime),
+        expires: record.expires,
+    }
+}
