@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use crate::Timestamp;
+use crate::record::Timestamp;
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + fmt::Debug + 'static {

@@ -12,8 +12,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use crate::Record;
-use crate::error::BoxError;
+use crate::error::{BoxError, StoreError, StoreErrorKind};
+use crate::record::Record;
 
 /// The largest encoded record the built-in codecs write or read by default: 1 MiB.
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 1 << 20;
@@ -53,6 +53,12 @@ impl fmt::Display for CodecError {
 impl StdError for CodecError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         Some(&*self.0)
+    }
+}
+
+impl From<CodecError> for StoreError {
+    fn from(error: CodecError) -> Self {
+        StoreError::new(StoreErrorKind::Codec, error)
     }
 }
 
@@ -229,7 +235,7 @@ impl StdError for TrailingBytes {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Lifetime, Timestamp, Value};
+    use crate::record::{Lifetime, Timestamp, Value};
     use std::time::Duration;
 
     fn sample() -> Record {

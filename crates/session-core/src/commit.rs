@@ -5,6 +5,8 @@ use std::fmt;
 use http::header::{CACHE_CONTROL, HeaderName, VARY};
 use http::{HeaderMap, HeaderValue};
 
+use crate::state::CookieOptions;
+
 /// The headers a commit adds to the response: what the State wrote (`Set-Cookie`, say), `Vary`,
 /// and `Cache-Control: no-store`.
 ///
@@ -15,7 +17,7 @@ pub struct Commit {
     pub(crate) vary: Option<HeaderName>,
     pub(crate) sets_id: bool,
     /// The handler's own cookie options, for the State's headers (not written to the response).
-    pub(crate) options: Option<Box<crate::CookieOptions>>,
+    pub(crate) options: Option<Box<CookieOptions>>,
     /// A late commit is due when the response body ends.
     pub(crate) late: bool,
 }

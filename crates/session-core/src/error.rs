@@ -173,9 +173,3 @@ impl StdError for StoreError {
         Some(&*self.source)
     }
 }
-
-impl From<crate::CodecError> for StoreError {
-    fn from(error: crate::CodecError) -> Self {
-        StoreError::new(StoreErrorKind::Codec, error)
-    }
-}

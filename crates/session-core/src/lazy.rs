@@ -5,7 +5,10 @@ use std::sync::OnceLock;
 
 use http::StatusCode;
 
-use crate::{Engine, Prepared, RequestView, Session};
+use crate::engine::Engine;
+use crate::execute::Prepared;
+use crate::session::Session;
+use crate::state::RequestView;
 
 /// One request's session, started the first time the handler asks for it.
 ///

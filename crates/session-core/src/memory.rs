@@ -7,7 +7,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::{Changes, Clock, Key, Record, Store, StoreError, SystemClock, Timestamp};
+use crate::clock::{Clock, SystemClock};
+use crate::error::StoreError;
+use crate::id::Key;
+use crate::record::{Changes, Record, Timestamp};
+use crate::store::Store;
 
 const SHARDS: usize = 16;
 /// A shard sweeps its expired entries after this many creates.
@@ -246,7 +250,7 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ManualClock;
+    use crate::clock::ManualClock;
     use std::time::Duration;
 
     fn key(n: u16) -> Key {

@@ -3,7 +3,9 @@
 use http::HeaderMap;
 use http::header::HeaderName;
 
-use crate::{Candidates, Delivery, Error, Id, RequestHeaders, RequestView, State};
+use crate::error::Error;
+use crate::id::Id;
+use crate::state::{Candidates, Delivery, RequestHeaders, RequestView, State};
 
 /// The default query parameter name, as in Plack.
 pub const DEFAULT_PARAM_NAME: &str = "plack_session";

@@ -1,5 +1,5 @@
 //! The commit decision: from a request's state, the response status and the configuration, what
-//! the commit must do ([`Plan`]). No I/O happens here; [`crate::execute`] carries plans out.
+//! the commit must do ([`Plan`]). No I/O happens here; the `execute` module carries plans out.
 
 use http::StatusCode;
 

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use http::HeaderMap;
 use http::header::{COOKIE, HeaderName};
 
-use crate::Id;
+use crate::id::Id;
 
 /// The parts of a request a [`State`] may read: its headers and its query string.
 ///

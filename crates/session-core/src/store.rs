@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::{Changes, Key, Record, StoreError, Timestamp};
+use crate::error::StoreError;
+use crate::id::Key;
+use crate::record::{Changes, Record, Timestamp};
 
 /// Where session records are kept.
 ///

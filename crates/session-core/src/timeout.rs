@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{Changes, Key, Record, Store, StoreError, StoreErrorKind, Timestamp};
+use crate::error::{StoreError, StoreErrorKind};
+use crate::id::Key;
+use crate::record::{Changes, Record, Timestamp};
+use crate::store::Store;
 
 /// The engine's store, each call bounded by `limit`.
 pub(crate) struct TimeoutStore {
