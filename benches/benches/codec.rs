@@ -14,7 +14,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use serde_json::json;
-use session_core::{BincodeCodec, Codec, JsonCodec, Record, Timestamp, Value};
+use session_core::Value;
+use session_core::store::{BincodeCodec, Codec, JsonCodec, Record, Timestamp};
 
 fn small() -> Record {
     let mut record = Record::new(

@@ -28,7 +28,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::Criterion;
-use session_core::{Changes, Clock, Key, Record, Store, SystemClock, Value};
+use session_core::Value;
+use session_core::store::{Changes, Clock, Key, Record, Store, SystemClock};
 use session_store_file::FileStore;
 use tokio::runtime::Runtime;
 

@@ -45,7 +45,8 @@ use actix_web::{App, Error};
 use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, Criterion};
 use session_benches::actix::{cookie_pair, send, time_requests};
-use session_core::{Engine, RequestView};
+use session_core::Engine;
+use session_core::state::RequestView;
 use session_state_cookie::{SealKey, SealMode, SealedCookie};
 
 /// The session's three values, the same for every contender.

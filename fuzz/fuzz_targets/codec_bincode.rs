@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use session_core::BincodeCodec;
+use session_core::store::BincodeCodec;
 use session_fuzz::check_codec;
 
 fuzz_target!(|data: &[u8]| check_codec(&BincodeCodec::default(), data));

@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use session_core::JsonCodec;
+use session_core::store::JsonCodec;
 use session_fuzz::check_codec;
 
 fuzz_target!(|data: &[u8]| check_codec(&JsonCodec::default(), data));

@@ -12,7 +12,7 @@
 
 use http::header::SET_COOKIE;
 use libfuzzer_sys::fuzz_target;
-use session_core::RequestView;
+use session_core::state::RequestView;
 use session_fuzz::{KNOWN_ID, check_outcome, contains, cookie_headers, serve, server_engine};
 use session_state_cookie::CookieState;
 

@@ -25,9 +25,9 @@ use std::sync::OnceLock;
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use libfuzzer_sys::fuzz_target;
-use session_core::{
-    BincodeCodec, Codec, Engine, JsonCodec, MemoryStore, Record, RequestView, Store, Timestamp,
-};
+use session_core::state::RequestView;
+use session_core::store::{BincodeCodec, Codec, JsonCodec, Record, Store, Timestamp};
+use session_core::{Engine, MemoryStore};
 use session_fuzz::{KNOWN_ID, NOW_MS, block_on, clock, key_of};
 use session_state_cookie::CookieState;
 use session_store_file::FileStore;

@@ -13,7 +13,8 @@
 use http::HeaderMap;
 use http::header::SET_COOKIE;
 use libfuzzer_sys::fuzz_target;
-use session_core::{ParamState, RequestView};
+use session_core::ParamState;
+use session_core::state::RequestView;
 use session_fuzz::{check_outcome, serve, server_engine};
 
 fuzz_target!(|data: &[u8]| {

@@ -17,7 +17,8 @@ use std::sync::OnceLock;
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use libfuzzer_sys::fuzz_target;
-use session_core::{Engine, RequestView, Value};
+use session_core::state::RequestView;
+use session_core::{Engine, Value};
 use session_fuzz::{SEAL_KEY, SEALED_USER, block_on, clock, cookie_headers};
 use session_state_cookie::{SealKey, SealMode, SealedCookie};
 

@@ -9,10 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
-use session_core::{
-    Codec, DefaultIds, Engine, IdScheme, Key, ManualClock, MemoryStore, Record, RequestView, State,
-    Store, Timestamp, Value,
-};
+use session_core::state::{DefaultIds, IdScheme, RequestView, State};
+use session_core::store::{Codec, Key, ManualClock, Record, Store, Timestamp};
+use session_core::{Engine, MemoryStore, Value};
 use sha2::{Digest, Sha256};
 
 /// The engines' and stores' fixed time: 2026-01-01T00:00:00Z, in milliseconds since the epoch.

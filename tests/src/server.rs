@@ -8,7 +8,8 @@ use std::sync::Arc;
 use http::HeaderValue;
 use http::header::COOKIE;
 use session_actix::SessionMiddleware;
-use session_core::{DEFAULT_PARAM_NAME, Engine, ManualClock, Store};
+use session_core::store::{ManualClock, Store};
+use session_core::{Engine, ParamState};
 use session_examples::demo::{self, Args, StateKind, StoreKind};
 use session_state_cookie::DEFAULT_COOKIE_NAME;
 use session_tower::SessionLayer;
@@ -158,7 +159,9 @@ impl Setup {
             StateKind::Cookie => {
                 Transport::Cookie(key.unwrap_or_else(|| DEFAULT_COOKIE_NAME.into()))
             }
-            StateKind::Param => Transport::Param(key.unwrap_or_else(|| DEFAULT_PARAM_NAME.into())),
+            StateKind::Param => {
+                Transport::Param(key.unwrap_or_else(|| ParamState::DEFAULT_NAME.into()))
+            }
         }
     }
 }

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use session_core::{Changes, Key, MemoryStore, Record, Store, StoreError, Timestamp};
+use session_core::MemoryStore;
+use session_core::store::{Changes, Key, Record, Store, StoreError, Timestamp};
 
 /// How many times each [`Store`] method was called.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
-use session_core::ManualClock;
+use session_core::store::ManualClock;
 use session_tests::{Framework, Setup, TestServer, contract, counter_body};
 
 async fn demo_contract(framework: Framework) {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use http::StatusCode;
-use session_core::ManualClock;
+use session_core::store::ManualClock;
 use session_tests::{Framework, Setup, TestServer, contract};
 
 fn dir() -> tempfile::TempDir {

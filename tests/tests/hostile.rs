@@ -2,7 +2,7 @@
 //! a 5xx, always a fresh session with a new id of the server's own.
 
 use http::StatusCode;
-use session_core::{DefaultIds, IdScheme};
+use session_core::state::{DefaultIds, IdScheme};
 use session_tests::ids::unknown_id;
 use session_tests::{Framework, Reply, Setup, TestServer, counter_body};
 

@@ -1,7 +1,7 @@
 //! Login rotates the id; logout removes the cookie and kills the id server-side.
 
 use http::StatusCode;
-use session_core::{DefaultIds, IdScheme};
+use session_core::state::{DefaultIds, IdScheme};
 use session_tests::{Framework, Setup, TestServer, counter_body};
 
 /// `/login` (cycle_id): the new cookie differs, the old id is dead, the new id carries the old data

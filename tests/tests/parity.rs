@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use http::header::{CACHE_CONTROL, VARY};
-use session_core::{DefaultIds, IdScheme};
+use session_core::state::{DefaultIds, IdScheme};
 use session_tests::{Framework, Reply, Setup, TestServer, ids};
 
 /// One client of one server: its cookie jar (the id, if any) and the masks for the ids it saw.

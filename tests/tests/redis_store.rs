@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
-use session_core::ManualClock;
+use session_core::store::ManualClock;
 use session_examples::demo::DEFAULT_REDIS_PREFIX;
 use session_store_redis::testing::RedisServer;
 use session_tests::redis::{key_of, keys, ttl};

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use http::StatusCode;
-use session_core::ManualClock;
+use session_core::store::ManualClock;
 use session_tests::{Browser, Framework, Setup, TestServer, counter_body};
 
 const IDLE: Duration = Duration::from_secs(60);

@@ -1,7 +1,7 @@
 //! The demo over other configurations: `--state param`, `--store null`, and a store that is down.
 
 use http::StatusCode;
-use session_core::{DefaultIds, IdScheme};
+use session_core::state::{DefaultIds, IdScheme};
 use session_tests::ids::unknown_id;
 use session_tests::{FailingStore, Framework, Reply, Setup, TestServer, counter_body};
 

@@ -11,17 +11,13 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
 use pin_project_lite::pin_project;
-use session_core::{Commit, LateCommitFailed, LazySession, Prepared};
-
-type Committing = Pin<Box<dyn Future<Output = Result<Commit, session_core::Error>> + Send>>;
+use session_core::adapter::LateCommit;
 
 pin_project! {
     /// The response body of a [`SessionService`](crate::SessionService): the inner body, and for
@@ -52,26 +48,13 @@ pin_project! {
 
 /// The late commit of one response, and where the body is in it.
 struct Late {
-    lazy: Arc<LazySession>,
-    step: Step,
-}
-
-enum Step {
-    /// The inner body is streaming. `remaining` counts down a known size; `held` is the chunk that
-    /// completed it, sent only once the commit has run.
-    Streaming {
-        remaining: Option<u64>,
-        held: Option<Bytes>,
-    },
-    /// The inner body has ended; the commit is running.
-    Running {
-        committing: Committing,
-        held: Option<Bytes>,
-    },
-    /// The commit has run: the held chunk, if any, then the end.
-    Ending { held: Option<Bytes> },
-    /// The end was reported (or the commit failed and the body ended with an error).
-    Done,
+    commit: LateCommit,
+    /// Counts down a known size.
+    remaining: Option<u64>,
+    /// The chunk that completed a sized body, sent only once the commit has run.
+    held: Option<Bytes>,
+    /// The inner body has ended.
+    ended: bool,
 }
 
 impl<B> SessionBody<B> {
@@ -83,71 +66,20 @@ impl<B> SessionBody<B> {
 
 impl<B: MessageBody> SessionBody<B> {
     /// The body of a response whose session commits again when the body ends.
-    pub(crate) fn late(inner: B, lazy: Arc<LazySession>) -> Self {
+    pub(crate) fn late(inner: B, commit: LateCommit) -> Self {
         let remaining = match inner.size() {
             BodySize::Sized(size) => Some(size),
             BodySize::None | BodySize::Stream => None,
         };
-        let step = Step::Streaming {
+        let late = Late {
+            commit,
             remaining,
             held: None,
+            ended: false,
         };
         SessionBody {
             inner,
-            late: Some(Box::new(Late { lazy, step })),
-        }
-    }
-}
-
-impl Late {
-    /// Runs `prepare_late`: the store I/O of the late commit, if it has any.
-    fn start(&self) -> Option<Committing> {
-        let session = self.lazy.session()?;
-        match self.lazy.engine().prepare_late(session) {
-            Prepared::Ready(_) => None,
-            Prepared::Pending(pending) => Some(Box::pin(pending.run())),
-        }
-    }
-
-    /// The inner body has ended: starts the commit, keeping `held` for after it.
-    fn body_ended(&mut self, held: Option<Bytes>) {
-        self.step = match self.start() {
-            Some(committing) => Step::Running { committing, held },
-            None => Step::Ending { held },
-        };
-    }
-}
-
-impl Drop for Late {
-    /// The body is dropped before its end: a commit not yet run (or still running) goes on in the
-    /// background, on the current worker's Tokio runtime.
-    fn drop(&mut self) {
-        let committing = match std::mem::replace(&mut self.step, Step::Done) {
-            Step::Streaming { .. } => match self.start() {
-                Some(committing) => committing,
-                None => return,
-            },
-            Step::Running { committing, .. } => committing,
-            Step::Ending { .. } | Step::Done => return,
-        };
-        let background = async move {
-            if let Err(error) = committing.await {
-                tracing::error!(
-                    error = %error.report(),
-                    "late session commit failed after the response body was dropped"
-                );
-            }
-        };
-        // The Tokio runtime of the worker (actix-web runs on Tokio, with or without an actix
-        // `System`: under `#[tokio::main]` its workers have no actix Arbiter).
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(background);
-            }
-            Err(_) => tracing::error!(
-                "a late-store response body was dropped before its end outside a Tokio runtime: \
-                 the changes made while it streamed are not stored"
-            ),
+            late: Some(Box::new(late)),
         }
     }
 }
@@ -173,64 +105,37 @@ where
             // Not late store: the fast path.
             return this.inner.poll_next(cx).map_err(Into::into);
         };
-        loop {
-            match &mut late.step {
-                Step::Streaming { remaining, held } => {
-                    match ready!(this.inner.as_mut().poll_next(cx)) {
-                        Some(Ok(chunk)) if chunk.is_empty() => {}
-                        Some(Ok(chunk)) => {
-                            if let Some(previous) = held.replace(chunk) {
-                                // More than the size announced: pass it on (actix-web reports
-                                // the mismatch), holding the newest chunk.
-                                return Poll::Ready(Some(Ok(previous)));
-                            }
-                            let Some(remaining) = remaining else {
-                                return Poll::Ready(held.take().map(Ok));
-                            };
-                            let len = held.as_ref().map_or(0, |chunk| chunk.len() as u64);
-                            if len < *remaining {
-                                *remaining -= len;
-                                return Poll::Ready(held.take().map(Ok));
-                            }
-                            // The last chunk of a sized body: held until the inner body ends
-                            // and the commit has run.
-                            *remaining = 0;
-                        }
-                        // The late commit stays due: it runs when the body is dropped.
-                        Some(Err(error)) => return Poll::Ready(Some(Err(error.into()))),
-                        None => {
-                            let held = held.take();
-                            late.body_ended(held);
-                        }
+        while !late.ended {
+            match ready!(this.inner.as_mut().poll_next(cx)) {
+                Some(Ok(chunk)) if chunk.is_empty() => {}
+                Some(Ok(chunk)) => {
+                    if let Some(previous) = late.held.replace(chunk) {
+                        // More than the size announced: pass it on (actix-web reports the
+                        // mismatch), holding the newest chunk.
+                        return Poll::Ready(Some(Ok(previous)));
                     }
-                }
-                Step::Running { committing, held } => {
-                    let result = ready!(committing.as_mut().poll(cx));
-                    match result {
-                        Ok(_) => {
-                            let held = held.take();
-                            late.step = Step::Ending { held };
-                        }
-                        Err(error) => {
-                            late.step = Step::Done;
-                            tracing::error!(
-                                error = %error.report(),
-                                "late session commit failed; ending the response body with an error"
-                            );
-                            return Poll::Ready(Some(Err(Box::new(LateCommitFailed))));
-                        }
+                    let Some(remaining) = &mut late.remaining else {
+                        return Poll::Ready(late.held.take().map(Ok));
+                    };
+                    let len = late.held.as_ref().map_or(0, |chunk| chunk.len() as u64);
+                    if len < *remaining {
+                        *remaining -= len;
+                        return Poll::Ready(late.held.take().map(Ok));
                     }
+                    // The last chunk of a sized body: held until the inner body ends and the
+                    // commit has run.
+                    *remaining = 0;
                 }
-                Step::Ending { held } => {
-                    if let Some(chunk) = held.take() {
-                        return Poll::Ready(Some(Ok(chunk)));
-                    }
-                    late.step = Step::Done;
-                    return Poll::Ready(None);
-                }
-                Step::Done => return Poll::Ready(None),
+                // The late commit stays due: it runs when the body is dropped.
+                Some(Err(error)) => return Poll::Ready(Some(Err(error.into()))),
+                None => late.ended = true,
             }
         }
+        if let Err(failed) = ready!(late.commit.poll_end(cx)) {
+            late.held = None;
+            return Poll::Ready(Some(Err(Box::new(failed))));
+        }
+        Poll::Ready(late.held.take().map(Ok))
     }
 
     fn try_into_bytes(self) -> Result<Bytes, Self> {
@@ -244,13 +149,7 @@ where
 
 impl<B> fmt::Debug for SessionBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let late = match self.late.as_deref().map(|late| &late.step) {
-            None => "none",
-            Some(Step::Streaming { .. }) => "streaming",
-            Some(Step::Running { .. }) => "running",
-            Some(Step::Ending { .. }) => "ending",
-            Some(Step::Done) => "done",
-        };
+        let late = self.late.as_deref().map(|late| &late.commit);
         f.debug_struct("SessionBody")
             .field("late", &late)
             .finish_non_exhaustive()

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use actix_web::dev::{Extensions, RequestHead, ServiceRequest};
 use actix_web::guard::GuardContext;
 use actix_web::{HttpMessage, HttpRequest};
-use session_core::{LazySession, RequestView, Session};
+use session_core::Session;
+use session_core::adapter::LazySession;
+use session_core::state::RequestView;
 
 use crate::headers;
 

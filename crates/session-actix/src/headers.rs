@@ -3,7 +3,8 @@
 
 use actix_web::http::header as actix;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use session_core::{RequestHeaders, ResponseHeaders};
+use session_core::adapter::ResponseHeaders;
+use session_core::state::RequestHeaders;
 
 /// Copies the request headers the State reads (all of them, if it does not say) into an `http` 1
 /// map. A header that `http` 1 refuses is left out, logged at `debug`.
@@ -40,7 +41,7 @@ fn push(headers: &mut HeaderMap, name: HeaderName, value: &[u8]) {
     }
 }
 
-/// An actix-web response's header map, as [`session_core::Commit::apply_to`] writes to it.
+/// An actix-web response's header map, as [`session_core::adapter::Commit::apply_to`] writes to it.
 pub(crate) struct ActixHeaders<'a>(pub(crate) &'a mut actix::HeaderMap);
 
 impl ActixHeaders<'_> {

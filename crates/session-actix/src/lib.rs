@@ -99,9 +99,7 @@ pub use middleware::{SessionMiddleware, SessionService};
 
 /// The core crate, for everything not re-exported at this crate's root.
 pub use session_core;
-pub use session_core::{
-    Engine, EngineBuilder, LateCommitFailed, Lifetime, MemoryStore, ParamState,
-};
+pub use session_core::{Engine, EngineBuilder, Lifetime, MemoryStore, ParamState};
 
 /// Compile-time checks (in every build, not only tests): the extractor, the middleware and the
 /// error are `Send` and `Sync`, so handlers can move the session anywhere.
@@ -112,7 +110,7 @@ fn send_checks() {
     assert_send_sync::<SessionMiddleware>();
     assert_send_sync::<Error>();
     // A late-store body can go to another thread (actix-web keeps it on its worker) and its
-    // abandoned commit is spawned through the Arbiter, which needs `Send`.
+    // abandoned commit is spawned on the worker's Tokio runtime, which needs `Send`.
     fn assert_send<T: Send>() {}
     assert_send::<body::SessionBody<String>>();
 }

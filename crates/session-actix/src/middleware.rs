@@ -6,7 +6,10 @@ use std::sync::Arc;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, HttpMessage};
-use session_core::{ClientStore, Engine, LazySession, State, Store};
+use session_core::Engine;
+use session_core::adapter::LazySession;
+use session_core::state::State;
+use session_core::store::{ClientStore, Store};
 
 use crate::body::SessionBody;
 use crate::future::ResponseFuture;

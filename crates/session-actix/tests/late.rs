@@ -19,7 +19,8 @@ use actix_web::web::Bytes;
 use actix_web::{App, HttpResponse, HttpServer, test, web};
 use async_trait::async_trait;
 use session_actix::{Session, SessionMiddleware};
-use session_core::{Changes, Key, MemoryStore, Record, Store, StoreError};
+use session_core::MemoryStore;
+use session_core::store::{Changes, Key, Record, Store, StoreError};
 use session_state_cookie::CookieState;
 
 /// What the handler's body does.

@@ -2,9 +2,11 @@
 //! [`ParamCarrier`] for ids in a query parameter.
 
 use http::HeaderMap;
-use session_core::{Commit, DEFAULT_PARAM_NAME, RequestView};
+use session_core::ParamState;
+use session_core::adapter::Commit;
+use session_core::state::RequestView;
 
-/// The parts of a request a [`State`](session_core::State) reads, owned by the scenario.
+/// The parts of a request a [`State`](session_core::state::State) reads, owned by the scenario.
 #[derive(Clone, Debug, Default)]
 pub struct RequestParts {
     /// The request headers.
@@ -32,7 +34,7 @@ pub enum Delivered {
     Removed,
 }
 
-/// The client side of a [`State`](session_core::State), for the engine-level scenarios: builds
+/// The client side of a [`State`](session_core::state::State), for the engine-level scenarios: builds
 /// requests carrying an id and reads what responses say about it.
 ///
 /// Ready-made: [`ParamCarrier`] for `ParamState` and [`CookieCarrier`](crate::CookieCarrier) for
@@ -81,7 +83,7 @@ impl ParamCarrier {
 impl Default for ParamCarrier {
     /// The parameter `plack_session`, as `ParamState::default()`.
     fn default() -> Self {
-        ParamCarrier::new(DEFAULT_PARAM_NAME)
+        ParamCarrier::new(ParamState::DEFAULT_NAME)
     }
 }
 

@@ -3,7 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt::{self, Write as _};
 
-use session_core::Record;
+use session_core::store::Record;
 
 /// One contract being checked; every failure panics with its name.
 #[derive(Clone, Copy, Debug)]

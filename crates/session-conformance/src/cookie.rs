@@ -2,7 +2,7 @@
 
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
-use session_core::Commit;
+use session_core::adapter::Commit;
 
 use crate::{Carrier, Delivered, RequestParts};
 

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use serde_json::json;
-use session_core::{Clock, HexIds, IdScheme, Key, Lifetime, Record, SystemClock, Timestamp, Value};
+use session_core::state::{HexIds, IdScheme};
+use session_core::store::{Clock, Key, Record, SystemClock, Timestamp};
+use session_core::{Lifetime, Value};
 
 /// One hour.
 pub(crate) const HOUR: Duration = Duration::from_secs(60 * 60);

@@ -1,8 +1,8 @@
-//! The published test kit every session [`Store`](session_core::Store) and
-//! [`State`](session_core::State) implementation runs.
+//! The published test kit every session [`Store`](session_core::store::Store) and
+//! [`State`](session_core::state::State) implementation runs.
 //!
 //! A store author calls one function with a constructor for their store and gets every contract
-//! of the [`Store`](session_core::Store) trait checked: round trips, collisions, expiry, no
+//! of the [`Store`](session_core::store::Store) trait checked: round trips, collisions, expiry, no
 //! resurrection after a delete, key-level changes, and (for stores that claim it) concurrent
 //! writes that lose nothing. A broken contract panics with a message naming it, so the kit runs
 //! inside an ordinary `#[test]`.
@@ -33,7 +33,7 @@
 //! inside ([`Session::id`](session_core::Session::id)). These checks cannot apply to it, and are
 //! reported as skipped, with the reason, by the function that would run them:
 //!
-//! - **Every [`check_store`] contract.** They test the [`Store`](session_core::Store) trait
+//! - **Every [`check_store`] contract.** They test the [`Store`](session_core::store::Store) trait
 //!   (load, create collisions, no resurrection after delete, expiry in the store, key-level
 //!   applies and touches, concurrent applies); a client-side store has no server-side records.
 //!   [`check_store_with`]`(`[`Expect::ClientSide`]`, ...)` runs none of them and lists them all.

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use session_conformance::check_store;
-use session_core::{Changes, Key, MemoryStore, Record, Store, StoreError};
+use session_core::MemoryStore;
+use session_core::store::{Changes, Key, Record, Store, StoreError};
 
 /// A store whose `create` overwrites a live record instead of reporting the collision.
 #[derive(Clone, Debug, Default)]
@@ -134,7 +135,8 @@ async fn an_apply_that_ignores_clear_is_caught() {
 #[cfg(feature = "proptest")]
 mod props {
     use session_conformance::props::check_store_changes;
-    use session_core::{Changes, MemoryStore};
+    use session_core::MemoryStore;
+    use session_core::store::Changes;
 
     use super::{EditsChanges, FalselyAtomic, HonestlyNotAtomic};
 

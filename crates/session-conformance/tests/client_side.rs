@@ -6,10 +6,9 @@ use session_conformance::{
     CookieCarrier, Expect, ParamCarrier, check_store, check_store_with, plack_counter,
     plack_scenario,
 };
-use session_core::{
-    ClientStore, Delivery, Engine, Id, MemoryStore, Opened, ParamState, Record, RequestView,
-    StoreError, Unsealed,
-};
+use session_core::state::{Delivery, RequestView};
+use session_core::store::{ClientStore, Opened, Record, StoreError, Unsealed};
+use session_core::{Engine, Id, MemoryStore, ParamState};
 
 /// The cookie's name.
 const NAME: &str = "cs";

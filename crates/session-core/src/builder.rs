@@ -93,7 +93,7 @@ impl EngineBuilder {
         self
     }
 
-    /// Where time comes from (default: [`SystemClock`]); tests use a [`ManualClock`](crate::ManualClock).
+    /// Where time comes from (default: [`SystemClock`]); tests use a [`ManualClock`](crate::store::ManualClock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.config.clock = Box::new(clock);
         self
@@ -113,7 +113,7 @@ impl EngineBuilder {
     }
 
     /// Bounds every store call (load, create, save, apply, touch, delete) by `limit`: a call that
-    /// has not finished by then fails with [`StoreErrorKind::Timeout`](crate::StoreErrorKind::Timeout),
+    /// has not finished by then fails with [`StoreErrorKind::Timeout`](crate::store::StoreErrorKind::Timeout),
     /// which the handler sees as an error and the commit turns into a bare 500, logged with the
     /// operation and the limit (default: no limit; the Redis store bounds its own calls too).
     ///

@@ -1,6 +1,6 @@
 //! [`ClientStore`]: sessions the client keeps (a sealed cookie), with no server-side storage.
 //!
-//! A client-side store is a [`State`](crate::State) and a [`Store`](crate::Store) at once: the
+//! A client-side store is a [`State`](crate::state::State) and a [`Store`](crate::store::Store) at once: the
 //! whole session travels with the request and is written back with the response. The engine runs
 //! it through the same [`Session`](crate::Session) API ([`Engine::client_side`](crate::Engine::client_side)); what such a store
 //! cannot do (revoke a copied cookie, merge concurrent writes) is listed on [`ClientStore`].
@@ -79,7 +79,7 @@ pub trait ClientStore: Send + Sync + fmt::Debug + 'static {
     }
 
     /// Which request headers [`open`](ClientStore::open) reads (see
-    /// [`State::request_headers`](crate::State::request_headers)).
+    /// [`State::request_headers`](crate::state::State::request_headers)).
     fn request_headers(&self) -> RequestHeaders {
         RequestHeaders::All
     }

@@ -29,7 +29,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use session_core::{Clock, ManualClock, Timestamp};
+/// use session_core::store::{Clock, ManualClock, Timestamp};
 ///
 /// let clock = ManualClock::new(Timestamp::from_millis(1_000));
 /// clock.advance(Duration::from_secs(2));

@@ -1,7 +1,8 @@
 //! How a [`Record`] becomes bytes, for stores that keep bytes: JSON, bincode 2, or your own.
 //!
 //! ```
-//! use session_core::{Codec, JsonCodec, Record, Timestamp, Value};
+//! use session_core::Value;
+//! use session_core::store::{Codec, JsonCodec, Record, Timestamp};
 //!
 //! let mut record = Record::new(Timestamp::from_millis(0), Timestamp::from_millis(60_000));
 //! record.data.insert("user".into(), Value::from_serialize("alice").unwrap());

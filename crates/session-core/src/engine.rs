@@ -23,7 +23,8 @@ use crate::state::{RequestHeaders, RequestView};
 ///
 /// ```
 /// use http::{HeaderMap, StatusCode};
-/// use session_core::{Engine, MemoryStore, ParamState, RequestView};
+/// use session_core::{Engine, MemoryStore, ParamState};
+/// use session_core::state::RequestView;
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let engine = Engine::new(ParamState::default(), MemoryStore::default());

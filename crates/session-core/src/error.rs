@@ -64,7 +64,8 @@ impl Error {
     /// Displays the error followed by its chain of causes (`a: b: c`), for logs.
     ///
     /// ```
-    /// use session_core::{Error, StoreError};
+    /// use session_core::Error;
+    /// use session_core::store::StoreError;
     ///
     /// let error = Error::from(StoreError::backend("connection refused"));
     /// assert_eq!(

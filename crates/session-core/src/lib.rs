@@ -1,19 +1,27 @@
 //! Framework-free HTTP sessions: the core every other session crate builds on.
 //!
-//! Two seams, as in Perl's Plack::Middleware::Session: a [`State`] carries the session id (a cookie,
-//! a query parameter) and a [`Store`] keeps the data (memory, files, a cache, Redis, or the cookie
-//! itself). The [`Engine`] runs the request lifecycle between them once, for every framework; the
-//! handler sees a lazy, typed [`Session`]. A [`ClientStore`] (a sealed cookie) replaces both seams
-//! when the client keeps the whole session ([`Engine::client_side`]).
+//! Two seams: a [`State`](state::State) carries the session id (a cookie, a query parameter) and a
+//! [`Store`](store::Store) keeps the data (memory, files, a cache, Redis). The [`Engine`] runs the
+//! request lifecycle between them once, for every framework; the handler sees a lazy, typed
+//! [`Session`]. A [`ClientStore`](store::ClientStore) (a sealed cookie) replaces both seams when
+//! the client keeps the whole session ([`Engine::client_side`]).
 //!
-//! # Who depends on this crate
+//! # Who reads what
 //!
-//! - **Store and State authors** depend on `session-core` alone: implement [`Store`] or [`State`],
-//!   and run `session-conformance` against it.
-//! - **Applications** do not: they depend on one adapter (`session-tower` for axum, tonic and hyper;
-//!   `session-actix` for actix-web) and the backend crates they use, which re-export what they need.
+//! - **Applications** depend on one adapter (`session-tower` for axum, tonic and hyper;
+//!   `session-actix` for actix-web) and the backend crates they use, which re-export what they
+//!   need. What they touch is at this crate's root: [`Session`], [`Lifetime`], [`CookieOptions`],
+//!   [`Error`], [`Engine`] and [`EngineBuilder`], [`MemoryStore`], [`ParamState`], and the [`Id`]
+//!   and [`Value`] a session hands out.
+//! - **Store authors** depend on this crate alone and find what they implement in [`store`]; they
+//!   run `session-conformance` against their store.
+//! - **State authors** likewise, in [`state`].
+//! - **Adapter authors** (binding the engine to another framework) find what they need in
+//!   [`adapter`].
 //!
-//! This crate depends on no web framework and no async runtime.
+//! This crate depends on no web framework. Its optional `tokio` feature (on in both adapters)
+//! brings Tokio's timer for [`EngineBuilder::store_timeout`] and the background task of a late
+//! commit whose response body was dropped.
 //!
 //! # Example
 //!
@@ -21,7 +29,8 @@
 //!
 //! ```
 //! use http::{HeaderMap, StatusCode};
-//! use session_core::{Engine, MemoryStore, ParamState, RequestView};
+//! use session_core::{Engine, MemoryStore, ParamState};
+//! use session_core::state::RequestView;
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let engine = Engine::new(ParamState::default(), MemoryStore::default());
@@ -44,57 +53,67 @@
 //!
 //! # Lifecycle
 //!
-//! 1. [`Engine::start`]: the State extracts candidate ids; the [`IdScheme`] drops malformed ones.
+//! 1. [`Engine::start`]: the State extracts candidate ids; the id scheme drops malformed ones.
 //! 2. The handler uses the [`Session`]; the store is read on first use only.
 //! 3. [`Engine::commit`]: an expired session is deleted and its cookie removed; otherwise only the
-//!    keys this request changed are written ([`Store::apply`]), a new session is created under a
-//!    fresh id (never an id the client chose), `cycle_id` moves the data to a new id, `skip_store`
-//!    writes nothing, and a 5xx response commits nothing. The returned [`Commit`] carries the
-//!    headers to add.
+//!    keys this request changed are written ([`Store::apply`](store::Store::apply)), a new session
+//!    is created under a fresh id (never an id the client chose), `cycle_id` moves the data to a
+//!    new id, `skip_store` writes nothing, and a 5xx response commits nothing. The returned
+//!    [`Commit`](adapter::Commit) carries the headers to add.
 
-// What stores and states are made of, and the seams themselves.
-mod client;
-mod clock;
-mod codec;
+// The modules, in the order a reader meets them: what sessions are made of and the two seams,
+// then the engine in the order one request goes through it. Each depends only on those above it.
+
+/// The error types.
 mod error;
+/// Ids and their digests (keys); id schemes.
 mod id;
-mod memory;
-mod param;
+/// Records, values, lifetimes, timestamps, key-level changes.
 mod record;
-mod state;
-mod store;
+/// Clocks.
+mod clock;
+/// Codecs: records as bytes.
+mod codec;
+pub mod state;
+pub mod store;
+/// Client-side stores: the whole session with the client.
+mod client;
+/// The in-memory store.
+mod memory;
+/// The id in a query parameter.
+mod param;
+/// A time limit on every store call.
 #[cfg(feature = "tokio")]
 mod timeout;
 
-// The engine, in the order a request goes through it.
-mod builder;
-mod commit;
+/// What every request of an engine shares: the backend and the expiry rules.
 mod config;
-mod engine;
-mod execute;
-mod lazy;
-mod plan;
+/// One request's state: what was sent, read and changed, and how far the commit is.
 mod request;
+/// The handler's handle.
 mod session;
+/// The headers a commit adds.
+mod commit;
+/// The commit decision (no I/O).
+mod plan;
+/// Carrying a plan out.
+mod execute;
+/// The engine: start, commit, late commit.
+mod engine;
+/// Configuring an engine.
+mod builder;
+pub mod adapter;
 
+pub use adapter::LazySession;
 pub use builder::EngineBuilder;
-pub use client::{ClientStore, Opened, Unsealed};
-pub use clock::{Clock, ManualClock, SystemClock};
-#[cfg(feature = "bincode")]
-pub use codec::BincodeCodec;
-pub use codec::{Codec, CodecError, DEFAULT_MAX_RECORD_BYTES, JsonCodec, MAX_RECORD_BYTES_LIMIT};
-pub use commit::{Commit, ResponseHeaders};
 pub use engine::Engine;
-pub use error::{BoxError, Error, LateCommitFailed, Report, StoreError, StoreErrorKind};
-pub use execute::{PendingCommit, Prepared};
-pub use id::{DefaultIds, FnIds, HexIds, Id, IdScheme, Key};
-pub use lazy::LazySession;
+pub use error::Error;
+pub use id::Id;
 pub use memory::MemoryStore;
-pub use param::{DEFAULT_PARAM_NAME, ParamState};
-pub use record::{Changes, Lifetime, Record, Timestamp, Value};
+pub use param::ParamState;
+pub use record::{Lifetime, Value};
 pub use session::Session;
-pub use state::{Candidates, CookieOptions, Delivery, RequestHeaders, RequestView, State};
-pub use store::Store;
+pub use state::CookieOptions;
 
 #[cfg(test)]
 mod send_checks {
@@ -107,7 +126,7 @@ mod send_checks {
         let engine =
             super::Engine::new(super::ParamState::default(), super::MemoryStore::default());
         let headers = http::HeaderMap::new();
-        let session = engine.start(&super::RequestView::new(&headers, None));
+        let session = engine.start(&super::state::RequestView::new(&headers, None));
         assert_send(&session.get::<u64>("n"));
         assert_send(&session.insert("n", 1));
         assert_send(&session.save());

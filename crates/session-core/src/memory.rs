@@ -37,7 +37,8 @@ type Shard = HashMap<Key, Record>;
 /// Clones share the same sessions.
 ///
 /// ```
-/// use session_core::{Key, MemoryStore, Record, Store, Timestamp};
+/// use session_core::MemoryStore;
+/// use session_core::store::{Key, Record, Store, Timestamp};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let store = MemoryStore::default();

@@ -7,9 +7,6 @@ use crate::error::Error;
 use crate::id::Id;
 use crate::state::{Candidates, Delivery, RequestHeaders, RequestView, State};
 
-/// The default query parameter name, as in Plack.
-pub const DEFAULT_PARAM_NAME: &str = "plack_session";
-
 /// Carries the session id in a query parameter (`?plack_session=ID`) and writes nothing to the
 /// response: the application passes the id along itself, in the links it renders.
 ///
@@ -26,7 +23,8 @@ pub const DEFAULT_PARAM_NAME: &str = "plack_session";
 ///
 /// ```
 /// use http::HeaderMap;
-/// use session_core::{ParamState, RequestView, State};
+/// use session_core::ParamState;
+/// use session_core::state::{RequestView, State};
 ///
 /// let state = ParamState::new("sid").unwrap();
 /// let headers = HeaderMap::new();
@@ -39,6 +37,9 @@ pub struct ParamState {
 }
 
 impl ParamState {
+    /// The default query parameter name, as in Plack: `plack_session`.
+    pub const DEFAULT_NAME: &str = "plack_session";
+
     /// Carries the id in the parameter `name`: 1 to 64 characters of ASCII letters, digits, `-`,
     /// `_` and `.`.
     pub fn new(name: &str) -> Result<Self, Error> {
@@ -65,7 +66,7 @@ impl Default for ParamState {
     /// The parameter `plack_session`.
     fn default() -> Self {
         ParamState {
-            name: DEFAULT_PARAM_NAME.into(),
+            name: Self::DEFAULT_NAME.into(),
         }
     }
 }

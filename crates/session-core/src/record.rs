@@ -177,7 +177,7 @@ impl Record {
     }
 }
 
-/// A set of key-level changes from one request, applied by [`Store::apply`](crate::Store::apply).
+/// A set of key-level changes from one request, applied by [`Store::apply`](crate::store::Store::apply).
 ///
 /// Applying only the keys a request changed is what lets concurrent requests on one session keep
 /// each other's writes.

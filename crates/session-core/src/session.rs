@@ -200,7 +200,7 @@ impl Session {
     ///
     /// On a client-side engine ([`Engine::client_side`](crate::Engine::client_side)) nothing is
     /// stored on the server: `save` gives a new session its id and checks that the session can be
-    /// sealed now, failing with a [`StoreErrorKind::TooLarge`](crate::StoreErrorKind::TooLarge)
+    /// sealed now, failing with a [`StoreErrorKind::TooLarge`](crate::store::StoreErrorKind::TooLarge)
     /// store error when it would not fit its carrier, so the handler can still react.
     pub async fn save(&self) -> Result<Id, Error> {
         self.load().await?;
@@ -293,7 +293,7 @@ impl Session {
     /// told to forget the id. Wins over every other change made in the request, and is carried out
     /// even when the response is a server error.
     ///
-    /// On a client-side engine ([`ClientStore`](crate::ClientStore)) there is no record to delete:
+    /// On a client-side engine ([`ClientStore`](crate::store::ClientStore)) there is no record to delete:
     /// the client is told to forget its session, but a copy it kept still opens until its sealed
     /// expiry.
     pub fn expire(&self) {
@@ -303,7 +303,7 @@ impl Session {
     /// Gives the session a new id when the response is committed, keeping its data; the old id stops
     /// working. Call it at every login and privilege change, against session fixation.
     ///
-    /// On a client-side engine ([`ClientStore`](crate::ClientStore)) the old session's cookie is
+    /// On a client-side engine ([`ClientStore`](crate::store::ClientStore)) the old session's cookie is
     /// replaced, not killed: a copy of it still opens (with the old id) until its sealed expiry.
     pub fn cycle_id(&self) {
         self.lock().ask(Fate::Cycle);

@@ -1,4 +1,6 @@
-//! The [`State`] trait: how the session id travels between client and server.
+//! For state authors: the [`State`] trait (how the session id travels between client and
+//! server), the [`RequestView`] it reads, the [`Candidates`] it finds, the [`Delivery`] it writes,
+//! and the id schemes that generate and validate ids.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -6,6 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 use http::header::{COOKIE, HeaderName};
+
+pub use crate::id::{DefaultIds, FnIds, HexIds, IdScheme};
 
 use crate::id::Id;
 
@@ -153,7 +157,7 @@ impl CookieOptions {
 /// How the session id travels: read from each request, written to responses that need it.
 ///
 /// A State only moves ids: validation happens in core (every candidate passes the configured
-/// [`IdScheme`](crate::IdScheme) before any store sees it), and the store is never its concern.
+/// [`IdScheme`] before any store sees it), and the store is never its concern.
 pub trait State: Send + Sync + fmt::Debug + 'static {
     /// Finds the candidate ids in a request. Return every plausible one (for instance each cookie
     /// with the session's name); the engine adopts the first that names a live session.

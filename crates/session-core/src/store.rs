@@ -1,12 +1,22 @@
-//! The [`Store`] trait: where session records live.
+//! For store authors: the [`Store`] trait and what a store is made of: [`Record`], [`Changes`]
+//! and [`Key`], the codecs that turn records into bytes, the clocks that judge expiry, and
+//! [`StoreError`]. A [`ClientStore`] keeps the whole session with the client instead (a sealed
+//! cookie). Run `session-conformance` against a new store.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::error::StoreError;
-use crate::id::Key;
-use crate::record::{Changes, Record, Timestamp};
+pub use crate::client::{ClientStore, Opened, Unsealed};
+pub use crate::clock::{Clock, ManualClock, SystemClock};
+#[cfg(feature = "bincode")]
+pub use crate::codec::BincodeCodec;
+pub use crate::codec::{
+    Codec, CodecError, DEFAULT_MAX_RECORD_BYTES, JsonCodec, MAX_RECORD_BYTES_LIMIT,
+};
+pub use crate::error::{BoxError, StoreError, StoreErrorKind};
+pub use crate::id::Key;
+pub use crate::record::{Changes, Record, Timestamp};
 
 /// Where session records are kept.
 ///

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue, StatusCode};
-use session_core::{
-    Candidates, Delivery, Engine, Id, Lifetime, ManualClock, MemoryStore, RequestView, State,
-};
+use session_core::state::{Candidates, Delivery, RequestView, State};
+use session_core::store::ManualClock;
+use session_core::{Engine, Id, Lifetime, MemoryStore};
 
 /// Carries the id in an `x-session` header both ways; removal is `x-session: -`.
 #[derive(Debug)]

@@ -4,10 +4,9 @@
 use std::future::Future;
 
 use http::{HeaderMap, HeaderValue, StatusCode};
-use session_core::{
-    Candidates, CookieOptions, Delivery, Engine, Id, MemoryStore, Prepared, RequestView, Session,
-    State,
-};
+use session_core::adapter::Prepared;
+use session_core::state::{Candidates, Delivery, RequestView, State};
+use session_core::{CookieOptions, Engine, Id, MemoryStore, Session};
 
 /// Carries the id in an `x-session` header; writes the options it was given after it.
 #[derive(Debug)]

@@ -1,7 +1,7 @@
 //! Hidden entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): not part of the API,
 //! and no promise is made about them.
 
-use session_core::Record;
+use session_core::store::Record;
 
 /// Decodes `text` as the plaintext of a sealed cookie, exactly as [`SealedCookie`] does once a
 /// cookie has authenticated: the session id as sealed and its record, or `None` if the payload is

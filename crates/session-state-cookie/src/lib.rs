@@ -9,7 +9,7 @@
 //!   docs for what it cannot do (revoke a copied cookie, merge concurrent writes, hold more than
 //!   about 2 KB) before picking it.
 //!
-//! [`CookieState`] implements [`session_core::State`]: give it to an adapter's layer (or an
+//! [`CookieState`] implements [`session_core::state::State`]: give it to an adapter's layer (or an
 //! [`Engine`](session_core::Engine)) together with a store. Its defaults follow OWASP: a generic
 //! name (`id`), `Path=/`, `HttpOnly`, `Secure`, `SameSite=Lax`, no `Domain`, and a
 //! browser-session cookie unless the engine's lifetime makes sessions persistent. `Partitioned`
@@ -25,7 +25,8 @@
 //!
 //! ```
 //! use http::{HeaderMap, StatusCode};
-//! use session_core::{Engine, MemoryStore, RequestView};
+//! use session_core::{Engine, MemoryStore};
+//! use session_core::state::RequestView;
 //! use session_state_cookie::{CookieState, SameSite};
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {

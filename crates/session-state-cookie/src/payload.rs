@@ -14,7 +14,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use session_core::{Id, Lifetime, Record, Timestamp, Value};
+use session_core::store::{Record, Timestamp};
+use session_core::{Id, Lifetime, Value};
 
 /// The version of the plaintext layout; a cookie with another version does not open.
 const VERSION: u8 = 1;
@@ -98,7 +99,9 @@ pub(crate) fn decode(text: &str) -> Option<(String, Record)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use session_core::{Engine, Lifetime, MemoryStore, ParamState, RequestView, Timestamp, Value};
+    use session_core::state::RequestView;
+    use session_core::store::Timestamp;
+    use session_core::{Engine, Lifetime, MemoryStore, ParamState, Value};
 
     async fn some_id() -> Id {
         let engine = Engine::new(ParamState::default(), MemoryStore::default());

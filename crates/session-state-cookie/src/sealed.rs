@@ -6,10 +6,9 @@ use std::fmt;
 use cookie::{Cookie, CookieJar};
 use http::HeaderMap;
 use http::header::SET_COOKIE;
-use session_core::{
-    ClientStore, Delivery, Id, Opened, Record, RequestHeaders, RequestView, State, StoreError,
-    StoreErrorKind, Unsealed,
-};
+use session_core::Id;
+use session_core::state::{Delivery, RequestHeaders, RequestView, State};
+use session_core::store::{ClientStore, Opened, Record, StoreError, StoreErrorKind, Unsealed};
 
 use crate::{CookieState, SealKey, payload};
 
@@ -77,7 +76,8 @@ pub enum SealMode {
 ///
 /// ```
 /// use http::{HeaderMap, StatusCode};
-/// use session_core::{Engine, RequestView};
+/// use session_core::Engine;
+/// use session_core::state::RequestView;
 /// use session_state_cookie::{SealKey, SealedCookie};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {

@@ -7,7 +7,8 @@ use cookie::Cookie;
 use cookie::time::{Duration, OffsetDateTime};
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
-use session_core::{Candidates, CookieOptions, Delivery, Id, RequestHeaders, RequestView, State};
+use session_core::state::{Candidates, Delivery, RequestHeaders, RequestView, State};
+use session_core::{CookieOptions, Id};
 
 use crate::config::Config;
 use crate::validate::{HOST_PREFIX, is_valid_domain, is_valid_path, name_prefix};
@@ -33,7 +34,7 @@ use crate::{CookieConfigError, CookieStateBuilder, SameSite};
 ///
 /// ```
 /// use http::HeaderMap;
-/// use session_core::{RequestView, State};
+/// use session_core::state::{RequestView, State};
 /// use session_state_cookie::CookieState;
 ///
 /// let state = CookieState::default();

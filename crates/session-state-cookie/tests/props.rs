@@ -15,7 +15,9 @@ use proptest::collection::btree_map;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use session_conformance::props::{IssuedSessions, json_sized, key, runtime};
-use session_core::{Engine, Error, MemoryStore, RequestView, StoreErrorKind, Value};
+use session_core::state::RequestView;
+use session_core::store::StoreErrorKind;
+use session_core::{Engine, Error, MemoryStore, Value};
 use session_state_cookie::{
     CookieState, MAX_COOKIE_BYTES, SealError, SealKey, SealMode, SealedCookie,
 };

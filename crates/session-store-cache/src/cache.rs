@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::{Clock, Key, Record, StoreError, SystemClock, Timestamp};
+use session_core::store::{Clock, Key, Record, StoreError, SystemClock, Timestamp};
 
 /// A change to a live record, run by [`Cache::update`].
 pub type Change<'a> = &'a (dyn Fn(&mut Record) + Send + Sync);

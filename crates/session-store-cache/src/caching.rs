@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::{Changes, Key, Record, Store, StoreError, Timestamp};
+use session_core::store::{Changes, Key, Record, Store, StoreError, Timestamp};
 use tokio::sync::{Mutex, MutexGuard};
 
 /// How many locks the keys are spread over.

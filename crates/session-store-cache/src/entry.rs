@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use moka::Expiry;
-use session_core::{Clock, Key, Record, Timestamp};
+use session_core::store::{Clock, Key, Record, Timestamp};
 
 use crate::cache::Change;
 

@@ -22,13 +22,13 @@
 //! let engine = Engine::new(ParamState::default(), CacheStore::new(50_000));
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let headers = http::HeaderMap::new();
-//! let session = engine.start(&session_core::RequestView::new(&headers, None));
+//! let session = engine.start(&session_core::state::RequestView::new(&headers, None));
 //! session.insert("counter", 1).await?;
 //! let id = session.save().await?;
 //! engine.commit(&session, http::StatusCode::OK).await?;
 //!
 //! let query = format!("plack_session={}", id.as_str());
-//! let session = engine.start(&session_core::RequestView::new(&headers, Some(&query)));
+//! let session = engine.start(&session_core::state::RequestView::new(&headers, Some(&query)));
 //! assert_eq!(session.get::<u64>("counter").await?, Some(1));
 //! # Ok::<_, session_core::Error>(())
 //! # }).unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use moka::future::Cache as Moka;
 use moka::policy::EvictionPolicy;
-use session_core::{Clock, Key, Record, StoreError, SystemClock, Timestamp};
+use session_core::store::{Clock, Key, Record, StoreError, SystemClock, Timestamp};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::cache::{Cache, Change};

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::{Changes, Clock, Key, Record, Store, StoreError};
+use session_core::store::{Changes, Clock, Key, Record, Store, StoreError};
 
 use crate::{Cache, MokaCache, MokaCacheBuilder};
 
@@ -26,7 +26,7 @@ use crate::{Cache, MokaCache, MokaCacheBuilder};
 ///
 /// ```
 /// use std::time::Duration;
-/// use session_core::{Clock, Key, Record, Store, SystemClock};
+/// use session_core::store::{Clock, Key, Record, Store, SystemClock};
 /// use session_store_cache::CacheStore;
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {

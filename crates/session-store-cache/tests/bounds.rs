@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use session_core::{Changes, Clock, Key, ManualClock, Record, Store, SystemClock, Timestamp};
+use session_core::store::{
+    Changes, Clock, Key, ManualClock, Record, Store, SystemClock, Timestamp,
+};
 use session_store_cache::{CacheStore, MokaCache};
 
 fn key(n: u32) -> Key {

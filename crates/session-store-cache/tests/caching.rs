@@ -6,9 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use session_core::{
-    Changes, Clock, Key, MemoryStore, Record, Store, StoreError, SystemClock, Value,
-};
+use session_core::store::{Changes, Clock, Key, Record, Store, StoreError, SystemClock};
+use session_core::{MemoryStore, Value};
 use session_store_cache::{CacheStore, CachingStore};
 
 /// A `MemoryStore` that fails every call while `down`, or only creates, saves and applies while

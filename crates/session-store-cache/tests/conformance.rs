@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use session_conformance::check_store;
-use session_core::{Key, MemoryStore, Record, StoreError};
+use session_core::MemoryStore;
+use session_core::store::{Key, Record, StoreError};
 use session_store_cache::{Cache, CacheStore, CachingStore};
 
 const CONCURRENT: &str = "concurrent applies keep every write";

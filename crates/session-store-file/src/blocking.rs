@@ -1,6 +1,6 @@
 //! [`Blocking`]: the store's operations as plain blocking calls.
 
-use session_core::{Changes, Key, Record, Timestamp};
+use session_core::store::{Changes, Key, Record, Timestamp};
 
 use crate::FileStoreError;
 use crate::core::Core;
@@ -8,12 +8,12 @@ use crate::core::Core;
 /// [`FileStore`](crate::FileStore)'s operations run on the calling thread (they block on disk
 /// I/O and locks).
 ///
-/// The same files, locks and rules as the async [`Store`](session_core::Store) methods; for tools
+/// The same files, locks and rules as the async [`Store`](session_core::store::Store) methods; for tools
 /// and scripts without an async runtime, and for measuring the store without the hop to the
 /// blocking pool.
 ///
 /// ```
-/// use session_core::{Key, Record, Timestamp};
+/// use session_core::store::{Key, Record, Timestamp};
 /// use session_store_file::FileStore;
 ///
 /// let dir = tempfile::tempdir().unwrap();
@@ -31,32 +31,32 @@ impl<'a> Blocking<'a> {
         Blocking(core)
     }
 
-    /// [`Store::load`](session_core::Store::load), blocking.
+    /// [`Store::load`](session_core::store::Store::load), blocking.
     pub fn load(&self, key: &Key) -> Result<Option<Record>, FileStoreError> {
         self.0.load(key)
     }
 
-    /// [`Store::create`](session_core::Store::create), blocking.
+    /// [`Store::create`](session_core::store::Store::create), blocking.
     pub fn create(&self, key: &Key, record: &Record) -> Result<bool, FileStoreError> {
         self.0.create(key, &self.0.encode(record)?)
     }
 
-    /// [`Store::save`](session_core::Store::save), blocking.
+    /// [`Store::save`](session_core::store::Store::save), blocking.
     pub fn save(&self, key: &Key, record: &Record) -> Result<bool, FileStoreError> {
         self.0.save(key, &self.0.encode(record)?)
     }
 
-    /// [`Store::delete`](session_core::Store::delete), blocking.
+    /// [`Store::delete`](session_core::store::Store::delete), blocking.
     pub fn delete(&self, key: &Key) -> Result<bool, FileStoreError> {
         self.0.delete(key)
     }
 
-    /// [`Store::apply`](session_core::Store::apply), blocking.
+    /// [`Store::apply`](session_core::store::Store::apply), blocking.
     pub fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, FileStoreError> {
         self.0.apply(key, changes)
     }
 
-    /// [`Store::touch`](session_core::Store::touch), blocking.
+    /// [`Store::touch`](session_core::store::Store::touch), blocking.
     pub fn touch(
         &self,
         key: &Key,

@@ -5,7 +5,7 @@ use std::fs;
 use std::io;
 use std::time::SystemTime;
 
-use session_core::Key;
+use session_core::store::Key;
 
 use crate::FileStoreError;
 use crate::core::{Core, TEMP_PREFIX};
@@ -68,7 +68,7 @@ impl Core {
     fn sweep_session(
         &self,
         path: &std::path::Path,
-        now: session_core::Timestamp,
+        now: session_core::store::Timestamp,
         report: &mut Cleanup,
     ) -> io::Result<()> {
         let file = match crate::dir::open_nofollow(path) {

@@ -25,7 +25,7 @@ use std::fs::{self, File, Metadata};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use session_core::{Changes, Clock, Codec, Key, Record, Timestamp};
+use session_core::store::{Changes, Clock, Codec, Key, Record, Timestamp};
 use tempfile::{NamedTempFile, TempDir};
 
 use crate::FileStoreError;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use session_core::{CodecError, StoreError, StoreErrorKind};
+use session_core::store::{CodecError, StoreError, StoreErrorKind};
 
 /// Why a [`FileStore`](crate::FileStore) could not be opened, or an operation on it failed.
 ///

@@ -8,7 +8,7 @@
 //! ours) by its first 16 bytes and its size, without decoding the record; `load` decodes the
 //! payload and checks that the record's own expiry matches the header's.
 
-use session_core::Timestamp;
+use session_core::store::Timestamp;
 
 /// The header's length in bytes.
 pub(crate) const HEADER_LEN: usize = 16;

@@ -1,7 +1,7 @@
 //! Hidden entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): not part of the API,
 //! and no promise is made about them.
 
-use session_core::Timestamp;
+use session_core::store::Timestamp;
 
 /// The length of a session file's header, in bytes.
 pub const HEADER_LEN: usize = crate::format::HEADER_LEN;

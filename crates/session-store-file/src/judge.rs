@@ -3,7 +3,7 @@
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
 
-use session_core::{Record, Timestamp};
+use session_core::store::{Record, Timestamp};
 
 use crate::FileStoreError;
 use crate::core::Core;

@@ -4,10 +4,10 @@
 //!
 //! | Plack's File store | this crate |
 //! |---|---|
-//! | files named by the raw session id | named by the id's SHA-256 digest ([`Key::to_hex`](session_core::Key::to_hex)): a leaked directory yields no usable cookie |
+//! | files named by the raw session id | named by the id's SHA-256 digest ([`Key::to_hex`](session_core::store::Key::to_hex)): a leaked directory yields no usable cookie |
 //! | defaults to the shared temp directory | a directory you name, created 0700 if missing, or a private 0700 one ([`FileStore::temporary`]); a directory writable by others or owned by another user is refused when the store is built |
 //! | writes in place: a crash leaves a torn file | write a temporary file in the same directory, `fsync` it, `rename` it into place, `fsync` the directory: a reader sees the old record or the new one, never a mix |
-//! | two overlapping requests lose a write | key-level changes ([`Store::apply`](session_core::Store::apply)) are applied under an exclusive lock on the session file, across processes |
+//! | two overlapping requests lose a write | key-level changes ([`Store::apply`](session_core::store::Store::apply)) are applied under an exclusive lock on the session file, across processes |
 //! | expired files stay forever | expiry is checked on every load, expired files found are removed, and [`FileStore::cleanup`] (or [`FileStore::spawn_cleanup`]) sweeps the rest |
 //!
 //! # Files
@@ -23,7 +23,7 @@
 //! # Codecs
 //!
 //! bincode 2 by default (Plack's Storable analogue; feature `bincode`, on by default), JSON with
-//! [`FileStoreBuilder::json`], or any [`Codec`](session_core::Codec) of your own (Plack's
+//! [`FileStoreBuilder::json`], or any [`Codec`](session_core::store::Codec) of your own (Plack's
 //! `serializer` / `deserializer`) with [`FileStoreBuilder::codec`]. A file's size is checked
 //! against the store's limit (1 MiB by default) before it is read. A file that is too large, has
 //! a bad header, or does not decode is treated as no session: logged (`warn`), removed, never a
@@ -39,7 +39,7 @@
 //! the session file itself needs no lock files to create or clean up. Consequences:
 //!
 //! - `apply` and `touch` are atomic per session across threads and processes
-//!   ([`applies_atomically`](session_core::Store::applies_atomically) is `true`): two requests
+//!   ([`applies_atomically`](session_core::store::Store::applies_atomically) is `true`): two requests
 //!   (in two server processes) writing different keys of one session keep both. Two requests
 //!   writing the same key: the later commit wins.
 //! - A `save`, `apply` or `touch` that waited behind a `delete` finds nothing and writes nothing:
@@ -56,7 +56,7 @@
 //!
 //! # Async
 //!
-//! The [`Store`](session_core::Store) methods keep file I/O off the async workers: they run on
+//! The [`Store`](session_core::store::Store) methods keep file I/O off the async workers: they run on
 //! Tokio's blocking pool (`spawn_blocking`), so a slow disk or a waited-for lock never stalls an
 //! async worker; outside a Tokio runtime they run inline. Encoding happens before the hop, so
 //! only bytes move. A load waits for no lock (a dead file it finds is removed only if its lock is
@@ -75,7 +75,8 @@
 //!
 //! ```
 //! use http::{HeaderMap, StatusCode};
-//! use session_core::{Engine, ParamState, RequestView};
+//! use session_core::{Engine, ParamState};
+//! use session_core::state::RequestView;
 //! use session_store_file::FileStore;
 //!
 //! # tokio::runtime::Runtime::new().expect("runtime").block_on(async {

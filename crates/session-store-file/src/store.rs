@@ -6,7 +6,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use session_core::{
+use session_core::store::{
     Changes, Clock, Codec, DEFAULT_MAX_RECORD_BYTES, JsonCodec, Key, MAX_RECORD_BYTES_LIMIT,
     Record, Store, StoreError, SystemClock, Timestamp,
 };
@@ -31,7 +31,7 @@ pub struct FileStore {
 /// Builds a [`FileStore`] with a codec, clock, size limit or temp-file age of your choice.
 ///
 /// ```
-/// use session_core::JsonCodec;
+/// use session_core::store::JsonCodec;
 /// use session_store_file::FileStore;
 ///
 /// let dir = tempfile::tempdir().unwrap();
@@ -65,7 +65,7 @@ impl Default for FileStoreBuilder {
 
 #[cfg(feature = "bincode")]
 fn default_codec() -> Box<dyn Codec> {
-    Box::new(session_core::BincodeCodec::default())
+    Box::new(session_core::store::BincodeCodec::default())
 }
 
 #[cfg(not(feature = "bincode"))]
@@ -107,7 +107,7 @@ impl FileStoreBuilder {
         self
     }
 
-    /// Runs [`Store::load`](session_core::Store::load) in `tokio::task::block_in_place` instead
+    /// Runs [`Store::load`](session_core::store::Store::load) in `tokio::task::block_in_place` instead
     /// of on the blocking pool when the current runtime is multi-threaded: a load (one open, one
     /// read, never a lock waited for) then costs about 2 µs instead of about 20 µs of thread
     /// hand-over. Off by default. Turn it on only where every call comes from a task of a

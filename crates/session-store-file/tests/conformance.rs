@@ -4,7 +4,7 @@
 use std::fmt;
 
 use session_conformance::check_store;
-use session_core::{Codec, CodecError, JsonCodec, Record};
+use session_core::store::{Codec, CodecError, JsonCodec, Record};
 use session_store_file::FileStore;
 
 fn assert_every_contract(report: &session_conformance::Report) {

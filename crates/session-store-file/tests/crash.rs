@@ -9,7 +9,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 use common::{child_env, decode_strict, key, live, spawn_child, wait_for_ready};
-use session_core::{BincodeCodec, Changes};
+use session_core::store::{BincodeCodec, Changes};
 use session_store_file::FileStore;
 
 /// Sessions the writer keeps rewriting.
@@ -103,7 +103,7 @@ fn sigkill_mid_burst_never_tears_a_file() {
                 continue;
             }
             assert!(
-                session_core::Key::from_hex(&name).is_some(),
+                session_core::store::Key::from_hex(&name).is_some(),
                 "unexpected file {name}"
             );
             let bytes = std::fs::read(entry.path()).expect("read");

@@ -7,7 +7,8 @@ use std::io::BufReader;
 use std::time::Duration;
 
 use common::{child_env, key, live, spawn_child, wait_for_ready};
-use session_core::{Changes, Store, Value};
+use session_core::Value;
+use session_core::store::{Changes, Store};
 use session_store_file::FileStore;
 
 /// Writes per child process.

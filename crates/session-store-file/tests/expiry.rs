@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{expired, key, live};
-use session_core::{ManualClock, Store};
+use session_core::store::{ManualClock, Store};
 use session_store_file::FileStore;
 
 #[tokio::test]

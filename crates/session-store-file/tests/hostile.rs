@@ -7,7 +7,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 
 use common::{key, live};
-use session_core::{JsonCodec, Store};
+use session_core::store::{JsonCodec, Store};
 use session_store_file::{FileStore, FileStoreError};
 
 #[test]
@@ -65,7 +65,7 @@ fn created_directories_and_files_are_private() {
     let dir = base.path().join("a/b/sessions");
     let store = FileStore::open(&dir).expect("open");
     assert_eq!(fs::metadata(&dir).expect("stat").mode() & 0o777, 0o700);
-    let k = session_core::Key::from_digest(std::array::from_fn(|i| (i * 37) as u8));
+    let k = session_core::store::Key::from_digest(std::array::from_fn(|i| (i * 37) as u8));
     assert!(
         store
             .blocking()
@@ -171,7 +171,7 @@ async fn symlinks_and_junk_are_never_followed_nor_read() {
     assert!(!store.save(&key(1), &live(&[])).await.expect("save"));
     assert!(
         !store
-            .apply(&key(1), &session_core::Changes::default())
+            .apply(&key(1), &session_core::store::Changes::default())
             .await
             .expect("apply")
     );
@@ -244,8 +244,11 @@ fn records_over_the_limit_are_refused_when_written() {
         .expect_err("too large");
     assert!(matches!(error, FileStoreError::TooLarge { .. }), "{error}");
     assert!(!store.file_for(&key(1)).exists());
-    let store_error = session_core::StoreError::from(error);
-    assert_eq!(store_error.kind(), session_core::StoreErrorKind::Codec);
+    let store_error = session_core::store::StoreError::from(error);
+    assert_eq!(
+        store_error.kind(),
+        session_core::store::StoreErrorKind::Codec
+    );
     assert!(std::error::Error::source(&store_error).is_some());
 }
 

@@ -35,7 +35,8 @@
 //!
 //! ```
 //! use http::{HeaderMap, StatusCode};
-//! use session_core::{Engine, ParamState, RequestView};
+//! use session_core::{Engine, ParamState};
+//! use session_core::state::RequestView;
 //! use session_store_null::NullStore;
 //!
 //! # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
@@ -60,7 +61,7 @@
 //! ```
 
 use async_trait::async_trait;
-use session_core::{Changes, Key, Record, Store, StoreError, Timestamp};
+use session_core::store::{Changes, Key, Record, Store, StoreError, Timestamp};
 
 /// A [`Store`] that keeps nothing: see the [crate documentation](crate) for what an application
 /// sees.
@@ -77,7 +78,7 @@ use session_core::{Changes, Key, Record, Store, StoreError, Timestamp};
 /// not reported as atomic: with nothing kept, there are no concurrent writes to keep.
 ///
 /// ```
-/// use session_core::{Key, Record, Store, Timestamp};
+/// use session_core::store::{Key, Record, Store, Timestamp};
 /// use session_store_null::NullStore;
 ///
 /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
@@ -85,7 +86,7 @@ use session_core::{Changes, Key, Record, Store, StoreError, Timestamp};
 /// let record = Record::new(Timestamp::from_millis(0), Timestamp::from_millis(u64::MAX));
 /// assert!(NullStore.create(&key, &record).await?);
 /// assert_eq!(NullStore.load(&key).await?, None);
-/// # Ok::<_, session_core::StoreError>(())
+/// # Ok::<_, session_core::store::StoreError>(())
 /// # }).expect("the example runs");
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

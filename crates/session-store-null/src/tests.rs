@@ -2,10 +2,9 @@
 
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use session_core::{
-    Candidates, Changes, Delivery, Engine, Error, Id, Key, Record, RequestView, Session, State,
-    Store, Timestamp,
-};
+use session_core::state::{Candidates, Delivery, RequestView, State};
+use session_core::store::{Changes, Key, Record, Store, Timestamp};
+use session_core::{Engine, Error, Id, Session};
 
 use super::NullStore;
 

@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
-use session_core::{StoreError, StoreErrorKind};
+use session_core::store::{StoreError, StoreErrorKind};
 
 /// Why a [`RedisStore`](crate::RedisStore) could not be built, or an operation on it failed.
 ///

@@ -1,7 +1,7 @@
 //! Hidden entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): not part of the API,
 //! and no promise is made about them.
 
-use session_core::Record;
+use session_core::store::Record;
 
 /// Reads a session hash's fields (as `HGETALL` returns them) back into a record, as the store's
 /// loads do: `Ok(None)` for no fields, `Err` (why, for the log) for a hash the store did not

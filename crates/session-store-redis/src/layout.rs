@@ -11,7 +11,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use session_core::{Changes, Lifetime, Record, Timestamp, Value};
+use session_core::store::{Changes, Record, Timestamp};
+use session_core::{Lifetime, Value};
 
 /// When the session was first stored.
 pub(crate) const CREATED: &str = "created";

@@ -83,9 +83,9 @@
 //! Every call is bounded by [`RedisStoreBuilder::timeout`] (default 1 s), twice over: the
 //! connection's response time-out, and a `tokio::time::timeout` around the whole call (including
 //! any wait for a reconnection and a `NOSCRIPT` reload). A call that passes it fails with
-//! [`StoreErrorKind::Timeout`](session_core::StoreErrorKind::Timeout); a refused or broken
+//! [`StoreErrorKind::Timeout`](session_core::store::StoreErrorKind::Timeout); a refused or broken
 //! connection or a server error fails with
-//! [`StoreErrorKind::Backend`](session_core::StoreErrorKind::Backend). The error's `source()` is a
+//! [`StoreErrorKind::Backend`](session_core::store::StoreErrorKind::Backend). The error's `source()` is a
 //! [`RedisStoreError`] carrying the redis crate's error. A write that timed out may or may not
 //! have been applied (the engine answers that request with a 500).
 //!
@@ -150,10 +150,10 @@
 //! `redis-server` on a free loopback port, restarts it on the same port for fault tests, and
 //! kills it on drop.
 //!
-//! [`Key::to_hex`]: session_core::Key::to_hex
-//! [`Codec`]: session_core::Codec
-//! [`Clock`]: session_core::Clock
-//! [`Store::applies_atomically`]: session_core::Store::applies_atomically
+//! [`Key::to_hex`]: session_core::store::Key::to_hex
+//! [`Codec`]: session_core::store::Codec
+//! [`Clock`]: session_core::store::Clock
+//! [`Store::applies_atomically`]: session_core::store::Store::applies_atomically
 
 mod error;
 #[cfg(feature = "fuzzing")]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, RedisResult, ScriptInvocation};
-use session_core::{Changes, Clock, Key, Record, Store, StoreError, SystemClock, Timestamp};
+use session_core::store::{Changes, Clock, Key, Record, Store, StoreError, SystemClock, Timestamp};
 
 use crate::error::RedisStoreError;
 use crate::layout::{self, Corrupt, FieldChanges};
@@ -101,7 +101,7 @@ impl RedisStoreBuilder {
 
     /// The bound on every store call (default [`DEFAULT_TIMEOUT`], 1 s), including any wait for a
     /// reconnection; also the connection's response time-out. A call that passes it fails with
-    /// [`StoreErrorKind::Timeout`](session_core::StoreErrorKind::Timeout).
+    /// [`StoreErrorKind::Timeout`](session_core::store::StoreErrorKind::Timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{cmd, exists, key, live, raw};
-use session_core::{Clock, Store, SystemClock};
+use session_core::store::{Clock, Store, SystemClock};
 use session_store_redis::redis;
 use session_store_redis::testing::RedisServer;
 

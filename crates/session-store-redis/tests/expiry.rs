@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{cmd, exists, key, raw, record_at};
-use session_core::{Changes, Clock, ManualClock, Store};
+use session_core::store::{Changes, Clock, ManualClock, Store};
 use session_store_redis::testing::RedisServer;
 
 /// PTTL of `name`, which must be within 1 s below `expected_ms` (the time the call took).
@@ -26,8 +26,8 @@ async fn assert_pttl(
 async fn pttl_is_expires_minus_now_on_the_stores_clock() {
     let server = RedisServer::start();
     // A clock a day behind the system's: the TTL must come from it, not from Redis's time.
-    let clock = ManualClock::new(session_core::Timestamp::from_millis(
-        session_core::SystemClock.now().as_millis() - 24 * 3600 * 1000,
+    let clock = ManualClock::new(session_core::store::Timestamp::from_millis(
+        session_core::store::SystemClock.now().as_millis() - 24 * 3600 * 1000,
     ));
     let store = common::builder(&server)
         .clock(clock.clone())
@@ -138,7 +138,7 @@ async fn records_dead_at_write_time_are_not_written() {
     let mut conn = raw(&server).await;
     let now = clock.now();
     let mut dead = record_at(now, Duration::ZERO, &[("user", "\"ghost\"")]);
-    dead.created = session_core::Timestamp::from_millis(now.as_millis() - 1_000);
+    dead.created = session_core::store::Timestamp::from_millis(now.as_millis() - 1_000);
     assert!(store.create(&key(3), &dead).await.expect("create"));
     assert!(!exists(&mut conn, &store.key_name(&key(3))).await);
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{key, live, raw, value};
-use session_core::{Changes, Clock, Key, Store, StoreErrorKind, SystemClock};
+use session_core::store::{Changes, Clock, Key, Store, StoreErrorKind, SystemClock};
 use session_store_redis::testing::RedisServer;
 use session_store_redis::{RedisStore, RedisStoreError};
 
@@ -20,7 +20,7 @@ async fn write_counter(
     store: &RedisStore,
     key: &Key,
     counter: u64,
-) -> Result<bool, session_core::StoreError> {
+) -> Result<bool, session_core::store::StoreError> {
     let mut changes = Changes::touch(
         SystemClock.now(),
         SystemClock.now().saturating_add(Duration::from_secs(3600)),

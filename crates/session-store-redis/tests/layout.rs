@@ -5,7 +5,8 @@ mod common;
 use std::collections::HashMap;
 
 use common::{cmd, key, live, raw};
-use session_core::{Changes, Lifetime, Store};
+use session_core::Lifetime;
+use session_core::store::{Changes, Store};
 use session_store_redis::testing::RedisServer;
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::Barrier;
 
 use common::{exists, key, live, raw, value};
-use session_core::{Changes, Clock, Store, SystemClock};
+use session_core::store::{Changes, Clock, Store, SystemClock};
 use session_store_redis::testing::RedisServer;
 
 /// How many requests write while the session is deleted.

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use http::request::Parts;
 use http::{Extensions, HeaderMap, Request};
-use session_core::{LazySession, RequestView, Session};
+use session_core::Session;
+use session_core::adapter::LazySession;
+use session_core::state::RequestView;
 
 /// The handle in a request's extensions (private: reach the session through [`SessionExt`]).
 #[derive(Clone)]

@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use session_core::{ClientStore, Engine, LazySession, State, Store};
+use session_core::Engine;
+use session_core::adapter::LazySession;
+use session_core::state::State;
+use session_core::store::{ClientStore, Store};
 use tower_layer::Layer;
 use tower_service::Service;
 

@@ -66,7 +66,7 @@
 //! `Body` and `http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>`; for any other type a
 //! warning says that late store cannot follow it. Such a response is sent chunked (any
 //! `Content-Length` is removed), so that its end is what completes it. If the late commit fails,
-//! the body ends with an error ([`LateCommitFailed`]) rather than cleanly. If the client goes away
+//! the body ends with an error ([`LateCommitFailed`](session_core::adapter::LateCommitFailed)) rather than cleanly. If the client goes away
 //! midway, or the body fails, the changes made until then are still committed, on the current
 //! Tokio runtime; so are those of a response sent without a body (HEAD, 204, 304), whose body the
 //! server drops unread. Without late store, a change made after the commit is not stored and is
@@ -80,13 +80,14 @@ pub mod future;
 mod handle;
 mod layer;
 
-pub use body::{BoxError, SessionBody};
+pub use body::SessionBody;
 pub use error::Error;
 #[cfg(feature = "axum")]
 pub use extract::{MissingSession, Session};
 pub use handle::SessionExt;
 pub use layer::{SessionLayer, SessionService};
-pub use session_core::LateCommitFailed;
+/// The error type a late-store response's boxed body carries (`UnsyncBoxBody<Bytes, BoxError>`).
+pub use session_core::store::BoxError;
 
 /// The core crate, for everything not re-exported at this crate's root.
 pub use session_core;

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
 use http::{Request, StatusCode};
-use session_core::{Key, Record, Store, StoreError};
+use session_core::store::{Key, Record, Store, StoreError};
 use session_state_cookie::CookieState;
 use session_tower::{Error, Session, SessionLayer};
 use tower::ServiceExt;

@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use session_core::{
-    Engine, EngineBuilder, Lifetime, ManualClock, MemoryStore, ParamState, State, Store,
-};
+use session_core::state::State;
+use session_core::store::{ManualClock, Store};
+use session_core::{Engine, EngineBuilder, Lifetime, MemoryStore, ParamState};
 use session_state_cookie::{CookieState, SealKey, SealedCookie};
 use session_store_cache::{CacheStore, MokaCache};
 use session_store_file::FileStore;

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use http::header::COOKIE;
-use session_core::ManualClock;
+use session_core::store::ManualClock;
 use session_examples::demo::Args;
 use session_tests::ids::unknown_id;
 use session_tests::{

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use session_core::{ManualClock, MemoryStore};
+use session_core::MemoryStore;
+use session_core::store::ManualClock;
 use session_tests::{Fault, FaultStore, Framework, StoreOp};
 
 use crate::rig::{LIMIT, assert_bare_500, rig, rig_with};

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use proptest::collection::{btree_set, vec};
 use proptest::prelude::*;
-use session_core::{Changes, Clock, Lifetime, Record, SystemClock, Timestamp, Value};
+use session_core::store::{Changes, Clock, Record, SystemClock, Timestamp};
+use session_core::{Lifetime, Value};
 
 use super::values::{data, key, lifetime, timestamp, value};
 

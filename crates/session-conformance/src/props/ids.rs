@@ -4,7 +4,8 @@
 use http::{HeaderMap, StatusCode};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use session_core::{Engine, Error, RequestView};
+use session_core::state::RequestView;
+use session_core::{Engine, Error};
 
 use super::{runtime, text};
 

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestError, TestRunner};
-use session_core::{Key, Record, Store, Timestamp, Value};
+use session_core::Value;
+use session_core::store::{Key, Record, Store, Timestamp};
 use tokio::sync::Barrier;
 
 use super::changes::{DisjointChanges, SameKeyWrites, disjoint_changes, same_key_writes};
@@ -34,7 +35,7 @@ const LATER_WINS: &str = "of two writes to one key, the later wins";
 ///   concurrent requests, each owning keys the others do not write, on a record of arbitrary
 ///   keys and values), created and then applied with `apply` one after another in a random
 ///   order: the stored record is exactly the model's (the data every order must give, and the
-///   timestamps and lifetime of [`Changes::apply_to`](session_core::Changes::apply_to)).
+///   timestamps and lifetime of [`Changes::apply_to`](session_core::store::Changes::apply_to)).
 /// - **Applied concurrently** (only if the store claims
 ///   [`applies_atomically`](Store::applies_atomically)): the same sets, each applied by a Tokio
 ///   task of its own, released together: the stored data is the model's. A store that does not

@@ -6,7 +6,8 @@ use std::time::Duration;
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use serde_json::Value as Json;
-use session_core::{Lifetime, Record, Timestamp, Value};
+use session_core::store::{Record, Timestamp};
+use session_core::{Lifetime, Value};
 
 /// Arbitrary text of at most `max` characters: any `char` (control characters, quotes,
 /// backslashes, any unicode).

@@ -1,7 +1,7 @@
 //! Load, create, save and delete: the four required methods.
 
 use serde_json::json;
-use session_core::Store;
+use session_core::store::Store;
 
 use crate::check::Contract;
 use crate::fixtures::{HOUR, fresh_key, live_record, rich_record};

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use serde_json::json;
-use session_core::{Changes, Lifetime, Record, Store};
+use session_core::Lifetime;
+use session_core::store::{Changes, Record, Store};
 
 use crate::check::Contract;
 use crate::fixtures::{HOUR, fresh_key, live_record, now, value};

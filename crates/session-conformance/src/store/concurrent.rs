@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use session_core::{Changes, Store};
+use session_core::store::{Changes, Store};
 use tokio::sync::Barrier;
 
 use crate::check::Contract;

@@ -1,7 +1,7 @@
 //! Expiry: a store never returns an expired record, and treats one as absent.
 
 use serde_json::json;
-use session_core::Store;
+use session_core::store::Store;
 
 use crate::check::Contract;
 use crate::fixtures::{expired_record, fresh_key, live_record};

@@ -7,7 +7,7 @@ mod expiry;
 mod nothing;
 
 use serde_json::json;
-use session_core::{Changes, Key, Store};
+use session_core::store::{Changes, Key, Store};
 
 use crate::check::Contract;
 use crate::fixtures::{HOUR, live_record, now, value};
@@ -55,7 +55,7 @@ pub async fn check_store<S: Store, F: Fn() -> S>(make: F) -> Report {
 ///   treat it as absent, and `create` over it succeeds;
 /// - `apply` sets, replaces and removes single keys, honours `clear`, sets and resets the
 ///   session's own lifetime, and moves `last_active` and `expires`: the stored result equals
-///   [`Changes::apply_to`](session_core::Changes::apply_to) on the record;
+///   [`Changes::apply_to`](session_core::store::Changes::apply_to) on the record;
 /// - `touch` moves `last_active` and `expires` and changes nothing else;
 /// - **only if the store claims [`Store::applies_atomically`]**: 50 Tokio tasks, released at
 ///   once, each `apply` a change setting a different key of one session (three rounds); every
@@ -70,7 +70,7 @@ pub async fn check_store<S: Store, F: Fn() -> S>(make: F) -> Report {
 ///
 /// With [`Expect::ClientSide`] (sessions kept by the client, as a sealed cookie keeps them)
 /// nothing is checked and `make` is never called: a client-side store implements
-/// [`ClientStore`](session_core::ClientStore), not [`Store`], so every contract above is listed
+/// [`ClientStore`](session_core::store::ClientStore), not [`Store`], so every contract above is listed
 /// under [`Report::skipped`] with the reason (see the crate docs). Run [`plack_scenario`](crate::plack_scenario)
 /// and [`plack_counter`](crate::plack_counter) with [`Expect::ClientSide`] instead.
 ///

@@ -1,7 +1,7 @@
 //! The contracts of a store that keeps nothing ([`Expect::KeepsNothing`](crate::Expect)).
 
 use serde_json::json;
-use session_core::Store;
+use session_core::store::Store;
 
 use crate::check::Contract;
 use crate::fixtures::{fresh_key, live_record};

@@ -2,7 +2,8 @@
 
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
-use session_core::{Candidates, Delivery, Id, RequestView, State};
+use session_core::Id;
+use session_core::state::{Candidates, Delivery, RequestView, State};
 
 /// The cookie's name.
 pub(crate) const NAME: &str = "sid";

@@ -4,8 +4,8 @@
 use proptest::collection::vec;
 use proptest::prelude::*;
 #[cfg(feature = "bincode")]
-use session_core::BincodeCodec;
-use session_core::{Codec, JsonCodec, Record};
+use session_core::store::BincodeCodec;
+use session_core::store::{Codec, JsonCodec, Record};
 
 use session_conformance::props::record;
 

@@ -10,9 +10,9 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD
 use http::HeaderMap;
 use proptest::prelude::*;
 use session_conformance::props::{IssuedSessions, near_miss, text};
-use session_core::{
-    DefaultIds, Engine, HexIds, IdScheme, Key, MemoryStore, ParamState, RequestView,
-};
+use session_core::state::{DefaultIds, HexIds, IdScheme, RequestView};
+use session_core::store::Key;
+use session_core::{Engine, MemoryStore, ParamState};
 
 /// The oracle for `DefaultIds`: `s` decodes to 32 bytes whose encoding is `s` again.
 fn canonical_default_id(s: &str) -> bool {

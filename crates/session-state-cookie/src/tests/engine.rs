@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
-use session_core::{Engine, Lifetime, MemoryStore, RequestView};
+use session_core::state::RequestView;
+use session_core::{Engine, Lifetime, MemoryStore};
 
 use super::{block_on, set_cookies};
 use crate::CookieState;

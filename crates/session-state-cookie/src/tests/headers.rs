@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue};
-use session_core::{RequestView, State};
+use session_core::state::{RequestView, State};
 
 use super::{extract_from, live, removal, some_id};
 use crate::{CookieState, SameSite};

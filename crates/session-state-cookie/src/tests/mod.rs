@@ -8,7 +8,8 @@ mod sealed;
 
 use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderValue};
-use session_core::{Candidates, Engine, Id, MemoryStore, RequestView, State};
+use session_core::state::{Candidates, RequestView, State};
+use session_core::{Engine, Id, MemoryStore};
 
 use crate::CookieState;
 
@@ -60,7 +61,7 @@ fn removal(state: &CookieState) -> String {
 
 /// The live cookie `state` writes for `id`, with `max_age` from the engine.
 fn live(state: &CookieState, id: &Id, max_age: Option<std::time::Duration>) -> String {
-    let mut delivery = session_core::Delivery::default();
+    let mut delivery = session_core::state::Delivery::default();
     delivery.max_age = max_age;
     delivery.expires = max_age.and_then(|age| std::time::SystemTime::now().checked_add(age));
     let mut headers = HeaderMap::new();

@@ -2,7 +2,8 @@
 //! the result (Plack's `path`, `domain` and `partitioned` options).
 
 use http::HeaderMap;
-use session_core::{CookieOptions, Delivery, State};
+use session_core::CookieOptions;
+use session_core::state::{Delivery, State};
 
 use super::{set_cookies, some_id};
 use crate::CookieState;

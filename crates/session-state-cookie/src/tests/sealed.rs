@@ -13,10 +13,9 @@ use std::time::Duration;
 
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue, StatusCode};
-use session_core::{
-    ClientStore, Engine, EngineBuilder, ManualClock, Opened, RequestView, Session, Timestamp,
-    Unsealed,
-};
+use session_core::state::RequestView;
+use session_core::store::{ClientStore, ManualClock, Opened, Timestamp, Unsealed};
+use session_core::{Engine, EngineBuilder, Session};
 
 use super::set_cookies;
 use crate::{SealKey, SealMode, SealedCookie};

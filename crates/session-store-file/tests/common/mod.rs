@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use session_core::{Clock, Codec, Key, Record, SystemClock, Timestamp, Value};
+use session_core::Value;
+use session_core::store::{Clock, Codec, Key, Record, SystemClock, Timestamp};
 
 /// The environment variable that turns a `#[ignore]`d child entry point on, naming the directory.
 pub const CHILD_DIR: &str = "SESSION_STORE_FILE_CHILD_DIR";

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use session_core::{Clock, Key, Record, SystemClock, Timestamp, Value};
+use session_core::Value;
+use session_core::store::{Clock, Key, Record, SystemClock, Timestamp};
 use session_store_redis::redis::{self, aio::MultiplexedConnection};
 use session_store_redis::testing::RedisServer;
 use session_store_redis::{RedisStore, RedisStoreBuilder};

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use session_core::{Lifetime, Timestamp};
+use session_core::Lifetime;
+use session_core::store::Timestamp;
 
 use super::{
     MODES, START, assert_fresh, assert_opens, builder, commit, key, new_session, open, pair,

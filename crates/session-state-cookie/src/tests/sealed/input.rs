@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cookie::{Cookie, CookieJar};
 use http::{HeaderMap, HeaderValue};
-use session_core::Record;
+use session_core::store::Record;
 
 use super::{
     MODES, START, assert_fresh, assert_fresh_with, assert_opens, assert_opens_with, engine, key,

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use session_core::Opened;
+use session_core::store::Opened;
 
 use super::{MODES, assert_opens, engine, new_session, open, sealed};
 use crate::tests::block_on;
@@ -187,9 +187,9 @@ fn a_key_shared_with_other_cookie_jars_cannot_forge_sessions() {
             let session = assert_opens(&engine, &genuine, "alice").await;
             let id = session.id().await.expect("id").expect("stored");
             let record = {
-                let mut record = session_core::Record::new(
-                    session_core::Timestamp::from_millis(0),
-                    session_core::Timestamp::from_millis(u64::MAX / 2),
+                let mut record = session_core::store::Record::new(
+                    session_core::store::Timestamp::from_millis(0),
+                    session_core::store::Timestamp::from_millis(u64::MAX / 2),
                 );
                 record.data.insert(
                     "user".into(),

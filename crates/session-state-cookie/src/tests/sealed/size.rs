@@ -6,7 +6,9 @@ use std::error::Error as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderMap, StatusCode};
-use session_core::{ClientStore, Delivery, Engine, Error, StoreErrorKind, Value};
+use session_core::state::Delivery;
+use session_core::store::{ClientStore, StoreErrorKind};
+use session_core::{Engine, Error, Value};
 
 use super::{MODES, assert_opens, commit, engine, key, open, pair, sealed, start};
 use crate::tests::{block_on, set_cookies};

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use http::StatusCode;
 
+use super::LateCommit;
 use crate::engine::Engine;
 use crate::execute::Prepared;
 use crate::session::Session;
@@ -19,7 +20,9 @@ use crate::state::RequestView;
 ///
 /// ```
 /// use http::{HeaderMap, StatusCode};
-/// use session_core::{Engine, LazySession, MemoryStore, ParamState, Prepared, RequestView};
+/// use session_core::{Engine, MemoryStore, ParamState};
+/// use session_core::adapter::{LazySession, Prepared};
+/// use session_core::state::RequestView;
 ///
 /// let lazy = LazySession::new(Engine::new(ParamState::default(), MemoryStore::default()));
 /// assert!(lazy.session().is_none(), "nothing happens until the handler asks");
@@ -60,6 +63,13 @@ impl LazySession {
     pub fn prepare(&self, status: StatusCode) -> Option<Prepared> {
         let session = self.session.get()?;
         Some(self.engine.prepare(session, status))
+    }
+
+    /// The late commit of the session ([`Session::late_store`]), for a response body that runs it
+    /// when it ends; `None` if the handler never started the session.
+    pub fn late_commit(&self) -> Option<LateCommit> {
+        let session = self.session.get()?;
+        Some(LateCommit::new(self.engine.clone(), session.clone()))
     }
 
     /// The session, started from `request` if this is the first call (later calls ignore
