@@ -123,7 +123,7 @@ fuzz_target!(|data: &[u8]| {
 /// Serves a record the file store returned to a request, as the known session.
 fn serve(record: Record) {
     block_on(async {
-        let memory = MemoryStore::default().with_clock(clock());
+        let memory = MemoryStore::default().clock(clock());
         let key = key_of(KNOWN_ID);
         assert_eq!(memory.create(&key, &record).await.ok(), Some(true));
         let engine = Engine::builder(CookieState::default(), memory.clone())

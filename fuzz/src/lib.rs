@@ -87,7 +87,7 @@ fn json(text: &str) -> Value {
 /// A server-side engine over `state` and a fresh [`MemoryStore`] holding only the known session,
 /// both on the fixed clock. Built per input, so every input starts from the same store.
 pub fn server_engine(state: impl State) -> (Arc<MemoryStore>, Engine) {
-    let store = Arc::new(MemoryStore::default().with_clock(clock()));
+    let store = Arc::new(MemoryStore::default().clock(clock()));
     let created = block_on(store.create(&key_of(KNOWN_ID), &known_record()));
     assert_eq!(created.ok(), Some(true), "the known session is stored");
     let engine = Engine::builder(state, Arc::clone(&store))

@@ -74,7 +74,7 @@ impl MemoryStore {
     }
 
     /// The same store configuration, reading time from `clock` (share it with the engine in tests).
-    pub fn with_clock(self, clock: impl Clock) -> Self {
+    pub fn clock(self, clock: impl Clock) -> Self {
         let max = self.inner.max_per_shard;
         MemoryStore::build(max, Box::new(clock))
     }
@@ -272,7 +272,7 @@ mod tests {
     fn a_full_store_evicts_a_session_close_to_expiry_and_never_refuses() {
         block_on(async {
             let clock = ManualClock::new(Timestamp::from_millis(1_000_000));
-            let store = MemoryStore::with_max_sessions(16).with_clock(clock.clone());
+            let store = MemoryStore::with_max_sessions(16).clock(clock.clone());
             // All these keys land in shard 0 (first byte 0), whose bound is 1.
             let soon = Record::new(clock.now(), Timestamp::from_millis(2_000_000));
             let later = Record::new(clock.now(), Timestamp::from_millis(9_000_000));
@@ -296,7 +296,7 @@ mod tests {
     fn expired_records_are_invisible_and_swept() {
         block_on(async {
             let clock = ManualClock::new(Timestamp::from_millis(0));
-            let store = MemoryStore::new().with_clock(clock.clone());
+            let store = MemoryStore::new().clock(clock.clone());
             let record = Record::new(clock.now(), Timestamp::from_millis(1_000));
             assert!(store.create(&key(3), &record).await.expect("create"));
             assert!(store.create(&key(4), &record).await.expect("create"));

@@ -47,7 +47,7 @@ impl Harness {
         configure: impl FnOnce(session_core::EngineBuilder) -> session_core::EngineBuilder,
     ) -> Self {
         let clock = ManualClock::starting_now();
-        let store = MemoryStore::default().with_clock(clock.clone());
+        let store = MemoryStore::default().clock(clock.clone());
         let engine =
             configure(Engine::builder(HeaderState, store.clone()).clock(clock.clone())).build();
         Harness {

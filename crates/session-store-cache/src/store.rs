@@ -6,13 +6,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use session_core::store::{Changes, Clock, Key, Record, Store, StoreError};
 
-use crate::{Cache, MokaCache, MokaCacheBuilder};
+use crate::{Cache, MokaCache};
 
 /// Sessions in a cache: [`MokaCache`] by default, or any [`Cache`].
 ///
 /// - **Expiry is exact**: a record at or past its `expires` is never returned, whatever the cache
 ///   still holds (an expired entry found on load is removed at once); moka also drops each entry
-///   soon after its record's expiry (within [`MokaCacheBuilder::reclaim_within`], a minute by
+///   soon after its record's expiry (within [`MokaCacheBuilder::reclaim_within`](crate::MokaCacheBuilder::reclaim_within), a minute by
 ///   default), so expired sessions do not keep their memory.
 /// - **Bounded**: see [`MokaCache`] for the bound and what eviction means (the evicted user is
 ///   logged out).
@@ -49,12 +49,6 @@ impl CacheStore<MokaCache> {
     /// A store on a [`MokaCache`] holding at most `max_sessions` sessions.
     pub fn new(max_sessions: u64) -> Self {
         CacheStore::on(MokaCache::new(max_sessions))
-    }
-
-    /// A store on a [`MokaCache`] configured by `builder`, both reading time from `clock` (share
-    /// it with the engine in tests).
-    pub fn with_clock(builder: MokaCacheBuilder, clock: impl Clock) -> Self {
-        CacheStore::on(builder.clock(clock).build())
     }
 }
 

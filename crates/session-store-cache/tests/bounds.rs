@@ -22,7 +22,12 @@ fn record_until(now: Timestamp, ttl: Duration) -> Record {
 #[tokio::test]
 async fn expiry_is_exact_on_the_store_clock() {
     let clock = ManualClock::starting_now();
-    let store = CacheStore::with_clock(MokaCache::builder().max_sessions(100), clock.clone());
+    let store = CacheStore::on(
+        MokaCache::builder()
+            .max_sessions(100)
+            .clock(clock.clone())
+            .build(),
+    );
     let start = clock.now();
     assert!(
         store
@@ -65,7 +70,7 @@ async fn expiry_is_exact_on_the_store_clock() {
 #[tokio::test]
 async fn a_touch_extends_the_entry() {
     let clock = ManualClock::starting_now();
-    let store = CacheStore::with_clock(MokaCache::builder(), clock.clone());
+    let store = CacheStore::on(MokaCache::builder().clock(clock.clone()).build());
     let start = clock.now();
     store
         .create(&key(2), &record_until(start, Duration::from_secs(10)))

@@ -60,14 +60,14 @@ pub fn engine_builder_with(
         (Some(store), _, _) => store,
         (None, StoreKind::Memory, None) => Arc::new(MemoryStore::default()),
         (None, StoreKind::Memory, Some(clock)) => {
-            Arc::new(MemoryStore::default().with_clock(clock.clone()))
+            Arc::new(MemoryStore::default().clock(clock.clone()))
         }
         (None, StoreKind::Null, _) => Arc::new(NullStore),
         (None, StoreKind::File, _) => Arc::new(file_store(args, clock.clone())?),
         (None, StoreKind::Cache, None) => Arc::new(CacheStore::default()),
-        (None, StoreKind::Cache, Some(clock)) => {
-            Arc::new(CacheStore::with_clock(MokaCache::builder(), clock.clone()))
-        }
+        (None, StoreKind::Cache, Some(clock)) => Arc::new(CacheStore::on(
+            MokaCache::builder().clock(clock.clone()).build(),
+        )),
         (None, StoreKind::Cookie, _) => return sealed_builder(args, clock.clone()),
         (None, StoreKind::Redis, _) => {
             return Err("--store redis connects to Redis first: use engine_builder_async".into());

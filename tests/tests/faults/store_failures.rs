@@ -195,7 +195,7 @@ async fn writes_that_land_then_fail(framework: Framework) {
 /// is intact and is touched once the store is back.
 async fn failing_touch(framework: Framework) {
     let clock = ManualClock::starting_now();
-    let fault = FaultStore::new(MemoryStore::default().with_clock(clock.clone()));
+    let fault = FaultStore::new(MemoryStore::default().clock(clock.clone()));
     let rig = rig_with(framework, Some(LIMIT), fault, Some(clock.clone())).await;
     let id = rig.session().await;
     clock.advance(Duration::from_secs(120));
