@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! The published test kit every session [`Store`](session_core::Store) and
 //! [`State`](session_core::State) implementation runs.
 //!

@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! The session id in a cookie: [`CookieState`], validated when built, with the removal cookie
 //! mirroring the live one; or the whole session in a sealed cookie: [`SealedCookie`].
 //!

@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! FileStore: HTTP sessions in files, one per session, shared by the processes of one machine.
 //!
 //! [`FileStore`] is the successor of Plack's `Store::File`, without its flaws:

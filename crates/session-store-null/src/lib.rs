@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! NullStore: a session store that keeps nothing.
 //!
 //! [`NullStore`] is Plack's `Store::Null`: every write is accepted and forgotten. It is for

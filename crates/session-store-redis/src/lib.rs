@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! `RedisStore`: HTTP sessions in Redis, the store for more than one process or machine.
 //!
 //! Built on the [`redis`] crate's `ConnectionManager` (one multiplexed connection that
