@@ -17,8 +17,8 @@ use crate::{Cache, MokaCache, MokaCacheBuilder};
 /// - **Bounded**: see [`MokaCache`] for the bound and what eviction means (the evicted user is
 ///   logged out).
 /// - **Atomic** when the cache is ([`Cache::is_atomic`]; `MokaCache` is): `create` is
-///   insert-if-absent, key-level changes (touches included) are applied in one step per key, and a save
-///   or apply after a delete finds nothing and writes nothing.
+///   insert-if-absent, key-level changes (touches included) are applied in one step per key, and a
+///   save or apply after a delete finds nothing and writes nothing.
 /// - **One process**: the cache lives in this process's memory. Several processes need a shared
 ///   store (files, Redis), possibly behind a [`CachingStore`](crate::CachingStore).
 ///
@@ -51,8 +51,9 @@ impl CacheStore<MokaCache> {
         CacheStore::on(MokaCache::new(max_sessions))
     }
 
-    /// A store on a [`MokaCache`] configured by `builder`, both reading time from `clock` (share
-    /// it with the engine in tests).
+    /// A store on a [`MokaCache`] configured by `builder`, both reading time from `clock`.
+    ///
+    /// Share the clock with the engine in tests.
     pub fn with_clock(builder: MokaCacheBuilder, clock: impl Clock) -> Self {
         CacheStore::on(builder.clock(clock).build())
     }
