@@ -1,5 +1,6 @@
-//! For tests only (feature `testing`): [`RedisServer`], a throwaway `redis-server` on a free
-//! loopback port.
+//! For tests only (feature `testing`): [`RedisServer`], a throwaway `redis-server`.
+//!
+//! It listens on a free loopback port.
 //!
 //! Not for production: the server keeps its files in a temporary directory, listens on
 //! 127.0.0.1 only, and is killed when the value is dropped.
@@ -95,6 +96,7 @@ impl RedisServer {
     }
 
     /// Kills the server at once (SIGKILL: a crash, no shutdown save) and waits for it to exit.
+    ///
     /// Does nothing if it is not running.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -112,8 +114,9 @@ impl RedisServer {
         }
     }
 
-    /// Kills the server if it runs, then starts it again on the same port and directory, and
-    /// waits until it answers PING (after loading any data it persisted).
+    /// Kills the server if it runs, then starts it again on the same port and directory.
+    ///
+    /// Waits until it answers PING (after loading any data it persisted).
     ///
     /// # Panics
     ///
