@@ -1,6 +1,5 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
-//! The published test kit every session [`Store`](session_core::Store) and
-//! [`State`](session_core::State) implementation runs.
+//! The test kit every session store and state runs.
 //!
 //! A store author calls one function with a constructor for their store and gets every contract
 //! of the [`Store`](session_core::Store) trait checked: round trips, collisions, expiry, no
@@ -59,7 +58,8 @@
 //! use session_conformance::{check_store, plack_scenario, Expect, ParamCarrier};
 //! use session_core::{Engine, MemoryStore, ParamState};
 //!
-//! # tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime").block_on(async {
+//! # let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+//! # runtime.expect("runtime").block_on(async {
 //! // In a test: #[tokio::test(flavor = "multi_thread")] async fn conformance() { ... }
 //! let report = check_store(MemoryStore::default).await;
 //! assert!(report.passed().contains(&"concurrent applies keep every write"));
