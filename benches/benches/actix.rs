@@ -5,7 +5,7 @@
 //! - `actix-untouched`: the handler never touches the session (a static page behind the
 //!   middleware).
 //! - `actix-read`: the handler reads `counter` from an existing session and returns it.
-//! - `actix-rmw`: the synopsis counter: read `counter`, write `counter + 1`.
+//! - `actix-rmw`: the quick start's counter: read `counter`, write `counter + 1`.
 //!
 //! The groups carry an `actix-` prefix so that they sit next to the tower bench's groups without
 //! colliding. actix-session runs with its defaults: the whole session travels in an encrypted

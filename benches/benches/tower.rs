@@ -3,7 +3,7 @@
 //!
 //! - `untouched`: the handler never touches the session (a static page behind the layer).
 //! - `read`: the handler reads `counter` from an existing session and returns it.
-//! - `rmw`: the synopsis counter: read `counter`, write `counter + 1`.
+//! - `rmw`: the quick start's counter: read `counter`, write `counter + 1`.
 //!
 //! The session stores are in memory: each project's `MemoryStore` (`ours`, `tower-sessions`), and
 //! each project's moka store (`ours-cache`: `session-store-cache`'s `CacheStore`;
