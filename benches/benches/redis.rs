@@ -290,7 +290,7 @@ return 1
         expect: u64,
     }
 
-    /// Connects once and creates `load.connections` sessions, laid out as the store's `create` does.
+    /// Connects once and creates `load.connections` sessions, laid out as the store lays them out.
     ///
     /// Each one sends its first request outside the measurement.
     pub(crate) async fn clients(url: &str, load: Load) -> Vec<RawClient> {
