@@ -1,8 +1,8 @@
 //! Client-side sessions: the cost per request of sealing and opening the session in a cookie.
 //!
-//! Also how large that cookie is, for this project's `SealedCookie` (private: AES-256-GCM; signed:
-//! HMAC-SHA256) against actix-session's `CookieSessionStore` (`CookieContentSecurity::Private` and
-//! `Signed`), in the same run.
+//! The cost, and the cookie's size, for this project's `SealedCookie` (private: AES-256-GCM;
+//! signed: HMAC-SHA256) against actix-session's `CookieSessionStore`
+//! (`CookieContentSecurity::Private` and `Signed`), in the same run.
 //!
 //! Every session holds the same three keys with the same values: `counter` (a `u64`), `user` (a
 //! short string) and `csrf` (a 32-character token).
@@ -164,9 +164,9 @@ mod theirs {
     }
 }
 
-/// A session contender: an app and how its requests are built.
+/// A contender: its name, its app, and how its requests are built.
 ///
-/// And (but for `bare`) the `Set-Cookie` its `/setup` route answers.
+/// [`mint`](Self::mint) gets its session cookie from its `/setup` route (all but `bare` have one).
 struct Contender<S, R> {
     name: &'static str,
     app: S,

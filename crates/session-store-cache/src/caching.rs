@@ -96,8 +96,8 @@ impl<Front: Store, Back: Store> CachingStore<Front, Back> {
 
     /// Carries out `write` in a task of its own.
     ///
-    /// So a request dropped halfway (a client that disconnects) cannot leave the front behind the
-    /// back.
+    /// A request dropped halfway (a client that disconnects) then cannot leave the front behind
+    /// the back.
     async fn write(&self, key: &Key, write: Write) -> Result<bool, StoreError> {
         let inner = self.inner.clone();
         let key = *key;

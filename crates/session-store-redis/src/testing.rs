@@ -1,9 +1,7 @@
 //! For tests only (feature `testing`): [`RedisServer`], a throwaway `redis-server`.
 //!
-//! It listens on a free loopback port.
-//!
-//! Not for production: the server keeps its files in a temporary directory, listens on
-//! 127.0.0.1 only, and is killed when the value is dropped.
+//! Not for production: the server listens on a free port of 127.0.0.1 only, keeps its files in a
+//! temporary directory, and is killed when the value is dropped.
 //!
 //! ```no_run
 //! use session_store_redis::testing::RedisServer;

@@ -1,6 +1,6 @@
 //! The demo's routes, written once against `session_core::Session`.
 //!
-//! So every framework serves exactly the same contract.
+//! Every framework therefore serves exactly the same contract.
 
 use std::time::Duration;
 
