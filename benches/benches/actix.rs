@@ -1,11 +1,12 @@
-//! The actix-web adapter in process (no sockets): three routes, each served by a bare app, by this
-//! project's `SessionMiddleware` over `MemoryStore`, and by actix-session over its
-//! `CookieSessionStore`.
+//! The actix-web adapter in process (no sockets): three routes, each served three ways.
+//!
+//! By a bare app, by this project's `SessionMiddleware` over `MemoryStore`, and by actix-session
+//! over its `CookieSessionStore`.
 //!
 //! - `actix-untouched`: the handler never touches the session (a static page behind the
 //!   middleware).
 //! - `actix-read`: the handler reads `counter` from an existing session and returns it.
-//! - `actix-rmw`: the synopsis counter: read `counter`, write `counter + 1`.
+//! - `actix-rmw`: the quick start's counter: read `counter`, write `counter + 1`.
 //!
 //! The groups carry an `actix-` prefix so that they sit next to the tower bench's groups without
 //! colliding. actix-session runs with its defaults: the whole session travels in an encrypted
@@ -52,8 +53,9 @@ async fn untouched() -> &'static str {
     STATIC_PAGE
 }
 
-/// The bare handlers: no session middleware; `read` and `rmw` do the same formatting work without
-/// a session.
+/// The bare handlers: no session middleware.
+///
+/// `read` and `rmw` do the same formatting work without a session.
 fn bare(config: &mut ServiceConfig) {
     config
         .route("/untouched", web::get().to(untouched))
@@ -86,8 +88,9 @@ mod ours {
         Ok(format!("Hello, you've been here for {n}th time!"))
     }
 
-    /// This project's handlers; the app wraps them in `SessionMiddleware` with the default
-    /// `CookieState` and `MemoryStore`.
+    /// This project's handlers.
+    ///
+    /// The app wraps them in `SessionMiddleware` with the default `CookieState` and `MemoryStore`.
     pub(crate) fn routes(config: &mut ServiceConfig) {
         config
             .route("/untouched", web::get().to(untouched))
@@ -112,8 +115,10 @@ mod theirs {
         Ok(format!("Hello, you've been here for {n}th time!"))
     }
 
-    /// actix-session's handlers; the app wraps them in its `SessionMiddleware` over
-    /// `CookieSessionStore`, default configuration with a fresh key.
+    /// actix-session's handlers.
+    ///
+    /// The app wraps them in its `SessionMiddleware` over `CookieSessionStore`, default
+    /// configuration with a fresh key.
     pub(crate) fn routes(config: &mut ServiceConfig) {
         config
             .route("/untouched", web::get().to(untouched))
@@ -122,9 +127,10 @@ mod theirs {
     }
 }
 
-/// Creates a session through the `rmw` route and returns the `Cookie` header that names it, after
-/// checking that the contender behaves with it (the counter is read back, no cookie is sent for a
-/// read or an untouched route), so that no bench can silently measure an error path.
+/// Creates a session through the `rmw` route and returns the `Cookie` header that names it.
+///
+/// Checks first that the contender behaves with it (the counter is read back, no cookie is sent for
+/// a read or an untouched route), so that no bench can silently measure an error path.
 async fn session_cookie<S, R, B>(app: &S, build: fn(TestRequest) -> R) -> HeaderValue
 where
     S: Service<R, Response = ServiceResponse<B>, Error = Error>,
@@ -138,8 +144,9 @@ where
     cookie
 }
 
-/// Checks that, with `cookie`, the read route answers 1 and the untouched route its page, neither
-/// with a `Set-Cookie`; panics otherwise.
+/// Checks the read route and the untouched route with `cookie`; panics if they misbehave.
+///
+/// The read route must answer 1 and the untouched route its page, neither with a `Set-Cookie`.
 async fn check<S, R, B>(app: &S, build: fn(TestRequest) -> R, cookie: &HeaderValue)
 where
     S: Service<R, Response = ServiceResponse<B>, Error = Error>,

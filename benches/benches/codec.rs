@@ -1,6 +1,7 @@
-//! What decoding a stored record costs with each codec, and how much of it is checking that every
-//! value is JSON text (`Value`'s decoding does it, so that a damaged value makes the whole record
-//! undecodable rather than failing later as a type mismatch).
+//! What decoding a stored record costs with each codec, and how much of it is checking values.
+//!
+//! `Value`'s decoding checks that every value is JSON text, so that a damaged value makes the whole
+//! record undecodable rather than failing later as a type mismatch.
 //!
 //! - `codec/{json,bincode}-{encode,decode}/small`: a typical session (a counter, a user name, a
 //!   login time, two flags; about 150 bytes encoded).

@@ -1,5 +1,6 @@
-//! The file store's save and load latency against the physical floor, in the same run, on the same
-//! directory.
+//! The file store's save and load latency against the physical floor.
+//!
+//! In the same run, on the same directory.
 //!
 //! - `file-save/floor`: write a temporary file, `fsync` it, `rename` it over the target: the least
 //!   a crash-safe replacement costs.

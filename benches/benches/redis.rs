@@ -1,6 +1,8 @@
-//! End to end over sockets, with Redis: requests per second of the counter route (`GET /`: read
-//! `counter`, write `counter + 1`, answer "Hello, you've been here for {n}th time!") served by
-//! real HTTP servers on loopback ports, all against one private `redis-server` started for the run.
+//! End to end over sockets, with Redis: requests per second of the counter route.
+//!
+//! The route is `GET /`: read `counter`, write `counter + 1`, answer "Hello, you've been here for
+//! {n}th time!". It is served by real HTTP servers on loopback ports, all against one private
+//! `redis-server` started for the run.
 //!
 //! Contenders, each run in turn with the same load:
 //!
@@ -118,8 +120,9 @@ struct Outcome {
     p99: Duration,
 }
 
-/// Drives `clients` concurrently: warm-up, then the measured window. A request counts when it
-/// started after the warm-up and ended within the window.
+/// Drives `clients` concurrently: warm-up, then the measured window.
+///
+/// A request counts when it started after the warm-up and ended within the window.
 async fn drive<C: Client>(clients: Vec<C>, load: Load) -> Outcome {
     let start = Instant::now();
     let measured_from = start + load.warm_up;
@@ -239,8 +242,9 @@ impl Client for HttpClient {
     }
 }
 
-/// Opens `load.connections` clients to `addr` and sends each one's first request (which creates
-/// its session), outside the measurement.
+/// Opens `load.connections` clients to `addr` and sends each one's first request.
+///
+/// That request creates its session, outside the measurement.
 async fn http_clients(addr: SocketAddr, counting: bool, load: Load) -> Vec<HttpClient> {
     let mut clients = Vec::with_capacity(load.connections);
     for _ in 0..load.connections {
@@ -260,9 +264,11 @@ mod floor {
 
     use super::*;
 
-    /// The calls the store's `apply` script makes for this route (a live session, no `clear`,
-    /// nothing removed): the liveness check (`TYPE`, `HGET expires`), one `HSET` of the changed
-    /// fields, `PEXPIRE`. `ARGV`: now, ttl, clear, the number of pairs n, then the 2n field/values.
+    /// The calls the store's `apply` script makes for this route.
+    ///
+    /// For a live session, no `clear`, nothing removed: the liveness check (`TYPE`, `HGET
+    /// expires`), one `HSET` of the changed fields, `PEXPIRE`. `ARGV`: now, ttl, clear, the number
+    /// of pairs n, then the 2n field/values.
     const APPLY: &str = r"
 local key, now, ttl = KEYS[1], tonumber(ARGV[1]), ARGV[2]
 if redis.call('TYPE', key).ok ~= 'hash' then return 0 end
@@ -284,8 +290,9 @@ return 1
         expect: u64,
     }
 
-    /// Connects once and creates `load.connections` sessions (as the store's `create` lays them
-    /// out), each one sending its first request outside the measurement.
+    /// Connects once and creates `load.connections` sessions, laid out as the store lays them out.
+    ///
+    /// Each one sends its first request outside the measurement.
     pub(crate) async fn clients(url: &str, load: Load) -> Vec<RawClient> {
         let client = redis::Client::open(url).expect("a redis URL");
         let connection = ConnectionManager::new(client).await.expect("a connection");
@@ -466,9 +473,10 @@ mod actix_servers {
     }
 
     impl ActixServer {
-        /// Starts an actix system on a new thread; there `connect` prepares what the apps need
-        /// (a store connected on the system's runtime, as in an `#[actix_web::main]` application)
-        /// and `bind` runs the server on a loopback listener.
+        /// Starts an actix system on a new thread, serving on a loopback listener.
+        ///
+        /// There `connect` prepares what the apps need (a store connected on the system's runtime,
+        /// as in an `#[actix_web::main]` application) and `bind` runs the server.
         fn start<S, C, Fut, B>(connect: C, bind: B) -> ActixServer
         where
             C: FnOnce() -> Fut + Send + 'static,
@@ -584,8 +592,10 @@ mod actix_servers {
 mod stats {
     use super::*;
 
-    /// Commands the scripts run inside Redis (`redis.call`): counted by `INFO commandstats`, but
-    /// no round trip. No contender sends these itself during a measured run.
+    /// Commands the scripts run inside Redis (`redis.call`).
+    ///
+    /// Counted by `INFO commandstats`, but no round trip. No contender sends these itself during a
+    /// measured run.
     pub(crate) const IN_SCRIPTS: [&str; 7] =
         ["type", "hget", "hset", "pexpire", "unlink", "hkeys", "hdel"];
     /// Commands the scripts are sent with.
@@ -650,8 +660,9 @@ mod stats {
         snapshot
     }
 
-    /// The difference `after - before` over `requests` requests and `elapsed` of wall time,
-    /// leaving out the `INFO` calls of the snapshots themselves.
+    /// The difference `after - before` over `requests` requests and `elapsed` of wall time.
+    ///
+    /// It leaves out the `INFO` calls of the snapshots themselves.
     pub(crate) fn per_request(
         before: &Snapshot,
         after: &Snapshot,

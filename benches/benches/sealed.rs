@@ -1,7 +1,8 @@
-//! Client-side sessions: what sealing and opening the whole session in a cookie costs per request,
-//! and how large that cookie is, for this project's `SealedCookie` (private: AES-256-GCM; signed:
-//! HMAC-SHA256) against actix-session's `CookieSessionStore` (`CookieContentSecurity::Private` and
-//! `Signed`), in the same run.
+//! Client-side sessions: the cost per request of sealing and opening the session in a cookie.
+//!
+//! The cost, and the cookie's size, for this project's `SealedCookie` (private: AES-256-GCM;
+//! signed: HMAC-SHA256) against actix-session's `CookieSessionStore`
+//! (`CookieContentSecurity::Private` and `Signed`), in the same run.
 //!
 //! Every session holds the same three keys with the same values: `counter` (a `u64`), `user` (a
 //! short string) and `csrf` (a 32-character token).
@@ -54,15 +55,18 @@ const COUNTER: u64 = 1;
 const USER: &str = "alice";
 const CSRF: &str = "q7ZK2mVx9LbR4tWc8NfH3sJd6PgY0uEa";
 
-/// The two benched workloads, as (criterion group, request path, whether every response carries a
-/// `Set-Cookie` for the session contenders).
+/// The two benched workloads.
+///
+/// As (criterion group, request path, whether every response carries a `Set-Cookie` for the session
+/// contenders).
 const WORKLOADS: [(&str, &str, bool); 2] = [
     ("sealed-read", "/read", false),
     ("sealed-rmw", "/rmw", true),
 ];
 
-/// The bare handlers: no session middleware; `read` and `rmw` do the same formatting work without
-/// a session.
+/// The bare handlers: no session middleware.
+///
+/// `read` and `rmw` do the same formatting work without a session.
 fn bare(config: &mut ServiceConfig) {
     config
         .route(
@@ -148,8 +152,10 @@ mod theirs {
         Ok(format!("Hello, you've been here for {n}th time!"))
     }
 
-    /// actix-session's handlers; the app wraps them in its `SessionMiddleware` over
-    /// `CookieSessionStore`, default configuration but for the content security.
+    /// actix-session's handlers.
+    ///
+    /// The app wraps them in its `SessionMiddleware` over `CookieSessionStore`, default
+    /// configuration but for the content security.
     pub(crate) fn routes(config: &mut ServiceConfig) {
         config
             .route("/setup", web::get().to(setup))
@@ -159,8 +165,9 @@ mod theirs {
     }
 }
 
-/// A session contender: an app, how its requests are built, and (but for `bare`) the `Set-Cookie`
-/// its `/setup` route answers.
+/// A contender: its name, its app, and how its requests are built.
+///
+/// [`mint`](Self::mint) gets its session cookie from its `/setup` route (all but `bare` have one).
 struct Contender<S, R> {
     name: &'static str,
     app: S,
@@ -172,8 +179,9 @@ where
     S: Service<R, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
 {
-    /// Creates the three-key session through `/setup` and returns its `Set-Cookie`, after checking
-    /// that the session holds the three values and that a read sends no cookie back.
+    /// Creates the three-key session through `/setup` and returns its `Set-Cookie`.
+    ///
+    /// Checks first that the session holds the three values and that a read sends no cookie back.
     async fn mint(&self) -> HeaderValue {
         let (status, set_cookie, _) = send(&self.app, self.build, "/setup", None).await;
         assert_eq!(status, StatusCode::OK, "{}: setup", self.name);
@@ -198,9 +206,10 @@ where
     }
 }
 
-/// Benchmarks `GET path` with `cookie` through the contender as `group/name`, each sample's
-/// iterations inside one `block_on`; checks first that the response does (or does not) carry a
-/// `Set-Cookie` as `sets_cookie` says, and the same again after the bench.
+/// Benchmarks `GET path` with `cookie` through the contender as `group/name`.
+///
+/// Each sample's iterations run inside one `block_on`. Checks first that the response does (or does
+/// not) carry a `Set-Cookie` as `sets_cookie` says, and the same again after the bench.
 fn bench<S, R, B>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     system: &SystemRunner,
@@ -233,8 +242,9 @@ fn bench<S, R, B>(
     probe("after");
 }
 
-/// Runs a future that never waits (a client-side session's operations do no I/O) to completion,
-/// without a runtime, so that the engine bench times the engine alone.
+/// Runs a future that never waits to completion, without a runtime.
+///
+/// A client-side session's operations do no I/O, so the engine bench times the engine alone.
 fn now<F: Future>(future: F) -> F::Output {
     match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(output) => output,

@@ -1,9 +1,10 @@
-//! The tower adapter in process (no sockets): three routes, each served by a bare router, by this
-//! project's `SessionLayer`, and by tower-sessions.
+//! The tower adapter in process (no sockets): three routes, each served three ways.
+//!
+//! By a bare router, by this project's `SessionLayer`, and by tower-sessions.
 //!
 //! - `untouched`: the handler never touches the session (a static page behind the layer).
 //! - `read`: the handler reads `counter` from an existing session and returns it.
-//! - `rmw`: the synopsis counter: read `counter`, write `counter + 1`.
+//! - `rmw`: the quick start's counter: read `counter`, write `counter + 1`.
 //!
 //! The session stores are in memory: each project's `MemoryStore` (`ours`, `tower-sessions`), and
 //! each project's moka store (`ours-cache`: `session-store-cache`'s `CacheStore`;
@@ -47,8 +48,9 @@ const WORKLOADS: [(&str, &str); 3] = [
 /// What the untouched route answers, for every contender.
 const STATIC_PAGE: &str = "a page that never looks at the session";
 
-/// The bare handlers: no session layer; `read` and `rmw` do the same formatting work without a
-/// session.
+/// The bare handlers: no session layer.
+///
+/// `read` and `rmw` do the same formatting work without a session.
 fn bare() -> Router {
     Router::new()
         .route("/untouched", get(|| async { STATIC_PAGE }))
@@ -62,8 +64,9 @@ fn bare() -> Router {
         )
 }
 
-/// The bare handlers behind a layer that does nothing: the floor any `Router::layer` middleware
-/// pays (axum wraps every route in it per request).
+/// The bare handlers behind a layer that does nothing.
+///
+/// The floor any `Router::layer` middleware pays (axum wraps every route in it per request).
 fn noop_layer() -> Router {
     bare().layer(tower::util::MapRequestLayer::new(
         |request: Request<Body>| request,
@@ -99,8 +102,9 @@ mod ours {
         SessionLayer::new(CookieState::default(), MemoryStore::default())
     }
 
-    /// This project: `SessionLayer` with the default `CookieState` and `MemoryStore`, added with
-    /// `Router::layer` (around each route).
+    /// This project: `SessionLayer` with the default `CookieState` and `MemoryStore`.
+    ///
+    /// Added with `Router::layer` (around each route).
     pub(crate) fn router() -> Router {
         routes().layer(layer())
     }
@@ -156,8 +160,9 @@ mod theirs {
     }
 }
 
-/// One request through `router`, in process; returns the status, the `Set-Cookie` (if any) and
-/// the whole body.
+/// One request through `router`, in process.
+///
+/// Returns the status, the `Set-Cookie` (if any) and the whole body.
 async fn send<S, B>(
     router: &S,
     path: &'static str,
@@ -185,8 +190,9 @@ where
     (status, set_cookie, body)
 }
 
-/// Creates a session through the `rmw` route and returns the `Cookie` header that names it, after
-/// checking that the contender behaves (cookie only when the session is used, counter kept).
+/// Creates a session through the `rmw` route and returns the `Cookie` header that names it.
+///
+/// Checks first that the contender behaves (cookie only when the session is used, counter kept).
 async fn session_cookie<S, B>(router: &S) -> HeaderValue
 where
     S: Service<Request<Body>, Response = Response<B>, Error = Infallible> + Clone,
@@ -250,8 +256,10 @@ fn tower(c: &mut Criterion) {
     }
 }
 
-/// A router as `axum::serve` runs it: `with_state(())` turns every handler (and the layers around
-/// it) into a ready-made route once, instead of once per request.
+/// A router as `axum::serve` runs it.
+///
+/// `with_state(())` turns every handler (and the layers around it) into a ready-made route once,
+/// instead of once per request.
 fn serving(router: Router) -> Router {
     router.with_state(())
 }

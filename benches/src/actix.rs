@@ -14,8 +14,10 @@ use actix_web::web::Bytes;
 use criterion::BenchmarkGroup;
 use criterion::measurement::WallTime;
 
-/// A `GET path` carrying `cookie`, if any. The caller finishes it with `TestRequest::to_request`
-/// (passed in as `build`, since actix-web does not re-export the `Request` type it returns).
+/// A `GET path` carrying `cookie`, if any.
+///
+/// The caller finishes it with `TestRequest::to_request` (passed in as `build`, since actix-web
+/// does not re-export the `Request` type it returns).
 pub fn request(path: &str, cookie: Option<&HeaderValue>) -> TestRequest {
     let request = TestRequest::get().uri(path);
     match cookie {
@@ -24,8 +26,9 @@ pub fn request(path: &str, cookie: Option<&HeaderValue>) -> TestRequest {
     }
 }
 
-/// One request through `app`, in process; returns the status, the `Set-Cookie` (if any) and the
-/// whole body.
+/// One request through `app`, in process.
+///
+/// Returns the status, the `Set-Cookie` (if any) and the whole body.
 pub async fn send<S, R, B>(
     app: &S,
     build: fn(TestRequest) -> R,
@@ -53,8 +56,10 @@ pub fn cookie_pair(set_cookie: &HeaderValue) -> HeaderValue {
     HeaderValue::from_str(pair).expect("a valid header value")
 }
 
-/// Benchmarks `GET path` with `cookie` through `app` as `group/name`: each sample runs its
-/// iterations inside one `block_on`, timed with `Instant`, and every response must be a 200.
+/// Benchmarks `GET path` with `cookie` through `app` as `group/name`.
+///
+/// Each sample runs its iterations inside one `block_on`, timed with `Instant`, and every response
+/// must be a 200.
 pub fn time_requests<S, R, B>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     name: &str,

@@ -1,5 +1,6 @@
-//! Comparative benchmarks; the code lives in `benches/` (run `cargo bench -p session-benches`).
-//! This library holds what several benches share.
+//! Comparative benchmarks: what several benches share.
+//!
+//! The benches themselves live in `benches/` (run `cargo bench -p session-benches`).
 
 use std::time::Duration;
 
@@ -7,8 +8,9 @@ use criterion::Criterion;
 
 pub mod actix;
 
-/// The criterion settings every bench starts from: 50 samples, a 1 s warm-up, and `measure` of
-/// measurement per bench.
+/// The criterion settings every bench starts from.
+///
+/// 50 samples, a 1 s warm-up, and `measure` of measurement per bench.
 pub fn criterion(measure: Duration) -> Criterion {
     Criterion::default()
         .sample_size(50)

@@ -1,5 +1,7 @@
-//! Writes the seed corpus in `fuzz/seeds/<target>/`: a few small, meaningful inputs per target
-//! (the known session's cookie, sealed cookies that open, encoded records, framed session files).
+//! Writes the seed corpus in `fuzz/seeds/<target>/`.
+//!
+//! A few small, meaningful inputs per target: the known session's cookie, sealed cookies that open,
+//! encoded records, framed session files.
 //!
 //! `cargo run -p session-fuzz --example make_seeds`. Deterministic except for the sealed cookies
 //! in private mode (a random nonce per seal); the seeds stay valid for as long as `SEAL_KEY`,
@@ -138,8 +140,9 @@ fn file(record: &Record, payload: &[u8]) -> Vec<u8> {
     [&header(record.expires, payload.len())[..], payload].concat()
 }
 
-/// The `id=...` pair of a session sealed in `mode` with the fixed key at the fixed time, holding
-/// `user` = `SEALED_USER` and `n` = 1: what the sealed_open target accepts as authentic.
+/// The `id=...` pair of a session sealed in `mode` with the fixed key at the fixed time.
+///
+/// It holds `user` = `SEALED_USER` and `n` = 1: what the sealed_open target accepts as authentic.
 fn sealed_cookie(mode: SealMode) -> Result<String, Box<dyn std::error::Error>> {
     let key = SealKey::from_bytes(&SEAL_KEY)?;
     let engine = Engine::client_side_builder(SealedCookie::builder(key).mode(mode).build())

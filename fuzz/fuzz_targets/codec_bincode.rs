@@ -1,5 +1,7 @@
-//! `BincodeCodec::default().decode` on arbitrary bytes: what a store keeping bincode 2 records
-//! (the file store's default; session-core's feature `bincode`) runs on every record it reads.
+//! `BincodeCodec::default().decode` on arbitrary bytes.
+//!
+//! What a store keeping bincode 2 records (the file store's default; session-core's feature
+//! `bincode`) runs on every record it reads.
 //!
 //! Checked ([`session_fuzz::check_codec`]): never a panic; every value of an accepted record is
 //! JSON text (`Value`'s invariant); an accepted input re-encodes, and decoding that gives an equal

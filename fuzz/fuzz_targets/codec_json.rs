@@ -1,5 +1,7 @@
-//! `JsonCodec::default().decode` on arbitrary bytes: what a store keeping JSON records (the
-//! file store with `FileStoreBuilder::json`, a store of one's own) runs on every record it reads.
+//! `JsonCodec::default().decode` on arbitrary bytes.
+//!
+//! What a store keeping JSON records (the file store with `FileStoreBuilder::json`, a store of
+//! one's own) runs on every record it reads.
 //!
 //! Checked ([`session_fuzz::check_codec`]): never a panic; every value of an accepted record is
 //! JSON text (`Value`'s invariant); an accepted input re-encodes, and decoding that gives an equal

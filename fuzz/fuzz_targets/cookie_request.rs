@@ -1,5 +1,6 @@
-//! The request path from raw `Cookie` header bytes to a loaded session, with `CookieState` over a
-//! `MemoryStore` that holds one live session (`KNOWN_ID`).
+//! The request path from raw `Cookie` header bytes to a loaded session.
+//!
+//! With `CookieState` over a `MemoryStore` that holds one live session (`KNOWN_ID`).
 //!
 //! The input is split at `\n` into `Cookie` header values (values `HeaderValue::from_bytes`
 //! refuses are skipped); then start, read, write, commit. Checked: the session is the known one

@@ -1,5 +1,6 @@
-//! The request path from a raw query string to a loaded session, with `ParamState` over a
-//! `MemoryStore` that holds one live session (`KNOWN_ID`).
+//! The request path from a raw query string to a loaded session.
+//!
+//! With `ParamState` over a `MemoryStore` that holds one live session (`KNOWN_ID`).
 //!
 //! The input (lossily made UTF-8) is the query string; then start, read, write, `Session::save`
 //! (the only way a handler learns the id with `ParamState`), commit. Checked: the session is the

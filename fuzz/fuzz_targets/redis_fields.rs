@@ -1,6 +1,7 @@
-//! The Redis store's hash layout decoder (`layout::decode` in session-store-redis, reached through
-//! its hidden `fuzzing` feature) on arbitrary field/value pairs: what every load runs on the
-//! `HGETALL` reply.
+//! The Redis store's hash layout decoder on arbitrary field/value pairs.
+//!
+//! `layout::decode` in session-store-redis, reached through its hidden `fuzzing` feature: what
+//! every load runs on the `HGETALL` reply.
 //!
 //! The input is split at `\n` into fields, each at its first `=` into name and value (no `=`: an
 //! empty value), so seeds read like the hash (`created=1`, `v:user="alice"`). Checked: never a

@@ -1,5 +1,7 @@
-//! A client-side engine (`Engine::client_side` with a `SealedCookie`) opening arbitrary `Cookie`
-//! headers, in private mode (first input byte even) or signed mode (odd).
+//! A client-side engine opening arbitrary `Cookie` headers.
+//!
+//! `Engine::client_side` with a `SealedCookie`, in private mode (first input byte even) or signed
+//! mode (odd).
 //!
 //! The rest of the input is split at `\n` into `Cookie` header values; then start, read, write,
 //! commit, and the cookie the commit sealed is sent back in a second request. Checked: nothing

@@ -1,6 +1,7 @@
-//! The decoder behind a sealed cookie's authentication (`payload::decode` in
-//! session-state-cookie, reached through its hidden `fuzzing` feature): the bytes it decodes are
-//! authenticated in production, so only here can the fuzzer reach it.
+//! The decoder behind a sealed cookie's authentication, on arbitrary text.
+//!
+//! `payload::decode` in session-state-cookie, reached through its hidden `fuzzing` feature: the
+//! bytes it decodes are authenticated in production, so only here can the fuzzer reach it.
 //!
 //! First input byte even: the rest is base64url-encoded first, so the fuzzer works on the bincode
 //! layout; odd: the rest (if UTF-8) is the text itself, exercising the base64 layer. Checked:

@@ -1,5 +1,7 @@
-//! What the fuzz targets share: a fixed clock, one known live session, a sealing key, a runtime,
-//! and the checks a request and a codec must pass.
+//! What the fuzz targets share.
+//!
+//! A fixed clock, one known live session, a sealing key, a runtime, and the checks a request and a
+//! codec must pass.
 //!
 //! Everything here is deterministic (the clock never moves, the known session and the key are
 //! constants), so a crash found once replays the same way.
@@ -17,9 +19,10 @@ use sha2::{Digest, Sha256};
 /// The engines' and stores' fixed time: 2026-01-01T00:00:00Z, in milliseconds since the epoch.
 pub const NOW_MS: u64 = 1_767_225_600_000;
 
-/// The id of the one live session every server-side target pre-populates (a valid 43-character
-/// id of the default scheme; the seeds and dictionaries hold it, so the fuzzer reaches the "known
-/// session" path).
+/// The id of the one live session every server-side target pre-populates.
+///
+/// A valid 43-character id of the default scheme; the seeds and dictionaries hold it, so the fuzzer
+/// reaches the "known session" path.
 pub const KNOWN_ID: &str = "fuzz-known-session-id-AAAAAAAAAAAAAAAAAAAAA";
 
 /// The known session's `owner` value (as JSON text) and its counter `n`.
@@ -38,8 +41,10 @@ pub const SEAL_KEY: [u8; 64] = {
     key
 };
 
-/// The only user the sealed seeds carry: a session opened from a sealed cookie holds this or
-/// nothing, since nothing else was ever sealed with [`SEAL_KEY`].
+/// The only user the sealed seeds carry.
+///
+/// A session opened from a sealed cookie holds this or nothing, since nothing else was ever sealed
+/// with [`SEAL_KEY`].
 pub const SEALED_USER: &str = "alice";
 
 /// A clock stopped at [`NOW_MS`].
@@ -57,8 +62,9 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Runs `future` to completion on this thread's current-thread Tokio runtime (built once per
-/// thread, with its blocking pool; no timers are needed).
+/// Runs `future` to completion on this thread's current-thread Tokio runtime.
+///
+/// The runtime is built once per thread, with its blocking pool; no timers are needed.
 pub fn block_on<F: Future>(future: F) -> F::Output {
     thread_local! {
         static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
@@ -84,8 +90,9 @@ fn json(text: &str) -> Value {
     Value::from_json(text.to_owned()).expect("valid JSON")
 }
 
-/// A server-side engine over `state` and a fresh [`MemoryStore`] holding only the known session,
-/// both on the fixed clock. Built per input, so every input starts from the same store.
+/// A server-side engine over `state` and a fresh [`MemoryStore`] holding only the known session.
+///
+/// Both on the fixed clock. Built per input, so every input starts from the same store.
 pub fn server_engine(state: impl State) -> (Arc<MemoryStore>, Engine) {
     let store = Arc::new(MemoryStore::default().clock(clock()));
     let created = block_on(store.create(&key_of(KNOWN_ID), &known_record()));
@@ -107,8 +114,10 @@ pub struct Served {
     pub response: http::HeaderMap,
 }
 
-/// Runs one request through `engine`: start, read, increment the counter `n`, optionally
-/// `Session::save`, commit with 200. `sent` is everything the client sent (the raw fuzz input).
+/// Runs one request through `engine`.
+///
+/// Start, read, increment the counter `n`, optionally `Session::save`, commit with 200. `sent` is
+/// everything the client sent (the raw fuzz input).
 ///
 /// Checks on the way: the session is either the known one (and then the client really sent the
 /// known id) or empty and new; reading and writing never fail on a memory store; the commit
@@ -169,9 +178,10 @@ pub fn serve(engine: &Engine, request: &RequestView<'_>, sent: &[u8], save: bool
     })
 }
 
-/// Checks the id a request's session ended with and what the store holds under it: the known id
-/// with its counter incremented, or a fresh id (one the default scheme generates, that the client
-/// did not send) holding a new session with only `n = 1`.
+/// Checks the id a request's session ended with and what the store holds under it.
+///
+/// Either the known id with its counter incremented, or a fresh id (one the default scheme
+/// generates, that the client did not send) holding a new session with only `n = 1`.
 pub fn check_outcome(store: &MemoryStore, served: &Served, id: &str, sent: &[u8]) {
     let stored = block_on(store.load(&key_of(id))).expect("load on a memory store");
     let record = stored.expect("the session the response names is stored");
@@ -197,8 +207,9 @@ pub fn check_outcome(store: &MemoryStore, served: &Served, id: &str, sent: &[u8]
     );
 }
 
-/// Splits the input into `Cookie` header values at each `\n` (a byte no header value may hold),
-/// skipping the parts `HeaderValue::from_bytes` refuses.
+/// Splits the input into `Cookie` header values at each `\n` (a byte no header value may hold).
+///
+/// Parts `HeaderValue::from_bytes` refuses are skipped.
 pub fn cookie_headers(data: &[u8]) -> http::HeaderMap {
     let mut headers = http::HeaderMap::new();
     for part in data.split(|&b| b == b'\n') {
@@ -209,8 +220,9 @@ pub fn cookie_headers(data: &[u8]) -> http::HeaderMap {
     headers
 }
 
-/// Runs `codec.decode` on arbitrary bytes, as a store does on every record it reads (the codec
-/// targets' whole check).
+/// Runs `codec.decode` on arbitrary bytes, as a store does on every record it reads.
+///
+/// The codec targets' whole check.
 ///
 /// Checked: never a panic; every value of an accepted record is JSON text (`Value`'s invariant);
 /// an accepted input re-encodes, and decoding that gives an equal `Record` (round trip on accepted

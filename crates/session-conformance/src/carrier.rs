@@ -1,5 +1,6 @@
-//! How the scenarios carry a session id between requests: the [`Carrier`] trait and
-//! [`ParamCarrier`] for ids in a query parameter.
+//! How the scenarios carry a session id between requests.
+//!
+//! The [`Carrier`] trait, and [`ParamCarrier`] for ids in a query parameter.
 
 use http::HeaderMap;
 use session_core::ParamState;
@@ -34,8 +35,9 @@ pub enum Delivered {
     Removed,
 }
 
-/// The client side of a [`State`](session_core::state::State), for the engine-level scenarios: builds
-/// requests carrying an id and reads what responses say about it.
+/// The client side of a [`State`](session_core::state::State), for the engine-level scenarios.
+///
+/// It builds requests carrying an id and reads what responses say about it.
 ///
 /// Ready-made: [`ParamCarrier`] for `ParamState` and [`CookieCarrier`](crate::CookieCarrier) for
 /// any State that uses a cookie. Implement it for a State that carries the id elsewhere (a
@@ -52,8 +54,9 @@ pub trait Carrier {
     /// A carrier returning `false` stands for a State that writes nothing, such as `ParamState`:
     /// its applications learn the id inside the handler and put it in their links. The scenarios
     /// then learn it the same way, at the end of each handler that keeps its session:
-    /// [`Session::id`](session_core::Session::id), or [`Session::save`](session_core::Session::save)
-    /// for a new session holding values. Its [`delivered`](Carrier::delivered) is never consulted.
+    /// [`Session::id`](session_core::Session::id), or
+    /// [`Session::save`](session_core::Session::save) for a new session holding values. Its
+    /// [`delivered`](Carrier::delivered) is never consulted.
     fn writes_id(&self) -> bool {
         true
     }

@@ -34,8 +34,10 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    /// The id the response gave the client: the one delivered in its headers or, for a carrier
-    /// that writes nothing, the one learned in the handler.
+    /// The id the response gave the client.
+    ///
+    /// The one delivered in its headers or, for a carrier that writes nothing, the one learned in
+    /// the handler.
     pub(crate) fn given(&self) -> Option<&str> {
         match (&self.delivered, self.writes) {
             (Delivered::Id(id), true) => Some(id),
@@ -89,8 +91,10 @@ impl<'a, C: Carrier> Client<'a, C> {
         self.client_side
     }
 
-    /// The session a response gave as `token`: for a client-side store, the id sealed inside,
-    /// read by a request that carries it and is never committed; otherwise the token itself.
+    /// The session a response gave as `token`.
+    ///
+    /// For a client-side store, the id sealed inside, read by a request that carries it and is
+    /// never committed; otherwise the token itself.
     pub(crate) async fn track(&self, c: Contract, token: String) -> Tracked {
         if !self.client_side {
             return Tracked {
@@ -119,8 +123,10 @@ impl<'a, C: Carrier> Client<'a, C> {
         self.engine.start(&parts.view())
     }
 
-    /// Ends the handler and commits with `200 OK`. With `keep` (the session was not expired) and
-    /// a carrier that writes nothing, first learns the id as an application would.
+    /// Ends the handler and commits with `200 OK`.
+    ///
+    /// With `keep` (the session was not expired) and a carrier that writes nothing, first learns
+    /// the id as an application would.
     pub(crate) async fn finish(&self, c: Contract, session: &Session, keep: bool) -> Outcome {
         let writes = self.carrier.writes_id();
         let learned = if !writes && keep {

@@ -6,13 +6,14 @@ use session_core::adapter::Commit;
 
 use crate::{Carrier, Delivered, RequestParts};
 
-/// The client side of a cookie State: sends `Cookie: NAME=ID` and reads the `Set-Cookie` named
-/// `NAME` from a commit.
+/// The client side of a cookie State.
 ///
-/// Generic over the cookie name only, so it depends on no cookie State crate. A `Set-Cookie`
-/// for the name counts as a removal when its value is empty, its `Max-Age` is zero or negative,
-/// or (without `Max-Age`) its `Expires` is not in the future; otherwise it delivers its value (unquoted). When several name the cookie, the
-/// last wins.
+/// Sends `Cookie: NAME=ID` and reads the `Set-Cookie` named `NAME` from a commit.
+///
+/// Generic over the cookie name only, so it depends on no cookie State crate. A `Set-Cookie` for
+/// the name counts as a removal when its value is empty, its `Max-Age` is zero or negative, or
+/// (without `Max-Age`) its `Expires` is not in the future; otherwise it delivers its value
+/// (unquoted). When several name the cookie, the last wins.
 ///
 /// ```
 /// use http::header::{COOKIE, SET_COOKIE};
@@ -36,8 +37,9 @@ impl CookieCarrier {
         CookieCarrier { name: name.into() }
     }
 
-    /// What one `Set-Cookie` value says about the id, or `None` if it names another cookie (or
-    /// does not parse). Parsed with the `cookie` crate.
+    /// What one `Set-Cookie` value says about the id.
+    ///
+    /// `None` if it names another cookie (or does not parse). Parsed with the `cookie` crate.
     pub fn read(&self, set_cookie: &str) -> Option<Delivered> {
         let cookie = cookie::Cookie::parse(set_cookie).ok()?;
         if cookie.name() != self.name {

@@ -1,5 +1,5 @@
-//! The published test kit every session [`Store`](session_core::store::Store) and
-//! [`State`](session_core::state::State) implementation runs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+//! The test kit every session store and state runs.
 //!
 //! A store author calls one function with a constructor for their store and gets every contract
 //! of the [`Store`](session_core::store::Store) trait checked: round trips, collisions, expiry, no
@@ -58,7 +58,8 @@
 //! use session_conformance::{check_store, plack_scenario, Expect, ParamCarrier};
 //! use session_core::{Engine, MemoryStore, ParamState};
 //!
-//! # tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime").block_on(async {
+//! # let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+//! # runtime.expect("runtime").block_on(async {
 //! // In a test: #[tokio::test(flavor = "multi_thread")] async fn conformance() { ... }
 //! let report = check_store(MemoryStore::default).await;
 //! assert!(report.passed().contains(&"concurrent applies keep every write"));

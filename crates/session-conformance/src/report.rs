@@ -11,11 +11,14 @@ pub enum Expect {
     /// The store keeps sessions until they expire or are deleted: every store meant for real use.
     #[default]
     Persistent,
-    /// The store keeps nothing (such as `NullStore`): `create` pretends to store, `load` finds
-    /// nothing, so every request starts a new, empty session.
+    /// The store keeps nothing (such as `NullStore`).
+    ///
+    /// `create` pretends to store, `load` finds nothing, so every request starts a new, empty
+    /// session.
     KeepsNothing,
-    /// The client keeps the sessions: an engine built with
-    /// [`Engine::client_side`](session_core::Engine::client_side), such as a sealed cookie.
+    /// The client keeps the sessions, such as a sealed cookie.
+    ///
+    /// An engine built with [`Engine::client_side`](session_core::Engine::client_side).
     ///
     /// The scenarios run as with [`Persistent`](Expect::Persistent), except that:
     ///
@@ -42,8 +45,10 @@ pub struct Skipped {
     pub reason: &'static str,
 }
 
-/// What a kit function checked: the contracts that held (a broken one panics instead) and the
-/// ones that did not apply to the store under test.
+/// What a kit function checked.
+///
+/// The contracts that held (a broken one panics instead) and the ones that did not apply to the
+/// store under test.
 ///
 /// `Display` lists both, one per line, for a test that wants to print it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -6,8 +6,9 @@ use crate::check::Contract;
 use crate::client::{Client, Tracked, expect_data, expect_id, expect_value, set};
 use crate::{Carrier, Delivered, Expect, Report};
 
-/// Plack's nine-step scenario over two sessions, A and B, run through `engine` with requests
-/// built by `carrier`; panics at the first step that goes wrong, naming it.
+/// Plack's nine-step scenario over two sessions, A and B, run through `engine`.
+///
+/// Requests are built by `carrier`. Panics at the first step that goes wrong, naming it.
 ///
 /// Each step is one request carrying the id it is told to, committed with `200 OK`:
 ///
@@ -212,10 +213,11 @@ const STEP_7_CLIENT_SIDE: &str =
 const NO_REVOCATION: &str = "a client-side session cannot be revoked: a copy of its value opens \
      until its sealed expiry, whatever the removal said (checked instead: the replay opens as A)";
 
-/// Plack's counter: three requests, each reading `counter` (0 when absent), storing it plus one,
-/// and sending back the id it was given. Expects 0, 1, 2 ([`Expect::Persistent`] and
-/// [`Expect::ClientSide`], always the same session id) or 0, 0, 0 ([`Expect::KeepsNothing`]);
-/// panics otherwise.
+/// Plack's counter: three requests, each reading `counter` and storing it plus one.
+///
+/// A missing `counter` reads as 0, and each request sends back the id it was given. Expects 0, 1, 2
+/// ([`Expect::Persistent`] and [`Expect::ClientSide`], always the same session id) or 0, 0, 0
+/// ([`Expect::KeepsNothing`]); panics otherwise.
 pub async fn plack_counter<C: Carrier>(engine: &Engine, carrier: &C, expect: Expect) -> Report {
     let c = Contract::scenario("plack counter: 0, then 1 with the id sent back");
     let client = Client::new(engine, carrier, expect);
@@ -260,8 +262,9 @@ pub async fn plack_counter<C: Carrier>(engine: &Engine, carrier: &C, expect: Exp
     report
 }
 
-/// Fails unless the response gave exactly session `expected` (`None`: no id), compared by id;
-/// returns the session as given (its latest value, for a client-side store).
+/// Fails unless the response gave exactly session `expected` (`None`: no id), compared by id.
+///
+/// Returns the session as given (its latest value, for a client-side store).
 async fn expect_given<C: Carrier>(
     c: Contract,
     client: &Client<'_, C>,

@@ -91,29 +91,35 @@ impl Default for CookieStateBuilder {
 }
 
 impl CookieStateBuilder {
-    /// The cookie name (default: [`DEFAULT_COOKIE_NAME`], `id`). It must be an RFC 6265 token of
-    /// at most 256 bytes.
+    /// The cookie name (default: [`DEFAULT_COOKIE_NAME`], `id`).
+    ///
+    /// It must be an RFC 6265 token of at most 256 bytes.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
     }
 
-    /// The `Path` attribute (default: `/`). It must start with `/` and hold only visible ASCII
-    /// characters other than `;` (percent-encode anything else).
+    /// The `Path` attribute (default: `/`).
+    ///
+    /// It must start with `/` and hold only visible ASCII characters other than `;` (percent-encode
+    /// anything else).
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
     }
 
-    /// The `Domain` attribute (default: none, so the cookie goes back to the exact host that set
-    /// it). Setting it shares the cookie with every subdomain.
+    /// The `Domain` attribute (default: none).
+    ///
+    /// Without it, only the exact host that set the cookie gets it back; setting it shares the
+    /// cookie with every subdomain.
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
         self.domain = Some(domain.into());
         self
     }
 
-    /// Whether the cookie is `Secure`, sent over HTTPS only (default: `true`). Turn it off for
-    /// plain-HTTP development only.
+    /// Whether the cookie is `Secure`, sent over HTTPS only (default: `true`).
+    ///
+    /// Turn it off for plain-HTTP development only.
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = secure;
         self
@@ -125,23 +131,25 @@ impl CookieStateBuilder {
         self
     }
 
-    /// The `SameSite` attribute (default: [`SameSite::Lax`], or [`SameSite::None`] for a
-    /// partitioned cookie, as Plack does).
+    /// The `SameSite` attribute.
+    ///
+    /// Default: [`SameSite::Lax`], or [`SameSite::None`] for a partitioned cookie.
     pub fn same_site(mut self, same_site: SameSite) -> Self {
         self.same_site = Some(Some(same_site));
         self
     }
 
-    /// Sends no `SameSite` attribute at all, leaving the choice to the browser (most treat it as
-    /// `Lax`).
+    /// Sends no `SameSite` attribute, leaving the choice to the browser (most treat it as `Lax`).
     pub fn no_same_site(mut self) -> Self {
         self.same_site = Some(None);
         self
     }
 
-    /// Whether the cookie is `Partitioned` (CHIPS: a separate cookie jar per top-level site, for
-    /// a service embedded in other sites; default: `false`). A partitioned cookie must be
-    /// `Secure`, and its `SameSite` defaults to `None` unless set explicitly.
+    /// Whether the cookie is `Partitioned` (default: `false`).
+    ///
+    /// CHIPS: a separate cookie jar per top-level site, for a service embedded in other sites. A
+    /// partitioned cookie must be `Secure`, and its `SameSite` defaults to `None` unless set
+    /// explicitly.
     pub fn partitioned(mut self, partitioned: bool) -> Self {
         self.partitioned = partitioned;
         self

@@ -3,40 +3,50 @@
 use std::error::Error;
 use std::fmt;
 
-/// A cookie configuration that cannot be sent safely, reported when the
-/// [`CookieState`](crate::CookieState) is built rather than as a broken `Set-Cookie` header later.
+/// A cookie configuration that cannot be sent safely.
+///
+/// It is reported when the [`CookieState`](crate::CookieState) is built, rather than as a broken
+/// `Set-Cookie` header later.
 ///
 /// The `cookie` crate formats whatever it is given, so a `;` in a name, path or domain would inject
 /// attributes of the attacker's choosing: every such value is checked here first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CookieConfigError {
-    /// The cookie name is empty, longer than 256 bytes, or not an RFC 6265 token (it contains a
-    /// control character, a space, non-ASCII, or one of `()<>@,;:\"/[]?={}`).
+    /// The cookie name is not a valid RFC 6265 token.
+    ///
+    /// It is empty, longer than 256 bytes, or contains a control character, a space, non-ASCII, or
+    /// one of `()<>@,;:\"/[]?={}`.
     InvalidName {
         /// The rejected name.
         name: String,
     },
-    /// The path does not start with `/`, is longer than 1024 bytes, or contains something other
-    /// than visible ASCII characters (a space, a control character, non-ASCII) or a `;`.
+    /// The path is not a valid cookie path.
+    ///
+    /// It does not start with `/`, is longer than 1024 bytes, or contains something other than
+    /// visible ASCII characters (a space, a control character, non-ASCII) or a `;`.
     InvalidPath {
         /// The rejected path.
         path: String,
     },
-    /// The domain is not a host name: dot-separated labels of 1 to 63 ASCII letters, digits and
-    /// `-` (not at either end of a label), 253 bytes at most, with an optional leading dot.
-    /// Internationalized names must be given in their ASCII (punycode) form.
+    /// The domain is not a host name.
+    ///
+    /// A host name is dot-separated labels of 1 to 63 ASCII letters, digits and `-` (not at either
+    /// end of a label), 253 bytes at most, with an optional leading dot. Internationalized names
+    /// must be given in their ASCII (punycode) form.
     InvalidDomain {
         /// The rejected domain.
         domain: String,
     },
-    /// `Partitioned` (CHIPS) was asked for together with `secure(false)`: browsers reject
-    /// partitioned cookies without `Secure`.
+    /// `Partitioned` was asked for together with `secure(false)`.
+    ///
+    /// Browsers reject partitioned (CHIPS) cookies without `Secure`.
     PartitionedWithoutSecure,
     /// `SameSite=None` was asked for together with `secure(false)`: browsers reject such cookies.
     SameSiteNoneWithoutSecure,
-    /// The name starts with `__Secure-` or `__Host-` but the cookie is not `Secure`: browsers
-    /// reject it.
+    /// The name has a `__Secure-` or `__Host-` prefix but the cookie is not `Secure`.
+    ///
+    /// Browsers reject such a cookie.
     PrefixWithoutSecure {
         /// The prefix found (`"__Secure-"` or `"__Host-"`).
         prefix: &'static str,

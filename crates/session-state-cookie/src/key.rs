@@ -53,15 +53,18 @@ impl SealKey {
         SealKey::derive(bytes, KEY_LEN)
     }
 
-    /// A key from a master key of at least 32 random bytes, for applications that keep a shorter
-    /// secret; derived exactly as [`from_bytes`](SealKey::from_bytes) does.
+    /// A key from a master key of at least 32 random bytes.
+    ///
+    /// For applications that keep a shorter secret; derived exactly as
+    /// [`from_bytes`](SealKey::from_bytes) does.
     pub fn derive_from(master: &[u8]) -> Result<Self, KeyError> {
         SealKey::derive(master, MASTER_KEY_MIN_LEN)
     }
 
-    /// A key from base64 text (standard or URL-safe, padded or not; whitespace anywhere, such as
-    /// the line breaks `openssl rand -base64 64` writes, is ignored) holding at least 64 random
-    /// bytes: how keys are usually kept in configuration.
+    /// A key from base64 text holding at least 64 random bytes: how keys are usually kept.
+    ///
+    /// Standard or URL-safe base64, padded or not; whitespace anywhere (such as the line breaks
+    /// `openssl rand -base64 64` writes) is ignored.
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
         use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
         let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
@@ -73,8 +76,10 @@ impl SealKey {
         SealKey::from_bytes(&bytes)
     }
 
-    /// A fresh key from the operating system's random source. Sessions sealed with it open only
-    /// while the application keeps it: store it to keep sessions across restarts.
+    /// A fresh key from the operating system's random source.
+    ///
+    /// Sessions sealed with it open only while the application keeps it: store it to keep sessions
+    /// across restarts.
     pub fn generate() -> Result<Self, KeyError> {
         let mut bytes = [0u8; KEY_LEN];
         getrandom::fill(&mut bytes).map_err(KeyError::Random)?;

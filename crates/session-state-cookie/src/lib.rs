@@ -1,5 +1,8 @@
-//! The session id in a cookie: [`CookieState`], validated when built, with the removal cookie
-//! mirroring the live one; or the whole session in a sealed cookie: [`SealedCookie`].
+#![cfg_attr(docsrs, feature(doc_cfg))]
+//! Sessions in cookies: the session id ([`CookieState`]) or the whole session ([`SealedCookie`]).
+//!
+//! [`CookieState`] is validated when built, and its removal cookie mirrors the live one.
+//! [`SealedCookie`] seals the session in an encrypted or signed cookie.
 //!
 //! # Two ways to use a cookie
 //!

@@ -1,5 +1,7 @@
-//! The plaintext inside a sealed cookie: a format version, the session id and the record, encoded
-//! with bincode and then base64url, so that it is a cookie value in both modes.
+//! The plaintext inside a sealed cookie.
+//!
+//! A format version, the session id and the record, encoded with bincode and then base64url, so
+//! that it is a cookie value in both modes.
 //!
 //! The layout is this module's own ([`Sealed`]), not core's `Record` serialized as it is: a field
 //! added to `Record` must not silently change what cookies already in browsers decode to. A test
@@ -23,8 +25,10 @@ const VERSION: u8 = 1;
 /// The most bytes a payload may decode to: no cookie is larger.
 const MAX_DECODED: usize = crate::sealed::MAX_COOKIE_BYTES;
 
-/// The sealed layout, version 1: times in milliseconds since the Unix epoch, the session's own
-/// lifetime as (idle seconds, persistent), each value as its JSON text.
+/// The sealed layout, version 1.
+///
+/// Times in milliseconds since the Unix epoch, the session's own lifetime as (idle seconds,
+/// persistent), each value as its JSON text.
 #[derive(Serialize, Deserialize)]
 struct Sealed<'a> {
     version: u8,
@@ -131,8 +135,9 @@ mod tests {
         assert_eq!(decode(&"A".repeat(10_000)), None, "oversized");
     }
 
-    /// The layout is frozen: cookies in browsers must keep opening after an upgrade. A change
-    /// here needs a new `VERSION` (and decoding of the old one).
+    /// The layout is frozen: cookies in browsers must keep opening after an upgrade.
+    ///
+    /// A change here needs a new `VERSION` (and decoding of the old one).
     #[tokio::test]
     async fn the_layout_is_pinned() {
         let id = some_id().await;

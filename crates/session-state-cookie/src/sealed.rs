@@ -12,8 +12,9 @@ use session_core::store::{ClientStore, Opened, Record, StoreError, StoreErrorKin
 
 use crate::{CookieState, SealKey, payload};
 
-/// The largest `Set-Cookie` a sealed session may take, name and attributes included: the 4096
-/// bytes every browser must accept for one cookie (RFC 6265, section 6.1).
+/// The largest `Set-Cookie` a sealed session may take, name and attributes included.
+///
+/// The 4096 bytes every browser must accept for one cookie (RFC 6265, section 6.1).
 pub const MAX_COOKIE_BYTES: usize = 4096;
 
 /// The length of the base64 HMAC-SHA256 tag a signed value starts with.
@@ -26,26 +27,31 @@ const MAX_CANDIDATES: usize = 4;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SealMode {
-    /// Authenticated encryption (AES-256-GCM, the `cookie` crate's private jar), with the cookie's
-    /// name as associated data: the client can neither read nor change the session. The default.
+    /// Encrypted and authenticated (AES-256-GCM): the client can neither read nor change it.
+    ///
+    /// The `cookie` crate's private jar, with the cookie's name as associated data. The default.
     #[default]
     Private,
-    /// Signed (HMAC-SHA256, the `cookie` crate's signed jar), the cookie's name signed in too: the
-    /// client cannot change the session but **can read it** (it is only base64-encoded). Use it
-    /// only for data the user may see; it leaves more room than private mode.
+    /// Signed (HMAC-SHA256): the client cannot change the session but **can read it**.
+    ///
+    /// The `cookie` crate's signed jar, the cookie's name signed in too; the session is only
+    /// base64-encoded. Use it only for data the user may see; it leaves more room than private
+    /// mode.
     Signed,
 }
 
-/// Keeps the whole session in a sealed cookie: no server-side storage at all (Plack's
-/// Session::Cookie, with authenticated encryption, key rotation and expiry checks).
+/// Keeps the whole session in a sealed cookie: no server-side storage at all.
+///
+/// The successor of Plack's Session::Cookie, with authenticated encryption, key rotation and expiry
+/// checks.
 ///
 /// Give it to [`Engine::client_side`](session_core::Engine::client_side), or to an adapter's
 /// `client_side` constructor; handlers use the same `Session` API as with any store.
 ///
 /// - **Sealing**: the session id, the record's timestamps (created, last active, expires, its own
-///   lifetime) and its values are encoded (bincode, then base64url) and sealed with the current key,
-///   in [`SealMode::Private`] (the default) or [`SealMode::Signed`]. The cookie's name is bound in:
-///   a value moved to another cookie name does not open.
+///   lifetime) and its values are encoded (bincode, then base64url) and sealed with the current
+///   key, in [`SealMode::Private`] (the default) or [`SealMode::Signed`]. The cookie's name is
+///   bound in: a value moved to another cookie name does not open.
 /// - **Opening**: each cookie of the session's name (at most four) is authenticated with the
 ///   current key, then with each older key; only then is it decoded, with its size bounded. A
 ///   session opened with an older key is sealed again with the current one on that response.
@@ -54,10 +60,11 @@ pub enum SealMode {
 /// - **Expiry**: the engine checks the sealed expiry (idle timeout and absolute cap) on every
 ///   request; a stale cookie is a fresh session. The cookie's `Max-Age` only mirrors it.
 /// - **Size**: a `Set-Cookie` longer than [`MAX_COOKIE_BYTES`] is an error
-///   ([`StoreErrorKind::TooLarge`], logged by the adapter, a bare 500; `Session::save` reports it to
-///   the handler first), never a truncated cookie. With the default cookie (`id`, browser-session)
-///   that leaves about **2,250 bytes** of encoded session in private mode and about **3,000** in
-///   signed mode; the encoding costs the key's length plus the value's JSON and a few bytes each.
+///   ([`StoreErrorKind::TooLarge`], logged by the adapter, a bare 500; `Session::save` reports it
+///   to the handler first), never a truncated cookie. With the default cookie (`id`,
+///   browser-session) that leaves about **2,250 bytes** of encoded session in private mode and
+///   about **3,000** in signed mode; the encoding costs the key's length plus the value's JSON and
+///   a few bytes each.
 ///
 /// # When to pick it, and what it cannot do
 ///
@@ -275,16 +282,18 @@ impl SealedCookieBuilder {
         self
     }
 
-    /// The cookie's name and attributes (default: [`CookieState::default`]), validated when that
-    /// `CookieState` was built.
+    /// The cookie's name and attributes (default: [`CookieState::default`]).
+    ///
+    /// They were validated when that `CookieState` was built.
     pub fn cookie(mut self, cookie: CookieState) -> Self {
         self.sealed.cookie = cookie;
         self
     }
 
-    /// Adds an older key that still opens sessions (newest first): for rotation, make the new key
-    /// the current one and list the previous key here until its sessions have expired. A session
-    /// opened with an older key is sealed again with the current one.
+    /// Adds an older key that still opens sessions (newest first), for key rotation.
+    ///
+    /// Make the new key the current one and list the previous key here until its sessions have
+    /// expired. A session opened with an older key is sealed again with the current one.
     pub fn old_key(mut self, key: SealKey) -> Self {
         self.sealed.old_keys.push(key);
         self

@@ -47,14 +47,17 @@ use crate::{CookieConfigError, CookieStateBuilder, SameSite};
 /// state.expire(&mut response);
 /// assert_eq!(
 ///     response["set-cookie"],
-///     "id=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+///     "id=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0; \
+///      Expires=Thu, 01 Jan 1970 00:00:00 GMT"
 /// );
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookieState {
     config: Config,
-    /// `; HttpOnly; SameSite=Lax; ...`: the attributes of a browser-session cookie, formatted once
-    /// by the `cookie` crate when the state is built, so the hot path only concatenates.
+    /// The attributes of a browser-session cookie (`; HttpOnly; SameSite=Lax; ...`).
+    ///
+    /// Formatted once by the `cookie` crate when the state is built, so the hot path only
+    /// concatenates.
     suffix: Box<str>,
     /// The whole removal cookie, formatted once.
     removal: HeaderValue,
@@ -66,8 +69,10 @@ impl CookieState {
         CookieStateBuilder::default()
     }
 
-    /// The default cookie with another name (an RFC 6265 token; `__Host-` and `__Secure-`
-    /// prefixes are accepted, since the defaults satisfy their rules).
+    /// The default cookie with another name.
+    ///
+    /// The name must be an RFC 6265 token; `__Host-` and `__Secure-` prefixes are accepted, since
+    /// the defaults satisfy their rules.
     pub fn new(name: impl Into<String>) -> Result<Self, CookieConfigError> {
         CookieState::builder().name(name).build()
     }
@@ -121,9 +126,10 @@ impl CookieState {
         self.config.partitioned
     }
 
-    /// The `Set-Cookie` value carrying `value` (a session id, or a sealed session) with the
-    /// configured attributes and `delivery`'s lifetime; `None` (logged) if `value` is not a cookie
-    /// value.
+    /// The `Set-Cookie` value carrying `value` (a session id, or a sealed session).
+    ///
+    /// With the configured attributes and `delivery`'s lifetime; `None` (logged) if `value` is not
+    /// a cookie value.
     pub(crate) fn set_cookie(&self, value: &str, delivery: &Delivery) -> Option<HeaderValue> {
         if !is_cookie_value(value) {
             // Only a custom id validator could let such an id through; never echo it into a header.
@@ -158,8 +164,9 @@ impl CookieState {
         sensitive(&cookie)
     }
 
-    /// A cookie with the configured attributes and a request's own `options` merged over them,
-    /// and no lifetime. The rules hold on the result: `Partitioned` brings `Secure` and
+    /// A cookie with the configured attributes, a request's own `options` merged over them.
+    ///
+    /// It has no lifetime. The rules hold on the result: `Partitioned` brings `Secure` and
     /// `SameSite=None`; a `__Host-` cookie keeps `Path=/` and no `Domain`; an invalid path or
     /// domain is ignored (logged), never written.
     fn cookie_with<'c>(&'c self, value: &'c str, options: Option<&'c CookieOptions>) -> Cookie<'c> {
@@ -299,8 +306,9 @@ impl State for CookieState {
     }
 }
 
-/// `time` as a cookie date, or `None` if it is before 1970 or after 9999 (never a panic: a
-/// "remember me forever" lifetime reaches far beyond what dates can say).
+/// `time` as a cookie date, or `None` if it is before 1970 or after 9999.
+///
+/// Never a panic: a "remember me forever" lifetime reaches far beyond what dates can say.
 fn http_date(time: std::time::SystemTime) -> Option<OffsetDateTime> {
     let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
     let at = OffsetDateTime::from_unix_timestamp(i64::try_from(since.as_secs()).ok()?).ok()?;
@@ -319,8 +327,9 @@ fn sensitive(cookie: &Cookie<'_>) -> Option<HeaderValue> {
     to_header(text)
 }
 
-/// A sensitive header value: it carries the session id, so it is kept out of `Debug` output and
-/// never HPACK-indexed.
+/// A sensitive header value.
+///
+/// It carries the session id, so it is kept out of `Debug` output and never HPACK-indexed.
 fn to_header(text: String) -> Option<HeaderValue> {
     match HeaderValue::try_from(text) {
         Ok(mut value) => {
@@ -334,7 +343,7 @@ fn to_header(text: String) -> Option<HeaderValue> {
     }
 }
 
-/// Removes one pair of surrounding double quotes, as Plack does.
+/// Removes one pair of surrounding double quotes.
 fn unquote(value: &str) -> &str {
     value
         .strip_prefix('"')

@@ -1,5 +1,4 @@
-//! [`Cache`]: the seam between [`CacheStore`](crate::CacheStore) and the cache that holds the
-//! records (Plack's `Store::Cache` took any object with `get`, `set` and `remove`).
+//! [`Cache`]: the seam between [`CacheStore`](crate::CacheStore) and the cache holding the records.
 
 use std::sync::Arc;
 
@@ -11,10 +10,10 @@ pub type Change<'a> = &'a (dyn Fn(&mut Record) + Send + Sync);
 
 /// A cache of session records that [`CacheStore`](crate::CacheStore) can sit on.
 ///
-/// Three operations are required, as in Plack: [`get`](Cache::get), [`set`](Cache::set) and
-/// [`remove`](Cache::remove). A cache entry should expire at the record's own `expires` (a cache
-/// with no expiry still works: `CacheStore` never returns an expired record, whatever the cache
-/// holds).
+/// Three operations are required, as in Plack's `Store::Cache`: [`get`](Cache::get),
+/// [`set`](Cache::set) and [`remove`](Cache::remove). A cache entry should expire at the record's
+/// own `expires` (a cache with no expiry still works: `CacheStore` never returns an expired record,
+/// whatever the cache holds).
 ///
 /// The two compound operations have defaults built on the three, which are **not atomic**: two
 /// requests changing different keys of one session at the same moment can lose one change, and a
@@ -52,8 +51,9 @@ pub trait Cache: Send + Sync + 'static {
         }
     }
 
-    /// Runs `change` on the live record under `key` and stores the result; `false` (and nothing
-    /// stored) if there is no live record.
+    /// Runs `change` on the live record under `key` and stores the result.
+    ///
+    /// `false` (and nothing stored) if there is no live record.
     ///
     /// The default is `get` then `set`: not atomic.
     async fn update(
@@ -72,14 +72,14 @@ pub trait Cache: Send + Sync + 'static {
         }
     }
 
-    /// Whether [`insert_if_absent`](Cache::insert_if_absent) and [`update`](Cache::update) are
-    /// atomic per key.
+    /// Whether [`insert_if_absent`](Cache::insert_if_absent) and `update` are atomic per key.
     fn is_atomic(&self) -> bool {
         false
     }
 
-    /// The clock the cache times its entries by; [`CacheStore`](crate::CacheStore) judges expiry
-    /// by the same one. The default is the system clock.
+    /// The clock the cache times its entries by (default: the system clock).
+    ///
+    /// [`CacheStore`](crate::CacheStore) judges expiry by the same one.
     fn clock(&self) -> Arc<dyn Clock> {
         Arc::new(SystemClock)
     }

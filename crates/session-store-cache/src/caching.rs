@@ -11,8 +11,10 @@ use tokio::sync::{Mutex, MutexGuard};
 /// How many locks the keys are spread over.
 const STRIPES: usize = 64;
 
-/// A cache (`Front`, say a [`CacheStore`](crate::CacheStore)) in front of a slower store (`Back`,
-/// say files or Redis): reads that hit the front never reach the back.
+/// A cache in front of a slower store: reads that hit the cache never reach the slower store.
+///
+/// The front (`Front`) is a cache, say a [`CacheStore`](crate::CacheStore); the back (`Back`) a
+/// slower store, say files or Redis.
 ///
 /// - **Load**: the front first; on a miss, the back, and the record found there fills the front.
 /// - **Writes** (create, save, apply, touch) go to the back first, then the same write to the
@@ -92,8 +94,10 @@ impl<Front: Store, Back: Store> CachingStore<Front, Back> {
         &self.inner.back
     }
 
-    /// Carries out `write` in a task of its own, so that a request dropped halfway (a client that
-    /// disconnects) cannot leave the front behind the back.
+    /// Carries out `write` in a task of its own.
+    ///
+    /// A request dropped halfway (a client that disconnects) then cannot leave the front behind
+    /// the back.
     async fn write(&self, key: &Key, write: Write) -> Result<bool, StoreError> {
         let inner = self.inner.clone();
         let key = *key;
@@ -111,8 +115,9 @@ impl<Front: Store, Back: Store> Inner<Front, Back> {
         self.locks[stripe].lock().await
     }
 
-    /// Drops `key` from the front after `cause` left it possibly out of step with the back; an
-    /// error if that fails too.
+    /// Drops `key` from the front after `cause` left it possibly out of step with the back.
+    ///
+    /// An error if that fails too.
     async fn drop_from_front(&self, key: &Key, cause: &StoreError) -> Result<(), StoreError> {
         tracing::warn!(error = %cause, "session cache front and back may disagree; dropping the entry from the front");
         self.front.delete(key).await.map(drop).inspect_err(|error| {

@@ -1,5 +1,6 @@
-//! One moka entry of [`MokaCache`](crate::MokaCache): a session changed in place, and the
-//! deadline moka drops it at.
+//! One moka entry of [`MokaCache`](crate::MokaCache).
+//!
+//! A session changed in place, and the deadline moka drops it at.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,9 +14,10 @@ use crate::cache::Change;
 /// A session in the cache.
 pub(crate) struct Entry {
     state: Mutex<State>,
-    /// When moka may drop the entry (milliseconds since the epoch, by the store's clock): the
-    /// record's expiry plus `slack`, moved (one moka insert) only when a sliding expiry passes it,
-    /// so that most writes cost no moka insert.
+    /// When moka may drop the entry (milliseconds since the epoch, by the store's clock).
+    ///
+    /// The record's expiry plus `slack`, moved (one moka insert) only when a sliding expiry passes
+    /// it, so that most writes cost no moka insert.
     deadline: AtomicU64,
     slack: Duration,
 }
@@ -70,8 +72,9 @@ impl Entry {
         ))
     }
 
-    /// Runs `change` on the record if it is live at `now`: `None` if it is not, otherwise whether
-    /// its expiry has now passed the deadline moka knows.
+    /// Runs `change` on the record if it is live at `now`.
+    ///
+    /// `None` if it is not, otherwise whether its expiry has now passed the deadline moka knows.
     pub(crate) fn change(&self, now: Timestamp, change: Change<'_>) -> Option<bool> {
         let mut state = self.state();
         if state.ended || state.record.is_expired(now) {

@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! Session stores on a cache.
 //!
 //! - [`CacheStore`]: sessions in a bounded in-process cache, [`MokaCache`] by default or any

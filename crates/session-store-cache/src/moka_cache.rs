@@ -109,23 +109,26 @@ impl MokaCacheBuilder {
         self
     }
 
-    /// At most about this many bytes of session data instead of a number of sessions: each entry
-    /// weighs its keys' and values' lengths plus 128 bytes of overhead.
+    /// At most about this many bytes of session data, instead of a number of sessions.
+    ///
+    /// Each entry weighs its keys' and values' lengths plus 128 bytes of overhead.
     pub fn max_bytes(mut self, max: u64) -> Self {
         self.max_bytes = Some(max);
         self
     }
 
-    /// How long past a session's expiry moka may keep its memory (default one minute). Shorter
-    /// frees memory sooner; longer makes more writes in-place changes with no moka insert. An
-    /// expired session is never returned either way.
+    /// How long past a session's expiry moka may keep its memory (default one minute).
+    ///
+    /// Shorter frees memory sooner; longer makes more writes in-place changes with no moka insert.
+    /// An expired session is never returned either way.
     pub fn reclaim_within(mut self, slack: Duration) -> Self {
         self.slack = slack;
         self
     }
 
-    /// Reads time from `clock` when computing each entry's time to live (share it with the store
-    /// and the engine in tests).
+    /// Reads time from `clock` when computing each entry's time to live.
+    ///
+    /// Share it with the store and the engine in tests.
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self
@@ -159,8 +162,10 @@ impl MokaCache {
         self.locks[stripe].lock().await
     }
 
-    /// Hands moka `entry` again for its new deadline (and weight): under the key's lock, and only
-    /// while it is still the key's entry (not after a removal, a replacement or an eviction).
+    /// Hands moka `entry` again for its new deadline (and weight).
+    ///
+    /// Under the key's lock, and only while it is still the key's entry (not after a removal, a
+    /// replacement or an eviction).
     async fn refresh(&self, key: Key, entry: Arc<Entry>) {
         let _guard = self.lock(&key).await;
         let current = self.moka.get(&key).await;

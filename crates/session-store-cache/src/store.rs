@@ -12,13 +12,13 @@ use crate::{Cache, MokaCache};
 ///
 /// - **Expiry is exact**: a record at or past its `expires` is never returned, whatever the cache
 ///   still holds (an expired entry found on load is removed at once); moka also drops each entry
-///   soon after its record's expiry (within [`MokaCacheBuilder::reclaim_within`](crate::MokaCacheBuilder::reclaim_within), a minute by
-///   default), so expired sessions do not keep their memory.
+///   soon after its record's expiry (within [`reclaim_within`], a minute by default), so expired
+///   sessions do not keep their memory.
 /// - **Bounded**: see [`MokaCache`] for the bound and what eviction means (the evicted user is
 ///   logged out).
 /// - **Atomic** when the cache is ([`Cache::is_atomic`]; `MokaCache` is): `create` is
-///   insert-if-absent, key-level changes (touches included) are applied in one step per key, and a save
-///   or apply after a delete finds nothing and writes nothing.
+///   insert-if-absent, key-level changes (touches included) are applied in one step per key, and a
+///   save or apply after a delete finds nothing and writes nothing.
 /// - **One process**: the cache lives in this process's memory. Several processes need a shared
 ///   store (files, Redis), possibly behind a [`CachingStore`](crate::CachingStore).
 ///
@@ -39,6 +39,8 @@ use crate::{Cache, MokaCache};
 /// assert_eq!(store.load(&key).await.unwrap(), Some(record));
 /// # });
 /// ```
+///
+/// [`reclaim_within`]: crate::MokaCacheBuilder::reclaim_within
 #[derive(Clone)]
 pub struct CacheStore<C = MokaCache> {
     cache: C,

@@ -5,8 +5,9 @@ use session_core::store::{Changes, Key, Record, Timestamp};
 use crate::FileStoreError;
 use crate::core::Core;
 
-/// [`FileStore`](crate::FileStore)'s operations run on the calling thread (they block on disk
-/// I/O and locks).
+/// [`FileStore`](crate::FileStore)'s operations as blocking calls, on the calling thread.
+///
+/// They block on disk I/O and locks.
 ///
 /// The same files, locks and rules as the async [`Store`](session_core::store::Store) methods; for tools
 /// and scripts without an async runtime, and for measuring the store without the hop to the

@@ -1,5 +1,6 @@
-//! Removing what no request will read again: expired and unreadable session files, and temporary
-//! files left by a writer that died.
+//! Removing what no request will read again.
+//!
+//! Expired and unreadable session files, and temporary files left by a writer that died.
 
 use std::fs;
 use std::io;
@@ -21,15 +22,18 @@ pub struct Cleanup {
     pub damaged: usize,
     /// Temporary files removed because they were older than the store's `stale_temp_after`.
     pub stale_temp: usize,
-    /// Entries left alone: names that are neither sessions nor temporary files, symbolic links,
-    /// directories, and sessions locked by a writer at that moment (the next pass sees them).
+    /// Entries left alone.
+    ///
+    /// Names that are neither sessions nor temporary files, symbolic links, directories, and
+    /// sessions locked by a writer at that moment (the next pass sees them).
     pub skipped: usize,
 }
 
 impl Core {
-    /// One pass over the directory. Streams its entries (constant memory), never follows a
-    /// symbolic link, never waits for a lock (a busy session is skipped), and reads at most the
-    /// 16-byte header of each session file.
+    /// One pass over the directory.
+    ///
+    /// Streams its entries (constant memory), never follows a symbolic link, never waits for a lock
+    /// (a busy session is skipped), and reads at most the 16-byte header of each session file.
     pub(crate) fn cleanup(&self) -> Result<Cleanup, FileStoreError> {
         let mut report = Cleanup::default();
         let now = self.clock.now();

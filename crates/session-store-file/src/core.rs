@@ -1,5 +1,6 @@
-//! The blocking implementation of every store operation; [`FileStore`](crate::FileStore) runs it
-//! off the async workers.
+//! The blocking implementation of every store operation.
+//!
+//! [`FileStore`](crate::FileStore) runs it off the async workers.
 //!
 //! # Locking protocol
 //!
@@ -53,8 +54,9 @@ pub(crate) struct Core {
 pub(crate) enum Entry {
     /// No file by that name.
     Absent,
-    /// Something other than a regular file (a symbolic link, a directory, a FIFO): never opened
-    /// through, never used as a session.
+    /// Something other than a regular file (a symbolic link, a directory, a FIFO).
+    ///
+    /// Never opened through, never used as a session.
     Odd,
     /// The file, locked exclusively, with its metadata.
     Locked(File, Metadata),
@@ -68,8 +70,9 @@ pub(crate) struct Encoded {
 }
 
 impl Core {
-    /// The file named by `key`: its hex digest ([`Key::to_hex`]), nothing else. Built in one
-    /// allocation, the hex digits on the stack.
+    /// The file named by `key`: its hex digest ([`Key::to_hex`]), nothing else.
+    ///
+    /// Built in one allocation, the hex digits on the stack.
     pub(crate) fn path(&self, key: &Key) -> PathBuf {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut name = [0u8; 64];
@@ -100,8 +103,10 @@ impl Core {
         })
     }
 
-    /// Opens and locks the file named `path`, starting again whenever it was replaced or removed
-    /// while this thread waited for the lock.
+    /// Opens and locks the file named `path`.
+    ///
+    /// Starts again whenever the file was replaced or removed while this thread waited for the
+    /// lock.
     pub(crate) fn lock(&self, path: &Path) -> Result<Entry, FileStoreError> {
         loop {
             let file = match open_nofollow(path) {
@@ -124,8 +129,9 @@ impl Core {
         }
     }
 
-    /// Writes `encoded` to a new temporary file in the session directory (mode 0600) and
-    /// `fsync`s it.
+    /// Writes `encoded` to a new temporary file in the session directory and `fsync`s it.
+    ///
+    /// The file has mode 0600.
     pub(crate) fn write_temp(&self, encoded: &Encoded) -> Result<NamedTempFile, FileStoreError> {
         let mut temp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
@@ -140,8 +146,9 @@ impl Core {
         Ok(temp)
     }
 
-    /// Renames `temp` over `path` (the caller holds the lock on the file it replaces, if any) and
-    /// makes the rename durable.
+    /// Renames `temp` over `path` and makes the rename durable.
+    ///
+    /// The caller holds the lock on the file it replaces, if any.
     fn replace(&self, temp: NamedTempFile, path: &Path) -> Result<(), FileStoreError> {
         temp.persist(path)
             .map_err(|e| FileStoreError::io("rename into place")(e.error))?;
@@ -205,9 +212,11 @@ impl Core {
         }
     }
 
-    /// Removes the file named `path` if its lock is free at once and, locked, it is still the
-    /// file of that name and still expired or unreadable (a writer may have replaced it). A load
-    /// never waits for a lock and never fails for this: a file left here is the sweeper's.
+    /// Removes the dead file named `path`, if that can be done without waiting.
+    ///
+    /// Only if its lock is free at once and, locked, it is still the file of that name and still
+    /// expired or unreadable (a writer may have replaced it). A load never waits for a lock and
+    /// never fails for this: a file left here is the sweeper's.
     fn reclaim(&self, key: &Key, path: &Path) {
         let attempt = || -> Result<bool, FileStoreError> {
             let file = match open_nofollow(path) {
@@ -355,8 +364,9 @@ impl Core {
     }
 }
 
-/// An error opening an entry that is there but is no session file we can read: a socket
-/// (`ENXIO`) or a file without read permission. Treated as no session.
+/// An error opening an entry that is there but is no session file we can read.
+///
+/// A socket (`ENXIO`) or a file without read permission. Treated as no session.
 fn is_odd_entry_error(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::PermissionDenied || error.raw_os_error() == Some(6)
 }

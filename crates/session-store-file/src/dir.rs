@@ -1,5 +1,6 @@
-//! The session directory: created private (0700) when missing, refused when others can write to
-//! it or it is not ours, and kept open for `fsync`.
+//! The session directory: created private, refused when unsafe, kept open for `fsync`.
+//!
+//! Created with mode 0700 when missing; refused when others can write to it or it is not ours.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io;
@@ -23,8 +24,9 @@ pub(crate) struct SessionDir {
 }
 
 impl SessionDir {
-    /// Opens `path`, creating it (and missing parents) with mode 0700 if it does not exist, and
-    /// checks it: a directory, not a symbolic link, owned by this process's effective user, and
+    /// Opens `path`, creating it (and missing parents) with mode 0700 if missing, and checks it.
+    ///
+    /// It must be a directory, not a symbolic link, owned by this process's effective user, and
     /// writable by nobody else.
     pub(crate) fn open(path: &Path) -> Result<SessionDir, FileStoreError> {
         match DirBuilder::new().recursive(true).mode(0o700).create(path) {
@@ -89,8 +91,9 @@ impl SessionDir {
     }
 }
 
-/// Opens an existing file for reading without following a symbolic link (`ELOOP` instead) and
-/// without blocking on a FIFO.
+/// Opens an existing file for reading, without following a symbolic link or blocking on a FIFO.
+///
+/// A symbolic link fails with `ELOOP`.
 pub(crate) fn open_nofollow(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
@@ -103,8 +106,9 @@ pub(crate) fn is_symlink_error(error: &io::Error) -> bool {
     Errno::from_io_error(error) == Some(Errno::LOOP)
 }
 
-/// Whether the open file `meta` describes is still the one named `path` (not replaced by a rename,
-/// not removed) — checked after taking its lock.
+/// Whether the open file `meta` describes is still the one named `path`.
+///
+/// Not replaced by a rename, not removed; checked after taking its lock.
 pub(crate) fn still_named(path: &Path, meta: &fs::Metadata) -> io::Result<bool> {
     match fs::symlink_metadata(path) {
         Ok(now) => Ok(now.dev() == meta.dev() && now.ino() == meta.ino()),

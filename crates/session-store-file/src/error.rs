@@ -25,8 +25,9 @@ pub enum FileStoreError {
         /// The path given.
         path: PathBuf,
     },
-    /// The directory is writable by its group or by everyone, so another user could plant or
-    /// replace session files (forging sessions).
+    /// The directory is writable by its group or by everyone.
+    ///
+    /// Another user could then plant or replace session files (forging sessions).
     Writable {
         /// The directory.
         path: PathBuf,

@@ -1,7 +1,7 @@
 //! The on-disk form of one session: a 16-byte header, then the codec's bytes.
 //!
 //! ```text
-//! magic "SSF1" (4 bytes) | expires, ms since the epoch (u64 LE) | payload length (u32 LE) | payload
+//! magic "SSF1" (4 bytes) | expires, ms since epoch (u64 LE) | payload length (u32 LE) | payload
 //! ```
 //!
 //! The header lets `save`, `delete` and the sweeper judge a file (live, expired, truncated, not

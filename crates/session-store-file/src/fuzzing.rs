@@ -1,5 +1,6 @@
-//! Hidden entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): not part of the API,
-//! and no promise is made about them.
+//! Hidden entry points for the fuzz targets in `fuzz/` (feature `fuzzing`).
+//!
+//! Not part of the API: no promise is made about them.
 
 use session_core::store::Timestamp;
 

@@ -1,14 +1,22 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! FileStore: HTTP sessions in files, one per session, shared by the processes of one machine.
 //!
 //! [`FileStore`] is the successor of Plack's `Store::File`, without its flaws:
 //!
-//! | Plack's File store | this crate |
-//! |---|---|
-//! | files named by the raw session id | named by the id's SHA-256 digest ([`Key::to_hex`](session_core::store::Key::to_hex)): a leaked directory yields no usable cookie |
-//! | defaults to the shared temp directory | a directory you name, created 0700 if missing, or a private 0700 one ([`FileStore::temporary`]); a directory writable by others or owned by another user is refused when the store is built |
-//! | writes in place: a crash leaves a torn file | write a temporary file in the same directory, `fsync` it, `rename` it into place, `fsync` the directory: a reader sees the old record or the new one, never a mix |
-//! | two overlapping requests lose a write | key-level changes ([`Store::apply`](session_core::store::Store::apply)) are applied under an exclusive lock on the session file, across processes |
-//! | expired files stay forever | expiry is checked on every load, expired files found are removed, and [`FileStore::cleanup`] (or [`FileStore::spawn_cleanup`]) sweeps the rest |
+//! - **Names**: Plack names files by the raw session id; here, by the id's SHA-256 digest
+//!   ([`Key::to_hex`](session_core::store::Key::to_hex)): a leaked directory yields no usable cookie.
+//! - **Directory**: Plack defaults to the shared temp directory; here, a directory you name,
+//!   created 0700 if missing, or a private 0700 one ([`FileStore::temporary`]). A directory
+//!   writable by others or owned by another user is refused when the store is built.
+//! - **Writes**: Plack writes in place, so a crash leaves a torn file; here, a temporary file in
+//!   the same directory is written, `fsync`ed and renamed into place, then the directory is
+//!   `fsync`ed: a reader sees the old record or the new one, never a mix.
+//! - **Concurrency**: with Plack, two overlapping requests lose a write; here, key-level changes
+//!   ([`Store::apply`](session_core::store::Store::apply)) are applied under an exclusive lock on the
+//!   session file, across processes.
+//! - **Expiry**: Plack's expired files stay forever; here, expiry is checked on every load, expired
+//!   files found are removed, and [`FileStore::cleanup`] (or [`FileStore::spawn_cleanup`]) sweeps
+//!   the rest.
 //!
 //! # Files
 //!

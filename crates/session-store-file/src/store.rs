@@ -15,8 +15,9 @@ use crate::core::Core;
 use crate::dir::SessionDir;
 use crate::{Blocking, Cleanup, FileStoreError};
 
-/// How old a temporary file must be before the sweeper removes it, by default: 10 minutes
-/// (a write takes milliseconds; an older one belongs to a writer that died).
+/// How old a temporary file must be before the sweeper removes it, by default: 10 minutes.
+///
+/// A write takes milliseconds; an older file belongs to a writer that died.
 pub const DEFAULT_STALE_TEMP_AFTER: Duration = Duration::from_secs(10 * 60);
 
 /// Sessions in files, one per session, in a private directory: see the [crate docs](crate).
@@ -74,8 +75,10 @@ fn default_codec() -> Box<dyn Codec> {
 }
 
 impl FileStoreBuilder {
-    /// The codec records are written with (default: bincode 2, or JSON without the `bincode`
-    /// feature). Changing it makes existing files unreadable: they are dropped as damaged.
+    /// The codec records are written with.
+    ///
+    /// Default: bincode 2, or JSON without the `bincode` feature. Changing it makes existing files
+    /// unreadable: they are dropped as damaged.
     pub fn codec(mut self, codec: impl Codec) -> Self {
         self.codec = Box::new(codec);
         self
@@ -92,28 +95,31 @@ impl FileStoreBuilder {
         self
     }
 
-    /// The largest encoded record written or read (default 1 MiB, at most 256 MiB). A larger file
-    /// is treated as no session and removed, without being read.
+    /// The largest encoded record written or read (default 1 MiB, at most 256 MiB).
+    ///
+    /// A larger file is treated as no session and removed, without being read.
     pub fn max_record_bytes(mut self, max: usize) -> Self {
         self.max_record_bytes = max.min(MAX_RECORD_BYTES_LIMIT);
         self
     }
 
-    /// How old a temporary file must be before [`FileStore::cleanup`] removes it (default
-    /// [`DEFAULT_STALE_TEMP_AFTER`]). Keep it well above the longest write: a shorter age lets the
-    /// sweeper remove the temporary file of a write still in progress, which then fails.
+    /// How old a temporary file must be before [`FileStore::cleanup`] removes it.
+    ///
+    /// Default: [`DEFAULT_STALE_TEMP_AFTER`]. Keep it well above the longest write: a shorter age
+    /// lets the sweeper remove the temporary file of a write still in progress, which then fails.
     pub fn stale_temp_after(mut self, age: Duration) -> Self {
         self.stale_temp_after = age;
         self
     }
 
-    /// Runs [`Store::load`](session_core::store::Store::load) in `tokio::task::block_in_place` instead
-    /// of on the blocking pool when the current runtime is multi-threaded: a load (one open, one
-    /// read, never a lock waited for) then costs about 2 µs instead of about 20 µs of thread
-    /// hand-over. Off by default. Turn it on only where every call comes from a task of a
-    /// multi-thread Tokio runtime (axum on `#[tokio::main]`, say): `block_in_place` panics on a
-    /// thread inside a current-thread runtime's `block_on`, even with a multi-thread runtime
-    /// entered. Current-thread runtimes (actix-web's workers) always use the blocking pool.
+    /// Runs loads in `block_in_place` instead of on the blocking pool (off by default).
+    ///
+    /// When the current runtime is multi-threaded, [`Store::load`](session_core::store::Store::load) (one
+    /// open, one read, never a lock waited for) then costs about 2 µs instead of about 20 µs of
+    /// thread hand-over. Turn it on only where every call comes from a task of a multi-thread Tokio
+    /// runtime (axum on `#[tokio::main]`, say): `block_in_place` panics on a thread inside a
+    /// current-thread runtime's `block_on`, even with a multi-thread runtime entered.
+    /// Current-thread runtimes (actix-web's workers) always use the blocking pool.
     pub fn loads_in_place(mut self, on: bool) -> Self {
         self.loads_in_place = on;
         self
@@ -130,8 +136,9 @@ impl FileStoreBuilder {
         Ok(self.finish(dir, None))
     }
 
-    /// Opens the store on a new private directory (mode 0700) under the system's temporary
-    /// directory, removed when the last clone of the store is dropped: sessions then outlive
+    /// Opens the store on a new private directory (mode 0700) in the system's temporary directory.
+    ///
+    /// The directory is removed when the last clone of the store is dropped: sessions then outlive
     /// neither the process nor the store, as with Plack's default, but no other user can read them.
     ///
     /// # Errors
@@ -202,9 +209,10 @@ impl FileStore {
         Blocking::new(&self.core)
     }
 
-    /// Removes expired and unreadable session files and stale temporary files, now, on this
-    /// thread (it blocks: from async code, call it inside `spawn_blocking`, or use
-    /// [`spawn_cleanup`](Self::spawn_cleanup)).
+    /// Removes expired and unreadable session files and stale temporary files, now, on this thread.
+    ///
+    /// It blocks: from async code, call it inside `spawn_blocking`, or use
+    /// [`spawn_cleanup`](Self::spawn_cleanup).
     ///
     /// # Errors
     ///
@@ -213,9 +221,10 @@ impl FileStore {
         self.core.cleanup()
     }
 
-    /// Starts a Tokio task that runs [`cleanup`](Self::cleanup) every `every` on the blocking pool,
-    /// one pass at a time. The task holds no strong reference: it ends by itself once every clone
-    /// of the store is dropped; abort the handle to stop it sooner.
+    /// Starts a Tokio task that runs [`cleanup`](Self::cleanup) every `every`.
+    ///
+    /// Each pass runs on the blocking pool, one at a time. The task holds no strong reference: it
+    /// ends by itself once every clone of the store is dropped; abort the handle to stop it sooner.
     ///
     /// # Panics
     ///
@@ -240,8 +249,9 @@ impl FileStore {
         })
     }
 
-    /// Runs a read (one open, one read of a small file, no lock waited for) off the async worker:
-    /// with `block_in_place` when [`FileStoreBuilder::loads_in_place`] is on and the runtime is
+    /// Runs a read (one open, one read of a small file, no lock waited for) off the async worker.
+    ///
+    /// With `block_in_place` when [`FileStoreBuilder::loads_in_place`] is on and the runtime is
     /// multi-threaded, on the blocking pool otherwise.
     async fn run_read<T: Send + 'static>(
         &self,

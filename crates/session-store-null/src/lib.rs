@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! NullStore: a session store that keeps nothing.
 //!
 //! [`NullStore`] is Plack's `Store::Null`: every write is accepted and forgotten. It is for
@@ -63,14 +64,17 @@
 use async_trait::async_trait;
 use session_core::store::{Changes, Key, Record, Store, StoreError, Timestamp};
 
-/// A [`Store`] that keeps nothing: see the [crate documentation](crate) for what an application
-/// sees.
+/// A [`Store`] that keeps nothing.
+///
+/// See the [crate documentation](crate) for what an application sees.
 ///
 /// | method | answer | meaning |
 /// |---|---|---|
 /// | [`load`](Store::load) | `Ok(None)` | no session is ever found |
-/// | [`create`](Store::create) | `Ok(true)` | "stored" (so the engine issues an id), then forgotten |
-/// | [`save`](Store::save), [`apply`](Store::apply), [`touch`](Store::touch) | `Ok(false)` | there is no live record to update |
+/// | [`create`](Store::create) | `Ok(true)` | "stored" (the engine issues an id), then forgotten |
+/// | [`save`](Store::save) | `Ok(false)` | there is no live record to update |
+/// | [`apply`](Store::apply) | `Ok(false)` | there is no live record to change |
+/// | [`touch`](Store::touch) | `Ok(false)` | there is no live record to touch |
 /// | [`delete`](Store::delete) | `Ok(false)` | there was no live record to remove |
 ///
 /// It never fails and never blocks. It holds to every [`Store`] contract that applies to a store

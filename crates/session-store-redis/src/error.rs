@@ -29,16 +29,18 @@ pub enum RedisStoreError {
         /// The redis crate's error.
         source: redis::RedisError,
     },
-    /// Redis did not answer within the configured time-out. A write that timed out may or may not
-    /// have been applied.
+    /// Redis did not answer within the configured time-out.
+    ///
+    /// A write that timed out may or may not have been applied.
     Timeout {
         /// What was being done, e.g. `"apply"` or `"connect"`.
         op: &'static str,
         /// The time-out that passed.
         after: Duration,
     },
-    /// A script answered something other than the 0 or 1 it returns: the key prefix is shared
-    /// with something else, or the server is not Redis-compatible.
+    /// A script answered something other than the 0 or 1 it returns.
+    ///
+    /// The key prefix is shared with something else, or the server is not Redis-compatible.
     UnexpectedReply {
         /// What was being done.
         op: &'static str,

@@ -1,11 +1,12 @@
-//! Hidden entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): not part of the API,
-//! and no promise is made about them.
+//! Hidden entry points for the fuzz targets in `fuzz/` (feature `fuzzing`).
+//!
+//! Not part of the API: no promise is made about them.
 
 use session_core::store::Record;
 
-/// Reads a session hash's fields (as `HGETALL` returns them) back into a record, as the store's
-/// loads do: `Ok(None)` for no fields, `Err` (why, for the log) for a hash the store did not
-/// write.
+/// Reads a session hash's fields (as `HGETALL` returns them) back into a record, as loads do.
+///
+/// `Ok(None)` for no fields, `Err` (why, for the log) for a hash the store did not write.
 pub fn decode_fields(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, String> {
     crate::layout::decode(fields).map_err(|corrupt| corrupt.to_string())
 }

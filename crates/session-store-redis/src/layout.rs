@@ -57,8 +57,10 @@ pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
     fields
 }
 
-/// What `apply` does to the hash: whether to drop every value field first, the fields to set and
-/// the fields to remove (each field in at most one of the two).
+/// What `apply` does to the hash.
+///
+/// Whether to drop every value field first, the fields to set and the fields to remove (each field
+/// in at most one of the two).
 #[derive(Debug, Default)]
 pub(crate) struct FieldChanges {
     pub(crate) clear: bool,
@@ -67,8 +69,9 @@ pub(crate) struct FieldChanges {
 }
 
 impl FieldChanges {
-    /// The field-level form of one request's changes. A key changed twice keeps its last change,
-    /// as [`Changes::apply_to`] does.
+    /// The field-level form of one request's changes.
+    ///
+    /// A key changed twice keeps its last change, as [`Changes::apply_to`] does.
     pub(crate) fn from_changes(changes: &Changes) -> Self {
         let mut last: HashMap<&str, Option<&Value>> = HashMap::with_capacity(changes.updates.len());
         let mut order = Vec::with_capacity(changes.updates.len());
@@ -104,8 +107,9 @@ impl FieldChanges {
     }
 }
 
-/// Why a stored hash could not be read as a session (for the log; the session is then treated as
-/// absent).
+/// Why a stored hash could not be read as a session.
+///
+/// For the log; the session is then treated as absent.
 #[derive(Debug)]
 pub(crate) enum Corrupt {
     /// A metadata field is missing.
@@ -135,8 +139,9 @@ impl fmt::Display for Corrupt {
     }
 }
 
-/// Reads the fields of a hash (as HGETALL returns them) back into a record; `None` for no fields
-/// (no such key).
+/// Reads the fields of a hash (as `HGETALL` returns them) back into a record.
+///
+/// `None` for no fields (no such key).
 pub(crate) fn decode(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, Corrupt> {
     if fields.is_empty() {
         return Ok(None);

@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! `RedisStore`: HTTP sessions in Redis, the store for more than one process or machine.
 //!
 //! Built on the [`redis`] crate's `ConnectionManager` (one multiplexed connection that
@@ -50,14 +51,17 @@
 //!
 //! # Operations and round trips
 //!
-//! | operation | Redis | round trips |
-//! |---|---|---|
-//! | `load` | `HGETALL` | 1 |
-//! | `create` | script: if a live session is there answer 0; else drop the key, `HSET` every field, `PEXPIRE` | 1 |
-//! | `save` | script: if no live session answer 0; else drop the key, `HSET` every field, `PEXPIRE` | 1 |
-//! | `apply` | script: if no live session answer 0; else (on `clear`) `HDEL` every `v:` field, `HSET`/`HDEL` the changed fields and the metadata, `PEXPIRE` | 1 |
-//! | `touch` | the `apply` script with no value changes (`last_active`, `expires`, TTL) | 1 |
-//! | `delete` | script: note whether a live session is there, `UNLINK`, answer that | 1 |
+//! Each operation is one round trip:
+//!
+//! - `load`: `HGETALL`.
+//! - `create`: a script: if a live session is there, answer 0; else drop the key, `HSET` every
+//!   field, `PEXPIRE`.
+//! - `save`: a script: if no live session is there, answer 0; else drop the key, `HSET` every
+//!   field, `PEXPIRE`.
+//! - `apply`: a script: if no live session is there, answer 0; else (on `clear`) `HDEL` every `v:`
+//!   field, `HSET`/`HDEL` the changed fields and the metadata, `PEXPIRE`.
+//! - `touch`: the `apply` script with no value changes (`last_active`, `expires`, TTL).
+//! - `delete`: a script: note whether a live session is there, `UNLINK`, answer that.
 //!
 //! Scripts go out as `EVALSHA`; a server that does not know one (first use, or after a restart)
 //! answers `NOSCRIPT`, and the redis crate then loads it and retries: two more round trips, once
@@ -146,7 +150,7 @@
 //!
 //! # Testing
 //!
-//! The `testing` feature (for tests only) adds [`testing::RedisServer`], which starts a private
+//! The `testing` feature (for tests only) adds `testing::RedisServer`, which starts a private
 //! `redis-server` on a free loopback port, restarts it on the same port for fault tests, and
 //! kills it on drop.
 //!

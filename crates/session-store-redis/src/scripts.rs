@@ -98,8 +98,10 @@ if was_live then return 1 end
 return 0
 ";
 
-/// The three scripts, hashed once (EVALSHA sends the hash; the redis crate falls back to loading
-/// the script when the server does not know it, e.g. after a restart).
+/// The three scripts, hashed once.
+///
+/// `EVALSHA` sends the hash; the redis crate falls back to loading the script when the server does
+/// not know it (after a restart, say).
 #[derive(Debug)]
 pub(crate) struct Scripts {
     pub(crate) write: Script,

@@ -18,15 +18,18 @@ use crate::scripts::Scripts;
 pub const DEFAULT_PREFIX: &str = "session:";
 /// The bound on every Redis call unless [`RedisStoreBuilder::timeout`] says otherwise: 1 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
-/// The bound on each connection attempt unless [`RedisStoreBuilder::connect_timeout`] says
-/// otherwise: 1 s.
+/// The default bound on each connection attempt: 1 s.
+///
+/// See [`RedisStoreBuilder::connect_timeout`].
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// How often a lost connection is retried per reconnection round unless
-/// [`RedisStoreBuilder::reconnect_retries`] says otherwise.
+/// The default number of retries per reconnection round after a lost connection.
+///
+/// See [`RedisStoreBuilder::reconnect_retries`].
 pub const DEFAULT_RECONNECT_RETRIES: usize = 3;
 
-/// The longest TTL set (about 35 000 years): far beyond any session, and far from the overflow
-/// that makes Redis refuse a `PEXPIRE`.
+/// The longest TTL set (about 35 000 years).
+///
+/// Far beyond any session, and far from the overflow that makes Redis refuse a `PEXPIRE`.
 const MAX_TTL_MS: u64 = 1 << 50;
 /// The shortest and longest pause between reconnection attempts.
 const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
@@ -93,14 +96,17 @@ impl fmt::Debug for RedisStoreBuilder {
 
 impl RedisStoreBuilder {
     /// The prefix of every key this store writes (default [`DEFAULT_PREFIX`], `"session:"`).
+    ///
     /// Stores with different prefixes share a Redis database without seeing each other.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
     }
 
-    /// The bound on every store call (default [`DEFAULT_TIMEOUT`], 1 s), including any wait for a
-    /// reconnection; also the connection's response time-out. A call that passes it fails with
+    /// The bound on every store call (default [`DEFAULT_TIMEOUT`], 1 s).
+    ///
+    /// It includes any wait for a reconnection, and is also the connection's response time-out. A
+    /// call that passes it fails with
     /// [`StoreErrorKind::Timeout`](session_core::store::StoreErrorKind::Timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -113,16 +119,19 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// How many times one reconnection round retries after a failed attempt (default
-    /// [`DEFAULT_RECONNECT_RETRIES`]), pausing 50 ms to 500 ms (growing, with jitter) in between.
-    /// A round that fails makes the calls waiting on it fail; the next call starts a new round.
+    /// How many times one reconnection round retries after a failed attempt.
+    ///
+    /// Default: [`DEFAULT_RECONNECT_RETRIES`]. The round pauses 50 ms to 500 ms (growing, with
+    /// jitter) between attempts. A round that fails makes the calls waiting on it fail; the next
+    /// call starts a new round.
     pub fn reconnect_retries(mut self, retries: usize) -> Self {
         self.reconnect_retries = retries;
         self
     }
 
-    /// The clock expiry is judged by, and TTLs computed from (default: the system clock; a
-    /// `ManualClock` in tests).
+    /// The clock expiry is judged by, and TTLs computed from.
+    ///
+    /// Default: the system clock; a `ManualClock` in tests.
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Box::new(clock);
         self
@@ -195,8 +204,10 @@ impl RedisStoreBuilder {
 }
 
 impl RedisStore {
-    /// A builder for the server at `info`: a URL such as `redis://127.0.0.1:6379/0` (see the
-    /// redis crate for `rediss://` and `redis+unix://`) or a `redis::ConnectionInfo`.
+    /// A builder for the server at `info` (a URL, or a [`redis::ConnectionInfo`]).
+    ///
+    /// A URL such as `redis://127.0.0.1:6379/0`; see the redis crate for `rediss://` and
+    /// `redis+unix://` URLs.
     pub fn builder(info: impl IntoConnectionInfo) -> RedisStoreBuilder {
         RedisStoreBuilder {
             client: redis::Client::open(info),

@@ -1,8 +1,7 @@
-//! For tests only (feature `testing`): [`RedisServer`], a throwaway `redis-server` on a free
-//! loopback port.
+//! For tests only (feature `testing`): [`RedisServer`], a throwaway `redis-server`.
 //!
-//! Not for production: the server keeps its files in a temporary directory, listens on
-//! 127.0.0.1 only, and is killed when the value is dropped.
+//! Not for production: the server listens on a free port of 127.0.0.1 only, keeps its files in a
+//! temporary directory, and is killed when the value is dropped.
 //!
 //! ```no_run
 //! use session_store_redis::testing::RedisServer;
@@ -95,6 +94,7 @@ impl RedisServer {
     }
 
     /// Kills the server at once (SIGKILL: a crash, no shutdown save) and waits for it to exit.
+    ///
     /// Does nothing if it is not running.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -112,8 +112,9 @@ impl RedisServer {
         }
     }
 
-    /// Kills the server if it runs, then starts it again on the same port and directory, and
-    /// waits until it answers PING (after loading any data it persisted).
+    /// Kills the server if it runs, then starts it again on the same port and directory.
+    ///
+    /// Waits until it answers PING (after loading any data it persisted).
     ///
     /// # Panics
     ///

@@ -1,5 +1,6 @@
-//! The synopsis on actix-web: a counter that remembers each visitor, with the default in-memory
-//! store and the cookie state.
+//! A counter that remembers each visitor, on actix-web: the README's quick start.
+//!
+//! With the default in-memory store and the cookie state.
 //!
 //! ```text
 //! cargo run -p session-examples --bin counter-actix

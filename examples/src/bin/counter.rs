@@ -1,5 +1,6 @@
-//! The synopsis: a counter that remembers each visitor, on axum with the default in-memory store and
-//! the cookie state.
+//! A counter that remembers each visitor, on axum: the README's quick start.
+//!
+//! With the default in-memory store and the cookie state.
 //!
 //! ```text
 //! cargo run -p session-examples --bin counter

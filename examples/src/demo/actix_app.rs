@@ -84,8 +84,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
         );
 }
 
-/// Serves the demo on `listener` with `engine`, on two actix-web worker threads (each with its
-/// own single-threaded runtime; the engine and its store are shared).
+/// Serves the demo on `listener` with `engine`, on two actix-web worker threads.
+///
+/// Each worker has its own single-threaded runtime; the engine and its store are shared.
 pub(crate) fn serve(
     listener: tokio::net::TcpListener,
     engine: session_core::Engine,

@@ -47,12 +47,15 @@ pub enum StoreKind {
     File,
     /// `CacheStore`: a moka cache of 100 000 sessions.
     Cache,
-    /// `SealedCookie`: the whole session in a sealed cookie, no server storage (`--state cookie`
-    /// only). Sealed with `--seal-key`, or with a key generated at start-up (sessions then end
-    /// when the server stops).
+    /// `SealedCookie`: the whole session in a sealed cookie, no server storage.
+    ///
+    /// Only with `--state cookie`. Sealed with `--seal-key`, or with a key generated at start-up
+    /// (sessions then end when the server stops).
     Cookie,
-    /// `RedisStore` at `--redis-url`, keys under `--redis-prefix`: connected at start (the demo
-    /// fails to start if Redis cannot be reached), reconnecting by itself afterwards.
+    /// `RedisStore` at `--redis-url`, keys under `--redis-prefix`.
+    ///
+    /// Connected at start (the demo fails to start if Redis cannot be reached), reconnecting by
+    /// itself afterwards.
     Redis,
 }
 
@@ -76,19 +79,21 @@ pub struct Args {
     pub state: StateKind,
     /// `--addr` (port 0 picks a free port).
     pub addr: SocketAddr,
-    /// `--dir`, the file store's directory (created 0700 if missing); without it `--store file`
-    /// uses a private temporary directory removed when the server stops.
+    /// `--dir`, the file store's directory (created 0700 if missing).
+    ///
+    /// Without it `--store file` uses a private temporary directory removed when the server stops.
     pub dir: Option<PathBuf>,
     /// `--redis-url`, required by `--store redis`.
     pub redis_url: Option<String>,
-    /// `--redis-prefix`, the prefix of the Redis store's keys ([`DEFAULT_REDIS_PREFIX`] without it).
+    /// `--redis-prefix`: the Redis store's key prefix ([`DEFAULT_REDIS_PREFIX`] without it).
     pub redis_prefix: Option<String>,
     /// `--idle-timeout SECS`.
     pub idle_timeout: Option<Duration>,
     /// `--absolute-timeout SECS`.
     pub absolute_timeout: Option<Duration>,
-    /// `--store-timeout-ms MS`: the limit on each store call ([`DEFAULT_STORE_TIMEOUT`] without
-    /// it; `0` for none).
+    /// `--store-timeout-ms MS`: the limit on each store call.
+    ///
+    /// [`DEFAULT_STORE_TIMEOUT`] without it; `0` for none.
     pub store_timeout: Option<Duration>,
     /// `--secure true|false` for the cookie (default true).
     pub secure: bool,
@@ -96,8 +101,9 @@ pub struct Args {
     pub session_key: Option<String>,
     /// `--seal-key BASE64`: at least 64 random bytes, for `--store cookie`.
     pub seal_key: Option<String>,
-    /// `--seal-old-key BASE64`, repeatable (newest first): older keys that still open sessions
-    /// for `--store cookie`, which are then resealed with `--seal-key` (key rotation).
+    /// `--seal-old-key BASE64`, repeatable (newest first): older keys for `--store cookie`.
+    ///
+    /// They still open sessions, which are then resealed with `--seal-key` (key rotation).
     pub seal_old_keys: Vec<String>,
     /// `--seal-mode private|signed`, for `--store cookie` (default private).
     pub seal_mode: SealMode,

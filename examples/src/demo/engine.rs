@@ -24,9 +24,10 @@ pub fn engine_builder(args: &Args) -> Result<EngineBuilder, String> {
     engine_builder_with(args, None, None)
 }
 
-/// [`engine_builder_with`] for every store, `--store redis` included: a Redis store (on `clock`,
-/// if given) is connected first, and the call fails with a message naming the URL if Redis
-/// cannot be reached.
+/// [`engine_builder_with`] for every store, `--store redis` included.
+///
+/// A Redis store (on `clock`, if given) is connected first, and the call fails with a message
+/// naming the URL if Redis cannot be reached.
 pub async fn engine_builder_async(
     args: &Args,
     clock: Option<ManualClock>,
@@ -39,8 +40,10 @@ pub async fn engine_builder_async(
     engine_builder_with(args, clock, store)
 }
 
-/// [`engine_builder`] with what a command line cannot say, for tests: a manual `clock` for the
-/// engine and the store `--store` names, or a `store` of the caller's own instead.
+/// [`engine_builder`] with what a command line cannot say, for tests.
+///
+/// A manual `clock` for the engine and the store `--store` names, or a `store` of the caller's own
+/// instead.
 ///
 /// `--store redis` without a `store` is refused: the Redis store is connected by
 /// [`engine_builder_async`].
@@ -117,8 +120,9 @@ fn sealed_builder(args: &Args, clock: Option<ManualClock>) -> Result<EngineBuild
     })
 }
 
-/// `--store file`: the store on `--dir`, or on a private temporary directory; with a sweeper every
-/// minute when a Tokio runtime is running.
+/// `--store file`: the store on `--dir`, or on a private temporary directory.
+///
+/// With a sweeper every minute when a Tokio runtime is running.
 fn file_store(args: &Args, clock: Option<ManualClock>) -> Result<FileStore, String> {
     let mut builder = FileStore::builder();
     if let Some(clock) = clock {
@@ -135,9 +139,10 @@ fn file_store(args: &Args, clock: Option<ManualClock>) -> Result<FileStore, Stri
     Ok(store)
 }
 
-/// `--store redis`: a `RedisStore` at `--redis-url` with keys under `--redis-prefix`, connected
-/// now (eager: a Redis that cannot be reached stops the demo at start, rather than failing every
-/// request later), on `clock` if given.
+/// `--store redis`: a `RedisStore` at `--redis-url`, keys under `--redis-prefix`, connected now.
+///
+/// Eager, so a Redis that cannot be reached stops the demo at start, rather than failing every
+/// request later. On `clock` if given.
 async fn redis_store(args: &Args, clock: Option<ManualClock>) -> Result<RedisStore, String> {
     let url = args.redis_url.as_deref().ok_or(REDIS_URL_MISSING)?;
     let prefix = args.redis_prefix.as_deref().unwrap_or(DEFAULT_REDIS_PREFIX);

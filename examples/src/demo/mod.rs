@@ -38,8 +38,9 @@ use tokio::net::TcpListener;
 /// A running server: a future that serves until it fails (or is dropped, for axum).
 pub type Serving = Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
 
-/// Builds the engine `args` describe (connecting to Redis first for `--store redis`), binds
-/// `args.addr`, and returns the bound address with a future that serves.
+/// Builds the engine `args` describe, binds `args.addr`, and returns the address and the server.
+///
+/// Connects to Redis first for `--store redis`. The server is a future that serves.
 ///
 /// Fails with an error of kind `Other` whose message says what is wrong when the options do not
 /// make an engine (a bad cookie name, `--store redis` and Redis cannot be reached, ...).

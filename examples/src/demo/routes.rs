@@ -1,5 +1,6 @@
-//! The demo's routes, written once against `session_core::Session` so that every framework serves
-//! exactly the same contract.
+//! The demo's routes, written once against `session_core::Session`.
+//!
+//! Every framework therefore serves exactly the same contract.
 
 use std::time::Duration;
 
@@ -72,16 +73,19 @@ pub(crate) async fn id(session: &Session) -> Result<Answer, Error> {
     Ok((200, id.as_str().to_owned()))
 }
 
-/// `GET /remember`: this session's cookie becomes persistent for 30 days ("remember me"); sets
-/// `remembered=1`, so that a new visitor's session is stored too.
+/// `GET /remember`: this session's cookie becomes persistent for 30 days ("remember me").
+///
+/// Sets `remembered=1`, so that a new visitor's session is stored too.
 pub(crate) async fn remember(session: &Session) -> Result<Answer, Error> {
     session.set_lifetime(Lifetime::persistent(Duration::from_secs(30 * 86_400)));
     session.insert("remembered", "1").await?;
     Ok((200, "remembered".into()))
 }
 
-/// `GET /cookie?path=P&domain=D&partitioned=true|false`: this response's cookie gets those
-/// attributes (merged over the defaults, the State's rules holding); sets `scoped=1`.
+/// `GET /cookie?path=P&domain=D&partitioned=true|false`: this response's cookie attributes.
+///
+/// The cookie gets those attributes, merged over the defaults, the State's rules holding. Sets
+/// `scoped=1`.
 pub(crate) async fn cookie_options(session: &Session, query: &str) -> Result<Answer, Error> {
     let mut options = CookieOptions::new();
     for (name, value) in query.split('&').filter_map(|pair| pair.split_once('=')) {

@@ -1,5 +1,6 @@
-//! `GET /stream`: a body of three chunks that sets `streamed=1` after the first, written once as a
-//! `Stream` that both frameworks turn into a streamed body.
+//! `GET /stream`: a body of three chunks that sets `streamed=1` after the first.
+//!
+//! Written once as a `Stream` that both frameworks turn into a streamed body.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,8 +12,10 @@ use bytes::Bytes;
 use futures_core::Stream;
 use session_core::Session;
 
-/// What `/stream?...` asks for: late store (on unless `late=off`) and a pause before the last
-/// chunk (`pause_ms=N`, for tests of a client that goes away midway).
+/// What `/stream?...` asks for.
+///
+/// Late store (on unless `late=off`) and a pause before the last chunk (`pause_ms=N`, for tests of
+/// a client that goes away midway).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct StreamOptions {
     late: bool,
@@ -42,8 +45,10 @@ impl StreamOptions {
 
 type Step = Pin<Box<dyn Future<Output = Option<Bytes>> + Send>>;
 
-/// The three chunks, `one\n`, `two\n`, `three\n`; `streamed=1` is set in the session after the
-/// first has been sent (a session error ends the body early, and is logged).
+/// The three chunks, `one\n`, `two\n`, `three\n`.
+///
+/// `streamed=1` is set in the session after the first has been sent (a session error ends the body
+/// early, and is logged).
 pub(crate) struct Chunks {
     session: Session,
     pause: Duration,

@@ -1,5 +1,7 @@
-//! Strategies for key-level change sets: disjoint ones with an order to apply them in and the
-//! data they must give, and two that write one key.
+//! Strategies for key-level change sets.
+//!
+//! Disjoint ones with an order to apply them in and the data they must give, and two that write one
+//! key.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,16 +13,19 @@ use session_core::{Lifetime, Value};
 
 use super::values::{data, key, lifetime, timestamp, value};
 
-/// Change sets from concurrent requests on one session, each owning keys no other set writes,
-/// with an order to apply them in and the data every order must give: what
-/// [`disjoint_changes`] generates.
+/// Change sets from concurrent requests on one session, each owning keys no other set writes.
+///
+/// With an order to apply them in and the data every order must give: what [`disjoint_changes`]
+/// generates.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct DisjointChanges {
     /// The stored record the sets apply to.
     pub base: Record,
-    /// One to five change sets. Each writes or removes its own keys one or more times (the last
-    /// write of a key wins within a set), interleaved with its other keys' writes; none clears.
+    /// One to five change sets.
+    ///
+    /// Each writes or removes its own keys one or more times (the last write of a key wins within a
+    /// set), interleaved with its other keys' writes; none clears.
     pub sets: Vec<Changes>,
     /// A permutation of the sets' indexes: the order to apply them in.
     pub order: Vec<usize>,
@@ -29,9 +34,10 @@ pub struct DisjointChanges {
 }
 
 impl DisjointChanges {
-    /// The same changes made storable: the base record expires an hour from now, and set `i` an
-    /// hour and `i` milliseconds from now. Everything else (the data, the other timestamps, the
-    /// lifetimes) stays as generated.
+    /// The same changes made storable.
+    ///
+    /// The base record expires an hour from now, and set `i` an hour and `i` milliseconds from now.
+    /// Everything else (the data, the other timestamps, the lifetimes) stays as generated.
     pub fn live(mut self) -> Self {
         let soon = an_hour_from_now();
         self.base.expires = soon;
@@ -41,17 +47,19 @@ impl DisjointChanges {
         self
     }
 
-    /// The base record with the sets applied by [`Changes::apply_to`] in `order` (indexes into
-    /// [`sets`](Self::sets)).
+    /// The base record with the sets applied by [`Changes::apply_to`] in `order`.
+    ///
+    /// `order` holds indexes into [`sets`](Self::sets).
     pub fn apply_in(&self, order: &[usize]) -> Record {
         apply_in_order(&self.base, &self.sets, order)
     }
 }
 
-/// Disjoint change sets on an arbitrary record ([`DisjointChanges`]): a base of at most six
-/// [`key`]s; one to five sets owning together at most ten keys (often some of the base's, and
-/// arbitrary ones), each written one to three times with a [`value`] or a removal; arbitrary
-/// `last_active`, `expires` and lifetime changes (they are not data); a random order.
+/// Disjoint change sets on an arbitrary record ([`DisjointChanges`]).
+///
+/// A base of at most six [`key`]s; one to five sets owning together at most ten keys (often some of
+/// the base's, and arbitrary ones), each written one to three times with a [`value`] or a removal;
+/// arbitrary `last_active`, `expires` and lifetime changes (they are not data); a random order.
 ///
 /// Its timestamps are arbitrary: use [`DisjointChanges::live`] before giving it to a store.
 pub fn disjoint_changes() -> impl Strategy<Value = DisjointChanges> {
@@ -90,9 +98,11 @@ pub fn disjoint_changes() -> impl Strategy<Value = DisjointChanges> {
         })
 }
 
-/// The change sets: set `i` gets the writes of every key `owners` gives it, interleaved by
-/// pseudo-random ranks drawn from `seed` (the writes of one key keep their order), and its
-/// `last_active`, `expires` and lifetime change from `meta[i]`.
+/// The change sets, built from the keys `owners` gives each set.
+///
+/// Set `i` gets the writes of every key `owners` gives it, interleaved by pseudo-random ranks drawn
+/// from `seed` (the writes of one key keep their order), and its `last_active`, `expires` and
+/// lifetime change from `meta[i]`.
 fn interleave(
     keys: &[String],
     owners: &[usize],
@@ -156,8 +166,9 @@ impl SameKeyWrites {
         self
     }
 
-    /// The base record with `first` then `second` applied by [`Changes::apply_to`], or the other
-    /// way round when `second_first`.
+    /// The base record with `first` then `second` applied by [`Changes::apply_to`].
+    ///
+    /// The other way round when `second_first`.
     pub fn apply(&self, second_first: bool) -> Record {
         let sets = [self.first.clone(), self.second.clone()];
         let order = if second_first { [1, 0] } else { [0, 1] };
@@ -165,9 +176,10 @@ impl SameKeyWrites {
     }
 }
 
-/// Two change sets writing one arbitrary [`key`] of an arbitrary record ([`SameKeyWrites`]): to
-/// two different [`value`]s, or one to a value and the other removing it (either first). Each also
-/// sets a key of its own; the two orders differ in the shared key only.
+/// Two change sets writing one arbitrary [`key`] of an arbitrary record ([`SameKeyWrites`]).
+///
+/// They write it to two different [`value`]s, or one to a value and the other removing it (either
+/// first). Each also sets a key of its own; the two orders differ in the shared key only.
 ///
 /// Its timestamps are arbitrary: use [`SameKeyWrites::live`] before giving it to a store.
 pub fn same_key_writes() -> impl Strategy<Value = SameKeyWrites> {

@@ -1,5 +1,6 @@
-//! Ids as a client might send them: near-misses of valid ids, and sessions issued on an engine
-//! to aim them at ([`IssuedSessions`]).
+//! Ids as a client might send them.
+//!
+//! Near-misses of valid ids, and sessions issued on an engine to aim them at ([`IssuedSessions`]).
 
 use http::{HeaderMap, StatusCode};
 use proptest::prelude::*;
@@ -101,9 +102,11 @@ impl Miss {
     }
 }
 
-/// A character to put into an id: mostly one of the URL-safe base64 alphabet, often one that
-/// means something nearby (the standard alphabet's `+` and `/`, padding, separators of cookies
-/// and queries, quotes, whitespace, NUL, non-ASCII look-alikes), sometimes any.
+/// A character to put into an id.
+///
+/// Mostly one of the URL-safe base64 alphabet, often one that means something nearby (the standard
+/// alphabet's `+` and `/`, padding, separators of cookies and queries, quotes, whitespace, NUL,
+/// non-ASCII look-alikes), sometimes any.
 pub fn id_char() -> impl Strategy<Value = char> + Clone {
     prop_oneof![
         3 => prop::sample::select(URL_SAFE.chars().collect::<Vec<_>>()),
@@ -136,9 +139,10 @@ pub fn near_miss(ids: impl Strategy<Value = String>) -> impl Strategy<Value = St
     (ids, miss()).prop_map(|(id, miss)| miss.apply(&id))
 }
 
-/// Sessions issued on an engine, each holding its index under the key `who`: what a property
-/// aims ids at, to check that a request opens the session named by the exact id it carries, or
-/// a new empty one, and never another.
+/// Sessions issued on an engine, each holding its index under the key `who`.
+///
+/// What a property aims ids at, to check that a request opens the session named by the exact id it
+/// carries, or a new empty one, and never another.
 #[derive(Debug)]
 pub struct IssuedSessions {
     engine: Engine,
@@ -147,9 +151,10 @@ pub struct IssuedSessions {
 }
 
 impl IssuedSessions {
-    /// Issues `n` sessions on `engine` (blocking on the kit's [`runtime`]): each starts from a
-    /// request carrying nothing, stores its index under `who`, is saved (which gives it its id)
-    /// and committed with a 200.
+    /// Issues `n` sessions on `engine`, blocking on the kit's [`runtime`].
+    ///
+    /// Each starts from a request carrying nothing, stores its index under `who`, is saved (which
+    /// gives it its id) and committed with a 200.
     ///
     /// # Panics
     ///
@@ -199,10 +204,12 @@ impl IssuedSessions {
         &self.headers[i]
     }
 
-    /// What a client might send where an id belongs: one candidate (arbitrary text, an issued
-    /// id, a [`near_miss`] of one, or one of `unissued`, well-formed ids never issued), or one
-    /// time in five two candidates `a` and `b` joined by `join(a, name, b)`, with a name drawn
-    /// from `names` (a regex, such as `"[a-z]{0,3}"`: the parameter or cookie name of `b`).
+    /// What a client might send where an id belongs.
+    ///
+    /// One candidate (arbitrary text, an issued id, a [`near_miss`] of one, or one of `unissued`,
+    /// well-formed ids never issued), or one time in five two candidates `a` and `b` joined by
+    /// `join(a, name, b)`, with a name drawn from `names` (a regex, such as `"[a-z]{0,3}"`: the
+    /// parameter or cookie name of `b`).
     ///
     /// # Panics
     ///
@@ -228,9 +235,10 @@ impl IssuedSessions {
         ]
     }
 
-    /// Opens the session of `request` on the engine (blocking on the kit's [`runtime`]): the
-    /// index of the issued session it loaded, or `None` for a new one. `sent` is what the client
-    /// sent where the id belongs (a `Cookie` header, a query).
+    /// Opens the session of `request` on the engine, blocking on the kit's [`runtime`].
+    ///
+    /// Returns the index of the issued session it loaded, or `None` for a new one. `sent` is what
+    /// the client sent where the id belongs (a `Cookie` header, a query).
     ///
     /// Fails the case unless the session is consistent: a loaded session has the id of the
     /// issued session whose index it holds, and `sent` contains that id; any other session is

@@ -43,8 +43,9 @@ pub use values::{
     data, finite_f64, json, json_sized, key, lifetime, record, text, timestamp, value,
 };
 
-/// A multi-thread Tokio runtime (two workers, timers and I/O on), built on first use and shared
-/// by every property: proptest runs its cases synchronously, so a case blocks on it.
+/// A multi-thread Tokio runtime shared by every property, built on first use.
+///
+/// Two workers, timers and I/O on. proptest runs its cases synchronously, so a case blocks on it.
 ///
 /// Concurrent tasks spawned on it run in parallel. Do not call `block_on` on it from inside
 /// another runtime (a `#[tokio::test]`): Tokio refuses.

@@ -23,8 +23,10 @@ const IN_ANY_ORDER: &str = "disjoint change sets applied in any order give the m
 const CONCURRENTLY: &str = "disjoint change sets applied concurrently give the model's data";
 const LATER_WINS: &str = "of two writes to one key, the later wins";
 
-/// Checks the key-level change property of stores built by `make`, on `cases` generated cases
-/// for each of its parts, panicking with the smallest failing case found.
+/// Checks the key-level change property of stores built by `make`.
+///
+/// Runs `cases` generated cases for each of its parts, and panics with the smallest failing case
+/// found.
 ///
 /// Each case calls `make` for a store of its own and uses fresh random keys (so `make` may return
 /// clones of one store sharing a backend), and every record it writes expires within an hour.
@@ -204,8 +206,9 @@ async fn concurrently<S: Store>(
     same_data(&stored.data, &changes.expected, "applied concurrently")
 }
 
-/// The two writes applied in both orders: each time the stored record is the model's, and the
-/// later write of the shared key wins.
+/// The two writes applied in both orders.
+///
+/// Each time the stored record is the model's, and the later write of the shared key wins.
 async fn later_wins(store: &impl Store, writes: &SameKeyWrites) -> Result<(), TestCaseError> {
     let mut stored = Vec::new();
     for (second_first, later) in [(false, &writes.values.1), (true, &writes.values.0)] {

@@ -9,24 +9,28 @@ use serde_json::Value as Json;
 use session_core::store::{Record, Timestamp};
 use session_core::{Lifetime, Value};
 
-/// Arbitrary text of at most `max` characters: any `char` (control characters, quotes,
-/// backslashes, any unicode).
+/// Arbitrary text of at most `max` characters.
+///
+/// Any `char`: control characters, quotes, backslashes, any unicode.
 ///
 /// ```
 /// use proptest::strategy::{Strategy, ValueTree};
 /// use proptest::test_runner::TestRunner;
 ///
 /// let mut runner = TestRunner::deterministic();
-/// let text = session_conformance::props::text(8).new_tree(&mut runner).expect("a value").current();
+/// let tree = session_conformance::props::text(8).new_tree(&mut runner);
+/// let text = tree.expect("a value").current();
 /// assert!(text.chars().count() <= 8);
 /// ```
 pub fn text(max: usize) -> impl Strategy<Value = String> + Clone {
     vec(any::<char>(), 0..=max).prop_map(String::from_iter)
 }
 
-/// A session key: empty, arbitrary unicode, runs of quotes, backslashes, control characters and
-/// the cookie separators `;`, `=` and space, printable unicode, or one of a few short keys (so that
-/// generated records and change sets often share keys).
+/// A session key, often a tricky one.
+///
+/// Empty, arbitrary unicode, runs of quotes, backslashes, control characters and the cookie
+/// separators `;`, `=` and space, printable unicode, or one of a few short keys (so that generated
+/// records and change sets often share keys).
 pub fn key() -> impl Strategy<Value = String> + Clone {
     prop_oneof![
         1 => Just(String::new()),
@@ -37,8 +41,9 @@ pub fn key() -> impl Strategy<Value = String> + Clone {
     ]
 }
 
-/// A finite `f64`: anything finite, or one of the extremes (signed zero, the largest and smallest
-/// magnitudes, a subnormal).
+/// A finite `f64`: anything finite, or one of the extremes.
+///
+/// The extremes: signed zero, the largest and smallest magnitudes, a subnormal.
 pub fn finite_f64() -> impl Strategy<Value = f64> + Clone {
     prop_oneof![
         4 => any::<f64>().prop_filter("finite", |f| f.is_finite()),
@@ -62,10 +67,12 @@ pub fn json() -> impl Strategy<Value = Json> + Clone {
     json_sized(4, 48, 6)
 }
 
-/// An arbitrary JSON value: null, booleans, integers (the `i64` and `u64` extremes and the edge of
-/// `f64` precision included), finite floats ([`finite_f64`]), strings of any unicode, and arrays
-/// and objects (with [`key`]s) of those, nested at most `depth` levels deep, aiming at `nodes`
-/// values in all, at most `width` in one array or object.
+/// An arbitrary JSON value.
+///
+/// Null, booleans, integers (the `i64` and `u64` extremes and the edge of `f64` precision
+/// included), finite floats ([`finite_f64`]), strings of any unicode, and arrays and objects (with
+/// [`key`]s) of those, nested at most `depth` levels deep, aiming at `nodes` values in all, at most
+/// `width` in one array or object.
 ///
 /// [`json`] is `json_sized(4, 48, 6)`; a test with a size limit (a cookie) wants smaller values.
 pub fn json_sized(depth: u32, nodes: u32, width: u32) -> impl Strategy<Value = Json> + Clone {
@@ -101,8 +108,9 @@ pub fn data(max: usize) -> impl Strategy<Value = BTreeMap<String, Value>> + Clon
     btree_map(key(), value(), 0..=max)
 }
 
-/// A timestamp: the epoch, the far future (`u64::MAX` milliseconds and thereabouts), anything, or
-/// a plausible date (before 2100).
+/// A timestamp: the epoch, the far future, anything, or a plausible date.
+///
+/// The far future is `u64::MAX` milliseconds and thereabouts; a plausible date is before 2100.
 pub fn timestamp() -> impl Strategy<Value = Timestamp> + Clone {
     prop_oneof![
         1 => prop::sample::select(vec![0, 1, u64::MAX, u64::MAX - 1, i64::MAX as u64]),
@@ -112,8 +120,9 @@ pub fn timestamp() -> impl Strategy<Value = Timestamp> + Clone {
     .prop_map(Timestamp::from_millis)
 }
 
-/// A session's own lifetime, or none: browser-session or persistent, with any idle timeout (zero
-/// and `u64::MAX` seconds included).
+/// A session's own lifetime, or none.
+///
+/// Browser-session or persistent, with any idle timeout (zero and `u64::MAX` seconds included).
 pub fn lifetime() -> impl Strategy<Value = Option<Lifetime>> + Clone {
     let secs = prop_oneof![
         Just(0u64),
@@ -131,8 +140,9 @@ pub fn lifetime() -> impl Strategy<Value = Option<Lifetime>> + Clone {
     }))
 }
 
-/// An arbitrary record: [`data`]`(8)`, three arbitrary [`timestamp`]s (in any order) and an
-/// arbitrary [`lifetime`]. Most are expired: make them live before storing them.
+/// An arbitrary record: [`data`]`(8)`, three arbitrary [`timestamp`]s and a [`lifetime`].
+///
+/// The timestamps come in any order. Most records are expired: make them live before storing them.
 pub fn record() -> impl Strategy<Value = Record> + Clone {
     (data(8), timestamp(), timestamp(), timestamp(), lifetime()).prop_map(
         |(data, created, last_active, expires, lifetime)| {

@@ -14,8 +14,9 @@ fn changes_for(record: &Record) -> Changes {
     Changes::touch(now(), record.expires.saturating_add(HOUR))
 }
 
-/// Stores `record` under a fresh key, applies `changes`, and checks the result is exactly
-/// `record` with the changes applied.
+/// Stores `record` under a fresh key, applies `changes`, and checks the result.
+///
+/// The result must be exactly `record` with the changes applied.
 async fn apply_and_compare<S: Store>(c: Contract, store: &S, record: &Record, changes: &Changes) {
     let key = fresh_key();
     c.ensure(

@@ -17,8 +17,9 @@ const ROUNDS: usize = 3;
 /// The contract's name, for the report when it is skipped.
 pub(super) const NAME: &str = "concurrent applies keep every write";
 
-/// [`WRITERS`] tasks apply, all at once, changes that each set a different key of one session;
-/// afterwards every key is there, and so is the key stored before.
+/// [`WRITERS`] tasks apply, all at once, changes that each set a different key of one session.
+///
+/// Afterwards every key is there, and so is the key stored before.
 ///
 /// Needs a Tokio runtime (the tasks are spawned on the caller's); a multi-thread runtime makes the
 /// writes truly parallel.

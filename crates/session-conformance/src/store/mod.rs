@@ -13,8 +13,9 @@ use crate::check::Contract;
 use crate::fixtures::{HOUR, live_record, now, value};
 use crate::{Expect, Report};
 
-/// Checks every [`Store`] contract against stores built by `make`, panicking at the first broken
-/// one with a message naming it.
+/// Checks every [`Store`] contract against stores built by `make`.
+///
+/// Panics at the first broken one with a message naming it.
 ///
 /// The same as [`check_store_with`]`(`[`Expect::Persistent`]`, make)`: for every store meant to
 /// keep sessions. See [`check_store_with`] for what is checked and what the store must allow.
@@ -68,11 +69,12 @@ pub async fn check_store<S: Store, F: Fn() -> S>(make: F) -> Report {
 /// ever loaded, and `save`, `apply`, `touch` and `delete` return `false`. The concurrent check is
 /// reported as skipped.
 ///
-/// With [`Expect::ClientSide`] (sessions kept by the client, as a sealed cookie keeps them)
-/// nothing is checked and `make` is never called: a client-side store implements
+/// With [`Expect::ClientSide`] (sessions kept by the client, as a sealed cookie keeps them) nothing
+/// is checked and `make` is never called: a client-side store implements
 /// [`ClientStore`](session_core::store::ClientStore), not [`Store`], so every contract above is listed
-/// under [`Report::skipped`] with the reason (see the crate docs). Run [`plack_scenario`](crate::plack_scenario)
-/// and [`plack_counter`](crate::plack_counter) with [`Expect::ClientSide`] instead.
+/// under [`Report::skipped`] with the reason (see the crate docs). Run
+/// [`plack_scenario`](crate::plack_scenario) and [`plack_counter`](crate::plack_counter) with
+/// [`Expect::ClientSide`] instead.
 ///
 /// # What the store must allow
 ///
@@ -174,8 +176,9 @@ fn client_side_reason(name: &str) -> &'static str {
     }
 }
 
-/// Checks that `save`, `apply` and `touch` all refuse `key`, which names no live record (`why`
-/// says why: "after delete", "to an expired record", ...), and that nothing is loaded afterwards.
+/// Checks that `save`, `apply` and `touch` all refuse `key`, which names no live record.
+///
+/// `why` says why ("after delete", "to an expired record", ...); nothing may be loaded afterwards.
 async fn refuses_updates<S: Store>(c: Contract, store: &S, key: &Key, why: &str) {
     let record = live_record(&[("user", json!("revived"))]);
     let saved = c.ok(store.save(key, &record).await, "save");
