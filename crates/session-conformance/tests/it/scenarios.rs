@@ -1,12 +1,10 @@
 //! The Plack scenarios through the engine, with ParamState and a cookie-style State.
 
-mod common;
-
 use session_conformance::{CookieCarrier, Expect, ParamCarrier, plack_counter, plack_scenario};
 use session_core::{Engine, MemoryStore, ParamState};
 use session_store_null::NullStore;
 
-use common::TestCookie;
+use crate::common::{self, TestCookie};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plack_scenario_memory_store_param_state() {
