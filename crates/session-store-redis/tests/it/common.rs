@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests: a server, a store on it, a raw connection for looking
 //! at what the store wrote, keys and records.
 
-#![allow(dead_code, unreachable_pub)]
-
 use std::time::Duration;
 
 use session_core::{Clock, Key, Record, SystemClock, Timestamp, Value};
@@ -11,17 +9,17 @@ use session_store_redis::testing::RedisServer;
 use session_store_redis::{RedisStore, RedisStoreBuilder};
 
 /// A builder for a store on `server`.
-pub fn builder(server: &RedisServer) -> RedisStoreBuilder {
+pub(crate) fn builder(server: &RedisServer) -> RedisStoreBuilder {
     RedisStore::builder(server.url())
 }
 
 /// A store on `server` with the defaults.
-pub async fn store(server: &RedisServer) -> RedisStore {
+pub(crate) async fn store(server: &RedisServer) -> RedisStore {
     builder(server).connect().await.expect("connect")
 }
 
 /// A plain connection to `server`, for commands the store never sends.
-pub async fn raw(server: &RedisServer) -> MultiplexedConnection {
+pub(crate) async fn raw(server: &RedisServer) -> MultiplexedConnection {
     redis::Client::open(server.url())
         .expect("url")
         .get_multiplexed_async_connection()
@@ -30,7 +28,10 @@ pub async fn raw(server: &RedisServer) -> MultiplexedConnection {
 }
 
 /// Runs one command on a raw connection.
-pub async fn cmd<T: redis::FromRedisValue>(conn: &mut MultiplexedConnection, args: &[&str]) -> T {
+pub(crate) async fn cmd<T: redis::FromRedisValue>(
+    conn: &mut MultiplexedConnection,
+    args: &[&str],
+) -> T {
     let mut command = redis::cmd(args[0]);
     for arg in &args[1..] {
         command.arg(*arg);
@@ -39,22 +40,22 @@ pub async fn cmd<T: redis::FromRedisValue>(conn: &mut MultiplexedConnection, arg
 }
 
 /// Whether Redis holds `name`.
-pub async fn exists(conn: &mut MultiplexedConnection, name: &str) -> bool {
+pub(crate) async fn exists(conn: &mut MultiplexedConnection, name: &str) -> bool {
     cmd::<i64>(conn, &["EXISTS", name]).await == 1
 }
 
 /// The key numbered `n`.
-pub fn key(n: u8) -> Key {
+pub(crate) fn key(n: u8) -> Key {
     Key::from_digest([n; 32])
 }
 
 /// A JSON value.
-pub fn value(json: &str) -> Value {
+pub(crate) fn value(json: &str) -> Value {
     Value::from_json(json.to_owned()).expect("json")
 }
 
 /// A record created at `now`, expiring `ttl` later, holding `data` (JSON texts).
-pub fn record_at(now: Timestamp, ttl: Duration, data: &[(&str, &str)]) -> Record {
+pub(crate) fn record_at(now: Timestamp, ttl: Duration, data: &[(&str, &str)]) -> Record {
     let mut record = Record::new(now, now.saturating_add(ttl));
     for (name, json) in data {
         record.data.insert((*name).to_owned(), value(json));
@@ -63,6 +64,6 @@ pub fn record_at(now: Timestamp, ttl: Duration, data: &[(&str, &str)]) -> Record
 }
 
 /// A record on the system clock, live for an hour.
-pub fn live(data: &[(&str, &str)]) -> Record {
+pub(crate) fn live(data: &[(&str, &str)]) -> Record {
     record_at(SystemClock.now(), Duration::from_secs(3600), data)
 }

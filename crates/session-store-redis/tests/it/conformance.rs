@@ -1,10 +1,10 @@
 //! The conformance kit and Plack's scenarios against a real redis-server.
 
-mod common;
-
 use session_conformance::{Expect, ParamCarrier, check_store, plack_counter, plack_scenario};
 use session_core::{Engine, ParamState};
 use session_store_redis::testing::RedisServer;
+
+use crate::common;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redis_store_keeps_every_contract() {

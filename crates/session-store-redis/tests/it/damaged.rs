@@ -1,11 +1,10 @@
 //! Hashes this store cannot read, written by hand: no panic, no error, no session.
 
-mod common;
-
-use common::{cmd, exists, key, live, raw};
 use session_core::{Clock, Store, SystemClock};
 use session_store_redis::redis;
 use session_store_redis::testing::RedisServer;
+
+use crate::common::{self, cmd, exists, key, live, raw};
 
 /// A hash's fields, as raw bytes.
 type Fields = Vec<(Vec<u8>, Vec<u8>)>;

@@ -1,13 +1,12 @@
 //! TTLs follow the record's expiry on the store's clock, and the store's clock, not Redis's TTL,
 //! decides what is live.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{cmd, exists, key, raw, record_at};
 use session_core::{Changes, Clock, ManualClock, Store};
 use session_store_redis::testing::RedisServer;
+
+use crate::common::{self, cmd, exists, key, raw, record_at};
 
 /// PTTL of `name`, which must be within 1 s below `expected_ms` (the time the call took).
 async fn assert_pttl(

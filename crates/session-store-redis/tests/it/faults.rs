@@ -1,16 +1,15 @@
 //! Redis killed, restarted, slow, or down at start: calls fail within their bound, and the same
 //! store works again once Redis is back, with every acknowledged write still there.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{key, live, raw, value};
 use session_core::{Changes, Clock, Key, Store, StoreErrorKind, SystemClock};
 use session_store_redis::testing::RedisServer;
 use session_store_redis::{RedisStore, RedisStoreError};
+
+use crate::common::{self, key, live, raw, value};
 
 /// A generous bound for "failed fast": the store's time-out is 1 s.
 const FAIL_WITHIN: Duration = Duration::from_secs(5);

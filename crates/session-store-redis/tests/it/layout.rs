@@ -1,12 +1,11 @@
 //! What the store writes to Redis: key names, fields, and prefixes that keep stores apart.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::{cmd, key, live, raw};
 use session_core::{Changes, Lifetime, Store};
 use session_store_redis::testing::RedisServer;
+
+use crate::common::{self, cmd, key, live, raw};
 
 #[tokio::test]
 async fn one_hash_per_session_under_prefix_and_digest() {

@@ -1,14 +1,13 @@
 //! No write brings a deleted session back, even when it races with the delete.
 
-mod common;
-
 use std::sync::Arc;
 
 use tokio::sync::Barrier;
 
-use common::{exists, key, live, raw, value};
 use session_core::{Changes, Clock, Store, SystemClock};
 use session_store_redis::testing::RedisServer;
+
+use crate::common::{self, exists, key, live, raw, value};
 
 /// How many requests write while the session is deleted.
 const WRITERS: usize = 20;
