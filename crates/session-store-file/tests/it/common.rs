@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests: records, keys, and re-running this test binary as a
 //! child process (a second server process, a writer to kill).
 
-#![allow(dead_code, unreachable_pub)]
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -10,13 +8,17 @@ use std::time::Duration;
 use session_core::{Clock, Codec, Key, Record, SystemClock, Timestamp, Value};
 
 /// The environment variable that turns a `#[ignore]`d child entry point on, naming the directory.
-pub const CHILD_DIR: &str = "SESSION_STORE_FILE_CHILD_DIR";
+pub(crate) const CHILD_DIR: &str = "SESSION_STORE_FILE_CHILD_DIR";
 /// Which child process this is (0, 1, ...).
-pub const CHILD_INDEX: &str = "SESSION_STORE_FILE_CHILD_INDEX";
+pub(crate) const CHILD_INDEX: &str = "SESSION_STORE_FILE_CHILD_INDEX";
 
-/// Starts this test binary again as a child running only the ignored test `entry`, with the
-/// session directory and an index in its environment. Its stdout is piped.
-pub fn spawn_child(entry: &str, dir: &Path, index: usize) -> Child {
+/// Starts this test binary again as a child running only the ignored test `entry` (its full name
+/// in this binary, module path included: it is matched with `--exact`), with the session directory
+/// and an index in its environment. Its stdout is piped.
+///
+/// A name that matches no test runs nothing: the child exits without saying `ready`, and the
+/// caller's [`wait_for_ready`] is `false`.
+pub(crate) fn spawn_child(entry: &str, dir: &Path, index: usize) -> Child {
     let exe = std::env::current_exe().expect("the test binary's path");
     Command::new(exe)
         .args([
@@ -36,7 +38,7 @@ pub fn spawn_child(entry: &str, dir: &Path, index: usize) -> Child {
 
 /// Reads the child's output (the test harness's lines first) until it prints `ready`; `false` if
 /// it ended first.
-pub fn wait_for_ready(output: &mut impl std::io::BufRead) -> bool {
+pub(crate) fn wait_for_ready(output: &mut impl std::io::BufRead) -> bool {
     let mut line = String::new();
     loop {
         line.clear();
@@ -49,19 +51,19 @@ pub fn wait_for_ready(output: &mut impl std::io::BufRead) -> bool {
 }
 
 /// The child's directory and index, if this process is a child.
-pub fn child_env() -> Option<(std::path::PathBuf, usize)> {
+pub(crate) fn child_env() -> Option<(std::path::PathBuf, usize)> {
     let dir = std::env::var_os(CHILD_DIR)?;
     let index = std::env::var(CHILD_INDEX).ok()?.parse().ok()?;
     Some((dir.into(), index))
 }
 
 /// The key numbered `n`.
-pub fn key(n: u8) -> Key {
+pub(crate) fn key(n: u8) -> Key {
     Key::from_digest([n; 32])
 }
 
 /// A record live for an hour holding `data`.
-pub fn live(data: &[(&str, &str)]) -> Record {
+pub(crate) fn live(data: &[(&str, &str)]) -> Record {
     let now = SystemClock.now();
     let mut record = Record::new(now, now.saturating_add(Duration::from_secs(3600)));
     for (k, v) in data {
@@ -73,7 +75,7 @@ pub fn live(data: &[(&str, &str)]) -> Record {
 }
 
 /// A record that expired a minute ago.
-pub fn expired() -> Record {
+pub(crate) fn expired() -> Record {
     let now = SystemClock.now().as_millis();
     Record::new(
         Timestamp::from_millis(now - 120_000),
@@ -83,7 +85,7 @@ pub fn expired() -> Record {
 
 /// Strictly decodes a session file's bytes: the documented header (magic, expiry, length) and
 /// the codec's payload, with no "treat as no session" fallback.
-pub fn decode_strict(bytes: &[u8], codec: &dyn Codec) -> Result<Record, String> {
+pub(crate) fn decode_strict(bytes: &[u8], codec: &dyn Codec) -> Result<Record, String> {
     if bytes.len() < 16 || &bytes[..4] != b"SSF1" {
         return Err(format!("bad header ({} bytes)", bytes.len()));
     }

@@ -2,15 +2,14 @@
 //! again, never leaves a torn session file: afterwards every session file decodes strictly, every
 //! session is still there, and the only debris (temporary files) is swept by `cleanup`.
 
-mod common;
-
 use std::io::{BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
-use common::{child_env, decode_strict, key, live, spawn_child, wait_for_ready};
 use session_core::{BincodeCodec, Changes};
 use session_store_file::FileStore;
+
+use crate::common::{child_env, decode_strict, key, live, spawn_child, wait_for_ready};
 
 /// Sessions the writer keeps rewriting.
 const SESSIONS: u8 = 8;
@@ -81,7 +80,7 @@ fn sigkill_mid_burst_never_tears_a_file() {
     let codec = BincodeCodec::default();
     let mut temp_left = 0;
     for round in 0..ROUNDS {
-        let mut child = spawn_child("crash_writer", &path, round as usize);
+        let mut child = spawn_child("crash::crash_writer", &path, round as usize);
         // Kept open until the writer is dead, so that it never writes to a closed pipe.
         let mut output = BufReader::new(child.stdout.take().expect("piped stdout"));
         assert!(wait_for_ready(&mut output), "the writer did not start");

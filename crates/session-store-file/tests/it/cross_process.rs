@@ -1,14 +1,13 @@
 //! Two processes on one directory: concurrent key-level writes to one session lose nothing, and a
 //! delete racing with writes is never undone.
 
-mod common;
-
 use std::io::BufReader;
 use std::time::Duration;
 
-use common::{child_env, key, live, spawn_child, wait_for_ready};
 use session_core::{Changes, Store, Value};
 use session_store_file::FileStore;
+
+use crate::common::{child_env, key, live, spawn_child, wait_for_ready};
 
 /// Writes per child process.
 const WRITES: usize = 60;
@@ -61,7 +60,7 @@ fn two_processes_writing_different_keys_lose_nothing() {
             .expect("create")
     );
     let mut children: Vec<_> = (0..2)
-        .map(|i| spawn_child("apply_writer", &path, i))
+        .map(|i| spawn_child("cross_process::apply_writer", &path, i))
         .collect();
     let mut outputs: Vec<_> = children
         .iter_mut()

@@ -1,13 +1,12 @@
 //! Expiry judged from the record on every load, the sweeper, and blocking work kept off the async
 //! workers.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{expired, key, live};
 use session_core::{ManualClock, Store};
 use session_store_file::FileStore;
+
+use crate::common::{expired, key, live};
 
 #[tokio::test]
 async fn expiry_is_judged_on_load_and_expired_files_are_reclaimed() {

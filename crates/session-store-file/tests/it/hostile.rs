@@ -1,14 +1,13 @@
 //! Bad input gives a safe outcome: refused directories, corrupt, truncated, oversized and foreign
 //! files, symbolic links and junk in the directory. Never a panic, never an error for a request.
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 
-use common::{key, live};
 use session_core::{JsonCodec, Store};
 use session_store_file::{FileStore, FileStoreError};
+
+use crate::common::{key, live};
 
 #[test]
 fn refuses_directories_others_can_write_or_that_are_not_ours() {
