@@ -2,7 +2,7 @@
 
 use session_tests::{Fault, Framework};
 
-use crate::rig::{LIMIT, assert_bare_500, rig};
+use super::rig::{LIMIT, assert_bare_500, rig};
 
 /// With every operation failing, then hanging, `/static` answers 200 with no `Set-Cookie` and no
 /// store call, with or without a session cookie; a session route meanwhile is a bare 500.

@@ -7,7 +7,7 @@
 //! soaks every store on both frameworks; each run prints one summary line (see `--nocapture`):
 //!
 //! ```text
-//! SOAK_SECS=120 cargo test -p session-tests --test soak -- --nocapture
+//! SOAK_SECS=120 cargo test -p session-tests --test it -- soak:: --nocapture
 //! ```
 //!
 //! The server processes are this test binary started again, running the demo as its binary does
@@ -16,6 +16,11 @@
 use session_store_redis::testing::RedisServer;
 use session_tests::process;
 use session_tests::soak::{self, Probe, Target};
+
+/// The full name of [`demo_server_process`] in this test binary: the child processes run it alone
+/// (`--exact`), so this must follow the test wherever it moves. A stale name runs nothing, and the
+/// tests here fail at once (the demo process ends before listening).
+const ENTRY: &str = "soak::demo_server_process";
 
 /// A demo server process (run only by the tests below).
 #[test]
@@ -26,6 +31,7 @@ fn demo_server_process() {
 
 fn target(store: &'static str, framework: &'static str, words: &[&str], probe: Probe) -> Target {
     Target {
+        entry: ENTRY,
         store,
         framework,
         words: words.iter().map(|word| (*word).to_owned()).collect(),

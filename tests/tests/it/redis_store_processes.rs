@@ -16,6 +16,11 @@ use session_store_redis::testing::RedisServer;
 use session_tests::counter_body;
 use session_tests::process::{self, DemoProcess, client, demo_command};
 
+/// The full name of [`demo_server_process`] in this test binary: the child processes run it alone
+/// (`--exact`), so this must follow the test wherever it moves. A stale name runs nothing, and the
+/// tests here fail at once (the demo process ends before listening).
+const ENTRY: &str = "redis_store_processes::demo_server_process";
+
 /// A demo server process (run only by the tests below).
 #[test]
 #[ignore = "a demo server process for the tests in this file, not a test by itself"]
@@ -25,14 +30,17 @@ fn demo_server_process() {
 
 /// A demo process on `framework` over the Redis at `url`.
 fn start(framework: &str, url: &str) -> DemoProcess {
-    DemoProcess::start(&[
-        "--framework",
-        framework,
-        "--store",
-        "redis",
-        "--redis-url",
-        url,
-    ])
+    DemoProcess::start(
+        ENTRY,
+        &[
+            "--framework",
+            framework,
+            "--store",
+            "redis",
+            "--redis-url",
+            url,
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,7 +124,7 @@ fn a_demo_started_while_redis_is_down_exits_with_a_failure_and_says_why() {
         "--addr",
         "127.0.0.1:0",
     ];
-    let mut child = demo_command(&words)
+    let mut child = demo_command(ENTRY, &words)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -11,7 +11,7 @@ use session_tests::{
     FAULT_DETAIL, Fault, FaultStore, Framework, Reply, Setup, TestServer, counter_body,
 };
 
-use crate::{assert_no_panics, watch_panics};
+use super::{assert_no_panics, watch_panics};
 
 /// The store time limit of every server here (`--store-timeout-ms 300`), unless a test runs without.
 pub(crate) const LIMIT: Duration = Duration::from_millis(300);

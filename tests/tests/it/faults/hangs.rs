@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use session_tests::{Fault, Framework, StoreOp};
 
-use crate::rig::{ANSWER_WITHIN, LIMIT, assert_bare_500, rig};
+use super::rig::{ANSWER_WITHIN, LIMIT, assert_bare_500, rig};
 
 /// A store that hangs on `load`, on `create`, on `apply`: each request answers a bare 500 once the
 /// limit has passed (at least the limit, well before the client gives up); the session is intact.

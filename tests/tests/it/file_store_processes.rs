@@ -9,6 +9,11 @@
 use http::StatusCode;
 use session_tests::process::{self, DemoProcess, client};
 
+/// The full name of [`demo_server_process`] in this test binary: the child processes run it alone
+/// (`--exact`), so this must follow the test wherever it moves. A stale name runs nothing, and the
+/// tests here fail at once (the demo process ends before listening).
+const ENTRY: &str = "file_store_processes::demo_server_process";
+
 /// A demo server process (run only by the tests below).
 #[test]
 #[ignore = "a demo server process for the tests in this file, not a test by itself"]
@@ -19,7 +24,10 @@ fn demo_server_process() {
 /// A demo process on `framework` over the session directory `dir`.
 fn start(framework: &str, dir: &std::path::Path) -> DemoProcess {
     let dir = dir.to_str().expect("utf-8 path");
-    DemoProcess::start(&["--framework", framework, "--store", "file", "--dir", dir])
+    DemoProcess::start(
+        ENTRY,
+        &["--framework", framework, "--store", "file", "--dir", dir],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

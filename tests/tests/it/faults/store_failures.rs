@@ -5,7 +5,7 @@ use std::time::Duration;
 use session_core::{ManualClock, MemoryStore};
 use session_tests::{Fault, FaultStore, Framework, StoreOp};
 
-use crate::rig::{LIMIT, assert_bare_500, rig, rig_with};
+use super::rig::{LIMIT, assert_bare_500, rig, rig_with};
 
 /// A failing `load` (the handler's first read): a bare 500; the session is intact afterwards, and
 /// the failed counter request wrote nothing.

@@ -10,7 +10,7 @@ use http::StatusCode;
 use http::header::SET_COOKIE;
 use session_tests::{Fault, Framework, SetCookie, StoreOp};
 
-use crate::rig::{ANSWER_WITHIN, LIMIT, Rig, rig};
+use super::rig::{ANSWER_WITHIN, LIMIT, Rig, rig};
 
 /// `/stream` with `apply` (the late commit) doing `fault`, for a new visitor (`None`) or a live
 /// session: the head and its cookie come, the body ends with an error (not a clean end) within

@@ -27,6 +27,11 @@ use std::sync::{Mutex, Once, PoisonError};
 // Panics: a hook, installed once for this binary, records every panic outside a test's own thread
 // (server tasks, actix-web workers, spawned clients). A test thread's own panics are assertion
 // failures, which the test harness reports anyway.
+//
+// The binary holds every module of the workspace suite, not only these: once installed (by the
+// first fault test), the hook also sees the other modules' tests, whose threads it does not know
+// as tests' own. A passing run has no panic anywhere; a failing test elsewhere can also fail the
+// next fault test's `assert_no_panics`.
 
 static HOOK: Once = Once::new();
 static PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
