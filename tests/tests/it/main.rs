@@ -6,7 +6,8 @@
 //! - The demo as its binary serves it: [`bind`]; other configurations: [`variants`].
 //! - Plack's nine steps: [`plack`], [`sealed_plack`]; login and logout: [`login`].
 //! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`].
-//! - Both adapters side by side: [`parity`]; streaming bodies and cookie options: [`streaming`].
+//! - Both adapters side by side: [`parity`]; streaming bodies and cookie options: [`streaming`];
+//!   late store through each adapter in process, the scenarios they share written once: [`late`].
 //! - Fault injection: [`faults`]; Redis going down under load: [`redis_fault`].
 //! - Demo server processes of their own: [`file_store_processes`], [`redis_store_processes`],
 //!   and the load soak, [`soak`].
@@ -23,6 +24,7 @@ mod faults;
 mod file_store;
 mod file_store_processes;
 mod hostile;
+mod late;
 mod login;
 mod parity;
 mod plack;

@@ -1,8 +1,8 @@
 //! Late store (`/stream`): a late commit that fails or hangs ends the body with an error.
 //!
-//! tests/tests/streaming.rs covers late store that works; the adapters' own tests
-//! (crates/*/tests/late.rs) a late commit failing in-process. Here: over TCP, through the demo,
-//! failing and hanging, on both adapters.
+//! The `streaming` module covers late store that works; the `late` module, each adapter in
+//! process, a late commit failing there. Here: over TCP, through the demo, failing and hanging, on
+//! both adapters.
 
 use std::time::Instant;
 

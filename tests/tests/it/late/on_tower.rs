@@ -1,27 +1,29 @@
-//! Late store through the layer (lifecycle rule 8): a key set while the body streams is stored
-//! when the body ends, before the end reaches the client; also when the client goes away midway.
+//! Late store through session-tower's layer, under axum: the shared scenarios, then an empty body,
+//! a body of known length over real HTTP, the layer around a whole router, and a body type late
+//! store cannot wrap.
 
 use std::convert::Infallible;
+use std::error::Error;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
-use async_trait::async_trait;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::header::{COOKIE, SET_COOKIE};
 use http::{Request, StatusCode};
-use http_body::Frame;
+use http_body::{Body as _, Frame};
 use http_body_util::BodyExt;
-use session_core::{Changes, Key, MemoryStore, Record, Store, StoreError};
+use session_core::Store;
 use session_state_cookie::CookieState;
 use session_tower::{Session, SessionLayer};
 use tower::ServiceExt;
+
+use super::{Driver, TestStore};
 
 /// A body of two chunks that sets `streamed=1` in the session between them.
 struct Streaming {
@@ -71,9 +73,10 @@ async fn stream(session: Session, late: bool) -> Response {
     Body::new(body).into_response()
 }
 
-async fn get_streamed(session: Session) -> String {
-    let n: Option<u64> = session.get("streamed").await.expect("get");
-    format!("{n:?}")
+async fn get_stored(session: Session) -> String {
+    let streamed: Option<u64> = session.get("streamed").await.expect("get");
+    let during: Option<u64> = session.get("during").await.expect("get");
+    format!("{streamed:?} {during:?}")
 }
 
 /// Where `/empty` leaves its session, for the test to change after the head.
@@ -89,53 +92,11 @@ async fn late_and_empty(
     StatusCode::NO_CONTENT
 }
 
-/// A memory store whose writes fail once `failing` is set.
-#[derive(Clone, Default)]
-struct Switchable {
-    inner: MemoryStore,
-    failing: Arc<AtomicBool>,
-}
-
-impl Switchable {
-    fn check(&self) -> Result<(), StoreError> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(StoreError::backend(std::io::Error::other("store is down")));
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl Store for Switchable {
-    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        self.inner.load(key).await
-    }
-    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.create(key, record).await
-    }
-    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.save(key, record).await
-    }
-    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.delete(key).await
-    }
-    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.apply(key, changes).await
-    }
-    fn applies_atomically(&self) -> bool {
-        true
-    }
-}
-
-fn app(store: Switchable) -> Router {
+fn app(store: TestStore) -> Router {
     app_with(store, Slot::default())
 }
 
-fn app_with(store: Switchable, slot: Slot) -> Router {
+fn app_with(store: TestStore, slot: Slot) -> Router {
     let state = CookieState::builder()
         .secure(false)
         .build()
@@ -144,7 +105,7 @@ fn app_with(store: Switchable, slot: Slot) -> Router {
         .route("/late", get(|s: Session| stream(s, true)))
         .route("/plain", get(|s: Session| stream(s, false)))
         .route("/empty", get(late_and_empty))
-        .route("/get", get(get_streamed))
+        .route("/get", get(get_stored))
         .route(
             "/sized",
             get(|session: Session| async move {
@@ -171,120 +132,113 @@ fn request(path: &str, cookie: Option<&str>) -> Request<Body> {
     request.body(Body::empty()).expect("request")
 }
 
-/// One request through `app`.
-async fn send(app: &Router, path: &str, cookie: Option<&str>) -> Response {
-    app.clone()
-        .oneshot(request(path, cookie))
-        .await
-        .expect("infallible")
+/// The app of [`app_with`] as a [`Driver`], requests sent with `oneshot`.
+struct OnTower {
+    app: Router,
+    store: TestStore,
 }
 
-fn cookie_of(response: &Response) -> String {
-    let set_cookie = response.headers()[SET_COOKIE].to_str().expect("ascii");
-    set_cookie.split(';').next().expect("pair").to_owned()
+impl OnTower {
+    fn new(store: TestStore, slot: Slot) -> Self {
+        OnTower {
+            app: app_with(store.clone(), slot),
+            store,
+        }
+    }
 }
 
-async fn streamed(app: &Router, cookie: &str) -> String {
-    let response = send(app, "/get", Some(cookie)).await;
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
+impl Driver for OnTower {
+    type Response = Response;
+    type Body = Body;
 
-#[tokio::test]
-async fn with_late_store_a_key_set_while_streaming_is_stored_before_the_end() {
-    let app = app(Switchable::default());
-    // A new visitor: the head carries the cookie although nothing was set before it.
-    let response = send(&app, "/late", None).await;
-    let cookie = cookie_of(&response);
-    let mut body = response.into_body();
-    let first = body.frame().await.expect("a frame").expect("ok");
-    assert_eq!(first.into_data().expect("data"), "one ");
-    let second = body.frame().await.expect("a frame").expect("ok");
-    assert_eq!(second.into_data().expect("data"), "two");
-    // The key was set with the second chunk; the body has not ended yet: not stored.
-    assert_eq!(streamed(&app, &cookie).await, "None");
-    // The end of the body is reported only once the late commit has stored it.
-    assert!(body.frame().await.is_none());
-    assert_eq!(streamed(&app, &cookie).await, "Some(1)");
-}
+    const CHUNKS: &'static [&'static str] = &["one ", "two"];
 
-#[tokio::test]
-async fn without_late_store_a_key_set_while_streaming_is_not_stored() {
-    let app = app(Switchable::default());
-    let response = send(&app, "/late", None).await;
-    let cookie = cookie_of(&response);
-    response.into_body().collect().await.expect("body");
-    let response = send(&app, "/plain", Some(&cookie)).await;
-    assert!(
-        response.headers().get(SET_COOKIE).is_none(),
-        "nothing changed before the head"
-    );
-    let text = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    assert_eq!(text, "one two");
-    // streamed=1 was already stored by the first request; use a fresh session to see the loss.
-    let response = send(&app, "/empty", None).await;
-    let fresh = cookie_of(&response);
-    response.into_body().collect().await.expect("body");
-    let response = send(&app, "/plain", Some(&fresh)).await;
-    response.into_body().collect().await.expect("body");
-    assert_eq!(streamed(&app, &fresh).await, "None");
-}
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
+        self.app
+            .clone()
+            .oneshot(request(path, cookie))
+            .await
+            .expect("infallible")
+    }
 
-#[tokio::test]
-async fn a_client_gone_midway_still_stores_what_was_set() {
-    let app = app(Switchable::default());
-    let response = send(&app, "/late", None).await;
-    let cookie = cookie_of(&response);
-    let mut body = response.into_body();
-    body.frame().await.expect("a frame").expect("ok");
-    body.frame().await.expect("a frame").expect("ok");
-    drop(body); // the client goes away before the end
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while streamed(&app, &cookie).await != "Some(1)" {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the late commit never ran"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    fn status(&self, response: &Response) -> u16 {
+        response.status().as_u16()
+    }
+
+    fn set_cookie(&self, response: &Response) -> Option<String> {
+        let set_cookie = response.headers().get(SET_COOKIE)?.to_str().expect("ascii");
+        Some(set_cookie.split(';').next().expect("pair").to_owned())
+    }
+
+    fn body(&self, response: Response) -> Body {
+        response.into_body()
+    }
+
+    fn assert_size_unchanged(&self, body: &Body) {
+        assert_eq!(body.size_hint().exact(), None, "the size is not changed");
+    }
+
+    async fn next_chunk(&self, body: &mut Body) -> Option<Result<Bytes, Box<dyn Error>>> {
+        let frame = body.frame().await?;
+        Some(
+            frame
+                .map(|frame| frame.into_data().expect("data"))
+                .map_err(Into::into),
+        )
+    }
+
+    async fn read(&self, response: Response) -> Bytes {
+        response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+    }
+
+    fn fail_writes(&self) {
+        self.store.failing.store(true, Ordering::SeqCst);
     }
 }
 
 #[tokio::test]
-async fn a_failed_late_commit_ends_the_body_with_an_error() {
-    let store = Switchable::default();
-    let app = app(store.clone());
-    let response = send(&app, "/late", None).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let mut body = response.into_body();
-    body.frame().await.expect("a frame").expect("ok");
-    store.failing.store(true, Ordering::SeqCst);
-    body.frame().await.expect("a frame").expect("ok");
-    let end = body.frame().await.expect("an error, not a clean end");
-    assert!(end.is_err());
+async fn with_late_store_a_key_set_while_streaming_is_stored_before_the_end() {
+    let driver = OnTower::new(TestStore::default(), Slot::default());
+    super::with_late_store_a_key_set_while_streaming_is_stored_before_the_end(&driver).await;
 }
 
 #[tokio::test]
+async fn without_late_store_a_key_set_while_streaming_is_not_stored() {
+    let driver = OnTower::new(TestStore::default(), Slot::default());
+    super::without_late_store_a_key_set_while_streaming_is_not_stored(&driver).await;
+}
+
+#[tokio::test]
+async fn a_client_gone_midway_still_stores_what_was_set() {
+    let driver = OnTower::new(TestStore::default(), Slot::default());
+    super::a_client_gone_midway_still_stores_what_was_set(&driver).await;
+}
+
+#[tokio::test]
+async fn a_failed_late_commit_ends_the_body_with_an_error() {
+    let driver = OnTower::new(TestStore::default(), Slot::default());
+    super::a_failed_late_commit_ends_the_body_with_an_error(&driver).await;
+}
+
+/// An empty late-store body: a change made after the head is stored when the body is read to its
+/// end.
+#[tokio::test]
 async fn an_empty_late_store_body_still_commits() {
     let slot = Slot::default();
-    let app = app_with(Switchable::default(), slot.clone());
-    let response = send(&app, "/empty", None).await;
+    let driver = OnTower::new(TestStore::default(), slot.clone());
+    let response = driver.get("/empty", None).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let cookie = cookie_of(&response);
+    let cookie = driver.set_cookie(&response).expect("a Set-Cookie");
     // A change after the head (from a task the handler left behind, say), then the empty body.
     let session = slot.lock().expect("slot").take().expect("the handler ran");
     session.insert("streamed", 2).await.expect("insert");
     response.into_body().collect().await.expect("body");
-    assert_eq!(streamed(&app, &cookie).await, "Some(2)");
+    assert_eq!(driver.stored(&cookie).await, "Some(2) None");
 }
 
 /// Over real HTTP (hyper through axum::serve): a late-store body of known length goes out chunked,
@@ -293,7 +247,7 @@ async fn an_empty_late_store_body_still_commits() {
 async fn a_late_store_body_of_known_length_is_sent_chunked() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let app = app(Switchable::default());
+    let app = app(TestStore::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -331,7 +285,7 @@ async fn around_the_router_it_serves_with_axum_serve_and_late_store_works() {
         .build()
         .expect("cookie");
     let router = Router::new().route("/late", get(|s: Session| stream(s, true)));
-    let app = SessionLayer::new(state, Switchable::default()).layer(router.clone());
+    let app = SessionLayer::new(state, TestStore::default()).layer(router.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -361,7 +315,7 @@ async fn a_body_type_late_store_cannot_follow_is_answered_as_it_is() {
     use session_tower::SessionExt;
     use tower::{Layer, ServiceExt, service_fn};
 
-    let store = Switchable::default();
+    let store = TestStore::default();
     let slot = Slot::default();
     let handler_slot = slot.clone();
     let service = service_fn(move |request: Request<Body>| {

@@ -1,26 +1,27 @@
-//! Late store through the middleware (lifecycle rule 8): a key set while the body streams is
-//! stored when the body ends, before the end reaches the client; also when the client goes away
-//! midway (in process and over a real connection), never when late store was not asked for; a
-//! failed late commit ends the body with an error; an empty body commits before its head.
+//! Late store through session-actix's middleware: the shared scenarios (the client gone midway
+//! also under plain Tokio), then a sized body, an empty body (which actix-web never polls, so it
+//! commits before its head), and a client that disconnects over a real connection.
 
 use std::convert::Infallible;
+use std::error::Error;
 use std::future::{Future, poll_fn};
 use std::io::{Read, Write};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
+use actix_http::Request;
 use actix_web::body::{BodySize, MessageBody};
-use actix_web::dev::ServiceResponse;
+use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{App, HttpResponse, HttpServer, test, web};
-use async_trait::async_trait;
 use session_actix::{Session, SessionMiddleware};
-use session_core::{Changes, Key, MemoryStore, Record, Store, StoreError};
 use session_state_cookie::CookieState;
+
+use super::{Driver, TestStore};
 
 /// What the handler's body does.
 #[derive(Clone, Copy)]
@@ -101,64 +102,6 @@ fn streaming(session: Session, late: bool, shape: Shape) -> HttpResponse {
     })
 }
 
-/// What [`TestStore`] runs after a write.
-type Hook = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// A memory store whose writes fail once `failing` is set, and that runs `hook` (once) after the
-/// next successful write.
-#[derive(Clone, Default)]
-struct TestStore {
-    inner: MemoryStore,
-    failing: Arc<AtomicBool>,
-    hook: Arc<Mutex<Option<Hook>>>,
-}
-
-impl TestStore {
-    fn check(&self) -> Result<(), StoreError> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(StoreError::backend(std::io::Error::other("store is down")));
-        }
-        Ok(())
-    }
-
-    async fn wrote<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        let hook = self.hook.lock().expect("hook").take();
-        if let Some(hook) = hook {
-            hook.await;
-        }
-        result
-    }
-}
-
-#[async_trait]
-impl Store for TestStore {
-    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        self.inner.load(key).await
-    }
-    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        self.check()?;
-        let result = self.inner.create(key, record).await;
-        self.wrote(result).await
-    }
-    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        self.check()?;
-        let result = self.inner.save(key, record).await;
-        self.wrote(result).await
-    }
-    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.delete(key).await
-    }
-    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
-        self.check()?;
-        let result = self.inner.apply(key, changes).await;
-        self.wrote(result).await
-    }
-    fn applies_atomically(&self) -> bool {
-        true
-    }
-}
-
 /// Where `/empty` leaves its session, for the store's hook to change while the head commits.
 type Slot = Arc<Mutex<Option<Session>>>;
 
@@ -216,17 +159,6 @@ fn app(
         )
 }
 
-/// The `NAME=VALUE` part of a response's `Set-Cookie`.
-fn cookie_pair<B>(response: &ServiceResponse<B>) -> String {
-    let header = response
-        .headers()
-        .get("set-cookie")
-        .expect("a Set-Cookie")
-        .to_str()
-        .expect("ascii");
-    header.split(';').next().expect("a pair").to_owned()
-}
-
 fn get(path: &str, cookie: Option<&str>) -> test::TestRequest {
     let mut request = test::TestRequest::get().uri(path);
     if let Some(cookie) = cookie {
@@ -235,133 +167,144 @@ fn get(path: &str, cookie: Option<&str>) -> test::TestRequest {
     request
 }
 
-/// `/get`'s answer for the session behind `cookie`: `"{streamed:?} {during:?}"`.
-macro_rules! stored {
-    ($app:expr, $cookie:expr) => {{
-        let request = get("/get", Some($cookie)).to_request();
-        let body = test::call_and_read_body($app, request).await;
-        String::from_utf8(body.to_vec()).expect("utf-8")
-    }};
+/// The app of [`app`] in process (`actix_web::test`) as a [`Driver`].
+struct OnActix<S> {
+    app: S,
+    store: TestStore,
 }
 
-/// The next chunk of a body, read the way actix-web's dispatcher does.
-async fn next_chunk<B: MessageBody + Unpin>(
-    body: &mut B,
-) -> Option<Result<Bytes, Box<dyn std::error::Error>>> {
-    let chunk = poll_fn(|cx| Pin::new(&mut *body).poll_next(cx)).await;
-    chunk.map(|result| result.map_err(Into::into))
+/// [`app`] over `store`, `/empty` leaving its session in `slot`, started in process.
+async fn on_actix(
+    store: TestStore,
+    slot: Slot,
+) -> OnActix<
+    impl Service<
+        Request,
+        Response = ServiceResponse<impl MessageBody + Unpin>,
+        Error = actix_web::Error,
+    >,
+> {
+    OnActix {
+        app: test::init_service(app(store.clone(), slot)).await,
+        store,
+    }
+}
+
+impl<S, B> Driver for OnActix<S>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + Unpin,
+{
+    type Response = ServiceResponse<B>;
+    type Body = B;
+
+    const CHUNKS: &'static [&'static str] = &CHUNKS;
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> ServiceResponse<B> {
+        test::call_service(&self.app, get(path, cookie).to_request()).await
+    }
+
+    fn status(&self, response: &ServiceResponse<B>) -> u16 {
+        response.status().as_u16()
+    }
+
+    fn set_cookie(&self, response: &ServiceResponse<B>) -> Option<String> {
+        let header = response
+            .headers()
+            .get("set-cookie")?
+            .to_str()
+            .expect("ascii");
+        Some(header.split(';').next().expect("a pair").to_owned())
+    }
+
+    fn body(&self, response: ServiceResponse<B>) -> B {
+        response.into_body()
+    }
+
+    fn assert_size_unchanged(&self, body: &B) {
+        assert_eq!(body.size(), BodySize::Stream, "the size is not changed");
+    }
+
+    /// The next chunk, read the way actix-web's dispatcher does.
+    async fn next_chunk(&self, body: &mut B) -> Option<Result<Bytes, Box<dyn Error>>> {
+        let chunk = poll_fn(|cx| Pin::new(&mut *body).poll_next(cx)).await;
+        chunk.map(|result| result.map_err(Into::into))
+    }
+
+    async fn read(&self, response: ServiceResponse<B>) -> Bytes {
+        test::read_body(response).await
+    }
+
+    fn fail_writes(&self) {
+        self.store.failing.store(true, Ordering::SeqCst);
+    }
 }
 
 #[actix_rt::test]
 async fn with_late_store_a_key_set_while_streaming_is_stored_before_the_end() {
-    let app = test::init_service(app(TestStore::default(), Slot::default())).await;
-    // A new visitor: the head carries the cookie although nothing was set before it.
-    let response = test::call_service(&app, get("/late", None).to_request()).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let cookie = cookie_pair(&response);
-    let mut body = response.into_body();
-    assert_eq!(body.size(), BodySize::Stream, "the size is not changed");
-    for expected in ["one ", "two "] {
-        let chunk = next_chunk(&mut body).await.expect("a chunk").expect("ok");
-        assert_eq!(chunk, expected);
-    }
-    // The key was set with the second chunk; the body has not ended: not stored yet.
-    assert_eq!(stored!(&app, &cookie), "None None");
-    let chunk = next_chunk(&mut body).await.expect("a chunk").expect("ok");
-    assert_eq!(chunk, "three");
-    // The end is reported only once the late commit has stored the key.
-    assert!(next_chunk(&mut body).await.is_none(), "a clean end");
-    assert_eq!(stored!(&app, &cookie), "Some(1) None");
-}
-
-#[actix_rt::test]
-async fn a_sized_body_holds_its_last_chunk_until_the_late_commit_ran() {
-    let app = test::init_service(app(TestStore::default(), Slot::default())).await;
-    let response = test::call_service(&app, get("/late-sized", None).to_request()).await;
-    let cookie = cookie_pair(&response);
-    let mut body = response.into_body();
-    assert_eq!(body.size(), BodySize::Sized(13), "the size is not changed");
-    for expected in ["one ", "two "] {
-        let chunk = next_chunk(&mut body).await.expect("a chunk").expect("ok");
-        assert_eq!(chunk, expected);
-    }
-    assert_eq!(stored!(&app, &cookie), "None None");
-    // With the last byte of a sized body the client has the whole response: it comes only once
-    // the key is stored.
-    let chunk = next_chunk(&mut body).await.expect("a chunk").expect("ok");
-    assert_eq!(chunk, "three");
-    assert_eq!(stored!(&app, &cookie), "Some(1) None");
-    assert!(next_chunk(&mut body).await.is_none(), "a clean end");
+    let driver = on_actix(TestStore::default(), Slot::default()).await;
+    super::with_late_store_a_key_set_while_streaming_is_stored_before_the_end(&driver).await;
 }
 
 #[actix_rt::test]
 async fn without_late_store_a_key_set_while_streaming_is_not_stored() {
-    let app = test::init_service(app(TestStore::default(), Slot::default())).await;
-    // A session to stream in (the key `empty` is set before the head).
-    let response = test::call_service(&app, get("/empty", None).to_request()).await;
-    let cookie = cookie_pair(&response);
-
-    let response = test::call_service(&app, get("/plain", Some(&cookie)).to_request()).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(
-        response.headers().get("set-cookie").is_none(),
-        "nothing changed before the head"
-    );
-    let body = test::read_body(response).await;
-    assert_eq!(body, "one two three");
-    assert_eq!(stored!(&app, &cookie), "None None");
+    let driver = on_actix(TestStore::default(), Slot::default()).await;
+    super::without_late_store_a_key_set_while_streaming_is_not_stored(&driver).await;
 }
 
 #[actix_rt::test]
 async fn a_client_gone_midway_still_stores_what_was_set() {
-    client_gone_midway().await;
+    let driver = on_actix(TestStore::default(), Slot::default()).await;
+    super::a_client_gone_midway_still_stores_what_was_set(&driver).await;
 }
 
 /// The same under plain Tokio, with no actix `System` (as under `#[tokio::main]`, where actix-web
 /// workers have no Arbiter): the background commit must still run.
 #[tokio::test]
 async fn a_client_gone_midway_still_stores_what_was_set_under_plain_tokio() {
-    client_gone_midway().await;
-}
-
-async fn client_gone_midway() {
-    let app = test::init_service(app(TestStore::default(), Slot::default())).await;
-    let response = test::call_service(&app, get("/late", None).to_request()).await;
-    let cookie = cookie_pair(&response);
-    let mut body = response.into_body();
-    next_chunk(&mut body).await.expect("a chunk").expect("ok");
-    next_chunk(&mut body).await.expect("a chunk").expect("ok");
-    drop(body); // the client goes away before the end
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while stored!(&app, &cookie) != "Some(1) None" {
-        assert!(Instant::now() < deadline, "the late commit never ran");
-        actix_rt::time::sleep(Duration::from_millis(5)).await;
-    }
+    let driver = on_actix(TestStore::default(), Slot::default()).await;
+    super::a_client_gone_midway_still_stores_what_was_set(&driver).await;
 }
 
 #[actix_rt::test]
 async fn a_failed_late_commit_ends_the_body_with_an_error() {
-    let store = TestStore::default();
-    let app = test::init_service(app(store.clone(), Slot::default())).await;
-    let response = test::call_service(&app, get("/late", None).to_request()).await;
-    assert_eq!(response.status(), StatusCode::OK);
+    let driver = on_actix(TestStore::default(), Slot::default()).await;
+    super::a_failed_late_commit_ends_the_body_with_an_error(&driver).await;
+}
+
+#[actix_rt::test]
+async fn a_sized_body_holds_its_last_chunk_until_the_late_commit_ran() {
+    let driver = on_actix(TestStore::default(), Slot::default()).await;
+    let response = driver.get("/late-sized", None).await;
+    let cookie = driver.set_cookie(&response).expect("a Set-Cookie");
     let mut body = response.into_body();
-    next_chunk(&mut body).await.expect("a chunk").expect("ok");
-    store.failing.store(true, Ordering::SeqCst);
-    next_chunk(&mut body).await.expect("a chunk").expect("ok");
-    next_chunk(&mut body).await.expect("a chunk").expect("ok");
-    let end = next_chunk(&mut body)
+    assert_eq!(body.size(), BodySize::Sized(13), "the size is not changed");
+    for expected in ["one ", "two "] {
+        let chunk = driver
+            .next_chunk(&mut body)
+            .await
+            .expect("a chunk")
+            .expect("ok");
+        assert_eq!(chunk, expected);
+    }
+    assert_eq!(driver.stored(&cookie).await, "None None");
+    // With the last byte of a sized body the client has the whole response: it comes only once
+    // the key is stored.
+    let chunk = driver
+        .next_chunk(&mut body)
         .await
-        .expect("an error, not a clean end");
-    let error = end.expect_err("the late commit failed");
-    assert!(error.to_string().contains("could not be stored"), "{error}");
+        .expect("a chunk")
+        .expect("ok");
+    assert_eq!(chunk, "three");
+    assert_eq!(driver.stored(&cookie).await, "Some(1) None");
+    assert!(driver.next_chunk(&mut body).await.is_none(), "a clean end");
 }
 
 #[actix_rt::test]
 async fn an_empty_late_store_body_commits_before_its_head() {
     let store = TestStore::default();
     let slot = Slot::default();
-    let app = test::init_service(app(store.clone(), slot.clone())).await;
+    let driver = on_actix(store.clone(), slot.clone()).await;
     // While the head's commit writes, the session changes (a task the handler left behind, say):
     // actix-web never polls an empty body, so the late commit must run before the head is sent.
     let changing = slot.clone();
@@ -373,12 +316,12 @@ async fn an_empty_late_store_body_commits_before_its_head() {
             .expect("the handler ran");
         session.insert("during", 2).await.expect("insert");
     }));
-    let response = test::call_service(&app, get("/empty", None).to_request()).await;
+    let response = driver.get("/empty", None).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let cookie = cookie_pair(&response);
+    let cookie = driver.set_cookie(&response).expect("a Set-Cookie");
     assert!(store.hook.lock().expect("hook").is_none(), "the hook ran");
     // No body to read: the change is already stored when the response is.
-    assert_eq!(stored!(&app, &cookie), "None Some(2)");
+    assert_eq!(driver.stored(&cookie).await, "None Some(2)");
 
     // The same with a late commit that fails: a bare 500, never a clean answer.
     let changing = slot.clone();
@@ -392,7 +335,7 @@ async fn an_empty_late_store_body_commits_before_its_head() {
         session.insert("during", 3).await.expect("insert");
         failing.store(true, Ordering::SeqCst);
     }));
-    let response = test::call_service(&app, get("/empty", None).to_request()).await;
+    let response = driver.get("/empty", None).await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(response.headers().get("set-cookie").is_none());
 }
