@@ -1,5 +1,6 @@
 //! Store-independent pieces of the demo's HTTP contract, run by the suites of each store against
-//! a server they set up (`demo.rs` for memory, `cache_store.rs`, `file_store.rs`, `sealed.rs`).
+//! a server they set up (the test modules `demo` for memory, `cache_store`, `file_store` and
+//! `sealed`).
 
 use std::sync::Arc;
 

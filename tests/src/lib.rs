@@ -23,7 +23,8 @@
 //! - [`plack_counter`]: Plack's cookie-store counter (counts to 2, then expires) as an app.
 //! - [`redis`]: what the demo stored in a test's Redis (key names, TTLs), read directly.
 //! - [`soak`]: a bounded load soak of a demo process (concurrent clients, a model of every
-//!   acknowledged write, the server's memory from `/proc`), run by `tests/soak.rs`.
+//!   acknowledged write, the server's memory from `/proc`), run by the test binary's `soak`
+//!   module.
 
 pub mod contract;
 pub mod ids;

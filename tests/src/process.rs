@@ -3,8 +3,12 @@
 //! printed and the process exits with a failure status). No extra build step, so it works on a
 //! clean clone under `cargo test --workspace`.
 //!
-//! A test file that uses it declares the child's entry point, an ignored test named
-//! `demo_server_process` that calls [`serve_demo_if_child`].
+//! A test module that uses it declares the child's entry point, an ignored test (named
+//! `demo_server_process` by convention) that calls [`serve_demo_if_child`], and passes that test's
+//! full name in the test binary, module path included (`soak::demo_server_process`), as the
+//! `entry` of [`DemoProcess::start`] and [`demo_command`]: the child runs exactly that test
+//! (`--exact`). A name that selects no test runs nothing, and the child exits at once (for
+//! [`DemoProcess::start`], a panic: the process ended before listening).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -23,7 +27,7 @@ pub fn is_child() -> bool {
     std::env::var_os(DEMO_ARGS).is_some()
 }
 
-/// The body of a test file's `demo_server_process` entry point: in a child, runs the demo from
+/// The body of a test module's `demo_server_process` entry point: in a child, runs the demo from
 /// its command line until killed (printing `listening on http://ADDR` first); elsewhere returns.
 pub fn serve_demo_if_child() {
     let Ok(words) = std::env::var(DEMO_ARGS) else {
@@ -45,11 +49,13 @@ pub fn serve_demo_if_child() {
     });
 }
 
-/// The command that runs this test binary as a demo process with the demo options `words`.
-pub fn demo_command(words: &[&str]) -> Command {
+/// The command that runs this test binary as a demo process with the demo options `words`: only
+/// the ignored test `entry` (its full name, module path included), which calls
+/// [`serve_demo_if_child`].
+pub fn demo_command(entry: &str, words: &[&str]) -> Command {
     let mut command = Command::new(std::env::current_exe().expect("the test binary"));
     command
-        .args(["demo_server_process", "--exact", "--ignored", "--nocapture"])
+        .args([entry, "--exact", "--ignored", "--nocapture"])
         .env(DEMO_ARGS, words.join("\u{1f}"));
     command
 }
@@ -62,12 +68,12 @@ pub struct DemoProcess {
 }
 
 impl DemoProcess {
-    /// Starts a demo process with the options `words` (`--addr 127.0.0.1:0` added) and waits until
-    /// it listens.
-    pub fn start(words: &[&str]) -> Self {
+    /// Starts a demo process with the options `words` (`--addr 127.0.0.1:0` added), run by the
+    /// ignored test `entry` (see [`demo_command`]), and waits until it listens.
+    pub fn start(entry: &str, words: &[&str]) -> Self {
         let mut words = words.to_vec();
         words.extend(["--addr", "127.0.0.1:0"]);
-        let mut child = demo_command(&words)
+        let mut child = demo_command(entry, &words)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

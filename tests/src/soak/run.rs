@@ -18,6 +18,9 @@ use crate::process::DemoProcess;
 /// One soak run: a demo process with these options, on one framework.
 #[derive(Clone, Debug)]
 pub struct Target {
+    /// The test binary's ignored test that serves the demo in the child process, by its full name
+    /// (see [`DemoProcess::start`]).
+    pub entry: &'static str,
     /// The store's name, for the summary line.
     pub store: &'static str,
     /// `axum` or `actix`.
@@ -42,7 +45,7 @@ pub async fn run(target: &Target) -> Summary {
     let abandon = abandon();
     let mut words: Vec<&str> = vec!["--framework", target.framework];
     words.extend(target.words.iter().map(String::as_str));
-    let server = DemoProcess::start(&words);
+    let server = DemoProcess::start(target.entry, &words);
     let sampler = Sampler::start(server.pid());
     let client = reqwest::Client::builder()
         .no_proxy()

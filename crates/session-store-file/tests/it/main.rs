@@ -1,0 +1,21 @@
+//! session-store-file's integration tests, one test binary with a module per concern.
+//!
+//! - [`conformance`]: the published conformance kit, with each codec.
+//! - [`crash`]: a writer process killed with SIGKILL mid-burst never leaves a torn file.
+//! - [`cross_process`]: two processes on one directory lose no write; a racing delete is final.
+//! - [`expiry`]: expiry judged on every load, the sweeper, blocking work off the async workers.
+//! - [`hostile`]: bad directories and files give a safe outcome.
+//! - [`props`]: property tests of key-level change sets on `FileStore`.
+//! - [`common`]: records, keys, and this binary started again as a child process.
+//!
+//! The child processes of [`crash`] and [`cross_process`] are this binary run again with one
+//! ignored test selected by its full name (`crash::crash_writer`, `cross_process::apply_writer`):
+//! moving or renaming those tests means changing the names their parents pass.
+
+mod common;
+mod conformance;
+mod crash;
+mod cross_process;
+mod expiry;
+mod hostile;
+mod props;

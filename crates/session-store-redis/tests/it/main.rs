@@ -1,0 +1,18 @@
+//! session-store-redis's integration tests against a real redis-server (each test starts its own
+//! on a free loopback port), one test binary with a module per concern.
+//!
+//! - [`conformance`]: the conformance kit and Plack's scenarios.
+//! - [`damaged`]: hashes this store cannot read, written by hand.
+//! - [`expiry`]: TTLs follow the record's expiry on the store's clock.
+//! - [`faults`]: Redis killed, restarted, slow, or down at start.
+//! - [`layout`]: what the store writes to Redis.
+//! - [`resurrection`]: no write brings a deleted session back.
+//! - [`common`]: a server, a store on it, a raw connection, keys and records.
+
+mod common;
+mod conformance;
+mod damaged;
+mod expiry;
+mod faults;
+mod layout;
+mod resurrection;

@@ -1,0 +1,40 @@
+//! The workspace-level HTTP tests (see the `session_tests` library), one test binary with a module
+//! per concern; most scenarios run on both adapters (`on_axum::…`, `on_actix::…`).
+//!
+//! - The demo's contract per store: [`demo`] (memory), [`cache_store`], [`file_store`],
+//!   [`redis_store`], [`sealed`]; expiry on a manual clock: [`expiry`], [`sealed_expiry`].
+//! - The demo as its binary serves it: [`bind`]; other configurations: [`variants`].
+//! - Plack's nine steps: [`plack`], [`sealed_plack`]; login and logout: [`login`].
+//! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`].
+//! - Both adapters side by side: [`parity`]; streaming bodies and cookie options: [`streaming`];
+//!   late store through each adapter in process, the scenarios they share written once: [`late`].
+//! - Fault injection: [`faults`]; Redis going down under load: [`redis_fault`].
+//! - Demo server processes of their own: [`file_store_processes`], [`redis_store_processes`],
+//!   and the load soak, [`soak`].
+//!
+//! The process tests run this binary again as the demo server, through an ignored entry point of
+//! their module selected by its full name (`soak::demo_server_process`, ...; see
+//! `session_tests::process`).
+
+mod bind;
+mod cache_store;
+mod demo;
+mod expiry;
+mod faults;
+mod file_store;
+mod file_store_processes;
+mod hostile;
+mod late;
+mod login;
+mod parity;
+mod plack;
+mod redis_fault;
+mod redis_store;
+mod redis_store_processes;
+mod sealed;
+mod sealed_expiry;
+mod sealed_hostile;
+mod sealed_plack;
+mod soak;
+mod streaming;
+mod variants;
