@@ -10,8 +10,10 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 
 use crate::SessionExt;
 
-/// The request's session, as an actix-web extractor. Derefs to [`session_core::Session`], whose
-/// methods it offers: `get`, `insert`, `remove`, `clear`, `keys`, `expire`, `cycle_id`, ...
+/// The request's session, as an actix-web extractor.
+///
+/// Derefs to [`session_core::Session`], whose methods it offers: `get`, `insert`, `remove`,
+/// `clear`, `keys`, `expire`, `cycle_id`, ...
 ///
 /// Unlike actix-session's, it is `Send` and `Sync`: it can be moved into spawned tasks and held
 /// across `.await` in any future.

@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! Sessions for actix-web, on the same engine as every other adapter of this project.
 //!
 //! Wrap an app (or a scope, or a resource) with [`SessionMiddleware`]; a handler reaches its
@@ -12,7 +13,7 @@
 //!
 //! # Example
 //!
-//! The synopsis: a counter that remembers each visitor.
+//! A counter that remembers each visitor.
 //!
 //! ```
 //! use actix_web::{App, test, web};
@@ -51,9 +52,10 @@
 //!
 //! - A request whose handler never touches its session costs no store I/O and gets no cookie.
 //! - A store failure while committing turns the response into a bare `500 Internal Server Error`
-//!   with an empty body; the cause is logged with `tracing` at `error` level (never the session id).
+//!   with an empty body; the cause is logged with `tracing` at `error` level (never the session
+//!   id).
 //! - A 5xx response commits nothing but an expiry (see
-//!   [`EngineBuilder::commit_on_server_error`](session_core::EngineBuilder::commit_on_server_error)).
+//!   [`commit_on_server_error`](session_core::EngineBuilder::commit_on_server_error)).
 //!   So does an error returned by the wrapped service (rather than a response): actix-web turns it
 //!   into a response after the middleware, which can no longer add headers to it.
 //! - Routes that never touch the session keep working while the store is down.
@@ -64,7 +66,7 @@
 //! made later, by a streamed body (`HttpResponse::Ok().streaming(..)`), are not stored (a
 //! `tracing` warning says so). A handler that calls
 //! [`late_store()`](session_core::Session::late_store) before returning opts in to a second
-//! commit when the body ends (lifecycle rule 8, Plack's `late_store`); the response body is then a
+//! commit when the body ends (Plack's `late_store`); the response body is then a
 //! [`SessionBody`](body::SessionBody) that runs it:
 //!
 //! - The head's commit sends the cookie as usual (creating the session even if it is still

@@ -72,8 +72,9 @@ impl EngineBuilder {
         self
     }
 
-    /// Sessions end this long after they were created, however active (default: no cap). At least
-    /// one second.
+    /// Sessions end this long after they were created, however active (default: no cap).
+    ///
+    /// At least one second.
     pub fn absolute_timeout(mut self, cap: Duration) -> Self {
         self.config.absolute = Some(cap.max(Duration::from_secs(1)));
         self
@@ -93,7 +94,8 @@ impl EngineBuilder {
         self
     }
 
-    /// Where time comes from (default: [`SystemClock`]); tests use a [`ManualClock`](crate::store::ManualClock).
+    /// Where time comes from (default: [`SystemClock`]); tests use a
+    /// [`ManualClock`](crate::store::ManualClock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.config.clock = Box::new(clock);
         self
@@ -113,9 +115,10 @@ impl EngineBuilder {
     }
 
     /// Bounds every store call (load, create, save, apply, touch, delete) by `limit`: a call that
-    /// has not finished by then fails with [`StoreErrorKind::Timeout`](crate::store::StoreErrorKind::Timeout),
-    /// which the handler sees as an error and the commit turns into a bare 500, logged with the
-    /// operation and the limit (default: no limit; the Redis store bounds its own calls too).
+    /// has not finished by then fails with
+    /// [`StoreErrorKind::Timeout`](crate::store::StoreErrorKind::Timeout), which the handler sees
+    /// as an error and the commit turns into a bare 500, logged with the operation and the limit
+    /// (default: no limit; the Redis store bounds its own calls too).
     ///
     /// A store that hangs (a lost network peer, a lock held elsewhere) then costs a request at most
     /// `limit` per call instead of holding it open forever; routes that never touch the session are

@@ -1,9 +1,10 @@
 //! [`ClientStore`]: sessions the client keeps (a sealed cookie), with no server-side storage.
 //!
-//! A client-side store is a [`State`](crate::state::State) and a [`Store`](crate::store::Store) at once: the
-//! whole session travels with the request and is written back with the response. The engine runs
-//! it through the same [`Session`](crate::Session) API ([`Engine::client_side`](crate::Engine::client_side)); what such a store
-//! cannot do (revoke a copied cookie, merge concurrent writes) is listed on [`ClientStore`].
+//! A client-side store is a [`State`](crate::state::State) and a [`Store`](crate::store::Store) at
+//! once: the whole session travels with the request and is written back with the response. The
+//! engine runs it through the same [`Session`](crate::Session) API
+//! ([`Engine::client_side`](crate::Engine::client_side)); what such a store cannot do (revoke a
+//! copied cookie, merge concurrent writes) is listed on [`ClientStore`].
 
 use std::fmt;
 
@@ -18,9 +19,10 @@ use crate::state::{Delivery, RequestHeaders, RequestView};
 /// Keeps each session with the client: opens it from the request, seals it into the response.
 ///
 /// The `session-state-cookie` crate's `SealedCookie` is the implementation most applications want;
-/// implement this trait for another carrier. The engine ([`Engine::client_side`](crate::Engine::client_side)) decides when to
-/// seal (a change, a new id, a rolling expiry, a stale key) and checks expiry itself on every
-/// request, from the [`Record`]'s timestamps.
+/// implement this trait for another carrier. The engine
+/// ([`Engine::client_side`](crate::Engine::client_side)) decides when to seal (a change, a new id,
+/// a rolling expiry, a stale key) and checks expiry itself on every request, from the [`Record`]'s
+/// timestamps.
 ///
 /// # What a client-side session cannot do
 ///

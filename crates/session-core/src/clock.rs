@@ -1,4 +1,5 @@
-//! Where the engine and the stores read the current time: the system clock, or a manual one in tests.
+//! Where the engine and the stores read the current time: the system clock, or a manual one in
+//! tests.
 
 use std::fmt;
 use std::sync::Arc;

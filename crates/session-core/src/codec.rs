@@ -22,8 +22,9 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = 1 << 20;
 /// The largest `max_bytes` the built-in codecs accept: 256 MiB.
 pub const MAX_RECORD_BYTES_LIMIT: usize = 256 << 20;
 
-/// Turns records into bytes and back. Implement it for a custom format (Plack's `serializer` and
-/// `deserializer` options).
+/// Turns records into bytes and back.
+///
+/// Implement it for a custom format (Plack's `serializer` and `deserializer` options).
 ///
 /// `decode` sees bytes read back from storage, which may be corrupt or truncated: it must return
 /// an error for them, never panic, and should refuse input larger than it is prepared to hold.
@@ -130,7 +131,7 @@ impl Codec for JsonCodec {
     }
 }
 
-/// Records in bincode 2's compact binary form (Plack's Storable analogue).
+/// Records in bincode 2's compact binary form.
 ///
 /// The bincode project is no longer maintained (RUSTSEC-2025-0141, "unmaintained", no known
 /// vulnerability); it stays behind this seam and the `bincode` feature so that it can be replaced

@@ -36,9 +36,9 @@ impl Commit {
     }
 
     /// Adds everything to a response's headers: every header the State wrote (appended, so a
-    /// handler's own `Set-Cookie` headers stay), `Vary` naming the header the id travels in when the
-    /// response depended on the session, and `Cache-Control: no-store` when it sets or removes the
-    /// id (replacing any other `Cache-Control`, unless that already says `no-store`).
+    /// handler's own `Set-Cookie` headers stay), `Vary` naming the header the id travels in when
+    /// the response depended on the session, and `Cache-Control: no-store` when it sets or removes
+    /// the id (replacing any other `Cache-Control`, unless that already says `no-store`).
     ///
     /// `headers` is an `http::HeaderMap`, or an adapter's wrapper around its framework's own
     /// header map (see [`ResponseHeaders`]).

@@ -55,8 +55,9 @@ impl Engine {
         matches!(self.config.backend, Backend::Client(_))
     }
 
-    /// The request headers the State reads ([`State::request_headers`](crate::state::State::request_headers)):
-    /// an adapter that must copy headers into a [`RequestView`] copies only these.
+    /// The request headers the State reads
+    /// ([`State::request_headers`](crate::state::State::request_headers)): an adapter that must
+    /// copy headers into a [`RequestView`] copies only these.
     pub fn request_headers(&self) -> RequestHeaders {
         self.config.backend.request_headers()
     }
@@ -95,9 +96,9 @@ impl Engine {
     /// to the response (`status` is the response's status: a server error commits nothing but an
     /// expiry, unless configured otherwise). A second commit of the same session does nothing.
     ///
-    /// On error nothing may be assumed committed; adapters answer with a bare 500 and log the cause.
-    /// Adapters on a hot path use [`prepare`](Engine::prepare), which needs no future at all when
-    /// there is no store work.
+    /// On error nothing may be assumed committed; adapters answer with a bare 500 and log the
+    /// cause. Adapters on a hot path use [`prepare`](Engine::prepare), which needs no future at all
+    /// when there is no store work.
     pub async fn commit(&self, session: &Session, status: StatusCode) -> Result<Commit, Error> {
         match self.prepare(session, status) {
             Prepared::Ready(commit) => Ok(commit),
@@ -130,9 +131,11 @@ impl Engine {
     }
 }
 
-/// Opens a client-side session from the request. `ClientStore::open` offers each session that
-/// opens to the engine's check (alive, and an id the id scheme accepts), so that a stale cookie
-/// sent first does not hide a live one; anything that does not open starts a fresh session.
+/// Opens a client-side session from the request.
+///
+/// `ClientStore::open` offers each session that opens to the engine's check (alive, and an id the
+/// id scheme accepts), so that a stale cookie sent first does not hide a live one; anything that
+/// does not open starts a fresh session.
 fn open(client: &dyn ClientStore, config: &Config, request: &RequestView<'_>) -> RequestState {
     let now = config.clock.now();
     let mut accepted = None;

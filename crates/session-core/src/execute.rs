@@ -78,8 +78,9 @@ pub(crate) fn start(session: &Session, decision: Decision) -> Prepared {
 }
 
 impl PendingCommit {
-    /// Carries out the store I/O and returns the headers to add to the response. On error nothing
-    /// may be assumed committed.
+    /// Carries out the store I/O and returns the headers to add to the response.
+    ///
+    /// On error nothing may be assumed committed.
     pub async fn run(self) -> Result<Commit, Error> {
         let PendingCommit {
             session,
@@ -227,8 +228,9 @@ fn seal(
 }
 
 impl Io {
-    /// Runs this store I/O; returns the plan that follows it. A step that reads the session
-    /// again moves `now` to its own time.
+    /// Runs this store I/O; returns the plan that follows it.
+    ///
+    /// A step that reads the session again moves `now` to its own time.
     async fn run(self, session: &Session, now: &mut Timestamp) -> Result<Plan, Error> {
         let config = &**session.config();
         // Only server-side plans have store I/O.

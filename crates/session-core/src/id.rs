@@ -101,8 +101,9 @@ pub trait IdScheme: Send + Sync + fmt::Debug + 'static {
     /// Generates a fresh id from a cryptographically secure source.
     fn generate(&self) -> Result<String, Error>;
 
-    /// Whether `candidate` is an id this scheme could have generated. Called on every id a client
-    /// sends, before any store sees it, so it must be strict and cheap.
+    /// Whether `candidate` is an id this scheme could have generated.
+    ///
+    /// Called on every id a client sends, before any store sees it, so it must be strict and cheap.
     fn is_valid(&self, candidate: &str) -> bool;
 }
 
@@ -121,8 +122,8 @@ impl IdScheme for DefaultIds {
         if candidate.len() != 43 {
             return false;
         }
-        // Decoding is strict: wrong alphabet and non-zero trailing bits are both rejected, so the only
-        // accepted texts are the ones `generate` can produce.
+        // Decoding is strict: wrong alphabet and non-zero trailing bits are both rejected, so the
+        // only accepted texts are the ones `generate` can produce.
         let mut out = [0u8; 33];
         matches!(URL_SAFE_NO_PAD.decode_slice(candidate, &mut out), Ok(32))
     }

@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! Framework-free HTTP sessions: the core every other session crate builds on.
 //!
 //! Two seams: a [`State`](state::State) carries the session id (a cookie, a query parameter) and a

@@ -24,9 +24,9 @@ type Shard = HashMap<Key, Record>;
 /// For development, tests and single-process servers; use a shared store (files for one machine,
 /// Redis for many) when several processes serve the same users.
 ///
-/// - **Concurrency**: entries are spread over 16 independently locked shards; [`apply`](Store::apply)
-///   runs under the shard's lock, so concurrent requests writing different keys of one session keep
-///   every write.
+/// - **Concurrency**: entries are spread over 16 independently locked shards;
+///   [`apply`](Store::apply) runs under the shard's lock, so concurrent requests writing different
+///   keys of one session keep every write.
 /// - **Expiry**: an expired record is never returned; expired entries are swept from a shard every
 ///   1024 creates in it, and [`sweep`](MemoryStore::sweep) removes them all on demand.
 /// - **Bound**: unbounded by default. With [`with_max_sessions`](MemoryStore::with_max_sessions), a
@@ -67,8 +67,8 @@ impl MemoryStore {
         MemoryStore::build(None, Box::new(SystemClock))
     }
 
-    /// A store holding at most about `max` sessions (rounded up to a multiple of 16); see the type's
-    /// docs for what happens when it is full.
+    /// A store holding at most about `max` sessions (rounded up to a multiple of 16); see the
+    /// type's docs for what happens when it is full.
     pub fn with_max_sessions(max: usize) -> Self {
         MemoryStore::build(Some(max.div_ceil(SHARDS).max(1)), Box::new(SystemClock))
     }

@@ -49,8 +49,10 @@ pub(crate) struct Decision {
     pub(crate) late: bool,
 }
 
-/// Decides the commit of the response head. `None` when there is nothing to commit at all: the
-/// handler never used the session, or it was committed already.
+/// Decides the commit of the response head.
+///
+/// `None` when there is nothing to commit at all: the handler never used the session, or it was
+/// committed already.
 pub(crate) fn decide(
     state: &mut RequestState,
     config: &Config,
@@ -116,8 +118,9 @@ fn is_ended(state: &RequestState) -> bool {
     matches!(state.loaded().map(|l| &l.stored), Some(Stored::Ended(..)))
 }
 
-/// An expiry: delete what the client's id names, and tell it to forget the id. A client-side
-/// session has no record to delete.
+/// An expiry: delete what the client's id names, and tell it to forget the id.
+///
+/// A client-side session has no record to delete.
 fn expire(state: &RequestState, client_side: bool) -> Plan {
     if client_side {
         return Plan::Expire {

@@ -98,8 +98,8 @@ impl fmt::Debug for Value {
 /// How long a session lives and whether its cookie outlives the browser.
 ///
 /// The server-side record always expires after `idle_timeout` of inactivity (sliding). With
-/// `persistent`, the cookie carries a matching `Max-Age`; without it, the cookie is a browser-session
-/// cookie that the browser drops when it closes.
+/// `persistent`, the cookie carries a matching `Max-Age`; without it, the cookie is a
+/// browser-session cookie that the browser drops when it closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lifetime {
     idle_secs: u64,
@@ -154,6 +154,7 @@ pub struct Record {
     /// When the session expires; a store never returns a record at or past this time.
     pub expires: Timestamp,
     /// This session's own lifetime, overriding the configured default ("remember me").
+    ///
     /// Optional in the stored form, so records written before it existed still decode.
     #[serde(default)]
     pub lifetime: Option<Lifetime>,
@@ -177,7 +178,8 @@ impl Record {
     }
 }
 
-/// A set of key-level changes from one request, applied by [`Store::apply`](crate::store::Store::apply).
+/// A set of key-level changes from one request, applied by
+/// [`Store::apply`](crate::store::Store::apply).
 ///
 /// Applying only the keys a request changed is what lets concurrent requests on one session keep
 /// each other's writes.

@@ -389,7 +389,8 @@ impl RequestState {
 }
 
 impl Loaded {
-    /// Takes this request's key-level changes, ready for [`Store::apply`](crate::store::Store::apply).
+    /// Takes this request's key-level changes, ready for
+    /// [`Store::apply`](crate::store::Store::apply).
     pub(crate) fn take_changes(&mut self, last_active: Timestamp, expires: Timestamp) -> Changes {
         let pending = std::mem::take(&mut self.pending);
         let data = &self.record.data;

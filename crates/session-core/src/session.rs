@@ -27,8 +27,8 @@ use crate::store::Store;
 /// written, so concurrent requests on one session keep each other's writes (on stores that apply
 /// changes atomically); when two requests write the same key, the later commit wins.
 ///
-/// The flags [`expire`](Session::expire), [`cycle_id`](Session::cycle_id) and
-/// [`skip_store`](Session::skip_store) are Plack's per-request options; they take effect when the
+/// [`expire`](Session::expire), [`cycle_id`](Session::cycle_id) and
+/// [`skip_store`](Session::skip_store) ask something of the commit; they take effect when the
 /// response is committed. Changes made after the commit (from a task that outlived the request,
 /// say) are not written.
 #[derive(Clone)]
@@ -120,8 +120,9 @@ impl Session {
             .await
     }
 
-    /// Stores `value` under `key`, replacing any previous value. Takes the value or a reference
-    /// to it (`insert("n", 1)` and `insert("n", &big)` both work).
+    /// Stores `value` under `key`, replacing any previous value.
+    ///
+    /// Takes the value or a reference to it (`insert("n", 1)` and `insert("n", &big)` both work).
     pub async fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
         let value = Value::from_serialize(&value).map_err(Error::Encode)?;
         self.insert_value(key, value).await
@@ -147,7 +148,8 @@ impl Session {
         self.with_loaded(|state| state.remove(key)).await
     }
 
-    /// Removes every key (the session and its id live on; see [`expire`](Session::expire) to end it).
+    /// Removes every key (the session and its id live on; see [`expire`](Session::expire) to end
+    /// it).
     pub async fn clear(&self) -> Result<(), Error> {
         self.with_loaded(RequestState::clear).await
     }
@@ -189,8 +191,8 @@ impl Session {
     /// its id. The id is still sent to the client when the response is committed.
     ///
     /// Most handlers never need this: changes are committed after the handler returns. It is for
-    /// handlers that must know the id of a new session, for instance to put it in a link when the id
-    /// travels in a query parameter.
+    /// handlers that must know the id of a new session, for instance to put it in a link when the
+    /// id travels in a query parameter.
     ///
     /// What `save` wrote stays written even if the response turns out to be a server error or the
     /// handler calls [`skip_store`](Session::skip_store) afterwards. Do not call it from several
@@ -200,8 +202,9 @@ impl Session {
     ///
     /// On a client-side engine ([`Engine::client_side`](crate::Engine::client_side)) nothing is
     /// stored on the server: `save` gives a new session its id and checks that the session can be
-    /// sealed now, failing with a [`StoreErrorKind::TooLarge`](crate::store::StoreErrorKind::TooLarge)
-    /// store error when it would not fit its carrier, so the handler can still react.
+    /// sealed now, failing with a
+    /// [`StoreErrorKind::TooLarge`](crate::store::StoreErrorKind::TooLarge) store error when it
+    /// would not fit its carrier, so the handler can still react.
     pub async fn save(&self) -> Result<Id, Error> {
         self.load().await?;
         let config = self.config();
@@ -293,18 +296,19 @@ impl Session {
     /// told to forget the id. Wins over every other change made in the request, and is carried out
     /// even when the response is a server error.
     ///
-    /// On a client-side engine ([`ClientStore`](crate::store::ClientStore)) there is no record to delete:
-    /// the client is told to forget its session, but a copy it kept still opens until its sealed
-    /// expiry.
+    /// On a client-side engine ([`ClientStore`](crate::store::ClientStore)) there is no record to
+    /// delete: the client is told to forget its session, but a copy it kept still opens until its
+    /// sealed expiry.
     pub fn expire(&self) {
         self.lock().ask(Fate::Expire);
     }
 
-    /// Gives the session a new id when the response is committed, keeping its data; the old id stops
-    /// working. Call it at every login and privilege change, against session fixation.
+    /// Gives the session a new id when the response is committed, keeping its data; the old id
+    /// stops working. Call it at every login and privilege change, against session fixation.
     ///
-    /// On a client-side engine ([`ClientStore`](crate::store::ClientStore)) the old session's cookie is
-    /// replaced, not killed: a copy of it still opens (with the old id) until its sealed expiry.
+    /// On a client-side engine ([`ClientStore`](crate::store::ClientStore)) the old session's
+    /// cookie is replaced, not killed: a copy of it still opens (with the old id) until its sealed
+    /// expiry.
     pub fn cycle_id(&self) {
         self.lock().ask(Fate::Cycle);
     }

@@ -159,12 +159,15 @@ impl CookieOptions {
 /// A State only moves ids: validation happens in core (every candidate passes the configured
 /// [`IdScheme`] before any store sees it), and the store is never its concern.
 pub trait State: Send + Sync + fmt::Debug + 'static {
-    /// Finds the candidate ids in a request. Return every plausible one (for instance each cookie
-    /// with the session's name); the engine adopts the first that names a live session.
+    /// Finds the candidate ids in a request.
+    ///
+    /// Return every plausible one (for instance each cookie with the session's name); the engine
+    /// adopts the first that names a live session.
     fn extract<'a>(&self, request: &RequestView<'a>) -> Candidates<'a>;
 
-    /// Writes `id` to the response headers (a `Set-Cookie`, say). Called when a session is created,
-    /// its id changes, or its data or expiry changed.
+    /// Writes `id` to the response headers (a `Set-Cookie`, say).
+    ///
+    /// Called when a session is created, its id changes, or its data or expiry changed.
     fn finalize(&self, id: &Id, delivery: &Delivery, headers: &mut HeaderMap);
 
     /// Tells the client to forget its id (a removal cookie, say). Called when a session is expired.
@@ -184,10 +187,11 @@ pub trait State: Send + Sync + fmt::Debug + 'static {
         Some(COOKIE)
     }
 
-    /// Which request headers [`extract`](State::extract) reads. Adapters for frameworks built on
-    /// another version of the `http` crate (actix-web) copy only these into the [`RequestView`].
-    /// The default, [`RequestHeaders::All`], is always correct; naming the headers makes such
-    /// adapters faster.
+    /// Which request headers [`extract`](State::extract) reads.
+    ///
+    /// Adapters for frameworks built on another version of the `http` crate (actix-web) copy only
+    /// these into the [`RequestView`]. The default, [`RequestHeaders::All`], is always correct;
+    /// naming the headers makes such adapters faster.
     fn request_headers(&self) -> RequestHeaders {
         RequestHeaders::All
     }

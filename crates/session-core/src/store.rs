@@ -36,8 +36,8 @@ pub use crate::record::{Changes, Record, Timestamp};
 ///   never brought back to life.
 /// - [`delete`](Store::delete) of an absent key is not an error.
 /// - A store whose `apply` is atomic per record (a lock, a compare-and-set, a script) says so with
-///   [`applies_atomically`](Store::applies_atomically); concurrent requests writing different keys of
-///   one session then lose no write. The default `apply` (load, merge, save) is not atomic.
+///   [`applies_atomically`](Store::applies_atomically); concurrent requests writing different keys
+///   of one session then lose no write. The default `apply` (load, merge, save) is not atomic.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Loads the record stored under `key`, or `None` if there is none or it has expired.

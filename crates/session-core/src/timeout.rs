@@ -1,5 +1,5 @@
-//! A time limit on every store call: [`EngineBuilder::store_timeout`](crate::EngineBuilder::store_timeout)
-//! (feature `tokio`).
+//! A time limit on every store call:
+//! [`EngineBuilder::store_timeout`](crate::EngineBuilder::store_timeout) (feature `tokio`).
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -39,9 +39,10 @@ impl fmt::Display for TimedOut {
 impl StdError for TimedOut {}
 
 impl TimeoutStore {
-    /// Runs `call`, failing with [`StoreErrorKind::Timeout`] once `limit` has passed. Outside a
-    /// Tokio runtime there is no timer to arm, and the call runs unbounded (inside one whose timer
-    /// is disabled, Tokio panics, as documented on `store_timeout`).
+    /// Runs `call`, failing with [`StoreErrorKind::Timeout`] once `limit` has passed.
+    ///
+    /// Outside a Tokio runtime there is no timer to arm, and the call runs unbounded (inside one
+    /// whose timer is disabled, Tokio panics, as documented on `store_timeout`).
     async fn bounded<T>(
         &self,
         operation: &'static str,

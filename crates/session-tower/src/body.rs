@@ -16,16 +16,17 @@ use session_core::adapter::LateCommit;
 use session_core::store::BoxError;
 
 pin_project! {
-    /// The body of a late-store response ([`Session::late_store`](session_core::Session::late_store)):
-    /// the inner body, then the commit of the changes made while it streamed.
+    /// The body of a late-store response
+    /// ([`Session::late_store`](session_core::Session::late_store)): the inner body, then the
+    /// commit of the changes made while it streamed.
     ///
     /// When the inner body ends, that commit runs before the end is reported, so the client sees
     /// the end of the response only once the changes are stored, and its next request cannot race
     /// the write. Such a body reports no exact length, so it is sent chunked: with a known length
     /// the client would have the whole response at its last byte. If the commit fails, the body
-    /// ends with an error ([`LateCommitFailed`](session_core::adapter::LateCommitFailed)) instead, and the cause is logged. If the body is
-    /// dropped before its end (the client went away), the commit still runs, spawned on the
-    /// current Tokio runtime.
+    /// ends with an error ([`LateCommitFailed`](session_core::adapter::LateCommitFailed)) instead,
+    /// and the cause is logged. If the body is dropped before its end (the client went away), the
+    /// commit still runs, spawned on the current Tokio runtime.
     pub struct SessionBody<B> {
         #[pin]
         inner: B,

@@ -7,8 +7,10 @@ use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
 
-/// The request's session, as an axum extractor. Derefs to [`session_core::Session`], whose
-/// methods it offers: `get`, `insert`, `remove`, `clear`, `keys`, `expire`, `cycle_id`, ...
+/// The request's session, as an axum extractor.
+///
+/// Derefs to [`session_core::Session`], whose methods it offers: `get`, `insert`, `remove`,
+/// `clear`, `keys`, `expire`, `cycle_id`, ...
 ///
 /// Extraction fails with [`MissingSession`] (a 500 naming the problem) when no [`SessionLayer`]
 /// wraps the route.

@@ -1,16 +1,17 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! Sessions for tower services: axum, tonic, hyper, and anything else built on
 //! `tower::Service<http::Request<_>>`.
 //!
-//! [`SessionLayer`] wraps a service; a handler reaches its request's lazy
-//! [`session_core::Session`] with the axum extractor or [`SessionExt`], and after the inner
-//! service answers, the session's changes are committed and the `Set-Cookie` (or whatever the
-//! State writes) is added to the response. A request whose handler never asks for its session
-//! costs no cookie parsing and no store I/O: the session is created on first use. With the `axum` feature
-//! (on by default), [`Session`] is an extractor and [`Error`] an `IntoResponse` error for handlers.
+//! [`SessionLayer`] wraps a service; a handler reaches its request's lazy [`session_core::Session`]
+//! with the axum extractor or [`SessionExt`], and after the inner service answers, the session's
+//! changes are committed and the `Set-Cookie` (or whatever the State writes) is added to the
+//! response. A request whose handler never asks for its session costs no cookie parsing and no
+//! store I/O: the session is created on first use. With the `axum` feature (on by default),
+//! [`Session`] is an extractor and [`Error`] an `IntoResponse` error for handlers.
 //!
 //! # Example
 //!
-//! The synopsis: a counter that remembers each visitor.
+//! A counter that remembers each visitor.
 //!
 //! ```
 //! use axum::{Router, body::Body, routing::get};
@@ -49,9 +50,10 @@
 //!
 //! - A request whose handler never touches its session costs no store I/O and gets no cookie.
 //! - A store failure while committing turns the response into a bare `500 Internal Server Error`
-//!   with an empty body; the cause is logged with `tracing` at `error` level (never the session id).
+//!   with an empty body; the cause is logged with `tracing` at `error` level (never the session
+//!   id).
 //! - A 5xx response from the inner service commits nothing but an expiry (see
-//!   [`EngineBuilder::commit_on_server_error`](session_core::EngineBuilder::commit_on_server_error)).
+//!   [`commit_on_server_error`](session_core::EngineBuilder::commit_on_server_error)).
 //! - Routes that never touch the session keep working while the store is down.
 //!
 //! # Streaming and late store
@@ -61,16 +63,16 @@
 //! [`Session::late_store`](session_core::Session::late_store) first: its response body is then
 //! wrapped in a [`SessionBody`], which commits the changes made while it streamed when it ends,
 //! before its end reaches the client, so the client's next request sees them. The service still
-//! answers with the inner service's own body type (so `axum::serve` takes a `SessionService`
-//! around a whole `Router`): the wrapping works for the body types that box any body, axum's
-//! `Body` and `http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>`; for any other type a
-//! warning says that late store cannot follow it. Such a response is sent chunked (any
-//! `Content-Length` is removed), so that its end is what completes it. If the late commit fails,
-//! the body ends with an error ([`LateCommitFailed`](session_core::adapter::LateCommitFailed)) rather than cleanly. If the client goes away
-//! midway, or the body fails, the changes made until then are still committed, on the current
-//! Tokio runtime; so are those of a response sent without a body (HEAD, 204, 304), whose body the
-//! server drops unread. Without late store, a change made after the commit is not stored and is
-//! reported once per request as a `tracing` warning.
+//! answers with the inner service's own body type (so `axum::serve` takes a `SessionService` around
+//! a whole `Router`): the wrapping works for the body types that box any body, axum's `Body` and
+//! `http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>`; for any other type a warning says
+//! that late store cannot follow it. Such a response is sent chunked (any `Content-Length` is
+//! removed), so that its end is what completes it. If the late commit fails, the body ends with an
+//! error ([`LateCommitFailed`](session_core::adapter::LateCommitFailed)) rather than cleanly. If
+//! the client goes away midway, or the body fails, the changes made until then are still committed,
+//! on the current Tokio runtime; so are those of a response sent without a body (HEAD, 204, 304),
+//! whose body the server drops unread. Without late store, a change made after the commit is not
+//! stored and is reported once per request as a `tracing` warning.
 
 mod body;
 mod error;

@@ -15,8 +15,8 @@ use crate::state::RequestView;
 ///
 /// This is what an adapter keeps with each request (in its extensions, say): the engine, and the
 /// session once [`start`](LazySession::start) has run. After the handler, the adapter commits it
-/// through [`prepare`](LazySession::prepare), which answers `None` when there is no session; a request whose handler never asked costs
-/// no header parsing and no store I/O.
+/// through [`prepare`](LazySession::prepare), which answers `None` when there is no session; a
+/// request whose handler never asked costs no header parsing and no store I/O.
 ///
 /// ```
 /// use http::{HeaderMap, StatusCode};
