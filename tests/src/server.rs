@@ -30,7 +30,7 @@ pub enum Framework {
 /// Which app the server runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum App {
-    /// The demo server's routes (DESIGN.md section 7).
+    /// The demo server's routes (see `examples/src/demo`).
     Demo,
     /// The Plack nine-step scenario (`GET /scenario/N`, see [`crate::scenario`]).
     Scenario,

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-session_core::handler_error! {
+session_core::adapter::handler_error! {
     /// A session error returned from a handler.
     ///
     /// `?` converts a [`session_core::Error`] into it. As an actix-web `ResponseError` it answers

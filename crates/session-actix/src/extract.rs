@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::future::{Ready, ready};
-use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -10,25 +9,18 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 
 use crate::SessionExt;
 
-/// The request's session, as an actix-web extractor.
-///
-/// Derefs to [`session_core::Session`], whose methods it offers: `get`, `insert`, `remove`,
-/// `clear`, `keys`, `expire`, `cycle_id`, ...
-///
-/// Unlike actix-session's, it is `Send` and `Sync`: it can be moved into spawned tasks and held
-/// across `.await` in any future.
-///
-/// Extraction fails with [`MissingSession`] (a 500 naming the problem) when no
-/// [`SessionMiddleware`](crate::SessionMiddleware) wraps the route.
-#[derive(Clone, Debug)]
-pub struct Session(pub session_core::Session);
-
-impl Deref for Session {
-    type Target = session_core::Session;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
+session_core::adapter::session_extractor! {
+    /// The request's session, as an actix-web extractor.
+    ///
+    /// Derefs to [`session_core::Session`], whose methods it offers: `get`, `insert`, `remove`,
+    /// `clear`, `keys`, `expire`, `cycle_id`, ...
+    ///
+    /// Unlike actix-session's, it is `Send` and `Sync`: it can be moved into spawned tasks and held
+    /// across `.await` in any future.
+    ///
+    /// Extraction fails with [`MissingSession`] (a 500 naming the problem) when no
+    /// [`SessionMiddleware`](crate::SessionMiddleware) wraps the route.
+    pub struct Session;
 }
 
 impl FromRequest for Session {

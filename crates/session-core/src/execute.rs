@@ -8,7 +8,7 @@ use crate::commit::Commit;
 use crate::config::{Backend, Config};
 use crate::error::Error;
 use crate::id::{Id, Key};
-use crate::plan::{self, Decision, Plan};
+use crate::plan::{self, Apply, Decision, Plan};
 use crate::record::{Changes, Lifetime, Record, Timestamp};
 use crate::request::Stored;
 use crate::session::Session;
@@ -45,13 +45,7 @@ enum Io {
         old: Key,
         changes: Changes,
     },
-    Apply {
-        id: Id,
-        key: Key,
-        changes: Changes,
-        lifetime: Lifetime,
-        deliver: bool,
-    },
+    Apply(Apply),
 }
 
 /// Starts carrying out `decision` for `session`: complete at once when the plan needs no store
@@ -59,7 +53,7 @@ enum Io {
 pub(crate) fn start(session: &Session, decision: Decision) -> Prepared {
     let config = session.config();
     let mut out = Commit {
-        vary: config.backend.vary(),
+        vary: decision.head.then(|| config.backend.vary()).flatten(),
         options: decision.options,
         late: decision.late,
         ..Commit::default()
@@ -153,19 +147,7 @@ fn carry_out(
         Plan::LoadFirst => Io::LoadFirst,
         Plan::Create { record } => Io::Create(record),
         Plan::Cycle { old, changes } => Io::Cycle { old, changes },
-        Plan::Apply {
-            id,
-            key,
-            changes,
-            lifetime,
-            deliver,
-        } => Io::Apply {
-            id,
-            key,
-            changes,
-            lifetime,
-            deliver,
-        },
+        Plan::Apply(apply) => Io::Apply(apply),
     }))
 }
 
@@ -258,13 +240,13 @@ impl Io {
                 Ok(adopt(session, config, id, key, &record))
             }
             Io::Cycle { old, changes } => cycle(session, config, store, old, changes, *now).await,
-            Io::Apply {
+            Io::Apply(Apply {
                 id,
                 key,
                 changes,
                 lifetime,
                 deliver,
-            } => {
+            }) => {
                 let applied = if changes.is_touch() {
                     store
                         .touch(&key, changes.last_active, changes.expires)

@@ -76,9 +76,9 @@ mod clock;
 /// Codecs: records as bytes.
 mod codec;
 pub mod state;
-pub mod store;
 /// Client-side stores: the whole session with the client.
 mod client;
+pub mod store;
 /// The in-memory store.
 mod memory;
 /// The id in a query parameter.
@@ -105,7 +105,6 @@ mod engine;
 mod builder;
 pub mod adapter;
 
-pub use adapter::LazySession;
 pub use builder::EngineBuilder;
 pub use engine::Engine;
 pub use error::Error;

@@ -21,14 +21,8 @@ pub(crate) enum Plan {
     Create { record: Record },
     /// Move the stored session under `old` to a fresh id with `changes`, and send the new id.
     Cycle { old: Key, changes: Changes },
-    /// Apply `changes` to the session stored under `key`; send the id if `deliver`.
-    Apply {
-        id: Id,
-        key: Key,
-        changes: Changes,
-        lifetime: Lifetime,
-        deliver: bool,
-    },
+    /// Apply changes to a stored session.
+    Apply(Apply),
     /// Send the id again, with nothing to write.
     Deliver {
         id: Id,
@@ -39,6 +33,15 @@ pub(crate) enum Plan {
     Seal { fresh: bool },
 }
 
+/// Apply `changes` to the session stored under `key`; send `id` if `deliver`.
+pub(crate) struct Apply {
+    pub(crate) id: Id,
+    pub(crate) key: Key,
+    pub(crate) changes: Changes,
+    pub(crate) lifetime: Lifetime,
+    pub(crate) deliver: bool,
+}
+
 /// A commit's decision: its plan, the time it was made at, and what the response carries besides.
 pub(crate) struct Decision {
     pub(crate) plan: Plan,
@@ -47,6 +50,8 @@ pub(crate) struct Decision {
     pub(crate) options: Option<Box<CookieOptions>>,
     /// A late commit follows when the response body ends.
     pub(crate) late: bool,
+    /// The head's commit (its response gets `Vary`), not a late one.
+    pub(crate) head: bool,
 }
 
 /// Decides the commit of the response head.
@@ -77,11 +82,11 @@ pub(crate) fn decide(
     let options = state.options_boxed();
     let plan = match state.fate() {
         Fate::Expire => expire(state, client_side),
+        _ if server_error => Plan::Nothing,
+        Fate::Skip => Plan::Nothing,
         // Ended elsewhere (seen by an earlier `save`): never bring it back. A stale id in the
         // client is harmless (unknown ids are never adopted), so no removal is sent that could
         // race with a newer cookie.
-        _ if server_error => Plan::Nothing,
-        Fate::Skip => Plan::Nothing,
         _ if is_ended(state) => Plan::Nothing,
         _ if client_side => seal(state, config, now),
         _ if state.loaded().is_none() => {
@@ -111,6 +116,7 @@ pub(crate) fn decide(
         now,
         options,
         late: state.stage() == Stage::LateDue,
+        head: true,
     })
 }
 
@@ -173,22 +179,22 @@ pub(crate) fn after_load(state: &mut RequestState, config: &Config, now: Timesta
     }
     if dirty {
         let changes = loaded.take_changes(now, expires);
-        return Plan::Apply {
+        return Plan::Apply(Apply {
             id,
             key,
             changes,
             lifetime,
             deliver: true,
-        };
+        });
     }
     if config.is_touch_due(&loaded.record, now) {
-        return Plan::Apply {
+        return Plan::Apply(Apply {
             id,
             key,
             changes: Changes::touch(now, expires),
             lifetime,
             deliver: lifetime.is_persistent() || resend,
-        };
+        });
     }
     if resend {
         return Plan::Deliver {
@@ -247,6 +253,7 @@ pub(crate) fn decide_late(state: &mut RequestState, config: &Config) -> Option<D
         now,
         options: None,
         late: false,
+        head: false,
     };
     if fate == Fate::Expire {
         return Some(late_decision(Plan::Expire {
@@ -271,11 +278,11 @@ pub(crate) fn decide_late(state: &mut RequestState, config: &Config) -> Option<D
     }
     let expires = config.expires_at(created, now, lifetime);
     let changes = state.loaded_mut()?.take_changes(now, expires);
-    Some(late_decision(Plan::Apply {
+    Some(late_decision(Plan::Apply(Apply {
         id,
         key,
         changes,
         lifetime: config.lifetime_of(lifetime),
         deliver: false,
-    }))
+    })))
 }

@@ -2,7 +2,9 @@
 //! (not read yet, or read with the changes the store does not have yet), what the handler asked of
 //! the commit, and how far the commit has gone.
 //!
-//! Other modules change it through its methods only; each method keeps one rule.
+//! Other modules move it through its methods (reads, changes, what is asked of the commit, the
+//! commit's stage); each method keeps one rule. A loaded record is plain data that the commit
+//! updates once the store has it.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,9 @@ use crate::state::CookieOptions;
 pub(crate) struct RequestState {
     /// What the client sent in the id's place.
     pub(crate) sent: Sent,
+    /// The handler used the session (read it, or asked something of it): only then is it
+    /// committed. A client-side session is read when the request starts, before any use.
+    touched: bool,
     data: Data,
     asked: Asked,
     stage: Stage,
@@ -123,6 +128,7 @@ impl RequestState {
     pub(crate) fn unread(sent: Sent) -> Self {
         RequestState {
             sent,
+            touched: false,
             data: Data::Unread { lifetime: None },
             asked: Asked::default(),
             stage: Stage::Open,
@@ -133,6 +139,7 @@ impl RequestState {
     pub(crate) fn opened(sent: Sent, stored: Stored, record: Record, resend: bool) -> Self {
         RequestState {
             sent,
+            touched: false,
             data: Data::Loaded(Loaded {
                 stored,
                 record,
@@ -148,17 +155,13 @@ impl RequestState {
 
     /// Whether the handler used the session at all (an untouched session needs no commit).
     pub(crate) fn is_touched(&self) -> bool {
-        match &self.data {
-            Data::Loaded(_) => true,
-            Data::Unread { lifetime } => {
-                let asked = &self.asked;
-                lifetime.is_some()
-                    || asked.fate != Fate::Keep
-                    || asked.late
-                    || asked.resend
-                    || asked.options.is_some()
-            }
-        }
+        self.touched
+    }
+
+    /// The handler uses the session (a read, even one that fails, counts: the response depended
+    /// on the session).
+    pub(crate) fn touch(&mut self) {
+        self.touched = true;
     }
 
     /// The loaded session, if it was read.
@@ -338,6 +341,7 @@ impl RequestState {
     /// Gives the session its own lifetime (`None`: the default), kept current in the loaded record
     /// for the expiry maths.
     pub(crate) fn set_lifetime(&mut self, lifetime: Option<Lifetime>) {
+        self.touched = true;
         self.note_change("the lifetime");
         match &mut self.data {
             Data::Unread { lifetime: pending } => *pending = Some(lifetime),
@@ -350,6 +354,7 @@ impl RequestState {
 
     /// Asks for `fate` at commit (never lowering what was asked before).
     pub(crate) fn ask(&mut self, fate: Fate) {
+        self.touched = true;
         match fate {
             Fate::Expire => self.note_change("expire"),
             Fate::Cycle => self.note_change("cycle_id"),
@@ -360,11 +365,13 @@ impl RequestState {
 
     /// Asks for late store.
     pub(crate) fn ask_late(&mut self) {
+        self.touched = true;
         self.asked.late = true;
     }
 
     /// Gives this response's cookie its own attributes; the cookie is sent again with them.
     pub(crate) fn set_options(&mut self, options: CookieOptions) {
+        self.touched = true;
         self.note_change("the cookie options");
         self.asked.options = Some(Box::new(options));
         self.asked.resend = true;

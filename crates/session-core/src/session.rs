@@ -73,6 +73,7 @@ impl Session {
     async fn with_loaded<R>(&self, f: impl FnOnce(&mut RequestState) -> R) -> Result<R, Error> {
         {
             let mut state = self.lock();
+            state.touch();
             if state.loaded().is_some() {
                 return Ok(f(&mut state));
             }

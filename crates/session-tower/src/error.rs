@@ -1,6 +1,6 @@
 //! [`Error`]: the session error as a handler's error type.
 
-session_core::handler_error! {
+session_core::adapter::handler_error! {
     /// A session error returned from a handler.
     ///
     /// `?` converts a [`session_core::Error`] into it. With the `axum` feature it is

@@ -1,30 +1,21 @@
 //! The axum extractor: [`Session`] in a handler's arguments.
 
-use std::ops::Deref;
-
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
 
-/// The request's session, as an axum extractor.
-///
-/// Derefs to [`session_core::Session`], whose methods it offers: `get`, `insert`, `remove`,
-/// `clear`, `keys`, `expire`, `cycle_id`, ...
-///
-/// Extraction fails with [`MissingSession`] (a 500 naming the problem) when no [`SessionLayer`]
-/// wraps the route.
-///
-/// [`SessionLayer`]: crate::SessionLayer
-#[derive(Clone, Debug)]
-pub struct Session(pub session_core::Session);
-
-impl Deref for Session {
-    type Target = session_core::Session;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
+session_core::adapter::session_extractor! {
+    /// The request's session, as an axum extractor.
+    ///
+    /// Derefs to [`session_core::Session`], whose methods it offers: `get`, `insert`, `remove`,
+    /// `clear`, `keys`, `expire`, `cycle_id`, ...
+    ///
+    /// Extraction fails with [`MissingSession`] (a 500 naming the problem) when no [`SessionLayer`]
+    /// wraps the route.
+    ///
+    /// [`SessionLayer`]: crate::SessionLayer
+    pub struct Session;
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Session {

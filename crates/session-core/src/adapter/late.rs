@@ -61,7 +61,7 @@ impl LateCommit {
                     return Poll::Ready(result.map(drop).map_err(|error| {
                         tracing::error!(
                             error = %error.report(),
-                            "late session commit failed; the response does not end cleanly"
+                            "late session commit failed"
                         );
                         LateCommitFailed
                     }));

@@ -6,7 +6,7 @@
 //! commit (the status, adding the headers through [`ResponseHeaders`], the bare 500); and, for
 //! [late store](crate::Session::late_store), wraps the response body around a [`LateCommit`].
 //! Handler errors get their framework's response trait on a newtype made by
-//! [`handler_error!`](crate::handler_error), since the orphan rule keeps those impls out of this
+//! [`handler_error!`], since the orphan rule keeps those impls out of this
 //! crate; [`log_handler_error`] is what they log.
 //!
 //! `session-tower` and `session-actix` are the two adapters built on this module.
@@ -22,6 +22,9 @@ pub use late::LateCommit;
 pub use lazy::LazySession;
 pub use respond::{Finished, Respond, ResponseFuture};
 
+#[doc(inline)]
+pub use crate::{handler_error, session_extractor};
+
 use crate::error::Error;
 
 /// Logs a session error a handler returned, before the adapter answers a bare 500 (the client
@@ -30,12 +33,45 @@ pub fn log_handler_error(error: &Error) {
     tracing::error!(error = %error.report(), "session error in handler; answering 500");
 }
 
+/// Defines an adapter's session extractor: a newtype over [`Session`](crate::Session) that derefs
+/// to it, which the adapter then gives its framework's extractor trait (the orphan rule keeps that
+/// impl out of this crate).
+///
+/// ```
+/// session_core::adapter::session_extractor! {
+///     /// The request's session.
+///     pub struct Session;
+/// }
+///
+/// fn keys_of(session: &Session) -> impl std::future::Future + '_ {
+///     session.keys() // a `session_core::Session` method, through `Deref`
+/// }
+/// # let _ = keys_of;
+/// ```
+#[doc(hidden)]
+#[macro_export]
+macro_rules! session_extractor {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug)]
+        $vis struct $name(pub $crate::Session);
+
+        impl ::core::ops::Deref for $name {
+            type Target = $crate::Session;
+
+            fn deref(&self) -> &$crate::Session {
+                &self.0
+            }
+        }
+    };
+}
+
 /// Defines an adapter's handler error type: a newtype over [`Error`](crate::Error) that `?`
 /// converts into, and that the adapter then gives its framework's response trait (a bare 500,
 /// logged with [`log_handler_error`]).
 ///
 /// ```
-/// session_core::handler_error! {
+/// session_core::adapter::handler_error! {
 ///     /// A session error returned from a handler.
 ///     pub struct Error;
 /// }
@@ -45,6 +81,7 @@ pub fn log_handler_error(error: &Error) {
 /// }
 /// assert!(matches!(handler().unwrap_err().into_inner(), session_core::Error::SessionEnded));
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! handler_error {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {

@@ -1,4 +1,4 @@
-//! The lifecycle rules of DESIGN.md section 4, driven through the engine with a header-carried id.
+//! The request lifecycle, driven through the engine with a header-carried id.
 
 use std::time::Duration;
 
@@ -452,5 +452,81 @@ async fn a_long_request_commits_the_expiry_of_its_end_not_its_start() {
         counter(&h, Some(&id)).await.0,
         4,
         "still alive 200 s after the upload ended"
+    );
+}
+
+/// A store whose every call fails.
+#[derive(Debug)]
+struct DownStore;
+
+#[async_trait::async_trait]
+impl session_core::store::Store for DownStore {
+    async fn load(
+        &self,
+        _: &session_core::store::Key,
+    ) -> Result<Option<session_core::store::Record>, session_core::store::StoreError> {
+        Err(session_core::store::StoreError::backend("down"))
+    }
+    async fn create(
+        &self,
+        _: &session_core::store::Key,
+        _: &session_core::store::Record,
+    ) -> Result<bool, session_core::store::StoreError> {
+        Err(session_core::store::StoreError::backend("down"))
+    }
+    async fn save(
+        &self,
+        _: &session_core::store::Key,
+        _: &session_core::store::Record,
+    ) -> Result<bool, session_core::store::StoreError> {
+        Err(session_core::store::StoreError::backend("down"))
+    }
+    async fn delete(
+        &self,
+        _: &session_core::store::Key,
+    ) -> Result<bool, session_core::store::StoreError> {
+        Err(session_core::store::StoreError::backend("down"))
+    }
+}
+
+/// A State that names its header in `Vary`.
+#[derive(Debug)]
+struct VaryingState;
+
+impl State for VaryingState {
+    fn extract<'a>(&self, request: &RequestView<'a>) -> Candidates<'a> {
+        HeaderState.extract(request)
+    }
+    fn finalize(&self, id: &Id, delivery: &Delivery, headers: &mut HeaderMap) {
+        HeaderState.finalize(id, delivery, headers);
+    }
+    fn expire(&self, headers: &mut HeaderMap) {
+        HeaderState.expire(headers);
+    }
+    fn vary(&self) -> Option<http::HeaderName> {
+        Some(http::HeaderName::from_static("x-session"))
+    }
+}
+
+#[tokio::test]
+async fn a_read_that_fails_still_marks_the_response_as_depending_on_the_session() {
+    let engine = Engine::new(VaryingState, DownStore);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "x-session",
+        HeaderValue::from_static("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    );
+    let session = engine.start(&RequestView::new(&headers, None));
+    assert!(session.get::<u64>("n").await.is_err(), "the store is down");
+    // The handler answers anyway (an anonymous page, say): that page depended on the session.
+    let commit = engine
+        .commit(&session, StatusCode::OK)
+        .await
+        .expect("nothing to write");
+    let mut response = HeaderMap::new();
+    commit.apply_to(&mut response);
+    assert_eq!(
+        response.get("vary").map(|v| v.as_bytes()),
+        Some(&b"x-session"[..])
     );
 }

@@ -1,4 +1,4 @@
-//! Late store (lifecycle rule 8) and per-request cookie options, driven through the engine: the
+//! Late store and per-request cookie options, driven through the engine: the
 //! head's commit, changes made while a body streams, and the commit when the body ends.
 
 use std::future::Future;

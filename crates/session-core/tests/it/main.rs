@@ -1,6 +1,6 @@
 //! session-core's integration tests, one test binary with a module per concern.
 //!
-//! - [`engine`]: the lifecycle rules of DESIGN.md section 4, through the engine.
+//! - [`engine`]: the request lifecycle, through the engine.
 //! - [`late`]: late store and per-request cookie options, through the engine.
 //! - [`props`]: property tests of codecs, change sets, ids and `Key` hex.
 

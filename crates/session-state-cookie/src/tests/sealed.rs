@@ -1,5 +1,5 @@
 //! [`SealedCookie`] driven by the engine, as an adapter drives it: round trips, hostile input,
-//! keys, rotation, expiry, size, the lifecycle rules, and the conformance kit's scenarios.
+//! keys, rotation, expiry, size, the request lifecycle, and the conformance kit's scenarios.
 
 mod conformance;
 mod expiry;

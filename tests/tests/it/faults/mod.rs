@@ -2,7 +2,7 @@
 //! [`FaultStore`](session_tests::FaultStore) whose operations fail, hang or slow down on command,
 //! on both adapters, with a short store time limit.
 //!
-//! What DESIGN.md section 4 rule 6 asks, checked request by request: a store failure is a bare 500
+//! Checked request by request: a store failure is a bare 500
 //! (empty body, no internal detail in the body or any header, no `Set-Cookie` issuing or changing
 //! an id); nothing the failed request did is half-written, and nothing the session held before is
 //! lost; a store that hangs costs a request at most about the limit per call; routes that never

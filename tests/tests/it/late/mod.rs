@@ -1,4 +1,4 @@
-//! Late store through each adapter, in process (lifecycle rule 8): a key set while the body
+//! Late store through each adapter, in process: a key set while the body
 //! streams is stored when the body ends, before the end reaches the client; also when the client
 //! goes away midway, never when late store was not asked for; a failed late commit ends the body
 //! with an error.

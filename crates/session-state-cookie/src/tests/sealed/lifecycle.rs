@@ -1,4 +1,4 @@
-//! The lifecycle rules for a client-side session: what is sent, and when nothing is.
+//! The request lifecycle of a client-side session: what is sent, and when nothing is.
 
 use http::HeaderMap;
 use http::StatusCode;
@@ -199,6 +199,37 @@ fn of_several_cookies_with_the_name_the_first_that_opens_wins() {
             // At most four are tried.
             let fifth = format!("id=v; id=w; id=x; id=y; {a}");
             assert_fresh(&engine, &fifth, &format!("{mode:?}: fifth")).await;
+        }
+    });
+}
+
+#[test]
+fn a_session_started_but_never_used_sends_nothing_even_when_a_reseal_is_due() {
+    block_on(async {
+        for mode in MODES {
+            let (engine, clock) = engine(sealed(mode, &key()));
+            let cookie = new_session(&engine, &[("user", "alice")]).await;
+            // Past the touch interval: a read would reseal; a handler that only extracts the
+            // session (or a guard that checks for one) must not.
+            clock.advance(std::time::Duration::from_secs(61));
+            let session = start(&engine, Some(&cookie));
+            let done = engine
+                .commit(&session, StatusCode::OK)
+                .await
+                .expect("commit");
+            let mut response = HeaderMap::new();
+            done.apply_to(&mut response);
+            assert!(response.is_empty(), "{mode:?}: {:?}", response.keys());
+            // Read, it is resealed.
+            let session = start(&engine, Some(&cookie));
+            assert_eq!(
+                session.get::<String>("user").await.expect("get").as_deref(),
+                Some("alice")
+            );
+            assert!(
+                !commit(&engine, &session).await.is_empty(),
+                "{mode:?}: read"
+            );
         }
     });
 }
