@@ -110,7 +110,10 @@ where
                     let lazy = lazy.take().expect("polled after completion");
                     match lazy.prepare(R::status(&input)) {
                         // The handler never asked for its session: nothing to commit.
-                        None => Step::Out(R::pass(input)),
+                        None => {
+                            state.set(State::Done);
+                            return Poll::Ready(R::pass(input));
+                        }
                         Some(Prepared::Ready(commit)) => finish::<R, F>(commit, input, &lazy),
                         Some(Prepared::Pending(pending)) => Step::Go(State::Committing {
                             committing: Box::pin(pending.run()),
