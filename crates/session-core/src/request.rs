@@ -196,11 +196,7 @@ impl RequestState {
 
     /// Takes the result of the first read: `found` (an id and its live record), or a new, empty
     /// session created at `now`. A concurrent first read that finished first stands.
-    pub(crate) fn finish_load(
-        &mut self,
-        found: Option<(Id, Key, Record)>,
-        now: Timestamp,
-    ) -> &mut Loaded {
+    pub(crate) fn finish_load(&mut self, found: Option<(Id, Key, Record)>, now: Timestamp) {
         if let Data::Unread { lifetime } = self.data {
             let (stored, mut record) = match found {
                 Some((id, key, record)) => (Stored::Live(id, key), record),
@@ -217,10 +213,6 @@ impl RequestState {
                     ..Pending::default()
                 },
             });
-        }
-        match &mut self.data {
-            Data::Loaded(loaded) => loaded,
-            Data::Unread { .. } => unreachable!("loaded just above"),
         }
     }
 
