@@ -184,13 +184,7 @@ fn seal(
     let Some(loaded) = state.loaded_mut() else {
         return Ok(());
     };
-    if let Stored::New = loaded.stored {
-        loaded.record = config.fresh_record(&loaded.record, now);
-    }
-    if fresh {
-        let (id, key) = config.new_id()?;
-        loaded.stored = Stored::Live(id, key);
-    }
+    loaded.issue_client_id(config, now, fresh)?;
     let Some((id, _)) = loaded.stored.id() else {
         return Ok(());
     };

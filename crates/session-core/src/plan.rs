@@ -80,37 +80,33 @@ pub(crate) fn decide(
     // The commit's own time: a long request must not write an expiry from when it loaded.
     let now = config.clock.now();
     let options = state.options_boxed();
-    let plan = match state.fate() {
-        Fate::Expire => expire(state, client_side),
-        _ if server_error => Plan::Nothing,
-        Fate::Skip => Plan::Nothing,
+    // With each plan, whether a late commit may follow: it builds on what the head wrote, so none
+    // after an expiry, a skip, a server error or a session ended elsewhere, and none for a
+    // client-side session (its cookie goes with the head).
+    let (plan, late_follows) = match state.fate() {
+        Fate::Expire => (expire(state, client_side), false),
+        _ if server_error => (Plan::Nothing, false),
+        Fate::Skip => (Plan::Nothing, false),
         // Ended elsewhere (seen by an earlier `save`): never bring it back. A stale id in the
         // client is harmless (unknown ids are never adopted), so no removal is sent that could
         // race with a newer cookie.
-        _ if is_ended(state) => Plan::Nothing,
-        _ if client_side => seal(state, config, now),
+        _ if is_ended(state) => (Plan::Nothing, false),
+        _ if client_side => (seal(state, config, now), false),
         _ if state.loaded().is_none() => {
             let needs_load = state.fate() == Fate::Cycle
                 || state.is_dirty()
                 || state.is_resend_due()
                 || state.is_late();
-            if needs_load {
+            let plan = if needs_load {
                 Plan::LoadFirst
             } else {
                 Plan::Nothing
-            }
+            };
+            (plan, true)
         }
-        _ => after_load(state, config, now),
+        _ => (after_load(state, config, now), true),
     };
-    // A late commit builds on what the head wrote: none after an expiry, a skip, a server error,
-    // a session ended elsewhere, or for a client-side session (its cookie goes with the head).
-    let late = !client_side
-        && match &plan {
-            Plan::Expire { .. } => false,
-            Plan::Nothing => state.fate() == Fate::Keep && !server_error && !is_ended(state),
-            _ => true,
-        };
-    state.committed(late);
+    state.committed(late_follows);
     Some(Decision {
         plan,
         now,

@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::config::Config;
+use crate::error::Error;
 use crate::id::{Id, Key};
 use crate::record::{Changes, Lifetime, Record, Timestamp, Value};
 use crate::state::CookieOptions;
@@ -408,6 +410,25 @@ impl Loaded {
             expires,
             lifetime: pending.lifetime,
         }
+    }
+
+    /// Gives a client-side session what it is sealed with: a new session its first record and an
+    /// id, and any session a fresh id if `fresh` (an id change).
+    pub(crate) fn issue_client_id(
+        &mut self,
+        config: &Config,
+        now: Timestamp,
+        fresh: bool,
+    ) -> Result<(), Error> {
+        let new = matches!(self.stored, Stored::New);
+        if new {
+            self.record = config.fresh_record(&self.record, now);
+        }
+        if new || fresh {
+            let (id, key) = config.new_id()?;
+            self.stored = Stored::Live(id, key);
+        }
+        Ok(())
     }
 
     /// Whether this request changed the session's lifetime (not stored yet).

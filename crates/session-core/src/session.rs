@@ -275,11 +275,7 @@ impl Session {
         let now = config.clock.now();
         let mut state = self.lock();
         let loaded = state.loaded_mut().ok_or(Error::SessionEnded)?;
-        if let Stored::New = loaded.stored {
-            loaded.record = config.fresh_record(&loaded.record, now);
-            let (id, key) = config.new_id()?;
-            loaded.stored = Stored::Live(id, key);
-        }
+        loaded.issue_client_id(config, now, false)?;
         let Some((id, _)) = loaded.stored.id() else {
             return Err(Error::SessionEnded);
         };
