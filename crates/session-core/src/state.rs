@@ -110,8 +110,11 @@ pub struct Delivery {
 /// options), merged by the State over its defaults; see
 /// [`Session::set_cookie_options`](crate::Session::set_cookie_options).
 ///
-/// The State enforces its rules on the merged result: `Partitioned` brings `Secure` and
-/// `SameSite=None` with it, and a `__Host-` cookie keeps `Path=/` and no `Domain` whatever is asked
+/// The State enforces its rules on the merged result. `Partitioned` brings `Secure`, and never
+/// weakens a configured `SameSite`: when the State's `SameSite` was not configured, a partitioned
+/// cookie gets `SameSite=None` (an unpartitioned one `Lax`); when it was configured, a request's
+/// `partitioned(true)` over anything but `SameSite=None` is refused (logged), and the cookie goes
+/// out without `Partitioned`. A `__Host-` cookie keeps `Path=/` and no `Domain` whatever is asked
 /// (the prefix's rules win). A value that is not a valid path or domain is ignored (and logged):
 /// the default is used instead, never a broken header.
 ///

@@ -37,6 +37,9 @@ pub(crate) struct Config {
     pub(crate) secure: bool,
     pub(crate) http_only: bool,
     pub(crate) same_site: Option<SameSite>,
+    /// Whether `same_site` was configured (with `same_site` or `no_same_site`) rather than
+    /// defaulted: a configured `SameSite` is never changed by `Partitioned`.
+    pub(crate) same_site_set: bool,
     pub(crate) partitioned: bool,
 }
 
@@ -133,7 +136,8 @@ impl CookieStateBuilder {
 
     /// The `SameSite` attribute.
     ///
-    /// Default: [`SameSite::Lax`], or [`SameSite::None`] for a partitioned cookie.
+    /// Default: [`SameSite::Lax`], or [`SameSite::None`] for a partitioned cookie. A value set here
+    /// is never changed by `Partitioned`; see [`partitioned`](CookieStateBuilder::partitioned).
     pub fn same_site(mut self, same_site: SameSite) -> Self {
         self.same_site = Some(Some(same_site));
         self
@@ -148,8 +152,15 @@ impl CookieStateBuilder {
     /// Whether the cookie is `Partitioned` (default: `false`).
     ///
     /// CHIPS: a separate cookie jar per top-level site, for a service embedded in other sites. A
-    /// partitioned cookie must be `Secure`, and its `SameSite` defaults to `None` unless set
-    /// explicitly.
+    /// partitioned cookie must be `Secure`.
+    ///
+    /// `Partitioned` never weakens a `SameSite` you configured. When `SameSite` is not
+    /// configured, a partitioned cookie (configured here, or asked for by one response through
+    /// [`CookieOptions`](session_core::CookieOptions)) gets `SameSite=None`, and an unpartitioned
+    /// one `SameSite=Lax`. When it is configured ([`same_site`](CookieStateBuilder::same_site) or
+    /// [`no_same_site`](CookieStateBuilder::no_same_site)), it is sent as configured: set together
+    /// here, both go out as set; a response that asks for `Partitioned` over a configured `Strict`,
+    /// `Lax` or no `SameSite` is refused (logged), and its cookie goes out without `Partitioned`.
     pub fn partitioned(mut self, partitioned: bool) -> Self {
         self.partitioned = partitioned;
         self
@@ -170,11 +181,9 @@ impl CookieStateBuilder {
                 domain: domain.clone(),
             });
         }
-        let same_site = self.same_site.unwrap_or(Some(if self.partitioned {
-            SameSite::None
-        } else {
-            SameSite::Lax
-        }));
+        let same_site = self
+            .same_site
+            .unwrap_or(Some(default_same_site(self.partitioned)));
         if self.partitioned && !self.secure {
             return Err(CookieConfigError::PartitionedWithoutSecure);
         }
@@ -201,7 +210,18 @@ impl CookieStateBuilder {
             secure: self.secure,
             http_only: self.http_only,
             same_site,
+            same_site_set: self.same_site.is_some(),
             partitioned: self.partitioned,
         }))
+    }
+}
+
+/// The `SameSite` of a cookie whose `SameSite` was not configured: `None` for a partitioned cookie
+/// (it is meant for other sites' frames), else `Lax`.
+pub(crate) fn default_same_site(partitioned: bool) -> SameSite {
+    if partitioned {
+        SameSite::None
+    } else {
+        SameSite::Lax
     }
 }

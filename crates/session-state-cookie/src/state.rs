@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderValue};
 use session_core::state::{Candidates, Delivery, RequestHeaders, RequestView, State};
 use session_core::{CookieOptions, Id};
 
-use crate::config::Config;
+use crate::config::{Config, default_same_site};
 use crate::validate::{HOST_PREFIX, is_valid_domain, is_valid_path, name_prefix};
 use crate::{CookieConfigError, CookieStateBuilder, SameSite};
 
@@ -28,6 +28,12 @@ use crate::{CookieConfigError, CookieStateBuilder, SameSite};
 ///   no session cookie.
 /// - **Writing**: one `Set-Cookie` with the id and the configured attributes; for a persistent
 ///   session, `Max-Age` and `Expires` from the engine's [`Delivery`].
+/// - **Per-response options** ([`CookieOptions`]): merged over the configuration. `Partitioned`
+///   brings `Secure`, and never weakens a configured `SameSite`: when the State's `SameSite` was
+///   not configured, a partitioned cookie gets `SameSite=None` (an unpartitioned one `Lax`); when
+///   it was configured, a request's `partitioned(true)` over anything but `SameSite=None` is
+///   refused (logged), and the cookie goes out without `Partitioned`. A `__Host-` cookie keeps
+///   `Path=/` and no `Domain`; an invalid path or domain is ignored (logged), never written.
 /// - **Removing**: the same name, `Path`, `Domain`, `Secure`, `HttpOnly`, `SameSite` and
 ///   `Partitioned` as the live cookie (browsers ignore a removal that differs), an empty value,
 ///   `Max-Age=0` and an `Expires` in 1970.
@@ -166,9 +172,7 @@ impl CookieState {
 
     /// A cookie with the configured attributes, a request's own `options` merged over them.
     ///
-    /// It has no lifetime. The rules hold on the result: `Partitioned` brings `Secure` and
-    /// `SameSite=None`; a `__Host-` cookie keeps `Path=/` and no `Domain`; an invalid path or
-    /// domain is ignored (logged), never written.
+    /// It has no lifetime. The rules of [`CookieOptions`] hold on the result.
     fn cookie_with<'c>(&'c self, value: &'c str, options: Option<&'c CookieOptions>) -> Cookie<'c> {
         let mut cookie = self.cookie(value);
         let Some(options) = options else {
@@ -200,13 +204,31 @@ impl CookieState {
             }
         }
         if let Some(partitioned) = options.partitioned {
-            cookie.set_partitioned(partitioned);
-            if partitioned {
-                cookie.set_secure(true);
-                cookie.set_same_site(cookie::SameSite::None);
-            }
+            self.set_partitioned(&mut cookie, partitioned);
         }
         cookie
+    }
+
+    /// Makes one response's cookie `partitioned` or not, without weakening a configured
+    /// `SameSite` (the rule is stated on [`CookieStateBuilder::partitioned`]).
+    fn set_partitioned(&self, cookie: &mut Cookie<'_>, partitioned: bool) {
+        let config = &self.config;
+        if !config.same_site_set {
+            cookie.set_partitioned(partitioned);
+            cookie.set_same_site(default_same_site(partitioned).to_cookie());
+        } else if !partitioned || config.same_site == Some(SameSite::None) {
+            cookie.set_partitioned(partitioned);
+        } else if !config.partitioned {
+            tracing::warn!(
+                same_site = ?config.same_site,
+                "a response asked for a Partitioned cookie, which needs SameSite=None, but \
+                 SameSite was configured otherwise: the cookie goes out without Partitioned"
+            );
+            return;
+        }
+        if partitioned {
+            cookie.set_secure(true);
+        }
     }
 
     /// The removal of the cookie `options` describe: empty, `Max-Age=0`, `Expires` in 1970.
@@ -243,6 +265,7 @@ impl Default for CookieState {
             secure: true,
             http_only: true,
             same_site: Some(SameSite::Lax),
+            same_site_set: false,
             partitioned: false,
         })
     }

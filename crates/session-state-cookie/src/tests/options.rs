@@ -6,7 +6,7 @@ use session_core::CookieOptions;
 use session_core::state::{Delivery, State};
 
 use super::{set_cookies, some_id};
-use crate::CookieState;
+use crate::{CookieState, SameSite};
 
 fn with(options: CookieOptions) -> Delivery {
     let mut delivery = Delivery::default();
@@ -70,6 +70,63 @@ fn partitioned_forces_secure_and_same_site_none() {
         .expect("valid");
     let cookie = live(&partitioned, CookieOptions::new().partitioned(false));
     assert!(!cookie.contains("Partitioned"), "{cookie}");
+    // Its SameSite was not configured: it was None for the partition, and is Lax without it.
+    assert!(cookie.contains("; SameSite=Lax"), "{cookie}");
+}
+
+#[test]
+fn partitioned_never_weakens_a_configured_same_site() {
+    for (configure, attribute) in [
+        (SameSite::Strict, Some("; SameSite=Strict")),
+        (SameSite::Lax, Some("; SameSite=Lax")),
+    ] {
+        let state = CookieState::builder()
+            .same_site(configure)
+            .build()
+            .expect("valid");
+        let cookie = live(&state, CookieOptions::new().partitioned(true));
+        let gone = removal(&state, CookieOptions::new().partitioned(true));
+        for written in [&cookie, &gone] {
+            assert!(!written.contains("Partitioned"), "{written}");
+            assert!(!written.contains("SameSite=None"), "{written}");
+            assert!(written.contains(attribute.expect("set")), "{written}");
+        }
+    }
+    // No SameSite, configured: still no SameSite=None, and no Partitioned.
+    let state = CookieState::builder()
+        .no_same_site()
+        .build()
+        .expect("valid");
+    let cookie = live(&state, CookieOptions::new().partitioned(true));
+    assert!(
+        !cookie.contains("Partitioned") && !cookie.contains("SameSite"),
+        "{cookie}"
+    );
+
+    // A configured SameSite=None takes the partition as asked.
+    let state = CookieState::builder()
+        .same_site(SameSite::None)
+        .build()
+        .expect("valid");
+    let cookie = live(&state, CookieOptions::new().partitioned(true));
+    assert!(cookie.contains("; SameSite=None; Partitioned"), "{cookie}");
+
+    // Configured together, both go out as configured, and a response may drop the partition.
+    let state = CookieState::builder()
+        .same_site(SameSite::Strict)
+        .partitioned(true)
+        .build()
+        .expect("valid");
+    let cookie = live(&state, CookieOptions::new().partitioned(true));
+    assert!(
+        cookie.contains("; SameSite=Strict; Partitioned"),
+        "{cookie}"
+    );
+    let cookie = live(&state, CookieOptions::new().partitioned(false));
+    assert!(
+        cookie.contains("; SameSite=Strict") && !cookie.contains("Partitioned"),
+        "{cookie}"
+    );
 }
 
 #[test]
