@@ -134,20 +134,39 @@ impl Engine {
 /// Opens a client-side session from the request.
 ///
 /// `ClientStore::open` offers each session that opens to the engine's check (alive, and an id the
-/// id scheme accepts), so that a stale cookie sent first does not hide a live one; anything that
-/// does not open starts a fresh session.
+/// id scheme accepts), so that a stale cookie sent first does not hide a live one. The session is
+/// adopted only if it is the only one accepted (copies of one session count once), the rule
+/// server-side ids follow too (against cookie tossing); anything
+/// else starts a fresh session.
 fn open(client: &dyn ClientStore, config: &Config, request: &RequestView<'_>) -> RequestState {
     let now = config.clock.now();
-    let mut accepted = None;
+    let mut accepted: Option<Id> = None;
+    let mut others = 0usize;
     let mut accept = |unsealed: &Unsealed| {
-        // Only the last session accepted counts, whatever was offered before.
-        accepted = usable(config, unsealed, now);
-        accepted.is_some()
+        let Some(id) = usable(config, unsealed, now) else {
+            return false;
+        };
+        match &accepted {
+            None => accepted = Some(id),
+            Some(first) if *first == id => {}
+            Some(_) => others += 1,
+        }
+        true
     };
-    let (any, found) = match client.open(request, &mut accept) {
+    let opened = client.open(request, &mut accept);
+    let (any, found) = match opened {
         Opened::Nothing => (false, None),
         Opened::Refused => {
             tracing::debug!("no client-side session the request carries opens; starting afresh");
+            (true, None)
+        }
+        Opened::Session(_) if others > 0 => {
+            // Counts only: a sealed session is someone's credentials.
+            tracing::warn!(
+                live = others + 1,
+                "the request carries several live sessions under the session's name (a cookie \
+                 tossed from a sibling domain?): adopting none, starting a fresh session"
+            );
             (true, None)
         }
         Opened::Session(unsealed) => {

@@ -466,8 +466,12 @@ impl IdList {
     /// that would cost a store read each.
     pub(crate) const CAPACITY: usize = 4;
 
-    /// Adds `id`; `false` (and `id` dropped) when the list is full.
+    /// Adds `id` unless it is listed already (a browser may send the same cookie twice); `false`
+    /// (and `id` dropped) when the list is full.
     pub(crate) fn push(&mut self, id: Id) -> bool {
+        if self.iter().any(|listed| *listed == id) {
+            return true;
+        }
         match self.ids.iter_mut().find(|slot| slot.is_none()) {
             Some(slot) => {
                 *slot = Some(id);

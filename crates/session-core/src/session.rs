@@ -63,8 +63,12 @@ impl Session {
         &self.inner.config
     }
 
-    /// Loads the session from the store if that has not happened yet: the first candidate id that
-    /// names a live record is adopted; otherwise the session starts empty and new.
+    /// Loads the session from the store if that has not happened yet.
+    ///
+    /// One candidate id is adopted if it names a live record. Of several (a request carrying more
+    /// than one cookie of the session's name), one is adopted only if it is the only one that names
+    /// a live record: a cookie tossed in from a sibling subdomain must not be adopted in the
+    /// victim's place, nor hide the victim's own. Otherwise the session starts empty and new.
     pub(crate) async fn load(&self) -> Result<(), Error> {
         self.with_loaded(|_| ()).await
     }
@@ -84,6 +88,7 @@ impl Session {
         // Client-side sessions are opened when the request starts: only a server store reads.
         if let Some(store) = config.backend.store() {
             let mut index = 0;
+            let mut live = 0;
             // Candidates are cloned one at a time, so the lock is never held across an await.
             loop {
                 // A statement of its own, so the guard is dropped before the store's await.
@@ -94,9 +99,19 @@ impl Session {
                 if let Some(record) = store.load(&key).await?
                     && !config.is_dead(&record, now)
                 {
-                    found = Some((id, key, record));
-                    break;
+                    live += 1;
+                    found.get_or_insert((id, key, record));
                 }
+            }
+            if live > 1 {
+                // Counts only: the ids are someone's credentials.
+                tracing::warn!(
+                    candidates = index,
+                    live,
+                    "the request carries several live sessions under the session's name (a \
+                     cookie tossed from a sibling domain?): adopting none, starting a fresh session"
+                );
+                found = None;
             }
         }
         let mut state = self.lock();

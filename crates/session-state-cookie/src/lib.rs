@@ -20,6 +20,17 @@
 //! enforced when the state is built: a name, path or domain that could inject attributes into the
 //! `Set-Cookie` header is a [`CookieConfigError`], never a broken header.
 //!
+//! # Cookie tossing, and the `__Host-` prefix
+//!
+//! Name the cookie with the `__Host-` prefix in production: browsers then refuse it from sibling
+//! subdomains and over plain HTTP. Without it, a sibling subdomain can set a cookie of the same
+//! name for the parent domain on a longer path, which browsers send before the application's own.
+//! When a request carries more than one cookie of the name, the engine adopts a session only if
+//! exactly one of them holds a live session (copies of one count once; the same rule for
+//! [`SealedCookie`]), else it starts a fresh session and logs a warning with counts only. The
+//! attacker's session then never follows the victim through login, but the victim still loses
+//! their session while the tossed cookie stays: only the prefix prevents that.
+//!
 //! How long a session lives is the engine's business
 //! ([`EngineBuilder::lifetime`](session_core::EngineBuilder::lifetime)): the cookie's `Max-Age`
 //! only mirrors it, so there is a single source of truth.

@@ -204,17 +204,20 @@ impl ClientStore for SealedCookie {
         if candidates.is_empty() {
             return Opened::Nothing;
         }
+        // Every candidate is offered, so that the engine sees a second live session (a tossed
+        // cookie) and adopts neither.
+        let mut first = None;
         for value in candidates.iter().take(MAX_CANDIDATES) {
             if let Some((plain, stale)) = self.unseal(value)
                 && let Some((id, record)) = payload::decode(&plain)
             {
                 let unsealed = Unsealed::new(id, record, stale);
-                if accept(&unsealed) {
-                    return Opened::Session(unsealed);
+                if accept(&unsealed) && first.is_none() {
+                    first = Some(unsealed);
                 }
             }
         }
-        Opened::Refused
+        first.map_or(Opened::Refused, Opened::Session)
     }
 
     fn seal(

@@ -5,7 +5,7 @@
 //!   [`redis_store`], [`sealed`]; expiry on a manual clock: [`expiry`], [`sealed_expiry`].
 //! - The demo as its binary serves it: [`bind`]; other configurations: [`variants`].
 //! - Plack's nine steps: [`plack`], [`sealed_plack`]; login and logout: [`login`].
-//! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`].
+//! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`]; cookie tossing: [`tossing`].
 //! - Both adapters side by side: [`parity`]; streaming bodies and cookie options: [`streaming`];
 //!   late store through each adapter in process, the scenarios they share written once: [`late`].
 //! - Fault injection: [`faults`]; Redis going down under load: [`redis_fault`].
@@ -37,4 +37,5 @@ mod sealed_hostile;
 mod sealed_plack;
 mod soak;
 mod streaming;
+mod tossing;
 mod variants;

@@ -429,6 +429,51 @@ async fn at_most_four_candidates_are_tried() {
     assert_eq!(n, None, "the fifth candidate is never tried");
 }
 
+/// A request carrying the ids `ids`, in order: the `n` its session reads, and whether the
+/// response gave it a new id.
+async fn read_n(h: &Harness, ids: &[&str]) -> (Option<u64>, bool) {
+    let mut headers = HeaderMap::new();
+    for id in ids {
+        headers.append("x-session", HeaderValue::from_str(id).expect("ascii"));
+    }
+    let session = h.engine.start(&RequestView::new(&headers, None));
+    let n = session.get::<u64>("n").await.expect("get");
+    session.insert("seen", true).await.expect("insert");
+    let commit = h
+        .engine
+        .commit(&session, StatusCode::OK)
+        .await
+        .expect("commit");
+    let issued = sent_id(commit.state_headers());
+    (
+        n,
+        issued.is_some_and(|issued| !ids.contains(&issued.as_str())),
+    )
+}
+
+#[tokio::test]
+async fn of_several_ids_only_the_sole_live_one_is_adopted() {
+    let h = Harness::new(|b| b);
+    let victim = sent_id(&counter(&h, None).await.1).expect("id");
+    let tossed = sent_id(&counter(&h, None).await.1).expect("id");
+    counter(&h, Some(&tossed)).await;
+    let unknown = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    // One live among unknown ones, or the same id twice: adopted.
+    assert_eq!(read_n(&h, &[unknown, &victim]).await, (Some(1), false));
+    assert_eq!(read_n(&h, &[&victim, &victim]).await, (Some(1), false));
+    // Two live sessions under the name (a cookie tossed in from a sibling domain on a longer
+    // path comes first): neither is adopted, in either order; a fresh session is started.
+    assert_eq!(read_n(&h, &[&tossed, &victim]).await, (None, true));
+    assert_eq!(read_n(&h, &[&victim, unknown, &tossed]).await, (None, true));
+    // Neither session took the fresh session's write.
+    for id in [&victim, &tossed] {
+        let (n, issued) = read_n(&h, &[id]).await;
+        assert!(n.is_some() && !issued);
+    }
+    assert_eq!(counter(&h, Some(&victim)).await.0, 1);
+    assert_eq!(counter(&h, Some(&tossed)).await.0, 2);
+}
+
 #[tokio::test]
 async fn a_long_request_commits_the_expiry_of_its_end_not_its_start() {
     let h = Harness::new(|b| b.lifetime(Lifetime::browser_session(Duration::from_secs(300))));

@@ -187,15 +187,21 @@ fn cycle_id_gives_a_new_id_and_keeps_the_data() {
 }
 
 #[test]
-fn of_several_cookies_with_the_name_the_first_that_opens_wins() {
+fn of_several_cookies_with_the_name_only_the_sole_live_one_is_adopted() {
     block_on(async {
         for mode in MODES {
             let (engine, _) = engine(sealed(mode, &key()));
             let a = new_session(&engine, &[("user", "alice")]).await;
             let b = new_session(&engine, &[("user", "bob")]).await;
-            assert_opens(&engine, &format!("id=garbage; {a}; {b}"), "alice").await;
-            assert_opens(&engine, &format!("{b}; other=1; {a}"), "bob").await;
+            assert_opens(&engine, &format!("id=garbage; {a}"), "alice").await;
             assert_opens(&engine, &format!("id=x; id=y; id=z; {b}"), "bob").await;
+            // The same session twice (one cookie per matching path) is one session.
+            assert_opens(&engine, &format!("{a}; {a}"), "alice").await;
+            // Two live sessions (one tossed in from a sibling domain): neither is adopted,
+            // whichever comes first.
+            assert_fresh(&engine, &format!("{a}; {b}"), &format!("{mode:?}: a, b")).await;
+            let tossed = format!("{b}; other=1; id=garbage; {a}");
+            assert_fresh(&engine, &tossed, &format!("{mode:?}: b, a")).await;
             // At most four are tried.
             let fifth = format!("id=v; id=w; id=x; id=y; {a}");
             assert_fresh(&engine, &fifth, &format!("{mode:?}: fifth")).await;
