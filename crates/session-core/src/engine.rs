@@ -111,10 +111,17 @@ impl Engine {
     /// skipped store, a server error), which is most requests.
     pub fn prepare(&self, session: &Session, status: StatusCode) -> Prepared {
         let decision = plan::decide(&mut session.lock(), &self.config, status);
-        match decision {
-            Some(decision) => execute::start(session, decision),
-            None => Prepared::Ready(Commit::default()),
-        }
+        execute::start(session, decision)
+    }
+
+    /// The commit of a request whose handler never finished (it panicked, or the request was
+    /// dropped before its response head): only an expiry is carried out, so that a logout is
+    /// never lost; the handler's other changes are dropped. Its headers have no response to go
+    /// to. Adapters run it from their response future's `Drop`
+    /// ([`LazySession::abandon`](crate::adapter::LazySession::abandon)).
+    pub(crate) fn prepare_abandoned(&self, session: &Session) -> Prepared {
+        let decision = plan::decide_abandoned(&mut session.lock(), &self.config);
+        execute::start(session, decision)
     }
 
     /// Late store ([`Session::late_store`]): after the response body has ended, writes the
@@ -124,10 +131,7 @@ impl Engine {
     /// call does nothing.
     pub fn prepare_late(&self, session: &Session) -> Prepared {
         let decision = plan::decide_late(&mut session.lock(), &self.config);
-        match decision {
-            Some(decision) => execute::start(session, decision),
-            None => Prepared::Ready(Commit::default()),
-        }
+        execute::start(session, decision)
     }
 }
 

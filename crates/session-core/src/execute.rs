@@ -49,8 +49,11 @@ enum Io {
 }
 
 /// Starts carrying out `decision` for `session`: complete at once when the plan needs no store
-/// I/O, which is most requests.
-pub(crate) fn start(session: &Session, decision: Decision) -> Prepared {
+/// I/O, which is most requests, or when there is no decision (nothing to commit).
+pub(crate) fn start(session: &Session, decision: Option<Decision>) -> Prepared {
+    let Some(decision) = decision else {
+        return Prepared::Ready(Commit::default());
+    };
     let config = session.config();
     let mut out = Commit {
         vary: decision.head.then(|| config.backend.vary()).flatten(),

@@ -63,6 +63,20 @@ pub(crate) fn decide(
     config: &Config,
     status: StatusCode,
 ) -> Option<Decision> {
+    let server_error = status.is_server_error() && !config.commit_on_server_error;
+    decide_head(state, config, server_error)
+}
+
+/// Decides the commit of a request whose handler never finished: it panicked, or the request was
+/// dropped before its response head. Only an expiry is carried out (a logout must not be lost);
+/// the handler's other changes may be half made, and are dropped, whatever
+/// `commit_on_server_error` says. Nothing is sent: there is no response.
+pub(crate) fn decide_abandoned(state: &mut RequestState, config: &Config) -> Option<Decision> {
+    decide_head(state, config, true)
+}
+
+/// [`decide`], with `server_error` meaning that nothing but an expiry is committed.
+fn decide_head(state: &mut RequestState, config: &Config, server_error: bool) -> Option<Decision> {
     if state.stage() != Stage::Open {
         return None;
     }
@@ -70,7 +84,6 @@ pub(crate) fn decide(
         state.committed(false);
         return None;
     }
-    let server_error = status.is_server_error() && !config.commit_on_server_error;
     let client_side = matches!(config.backend, Backend::Client(_));
     if client_side && state.is_late() {
         tracing::debug!(

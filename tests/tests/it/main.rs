@@ -8,7 +8,8 @@
 //! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`]; cookie tossing: [`tossing`].
 //! - Both adapters side by side: [`parity`]; streaming bodies and cookie options: [`streaming`];
 //!   late store through each adapter in process, the scenarios they share written once: [`late`].
-//! - Fault injection: [`faults`]; Redis going down under load: [`redis_fault`].
+//! - Fault injection: [`faults`]; Redis going down under load: [`redis_fault`]; a logout in a
+//!   handler that panics or whose request is dropped: [`abandoned`].
 //! - Demo server processes of their own: [`file_store_processes`], [`redis_store_processes`],
 //!   and the load soak, [`soak`].
 //!
@@ -16,6 +17,7 @@
 //! their module selected by its full name (`soak::demo_server_process`, ...; see
 //! `session_tests::process`).
 
+mod abandoned;
 mod bind;
 mod cache_store;
 mod demo;

@@ -1,17 +1,13 @@
 //! [`LateCommit`]: a late-store response's second commit, run when its body ends.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use crate::commit::Commit;
+use super::{Committing, background};
 use crate::engine::Engine;
-use crate::error::{Error, LateCommitFailed};
+use crate::error::LateCommitFailed;
 use crate::execute::Prepared;
 use crate::session::Session;
-
-type Committing = Pin<Box<dyn Future<Output = Result<Commit, Error>> + Send>>;
 
 /// The late commit of one response ([`Session::late_store`]), for an adapter's response body.
 ///
@@ -91,38 +87,11 @@ impl Drop for LateCommit {
         let Step::Running(committing) = std::mem::replace(&mut self.step, Step::Done) else {
             return;
         };
-        background(committing);
+        background(
+            committing,
+            "the late session commit of a response body dropped before its end",
+        );
     }
-}
-
-#[cfg(feature = "tokio")]
-fn background(committing: Committing) {
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => {
-            runtime.spawn(async move {
-                if let Err(error) = committing.await {
-                    tracing::error!(
-                        error = %error.report(),
-                        "late session commit failed after the response body was dropped"
-                    );
-                }
-            });
-        }
-        Err(_) => not_stored(),
-    }
-}
-
-#[cfg(not(feature = "tokio"))]
-fn background(committing: Committing) {
-    drop(committing);
-    not_stored();
-}
-
-fn not_stored() {
-    tracing::error!(
-        "a late-store response body was dropped before its end outside a Tokio runtime: the \
-         changes made while it streamed are not stored"
-    );
 }
 
 impl fmt::Debug for LateCommit {

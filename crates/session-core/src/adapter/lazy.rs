@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use http::StatusCode;
 
-use super::LateCommit;
+use super::{LateCommit, background};
 use crate::engine::Engine;
 use crate::execute::Prepared;
 use crate::session::Session;
@@ -63,6 +63,24 @@ impl LazySession {
     pub fn prepare(&self, status: StatusCode) -> Option<Prepared> {
         let session = self.session.get()?;
         Some(self.engine.prepare(session, status))
+    }
+
+    /// For a request whose handler never finished (it panicked, or the request was dropped
+    /// before its response head): if the handler ended its session
+    /// ([`Session::expire`](crate::Session::expire)), the expiry is carried out all the same, in
+    /// the background on the current Tokio runtime (feature `tokio`), so that a logout is never
+    /// lost; the handler's other changes are dropped. [`ResponseFuture`](super::ResponseFuture)
+    /// calls it when it is dropped before the inner service answered.
+    pub fn abandon(&self) {
+        let Some(session) = self.session.get() else {
+            return;
+        };
+        if let Prepared::Pending(pending) = self.engine.prepare_abandoned(session) {
+            background(
+                Box::pin(pending.run()),
+                "the session expiry of a request whose handler never finished",
+            );
+        }
     }
 
     /// The late commit of the session ([`Session::late_store`]), for a response body that runs it

@@ -25,7 +25,31 @@ pub use respond::{Finished, Respond, ResponseFuture};
 #[doc(inline)]
 pub use crate::{handler_error, session_extractor};
 
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::commit::Commit as Committed;
 use crate::error::Error;
+
+/// A commit's store I/O, boxed.
+pub(crate) type Committing = Pin<Box<dyn Future<Output = Result<Committed, Error>> + Send>>;
+
+/// Runs to its end a commit that nobody waits for any more (its request or body was dropped), on
+/// the current Tokio runtime (feature `tokio`); `what` names it in the logs. Outside a runtime it
+/// cannot run, and that is logged as an error.
+pub(crate) fn background(committing: Committing, what: &'static str) {
+    #[cfg(feature = "tokio")]
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            if let Err(error) = committing.await {
+                tracing::error!(error = %error.report(), "{what} failed in the background");
+            }
+        });
+        return;
+    }
+    drop(committing);
+    tracing::error!("{what} was abandoned outside a Tokio runtime: it is not carried out");
+}
 
 /// Logs a session error a handler returned, before the adapter answers a bare 500 (the client
 /// learns nothing about the store).

@@ -10,7 +10,7 @@ use std::task::{Context, Poll, ready};
 use http::StatusCode;
 use pin_project_lite::pin_project;
 
-use super::{LateCommit, LazySession};
+use super::{Committing, LateCommit, LazySession, background};
 use crate::commit::Commit;
 use crate::error::Error;
 use crate::execute::Prepared;
@@ -61,14 +61,36 @@ impl<R: Respond + ?Sized> fmt::Debug for Finished<R> {
     }
 }
 
-type Committing = Pin<Box<dyn Future<Output = Result<Commit, Error>> + Send>>;
-
 pin_project! {
     /// Runs the inner service's future, then commits the session if the handler used it: at once
     /// when that needs no store I/O, otherwise through one boxed future.
+    ///
+    /// Dropped before it is done, it still carries out what must not be lost. Before the inner
+    /// service answered (the handler panicked and the panic unwinds through it, or the request
+    /// was dropped before its response head), the session is
+    /// [abandoned](LazySession::abandon): an expiry the handler asked for is carried out. During
+    /// the commit's store I/O (the client went away), the commit runs on to its end. Both run in
+    /// the background on the current Tokio runtime (feature `tokio`).
     pub struct ResponseFuture<F, R: Respond> {
         #[pin]
         state: State<F, R>,
+    }
+
+    impl<F, R: Respond> PinnedDrop for ResponseFuture<F, R> {
+        fn drop(this: Pin<&mut Self>) {
+            match this.project().state.project() {
+                StateProj::Running { lazy: Some(lazy), .. } => lazy.abandon(),
+                StateProj::Committing { committing, .. } => {
+                    let committing = std::mem::replace(committing, Box::pin(std::future::pending()));
+                    background(
+                        committing,
+                        "the session commit of a response dropped before its head was sent",
+                    );
+                }
+                // Done, or a late commit whose own `Drop` runs it on.
+                _ => {}
+            }
+        }
     }
 }
 
