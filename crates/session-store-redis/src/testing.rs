@@ -158,7 +158,8 @@ impl RedisServer {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
                 "RedisServer: `{}` was not found. The Redis tests start their own redis-server: \
                  install it (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install \
-                 redis`) or name the binary in {REDIS_SERVER_ENV}.",
+                 redis`; in this workspace `tests/run` does it for you) or name the binary in \
+                 {REDIS_SERVER_ENV}.",
                 binary.to_string_lossy()
             ),
             Err(error) => panic!("RedisServer: cannot run redis-server: {error}"),
