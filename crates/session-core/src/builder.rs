@@ -102,6 +102,10 @@ impl EngineBuilder {
     }
 
     /// Whether a response with a 5xx status still commits the session's changes (default: no).
+    ///
+    /// An expiry is carried out either way. A request whose handler never finished (it panicked,
+    /// or the request was dropped before its response head) commits nothing but an expiry
+    /// whatever this says: its changes may be half made.
     pub fn commit_on_server_error(mut self, commit: bool) -> Self {
         self.config.commit_on_server_error = commit;
         self
@@ -130,6 +134,10 @@ impl EngineBuilder {
     /// actix-web. Outside any Tokio runtime the calls run unbounded; inside a runtime built without
     /// `enable_time`, a store call panics, as every Tokio timer does there. Client-side sessions do
     /// no store I/O, so the limit does not apply to them.
+    ///
+    /// It also bounds the commits the adapters finish in the background (a logout whose handler
+    /// panicked, a commit under way when its client went away, a late commit): without a limit, a
+    /// hung store keeps each of them, and its session, until the store answers.
     ///
     /// ```
     /// use std::time::Duration;

@@ -47,12 +47,13 @@ pub trait ClientStore: Send + Sync + fmt::Debug + 'static {
     /// Opens the session a request carries.
     ///
     /// A request may carry several candidates (a browser sends every cookie of the name whose path
-    /// matches). Offer every session that opens to `accept` (up to four), in the request's order,
-    /// and return the first it accepts: the engine refuses expired sessions and ids its id scheme
-    /// rejects, so that a stale cookie sent first does not hide a live one, and it adopts none when
-    /// it accepted more than one session (a cookie tossed in from a sibling domain), which it can
-    /// only tell if every candidate is offered. Return [`Opened::Refused`] when something was sent
-    /// but nothing was accepted.
+    /// matches). Offer every session that opens to `accept`, in the request's order, and return
+    /// the first it accepts: the engine refuses expired sessions and ids its id scheme rejects, so
+    /// that a stale cookie sent first does not hide a live one, and it adopts none when it
+    /// accepted more than one session (a cookie tossed in from a sibling domain), which it can
+    /// only tell if every candidate is offered. Bound the work: a request carrying more candidates
+    /// than you try (four, say) opens none, since the one left out could be the only other live
+    /// session. Return [`Opened::Refused`] when something was sent but nothing was accepted.
     fn open(&self, request: &RequestView<'_>, accept: &mut dyn FnMut(&Unsealed) -> bool) -> Opened;
 
     /// Seals session `id` with `record` into the response headers, delivered as `delivery` says

@@ -63,8 +63,8 @@ impl Engine {
     }
 
     /// Before the handler: reads the candidate ids from the request, drops those the id scheme
-    /// rejects (and any beyond the fourth), and returns the request's lazy [`Session`]. No store
-    /// I/O happens here. A client-side session is opened here (the request is gone later).
+    /// rejects (and any beyond the fourth: a request with more adopts none), and returns the
+    /// request's lazy [`Session`]. No store I/O happens here. A client-side session is opened here (the request is gone later).
     pub fn start(&self, request: &RequestView<'_>) -> Session {
         let config = &*self.config;
         let state = match &config.backend {
@@ -85,6 +85,7 @@ impl Engine {
                 RequestState::unread(Sent {
                     candidates: ids,
                     any: !candidates.is_empty(),
+                    crowded: candidates.iter().nth(IdList::CAPACITY).is_some(),
                 })
             }
             Backend::Client(client) => open(&**client, config, request),
@@ -174,7 +175,7 @@ fn open(client: &dyn ClientStore, config: &Config, request: &RequestView<'_>) ->
             (true, None)
         }
         Opened::Session(unsealed) => {
-            // Checked again if the store returned another session than the one accepted last.
+            // Checked again if the store returned another session than the one accepted first.
             let id = accepted
                 .filter(|id| id.as_str() == unsealed.id)
                 .or_else(|| usable(config, &unsealed, now));
@@ -184,6 +185,7 @@ fn open(client: &dyn ClientStore, config: &Config, request: &RequestView<'_>) ->
     let sent = Sent {
         candidates: IdList::default(),
         any,
+        crowded: false,
     };
     match found {
         Some((id, unsealed)) => {

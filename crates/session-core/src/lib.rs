@@ -21,8 +21,9 @@
 //!   [`adapter`].
 //!
 //! This crate depends on no web framework. Its optional `tokio` feature (on in both adapters)
-//! brings Tokio's timer for [`EngineBuilder::store_timeout`] and the background task of a late
-//! commit whose response body was dropped.
+//! brings Tokio's timer for [`EngineBuilder::store_timeout`] and the background tasks of the
+//! commits nobody waits for any more: a late commit whose response body was dropped, the expiry of
+//! a request whose handler panicked or was dropped, a commit under way when its client went away.
 //!
 //! # Example
 //!

@@ -72,7 +72,22 @@ pub(crate) fn decide(
 /// the handler's other changes may be half made, and are dropped, whatever
 /// `commit_on_server_error` says. Nothing is sent: there is no response.
 pub(crate) fn decide_abandoned(state: &mut RequestState, config: &Config) -> Option<Decision> {
-    decide_head(state, config, true)
+    let expired = state.fate() == Fate::Expire;
+    let mut decision = decide_head(state, config, true)?;
+    // No response: no headers to make (and no State code to run while a panic unwinds).
+    decision.head = false;
+    decision.options = None;
+    if let Plan::Expire { removal, .. } = &mut decision.plan {
+        *removal = false;
+    }
+    if expired && matches!(config.backend, Backend::Client(_)) {
+        tracing::warn!(
+            "a client-side session was ended by a request whose handler never finished: with no \
+             response there is no removal cookie, and the session stays valid in the client until \
+             it expires (a panic-catching layer inside the session layer makes a response of it)"
+        );
+    }
+    Some(decision)
 }
 
 /// [`decide`], with `server_error` meaning that nothing but an expiry is committed.
@@ -143,16 +158,13 @@ fn expire(state: &RequestState, client_side: bool) -> Plan {
             removal: state.sent.any,
         };
     }
-    let keys: Vec<Key> = match state.loaded() {
-        // Loaded: only the adopted id names a live record.
-        Some(loaded) => loaded
-            .stored
-            .id()
-            .map(|(_, key)| *key)
-            .into_iter()
-            .collect(),
-        // Not loaded: delete whatever the client's ids name, without reading it first.
-        None => state.sent.candidates.iter().map(Id::key).collect(),
+    let adopted = state.loaded().map(|loaded| loaded.stored.id());
+    let keys: Vec<Key> = match adopted {
+        // Loaded and adopted: only the adopted id names a live record.
+        Some(Some((_, key))) => vec![*key],
+        // Not loaded, or none adopted (none was live, or several were: cookie tossing): delete
+        // whatever the client's ids name, without reading it again.
+        Some(None) | None => state.sent.candidates.iter().map(Id::key).collect(),
     };
     // The client holds an id (live, unknown or malformed): tell it to forget it.
     let removal = state.sent.any || !keys.is_empty();

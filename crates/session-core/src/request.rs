@@ -26,12 +26,15 @@ pub(crate) struct RequestState {
     stage: Stage,
 }
 
-/// What the client sent in the id's place: the well-formed ids (at most [`IdList::CAPACITY`]), and
-/// whether it sent anything at all (a malformed id still earns a removal on expiry).
+/// What the client sent in the id's place: the well-formed ids (at most [`IdList::CAPACITY`]),
+/// whether it sent anything at all (a malformed id still earns a removal on expiry), and whether it
+/// sent more candidates than are tried (`crowded`: none is adopted then, since the one left out
+/// could be the only other live session).
 #[derive(Default)]
 pub(crate) struct Sent {
     pub(crate) candidates: IdList,
     pub(crate) any: bool,
+    pub(crate) crowded: bool,
 }
 
 /// The session's data.

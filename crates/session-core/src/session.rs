@@ -68,25 +68,33 @@ impl Session {
     /// One candidate id is adopted if it names a live record. Of several (a request carrying more
     /// than one cookie of the session's name), one is adopted only if it is the only one that names
     /// a live record: a cookie tossed in from a sibling subdomain must not be adopted in the
-    /// victim's place, nor hide the victim's own. Otherwise the session starts empty and new.
+    /// victim's place, nor hide the victim's own. Of more than four, none is (the victim's could
+    /// be the one left untried). Otherwise the session starts empty and new.
     pub(crate) async fn load(&self) -> Result<(), Error> {
         self.with_loaded(|_| ()).await
     }
 
     /// Runs `f` on the loaded session, loading it first if needed (one lock when already loaded).
     async fn with_loaded<R>(&self, f: impl FnOnce(&mut RequestState) -> R) -> Result<R, Error> {
-        {
+        let crowded = {
             let mut state = self.lock();
             state.touch();
             if state.loaded().is_some() {
                 return Ok(f(&mut state));
             }
-        }
+            state.sent.crowded
+        };
         let config = self.config();
         let now = config.clock.now();
         let mut found = None;
+        if crowded {
+            tracing::warn!(
+                "the request carries more than four ids under the session's name (cookies tossed \
+                 from a sibling domain?): adopting none, starting a fresh session"
+            );
+        }
         // Client-side sessions are opened when the request starts: only a server store reads.
-        if let Some(store) = config.backend.store() {
+        if let Some(store) = config.backend.store().filter(|_| !crowded) {
             let mut index = 0;
             let mut live = 0;
             // Candidates are cloned one at a time, so the lock is never held across an await.

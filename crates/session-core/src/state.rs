@@ -114,7 +114,8 @@ pub struct Delivery {
 /// weakens a configured `SameSite`: when the State's `SameSite` was not configured, a partitioned
 /// cookie gets `SameSite=None` (an unpartitioned one `Lax`); when it was configured, a request's
 /// `partitioned(true)` over anything but `SameSite=None` is refused (logged), and the cookie goes
-/// out without `Partitioned`. A `__Host-` cookie keeps `Path=/` and no `Domain` whatever is asked
+/// out without `Partitioned`, unless the State is configured partitioned too (both then go out as
+/// configured). A `__Host-` cookie keeps `Path=/` and no `Domain` whatever is asked
 /// (the prefix's rules win). A value that is not a valid path or domain is ignored (and logged):
 /// the default is used instead, never a broken header.
 ///

@@ -27,9 +27,13 @@
 //! name for the parent domain on a longer path, which browsers send before the application's own.
 //! When a request carries more than one cookie of the name, the engine adopts a session only if
 //! exactly one of them holds a live session (copies of one count once; the same rule for
-//! [`SealedCookie`]), else it starts a fresh session and logs a warning with counts only. The
-//! attacker's session then never follows the victim through login, but the victim still loses
-//! their session while the tossed cookie stays: only the prefix prevents that.
+//! [`SealedCookie`]), and none if it carries more than four; otherwise it starts a fresh session
+//! and logs a warning with counts only. While the victim holds a live session, the attacker's
+//! cannot follow them through login. But a tossed cookie outlives the victim's logout (the removal
+//! reaches only the application's own cookie), a victim with no live session of their own (a
+//! first visit, after a logout or an expiry) is given the tossed one, which a login carries on,
+//! and the victim's session ends whenever the attacker's is live beside it. Only the prefix
+//! prevents all of this.
 //!
 //! How long a session lives is the engine's business
 //! ([`EngineBuilder::lifetime`](session_core::EngineBuilder::lifetime)): the cookie's `Max-Age`

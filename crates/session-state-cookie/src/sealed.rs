@@ -204,6 +204,15 @@ impl ClientStore for SealedCookie {
         if candidates.is_empty() {
             return Opened::Nothing;
         }
+        // More than are tried: the one left out could be the only other live session (cookies
+        // tossed in ahead of the victim's), so none is opened.
+        if candidates.iter().nth(MAX_CANDIDATES).is_some() {
+            tracing::warn!(
+                "the request carries more than four cookies under the session's name (cookies \
+                 tossed from a sibling domain?): opening none, starting a fresh session"
+            );
+            return Opened::Refused;
+        }
         // Every candidate is offered, so that the engine sees a second live session (a tossed
         // cookie) and adopts neither.
         let mut first = None;

@@ -32,7 +32,8 @@ use crate::{CookieConfigError, CookieStateBuilder, SameSite};
 ///   brings `Secure`, and never weakens a configured `SameSite`: when the State's `SameSite` was
 ///   not configured, a partitioned cookie gets `SameSite=None` (an unpartitioned one `Lax`); when
 ///   it was configured, a request's `partitioned(true)` over anything but `SameSite=None` is
-///   refused (logged), and the cookie goes out without `Partitioned`. A `__Host-` cookie keeps
+///   refused (logged), and the cookie goes out without `Partitioned`, unless the State is
+///   configured partitioned too (both then go out as configured). A `__Host-` cookie keeps
 ///   `Path=/` and no `Domain`; an invalid path or domain is ignored (logged), never written.
 /// - **Removing**: the same name, `Path`, `Domain`, `Secure`, `HttpOnly`, `SameSite` and
 ///   `Partitioned` as the live cookie (browsers ignore a removal that differs), an empty value,
@@ -221,8 +222,9 @@ impl CookieState {
         } else if !config.partitioned {
             tracing::warn!(
                 same_site = ?config.same_site,
-                "a response asked for a Partitioned cookie, which needs SameSite=None, but \
-                 SameSite was configured otherwise: the cookie goes out without Partitioned"
+                "a response asked for a Partitioned cookie, but the configured SameSite (not \
+                 None) is kept: the cookie goes out without Partitioned (configure the state \
+                 partitioned to send both)"
             );
             return;
         }

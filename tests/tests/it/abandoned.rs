@@ -161,8 +161,20 @@ mod on_axum {
             )
             .route(
                 "/logout-then-hang",
+                get({
+                    let reached = reached.clone();
+                    move |session: Session| async move {
+                        session.expire();
+                        reached.notify_one();
+                        std::future::pending::<()>().await;
+                        "unreachable"
+                    }
+                }),
+            )
+            .route(
+                "/hang-with-guard",
                 get(move |session: Session| async move {
-                    session.expire();
+                    let _guard = LogoutOnDrop(session);
                     reached.notify_one();
                     std::future::pending::<()>().await;
                     "unreachable"
@@ -212,6 +224,42 @@ mod on_axum {
         }
         // `responding` is dropped here, as hyper drops it when the client goes away.
         wait_until_empty(&store, "a request dropped after expire()").await;
+    }
+
+    /// Ends the session when dropped: a handler's clean-up that logs out on failure.
+    struct LogoutOnDrop(Session);
+
+    impl Drop for LogoutOnDrop {
+        fn drop(&mut self) {
+            self.0.expire();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_logout_in_a_dropped_handlers_clean_up_is_carried_out() {
+        let store = MemoryStore::default();
+        let reached = Arc::new(Notify::new());
+        let app = router(store.clone(), reached.clone());
+        let login = app
+            .clone()
+            .oneshot(
+                http::Request::get("/login")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("login");
+        let cookie = cookie_of(login.headers());
+        let request = http::Request::get("/hang-with-guard")
+            .header(COOKIE, &cookie)
+            .body(Body::empty())
+            .expect("request");
+        let responding = app.oneshot(request);
+        tokio::select! {
+            _ = responding => panic!("the hanging handler answered"),
+            () = reached.notified() => {}
+        }
+        wait_until_empty(&store, "a logout in a dropped handler's guard").await;
     }
 
     #[tokio::test]

@@ -195,6 +195,27 @@ impl IssuedSessions {
         &self.ids
     }
 
+    /// The issued session a request must load, by the engine's rule against cookie tossing:
+    /// `candidates` are the values the State extracts, in order, and `valid` says which the id
+    /// scheme accepts. With more than four candidates, none; otherwise the issued session named by
+    /// the accepted ones if there is exactly one (named once or more), else none.
+    pub fn must_load<'a>(
+        &self,
+        candidates: impl IntoIterator<Item = &'a str>,
+        valid: impl Fn(&str) -> bool,
+    ) -> Option<usize> {
+        let candidates: Vec<&str> = candidates.into_iter().collect();
+        if candidates.len() > 4 {
+            return None;
+        }
+        let mut named = candidates
+            .into_iter()
+            .filter(|value| valid(value))
+            .filter_map(|value| self.ids.iter().position(|id| id == value));
+        let first = named.next()?;
+        named.all(|other| other == first).then_some(first)
+    }
+
     /// The headers the State wrote in session `i`'s response (a `Set-Cookie`, say).
     ///
     /// # Panics

@@ -1,7 +1,7 @@
 //! [`LateCommit`]: a late-store response's second commit, run when its body ends.
 
 use std::fmt;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use super::{Committing, background};
 use crate::engine::Engine;
@@ -48,12 +48,15 @@ impl LateCommit {
     /// clean end.
     pub fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), LateCommitFailed>> {
         loop {
-            match &mut self.step {
+            // Taken out while polled: a commit that panicked is never resumed by `Drop`.
+            match std::mem::replace(&mut self.step, Step::Done) {
                 Step::Done => return Poll::Ready(Ok(())),
-                Step::Due(..) => self.step = self.start(),
-                Step::Running(committing) => {
-                    let result = ready!(committing.as_mut().poll(cx));
-                    self.step = Step::Done;
+                Step::Due(engine, session) => self.step = start(&engine, &session),
+                Step::Running(mut committing) => {
+                    let Poll::Ready(result) = committing.as_mut().poll(cx) else {
+                        self.step = Step::Running(committing);
+                        return Poll::Pending;
+                    };
                     return Poll::Ready(result.map(drop).map_err(|error| {
                         tracing::error!(
                             error = %error.report(),
@@ -65,27 +68,26 @@ impl LateCommit {
             }
         }
     }
+}
 
-    /// Starts a due commit: its store I/O, if it has any.
-    fn start(&mut self) -> Step {
-        let Step::Due(engine, session) = std::mem::replace(&mut self.step, Step::Done) else {
-            return Step::Done;
-        };
-        match engine.prepare_late(&session) {
-            Prepared::Ready(_) => Step::Done,
-            Prepared::Pending(pending) => Step::Running(Box::pin(pending.run())),
-        }
+/// Starts a due commit: its store I/O, if it has any.
+fn start(engine: &Engine, session: &Session) -> Step {
+    match engine.prepare_late(session) {
+        Prepared::Ready(_) => Step::Done,
+        Prepared::Pending(pending) => Step::Running(Box::pin(pending.run())),
     }
 }
 
 impl Drop for LateCommit {
     /// A commit not yet run (or still running) goes on in the background.
     fn drop(&mut self) {
-        if let Step::Due(..) = self.step {
-            self.step = self.start();
-        }
-        let Step::Running(committing) = std::mem::replace(&mut self.step, Step::Done) else {
-            return;
+        let committing = match std::mem::replace(&mut self.step, Step::Done) {
+            Step::Due(engine, session) => match start(&engine, &session) {
+                Step::Running(committing) => committing,
+                _ => return,
+            },
+            Step::Running(committing) => committing,
+            Step::Done => return,
         };
         background(
             committing,

@@ -78,14 +78,23 @@ pin_project! {
 
     impl<F, R: Respond> PinnedDrop for ResponseFuture<F, R> {
         fn drop(this: Pin<&mut Self>) {
-            match this.project().state.project() {
-                StateProj::Running { lazy: Some(lazy), .. } => lazy.abandon(),
+            let mut state = this.project().state;
+            match state.as_mut().project() {
+                StateProj::Running { lazy, .. } => {
+                    let Some(lazy) = lazy.take() else { return };
+                    // The handler's future goes first: a guard in it that ends the session is
+                    // then seen by the abandoned commit.
+                    state.set(State::Done);
+                    lazy.abandon();
+                }
+                // Taken out while polled: a commit that panicked is never resumed.
                 StateProj::Committing { committing, .. } => {
-                    let committing = std::mem::replace(committing, Box::pin(std::future::pending()));
-                    background(
-                        committing,
-                        "the session commit of a response dropped before its head was sent",
-                    );
+                    if let Some(committing) = committing.take() {
+                        background(
+                            committing,
+                            "the session commit of a response dropped before its head was sent",
+                        );
+                    }
                 }
                 // Done, or a late commit whose own `Drop` runs it on.
                 _ => {}
@@ -98,7 +107,12 @@ pin_project! {
     #[project = StateProj]
     enum State<F, R: Respond> {
         Running { #[pin] inner: F, lazy: Option<Arc<LazySession>> },
-        Committing { committing: Committing, input: Option<R::Input>, lazy: Arc<LazySession> },
+        Committing {
+            // `None` while it is polled, and once it is done.
+            committing: Option<Committing>,
+            input: Option<R::Input>,
+            lazy: Arc<LazySession>,
+        },
         LateAtHead { late: LateCommit, input: Option<R::Input> },
         Done,
     }
@@ -138,7 +152,7 @@ where
                         }
                         Some(Prepared::Ready(commit)) => finish::<R, F>(commit, input, &lazy),
                         Some(Prepared::Pending(pending)) => Step::Go(State::Committing {
-                            committing: Box::pin(pending.run()),
+                            committing: Some(Box::pin(pending.run())),
                             input: Some(input),
                             lazy,
                         }),
@@ -149,7 +163,11 @@ where
                     input,
                     lazy,
                 } => {
-                    let result = ready!(committing.as_mut().poll(cx));
+                    let mut running = committing.take().expect("polled after completion");
+                    let Poll::Ready(result) = running.as_mut().poll(cx) else {
+                        *committing = Some(running);
+                        return Poll::Pending;
+                    };
                     let input = input.take().expect("polled after completion");
                     match result {
                         Ok(commit) => finish::<R, F>(commit, input, lazy),

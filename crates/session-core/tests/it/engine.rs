@@ -472,6 +472,38 @@ async fn of_several_ids_only_the_sole_live_one_is_adopted() {
     }
     assert_eq!(counter(&h, Some(&victim)).await.0, 1);
     assert_eq!(counter(&h, Some(&tossed)).await.0, 2);
+
+    // More than four: none is adopted, since the victim's could be the one left untried.
+    let crowd = [&tossed, "x", "y", "z", &victim];
+    assert_eq!(read_n(&h, &crowd).await, (None, true));
+    let crowd = [
+        &tossed,
+        unknown,
+        unknown,
+        unknown,
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB",
+    ];
+    assert_eq!(read_n(&h, &crowd).await, (None, true));
+}
+
+#[tokio::test]
+async fn a_logout_that_adopted_none_deletes_what_each_id_names() {
+    let h = Harness::new(|b| b);
+    let victim = sent_id(&counter(&h, None).await.1).expect("id");
+    let tossed = sent_id(&counter(&h, None).await.1).expect("id");
+    let mut headers = HeaderMap::new();
+    for id in [&tossed, &victim] {
+        headers.append("x-session", HeaderValue::from_str(id).expect("ascii"));
+    }
+    // The handler reads first (no session adopted), then logs out.
+    let session = h.engine.start(&RequestView::new(&headers, None));
+    assert_eq!(session.get::<u64>("n").await.expect("get"), None);
+    session.expire();
+    h.engine
+        .commit(&session, StatusCode::OK)
+        .await
+        .expect("commit");
+    assert!(h.store.is_empty(), "a session outlived the logout");
 }
 
 #[tokio::test]

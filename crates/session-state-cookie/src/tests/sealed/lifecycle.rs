@@ -202,6 +202,9 @@ fn of_several_cookies_with_the_name_only_the_sole_live_one_is_adopted() {
             assert_fresh(&engine, &format!("{a}; {b}"), &format!("{mode:?}: a, b")).await;
             let tossed = format!("{b}; other=1; id=garbage; {a}");
             assert_fresh(&engine, &tossed, &format!("{mode:?}: b, a")).await;
+            // More than four: none opens, since the victim's could be the one left untried.
+            let crowd = format!("{b}; id=x; id=y; id=z; {a}");
+            assert_fresh(&engine, &crowd, &format!("{mode:?}: crowd")).await;
             // At most four are tried.
             let fifth = format!("id=v; id=w; id=x; id=y; {a}");
             assert_fresh(&engine, &fifth, &format!("{mode:?}: fifth")).await;
