@@ -484,6 +484,11 @@ impl IdList {
         }
     }
 
+    /// How many ids are listed.
+    pub(crate) fn len(&self) -> usize {
+        self.iter().count()
+    }
+
     /// The id at `index`.
     pub(crate) fn get(&self, index: usize) -> Option<&Id> {
         self.ids.get(index)?.as_ref()

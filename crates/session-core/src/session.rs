@@ -76,13 +76,13 @@ impl Session {
 
     /// Runs `f` on the loaded session, loading it first if needed (one lock when already loaded).
     async fn with_loaded<R>(&self, f: impl FnOnce(&mut RequestState) -> R) -> Result<R, Error> {
-        let crowded = {
+        let (count, crowded) = {
             let mut state = self.lock();
             state.touch();
             if state.loaded().is_some() {
                 return Ok(f(&mut state));
             }
-            state.sent.crowded
+            (state.sent.candidates.len(), state.sent.crowded)
         };
         let config = self.config();
         let now = config.clock.now();
@@ -95,14 +95,12 @@ impl Session {
         }
         // Client-side sessions are opened when the request starts: only a server store reads.
         if let Some(store) = config.backend.store().filter(|_| !crowded) {
-            let mut index = 0;
             let mut live = 0;
             // Candidates are cloned one at a time, so the lock is never held across an await.
-            loop {
+            for index in 0..count {
                 // A statement of its own, so the guard is dropped before the store's await.
                 let next = self.lock().sent.candidates.get(index).cloned();
                 let Some(id) = next else { break };
-                index += 1;
                 let key = id.key();
                 if let Some(record) = store.load(&key).await?
                     && !config.is_dead(&record, now)
@@ -114,7 +112,7 @@ impl Session {
             if live > 1 {
                 // Counts only: the ids are someone's credentials.
                 tracing::warn!(
-                    candidates = index,
+                    candidates = count,
                     live,
                     "the request carries several live sessions under the session's name (a \
                      cookie tossed from a sibling domain?): adopting none, starting a fresh session"
