@@ -6,11 +6,13 @@ use std::fs;
 use std::io;
 use std::time::SystemTime;
 
-use session_core::store::Key;
+use session_core::store::{Key, Timestamp};
 
 use crate::FileStoreError;
-use crate::core::{Core, TEMP_PREFIX};
+use crate::core::Core;
+use crate::dir::is_symlink_error;
 use crate::judge::Judged;
+use crate::temp::TEMP_PREFIX;
 
 /// What one [`cleanup`](crate::FileStore::cleanup) pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,53 +34,63 @@ pub struct Cleanup {
 impl Core {
     /// One pass over the directory.
     ///
-    /// Streams its entries (constant memory), never follows a symbolic link, never waits for a lock
-    /// (a busy session is skipped), and reads at most the 16-byte header of each session file.
+    /// Streams its entries (constant memory) through the directory's handle, never follows a
+    /// symbolic link, never waits for a lock (a busy session is skipped), and reads at most the
+    /// 16-byte header of each session file.
     pub(crate) fn cleanup(&self) -> Result<Cleanup, FileStoreError> {
         let mut report = Cleanup::default();
         let now = self.clock.now();
-        let entries = fs::read_dir(&self.dir.path)
+        let mut entries = self
+            .dir
+            .list()
             .map_err(FileStoreError::io("list the session directory"))?;
-        for entry in entries {
-            let entry = entry.map_err(FileStoreError::io("list the session directory"))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else {
-                report.skipped += 1;
-                continue;
-            };
-            let outcome = if Key::from_hex(name).is_some() {
-                self.sweep_session(&entry.path(), now, &mut report)
-            } else if name.starts_with(TEMP_PREFIX) {
-                self.sweep_temp(&entry, &mut report)
-            } else {
-                report.skipped += 1;
-                Ok(())
-            };
-            if let Err(error) = outcome {
-                // One entry failing (removed under our feet, a permission problem) does not stop
-                // the pass.
-                tracing::debug!(%error, "file store cleanup: an entry could not be examined");
-                report.skipped += 1;
-            }
+        while let Some(entry) = entries.read() {
+            let entry =
+                entry.map_err(|e| FileStoreError::io("list the session directory")(e.into()))?;
+            self.sweep_entry(entry.file_name().to_bytes(), now, &mut report);
         }
+        self.finish_pass(report)
+    }
+
+    /// Judges the entry `name` and removes it if it is dead; `.` and `..` are not counted.
+    fn sweep_entry(&self, name: &[u8], now: Timestamp, report: &mut Cleanup) {
+        if name == b"." || name == b".." {
+            return;
+        }
+        let Ok(name) = std::str::from_utf8(name) else {
+            report.skipped += 1;
+            return;
+        };
+        let outcome = if Key::from_hex(name).is_some() {
+            self.sweep_session(name, now, report)
+        } else if name.starts_with(TEMP_PREFIX) {
+            self.sweep_temp(name, report)
+        } else {
+            report.skipped += 1;
+            Ok(())
+        };
+        if let Err(error) = outcome {
+            // One entry failing (removed under our feet, a permission problem) does not stop
+            // the pass.
+            tracing::debug!(%error, "file store cleanup: an entry could not be examined");
+            report.skipped += 1;
+        }
+    }
+
+    /// Makes a pass's removals durable (one directory `fsync` for the whole pass).
+    fn finish_pass(&self, report: Cleanup) -> Result<Cleanup, FileStoreError> {
         if report.expired + report.damaged + report.stale_temp > 0 {
-            // One directory fsync for the whole pass.
             self.dir.sync()?;
             tracing::debug!(?report, "file store cleanup");
         }
         Ok(report)
     }
 
-    fn sweep_session(
-        &self,
-        path: &std::path::Path,
-        now: session_core::store::Timestamp,
-        report: &mut Cleanup,
-    ) -> io::Result<()> {
-        let file = match crate::dir::open_nofollow(path) {
+    fn sweep_session(&self, name: &str, now: Timestamp, report: &mut Cleanup) -> io::Result<()> {
+        let file = match self.dir.open_entry(name) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) if crate::dir::is_symlink_error(&e) => {
+            Err(e) if is_symlink_error(&e) => {
                 report.skipped += 1;
                 return Ok(());
             }
@@ -97,7 +109,7 @@ impl Core {
             }
             Err(fs::TryLockError::Error(e)) => return Err(e),
         }
-        if !crate::dir::still_named(path, &meta)? {
+        if !self.dir.still_named(name, &meta)? {
             // Replaced since it was listed: the new file is judged at the next pass.
             report.skipped += 1;
             return Ok(());
@@ -105,7 +117,7 @@ impl Core {
         match self.judge_header(&file, &meta, now)? {
             Judged::Live(()) => {}
             Judged::Expired => {
-                remove(path)?;
+                self.dir.remove(name)?;
                 report.expired += 1;
             }
             Judged::Damaged(damage) => {
@@ -113,16 +125,24 @@ impl Core {
                     damage = damage.as_str(),
                     "file store cleanup: removed an unreadable session file"
                 );
-                remove(path)?;
+                self.dir.remove(name)?;
                 report.damaged += 1;
             }
         }
         Ok(())
     }
 
-    fn sweep_temp(&self, entry: &fs::DirEntry, report: &mut Cleanup) -> io::Result<()> {
-        // DirEntry::metadata does not follow symbolic links.
-        let meta = entry.metadata()?;
+    fn sweep_temp(&self, name: &str, report: &mut Cleanup) -> io::Result<()> {
+        // Opened without following a symbolic link (a link is skipped) nor blocking on a FIFO.
+        let meta = match self.dir.open_entry(name) {
+            Ok(file) => file.metadata()?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if is_symlink_error(&e) => {
+                report.skipped += 1;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         if !meta.is_file() {
             report.skipped += 1;
             return Ok(());
@@ -133,16 +153,9 @@ impl Core {
             .and_then(|at| SystemTime::now().duration_since(at).ok())
             .unwrap_or_default();
         if age >= self.stale_temp_after {
-            remove(&entry.path())?;
+            self.dir.remove(name)?;
             report.stale_temp += 1;
         }
         Ok(())
-    }
-}
-
-fn remove(path: &std::path::Path) -> io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        other => other,
     }
 }

@@ -17,25 +17,25 @@
 //! `load` takes no lock: files are only ever replaced whole by `rename`, so a reader sees the old
 //! file or the new one, never a mix.
 //!
+//! Every file is named relative to the directory handle checked at start
+//! ([`SessionDir`](crate::dir::SessionDir)), never by a path.
+//!
 //! `save` and `delete` judge the file they replace or remove by its header alone (magic, length,
 //! expiry), which keeps them from decoding a record they are about to drop; `load`, `apply`,
 //! `touch` and a `create` that meets an existing file decode it in full. Either way a file that
 //! does not decode never reaches a request.
 
-use std::fs::{self, File, Metadata};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::fs::{File, Metadata};
+use std::io;
+use std::path::PathBuf;
 
 use session_core::store::{Changes, Clock, Codec, Key, Record, Timestamp};
-use tempfile::{NamedTempFile, TempDir};
 
 use crate::FileStoreError;
-use crate::dir::{SessionDir, is_symlink_error, open_nofollow, still_named};
+use crate::dir::{SessionDir, is_symlink_error};
 use crate::format::{HEADER_LEN, header};
 use crate::judge::Judged;
-
-/// The prefix of temporary files (never a valid session file name).
-pub(crate) const TEMP_PREFIX: &str = ".tmp-";
+use crate::temp::TempFile;
 
 /// The store's state shared by every clone and every blocking task.
 #[derive(Debug)]
@@ -46,8 +46,27 @@ pub(crate) struct Core {
     /// The largest payload (encoded record) written or read.
     pub(crate) max_payload: usize,
     pub(crate) stale_temp_after: std::time::Duration,
-    /// A private directory this store created: removed when the last clone is dropped.
-    pub(crate) _private: Option<TempDir>,
+}
+
+/// A session file's name: the 64 hex digits of its key, on the stack.
+pub(crate) struct FileName([u8; 64]);
+
+impl FileName {
+    /// The name of `key`'s file ([`Key::to_hex`]).
+    pub(crate) fn of(key: &Key) -> FileName {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut name = [0u8; 64];
+        for (pair, byte) in name.chunks_exact_mut(2).zip(key.digest()) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0x0f)];
+        }
+        FileName(name)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Hex digits are ASCII: always valid UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// A session file found under its name and locked.
@@ -70,22 +89,10 @@ pub(crate) struct Encoded {
 }
 
 impl Core {
-    /// The file named by `key`: its hex digest ([`Key::to_hex`]), nothing else.
-    ///
-    /// Built in one allocation, the hex digits on the stack.
+    /// The path of the file named by `key`, under the directory's name (for the application to
+    /// look at; the store itself never uses it).
     pub(crate) fn path(&self, key: &Key) -> PathBuf {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut name = [0u8; 64];
-        for (pair, byte) in name.chunks_exact_mut(2).zip(key.digest()) {
-            pair[0] = HEX[usize::from(byte >> 4)];
-            pair[1] = HEX[usize::from(byte & 0x0f)];
-        }
-        let dir = self.dir.path.as_os_str();
-        let mut path = PathBuf::with_capacity(dir.len() + 1 + name.len());
-        path.push(dir);
-        // Hex digits are ASCII: always valid UTF-8.
-        path.push(std::str::from_utf8(&name).unwrap_or_default());
-        path
+        self.dir.path.join(FileName::of(key).as_str())
     }
 
     /// Encodes and frames `record`, refusing one over the store's limit.
@@ -103,13 +110,13 @@ impl Core {
         })
     }
 
-    /// Opens and locks the file named `path`.
+    /// Opens and locks the file named `name`.
     ///
     /// Starts again whenever the file was replaced or removed while this thread waited for the
     /// lock.
-    pub(crate) fn lock(&self, path: &Path) -> Result<Entry, FileStoreError> {
+    pub(crate) fn lock(&self, name: &str) -> Result<Entry, FileStoreError> {
         loop {
-            let file = match open_nofollow(path) {
+            let file = match self.dir.open_entry(name) {
                 Ok(file) => file,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Entry::Absent),
                 Err(e) if is_symlink_error(&e) => return Ok(Entry::Odd),
@@ -123,50 +130,43 @@ impl Core {
             }
             file.lock()
                 .map_err(FileStoreError::io("lock a session file"))?;
-            if still_named(path, &meta).map_err(FileStoreError::io("stat a session file"))? {
+            if self
+                .dir
+                .still_named(name, &meta)
+                .map_err(FileStoreError::io("stat a session file"))?
+            {
                 return Ok(Entry::Locked(file, meta));
             }
         }
     }
 
-    /// Writes `encoded` to a new temporary file in the session directory and `fsync`s it.
-    ///
-    /// The file has mode 0600.
-    pub(crate) fn write_temp(&self, encoded: &Encoded) -> Result<NamedTempFile, FileStoreError> {
-        let mut temp = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
-            .tempfile_in(&self.dir.path)
-            .map_err(FileStoreError::io("create a temporary file"))?;
-        temp.write_all(&encoded.header)
-            .and_then(|()| temp.write_all(&encoded.payload))
-            .map_err(FileStoreError::io("write a temporary file"))?;
-        temp.as_file()
-            .sync_all()
-            .map_err(FileStoreError::io("fsync a temporary file"))?;
-        Ok(temp)
+    /// Writes `encoded` to a new temporary file (mode 0600) in the session directory and
+    /// `fsync`s it.
+    pub(crate) fn write_temp(&self, encoded: &Encoded) -> Result<TempFile<'_>, FileStoreError> {
+        TempFile::write(&self.dir, [&encoded.header, &encoded.payload])
     }
 
-    /// Renames `temp` over `path` and makes the rename durable.
+    /// Renames `temp` over `name` and makes the rename durable.
     ///
     /// The caller holds the lock on the file it replaces, if any.
-    fn replace(&self, temp: NamedTempFile, path: &Path) -> Result<(), FileStoreError> {
-        temp.persist(path)
-            .map_err(|e| FileStoreError::io("rename into place")(e.error))?;
+    fn replace(&self, temp: TempFile<'_>, name: &str) -> Result<(), FileStoreError> {
+        temp.place(name)
+            .map_err(FileStoreError::io("rename into place"))?;
         self.dir.sync()
     }
 
-    /// Removes `path` (the caller holds its lock) and makes the removal durable.
-    fn remove(&self, path: &Path) -> Result<(), FileStoreError> {
-        match fs::remove_file(path) {
-            Ok(()) => self.dir.sync(),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+    /// Removes `name` (the caller holds its lock) and makes the removal durable.
+    fn remove(&self, name: &str) -> Result<(), FileStoreError> {
+        match self.dir.remove(name) {
+            Ok(true) => self.dir.sync(),
+            Ok(false) => Ok(()),
             Err(e) => Err(FileStoreError::io("remove a session file")(e)),
         }
     }
 
     pub(crate) fn load(&self, key: &Key) -> Result<Option<Record>, FileStoreError> {
-        let path = self.path(key);
-        let file = match open_nofollow(&path) {
+        let name = FileName::of(key);
+        let file = match self.dir.open_entry(name.as_str()) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) if is_symlink_error(&e) => {
@@ -197,7 +197,7 @@ impl Core {
         match judged {
             Judged::Live(record) => Ok(Some(record)),
             Judged::Expired => {
-                self.reclaim(key, &path);
+                self.reclaim(key, name.as_str());
                 Ok(None)
             }
             Judged::Damaged(damage) => {
@@ -206,20 +206,20 @@ impl Core {
                     damage = damage.as_str(),
                     "file store: unreadable session file treated as no session"
                 );
-                self.reclaim(key, &path);
+                self.reclaim(key, name.as_str());
                 Ok(None)
             }
         }
     }
 
-    /// Removes the dead file named `path`, if that can be done without waiting.
+    /// Removes the dead file named `name`, if that can be done without waiting.
     ///
     /// Only if its lock is free at once and, locked, it is still the file of that name and still
     /// expired or unreadable (a writer may have replaced it). A load never waits for a lock and
     /// never fails for this: a file left here is the sweeper's.
-    fn reclaim(&self, key: &Key, path: &Path) {
+    fn reclaim(&self, key: &Key, name: &str) {
         let attempt = || -> Result<bool, FileStoreError> {
-            let file = match open_nofollow(path) {
+            let file = match self.dir.open_entry(name) {
                 Ok(file) => file,
                 Err(_) => return Ok(false),
             };
@@ -237,12 +237,15 @@ impl Core {
                     return Err(FileStoreError::io("lock a session file")(e));
                 }
             }
-            if !still_named(path, &meta).map_err(FileStoreError::io("stat a session file"))?
+            if !self
+                .dir
+                .still_named(name, &meta)
+                .map_err(FileStoreError::io("stat a session file"))?
                 || matches!(self.judge_full(&file, &meta)?, Judged::Live(_))
             {
                 return Ok(false);
             }
-            self.remove(path)?;
+            self.remove(name)?;
             Ok(true)
         };
         match attempt() {
@@ -255,24 +258,24 @@ impl Core {
     }
 
     pub(crate) fn create(&self, key: &Key, encoded: &Encoded) -> Result<bool, FileStoreError> {
-        let path = self.path(key);
+        let name = FileName::of(key);
+        let name = name.as_str();
         let mut temp = self.write_temp(encoded)?;
         loop {
             // No-clobber: renameat2(RENAME_NOREPLACE), or link + unlink where that is missing.
-            temp = match temp.persist_noclobber(&path) {
-                Ok(_) => {
-                    self.dir.sync()?;
-                    return Ok(true);
-                }
-                Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => e.file,
-                Err(e) => return Err(FileStoreError::io("link a new session file")(e.error)),
-            };
-            match self.lock(&path)? {
+            if temp
+                .place_if_absent(name)
+                .map_err(FileStoreError::io("link a new session file"))?
+            {
+                self.dir.sync()?;
+                return Ok(true);
+            }
+            match self.lock(name)? {
                 // Removed since: try the no-clobber rename again.
                 Entry::Absent => continue,
                 // A symbolic link or other junk under a session's name is replaced, not followed.
                 Entry::Odd => {
-                    self.replace(temp, &path)?;
+                    self.replace(temp, name)?;
                     return Ok(true);
                 }
                 // The rare path (a collision, or an expired file under this name): decoded in
@@ -280,7 +283,7 @@ impl Core {
                 Entry::Locked(file, meta) => match self.judge_full(&file, &meta)? {
                     Judged::Live(_) => return Ok(false),
                     Judged::Expired | Judged::Damaged(_) => {
-                        self.replace(temp, &path)?;
+                        self.replace(temp, name)?;
                         return Ok(true);
                     }
                 },
@@ -289,8 +292,9 @@ impl Core {
     }
 
     pub(crate) fn save(&self, key: &Key, encoded: &Encoded) -> Result<bool, FileStoreError> {
-        let path = self.path(key);
-        let Entry::Locked(file, meta) = self.lock(&path)? else {
+        let name = FileName::of(key);
+        let name = name.as_str();
+        let Entry::Locked(file, meta) = self.lock(name)? else {
             return Ok(false);
         };
         match self
@@ -299,11 +303,11 @@ impl Core {
         {
             Judged::Live(()) => {
                 let temp = self.write_temp(encoded)?;
-                self.replace(temp, &path)?;
+                self.replace(temp, name)?;
                 Ok(true)
             }
             Judged::Expired | Judged::Damaged(_) => {
-                self.remove(&path)?;
+                self.remove(name)?;
                 Ok(false)
             }
         }
@@ -315,19 +319,20 @@ impl Core {
         key: &Key,
         change: impl FnOnce(&mut Record),
     ) -> Result<bool, FileStoreError> {
-        let path = self.path(key);
-        let Entry::Locked(file, meta) = self.lock(&path)? else {
+        let name = FileName::of(key);
+        let name = name.as_str();
+        let Entry::Locked(file, meta) = self.lock(name)? else {
             return Ok(false);
         };
         match self.judge_full(&file, &meta)? {
             Judged::Live(mut record) => {
                 change(&mut record);
                 let temp = self.write_temp(&self.encode(&record)?)?;
-                self.replace(temp, &path)?;
+                self.replace(temp, name)?;
                 Ok(true)
             }
             Judged::Expired | Judged::Damaged(_) => {
-                self.remove(&path)?;
+                self.remove(name)?;
                 Ok(false)
             }
         }
@@ -350,8 +355,9 @@ impl Core {
     }
 
     pub(crate) fn delete(&self, key: &Key) -> Result<bool, FileStoreError> {
-        let path = self.path(key);
-        let Entry::Locked(file, meta) = self.lock(&path)? else {
+        let name = FileName::of(key);
+        let name = name.as_str();
+        let Entry::Locked(file, meta) = self.lock(name)? else {
             return Ok(false);
         };
         let live = matches!(
@@ -359,7 +365,7 @@ impl Core {
                 .map_err(FileStoreError::io("read a session file"))?,
             Judged::Live(())
         );
-        self.remove(&path)?;
+        self.remove(name)?;
         Ok(live)
     }
 }

@@ -1,13 +1,17 @@
-//! The session directory: created private, refused when unsafe, kept open for `fsync`.
+//! The session directory: created private, refused when unsafe, then used only through its handle.
 //!
 //! Created with mode 0700 when missing; refused when others can write to it or it is not ours.
+//! The checks are made on the handle opened at start, and every later operation (open, create,
+//! rename, remove, list, `fsync`) goes through that handle (`openat`, `renameat`, `unlinkat`),
+//! never through the directory's name: renaming the directory away and putting another directory
+//! or a symbolic link in its place redirects nothing.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::OFlags;
+use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::FileStoreError;
@@ -18,9 +22,12 @@ const OTHERS_WRITE: u32 = 0o022;
 /// An open, checked session directory.
 #[derive(Debug)]
 pub(crate) struct SessionDir {
+    /// The name it was opened by: for messages and [`FileStore::dir`](crate::FileStore::dir) only.
     pub(crate) path: PathBuf,
-    /// Kept open so that each write can `fsync` the directory without opening it again.
-    pub(crate) handle: File,
+    /// The directory that was checked; every operation is relative to it.
+    handle: File,
+    /// A private directory this store created: emptied and removed when the store goes.
+    private: bool,
 }
 
 impl SessionDir {
@@ -80,7 +87,99 @@ impl SessionDir {
         Ok(SessionDir {
             path: path.into(),
             handle,
+            private: false,
         })
+    }
+
+    /// Opens the private directory this store just created at `path`; removed with the store.
+    ///
+    /// If it cannot be opened, it is removed at once.
+    pub(crate) fn open_private(path: &Path) -> Result<SessionDir, FileStoreError> {
+        match SessionDir::open(path) {
+            Ok(mut dir) => {
+                dir.private = true;
+                Ok(dir)
+            }
+            Err(error) => {
+                let _ = fs::remove_dir(path);
+                Err(error)
+            }
+        }
+    }
+
+    /// Opens the entry `name` for reading, without following a symbolic link or blocking on a FIFO.
+    ///
+    /// A symbolic link fails with `ELOOP`.
+    pub(crate) fn open_entry(&self, name: &str) -> io::Result<File> {
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        Ok(rustix::fs::openat(&self.handle, name, flags, Mode::empty())?.into())
+    }
+
+    /// Creates the new file `name` (mode 0600) for writing; `EEXIST` if anything has that name.
+    pub(crate) fn create_new(&self, name: &str) -> io::Result<File> {
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mode = Mode::RUSR | Mode::WUSR;
+        Ok(rustix::fs::openat(&self.handle, name, flags, mode)?.into())
+    }
+
+    /// Whether the open file `meta` describes is still the one named `name`.
+    ///
+    /// Not replaced by a rename, not removed; checked after taking its lock.
+    pub(crate) fn still_named(&self, name: &str, meta: &fs::Metadata) -> io::Result<bool> {
+        match rustix::fs::statat(&self.handle, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(now) => Ok(same_inode(&now, meta)),
+            Err(Errno::NOENT) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Renames the entry `from` to `to`, replacing whatever `to` names.
+    pub(crate) fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        Ok(rustix::fs::renameat(&self.handle, from, &self.handle, to)?)
+    }
+
+    /// Renames the entry `from` to `to` unless `to` exists; `false` if it does.
+    ///
+    /// `renameat2(RENAME_NOREPLACE)` (or macOS's `RENAME_EXCL`), or `linkat` then `unlinkat` where
+    /// that is missing (older kernels, some file systems, the BSDs).
+    pub(crate) fn rename_noclobber(&self, from: &str, to: &str) -> io::Result<bool> {
+        #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+        match rustix::fs::renameat_with(
+            &self.handle,
+            from,
+            &self.handle,
+            to,
+            rustix::fs::RenameFlags::NOREPLACE,
+        ) {
+            Ok(()) => return Ok(true),
+            Err(Errno::EXIST) => return Ok(false),
+            // Not supported here: link + unlink below.
+            Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {}
+            Err(e) => return Err(e.into()),
+        }
+        match rustix::fs::linkat(&self.handle, from, &self.handle, to, AtFlags::empty()) {
+            Ok(()) => {
+                self.remove(from)?;
+                Ok(true)
+            }
+            Err(Errno::EXIST) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Removes the entry `name` (not a directory); `false` if there was none.
+    pub(crate) fn remove(&self, name: &str) -> io::Result<bool> {
+        match rustix::fs::unlinkat(&self.handle, name, AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(Errno::NOENT) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A new stream of the directory's entries (its own position; `.` and `..` included).
+    pub(crate) fn list(&self) -> io::Result<rustix::fs::Dir> {
+        Ok(rustix::fs::Dir::read_from(&self.handle)?)
     }
 
     /// Makes renames and removals in the directory durable.
@@ -89,30 +188,44 @@ impl SessionDir {
             .sync_all()
             .map_err(FileStoreError::io("fsync the session directory"))
     }
+
+    /// Empties the private directory through its handle, then removes it by name, if that name
+    /// still points to it (`rmdir` removes only an empty directory in any case).
+    fn remove_private(&self) {
+        if let Ok(mut entries) = self.list() {
+            while let Some(Ok(entry)) = entries.read() {
+                let name = entry.file_name().to_bytes();
+                if name != b"." && name != b".." {
+                    let _ = rustix::fs::unlinkat(&self.handle, entry.file_name(), AtFlags::empty());
+                }
+            }
+        }
+        let ours = self.handle.metadata();
+        let named = rustix::fs::lstat(&self.path);
+        if let (Ok(ours), Ok(named)) = (ours, named)
+            && same_inode(&named, &ours)
+        {
+            let _ = fs::remove_dir(&self.path);
+        }
+    }
 }
 
-/// Opens an existing file for reading, without following a symbolic link or blocking on a FIFO.
-///
-/// A symbolic link fails with `ELOOP`.
-pub(crate) fn open_nofollow(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32)
-        .open(path)
+impl Drop for SessionDir {
+    fn drop(&mut self) {
+        if self.private {
+            self.remove_private();
+        }
+    }
+}
+
+/// Whether `stat` and `meta` describe the same file (device and inode).
+// `st_dev` and `st_ino` are not `u64` on every platform.
+#[allow(clippy::unnecessary_cast)]
+fn same_inode(stat: &rustix::fs::Stat, meta: &fs::Metadata) -> bool {
+    stat.st_dev as u64 == meta.dev() && stat.st_ino as u64 == meta.ino()
 }
 
 /// Whether `error` is `ELOOP`: the name is a symbolic link, which the store never follows.
 pub(crate) fn is_symlink_error(error: &io::Error) -> bool {
     Errno::from_io_error(error) == Some(Errno::LOOP)
-}
-
-/// Whether the open file `meta` describes is still the one named `path`.
-///
-/// Not replaced by a rename, not removed; checked after taking its lock.
-pub(crate) fn still_named(path: &Path, meta: &fs::Metadata) -> io::Result<bool> {
-    match fs::symlink_metadata(path) {
-        Ok(now) => Ok(now.dev() == meta.dev() && now.ino() == meta.ino()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(e),
-    }
 }

@@ -7,7 +7,10 @@
 //!   ([`Key::to_hex`](session_core::store::Key::to_hex)): a leaked directory yields no usable cookie.
 //! - **Directory**: Plack defaults to the shared temp directory; here, a directory you name,
 //!   created 0700 if missing, or a private 0700 one ([`FileStore::temporary`]). A directory
-//!   writable by others or owned by another user is refused when the store is built.
+//!   writable by others or owned by another user is refused when the store is built, and the
+//!   directory checked is the one used: the store keeps it open and names every file relative
+//!   to it (`openat`, `renameat`, `unlinkat`), so renaming the directory away and putting another
+//!   directory or a symbolic link in its place redirects nothing.
 //! - **Writes**: Plack writes in place, so a crash leaves a torn file; here, a temporary file in
 //!   the same directory is written, `fsync`ed and renamed into place, then the directory is
 //!   `fsync`ed: a reader sees the old record or the new one, never a mix.
@@ -75,9 +78,12 @@
 //!
 //! # Platform
 //!
-//! Unix only (Linux, macOS, the BSDs): the store relies on Unix permissions, inode numbers and
-//! `O_NOFOLLOW`. The directory path itself (and its parents) must not be writable by others, as
-//! for any configuration path.
+//! Unix only (Linux, macOS, the BSDs): the store relies on Unix permissions, inode numbers,
+//! `O_NOFOLLOW` and the `*at` calls. The path is resolved once, when the store is built: its
+//! parents must not be writable by others at that moment, as for any configuration path; after
+//! that the store works on the directory it opened, whatever happens to the path.
+//! [`FileStore::dir`] and [`FileStore::file_for`] give paths by name, for the application to
+//! look at.
 //!
 //! # Example
 //!
@@ -121,6 +127,7 @@ mod format;
 pub mod fuzzing;
 mod judge;
 mod store;
+mod temp;
 
 pub use blocking::Blocking;
 pub use cleanup::Cleanup;

@@ -133,7 +133,7 @@ impl FileStoreBuilder {
     /// by its group or by everyone; or if it cannot be created or opened.
     pub fn open(self, dir: impl AsRef<Path>) -> Result<FileStore, FileStoreError> {
         let dir = SessionDir::open(dir.as_ref())?;
-        Ok(self.finish(dir, None))
+        Ok(self.finish(dir))
     }
 
     /// Opens the store on a new private directory (mode 0700) in the system's temporary directory.
@@ -149,12 +149,14 @@ impl FileStoreBuilder {
             .prefix("session-store-file-")
             .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()
-            .map_err(FileStoreError::io("create a private session directory"))?;
-        let dir = SessionDir::open(private.path())?;
-        Ok(self.finish(dir, Some(private)))
+            .map_err(FileStoreError::io("create a private session directory"))?
+            // Removed by the store, through its handle (`SessionDir`), not by name.
+            .keep();
+        let dir = SessionDir::open_private(&private)?;
+        Ok(self.finish(dir))
     }
 
-    fn finish(self, dir: SessionDir, private: Option<tempfile::TempDir>) -> FileStore {
+    fn finish(self, dir: SessionDir) -> FileStore {
         FileStore {
             core: Arc::new(Core {
                 dir,
@@ -162,7 +164,6 @@ impl FileStoreBuilder {
                 clock: self.clock,
                 max_payload: self.max_record_bytes,
                 stale_temp_after: self.stale_temp_after,
-                _private: private,
             }),
             loads_in_place: self.loads_in_place,
         }
@@ -194,12 +195,18 @@ impl FileStore {
         FileStoreBuilder::default()
     }
 
-    /// The session directory.
+    /// The path the session directory was opened by.
+    ///
+    /// The store itself never uses it again: it works on the directory it opened and checked,
+    /// even if that directory has since been renamed.
     pub fn dir(&self) -> &Path {
         &self.core.dir.path
     }
 
     /// The file a session's record lives in: the hex digest of its id, in [`dir`](Self::dir).
+    ///
+    /// A path for the application to look at; the store names the file relative to its open
+    /// directory.
     pub fn file_for(&self, key: &Key) -> PathBuf {
         self.core.path(key)
     }

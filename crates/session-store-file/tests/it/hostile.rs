@@ -83,6 +83,12 @@ fn created_directories_and_files_are_private() {
     let private = FileStore::temporary().expect("temporary");
     let path = private.dir().to_path_buf();
     assert_eq!(fs::metadata(&path).expect("stat").mode() & 0o777, 0o700);
+    assert!(
+        private
+            .blocking()
+            .create(&k, &live(&[("a", "1")]))
+            .expect("create")
+    );
     drop(private);
     assert!(!path.exists(), "the private directory goes with the store");
 }

@@ -6,6 +6,7 @@
 //! - [`expiry`]: expiry judged on every load, the sweeper, blocking work off the async workers.
 //! - [`hostile`]: bad directories and files give a safe outcome.
 //! - [`props`]: property tests of key-level change sets on `FileStore`.
+//! - [`swapped`]: a directory renamed away and replaced while the store runs is never used.
 //! - [`common`]: records, keys, and this binary started again as a child process.
 //!
 //! The child processes of [`crash`] and [`cross_process`] are this binary run again with one
@@ -19,3 +20,4 @@ mod cross_process;
 mod expiry;
 mod hostile;
 mod props;
+mod swapped;
