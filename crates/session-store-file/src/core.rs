@@ -46,6 +46,30 @@ pub(crate) struct Core {
     /// The largest payload (encoded record) written or read.
     pub(crate) max_payload: usize,
     pub(crate) stale_temp_after: std::time::Duration,
+    /// Threads in `flock` on a session file right now, and at most (unit tests only).
+    #[cfg(test)]
+    pub(crate) in_flock: Gauge,
+}
+
+/// A count of threads inside a call, and the most seen at once.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct Gauge {
+    pub(crate) now: std::sync::atomic::AtomicUsize,
+    pub(crate) max: std::sync::atomic::AtomicUsize,
+}
+
+#[cfg(test)]
+impl Gauge {
+    fn enter(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.now.fetch_add(1, SeqCst) + 1;
+        self.max.fetch_max(now, SeqCst);
+    }
+
+    fn leave(&self) {
+        self.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// A session file's name: the 64 hex digits of its key, on the stack.
@@ -128,8 +152,12 @@ impl Core {
             if !meta.is_file() {
                 return Ok(Entry::Odd);
             }
-            file.lock()
-                .map_err(FileStoreError::io("lock a session file"))?;
+            #[cfg(test)]
+            self.in_flock.enter();
+            let locked = file.lock();
+            #[cfg(test)]
+            self.in_flock.leave();
+            locked.map_err(FileStoreError::io("lock a session file"))?;
             if self
                 .dir
                 .still_named(name, &meta)

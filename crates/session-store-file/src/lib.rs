@@ -70,7 +70,15 @@
 //! The [`Store`](session_core::store::Store) methods keep file I/O off the async workers: they run on
 //! Tokio's blocking pool (`spawn_blocking`), so a slow disk or a waited-for lock never stalls an
 //! async worker; outside a Tokio runtime they run inline. Encoding happens before the hop, so
-//! only bytes move. A load waits for no lock (a dead file it finds is removed only if its lock is
+//! only bytes move.
+//!
+//! Writers of one session take turns before the hop: `create`, `save`, `apply`, `touch` and
+//! `delete` first wait, as futures, for the session's turn in the store (shared by its clones),
+//! and only the writer whose turn it is takes a blocking thread. However many requests write one
+//! session at once, at most one thread waits on its file lock (held, say, by another process),
+//! and the blocking pool stays free for every other session. A waiter cut off by a time limit
+//! (the engine's `store_timeout`) leaves nothing behind; a blocking job already running keeps
+//! the session's turn until it ends. A load waits for no lock (a dead file it finds is removed only if its lock is
 //! free at once; otherwise the sweeper or a later load removes it), so on a multi-thread runtime
 //! [`FileStoreBuilder::loads_in_place`] can run loads in `block_in_place` instead, saving the
 //! blocking pool's thread hand-over (about 20 µs of a 22 µs load).
@@ -126,8 +134,11 @@ mod format;
 #[doc(hidden)]
 pub mod fuzzing;
 mod judge;
+mod locks;
 mod store;
 mod temp;
+#[cfg(test)]
+mod tests;
 
 pub use blocking::Blocking;
 pub use cleanup::Cleanup;

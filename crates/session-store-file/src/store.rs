@@ -13,6 +13,7 @@ use session_core::store::{
 
 use crate::core::Core;
 use crate::dir::SessionDir;
+use crate::locks::KeyLocks;
 use crate::{Blocking, Cleanup, FileStoreError};
 
 /// How old a temporary file must be before the sweeper removes it, by default: 10 minutes.
@@ -26,6 +27,8 @@ pub const DEFAULT_STALE_TEMP_AFTER: Duration = Duration::from_secs(10 * 60);
 #[derive(Clone)]
 pub struct FileStore {
     core: Arc<Core>,
+    /// Writers of one session take turns here before they go to the blocking pool.
+    locks: Arc<KeyLocks>,
     loads_in_place: bool,
 }
 
@@ -164,7 +167,10 @@ impl FileStoreBuilder {
                 clock: self.clock,
                 max_payload: self.max_record_bytes,
                 stale_temp_after: self.stale_temp_after,
+                #[cfg(test)]
+                in_flock: Default::default(),
             }),
+            locks: Arc::default(),
             loads_in_place: self.loads_in_place,
         }
     }
@@ -209,6 +215,18 @@ impl FileStore {
     /// directory.
     pub fn file_for(&self, key: &Key) -> PathBuf {
         self.core.path(key)
+    }
+
+    /// The shared state, for the unit tests.
+    #[cfg(test)]
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// The writers' turns, for the unit tests.
+    #[cfg(test)]
+    pub(crate) fn locks(&self) -> &KeyLocks {
+        &self.locks
     }
 
     /// The blocking form of the store, for code outside an async runtime (scripts, tools).
@@ -275,6 +293,24 @@ impl FileStore {
         }
     }
 
+    /// Runs `op`, which may wait for `key`'s file lock, once it is `key`'s turn in this store.
+    ///
+    /// The turn is waited for here, without a thread, and held by the blocking job until it ends
+    /// (even if this future is dropped first): at most one blocking thread per session waits on
+    /// its file lock, whatever the number of writers.
+    async fn run_locked<T: Send + 'static>(
+        &self,
+        key: Key,
+        op: impl FnOnce(&Core) -> Result<T, FileStoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let turn = self.locks.turn(key).await;
+        self.run(move |core| {
+            let _turn = turn;
+            op(core)
+        })
+        .await
+    }
+
     /// Runs `op` on the blocking pool of the current Tokio runtime (inline where there is none).
     async fn run<T: Send + 'static>(
         &self,
@@ -313,22 +349,25 @@ impl Store for FileStore {
     async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
         // Encoding is CPU work: done here, so only bytes move to the blocking pool.
         let (key, encoded) = (*key, self.core.encode(record)?);
-        self.run(move |core| core.create(&key, &encoded)).await
+        self.run_locked(key, move |core| core.create(&key, &encoded))
+            .await
     }
 
     async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
         let (key, encoded) = (*key, self.core.encode(record)?);
-        self.run(move |core| core.save(&key, &encoded)).await
+        self.run_locked(key, move |core| core.save(&key, &encoded))
+            .await
     }
 
     async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
         let key = *key;
-        self.run(move |core| core.delete(&key)).await
+        self.run_locked(key, move |core| core.delete(&key)).await
     }
 
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
         let (key, changes) = (*key, changes.clone());
-        self.run(move |core| core.apply(&key, &changes)).await
+        self.run_locked(key, move |core| core.apply(&key, &changes))
+            .await
     }
 
     async fn touch(
@@ -338,7 +377,7 @@ impl Store for FileStore {
         expires: Timestamp,
     ) -> Result<bool, StoreError> {
         let key = *key;
-        self.run(move |core| core.touch(&key, last_active, expires))
+        self.run_locked(key, move |core| core.touch(&key, last_active, expires))
             .await
     }
 

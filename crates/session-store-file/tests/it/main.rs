@@ -4,6 +4,7 @@
 //! - [`crash`]: a writer process killed with SIGKILL mid-burst never leaves a torn file.
 //! - [`cross_process`]: two processes on one directory lose no write; a racing delete is final.
 //! - [`expiry`]: expiry judged on every load, the sweeper, blocking work off the async workers.
+//! - [`flood`]: figures (ignored): another session's latency under a flood on one session.
 //! - [`hostile`]: bad directories and files give a safe outcome.
 //! - [`props`]: property tests of key-level change sets on `FileStore`.
 //! - [`swapped`]: a directory renamed away and replaced while the store runs is never used.
@@ -18,6 +19,7 @@ mod conformance;
 mod crash;
 mod cross_process;
 mod expiry;
+mod flood;
 mod hostile;
 mod props;
 mod swapped;
