@@ -125,6 +125,7 @@
 compile_error!("session-store-file supports Unix platforms only");
 
 mod blocking;
+mod builder;
 mod cleanup;
 mod core;
 mod dir;
@@ -141,6 +142,7 @@ mod temp;
 mod tests;
 
 pub use blocking::Blocking;
+pub use builder::{DEFAULT_STALE_TEMP_AFTER, FileStoreBuilder};
 pub use cleanup::Cleanup;
 pub use error::FileStoreError;
-pub use store::{DEFAULT_STALE_TEMP_AFTER, FileStore, FileStoreBuilder};
+pub use store::FileStore;
