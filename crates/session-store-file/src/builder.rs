@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use session_core::store::{
@@ -16,6 +17,15 @@ use crate::{FileStore, FileStoreError};
 ///
 /// A write takes milliseconds; an older file belongs to a writer that died.
 pub const DEFAULT_STALE_TEMP_AFTER: Duration = Duration::from_secs(10 * 60);
+
+/// How often the background sweeper makes a pass, by default: every minute.
+pub const DEFAULT_SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// The most directory entries one background sweeper pass examines, by default: 10 000.
+///
+/// About a tenth of a second of one blocking thread; a larger directory is covered over several
+/// passes.
+pub const DEFAULT_SWEEP_BATCH: usize = 10_000;
 
 /// Builds a [`FileStore`] with a codec, clock, size limit or temp-file age of your choice.
 ///
@@ -38,6 +48,9 @@ pub struct FileStoreBuilder {
     max_record_bytes: usize,
     stale_temp_after: Duration,
     loads_in_place: bool,
+    background_sweeper: bool,
+    sweep_every: Duration,
+    sweep_batch: usize,
 }
 
 impl Default for FileStoreBuilder {
@@ -48,6 +61,9 @@ impl Default for FileStoreBuilder {
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             stale_temp_after: DEFAULT_STALE_TEMP_AFTER,
             loads_in_place: false,
+            background_sweeper: true,
+            sweep_every: DEFAULT_SWEEP_EVERY,
+            sweep_batch: DEFAULT_SWEEP_BATCH,
         }
     }
 }
@@ -113,6 +129,34 @@ impl FileStoreBuilder {
         self
     }
 
+    /// Whether building the store inside a Tokio runtime starts the background sweeper (on by
+    /// default).
+    ///
+    /// See [`FileStore`]'s docs. Turn it off where the directory is swept otherwise (another
+    /// process, a cron job calling [`FileStore::cleanup`], [`FileStore::spawn_cleanup`] on a
+    /// runtime of your choice), or on a runtime built without its timer (`enable_time`).
+    pub fn background_sweeper(mut self, on: bool) -> Self {
+        self.background_sweeper = on;
+        self
+    }
+
+    /// How often the background sweeper makes a pass (default [`DEFAULT_SWEEP_EVERY`], at least
+    /// 10 ms). The first pass comes one interval after the store is built.
+    pub fn sweep_every(mut self, every: Duration) -> Self {
+        self.sweep_every = every;
+        self
+    }
+
+    /// The most directory entries one pass of the background sweeper (or of
+    /// [`FileStore::spawn_cleanup`]) examines (default [`DEFAULT_SWEEP_BATCH`], at least 1).
+    ///
+    /// The next pass continues where the last one stopped, and starts again from the top once it
+    /// has reached the end of the directory.
+    pub fn sweep_batch(mut self, entries: usize) -> Self {
+        self.sweep_batch = entries;
+        self
+    }
+
     /// Opens the store on `dir`, creating it with mode 0700 if it does not exist.
     ///
     /// # Errors
@@ -151,10 +195,14 @@ impl FileStoreBuilder {
             clock: self.clock,
             max_payload: self.max_record_bytes,
             stale_temp_after: self.stale_temp_after,
+            sweep_batch: self.sweep_batch.max(1),
+            sweep_cursor: Mutex::default(),
+            sweeper: OnceLock::new(),
             #[cfg(test)]
             in_flock: Default::default(),
         };
-        FileStore::new(core, self.loads_in_place)
+        let sweep_every = self.background_sweeper.then_some(self.sweep_every);
+        FileStore::new(core, self.loads_in_place, sweep_every)
     }
 }
 

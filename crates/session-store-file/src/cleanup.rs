@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::io;
+use std::sync::TryLockError;
 use std::time::SystemTime;
 
 use session_core::store::{Key, Timestamp};
@@ -52,14 +53,68 @@ impl Core {
         self.finish_pass(report)
     }
 
-    /// Judges the entry `name` and removes it if it is dead; `.` and `..` are not counted.
-    fn sweep_entry(&self, name: &[u8], now: Timestamp, report: &mut Cleanup) {
+    /// One bounded pass: at most `batch` entries, from where the last pass stopped.
+    ///
+    /// The directory stream is kept between passes; at its end the pass stops and the stream is
+    /// rewound, so the next pass starts from the top. A pass that finds another one running (the
+    /// background sweeper and `spawn_cleanup`'s share the stream) does nothing.
+    pub(crate) fn sweep(&self, batch: usize) -> Result<Cleanup, FileStoreError> {
+        let mut cursor = match self.sweep_cursor.try_lock() {
+            Ok(cursor) => cursor,
+            Err(TryLockError::WouldBlock) => return Ok(Cleanup::default()),
+            // Nothing panics while it is held; were it to, the stream is still usable.
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        };
+        let entries = match cursor.as_mut() {
+            Some(entries) => entries,
+            None => cursor.insert(
+                self.dir
+                    .list()
+                    .map_err(FileStoreError::io("list the session directory"))?,
+            ),
+        };
+        let now = self.clock.now();
+        let mut report = Cleanup::default();
+        let (mut examined, mut failed) = (0, None);
+        while examined < batch {
+            match entries.read() {
+                Some(Ok(entry)) => {
+                    if self.sweep_entry(entry.file_name().to_bytes(), now, &mut report) {
+                        examined += 1;
+                    }
+                }
+                None => {
+                    entries.rewind();
+                    break;
+                }
+                Some(Err(error)) => {
+                    failed = Some(error);
+                    break;
+                }
+            }
+        }
+        let report = self.finish_pass(report)?;
+        match failed {
+            None => Ok(report),
+            Some(error) => {
+                // The next pass lists the directory afresh.
+                *cursor = None;
+                Err(FileStoreError::io("list the session directory")(
+                    error.into(),
+                ))
+            }
+        }
+    }
+
+    /// Judges the entry `name` and removes it if it is dead; `false` for `.` and `..`, which are
+    /// not entries to examine.
+    fn sweep_entry(&self, name: &[u8], now: Timestamp, report: &mut Cleanup) -> bool {
         if name == b"." || name == b".." {
-            return;
+            return false;
         }
         let Ok(name) = std::str::from_utf8(name) else {
             report.skipped += 1;
-            return;
+            return true;
         };
         let outcome = if Key::from_hex(name).is_some() {
             self.sweep_session(name, now, report)
@@ -75,6 +130,7 @@ impl Core {
             tracing::debug!(%error, "file store cleanup: an entry could not be examined");
             report.skipped += 1;
         }
+        true
     }
 
     /// Makes a pass's removals durable (one directory `fsync` for the whole pass).

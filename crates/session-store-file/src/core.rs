@@ -28,6 +28,7 @@
 use std::fs::{File, Metadata};
 use std::io;
 use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 
 use session_core::store::{Changes, Clock, Codec, Key, Record, Timestamp};
 
@@ -35,6 +36,7 @@ use crate::FileStoreError;
 use crate::dir::{SessionDir, is_symlink_error};
 use crate::format::{HEADER_LEN, header};
 use crate::judge::Judged;
+use crate::sweeper::AbortOnDrop;
 use crate::temp::TempFile;
 
 /// The store's state shared by every clone and every blocking task.
@@ -46,30 +48,15 @@ pub(crate) struct Core {
     /// The largest payload (encoded record) written or read.
     pub(crate) max_payload: usize,
     pub(crate) stale_temp_after: std::time::Duration,
+    /// The most entries one sweeper pass examines.
+    pub(crate) sweep_batch: usize,
+    /// Where the next sweeper pass starts: the directory stream the last one stopped in.
+    pub(crate) sweep_cursor: Mutex<Option<rustix::fs::Dir>>,
+    /// The background sweeper the builder started, stopped with the store.
+    pub(crate) sweeper: OnceLock<AbortOnDrop>,
     /// Threads in `flock` on a session file right now, and at most (unit tests only).
     #[cfg(test)]
-    pub(crate) in_flock: Gauge,
-}
-
-/// A count of threads inside a call, and the most seen at once.
-#[cfg(test)]
-#[derive(Debug, Default)]
-pub(crate) struct Gauge {
-    pub(crate) now: std::sync::atomic::AtomicUsize,
-    pub(crate) max: std::sync::atomic::AtomicUsize,
-}
-
-#[cfg(test)]
-impl Gauge {
-    fn enter(&self) {
-        use std::sync::atomic::Ordering::SeqCst;
-        let now = self.now.fetch_add(1, SeqCst) + 1;
-        self.max.fetch_max(now, SeqCst);
-    }
-
-    fn leave(&self) {
-        self.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
+    pub(crate) in_flock: crate::tests::Gauge,
 }
 
 /// A session file's name: the 64 hex digits of its key, on the stack.

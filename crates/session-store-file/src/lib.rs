@@ -18,8 +18,8 @@
 //!   ([`Store::apply`](session_core::store::Store::apply)) are applied under an exclusive lock on the
 //!   session file, across processes.
 //! - **Expiry**: Plack's expired files stay forever; here, expiry is checked on every load, expired
-//!   files found are removed, and [`FileStore::cleanup`] (or [`FileStore::spawn_cleanup`]) sweeps
-//!   the rest.
+//!   files found are removed, and a sweeper the store starts by itself on a Tokio runtime removes
+//!   the rest, in bounded passes ([Expiry and the sweeper](#expiry-and-the-sweeper)).
 //!
 //! # Files
 //!
@@ -70,7 +70,11 @@
 //! The [`Store`](session_core::store::Store) methods keep file I/O off the async workers: they run on
 //! Tokio's blocking pool (`spawn_blocking`), so a slow disk or a waited-for lock never stalls an
 //! async worker; outside a Tokio runtime they run inline. Encoding happens before the hop, so
-//! only bytes move.
+//! only bytes move. A load waits for no lock (a dead file it finds is removed only if its lock is
+//! free at once; otherwise the sweeper or a later load removes it), so on a multi-thread runtime
+//! [`FileStoreBuilder::loads_in_place`] can run loads in `block_in_place` instead, saving the
+//! blocking pool's thread hand-over (about 20 µs of a 22 µs load).
+//! [`FileStore::blocking`] gives the same operations as plain blocking calls.
 //!
 //! Writers of one session take turns before the hop: `create`, `save`, `apply`, `touch` and
 //! `delete` first wait, as futures, for the session's turn in the store (shared by its clones),
@@ -78,11 +82,26 @@
 //! session at once, at most one thread waits on its file lock (held, say, by another process),
 //! and the blocking pool stays free for every other session. A waiter cut off by a time limit
 //! (the engine's `store_timeout`) leaves nothing behind; a blocking job already running keeps
-//! the session's turn until it ends. A load waits for no lock (a dead file it finds is removed only if its lock is
-//! free at once; otherwise the sweeper or a later load removes it), so on a multi-thread runtime
-//! [`FileStoreBuilder::loads_in_place`] can run loads in `block_in_place` instead, saving the
-//! blocking pool's thread hand-over (about 20 µs of a 22 µs load).
-//! [`FileStore::blocking`] gives the same operations as plain blocking calls.
+//! the session's turn until it ends.
+//!
+//! # Expiry and the sweeper
+//!
+//! Expiry is judged on every load, from the record's own expiry and the store's clock (never the
+//! file's time), and an expired file found is removed. The rest (sessions nobody comes back for,
+//! temporary files of writers that died) is the sweeper's:
+//!
+//! - A store built inside a Tokio runtime starts one: a task on that runtime that makes a pass
+//!   every [`DEFAULT_SWEEP_EVERY`] ([`FileStoreBuilder::sweep_every`]) on the blocking pool.
+//!   A pass examines at most [`DEFAULT_SWEEP_BATCH`] entries ([`FileStoreBuilder::sweep_batch`])
+//!   and the next continues where it stopped; it never waits for a lock (a busy session is left
+//!   for the next pass), never follows a link, and reads at most a session file's 16-byte header.
+//!   The task ends when the store's last clone is dropped, or with its runtime. It needs the
+//!   runtime's timer (`enable_time`: on with `#[tokio::main]`, `#[tokio::test]`, actix-web and
+//!   `Builder::enable_all`).
+//! - [`FileStoreBuilder::background_sweeper`]`(false)` turns it off: when the directory is swept
+//!   otherwise ([`FileStore::cleanup`] from a scheduled job or another process,
+//!   [`FileStore::spawn_cleanup`] on a runtime of your choice), or on a runtime without a timer.
+//! - A store built outside a runtime (a script, a tool) has none: call [`FileStore::cleanup`].
 //!
 //! # Platform
 //!
@@ -137,12 +156,15 @@ pub mod fuzzing;
 mod judge;
 mod locks;
 mod store;
+mod sweeper;
 mod temp;
 #[cfg(test)]
 mod tests;
 
 pub use blocking::Blocking;
-pub use builder::{DEFAULT_STALE_TEMP_AFTER, FileStoreBuilder};
+pub use builder::{
+    DEFAULT_STALE_TEMP_AFTER, DEFAULT_SWEEP_BATCH, DEFAULT_SWEEP_EVERY, FileStoreBuilder,
+};
 pub use cleanup::Cleanup;
 pub use error::FileStoreError;
 pub use store::FileStore;

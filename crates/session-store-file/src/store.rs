@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,6 +10,7 @@ use session_core::store::{Changes, Key, Record, Store, StoreError, Timestamp};
 
 use crate::core::Core;
 use crate::locks::KeyLocks;
+use crate::sweeper::{self, AbortOnDrop};
 use crate::{Blocking, Cleanup, FileStoreBuilder, FileStoreError};
 
 /// Sessions in files, one per session, in a private directory: see the [crate docs](crate).
@@ -24,13 +25,25 @@ pub struct FileStore {
 }
 
 impl FileStore {
-    /// A store over `core`, built by [`FileStoreBuilder`].
-    pub(crate) fn new(core: Core, loads_in_place: bool) -> FileStore {
-        FileStore {
+    /// A store over `core`, built by [`FileStoreBuilder`], with a background sweeper passing
+    /// every `sweep_every` if that is set and a Tokio runtime is running.
+    pub(crate) fn new(
+        core: Core,
+        loads_in_place: bool,
+        sweep_every: Option<Duration>,
+    ) -> FileStore {
+        let store = FileStore {
             core: Arc::new(core),
             locks: Arc::default(),
             loads_in_place,
+        };
+        if let Some(every) = sweep_every
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let task = sweeper::start(&store.core, every);
+            let _ = store.core.sweeper.set(AbortOnDrop(task.abort_handle()));
         }
+        store
     }
 
     /// A store on `dir` with the default settings; see [`FileStoreBuilder::open`].
@@ -93,32 +106,21 @@ impl FileStore {
         self.core.cleanup()
     }
 
-    /// Starts a Tokio task that runs [`cleanup`](Self::cleanup) every `every`.
+    /// Starts a Tokio task that sweeps the directory every `every`, in bounded passes.
     ///
-    /// Each pass runs on the blocking pool, one at a time. The task holds no strong reference: it
-    /// ends by itself once every clone of the store is dropped; abort the handle to stop it sooner.
+    /// A store built inside a Tokio runtime already has such a task (see the
+    /// [crate docs](crate#expiry-and-the-sweeper)); this one is for a store built with
+    /// [`background_sweeper(false)`](FileStoreBuilder::background_sweeper) or outside a runtime.
+    /// Each pass examines at most [`sweep_batch`](FileStoreBuilder::sweep_batch) entries, on the
+    /// blocking pool, one at a time, continuing where the last one stopped. The task holds no strong
+    /// reference: it ends by itself once every clone of the store is dropped; abort the handle to
+    /// stop it sooner.
     ///
     /// # Panics
     ///
     /// Outside a Tokio runtime, or on one built without its time driver (`enable_time`).
     pub fn spawn_cleanup(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let weak: Weak<Core> = Arc::downgrade(&self.core);
-        // Made here, not in the task, so that a runtime without its time driver panics at this
-        // call rather than silently in the task.
-        let mut ticks = tokio::time::interval(every.max(Duration::from_millis(10)));
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tokio::spawn(async move {
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                let Some(core) = weak.upgrade() else { return };
-                match tokio::task::spawn_blocking(move || core.cleanup()).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(error)) => tracing::warn!(%error, "file store cleanup failed"),
-                    Err(error) => tracing::warn!(%error, "file store cleanup task failed"),
-                }
-            }
-        })
+        sweeper::start_now(&self.core, every)
     }
 
     /// Runs a read (one open, one read of a small file, no lock waited for) off the async worker.

@@ -1,4 +1,5 @@
-//! Unit tests that look inside the store: how many threads wait on one session file's lock.
+//! Unit tests that look inside the store: how many threads wait on one session file's lock, and
+//! how far a sweeper pass goes.
 
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
@@ -7,6 +8,24 @@ use session_core::Value;
 use session_core::store::{Changes, Clock, Key, Record, Store, SystemClock};
 
 use crate::FileStore;
+
+/// A count of threads inside a call, and the most seen at once.
+#[derive(Debug, Default)]
+pub(crate) struct Gauge {
+    pub(crate) now: std::sync::atomic::AtomicUsize,
+    pub(crate) max: std::sync::atomic::AtomicUsize,
+}
+
+impl Gauge {
+    pub(crate) fn enter(&self) {
+        let now = self.now.fetch_add(1, SeqCst) + 1;
+        self.max.fetch_max(now, SeqCst);
+    }
+
+    pub(crate) fn leave(&self) {
+        self.now.fetch_sub(1, SeqCst);
+    }
+}
 
 /// Writers of the hot session (Tokio's blocking pool has 512 threads by default: more than this).
 const WRITERS: usize = 300;
@@ -145,4 +164,35 @@ async fn writers_cut_off_by_a_time_limit_leave_nothing_behind() {
     assert_eq!(landed, 1, "only the job already running writes");
     assert!(found.data.contains_key("next"));
     assert!(gauge.max.load(SeqCst) <= 1);
+}
+
+/// A background pass examines at most its batch of entries, and the next pass continues where it
+/// stopped; at the end of the directory the pass stops, and the next starts again from the top.
+#[test]
+fn a_sweeper_pass_is_bounded_and_the_next_continues() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = session_core::store::ManualClock::starting_now();
+    let store = FileStore::builder()
+        .clock(clock.clone())
+        .open(dir.path())
+        .expect("open");
+    let record = live();
+    for n in 0..10 {
+        assert!(store.blocking().create(&key(n), &record).expect("create"));
+    }
+    clock.set(record.expires);
+    let files = || std::fs::read_dir(dir.path()).expect("list").count();
+    let mut passes = Vec::new();
+    for _ in 0..5 {
+        let report = store.core().sweep(3).expect("pass");
+        passes.push((report.expired, files()));
+    }
+    // 3, 3 and 3 of the 10; the last one and the end; then nothing left, from the top.
+    assert_eq!(passes, [(3, 7), (3, 4), (3, 1), (1, 0), (0, 0)]);
+    // Files written since are found by the pass after the end.
+    for n in 20..22 {
+        assert!(store.blocking().create(&key(n), &record).expect("create"));
+    }
+    assert_eq!(store.core().sweep(3).expect("pass").expired, 2);
+    assert_eq!(files(), 0);
 }

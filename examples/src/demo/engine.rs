@@ -122,21 +122,17 @@ fn sealed_builder(args: &Args, clock: Option<ManualClock>) -> Result<EngineBuild
 
 /// `--store file`: the store on `--dir`, or on a private temporary directory.
 ///
-/// With a sweeper every minute when a Tokio runtime is running.
+/// Built inside a Tokio runtime, it sweeps expired sessions by itself (every minute).
 fn file_store(args: &Args, clock: Option<ManualClock>) -> Result<FileStore, String> {
     let mut builder = FileStore::builder();
     if let Some(clock) = clock {
         builder = builder.clock(clock);
     }
-    let store = match &args.dir {
+    match &args.dir {
         Some(dir) => builder.open(dir),
         None => builder.temporary(),
     }
-    .map_err(|e| format!("--store file: {e}"))?;
-    if tokio::runtime::Handle::try_current().is_ok() {
-        store.spawn_cleanup(std::time::Duration::from_secs(60));
-    }
-    Ok(store)
+    .map_err(|e| format!("--store file: {e}"))
 }
 
 /// `--store redis`: a `RedisStore` at `--redis-url`, keys under `--redis-prefix`, connected now.

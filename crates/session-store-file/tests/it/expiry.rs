@@ -82,11 +82,12 @@ async fn cleanup_removes_expired_and_stale_temp_files_only() {
 }
 
 #[tokio::test]
-async fn the_background_sweeper_runs_and_ends_with_the_store() {
+async fn spawn_cleanup_runs_and_ends_with_the_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = ManualClock::starting_now();
     let store = FileStore::builder()
         .clock(clock.clone())
+        .background_sweeper(false)
         .open(dir.path())
         .expect("open");
     let record = live(&[]);
@@ -106,6 +107,93 @@ async fn the_background_sweeper_runs_and_ends_with_the_store() {
     sweeper
         .await
         .expect("the sweeper ends once the store is gone");
+}
+
+/// A store built inside a Tokio runtime sweeps its directory by itself (nothing started by the
+/// application), and its sweeper task ends with the last clone of the store.
+#[tokio::test]
+async fn a_store_built_in_a_runtime_sweeps_by_itself_and_stops_with_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::starting_now();
+    let tasks = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
+    let before = tasks();
+    let store = FileStore::builder()
+        .clock(clock.clone())
+        .sweep_every(Duration::from_millis(20))
+        .open(dir.path())
+        .expect("open");
+    let record = live(&[]);
+    assert!(store.create(&key(1), &record).await.expect("create"));
+    clock.set(record.expires);
+    let path = store.file_for(&key(1));
+    // Waits for the sweeper (a generous bound, not a speed check).
+    for _ in 0..3000 {
+        if !path.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!path.exists(), "nothing swept the expired file");
+    let clone = store.clone();
+    drop(store);
+    assert!(
+        tasks() > before,
+        "the sweeper went with a clone still there"
+    );
+    drop(clone);
+    for _ in 0..3000 {
+        if tasks() == before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(tasks(), before, "the sweeper outlived the store");
+
+    // It goes with the store at once, not at its next pass.
+    let idle = FileStore::builder()
+        .sweep_every(Duration::from_secs(3600))
+        .open(dir.path())
+        .expect("open");
+    assert_eq!(tasks(), before + 1, "no sweeper started");
+    drop(idle);
+    for _ in 0..3000 {
+        if tasks() == before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        tasks(),
+        before,
+        "the sweeper waits for its next pass to end"
+    );
+}
+
+/// The background sweeper can be turned off: an expired file then stays until something removes
+/// it.
+#[tokio::test]
+async fn the_background_sweeper_can_be_turned_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::starting_now();
+    let store = FileStore::builder()
+        .clock(clock.clone())
+        .sweep_every(Duration::from_millis(10))
+        .background_sweeper(false)
+        .open(dir.path())
+        .expect("open");
+    let record = live(&[]);
+    assert!(store.create(&key(1), &record).await.expect("create"));
+    clock.set(record.expires);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        store.file_for(&key(1)).exists(),
+        "swept with the sweeper off"
+    );
+    assert_eq!(store.cleanup().expect("cleanup").expired, 1);
 }
 
 /// A session locked by another holder (another process, here this thread) makes `apply` wait,

@@ -60,6 +60,7 @@ async fn swapped_directory_is_never_used(replacement: Replacement) {
     let clock = ManualClock::starting_now();
     let store = FileStore::builder()
         .clock(clock.clone())
+        .sweep_every(Duration::from_millis(10))
         .open(&path)
         .expect("open");
     let original = live(&[("who", "original")]);
@@ -82,7 +83,10 @@ async fn swapped_directory_is_never_used(replacement: Replacement) {
             target
         }
     };
-    let decoy = FileStore::open(&decoy_dir).expect("the decoy directory");
+    let decoy = FileStore::builder()
+        .background_sweeper(false)
+        .open(&decoy_dir)
+        .expect("the decoy directory");
     for n in [1, 2, 5] {
         assert!(
             decoy
@@ -131,17 +135,16 @@ async fn swapped_directory_is_never_used(replacement: Replacement) {
     assert!(store.delete(&key(3)).await.expect("delete"));
     assert!(!holds(&moved, 3), "deleted elsewhere");
 
-    // Every session has expired, on the store's clock: the sweeper (in the background and when
-    // called) removes them from the store's directory and leaves the replacement alone.
+    // Every session has expired, on the store's clock: the sweeper (the store's own, in the
+    // background, and when called) removes them from the store's directory and leaves the
+    // replacement alone.
     clock.advance(Duration::from_secs(2 * 3600));
-    let sweeper = store.spawn_cleanup(Duration::from_millis(10));
     for _ in 0..1000 {
         if !holds(&moved, 1) && !holds(&moved, 4) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    sweeper.abort();
     assert!(
         !holds(&moved, 1) && !holds(&moved, 4),
         "the background sweeper did not sweep the store's directory"
