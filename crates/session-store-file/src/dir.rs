@@ -160,7 +160,9 @@ impl SessionDir {
         }
         match rustix::fs::linkat(&self.handle, from, &self.handle, to, AtFlags::empty()) {
             Ok(()) => {
-                self.remove(from)?;
+                // Placed. A temporary name left behind (a second link to the session file) is
+                // removed by the sweeper like any stale temporary file.
+                let _ = self.remove(from);
                 Ok(true)
             }
             Err(Errno::EXIST) => Ok(false),
