@@ -48,6 +48,19 @@ fn set(record: &Record, name: String, n: usize) -> Changes {
     changes
 }
 
+/// A store with one session (`key(1)`, its record) whose file this test holds locked, as another
+/// process would; the directory lives as long as the first element.
+async fn locked_session() -> (tempfile::TempDir, FileStore, Key, Record, std::fs::File) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = FileStore::open(dir.path()).expect("open");
+    let hot = key(1);
+    let record = live();
+    assert!(store.create(&hot, &record).await.expect("create"));
+    let holder = std::fs::File::open(store.file_for(&hot)).expect("open");
+    holder.lock().expect("lock");
+    (dir, store, hot, record, holder)
+}
+
 /// Waits (a generous bound, not a speed check) until `done` holds.
 async fn wait_until(mut done: impl FnMut() -> bool) -> bool {
     for _ in 0..2000 {
@@ -64,13 +77,7 @@ async fn wait_until(mut done: impl FnMut() -> bool) -> bool {
 /// Once the lock is free, every write lands.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writers_of_one_session_park_at_most_one_thread_on_its_lock() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = FileStore::open(dir.path()).expect("open");
-    let hot = key(1);
-    let record = live();
-    assert!(store.create(&hot, &record).await.expect("create"));
-    let holder = std::fs::File::open(store.file_for(&hot)).expect("open");
-    holder.lock().expect("lock");
+    let (_dir, store, hot, record, holder) = locked_session().await;
 
     let writers: Vec<_> = (0..WRITERS)
         .map(|n| {
@@ -115,13 +122,7 @@ async fn writers_of_one_session_park_at_most_one_thread_on_its_lock() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writers_cut_off_by_a_time_limit_leave_nothing_behind() {
     const CUT_OFF: usize = 20;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = FileStore::open(dir.path()).expect("open");
-    let hot = key(1);
-    let record = live();
-    assert!(store.create(&hot, &record).await.expect("create"));
-    let holder = std::fs::File::open(store.file_for(&hot)).expect("open");
-    holder.lock().expect("lock");
+    let (_dir, store, hot, record, holder) = locked_session().await;
 
     let writers: Vec<_> = (0..CUT_OFF)
         .map(|n| {

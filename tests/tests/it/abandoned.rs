@@ -38,6 +38,15 @@ fn cookie_of(headers: &http::HeaderMap) -> String {
     set_cookie.split(';').next().expect("name=value").to_owned()
 }
 
+/// Drives `responding` until `event` happens, then drops it (as a server drops a request whose
+/// client went away).
+async fn drop_when(responding: impl Future, event: impl Future<Output = ()>) {
+    tokio::select! {
+        _ = responding => panic!("the request answered before it could be dropped"),
+        () = event => {}
+    }
+}
+
 /// A handler's failure: a panic that unwinds through the session middleware.
 fn fail(what: &str) -> &'static str {
     panic!("{what}")
@@ -57,55 +66,39 @@ fn client() -> reqwest::Client {
 /// stored); `/logout-then-panic` expires it and panics (carried out).
 async fn panics_over_http(base: &str, store: &MemoryStore) {
     let client = client();
-    let login = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .expect("login");
+    let get = |path: &str, cookie: Option<&str>| {
+        let request = client.get(format!("{base}{path}"));
+        let request = match cookie {
+            Some(cookie) => request.header(COOKIE, cookie),
+            None => request,
+        };
+        request.send()
+    };
+    let read = async |cookie: &str| {
+        let reply = get("/read", Some(cookie)).await.expect("read");
+        reply.text().await.expect("body")
+    };
+    let login = get("/login", None).await.expect("login");
     assert_eq!(login.status(), StatusCode::OK);
     let cookie = cookie_of(login.headers());
     assert_eq!(store.len(), 1);
 
-    // A write, then a panic: the write is dropped (no response, no commit).
-    let reply = client
-        .get(format!("{base}/write-then-panic"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await;
-    assert!(
-        reply
-            .as_ref()
-            .map_or(true, |r| r.status().is_server_error()),
-        "a panicking handler answered {reply:?}"
-    );
-    let read = client
-        .get(format!("{base}/read"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .expect("read");
-    assert_eq!(read.text().await.expect("body"), "user=alice written=none");
-
-    // An expiry, then a panic: the session is gone all the same.
-    let reply = client
-        .get(format!("{base}/logout-then-panic"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await;
-    assert!(
-        reply
-            .as_ref()
-            .map_or(true, |r| r.status().is_server_error()),
-        "a panicking handler answered {reply:?}"
-    );
+    // A write, then a panic: the write is dropped (no response, no commit); then an expiry and a
+    // panic: the session is gone all the same.
+    for path in ["/write-then-panic", "/logout-then-panic"] {
+        let reply = get(path, Some(&cookie)).await;
+        assert!(
+            reply
+                .as_ref()
+                .map_or(true, |r| r.status().is_server_error()),
+            "{path}: a panicking handler answered {reply:?}"
+        );
+        if path == "/write-then-panic" {
+            assert_eq!(read(&cookie).await, "user=alice written=none");
+        }
+    }
     wait_until_empty(store, "a panic after expire()").await;
-    let read = client
-        .get(format!("{base}/read"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .expect("read");
-    assert_eq!(read.text().await.expect("body"), "user=none written=none");
+    assert_eq!(read(&cookie).await, "user=none written=none");
 }
 
 mod on_axum {
@@ -196,33 +189,28 @@ mod on_axum {
         server.abort();
     }
 
+    /// The cookie of a new session made by `/login`.
+    async fn login(app: &Router) -> String {
+        let request = http::Request::get("/login").body(Body::empty());
+        let response = app.clone().oneshot(request.expect("request")).await;
+        cookie_of(response.expect("login").headers())
+    }
+
+    /// `GET path` carrying `cookie`.
+    fn get_with(path: &str, cookie: &str) -> http::Request<Body> {
+        let request = http::Request::get(path).header(COOKIE, cookie);
+        request.body(Body::empty()).expect("request")
+    }
+
     #[tokio::test]
     async fn a_request_dropped_before_its_head_still_logs_out() {
         let store = MemoryStore::default();
         let reached = Arc::new(Notify::new());
         let app = router(store.clone(), reached.clone());
-        let login = app
-            .clone()
-            .oneshot(
-                http::Request::get("/login")
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("login");
-        let cookie = cookie_of(login.headers());
+        let cookie = login(&app).await;
         assert_eq!(store.len(), 1);
-
-        let request = http::Request::get("/logout-then-hang")
-            .header(COOKIE, &cookie)
-            .body(Body::empty())
-            .expect("request");
-        let responding = app.oneshot(request);
-        tokio::select! {
-            _ = responding => panic!("the hanging handler answered"),
-            () = reached.notified() => {}
-        }
-        // `responding` is dropped here, as hyper drops it when the client goes away.
+        let responding = app.oneshot(get_with("/logout-then-hang", &cookie));
+        drop_when(responding, reached.notified()).await;
         wait_until_empty(&store, "a request dropped after expire()").await;
     }
 
@@ -240,25 +228,9 @@ mod on_axum {
         let store = MemoryStore::default();
         let reached = Arc::new(Notify::new());
         let app = router(store.clone(), reached.clone());
-        let login = app
-            .clone()
-            .oneshot(
-                http::Request::get("/login")
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("login");
-        let cookie = cookie_of(login.headers());
-        let request = http::Request::get("/hang-with-guard")
-            .header(COOKIE, &cookie)
-            .body(Body::empty())
-            .expect("request");
-        let responding = app.oneshot(request);
-        tokio::select! {
-            _ = responding => panic!("the hanging handler answered"),
-            () = reached.notified() => {}
-        }
+        let cookie = login(&app).await;
+        let responding = app.oneshot(get_with("/hang-with-guard", &cookie));
+        drop_when(responding, reached.notified()).await;
         wait_until_empty(&store, "a logout in a dropped handler's guard").await;
     }
 
@@ -267,30 +239,11 @@ mod on_axum {
         let store = MemoryStore::default();
         let fault = slow_deletes(&store);
         let app = router(fault.clone(), Arc::new(Notify::new()));
-        let login = app
-            .clone()
-            .oneshot(
-                http::Request::get("/login")
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("login");
-        let cookie = cookie_of(login.headers());
-        let request = http::Request::get("/logout")
-            .header(COOKIE, &cookie)
-            .body(Body::empty())
-            .expect("request");
-        let responding = app.oneshot(request);
-        tokio::select! {
-            _ = responding => panic!("the commit's slow delete finished first"),
-            () = delete_started(&fault) => {}
-        }
-        wait_until_empty(
-            &store,
-            "a request dropped while its expiry was being stored",
-        )
-        .await;
+        let cookie = login(&app).await;
+        let responding = app.oneshot(get_with("/logout", &cookie));
+        drop_when(responding, delete_started(&fault)).await;
+        let what = "a request dropped while its expiry was being stored";
+        wait_until_empty(&store, what).await;
     }
 }
 
@@ -310,7 +263,7 @@ async fn delete_started(fault: &FaultStore) {
 }
 
 mod on_actix {
-    use actix_web::dev::Service;
+    use actix_web::dev::{Service, ServiceResponse};
     use actix_web::{App, HttpResponse, HttpServer, test, web};
     use session_actix::{Error, Session, SessionMiddleware};
 
@@ -377,11 +330,38 @@ mod on_actix {
         handle.stop(false).await;
     }
 
+    /// The cookie of a new session made by `/login`.
+    async fn login<S, B>(app: &S) -> String
+    where
+        S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    {
+        let login = test::call_service(app, test::TestRequest::get().uri("/login").to_request());
+        let login = login.await;
+        let set_cookie = login.headers().get("set-cookie").expect("a Set-Cookie");
+        let set_cookie = set_cookie.to_str().expect("ascii");
+        set_cookie.split(';').next().expect("name=value").to_owned()
+    }
+
+    /// `GET path` carrying `cookie`.
+    fn get_with(path: &str, cookie: &str) -> actix_http::Request {
+        let request = test::TestRequest::get().uri(path);
+        request.insert_header(("cookie", cookie)).to_request()
+    }
+
     #[actix_rt::test]
     async fn a_request_dropped_before_its_head_still_logs_out() {
         let store = MemoryStore::default();
         let reached = Arc::new(Notify::new());
         let signal = reached.clone();
+        let hang = move |session: Session| {
+            let signal = signal.clone();
+            async move {
+                session.expire();
+                signal.notify_one();
+                std::future::pending::<()>().await;
+                HttpResponse::Ok().finish()
+            }
+        };
         let app = test::init_service(
             App::new()
                 .wrap(SessionMiddleware::new(
@@ -389,37 +369,13 @@ mod on_actix {
                     store.clone(),
                 ))
                 .configure(routes)
-                .route(
-                    "/logout-then-hang",
-                    web::get().to(move |session: Session| {
-                        let signal = signal.clone();
-                        async move {
-                            session.expire();
-                            signal.notify_one();
-                            std::future::pending::<()>().await;
-                            HttpResponse::Ok().finish()
-                        }
-                    }),
-                ),
+                .route("/logout-then-hang", web::get().to(hang)),
         )
         .await;
-        let login =
-            test::call_service(&app, test::TestRequest::get().uri("/login").to_request()).await;
-        let set_cookie = login.headers().get("set-cookie").expect("a Set-Cookie");
-        let set_cookie = set_cookie.to_str().expect("ascii");
-        let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
+        let cookie = login(&app).await;
         assert_eq!(store.len(), 1);
-
-        let request = test::TestRequest::get()
-            .uri("/logout-then-hang")
-            .insert_header(("cookie", cookie.as_str()))
-            .to_request();
-        let responding = app.call(request);
-        tokio::select! {
-            _ = responding => panic!("the hanging handler answered"),
-            () = reached.notified() => {}
-        }
-        // `responding` is dropped here, as actix-web drops it when the client goes away.
+        let responding = app.call(get_with("/logout-then-hang", &cookie));
+        drop_when(responding, reached.notified()).await;
         wait_until_empty(&store, "a request dropped after expire()").await;
     }
 
@@ -436,24 +392,10 @@ mod on_actix {
                 .configure(routes),
         )
         .await;
-        let login =
-            test::call_service(&app, test::TestRequest::get().uri("/login").to_request()).await;
-        let set_cookie = login.headers().get("set-cookie").expect("a Set-Cookie");
-        let set_cookie = set_cookie.to_str().expect("ascii");
-        let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
-        let request = test::TestRequest::get()
-            .uri("/logout")
-            .insert_header(("cookie", cookie.as_str()))
-            .to_request();
-        let responding = app.call(request);
-        tokio::select! {
-            _ = responding => panic!("the commit's slow delete finished first"),
-            () = delete_started(&fault) => {}
-        }
-        wait_until_empty(
-            &store,
-            "a request dropped while its expiry was being stored",
-        )
-        .await;
+        let cookie = login(&app).await;
+        let responding = app.call(get_with("/logout", &cookie));
+        drop_when(responding, delete_started(&fault)).await;
+        let what = "a request dropped while its expiry was being stored";
+        wait_until_empty(&store, what).await;
     }
 }

@@ -8,6 +8,15 @@ use std::time::Duration;
 use session_core::Value;
 use session_core::store::{Clock, Codec, Key, Record, SystemClock, Timestamp};
 
+/// A full sweep of `store` ([`FileStore::cleanup`]) on the blocking pool, as an application runs it.
+pub(crate) async fn cleanup(store: &session_store_file::FileStore) -> session_store_file::Cleanup {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || store.cleanup())
+        .await
+        .expect("the cleanup task")
+        .expect("cleanup")
+}
+
 /// The environment variable that turns a `#[ignore]`d child entry point on, naming the directory.
 pub(crate) const CHILD_DIR: &str = "SESSION_STORE_FILE_CHILD_DIR";
 /// Which child process this is (0, 1, ...).

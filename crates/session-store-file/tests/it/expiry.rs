@@ -6,7 +6,7 @@ use std::time::Duration;
 use session_core::store::{ManualClock, Store};
 use session_store_file::FileStore;
 
-use crate::common::{expired, key, live};
+use crate::common::{cleanup, expired, key, live};
 
 #[tokio::test]
 async fn expiry_is_judged_on_load_and_expired_files_are_reclaimed() {
@@ -253,13 +253,7 @@ async fn a_load_never_waits_for_a_lock() {
     assert_eq!(loaded.expect("load"), None);
     assert!(store.file_for(&key(9)).exists(), "left for later");
     drop(held);
-    let report = tokio::task::spawn_blocking({
-        let store = store.clone();
-        move || store.cleanup()
-    })
-    .await
-    .expect("task")
-    .expect("cleanup");
+    let report = cleanup(&store).await;
     assert_eq!(report.expired, 1, "{report:?}");
     assert!(!store.file_for(&key(9)).exists());
 }

@@ -7,7 +7,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use session_core::store::{JsonCodec, Store};
 use session_store_file::{FileStore, FileStoreError};
 
-use crate::common::{key, live};
+use crate::common::{cleanup, key, live};
 
 #[test]
 fn refuses_directories_others_can_write_or_that_are_not_ours() {
@@ -216,13 +216,7 @@ async fn symlinks_and_junk_are_never_followed_nor_read() {
         assert!(!store.save(&key(n), &live(&[])).await.expect("save"));
         assert!(!store.delete(&key(n)).await.expect("delete"));
     }
-    let report = tokio::task::spawn_blocking({
-        let store = store.clone();
-        move || store.cleanup()
-    })
-    .await
-    .expect("task")
-    .expect("cleanup");
+    let report = cleanup(&store).await;
     assert_eq!(report.skipped, 5, "{report:?}");
     assert_eq!(
         report.damaged + report.expired + report.stale_temp,

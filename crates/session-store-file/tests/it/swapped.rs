@@ -11,7 +11,7 @@ use session_core::Value;
 use session_core::store::{Changes, ManualClock, Store};
 use session_store_file::FileStore;
 
-use crate::common::{key, live};
+use crate::common::{cleanup, key, live};
 
 /// What takes the directory's place once it has been renamed away.
 #[derive(Clone, Copy, Debug)]
@@ -149,13 +149,7 @@ async fn swapped_directory_is_never_used(replacement: Replacement) {
         !holds(&moved, 1) && !holds(&moved, 4),
         "the background sweeper did not sweep the store's directory"
     );
-    let report = tokio::task::spawn_blocking({
-        let store = store.clone();
-        move || store.cleanup()
-    })
-    .await
-    .expect("task")
-    .expect("cleanup");
+    let report = cleanup(&store).await;
     assert_eq!(report.expired + report.damaged, 0, "{report:?}");
 
     assert_eq!(
