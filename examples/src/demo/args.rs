@@ -11,7 +11,8 @@ pub const USAGE: &str = "usage: demo [--framework axum|actix] \
 [--store memory|null|file|cache|cookie|redis] [--state cookie|param] [--addr 127.0.0.1:PORT] \
 [--dir DIR] [--redis-url URL] [--redis-prefix PREFIX] [--idle-timeout SECS] \
 [--absolute-timeout SECS] [--store-timeout-ms MS] [--secure true|false] [--session-key NAME] [--seal-key BASE64] \
-[--seal-old-key BASE64]... [--seal-mode private|signed]
+[--seal-old-key BASE64]... [--seal-mode private|signed] [--memory-max-bytes N] \
+[--redis-max-record-bytes N]
 
 --store redis needs --redis-url (e.g. redis://127.0.0.1:6379/0) and connects at start: if Redis \
 cannot be reached then, the demo says so and exits with a failure status. Once running, it \
@@ -19,7 +20,11 @@ reconnects by itself; while Redis is down, requests that use the session get a b
 the others are served. Keys are PREFIX + the hex SHA-256 of the id (default prefix \"demo:\").
 
 --store-timeout-ms bounds every store call (default 5000; 0 for no limit): a store that does not \
-answer in time gives the request a bare 500.";
+answer in time gives the request a bare 500.
+
+--memory-max-bytes bounds the memory store's sessions by their estimated size (default 256 MiB); \
+the least recently used are evicted when it is full. --redis-max-record-bytes is the largest \
+session the Redis store writes or reads (default 1 MiB): a larger write answers a bare 500.";
 
 /// The limit on each store call unless `--store-timeout-ms` says otherwise.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -107,6 +112,10 @@ pub struct Args {
     pub seal_old_keys: Vec<String>,
     /// `--seal-mode private|signed`, for `--store cookie` (default private).
     pub seal_mode: SealMode,
+    /// `--memory-max-bytes N`: the memory store's size bound (its default without it).
+    pub memory_max_bytes: Option<usize>,
+    /// `--redis-max-record-bytes N`: the Redis store's record size limit (its default without it).
+    pub redis_max_record_bytes: Option<usize>,
 }
 
 impl Default for Args {
@@ -128,6 +137,8 @@ impl Default for Args {
             seal_key: None,
             seal_old_keys: Vec::new(),
             seal_mode: SealMode::Private,
+            memory_max_bytes: None,
+            redis_max_record_bytes: None,
         }
     }
 }
@@ -200,6 +211,10 @@ impl Args {
                         other => return Err(format!("unknown seal mode {other:?}")),
                     }
                 }
+                "--memory-max-bytes" => args.memory_max_bytes = Some(bytes(&flag, &value)?),
+                "--redis-max-record-bytes" => {
+                    args.redis_max_record_bytes = Some(bytes(&flag, &value)?);
+                }
                 other => return Err(format!("unknown option {other:?}")),
             }
         }
@@ -221,4 +236,10 @@ fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
             "{flag} takes a positive number of seconds, not {value:?}"
         )),
     }
+}
+
+fn bytes(flag: &str, value: &str) -> Result<usize, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{flag} takes a number of bytes, not {value:?}"))
 }

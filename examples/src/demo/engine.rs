@@ -61,10 +61,7 @@ pub fn engine_builder_with(
     };
     let store: Arc<dyn Store> = match (store, args.store, &clock) {
         (Some(store), _, _) => store,
-        (None, StoreKind::Memory, None) => Arc::new(MemoryStore::default()),
-        (None, StoreKind::Memory, Some(clock)) => {
-            Arc::new(MemoryStore::default().clock(clock.clone()))
-        }
+        (None, StoreKind::Memory, clock) => Arc::new(memory_store(args, clock.clone())),
         (None, StoreKind::Null, _) => Arc::new(NullStore),
         (None, StoreKind::File, _) => Arc::new(file_store(args, clock.clone())?),
         (None, StoreKind::Cache, None) => Arc::new(CacheStore::default()),
@@ -118,6 +115,18 @@ fn sealed_builder(args: &Args, clock: Option<ManualClock>) -> Result<EngineBuild
         Some(clock) => builder.clock(clock),
         None => builder,
     })
+}
+
+/// `--store memory`: a `MemoryStore` bounded by `--memory-max-bytes` (its default without it).
+fn memory_store(args: &Args, clock: Option<ManualClock>) -> MemoryStore {
+    let store = match args.memory_max_bytes {
+        Some(max) => MemoryStore::with_max_bytes(max),
+        None => MemoryStore::default(),
+    };
+    match clock {
+        Some(clock) => store.clock(clock),
+        None => store,
+    }
 }
 
 /// `--store file`: the store on `--dir`, or on a private temporary directory.

@@ -11,7 +11,8 @@
 //! - Fault injection: [`faults`]; Redis going down under load: [`redis_fault`]; a logout in a
 //!   handler that panics or whose request is dropped: [`abandoned`].
 //! - Demo server processes of their own: [`file_store_processes`], [`redis_store_processes`],
-//!   and the load soak, [`soak`].
+//!   the load soak, [`soak`], and the memory store's size bound under a flood of new sessions,
+//!   [`memory_bound`].
 //!
 //! The process tests run this binary again as the demo server, through an ignored entry point of
 //! their module selected by its full name (`soak::demo_server_process`, ...; see
@@ -28,6 +29,7 @@ mod file_store_processes;
 mod hostile;
 mod late;
 mod login;
+mod memory_bound;
 mod parity;
 mod plack;
 mod redis_fault;
