@@ -13,6 +13,7 @@ use session_core::store::{StoreError, StoreErrorKind};
 /// reach the engine as a [`StoreError`] whose `source()` is this error: of kind
 /// [`Timeout`](StoreErrorKind::Timeout) for [`Timeout`](RedisStoreError::Timeout) (and for a
 /// [`Redis`](RedisStoreError::Redis) error that is an I/O time-out), of kind
+/// [`TooLarge`](StoreErrorKind::TooLarge) for [`TooLarge`](RedisStoreError::TooLarge), of kind
 /// [`Backend`](StoreErrorKind::Backend) otherwise. No error names a session key or the password of
 /// the connection URL.
 #[derive(Debug)]
@@ -45,6 +46,16 @@ pub enum RedisStoreError {
         /// What was being done.
         op: &'static str,
     },
+    /// A write would have made the session larger than
+    /// [`max_record_bytes`](crate::RedisStoreBuilder::max_record_bytes); nothing was written.
+    TooLarge {
+        /// The size the write would have given the session, in bytes: its value fields' names
+        /// and JSON texts, summed (the metadata is not counted); for an `apply` refused before
+        /// reaching Redis, the size of the values it sets, which alone pass the limit.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl RedisStoreError {
@@ -53,6 +64,7 @@ impl RedisStoreError {
         match self {
             RedisStoreError::Timeout { .. } => StoreErrorKind::Timeout,
             RedisStoreError::Redis { source, .. } if source.is_timeout() => StoreErrorKind::Timeout,
+            RedisStoreError::TooLarge { .. } => StoreErrorKind::TooLarge,
             _ => StoreErrorKind::Backend,
         }
     }
@@ -70,6 +82,10 @@ impl fmt::Display for RedisStoreError {
             RedisStoreError::UnexpectedReply { op } => {
                 write!(f, "Redis answered session {op} with an unexpected reply")
             }
+            RedisStoreError::TooLarge { size, limit } => write!(
+                f,
+                "session of {size} bytes not written: over the Redis store's limit of {limit} bytes"
+            ),
         }
     }
 }
@@ -80,7 +96,9 @@ impl StdError for RedisStoreError {
             RedisStoreError::InvalidUrl(source)
             | RedisStoreError::Connect(source)
             | RedisStoreError::Redis { source, .. } => Some(source),
-            RedisStoreError::Timeout { .. } | RedisStoreError::UnexpectedReply { .. } => None,
+            RedisStoreError::Timeout { .. }
+            | RedisStoreError::UnexpectedReply { .. }
+            | RedisStoreError::TooLarge { .. } => None,
         }
     }
 }
@@ -119,5 +137,14 @@ mod tests {
         };
         assert!(down.source().is_some());
         assert_eq!(StoreError::from(down).kind(), StoreErrorKind::Backend);
+        let large = RedisStoreError::TooLarge {
+            size: 2000,
+            limit: 1000,
+        };
+        assert_eq!(
+            large.to_string(),
+            "session of 2000 bytes not written: over the Redis store's limit of 1000 bytes"
+        );
+        assert_eq!(StoreError::from(large).kind(), StoreErrorKind::TooLarge);
     }
 }

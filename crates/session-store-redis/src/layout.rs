@@ -5,8 +5,12 @@
 //! | `created`, `last_active`, `expires` | milliseconds since the Unix epoch, in decimal |
 //! | `lifetime` | the session's own [`Lifetime`] as JSON, absent when it has none |
 //! | `v:<name>` | the value stored under `<name>`, as its JSON text |
+//! | `size` | the session's size, in decimal: the byte lengths of its value fields' names and texts, summed |
 //!
-//! Values carry a `v:` prefix so that no session key can collide with a metadata field.
+//! Values carry a `v:` prefix so that no session key can collide with a metadata field. `size`
+//! is what the `apply` script checks the store's limit against without reading the whole hash
+//! (the metadata, bounded, is not counted); a hash without it (written before it existed) is
+//! still read, and gets it at the next `apply` that changes a value.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -24,6 +28,8 @@ pub(crate) const EXPIRES: &str = "expires";
 pub(crate) const LIFETIME: &str = "lifetime";
 /// The prefix of every value field.
 pub(crate) const VALUE_PREFIX: &str = "v:";
+/// The session's size, kept by the scripts.
+pub(crate) const SIZE: &str = "size";
 
 /// The field holding the value stored under `name`.
 pub(crate) fn value_field(name: &str) -> String {
@@ -57,15 +63,29 @@ pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
     fields
 }
 
+/// The size of a session with these fields, as the `size` field counts it: the value fields'
+/// names and texts, in bytes.
+pub(crate) fn size_of(fields: &[(String, String)]) -> usize {
+    fields
+        .iter()
+        .filter(|(name, _)| name.starts_with(VALUE_PREFIX))
+        .map(|(name, text)| name.len() + text.len())
+        .sum()
+}
+
 /// What `apply` does to the hash.
 ///
 /// Whether to drop every value field first, the fields to set and the fields to remove (each field
-/// in at most one of the two).
+/// in at most one of the two), value fields first in both, and how many of each are values.
 #[derive(Debug, Default)]
 pub(crate) struct FieldChanges {
     pub(crate) clear: bool,
     pub(crate) set: Vec<(String, String)>,
     pub(crate) remove: Vec<String>,
+    /// How many of `set` (the first ones) are value fields.
+    pub(crate) values_set: usize,
+    /// How many of `remove` (the first ones) are value fields.
+    pub(crate) values_removed: usize,
 }
 
 impl FieldChanges {
@@ -92,6 +112,7 @@ impl FieldChanges {
                 None => out.remove.push(value_field(name)),
             }
         }
+        (out.values_set, out.values_removed) = (out.set.len(), out.remove.len());
         out.set.push((
             LAST_ACTIVE.to_owned(),
             changes.last_active.as_millis().to_string(),
@@ -124,6 +145,16 @@ pub(crate) enum Corrupt {
     UnknownField,
     /// The key holds something other than a hash.
     WrongType,
+    /// The `size` field is not a decimal number.
+    BadSize,
+    /// The hash's values take more than the store's limit (grown by something other than this
+    /// store, or written under a larger limit).
+    TooLarge {
+        /// Their size, as the `size` field counts it.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for Corrupt {
@@ -135,16 +166,36 @@ impl fmt::Display for Corrupt {
             Corrupt::BadValue => f.write_str("a value field does not hold UTF-8 JSON text"),
             Corrupt::UnknownField => f.write_str("a field is not one this store writes"),
             Corrupt::WrongType => f.write_str("the key does not hold a hash"),
+            Corrupt::BadSize => write!(f, "field `{SIZE}` is not a number"),
+            Corrupt::TooLarge { size, limit } => {
+                write!(
+                    f,
+                    "its values take {size} bytes, over the store's limit of {limit}"
+                )
+            }
         }
     }
 }
 
-/// Reads the fields of a hash (as `HGETALL` returns them) back into a record.
+/// Reads the fields of a hash (as `HGETALL` returns them) back into a record, refusing a hash
+/// whose values take more than `limit` bytes (as [`SIZE`] counts them) before reading any.
 ///
 /// `None` for no fields (no such key).
-pub(crate) fn decode(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, Corrupt> {
+pub(crate) fn decode(
+    fields: Vec<(Vec<u8>, Vec<u8>)>,
+    limit: usize,
+) -> Result<Option<Record>, Corrupt> {
     if fields.is_empty() {
         return Ok(None);
+    }
+    let size = fields
+        .iter()
+        .filter(|(name, _)| name.starts_with(VALUE_PREFIX.as_bytes()))
+        .fold(0usize, |sum, (name, text)| {
+            sum.saturating_add(name.len() + text.len())
+        });
+    if size > limit {
+        return Err(Corrupt::TooLarge { size, limit });
     }
     let (mut created, mut last_active, mut expires, mut lifetime) = (None, None, None, None);
     let mut data = Vec::with_capacity(fields.len());
@@ -156,6 +207,9 @@ pub(crate) fn decode(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, 
             EXPIRES => expires = Some(timestamp(&text, EXPIRES)?),
             LIFETIME => {
                 lifetime = Some(serde_json::from_slice(&text).map_err(Corrupt::BadLifetime)?);
+            }
+            SIZE => {
+                decimal(&text).ok_or(Corrupt::BadSize)?;
             }
             _ => {
                 let Some(key) = name.strip_prefix(VALUE_PREFIX) else {
@@ -176,20 +230,27 @@ pub(crate) fn decode(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, 
     Ok(Some(record))
 }
 
-/// A timestamp field: decimal digits only (no sign, no spaces), fitting in a `u64`.
+/// A timestamp field: milliseconds, a [`decimal`].
 fn timestamp(text: &[u8], field: &'static str) -> Result<Timestamp, Corrupt> {
-    let bad = || Corrupt::BadTimestamp(field);
+    decimal(text)
+        .map(Timestamp::from_millis)
+        .ok_or(Corrupt::BadTimestamp(field))
+}
+
+/// Decimal digits only (no sign, no spaces), fitting in a `u64`.
+fn decimal(text: &[u8]) -> Option<u64> {
     if text.is_empty() || !text.iter().all(u8::is_ascii_digit) {
-        return Err(bad());
+        return None;
     }
-    let text = std::str::from_utf8(text).map_err(|_| bad())?;
-    text.parse().map(Timestamp::from_millis).map_err(|_| bad())
+    std::str::from_utf8(text).ok()?.parse().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    const LIMIT: usize = 1 << 20;
 
     fn bytes(fields: &[(String, String)]) -> Vec<(Vec<u8>, Vec<u8>)> {
         fields
@@ -214,8 +275,11 @@ mod tests {
         let record = sample();
         let fields = record_fields(&record);
         assert!(fields.iter().any(|(n, _)| n == "v:created"));
-        assert_eq!(decode(bytes(&fields)).expect("decodes"), Some(record));
-        assert_eq!(decode(Vec::new()).expect("empty"), None);
+        assert_eq!(
+            decode(bytes(&fields), LIMIT).expect("decodes"),
+            Some(record)
+        );
+        assert_eq!(decode(Vec::new(), LIMIT).expect("empty"), None);
     }
 
     #[test]
@@ -226,7 +290,7 @@ mod tests {
             if let Some(text) = text {
                 fields.push((name.to_owned(), text.to_owned()));
             }
-            decode(bytes(&fields))
+            decode(bytes(&fields), LIMIT)
         };
         assert!(matches!(damage(EXPIRES, None), Err(Corrupt::Missing(_))));
         for bad in ["", "-1", "+1", " 1", "1.5", "99999999999999999999999"] {
@@ -249,7 +313,28 @@ mod tests {
         ));
         let mut fields = bytes(&good);
         fields.push((vec![0xff], b"1".to_vec()));
-        assert!(matches!(decode(fields), Err(Corrupt::UnknownField)));
+        assert!(matches!(decode(fields, LIMIT), Err(Corrupt::UnknownField)));
+        assert!(matches!(damage(SIZE, Some("12a")), Err(Corrupt::BadSize)));
+        assert!(
+            damage(SIZE, Some("12")).is_ok(),
+            "the size is not checked against the fields"
+        );
+    }
+
+    #[test]
+    fn a_hash_over_the_limit_is_refused_by_its_size() {
+        let fields = record_fields(&sample());
+        let size = size_of(&fields);
+        assert!(decode(bytes(&fields), size).is_ok(), "at the limit");
+        let mut with_size = fields.clone();
+        // Neither the size field nor the other metadata counts.
+        with_size.push((SIZE.to_owned(), size.to_string()));
+        assert!(decode(bytes(&with_size), size).is_ok(), "at the limit");
+        assert_eq!(size, "v:user\"alice\"v:created1v:[1,{}]".len());
+        assert!(matches!(
+            decode(bytes(&fields), size - 1),
+            Err(Corrupt::TooLarge { size: s, limit }) if s == size && limit == size - 1
+        ));
     }
 
     #[test]
@@ -273,5 +358,6 @@ mod tests {
             ]
         );
         assert_eq!(fields.remove, ["v:a", LIFETIME]);
+        assert_eq!((fields.values_set, fields.values_removed), (1, 1));
     }
 }

@@ -9,6 +9,13 @@
 //!
 //! The TTL (`PEXPIRE`, milliseconds) is computed by the caller from the same clock and passed in
 //! as text; `0` means the record is already dead and is not written (or is removed).
+//!
+//! The record size limit: `create` and `save` write a whole record, so the caller checks its
+//! size and passes the `size` field with the others. `apply` sees only the fields it changes: it
+//! keeps the `size` field (the byte lengths of the value fields' names and texts, summed) up to
+//! date, from the lengths of the value fields it sets and the old lengths (`HSTRLEN`) of those it
+//! replaces or removes, and writes nothing if the result passes the limit. A change of metadata
+//! alone (a touch) leaves the size as it is, and reads or writes no `size`.
 
 use redis::Script;
 
@@ -22,14 +29,20 @@ local function live(key, now)
   return expires ~= nil and expires > now
 end
 
--- HSET the field/value pairs ARGV[first..last], a bounded number per call (Lua's unpack limit).
-local function hset_args(key, first, last)
+-- HSET the field/value pairs ARGV[first..last], a bounded number per call; `size` too, if given.
+local function hset_args(key, first, last, size)
   local i = first
   while i <= last do
     local j = math.min(i + 999, last)
-    redis.call('HSET', key, unpack(ARGV, i, j))
+    if size then
+      redis.call('HSET', key, 'size', size, unpack(ARGV, i, j))
+      size = nil
+    else
+      redis.call('HSET', key, unpack(ARGV, i, j))
+    end
     i = j + 1
   end
+  if size then redis.call('HSET', key, 'size', size) end
 end
 
 -- HDEL the fields of `list` (a Lua array) from index `first` on, a bounded number per call.
@@ -63,26 +76,56 @@ end
 return 1
 ";
 
-/// `apply` and `touch`: key-level changes to a live record.
+/// `apply` and `touch`: key-level changes to a live record, within the size limit.
 ///
-/// `ARGV`: now, ttl, clear (`1` or `0`), the number of field/value pairs to set (n), those
-/// 2n arguments, then the fields to remove. With clear, every value field (`v:`) goes first.
+/// `ARGV`: now, ttl, the limit, clear (`1` or `0`), the number of field/value pairs to set (n),
+/// how many of them set values (k, the first ones), how many of the fields to remove are values
+/// (m, the first ones), the 2n arguments of the pairs, then the fields to remove. With clear,
+/// every value field (`v:`) goes first. Answers `{2, size}`, writing nothing, when the values
+/// would take `size` bytes, over the limit; a change of metadata alone (a touch) neither reads
+/// nor writes the size.
 const APPLY: &str = r"
-local key, now, ttl = KEYS[1], tonumber(ARGV[1]), ARGV[2]
+-- The bytes the value field `field` holds in the hash (its name and text), 0 if it is not there.
+local function stored(key, field)
+  local len = redis.call('HSTRLEN', key, field)
+  if len == 0 then return 0 end
+  return #field + len
+end
+
+local key, now, ttl, limit = KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 if not live(key, now) then return 0 end
 if tonumber(ttl) <= 0 then
   redis.call('UNLINK', key)
   return 1
 end
-if ARGV[3] == '1' then
-  local values = {}
+local last_set = 7 + 2 * tonumber(ARGV[5])
+local last_value_set = 7 + 2 * tonumber(ARGV[6])
+local last_value_removed = last_set + tonumber(ARGV[7])
+-- The values' size after the changes, when they change it.
+local size, cleared = nil, nil
+if ARGV[4] == '1' then
+  size, cleared = 0, {}
   for _, field in ipairs(redis.call('HKEYS', key)) do
-    if string.sub(field, 1, 2) == 'v:' then values[#values + 1] = field end
+    if string.sub(field, 1, 2) == 'v:' then cleared[#cleared + 1] = field end
   end
-  hdel_list(key, values, 1)
+elseif last_value_set > 7 or last_value_removed > last_set then
+  size = tonumber(redis.call('HGET', key, 'size'))
+  if not size then
+    -- Written without the field (or with a damaged one): measured once.
+    size = 0
+    for _, field in ipairs(redis.call('HKEYS', key)) do
+      if string.sub(field, 1, 2) == 'v:' then size = size + stored(key, field) end
+    end
+  end
+  for i = 8, last_value_set, 2 do size = size - stored(key, ARGV[i]) end
+  for i = last_set + 1, last_value_removed do size = size - stored(key, ARGV[i]) end
 end
-local last_set = 4 + 2 * tonumber(ARGV[4])
-hset_args(key, 5, last_set)
+if size then
+  for i = 8, last_value_set, 2 do size = size + #ARGV[i] + #ARGV[i + 1] end
+  if size > limit then return {2, size} end
+end
+if cleared then hdel_list(key, cleared, 1) end
+hset_args(key, 8, last_set, size)
 hdel_list(key, ARGV, last_set + 1)
 redis.call('PEXPIRE', key, ttl)
 return 1

@@ -7,8 +7,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{IntoConnectionInfo, RedisResult, ScriptInvocation};
-use session_core::store::{Changes, Clock, Key, Record, Store, StoreError, SystemClock, Timestamp};
+use redis::{IntoConnectionInfo, RedisResult, ScriptInvocation, Value};
+use session_core::store::{
+    Changes, Clock, DEFAULT_MAX_RECORD_BYTES, Key, MAX_RECORD_BYTES_LIMIT, Record, Store,
+    StoreError, SystemClock, Timestamp,
+};
 
 use crate::error::RedisStoreError;
 use crate::layout::{self, Corrupt, FieldChanges};
@@ -48,6 +51,7 @@ struct Inner {
     connection: ConnectionManager,
     prefix: String,
     timeout: Duration,
+    max_record_bytes: usize,
     clock: Box<dyn Clock>,
     scripts: Scripts,
     /// The server's address, for `Debug` (never the password).
@@ -60,16 +64,19 @@ impl fmt::Debug for RedisStore {
             .field("addr", &self.inner.addr)
             .field("prefix", &self.inner.prefix)
             .field("timeout", &self.inner.timeout)
+            .field("max_record_bytes", &self.inner.max_record_bytes)
             .field("clock", &self.inner.clock)
             .finish_non_exhaustive()
     }
 }
 
-/// Builds a [`RedisStore`]: key prefix, time-outs, clock, and eager or lazy connection.
+/// Builds a [`RedisStore`]: key prefix, time-outs, record size limit, clock, and eager or lazy
+/// connection.
 pub struct RedisStoreBuilder {
     client: RedisResult<redis::Client>,
     prefix: String,
     timeout: Duration,
+    max_record_bytes: usize,
     connect_timeout: Duration,
     reconnect_retries: usize,
     clock: Box<dyn Clock>,
@@ -88,6 +95,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("reconnect_retries", &self.reconnect_retries)
+            .field("max_record_bytes", &self.max_record_bytes)
             .field("clock", &self.clock)
             .field("lazy", &self.lazy)
             .finish()
@@ -126,6 +134,19 @@ impl RedisStoreBuilder {
     /// call starts a new round.
     pub fn reconnect_retries(mut self, retries: usize) -> Self {
         self.reconnect_retries = retries;
+        self
+    }
+
+    /// The largest session written or read, in bytes: its values as stored, each `v:` field's
+    /// name and JSON text (default [`DEFAULT_MAX_RECORD_BYTES`], 1 MiB, as the file store's; at
+    /// most [`MAX_RECORD_BYTES_LIMIT`], 256 MiB). The metadata fields add under 200 bytes.
+    ///
+    /// A write that would pass it fails with
+    /// [`StoreErrorKind::TooLarge`](session_core::store::StoreErrorKind::TooLarge) and writes
+    /// nothing; a hash larger than it is treated as damaged (no session). See the
+    /// [crate docs](crate#record-size-limit).
+    pub fn max_record_bytes(mut self, max: usize) -> Self {
+        self.max_record_bytes = max.min(MAX_RECORD_BYTES_LIMIT);
         self
     }
 
@@ -184,6 +205,7 @@ impl RedisStoreBuilder {
                 connection,
                 prefix: self.prefix,
                 timeout: self.timeout,
+                max_record_bytes: self.max_record_bytes,
                 clock: self.clock,
                 scripts: Scripts::new(),
                 addr,
@@ -213,6 +235,7 @@ impl RedisStore {
             client: redis::Client::open(info),
             prefix: DEFAULT_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             reconnect_retries: DEFAULT_RECONNECT_RETRIES,
             clock: Box::new(SystemClock),
@@ -243,6 +266,17 @@ impl RedisStore {
         self.inner.timeout
     }
 
+    /// The largest session written or read, in bytes.
+    pub fn max_record_bytes(&self) -> usize {
+        self.inner.max_record_bytes
+    }
+
+    /// The error for a write that would make a session of `size` bytes.
+    fn too_large(&self, size: usize) -> StoreError {
+        let limit = self.inner.max_record_bytes;
+        RedisStoreError::TooLarge { size, limit }.into()
+    }
+
     /// Runs one Redis call under the store's time-out.
     async fn bounded<T>(
         &self,
@@ -259,19 +293,26 @@ impl RedisStore {
         }
     }
 
-    /// Runs a script invocation that answers 1 (done) or 0 (no live record / collision).
+    /// Runs a script invocation that answers 1 (done), 0 (no live record / collision), or
+    /// `{2, size}` (not written: the record would be `size` bytes, over the limit).
     async fn run_script(
         &self,
         op: &'static str,
         invocation: &ScriptInvocation<'_>,
     ) -> Result<bool, StoreError> {
         let mut connection = self.inner.connection.clone();
-        let reply: i64 = self
+        let reply: Value = self
             .bounded(op, invocation.invoke_async(&mut connection))
             .await?;
         match reply {
-            0 => Ok(false),
-            1 => Ok(true),
+            Value::Int(0) => Ok(false),
+            Value::Int(1) => Ok(true),
+            Value::Array(items) => match items.as_slice() {
+                [Value::Int(2), Value::Int(size)] => {
+                    Err(self.too_large(usize::try_from(*size).unwrap_or(usize::MAX)))
+                }
+                _ => Err(RedisStoreError::UnexpectedReply { op }.into()),
+            },
             _ => Err(RedisStoreError::UnexpectedReply { op }.into()),
         }
     }
@@ -283,6 +324,11 @@ impl RedisStore {
         key: &Key,
         record: &Record,
     ) -> Result<bool, StoreError> {
+        let fields = layout::record_fields(record);
+        let size = layout::size_of(&fields);
+        if size > self.inner.max_record_bytes {
+            return Err(self.too_large(size));
+        }
         let now = self.inner.clock.now();
         let mut invocation = self.inner.scripts.write.prepare_invoke();
         invocation
@@ -290,9 +336,10 @@ impl RedisStore {
             .arg(now.as_millis())
             .arg(ttl_ms(now, record.expires))
             .arg(mode);
-        for (field, text) in layout::record_fields(record) {
+        for (field, text) in fields {
             invocation.arg(field).arg(text);
         }
+        invocation.arg(layout::SIZE).arg(size);
         self.run_script(mode, &invocation).await
     }
 }
@@ -314,7 +361,7 @@ impl Store for RedisStore {
             .bounded("load", command.query_async(&mut connection))
             .await;
         let decoded = match fields {
-            Ok(fields) => layout::decode(fields),
+            Ok(fields) => layout::decode(fields, self.inner.max_record_bytes),
             Err(RedisStoreError::Redis { source, .. }) if source.code() == Some("WRONGTYPE") => {
                 Err(Corrupt::WrongType)
             }
@@ -353,13 +400,22 @@ impl Store for RedisStore {
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
         let now = self.inner.clock.now();
         let fields = FieldChanges::from_changes(changes);
+        // The values set are all in the record afterwards: when they alone pass the limit, Redis
+        // need not see them.
+        let set_size = layout::size_of(&fields.set);
+        if set_size > self.inner.max_record_bytes {
+            return Err(self.too_large(set_size));
+        }
         let mut invocation = self.inner.scripts.apply.prepare_invoke();
         invocation
             .key(self.key_name(key))
             .arg(now.as_millis())
             .arg(ttl_ms(now, changes.expires))
+            .arg(self.inner.max_record_bytes)
             .arg(if fields.clear { "1" } else { "0" })
-            .arg(fields.set.len());
+            .arg(fields.set.len())
+            .arg(fields.values_set)
+            .arg(fields.values_removed);
         for (field, text) in fields.set {
             invocation.arg(field).arg(text);
         }

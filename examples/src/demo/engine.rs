@@ -152,6 +152,9 @@ async fn redis_store(args: &Args, clock: Option<ManualClock>) -> Result<RedisSto
     let url = args.redis_url.as_deref().ok_or(REDIS_URL_MISSING)?;
     let prefix = args.redis_prefix.as_deref().unwrap_or(DEFAULT_REDIS_PREFIX);
     let mut builder = RedisStore::builder(url).prefix(prefix);
+    if let Some(max) = args.redis_max_record_bytes {
+        builder = builder.max_record_bytes(max);
+    }
     if let Some(clock) = clock {
         builder = builder.clock(clock);
     }

@@ -98,6 +98,12 @@ async fn damaged_metadata_is_no_live_session_for_writes_either() {
         None
     );
     assert!(!store.save(&key(2), &record).await.expect("save"));
+    assert!(
+        !store
+            .touch(&key(2), record.last_active, record.expires)
+            .await
+            .expect("touch of a string key")
+    );
     assert!(store.create(&key(2), &record).await.expect("create"));
     assert_eq!(
         store.load(&key(2)).await.expect("load"),

@@ -29,10 +29,12 @@ async fn one_hash_per_session_under_prefix_and_digest() {
             "expires",
             "last_active",
             "lifetime",
+            "size",
             "v:cart",
             "v:user"
         ]
     );
+    assert_eq!(fields["size"], size_of(&fields).to_string());
     assert_eq!(fields["v:user"], "\"alice\"");
     assert_eq!(fields["expires"], record.expires.as_millis().to_string());
     assert_eq!(fields["lifetime"], r#"{"idle_secs":600,"persistent":true}"#);
@@ -45,7 +47,17 @@ async fn one_hash_per_session_under_prefix_and_digest() {
     let fields: HashMap<String, String> = cmd(&mut conn, &["HGETALL", &keys[0]]).await;
     let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
     names.sort_unstable();
-    assert_eq!(names, ["created", "expires", "last_active"]);
+    assert_eq!(names, ["created", "expires", "last_active", "size"]);
+    assert_eq!(fields["size"], "0");
+}
+
+/// The size the `size` field counts: the value fields' names and texts, in bytes.
+pub(crate) fn size_of(fields: &HashMap<String, String>) -> usize {
+    fields
+        .iter()
+        .filter(|(name, _)| name.starts_with("v:"))
+        .map(|(name, text)| name.len() + text.len())
+        .sum()
 }
 
 #[tokio::test]

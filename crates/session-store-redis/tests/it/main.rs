@@ -7,6 +7,7 @@
 //! - [`faults`]: Redis killed, restarted, slow, or down at start.
 //! - [`layout`]: what the store writes to Redis.
 //! - [`resurrection`]: no write brings a deleted session back.
+//! - [`size`]: the record size limit, and the size the scripts keep.
 //! - [`common`]: a server, a store on it, a raw connection, keys and records.
 
 mod common;
@@ -16,3 +17,4 @@ mod expiry;
 mod faults;
 mod layout;
 mod resurrection;
+mod size;
