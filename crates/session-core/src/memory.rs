@@ -35,7 +35,7 @@ const SHARDS: usize = 16;
 ///   index and list entries, the record, the value map's nodes and the allocations of each
 ///   name and text), so that the bound is close to the memory the sessions take. Measured on
 ///   x86-64 Linux: a session of one small value takes about 800 bytes, of 11 about 1.4 KiB, of
-///   30 about 5 KiB (counted as 900 bytes, 2.2 KiB and 4.8 KiB).
+///   30 about 5 KiB (counted as 900 bytes, 2.2 KiB and 4.6 KiB).
 /// - **Concurrency**: entries are spread over 16 independently locked shards, each with a
 ///   sixteenth of the bounds and its own least-recently-used order (so eviction is approximate
 ///   across shards, exact within one); [`apply`](Store::apply) runs under the shard's lock, so
@@ -103,21 +103,21 @@ impl MemoryStore {
         MemoryStore::new().max_sessions(max)
     }
 
-    /// A new store with this one's configuration and a size bound of `max` bytes (each of the 16
+    /// A new, empty store with this one's configuration and a size bound of `max` bytes (each of the 16
     /// shards gets a sixteenth, rounded up).
     pub fn max_bytes(self, max: usize) -> Self {
         let max_sessions = self.inner.max_sessions;
         MemoryStore::build(max, max_sessions, self.inner.clock.clone())
     }
 
-    /// A new store with this one's configuration and a bound of about `max` sessions (rounded up
+    /// A new, empty store with this one's configuration and a bound of about `max` sessions (rounded up
     /// to a multiple of 16, at least one per shard).
     pub fn max_sessions(self, max: usize) -> Self {
         let max_bytes = self.inner.max_bytes;
         MemoryStore::build(max_bytes, Some(max), self.inner.clock.clone())
     }
 
-    /// A new store with this one's configuration, reading time from `clock` (share it with the
+    /// A new, empty store with this one's configuration, reading time from `clock` (share it with the
     /// engine in tests).
     pub fn clock(self, clock: impl Clock) -> Self {
         let (max_bytes, max_sessions) = (self.inner.max_bytes, self.inner.max_sessions);
