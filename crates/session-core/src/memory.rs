@@ -103,22 +103,22 @@ impl MemoryStore {
         MemoryStore::new().max_sessions(max)
     }
 
-    /// A new, empty store with this one's configuration and a size bound of `max` bytes (each of the 16
-    /// shards gets a sixteenth, rounded up).
+    /// A new, empty store with this one's configuration and a size bound of `max` bytes (each of
+    /// the 16 shards gets a sixteenth, rounded up).
     pub fn max_bytes(self, max: usize) -> Self {
         let max_sessions = self.inner.max_sessions;
         MemoryStore::build(max, max_sessions, self.inner.clock.clone())
     }
 
-    /// A new, empty store with this one's configuration and a bound of about `max` sessions (rounded up
-    /// to a multiple of 16, at least one per shard).
+    /// A new, empty store with this one's configuration and a bound of about `max` sessions
+    /// (rounded up to a multiple of 16, at least one per shard).
     pub fn max_sessions(self, max: usize) -> Self {
         let max_bytes = self.inner.max_bytes;
         MemoryStore::build(max_bytes, Some(max), self.inner.clock.clone())
     }
 
-    /// A new, empty store with this one's configuration, reading time from `clock` (share it with the
-    /// engine in tests).
+    /// A new, empty store with this one's configuration, reading time from `clock` (share it with
+    /// the engine in tests).
     pub fn clock(self, clock: impl Clock) -> Self {
         let (max_bytes, max_sessions) = (self.inner.max_bytes, self.inner.max_sessions);
         MemoryStore::build(max_bytes, max_sessions, Arc::new(clock))

@@ -5,7 +5,7 @@
 //! | `created`, `last_active`, `expires` | milliseconds since the Unix epoch, in decimal |
 //! | `lifetime` | the session's own [`Lifetime`] as JSON, absent when it has none |
 //! | `v:<name>` | the value stored under `<name>`, as its JSON text |
-//! | `size` | the session's size, in decimal: the byte lengths of its value fields' names and texts, summed |
+//! | `size` | the values' size in decimal: the bytes of each value field's name and text, summed |
 //!
 //! Values carry a `v:` prefix so that no session key can collide with a metadata field. `size`
 //! is what the `apply` script checks the store's limit against without reading the whole hash

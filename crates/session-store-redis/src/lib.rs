@@ -145,13 +145,14 @@
 //!
 //! A hash this store cannot read (a missing or malformed metadata field, a value that is not
 //! JSON, a field it does not write, values over the size limit, or a key that is not a hash at
-//! all) is treated as **no session**, like the file store's damaged files: `load` answers `None` and logs a `warn` through
-//! `tracing` (with the key's first hex digits, never a value). The hash is left in place for
-//! inspection, and its own TTL, if any, reclaims it. The scripts judge a hash by its `expires`
-//! field alone: without a readable one (or for a key that is not a hash) there is no live
-//! session, so `save`, `apply` and `touch` answer `false` and `create` replaces it whole; with
-//! one, a damaged value or unknown field does not stop them (`create` then reports a collision
-//! and the engine picks another id). Nothing panics.
+//! all) is treated as **no session**, like the file store's damaged files: `load` answers `None`
+//! and logs a `warn` through `tracing` (with the key's first hex digits, never a value). The hash
+//! is left in place for inspection, and its own TTL, if any, reclaims it. The scripts judge a
+//! hash by its `expires` field alone: without a readable one (or for a key that is not a hash)
+//! there is no live session, so `save`, `apply` and `touch` answer `false` and `create` replaces
+//! it whole; with one, a damaged value or unknown field does not stop them (`create` then reports
+//! a collision and the engine picks another id), and `apply` trusts the `size` field (a hash
+//! grown behind its back is caught by the next `load`). Nothing panics.
 //!
 //! # TLS and other connection options
 //!
