@@ -122,7 +122,8 @@ impl StdError for FileStoreError {
 impl From<FileStoreError> for StoreError {
     fn from(error: FileStoreError) -> Self {
         let kind = match error {
-            FileStoreError::Codec(_) | FileStoreError::TooLarge { .. } => StoreErrorKind::Codec,
+            FileStoreError::Codec(_) => StoreErrorKind::Codec,
+            FileStoreError::TooLarge { .. } => StoreErrorKind::TooLarge,
             _ => StoreErrorKind::Backend,
         };
         StoreError::new(kind, error)

@@ -246,7 +246,8 @@ fn records_over_the_limit_are_refused_when_written() {
     let store_error = session_core::store::StoreError::from(error);
     assert_eq!(
         store_error.kind(),
-        session_core::store::StoreErrorKind::Codec
+        session_core::store::StoreErrorKind::TooLarge,
+        "the kind every store reports for a session too large for it"
     );
     assert!(std::error::Error::source(&store_error).is_some());
 }
