@@ -29,7 +29,11 @@ const SHARDS: usize = 16;
 ///   ([`max_sessions`](MemoryStore::max_sessions)). A write that goes past a bound evicts the
 ///   least recently used sessions (the ones loaded or written longest ago) until the store is
 ///   within it again, never the session being written: a fresh login is never refused. The
-///   first eviction is logged (a `tracing` warning, once per store).
+///   first eviction is logged (a `tracing` warning, once per store). The bound protects the
+///   process, not the sessions: a client that creates sessions without end (a request without a
+///   cookie that writes to the session makes one) evicts the idle ones, logged-in users' among
+///   them. Write to the session only when there is something worth keeping (after a login, say),
+///   limit how fast clients can create sessions, or use a store with room for them all.
 /// - **Size**: a session counts for the length of its value names and JSON texts, plus 128 bytes
 ///   per value and 768 bytes per session: an estimate of what holding it costs (its key, its
 ///   index and list entries, the record, the value map's nodes and the allocations of each

@@ -132,9 +132,10 @@ impl FileStoreBuilder {
     /// Whether building the store inside a Tokio runtime starts the background sweeper (on by
     /// default).
     ///
-    /// See [`FileStore`]'s docs. Turn it off where the directory is swept otherwise (another
-    /// process, a cron job calling [`FileStore::cleanup`], [`FileStore::spawn_cleanup`] on a
-    /// runtime of your choice), or on a runtime built without its timer (`enable_time`).
+    /// The sweeper is a thread of its own that ends with the store; see the
+    /// [crate docs](crate#expiry-and-the-sweeper). Turn it off where the directory is swept
+    /// otherwise (another process, a cron job calling [`FileStore::cleanup`],
+    /// [`FileStore::spawn_cleanup`] on a runtime of your choice).
     pub fn background_sweeper(mut self, on: bool) -> Self {
         self.background_sweeper = on;
         self

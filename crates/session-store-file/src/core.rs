@@ -36,7 +36,7 @@ use crate::FileStoreError;
 use crate::dir::{SessionDir, is_symlink_error};
 use crate::format::{HEADER_LEN, header};
 use crate::judge::Judged;
-use crate::sweeper::AbortOnDrop;
+use crate::sweeper::SweeperThread;
 use crate::temp::TempFile;
 
 /// The store's state shared by every clone and every blocking task.
@@ -53,7 +53,7 @@ pub(crate) struct Core {
     /// Where the next sweeper pass starts: the directory stream the last one stopped in.
     pub(crate) sweep_cursor: Mutex<Option<rustix::fs::Dir>>,
     /// The background sweeper the builder started, stopped with the store.
-    pub(crate) sweeper: OnceLock<AbortOnDrop>,
+    pub(crate) sweeper: OnceLock<SweeperThread>,
     /// Threads in `flock` on a session file right now, and at most (unit tests only).
     #[cfg(test)]
     pub(crate) in_flock: crate::tests::Gauge,

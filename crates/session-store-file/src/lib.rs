@@ -82,7 +82,8 @@
 //! session at once, at most one thread waits on its file lock (held, say, by another process),
 //! and the blocking pool stays free for every other session. A waiter cut off by a time limit
 //! (the engine's `store_timeout`) leaves nothing behind; a blocking job already running keeps
-//! the session's turn until it ends.
+//! the session's turn until it ends. Without such a limit the waiters wait as long as the lock is
+//! held: they take no thread, but each holds its request, so set `store_timeout` in production.
 //!
 //! # Expiry and the sweeper
 //!
@@ -90,17 +91,16 @@
 //! file's time), and an expired file found is removed. The rest (sessions nobody comes back for,
 //! temporary files of writers that died) is the sweeper's:
 //!
-//! - A store built inside a Tokio runtime starts one: a task on that runtime that makes a pass
-//!   every [`DEFAULT_SWEEP_EVERY`] ([`FileStoreBuilder::sweep_every`]) on the blocking pool.
-//!   A pass examines at most [`DEFAULT_SWEEP_BATCH`] entries ([`FileStoreBuilder::sweep_batch`])
-//!   and the next continues where it stopped; it never waits for a lock (a busy session is left
-//!   for the next pass), never follows a link, and reads at most a session file's 16-byte header.
-//!   The task ends when the store's last clone is dropped, or with its runtime. It needs the
-//!   runtime's timer (`enable_time`: on with `#[tokio::main]`, `#[tokio::test]`, actix-web and
-//!   `Builder::enable_all`).
+//! - A store built inside a Tokio runtime starts one: a thread of its own (named
+//!   `file-sweeper`, so it needs nothing from the runtime, not even its timer) that makes a pass
+//!   every [`DEFAULT_SWEEP_EVERY`] ([`FileStoreBuilder::sweep_every`]). A pass examines at most
+//!   [`DEFAULT_SWEEP_BATCH`] entries ([`FileStoreBuilder::sweep_batch`]) and the next continues
+//!   where it stopped; it never waits for a lock (a busy session is left for the next pass),
+//!   never follows a link, and reads at most a session file's 16-byte header. The thread ends as
+//!   soon as the store's last clone is dropped.
 //! - [`FileStoreBuilder::background_sweeper`]`(false)` turns it off: when the directory is swept
-//!   otherwise ([`FileStore::cleanup`] from a scheduled job or another process,
-//!   [`FileStore::spawn_cleanup`] on a runtime of your choice), or on a runtime without a timer.
+//!   otherwise ([`FileStore::cleanup`] from a scheduled job or another process, or
+//!   [`FileStore::spawn_cleanup`], a Tokio task on a runtime of your choice).
 //! - A store built outside a runtime (a script, a tool) has none: call [`FileStore::cleanup`].
 //!
 //! # Platform

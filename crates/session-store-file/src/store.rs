@@ -10,7 +10,7 @@ use session_core::store::{Changes, Key, Record, Store, StoreError, Timestamp};
 
 use crate::core::Core;
 use crate::locks::KeyLocks;
-use crate::sweeper::{self, AbortOnDrop};
+use crate::sweeper;
 use crate::{Blocking, Cleanup, FileStoreBuilder, FileStoreError};
 
 /// Sessions in files, one per session, in a private directory: see the [crate docs](crate).
@@ -18,7 +18,7 @@ use crate::{Blocking, Cleanup, FileStoreBuilder, FileStoreError};
 /// Clones share the directory and its settings.
 #[derive(Clone)]
 pub struct FileStore {
-    core: Arc<Core>,
+    pub(crate) core: Arc<Core>,
     /// Writers of one session take turns here before they go to the blocking pool.
     locks: Arc<KeyLocks>,
     loads_in_place: bool,
@@ -40,8 +40,15 @@ impl FileStore {
         if let Some(every) = sweep_every
             && tokio::runtime::Handle::try_current().is_ok()
         {
-            let task = sweeper::start(&store.core, every);
-            let _ = store.core.sweeper.set(AbortOnDrop(task.abort_handle()));
+            match sweeper::start_thread(&store.core, every) {
+                Ok((thread, _)) => {
+                    let _ = store.core.sweeper.set(thread);
+                }
+                Err(error) => tracing::warn!(
+                    %error,
+                    "file store: the background sweeper did not start; call cleanup() yourself"
+                ),
+            }
         }
         store
     }
@@ -108,7 +115,7 @@ impl FileStore {
 
     /// Starts a Tokio task that sweeps the directory every `every`, in bounded passes.
     ///
-    /// A store built inside a Tokio runtime already has such a task (see the
+    /// A store built inside a Tokio runtime already has a sweeper (a thread; see the
     /// [crate docs](crate#expiry-and-the-sweeper)); this one is for a store built with
     /// [`background_sweeper(false)`](FileStoreBuilder::background_sweeper) or outside a runtime.
     /// Each pass examines at most [`sweep_batch`](FileStoreBuilder::sweep_batch) entries, on the

@@ -1,13 +1,18 @@
-//! The background sweeper: a Tokio task making a bounded pass over the directory at each tick.
+//! The sweepers: bounded passes over the directory, one every so often.
 //!
-//! It holds the store weakly: the store's last clone going ends it (at once for the sweeper the
-//! builder starts, which the store aborts as it goes; at the next tick for
-//! [`FileStore::spawn_cleanup`](crate::FileStore::spawn_cleanup)'s).
+//! The one the builder starts is a thread of its own, which needs no runtime (and so no runtime
+//! timer, whose absence would panic a task); [`FileStore::spawn_cleanup`]'s is a Tokio task.
+//! Both hold the store weakly: the store's last clone going ends them (at once for the thread,
+//! which the store wakes as it goes; at the next tick for the task).
+//!
+//! [`FileStore::spawn_cleanup`]: crate::FileStore::spawn_cleanup
 
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Weak};
+use std::thread::JoinHandle as ThreadHandle;
 use std::time::Duration;
 
-use tokio::task::{AbortHandle, JoinHandle};
+use tokio::task::JoinHandle;
 use tokio::time::{Interval, MissedTickBehavior};
 
 use crate::core::Core;
@@ -15,22 +20,33 @@ use crate::core::Core;
 /// The shortest time between two passes.
 const MIN_EVERY: Duration = Duration::from_millis(10);
 
-/// A task aborted when this is dropped (with the store).
+/// The sweeper thread the builder started: dropped with the store, it wakes the thread, which
+/// then ends.
 #[derive(Debug)]
-pub(crate) struct AbortOnDrop(pub(crate) AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+pub(crate) struct SweeperThread {
+    _stop: mpsc::Sender<()>,
 }
 
-/// Starts the sweeper on the current runtime, its timer made inside the task.
-///
-/// Must be called inside a Tokio runtime.
-pub(crate) fn start(core: &Arc<Core>, every: Duration) -> JoinHandle<()> {
+/// Starts the sweeper thread: a pass every `every`, until the store (or the returned
+/// [`SweeperThread`]) is gone.
+pub(crate) fn start_thread(
+    core: &Arc<Core>,
+    every: Duration,
+) -> std::io::Result<(SweeperThread, ThreadHandle<()>)> {
     let weak = Arc::downgrade(core);
-    tokio::spawn(async move { run(weak, ticks(every)).await })
+    let (stop, stopped) = mpsc::channel::<()>();
+    let every = every.max(MIN_EVERY);
+    let thread = std::thread::Builder::new()
+        .name("file-sweeper".into())
+        .spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                let Some(core) = weak.upgrade() else { return };
+                if let Err(error) = core.sweep(core.sweep_batch) {
+                    tracing::warn!(%error, "file store sweeper: a pass failed");
+                }
+            }
+        })?;
+    Ok((SweeperThread { _stop: stop }, thread))
 }
 
 /// Starts the sweeper on the current runtime, its timer made here: a runtime without its time

@@ -197,3 +197,40 @@ fn a_sweeper_pass_is_bounded_and_the_next_continues() {
     assert_eq!(store.core().sweep(3).expect("pass").expired, 2);
     assert_eq!(files(), 0);
 }
+
+/// The sweeper thread ends with the store: at once when the store (holding the thread's stop
+/// signal) goes, and at its next pass when only the store goes.
+#[test]
+fn sweeper_thread_ends_with_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let open = || {
+        FileStore::builder()
+            .background_sweeper(false)
+            .open(dir.path())
+            .expect("open")
+    };
+    // The stop signal held by the store, as the builder starts it: dropping the store wakes the
+    // thread at once (its next pass is an hour away).
+    let store = open();
+    let (thread, handle) =
+        crate::sweeper::start_thread(&store.core, Duration::from_secs(3600)).expect("thread");
+    assert!(store.core.sweeper.set(thread).is_ok());
+    let clone = store.clone();
+    drop(store);
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        !handle.is_finished(),
+        "the sweeper went with a clone still there"
+    );
+    drop(clone);
+    handle.join().expect("the sweeper ends with the store");
+
+    // The stop signal held elsewhere: the thread ends at its next pass, finding no store.
+    let store = open();
+    let (_thread, handle) =
+        crate::sweeper::start_thread(&store.core, Duration::from_millis(10)).expect("thread");
+    drop(store);
+    handle
+        .join()
+        .expect("the sweeper ends once the store is gone");
+}

@@ -93,7 +93,8 @@
 //! [`DEFAULT_MAX_RECORD_BYTES`], 1 MiB, the file store's default; at most
 //! [`MAX_RECORD_BYTES_LIMIT`]), counted as stored: each `v:` field's name and JSON text (the
 //! metadata fields, under 200 bytes, are not counted). So a handler that stores what users send
-//! cannot grow a hash without bound, and no load pulls more than that.
+//! cannot grow a hash without bound through the store. (A hash grown by something else is still
+//! read whole by a load, then refused as damaged.)
 //!
 //! - `create` and `save` know the whole record: the store checks its size before sending it, and
 //!   writes it with the `size` field.

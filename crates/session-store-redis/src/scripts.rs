@@ -109,7 +109,9 @@ if ARGV[4] == '1' then
     if string.sub(field, 1, 2) == 'v:' then cleared[#cleared + 1] = field end
   end
 elseif last_value_set > 7 or last_value_removed > last_set then
-  size = tonumber(redis.call('HGET', key, 'size'))
+  -- Digits only: Lua's tonumber would also take '-5', 'nan' or '0x10', and turn the check off.
+  local kept = redis.call('HGET', key, 'size')
+  size = kept and string.match(kept, '^%d+$') and tonumber(kept)
   if not size then
     -- Written without the field (or with a damaged one): measured once.
     size = 0
