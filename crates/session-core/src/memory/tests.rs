@@ -1,11 +1,10 @@
 //! The memory store's bounds, eviction order, accounting and sweeping.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::shard::{ENTRY_OVERHEAD, Limits, SWEEP_STEP, Shard, VALUE_OVERHEAD, estimate};
 use super::*;
-use crate::clock::{ManualClock, SystemClock};
+use crate::clock::ManualClock;
 use crate::record::{Timestamp, Value};
 
 /// A key in shard `shard` (the shard is the digest's first byte modulo 16), distinct by `n`.
@@ -141,50 +140,6 @@ fn expired_sessions_behind_a_long_lived_one_are_swept() {
         }
         assert_eq!(store.len(), 201, "the 100 expired sessions are gone");
     });
-}
-
-/// What a closure's run logs at `WARN` and above, as text.
-fn warnings_of(run: impl FnOnce()) -> String {
-    use std::io::Write;
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("buffer").extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, run);
-    let bytes = buffer.0.lock().expect("buffer").clone();
-    String::from_utf8(bytes).expect("utf-8")
-}
-
-#[test]
-fn eviction_is_logged_once_per_store() {
-    let warnings = warnings_of(|| {
-        block_on(async {
-            let store = MemoryStore::with_max_sessions(16);
-            let now = SystemClock.now();
-            for n in 0..10 {
-                let created = store.create(&key_in(0, n), &record(now, HOUR, 0)).await;
-                assert!(created.expect("create"));
-            }
-            assert_eq!(store.len(), 1);
-        });
-    });
-    assert_eq!(warnings.matches("WARN").count(), 1, "{warnings}");
-    assert!(warnings.contains("evict"), "{warnings}");
 }
 
 #[test]

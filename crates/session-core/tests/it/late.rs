@@ -8,6 +8,8 @@ use session_core::adapter::Prepared;
 use session_core::state::{Candidates, Delivery, RequestView, State};
 use session_core::{CookieOptions, Engine, Id, MemoryStore, Session};
 
+use crate::warnings_of;
+
 /// Carries the id in an `x-session` header; writes the options it was given after it.
 #[derive(Debug)]
 struct HeaderState;
@@ -264,34 +266,6 @@ async fn a_late_commit_does_not_rewrite_what_the_head_created() {
     head(&engine, &other, StatusCode::OK).await;
     body_end(&engine, &session).await;
     assert_eq!(get(&engine, &id, "a").await.as_deref(), Some("2"));
-}
-
-/// The warnings a closure's run emits (`tracing`, any target), as text.
-fn warnings_of(run: impl FnOnce()) -> String {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("buffer").extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, run);
-    let bytes = buffer.0.lock().expect("buffer").clone();
-    String::from_utf8(bytes).expect("utf-8")
 }
 
 fn block_on<F: Future>(future: F) -> F::Output {
