@@ -15,7 +15,7 @@ use crate::execute::{self, Prepared};
 use crate::id::{self, Id};
 use crate::plan;
 use crate::record::{Record, Timestamp};
-use crate::request::{IdList, RequestState, Sent, Stored};
+use crate::request::{IdList, RequestState, Sent, SoleLive, Stored, Tossed};
 use crate::session::Session;
 use crate::state::{RequestHeaders, RequestView};
 
@@ -64,7 +64,8 @@ impl Engine {
 
     /// Before the handler: reads the candidate ids from the request, drops those the id scheme
     /// rejects (and any beyond the fourth: a request with more adopts none), and returns the
-    /// request's lazy [`Session`]. No store I/O happens here. A client-side session is opened here (the request is gone later).
+    /// request's lazy [`Session`]. No store I/O happens here. A client-side session is opened here
+    /// (the request is gone later).
     pub fn start(&self, request: &RequestView<'_>) -> Session {
         let config = &*self.config;
         let state = match &config.backend {
@@ -140,21 +141,17 @@ impl Engine {
 ///
 /// `ClientStore::open` offers each session that opens to the engine's check (alive, and an id the
 /// id scheme accepts), so that a stale cookie sent first does not hide a live one. The session is
-/// adopted only if it is the only one accepted (copies of one session count once), the rule
-/// server-side ids follow too (against cookie tossing); anything
-/// else starts a fresh session.
+/// adopted only if it is the only one accepted (copies of one session count once: [`SoleLive`],
+/// the rule server-side ids follow too); anything else starts a fresh session.
 fn open(client: &dyn ClientStore, config: &Config, request: &RequestView<'_>) -> RequestState {
     let now = config.clock.now();
-    let mut accepted: Option<Id> = None;
-    let mut others = 0usize;
+    let mut sole = SoleLive::new();
     let mut accept = |unsealed: &Unsealed| {
         let Some(id) = usable(config, unsealed, now) else {
             return false;
         };
-        match &accepted {
-            None => accepted = Some(id),
-            Some(first) if *first == id => {}
-            Some(_) => others += 1,
+        if sole.first() != Some(&id) {
+            sole.offer(id);
         }
         true
     };
@@ -165,22 +162,16 @@ fn open(client: &dyn ClientStore, config: &Config, request: &RequestView<'_>) ->
             tracing::debug!("no client-side session the request carries opens; starting afresh");
             (true, None)
         }
-        Opened::Session(_) if others > 0 => {
-            // Counts only: a sealed session is someone's credentials.
-            tracing::warn!(
-                live = others + 1,
-                "the request carries several live sessions under the session's name (a cookie \
-                 tossed from a sibling domain?): adopting none, starting a fresh session"
-            );
-            (true, None)
-        }
-        Opened::Session(unsealed) => {
-            // Checked again if the store returned another session than the one accepted first.
-            let id = accepted
-                .filter(|id| id.as_str() == unsealed.id)
-                .or_else(|| usable(config, &unsealed, now));
-            (true, id.map(|id| (id, unsealed)))
-        }
+        Opened::Session(unsealed) => match sole.adopt() {
+            Err(Tossed) => (true, None),
+            Ok(accepted) => {
+                // Checked again if the store returned another session than the one accepted first.
+                let id = accepted
+                    .filter(|id| id.as_str() == unsealed.id)
+                    .or_else(|| usable(config, &unsealed, now));
+                (true, id.map(|id| (id, unsealed)))
+            }
+        },
     };
     let sent = Sent {
         candidates: IdList::default(),

@@ -458,6 +458,53 @@ impl Pending {
     }
 }
 
+/// Which of a request's candidate sessions to adopt, by the rule against cookie tossing (a
+/// sibling subdomain's cookie of the session's name, sent first): the only live one. Server-side
+/// ids and client-side sessions both go through it.
+pub(crate) struct SoleLive<T> {
+    first: Option<T>,
+    others: usize,
+}
+
+/// More than one live session was offered: none is adopted (logged, with counts only).
+pub(crate) struct Tossed;
+
+impl<T> SoleLive<T> {
+    pub(crate) fn new() -> Self {
+        SoleLive {
+            first: None,
+            others: 0,
+        }
+    }
+
+    /// The first live session offered, if any.
+    pub(crate) fn first(&self) -> Option<&T> {
+        self.first.as_ref()
+    }
+
+    /// Counts a live session, another than those offered before (the caller leaves copies out).
+    pub(crate) fn offer(&mut self, live: T) {
+        match self.first {
+            None => self.first = Some(live),
+            Some(_) => self.others += 1,
+        }
+    }
+
+    /// The session to adopt: the one offered, or none if none was; [`Tossed`] if several were.
+    pub(crate) fn adopt(self) -> Result<Option<T>, Tossed> {
+        if self.others == 0 {
+            return Ok(self.first);
+        }
+        // Counts only: ids and sealed sessions are someone's credentials.
+        tracing::warn!(
+            live = self.others + 1,
+            "the request carries several live sessions under the session's name (a cookie \
+             tossed from a sibling domain?): adopting none, starting a fresh session"
+        );
+        Err(Tossed)
+    }
+}
+
 /// The candidate ids of a request, at most [`IdList::CAPACITY`], held inline (no allocation).
 #[derive(Default)]
 pub(crate) struct IdList {

@@ -13,7 +13,7 @@ use crate::config::{Backend, Config};
 use crate::error::Error;
 use crate::id::Id;
 use crate::record::{Lifetime, Value};
-use crate::request::{Fate, Loaded, RequestState, Stored};
+use crate::request::{Fate, Loaded, RequestState, SoleLive, Stored};
 use crate::state::CookieOptions;
 use crate::store::Store;
 
@@ -86,7 +86,7 @@ impl Session {
         };
         let config = self.config();
         let now = config.clock.now();
-        let mut found = None;
+        let mut sole = SoleLive::new();
         if crowded {
             tracing::warn!(
                 "the request carries more than four ids under the session's name (cookies tossed \
@@ -95,7 +95,6 @@ impl Session {
         }
         // Client-side sessions are opened when the request starts: only a server store reads.
         if let Some(store) = config.backend.store().filter(|_| !crowded) {
-            let mut live = 0;
             // Candidates are cloned one at a time, so the lock is never held across an await.
             for index in 0..count {
                 // A statement of its own, so the guard is dropped before the store's await.
@@ -105,21 +104,12 @@ impl Session {
                 if let Some(record) = store.load(&key).await?
                     && !config.is_dead(&record, now)
                 {
-                    live += 1;
-                    found.get_or_insert((id, key, record));
+                    // Listed once each: no copies.
+                    sole.offer((id, key, record));
                 }
             }
-            if live > 1 {
-                // Counts only: the ids are someone's credentials.
-                tracing::warn!(
-                    candidates = count,
-                    live,
-                    "the request carries several live sessions under the session's name (a \
-                     cookie tossed from a sibling domain?): adopting none, starting a fresh session"
-                );
-                found = None;
-            }
         }
+        let found = sole.adopt().unwrap_or(None);
         let mut state = self.lock();
         state.finish_load(found, now);
         Ok(f(&mut state))
