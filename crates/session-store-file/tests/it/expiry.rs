@@ -109,6 +109,18 @@ async fn spawn_cleanup_runs_and_ends_with_the_store() {
         .expect("the sweeper ends once the store is gone");
 }
 
+/// Waits (a generous bound, not a speed check) until the sweeper thread has removed `path`,
+/// blocking this thread: the sweeper needs nothing from the test's runtime.
+fn swept_by_the_thread(path: &std::path::Path) -> bool {
+    for _ in 0..3000 {
+        if !path.exists() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    !path.exists()
+}
+
 /// A store built inside a Tokio runtime sweeps its directory by itself (nothing started by the
 /// application). That the sweeper ends with the store is a unit test (`sweeper_thread_ends_...`).
 #[tokio::test]
@@ -123,15 +135,10 @@ async fn a_store_built_in_a_runtime_sweeps_by_itself() {
     let record = live(&[]);
     assert!(store.create(&key(1), &record).await.expect("create"));
     clock.set(record.expires);
-    let path = store.file_for(&key(1));
-    // Waits for the sweeper (a generous bound, not a speed check).
-    for _ in 0..3000 {
-        if !path.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(!path.exists(), "nothing swept the expired file");
+    assert!(
+        swept_by_the_thread(&store.file_for(&key(1))),
+        "nothing swept the expired file"
+    );
 }
 
 /// The sweeper needs no runtime timer: a store built on a runtime without one (`enable_time` off)
@@ -153,14 +160,10 @@ fn a_store_built_on_a_runtime_without_a_timer_sweeps_too() {
     let record = live(&[]);
     assert!(store.blocking().create(&key(1), &record).expect("create"));
     clock.set(record.expires);
-    let path = store.file_for(&key(1));
-    for _ in 0..3000 {
-        if !path.exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(!path.exists(), "nothing swept the expired file");
+    assert!(
+        swept_by_the_thread(&store.file_for(&key(1))),
+        "nothing swept the expired file"
+    );
 }
 
 /// The background sweeper can be turned off: an expired file then stays until something removes
