@@ -11,7 +11,7 @@ use session_core::store::{Key, Timestamp};
 
 use crate::FileStoreError;
 use crate::core::Core;
-use crate::dir::is_symlink_error;
+use crate::dir::{is_self_or_parent, is_symlink_error};
 use crate::judge::Judged;
 use crate::temp::TEMP_PREFIX;
 
@@ -109,7 +109,7 @@ impl Core {
     /// Judges the entry `name` and removes it if it is dead; `false` for `.` and `..`, which are
     /// not entries to examine.
     fn sweep_entry(&self, name: &[u8], now: Timestamp, report: &mut Cleanup) -> bool {
-        if name == b"." || name == b".." {
+        if is_self_or_parent(name) {
             return false;
         }
         let Ok(name) = std::str::from_utf8(name) else {

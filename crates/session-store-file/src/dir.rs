@@ -171,7 +171,7 @@ impl SessionDir {
     }
 
     /// Removes the entry `name` (not a directory); `false` if there was none.
-    pub(crate) fn remove(&self, name: &str) -> io::Result<bool> {
+    pub(crate) fn remove(&self, name: impl rustix::path::Arg) -> io::Result<bool> {
         match rustix::fs::unlinkat(&self.handle, name, AtFlags::empty()) {
             Ok(()) => Ok(true),
             Err(Errno::NOENT) => Ok(false),
@@ -179,7 +179,8 @@ impl SessionDir {
         }
     }
 
-    /// A new stream of the directory's entries (its own position; `.` and `..` included).
+    /// A new stream of the directory's entries (its own position; `.` and `..` included: see
+    /// [`is_self_or_parent`]).
     pub(crate) fn list(&self) -> io::Result<rustix::fs::Dir> {
         Ok(rustix::fs::Dir::read_from(&self.handle)?)
     }
@@ -196,9 +197,8 @@ impl SessionDir {
     fn remove_private(&self) {
         if let Ok(mut entries) = self.list() {
             while let Some(Ok(entry)) = entries.read() {
-                let name = entry.file_name().to_bytes();
-                if name != b"." && name != b".." {
-                    let _ = rustix::fs::unlinkat(&self.handle, entry.file_name(), AtFlags::empty());
+                if !is_self_or_parent(entry.file_name().to_bytes()) {
+                    let _ = self.remove(entry.file_name());
                 }
             }
         }
@@ -230,4 +230,9 @@ fn same_inode(stat: &rustix::fs::Stat, meta: &fs::Metadata) -> bool {
 /// Whether `error` is `ELOOP`: the name is a symbolic link, which the store never follows.
 pub(crate) fn is_symlink_error(error: &io::Error) -> bool {
     Errno::from_io_error(error) == Some(Errno::LOOP)
+}
+
+/// Whether a listed name is `.` or `..`, which a listing includes but are no entries to examine.
+pub(crate) fn is_self_or_parent(name: &[u8]) -> bool {
+    name == b"." || name == b".."
 }
