@@ -7,17 +7,32 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// A point in time: milliseconds since the Unix epoch.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+/// A point in time: milliseconds since the Unix epoch, at most [`Timestamp::MAX`].
+///
+/// The range is that of a signed 64-bit count (292 million years), so that every store keeps a
+/// timestamp exactly, SQL's `BIGINT` columns included: a later time saturates at
+/// [`Timestamp::MAX`], on construction, in arithmetic and when decoded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Timestamp(u64);
 
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        u64::deserialize(deserializer).map(Timestamp::from_millis)
+    }
+}
+
 impl Timestamp {
-    /// The timestamp `millis` milliseconds after the Unix epoch.
+    /// The latest time: `i64::MAX` milliseconds after the epoch.
+    pub const MAX: Timestamp = Timestamp(i64::MAX as u64);
+
+    /// The timestamp `millis` milliseconds after the Unix epoch (at most [`Timestamp::MAX`]).
     pub const fn from_millis(millis: u64) -> Self {
-        Timestamp(millis)
+        if millis > Timestamp::MAX.0 {
+            Timestamp::MAX
+        } else {
+            Timestamp(millis)
+        }
     }
 
     /// Milliseconds since the Unix epoch.
@@ -28,7 +43,7 @@ impl Timestamp {
     /// Converts a `SystemTime` (times before the epoch become the epoch).
     pub fn from_system_time(time: SystemTime) -> Self {
         let millis = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-        Timestamp(u64::try_from(millis).unwrap_or(u64::MAX))
+        Timestamp::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
     }
 
     /// This timestamp as a `SystemTime`.
@@ -36,10 +51,10 @@ impl Timestamp {
         UNIX_EPOCH + Duration::from_millis(self.0)
     }
 
-    /// `self + duration`, saturating at the far future.
+    /// `self + duration`, saturating at [`Timestamp::MAX`].
     pub fn saturating_add(self, duration: Duration) -> Self {
         let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
-        Timestamp(self.0.saturating_add(millis))
+        Timestamp::from_millis(self.0.saturating_add(millis))
     }
 
     /// The time from `earlier` to `self`, or zero if `earlier` is later.
@@ -243,6 +258,22 @@ impl Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_saturate_at_max() {
+        assert_eq!(Timestamp::from_millis(u64::MAX), Timestamp::MAX);
+        assert_eq!(Timestamp::MAX.as_millis(), i64::MAX as u64);
+        assert_eq!(
+            Timestamp::from_millis(1).saturating_add(Duration::MAX),
+            Timestamp::MAX
+        );
+        let decoded: Timestamp = serde_json::from_str(&u64::MAX.to_string()).expect("u64");
+        assert_eq!(decoded, Timestamp::MAX);
+        assert_eq!(
+            serde_json::to_string(&Timestamp::from_millis(5)).expect("json"),
+            "5"
+        );
+    }
 
     #[test]
     fn changes_apply_key_by_key() {

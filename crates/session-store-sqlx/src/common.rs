@@ -1,0 +1,428 @@
+//! What the PostgreSQL and SQLite stores share: their options, time-outs, the change set in the
+//! form the statements take, and the assembly (and checks) of a loaded record.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use session_core::store::{
+    Changes, Clock, DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_LIMIT, Record, SystemClock,
+    Timestamp,
+};
+use session_core::{Lifetime, Value};
+
+use crate::error::SqlStoreError;
+
+/// The bound on every store call unless the builder says otherwise: 5 s.
+///
+/// Longer than the Redis store's second: it covers waiting for a pooled connection and, on
+/// SQLite, for another writer (the busy time-out).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many expired sessions one cleanup statement removes unless the builder says otherwise.
+pub const DEFAULT_CLEANUP_BATCH: u32 = 1000;
+
+/// The options both stores take.
+pub(crate) struct Options {
+    pub(crate) timeout: Duration,
+    pub(crate) max_record_bytes: usize,
+    pub(crate) clock: Box<dyn Clock>,
+    pub(crate) cleanup_batch: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: DEFAULT_TIMEOUT,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            clock: Box::new(SystemClock),
+            cleanup_batch: DEFAULT_CLEANUP_BATCH,
+        }
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("timeout", &self.timeout)
+            .field("max_record_bytes", &self.max_record_bytes)
+            .field("clock", &self.clock)
+            .field("cleanup_batch", &self.cleanup_batch)
+            .finish()
+    }
+}
+
+/// The builder methods both stores' builders have, over a field `options: Options`.
+macro_rules! option_methods {
+    () => {
+        /// The bound on every store call (default [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT),
+        /// 5 s), waiting for a pooled connection included. A call that passes it fails with
+        /// [`StoreErrorKind::Timeout`](session_core::store::StoreErrorKind::Timeout); a write
+        /// that timed out may or may not have been applied.
+        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.options.timeout = timeout;
+            self
+        }
+
+        /// The largest session this store writes or reads, counted as each value's name and
+        /// JSON text in bytes (default
+        /// [`DEFAULT_MAX_RECORD_BYTES`](session_core::store::DEFAULT_MAX_RECORD_BYTES), 1 MiB;
+        /// capped at [`MAX_RECORD_BYTES_LIMIT`](session_core::store::MAX_RECORD_BYTES_LIMIT)).
+        ///
+        /// A write past it fails with
+        /// [`StoreErrorKind::TooLarge`](session_core::store::StoreErrorKind::TooLarge) and
+        /// changes nothing; a stored session past it (written under a larger limit) loads as no
+        /// session.
+        pub fn max_record_bytes(mut self, max: usize) -> Self {
+            self.options.max_record_bytes = max.min(session_core::store::MAX_RECORD_BYTES_LIMIT);
+            self
+        }
+
+        /// The clock that judges expiry (default the system clock). Tests pass a
+        /// [`ManualClock`](session_core::store::ManualClock) shared with the engine.
+        ///
+        /// The database's own clock is never read: every statement gets the time from here.
+        pub fn clock(mut self, clock: impl session_core::store::Clock) -> Self {
+            self.options.clock = Box::new(clock);
+            self
+        }
+
+        /// How many expired sessions one cleanup statement removes (default
+        /// [`DEFAULT_CLEANUP_BATCH`](crate::DEFAULT_CLEANUP_BATCH)); a cleanup runs statements
+        /// until one removes fewer, so that no statement holds locks for long.
+        pub fn cleanup_batch(mut self, batch: u32) -> Self {
+            self.options.cleanup_batch = batch.max(1);
+            self
+        }
+    };
+}
+pub(crate) use option_methods;
+
+/// Milliseconds since the epoch as the `bigint` columns hold them.
+pub(crate) fn millis(time: Timestamp) -> i64 {
+    i64::try_from(time.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A `bigint` column back as a timestamp; `None` if negative (damaged).
+pub(crate) fn timestamp(millis: i64) -> Option<Timestamp> {
+    u64::try_from(millis).ok().map(Timestamp::from_millis)
+}
+
+/// Runs `op`'s statement(s), bounded by `timeout`.
+pub(crate) async fn bounded<T>(
+    timeout: Duration,
+    op: &'static str,
+    future: impl Future<Output = Result<T, SqlStoreError>>,
+) -> Result<T, SqlStoreError> {
+    match tokio::time::timeout(timeout, future).await {
+        Ok(result) => result,
+        Err(_) => Err(SqlStoreError::Timeout { op, after: timeout }),
+    }
+}
+
+/// A lifetime as stored: its serde form in JSON.
+pub(crate) fn lifetime_json(lifetime: &Lifetime) -> String {
+    // A struct of an integer and a bool: serializing it cannot fail.
+    serde_json::to_string(lifetime).unwrap_or_default()
+}
+
+/// The size of a session as the limit counts it: each value's name and JSON text, in bytes.
+pub(crate) fn record_size(record: &Record) -> usize {
+    record
+        .data
+        .iter()
+        .map(|(name, value)| name.len() + value.as_json().len())
+        .sum()
+}
+
+/// One request's value changes as the statements take them: names (bytes, as stored) and their
+/// new texts (`None`: remove), each name once, the last change of a name winning.
+#[derive(Debug, Default)]
+pub(crate) struct Writes<'a> {
+    pub(crate) names: Vec<&'a [u8]>,
+    pub(crate) values: Vec<Option<&'a str>>,
+}
+
+impl<'a> Writes<'a> {
+    /// The values of `changes`, each name once (the last change wins, as in
+    /// [`Changes::apply_to`]).
+    pub(crate) fn from_changes(changes: &'a Changes) -> Self {
+        let mut at: HashMap<&str, usize> = HashMap::with_capacity(changes.updates.len());
+        let mut writes = Writes {
+            names: Vec::with_capacity(changes.updates.len()),
+            values: Vec::with_capacity(changes.updates.len()),
+        };
+        for (name, value) in &changes.updates {
+            let text = value.as_ref().map(Value::as_json);
+            match at.get(name.as_str()) {
+                Some(&i) => writes.values[i] = text,
+                None => {
+                    at.insert(name, writes.names.len());
+                    writes.names.push(name.as_bytes());
+                    writes.values.push(text);
+                }
+            }
+        }
+        writes
+    }
+
+    /// Every value of `record`, for `create` and `save`.
+    pub(crate) fn from_record(record: &'a Record) -> Self {
+        Writes {
+            names: record.data.keys().map(|name| name.as_bytes()).collect(),
+            values: record
+                .data
+                .values()
+                .map(|value| Some(value.as_json()))
+                .collect(),
+        }
+    }
+
+    /// The size of the values set: the least the session holds afterwards.
+    pub(crate) fn set_size(&self) -> usize {
+        self.names
+            .iter()
+            .zip(&self.values)
+            .filter_map(|(name, value)| value.map(|text| name.len() + text.len()))
+            .sum()
+    }
+}
+
+/// Why a stored session could not be read: it loads as no session.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Damage {
+    /// A column holds something of another type.
+    Column,
+    /// A timestamp column is negative.
+    Times,
+    /// The lifetime column is not a lifetime.
+    Lifetime,
+    /// A value's name is not UTF-8.
+    Name,
+    /// A value is not JSON.
+    Value,
+    /// The values take more than the limit.
+    TooLarge(usize),
+}
+
+impl fmt::Display for Damage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Damage::Column => f.write_str("a column of another type"),
+            Damage::Times => f.write_str("a negative timestamp"),
+            Damage::Lifetime => f.write_str("a lifetime that does not parse"),
+            Damage::Name => f.write_str("a value name that is not UTF-8"),
+            Damage::Value => f.write_str("a value that is not JSON"),
+            Damage::TooLarge(size) => write!(f, "values of {size} bytes, over the limit"),
+        }
+    }
+}
+
+/// A session's row as loaded, before its values.
+pub(crate) struct Meta {
+    pub(crate) created: i64,
+    pub(crate) last_active: i64,
+    pub(crate) expires: i64,
+    pub(crate) lifetime: Option<String>,
+}
+
+/// Assembles a loaded record from its row and its values, checking every part.
+///
+/// The size is summed before any value is parsed.
+pub(crate) fn assemble(
+    meta: Meta,
+    values: Vec<(Vec<u8>, Vec<u8>)>,
+    max_record_bytes: usize,
+) -> Result<Record, Damage> {
+    let size: usize = values
+        .iter()
+        .map(|(name, text)| name.len() + text.len())
+        .sum();
+    if size > max_record_bytes {
+        return Err(Damage::TooLarge(size));
+    }
+    let (Some(created), Some(last_active), Some(expires)) = (
+        timestamp(meta.created),
+        timestamp(meta.last_active),
+        timestamp(meta.expires),
+    ) else {
+        return Err(Damage::Times);
+    };
+    let mut record = Record::new(created, expires);
+    record.last_active = last_active;
+    record.lifetime = match meta.lifetime {
+        Some(json) => Some(serde_json::from_str(&json).map_err(|_| Damage::Lifetime)?),
+        None => None,
+    };
+    for (name, text) in values {
+        let name = String::from_utf8(name).map_err(|_| Damage::Name)?;
+        let text = String::from_utf8(text).map_err(|_| Damage::Value)?;
+        let value = Value::from_json(text).map_err(|_| Damage::Value)?;
+        record.data.insert(name, value);
+    }
+    Ok(record)
+}
+
+/// Logs a session that cannot be read (with the key's first hex digits, never a value).
+pub(crate) fn warn_damaged(key: &session_core::store::Key, reason: &Damage) {
+    tracing::warn!(
+        ?key,
+        %reason,
+        "damaged session in the database treated as no session (left in place)"
+    );
+}
+
+/// Runs `batch`-sized cleanup statements until one removes fewer than `batch` sessions; the
+/// number removed in all.
+pub(crate) async fn cleanup_batches<F, Fut>(
+    batch: u32,
+    mut statement: F,
+) -> Result<u64, SqlStoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<u64, SqlStoreError>>,
+{
+    let mut removed = 0;
+    loop {
+        let done = statement().await?;
+        removed += done;
+        if done < u64::from(batch) {
+            return Ok(removed);
+        }
+        // Let the requests waiting on the database go first.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Spawns a task running `cleanup` every `every` (first after one period), logging failures.
+pub(crate) fn spawn_cleanup<F, Fut>(every: Duration, mut cleanup: F) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<u64, SqlStoreError>> + Send,
+{
+    let every = every.max(Duration::from_millis(1));
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match cleanup().await {
+                Ok(removed) => tracing::debug!(removed, "expired sessions removed"),
+                Err(error) => tracing::warn!(%error, "removing expired sessions failed"),
+            }
+        }
+    })
+}
+
+/// The rows of a load (a session's columns, then a value's name and text, `NULL`s for a session
+/// without values) as a record; `None` for no rows, or for rows that cannot be read (logged).
+pub(crate) fn decode_load<R>(
+    rows: &[R],
+    key: &session_core::store::Key,
+    max_record_bytes: usize,
+) -> Option<Record>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let first = rows.first()?;
+    let decoded = (|| {
+        let meta = Meta {
+            created: first.try_get(0)?,
+            last_active: first.try_get(1)?,
+            expires: first.try_get(2)?,
+            lifetime: first.try_get(3)?,
+        };
+        let mut values = Vec::with_capacity(rows.len());
+        for row in rows {
+            let name: Option<Vec<u8>> = row.try_get(4)?;
+            let text: Option<Vec<u8>> = row.try_get(5)?;
+            values.extend(name.zip(text));
+        }
+        Ok::<_, sqlx::Error>((meta, values))
+    })();
+    // A column of another type (SQLite's columns take anything) is damage too.
+    let assembled = match decoded {
+        Ok((meta, values)) => assemble(meta, values, max_record_bytes),
+        Err(_) => Err(Damage::Column),
+    };
+    match assembled {
+        Ok(record) => Some(record),
+        Err(reason) => {
+            warn_damaged(key, &reason);
+            None
+        }
+    }
+}
+
+/// Refuses a write whose values alone pass the limit.
+pub(crate) fn check_size(size: usize, limit: usize) -> Result<(), SqlStoreError> {
+    if size > limit {
+        Err(SqlStoreError::TooLarge { size, limit })
+    } else {
+        Ok(())
+    }
+}
+
+/// The limit as the statements take it.
+pub(crate) fn limit(max_record_bytes: usize) -> i64 {
+    i64::try_from(max_record_bytes.min(MAX_RECORD_BYTES_LIMIT)).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(json: &str) -> Value {
+        Value::from_json(json.to_owned()).expect("json")
+    }
+
+    #[test]
+    fn writes_keep_the_last_change_of_a_name() {
+        let mut changes = Changes::default();
+        changes.updates = vec![
+            ("a".into(), Some(value("1"))),
+            ("b".into(), Some(value("2"))),
+            ("a".into(), None),
+            ("b".into(), Some(value("3"))),
+        ];
+        let writes = Writes::from_changes(&changes);
+        assert_eq!(writes.names, [b"a".as_slice(), b"b"]);
+        assert_eq!(writes.values, [None, Some("3")]);
+        assert_eq!(writes.set_size(), 2);
+    }
+
+    #[test]
+    fn damaged_parts_are_named() {
+        let meta = || Meta {
+            created: 1,
+            last_active: 2,
+            expires: 3,
+            lifetime: None,
+        };
+        let ok = assemble(meta(), vec![(b"a\0b".to_vec(), b"-0.0".to_vec())], 100).expect("ok");
+        assert_eq!(ok.data["a\0b"].as_json(), "-0.0");
+        assert_eq!(ok.last_active, Timestamp::from_millis(2));
+        let bad = |values: Vec<(Vec<u8>, Vec<u8>)>| assemble(meta(), values, 10).expect_err("bad");
+        assert_eq!(bad(vec![(vec![0xff], b"1".to_vec())]), Damage::Name);
+        assert_eq!(bad(vec![(b"a".to_vec(), b"nope".to_vec())]), Damage::Value);
+        assert_eq!(
+            bad(vec![(b"a".to_vec(), b"1234567890".to_vec())]),
+            Damage::TooLarge(11)
+        );
+        let negative = Meta {
+            expires: -1,
+            ..meta()
+        };
+        assert_eq!(assemble(negative, vec![], 10), Err(Damage::Times));
+        let lifetime = Meta {
+            lifetime: Some("{".into()),
+            ..meta()
+        };
+        assert_eq!(assemble(lifetime, vec![], 10), Err(Damage::Lifetime));
+    }
+}

@@ -1,0 +1,187 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
+//! `session-store-sqlx`: HTTP sessions in PostgreSQL (many processes, many machines) or SQLite
+//! (one machine, durable, nothing to run), through [`sqlx`] 0.8.
+//!
+//! - [`PgStore`] (feature `postgres`) takes the application's [`PgPool`](sqlx::PgPool).
+//! - [`SqliteStore`] (feature `sqlite`) takes the application's
+//!   [`SqlitePool`](sqlx::SqlitePool), or opens a database file with [`SqliteStore::open`].
+//!
+//! Both features are off by default and each pulls only its sqlx driver. The crate re-exports
+//! [`sqlx`], so that the pool types match.
+//!
+//! # Example
+//!
+//! ```
+//! # #[cfg(feature = "sqlite")]
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use session_core::{Engine, ParamState};
+//! use session_store_sqlx::SqliteStore;
+//!
+//! let dir = tempfile::tempdir()?;
+//! // Creates the file (mode 0600) in WAL mode and migrates the schema.
+//! let store = SqliteStore::open(dir.path().join("sessions.db")).await?;
+//! let _cleanup = store.spawn_cleanup(std::time::Duration::from_secs(600));
+//! let engine = Engine::new(ParamState::default(), store);
+//! # Ok::<_, Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! PostgreSQL, on the pool the application already has:
+//!
+//! ```no_run
+//! # #[cfg(feature = "postgres")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use session_core::{Engine, ParamState};
+//! use session_store_sqlx::PgStore;
+//! use session_store_sqlx::sqlx::postgres::PgPoolOptions;
+//!
+//! let pool = PgPoolOptions::new()
+//!     .max_connections(16)
+//!     .connect("postgres://app@db.internal/app")
+//!     .await?;
+//! let store = PgStore::builder(pool).schema("app").table("sessions").build()?;
+//! store.migrate().await?; // creates or upgrades the tables, at every start
+//! let _cleanup = store.spawn_cleanup(std::time::Duration::from_secs(600));
+//! let engine = Engine::new(ParamState::default(), store);
+//! # Ok(()) }
+//! ```
+//!
+//! # Schema
+//!
+//! Two tables, named after the configured table (default [`DEFAULT_TABLE`], `sessions`), in the
+//! configured schema (PostgreSQL; default: the connection's `search_path`):
+//!
+//! | table | columns | key |
+//! |---|---|---|
+//! | `sessions` | `id` (bytes), `created`, `last_active`, `expires` (milliseconds since the epoch), `lifetime` (JSON or `NULL`), `size` | `id`; index on `expires` |
+//! | `sessions_values` | `session` (bytes), `name` (bytes), `value` (bytes: JSON text) | (`session`, `name`) |
+//!
+//! `id` is the SHA-256 digest of the session id that core computes: the raw id never reaches
+//! the database, so a dump of it yields no usable cookie. A row per value is what lets `apply`
+//! change single keys under concurrency, and names and values are bytes so that they round-trip
+//! byte for byte: session keys may hold NUL characters, which PostgreSQL's `text` refuses, and
+//! `jsonb` would rewrite `-0.0`, `1e300` or key order. `size` is the values' names and texts
+//! in bytes, kept by every write, so that the size limit is checked without reading the
+//! session. `<table>_migrations` records the schema versions applied ([`PgStore::migrate`],
+//! [`SqliteStore::migrate`]); on PostgreSQL, the functions `<table>_create` and
+//! `<table>_change` make each write one round trip. Times are signed 64-bit milliseconds:
+//! [`Timestamp`](session_core::store::Timestamp)'s whole range.
+//!
+//! Names are checked as plain identifiers ([`SqlStoreError::InvalidName`]) and quoted into the
+//! statements once, when the store is built; no statement is ever built from request data, and
+//! no `query!` macro is used (they need a database at build time).
+//!
+//! # Statements and round trips
+//!
+//! Every statement is a prepared statement (sqlx caches them per connection), with the store's
+//! clock's time passed in: the database's clock is never read.
+//!
+//! | operation | PostgreSQL | SQLite |
+//! |---|---|---|
+//! | `load` | one `SELECT` (the session joined to its values) | the same |
+//! | `create` | `SELECT <table>_create(...)`: insert if no live session holds the id, replace a dead one | `BEGIN IMMEDIATE`, insert-or-replace-dead, values, `COMMIT` |
+//! | `save`, `apply` | `SELECT ... FROM <table>_change(...)`: lock the live row, size check, delete and upsert the changed values, update the row | `BEGIN IMMEDIATE`, the same statements, `COMMIT` |
+//! | `touch` | one `UPDATE ... WHERE expires > now` | the same |
+//! | `delete` | one `DELETE ... RETURNING` (values go by `ON DELETE CASCADE`) | `BEGIN IMMEDIATE`, two `DELETE`s, `COMMIT` |
+//!
+//! So on PostgreSQL each call is one round trip once its statement is prepared on the
+//! connection (the first use on each connection prepares it: one more). sqlx pools check a
+//! connection before handing it out by default (`test_before_acquire`), which costs a round
+//! trip per call: turn it off for sessions (see "Pool sizing").
+//!
+//! # Guarantees
+//!
+//! - `apply` is atomic per session ([`Store::applies_atomically`] is `true`): on PostgreSQL the
+//!   `_change` function locks the session's row first (`FOR NO KEY UPDATE`), and each of its
+//!   statements sees what was committed before the lock was granted; on SQLite, `BEGIN
+//!   IMMEDIATE` takes the database's write lock. Concurrent requests changing different keys of
+//!   one session keep every write, also from several processes; of two writes to one key, the
+//!   later commit wins.
+//! - `create` is insert-if-absent; `save`, `apply` and `touch` of a deleted or expired session
+//!   write nothing and answer `false`: nothing is resurrected.
+//! - `load` never returns a session whose `expires` has passed on the store's clock; expired
+//!   rows are removed by [`PgStore::delete_expired`] / [`SqliteStore::delete_expired`] in
+//!   batches ([`cleanup_batch`](PgStoreBuilder::cleanup_batch)), on a timer with
+//!   `spawn_cleanup`.
+//! - A write past [`max_record_bytes`](PgStoreBuilder::max_record_bytes) fails with
+//!   [`StoreErrorKind::TooLarge`](session_core::store::StoreErrorKind::TooLarge) and changes
+//!   nothing.
+//! - Rows this store cannot read (a value that is not JSON, a name that is not UTF-8, a negative
+//!   time, a column of another type, values over the limit) load as no session, with a `warn`
+//!   log naming the key's first hex digits; they are left in place for inspection.
+//! - Every call is bounded by [`timeout`](PgStoreBuilder::timeout) (default
+//!   [`DEFAULT_TIMEOUT`], 5 s), waiting for a pooled connection included; a failed or timed-out
+//!   call is a [`StoreError`](session_core::store::StoreError) whose source is a
+//!   [`SqlStoreError`]. When the database comes back, the same store works again.
+//!
+//! # SQLite
+//!
+//! [`sqlite_pool`] (and [`SqliteStore::open`]) create the database file with mode 0600 (SQLite
+//! gives its `-wal` and `-shm` files the same mode) and open it in WAL mode with a busy time-out
+//! of [`SQLITE_BUSY_TIMEOUT`] and `synchronous = FULL`. Every write is a `BEGIN IMMEDIATE`
+//! transaction, which takes the write lock at once (waiting up to the busy time-out) rather than
+//! failing on a read-to-write upgrade: two processes on one file never see `SQLITE_BUSY`. A pool
+//! of the application's own needs the same settings (sqlx's default busy time-out is 5 s).
+//!
+//! # Pool sizing, TLS, PgBouncer
+//!
+//! - **Pool sizing.** A request holds a connection for one statement (a load, then its commit),
+//!   not for the whole request: a pool of a few connections per core serves many concurrent
+//!   requests. Turn `test_before_acquire` off
+//!   ([`PgPoolOptions::test_before_acquire`](sqlx::pool::PoolOptions::test_before_acquire))
+//!   to save a round trip per call; a broken connection then fails one call and is replaced.
+//!   The store's `timeout` covers the wait for a connection, so a starved pool answers a 500
+//!   rather than hanging.
+//! - **TLS.** This crate turns on no TLS backend. Add sqlx to your own `Cargo.toml` with
+//!   `tls-rustls` (or `tls-native-tls`) and set `sslmode` in the URL; Cargo unifies the features.
+//! - **PgBouncer.** In transaction mode, named prepared statements need PgBouncer 1.21 or later
+//!   with `max_prepared_statements` set; with an older PgBouncer, connect to PostgreSQL directly
+//!   for sessions. Every call is one statement or one transaction, so transaction pooling is
+//!   otherwise fine.
+//!
+//! # Cleanup and vacuum
+//!
+//! Expired sessions are never loaded but stay until a cleanup removes them: run
+//! `spawn_cleanup(every)` in one process (several is harmless: `FOR UPDATE SKIP LOCKED` keeps
+//! them apart on PostgreSQL). Each statement removes at most `cleanup_batch` sessions, so no
+//! statement holds locks for long. PostgreSQL's autovacuum reclaims the dead rows of a table
+//! with this much churn; on SQLite the file keeps its size (freed pages are reused), and
+//! `VACUUM` shrinks it when the application is idle.
+//!
+//! # Which store
+//!
+//! - **SQLite**: one machine, sessions that survive restarts, nothing to run or back up beyond a
+//!   file. Writes are serialized per database.
+//! - **Files** (`session-store-file`): one machine, a file per session, no SQL; many writers to
+//!   different sessions never wait for each other.
+//! - **PostgreSQL**: several processes or machines, when the application already runs it: one
+//!   system to back up and monitor, transactions, durability.
+//! - **Redis** (`session-store-redis`): several machines, the fastest shared store, when a Redis
+//!   is there anyway; durability depends on its persistence settings.
+//!
+//! # Testing
+//!
+//! The `testing` feature (for tests only) adds `testing::PostgresServer`, a throwaway PostgreSQL
+//! server (Debian's `initdb` and `pg_ctl`) on a free loopback port, removed on drop.
+//!
+//! [`Store::applies_atomically`]: session_core::store::Store::applies_atomically
+
+mod common;
+mod error;
+mod names;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod schema;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use common::{DEFAULT_CLEANUP_BATCH, DEFAULT_TIMEOUT};
+pub use error::SqlStoreError;
+pub use names::{DEFAULT_TABLE, MAX_TABLE_NAME};
+#[cfg(feature = "postgres")]
+pub use postgres::{PgStore, PgStoreBuilder};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SQLITE_BUSY_TIMEOUT, SqliteStore, SqliteStoreBuilder, sqlite_pool};
+pub use sqlx;

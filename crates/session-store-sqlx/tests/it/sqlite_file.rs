@@ -1,0 +1,58 @@
+//! The SQLite database file: created 0600 (and its WAL files with it), in WAL mode; two pools
+//! (two processes' worth of connections) writing at once never fail with SQLITE_BUSY.
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+
+use session_core::store::Store;
+use session_store_sqlx::SqliteStore;
+use session_store_sqlx::sqlx;
+
+use crate::common::{SqliteFile, key, live};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_database_file_is_private_and_in_wal_mode() {
+    let file = SqliteFile::new();
+    let store = SqliteStore::open(file.path()).await.expect("open");
+    assert!(
+        store
+            .create(&key(1), &live(&[("a", "1")]))
+            .await
+            .expect("create")
+    );
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .expect("pragma");
+    assert_eq!(mode, "wal");
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{}{suffix}", file.path().display());
+        let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{path}");
+    }
+}
+
+/// 2 × 150 creates and applies at once through two pools of 4 connections: none fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_pools_writing_at_once_never_fail_busy() {
+    let file = SqliteFile::new();
+    let stores = Arc::new([file.store().await, file.store().await]);
+    let mut tasks = Vec::new();
+    for n in 0..300u16 {
+        let stores = Arc::clone(&stores);
+        tasks.push(tokio::spawn(async move {
+            let store = &stores[usize::from(n % 2)];
+            let mut digest = [0u8; 32];
+            digest[..2].copy_from_slice(&n.to_be_bytes());
+            digest[31] = 1;
+            let k = session_core::store::Key::from_digest(digest);
+            store.create(&k, &live(&[("n", &n.to_string())])).await?;
+            store.delete(&key(0)).await?;
+            store.load(&k).await
+        }));
+    }
+    for task in tasks {
+        let loaded = task.await.expect("task").expect("no SQLITE_BUSY");
+        assert!(loaded.is_some());
+    }
+}
