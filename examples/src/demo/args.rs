@@ -8,11 +8,17 @@ use session_state_cookie::SealMode;
 
 /// The usage text.
 pub const USAGE: &str = "usage: demo [--framework axum|actix] \
-[--store memory|null|file|cache|cookie|redis] [--state cookie|param] [--addr 127.0.0.1:PORT] \
+[--store memory|null|file|cache|cookie|redis|postgres|sqlite] [--state cookie|param] [--addr 127.0.0.1:PORT] \
 [--dir DIR] [--redis-url URL] [--redis-prefix PREFIX] [--idle-timeout SECS] \
 [--absolute-timeout SECS] [--store-timeout-ms MS] [--secure true|false] [--session-key NAME] [--seal-key BASE64] \
 [--seal-old-key BASE64]... [--seal-mode private|signed] [--memory-max-bytes N] \
-[--redis-max-record-bytes N]
+[--redis-max-record-bytes N] [--database-url URL] [--database PATH] [--db-table NAME]
+
+--store postgres needs --database-url (e.g. postgres://app@127.0.0.1:5432/app); --store sqlite \
+needs --database (a file, created 0600 in WAL mode if missing). Both connect and migrate the \
+session tables (named after --db-table, default \"sessions\") at start, and fail to start if \
+the database cannot be used. While PostgreSQL is down, requests that use the session get a bare \
+500 and the others are served; the pool reconnects by itself.
 
 --store redis needs --redis-url (e.g. redis://127.0.0.1:6379/0) and connects at start: if Redis \
 cannot be reached then, the demo says so and exits with a failure status. Once running, it \
@@ -62,6 +68,12 @@ pub enum StoreKind {
     /// Connected at start (the demo fails to start if Redis cannot be reached), reconnecting by
     /// itself afterwards.
     Redis,
+    /// `PgStore` at `--database-url`, tables named after `--db-table`.
+    ///
+    /// Connected and migrated at start (the demo fails to start if PostgreSQL cannot be used).
+    Postgres,
+    /// `SqliteStore` on the file `--database`, tables named after `--db-table`.
+    Sqlite,
 }
 
 /// How the id travels.
@@ -116,6 +128,12 @@ pub struct Args {
     pub memory_max_bytes: Option<usize>,
     /// `--redis-max-record-bytes N`: the Redis store's record size limit (its default without it).
     pub redis_max_record_bytes: Option<usize>,
+    /// `--database-url URL`, required by `--store postgres`.
+    pub database_url: Option<String>,
+    /// `--database PATH`, required by `--store sqlite`.
+    pub database: Option<PathBuf>,
+    /// `--db-table NAME`: the SQL stores' table (`"sessions"` without it).
+    pub db_table: Option<String>,
 }
 
 impl Default for Args {
@@ -139,6 +157,9 @@ impl Default for Args {
             seal_mode: SealMode::Private,
             memory_max_bytes: None,
             redis_max_record_bytes: None,
+            database_url: None,
+            database: None,
+            db_table: None,
         }
     }
 }
@@ -170,6 +191,8 @@ impl Args {
                         "cache" => StoreKind::Cache,
                         "cookie" => StoreKind::Cookie,
                         "redis" => StoreKind::Redis,
+                        "postgres" => StoreKind::Postgres,
+                        "sqlite" => StoreKind::Sqlite,
                         other => return Err(format!("unknown store {other:?}")),
                     }
                 }
@@ -215,11 +238,20 @@ impl Args {
                 "--redis-max-record-bytes" => {
                     args.redis_max_record_bytes = Some(bytes(&flag, &value)?);
                 }
+                "--database-url" => args.database_url = Some(value),
+                "--database" => args.database = Some(value.into()),
+                "--db-table" => args.db_table = Some(value),
                 other => return Err(format!("unknown option {other:?}")),
             }
         }
         if args.store == StoreKind::Redis && args.redis_url.is_none() {
             return Err(REDIS_URL_MISSING.into());
+        }
+        if args.store == StoreKind::Postgres && args.database_url.is_none() {
+            return Err(DATABASE_URL_MISSING.into());
+        }
+        if args.store == StoreKind::Sqlite && args.database.is_none() {
+            return Err(DATABASE_MISSING.into());
         }
         Ok(args)
     }
@@ -228,6 +260,14 @@ impl Args {
 /// The error for `--store redis` without `--redis-url`.
 pub(crate) const REDIS_URL_MISSING: &str =
     "--store redis needs --redis-url URL (e.g. --redis-url redis://127.0.0.1:6379/0)";
+
+/// The error for `--store postgres` without `--database-url`.
+pub(crate) const DATABASE_URL_MISSING: &str =
+    "--store postgres needs --database-url URL (e.g. --database-url postgres://app@127.0.0.1/app)";
+
+/// The error for `--store sqlite` without `--database`.
+pub(crate) const DATABASE_MISSING: &str =
+    "--store sqlite needs --database PATH (e.g. --database sessions.db)";
 
 fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
     match value.parse::<u64>() {

@@ -14,8 +14,13 @@ use session_store_cache::{CacheStore, MokaCache};
 use session_store_file::FileStore;
 use session_store_null::NullStore;
 use session_store_redis::RedisStore;
+use session_store_sqlx::sqlx::postgres::PgPoolOptions;
+use session_store_sqlx::{PgStore, SqliteStore};
 
-use super::args::{Args, DEFAULT_REDIS_PREFIX, REDIS_URL_MISSING, StateKind, StoreKind};
+use super::args::{
+    Args, DATABASE_MISSING, DATABASE_URL_MISSING, DEFAULT_REDIS_PREFIX, DEFAULT_STORE_TIMEOUT,
+    REDIS_URL_MISSING, StateKind, StoreKind,
+};
 
 /// The engine builder for the chosen state and store, with the chosen timeouts applied.
 ///
@@ -35,6 +40,10 @@ pub async fn engine_builder_async(
 ) -> Result<EngineBuilder, String> {
     let store = match (store, args.store) {
         (None, StoreKind::Redis) => Some(Arc::new(redis_store(args, clock.clone()).await?) as _),
+        (None, StoreKind::Postgres) => {
+            Some(Arc::new(postgres_store(args, clock.clone()).await?) as _)
+        }
+        (None, StoreKind::Sqlite) => Some(Arc::new(sqlite_store(args, clock.clone()).await?) as _),
         (store, _) => store,
     };
     engine_builder_with(args, clock, store)
@@ -69,8 +78,10 @@ pub fn engine_builder_with(
             MokaCache::builder().clock(clock.clone()).build(),
         )),
         (None, StoreKind::Cookie, _) => return sealed_builder(args, clock.clone()),
-        (None, StoreKind::Redis, _) => {
-            return Err("--store redis connects to Redis first: use engine_builder_async".into());
+        (None, StoreKind::Redis | StoreKind::Postgres | StoreKind::Sqlite, _) => {
+            return Err(
+                "--store redis, postgres and sqlite connect first: use engine_builder_async".into(),
+            );
         }
     };
     let mut builder = configure(state, store, args);
@@ -165,6 +176,73 @@ async fn redis_store(args: &Args, clock: Option<ManualClock>) -> Result<RedisSto
             chain(&e)
         )
     })
+}
+
+/// The SQL stores' table, and the bound on their calls: the demo's store time-out.
+fn sql_settings(args: &Args) -> (&str, std::time::Duration) {
+    let table = args
+        .db_table
+        .as_deref()
+        .unwrap_or(session_store_sqlx::DEFAULT_TABLE);
+    (table, args.store_timeout.unwrap_or(DEFAULT_STORE_TIMEOUT))
+}
+
+/// `--store postgres`: a `PgStore` at `--database-url`, connected and migrated now, cleaning
+/// up expired sessions every minute. On `clock` if given.
+///
+/// The pool does not ping a connection before each use (one round trip less per call; a broken
+/// connection fails one call and is replaced) and waits for a connection no longer than the
+/// store time-out.
+async fn postgres_store(args: &Args, clock: Option<ManualClock>) -> Result<PgStore, String> {
+    let url = args.database_url.as_deref().ok_or(DATABASE_URL_MISSING)?;
+    let (table, timeout) = sql_settings(args);
+    let failed = |e: &dyn std::error::Error| {
+        format!(
+            "--store postgres: cannot use PostgreSQL at {}: {}",
+            redacted(url),
+            chain(e)
+        )
+    };
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .test_before_acquire(false)
+        .acquire_timeout(timeout)
+        .connect(url)
+        .await
+        .map_err(|e| failed(&e))?;
+    let mut builder = PgStore::builder(pool).table(table).timeout(timeout);
+    if let Some(clock) = clock {
+        builder = builder.clock(clock);
+    }
+    let store = builder.build().map_err(|e| failed(&e))?;
+    store.migrate().await.map_err(|e| failed(&e))?;
+    store.spawn_cleanup(std::time::Duration::from_secs(60));
+    Ok(store)
+}
+
+/// `--store sqlite`: a `SqliteStore` on `--database` (created 0600 in WAL mode if missing),
+/// migrated now, cleaning up expired sessions every minute. On `clock` if given.
+async fn sqlite_store(args: &Args, clock: Option<ManualClock>) -> Result<SqliteStore, String> {
+    let path = args.database.as_deref().ok_or(DATABASE_MISSING)?;
+    let (table, timeout) = sql_settings(args);
+    let failed = |e: &dyn std::error::Error| {
+        format!(
+            "--store sqlite: cannot use {}: {}",
+            path.display(),
+            chain(e)
+        )
+    };
+    let pool = session_store_sqlx::sqlite_pool(path)
+        .await
+        .map_err(|e| failed(&e))?;
+    let mut builder = SqliteStore::builder(pool).table(table).timeout(timeout);
+    if let Some(clock) = clock {
+        builder = builder.clock(clock);
+    }
+    let store = builder.build().map_err(|e| failed(&e))?;
+    store.migrate().await.map_err(|e| failed(&e))?;
+    store.spawn_cleanup(std::time::Duration::from_secs(60));
+    Ok(store)
 }
 
 /// An error and its causes on one line.

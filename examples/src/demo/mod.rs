@@ -9,12 +9,14 @@
 //! cookie becomes persistent for 30 days; sets `remembered=1`), `/cookie?path=P&domain=D&
 //! partitioned=true` (this response's cookie gets those attributes; sets `scoped=1`).
 //!
-//! Stores: `--store memory|null|file|cache|cookie|redis`. `--store redis --redis-url URL` keeps
+//! Stores: `--store memory|null|file|cache|cookie|redis|postgres|sqlite`. `--store redis --redis-url URL` keeps
 //! sessions in Redis under `--redis-prefix` (default `demo:`); it connects when the server
 //! starts, so a Redis that cannot be reached then is a start-up error (the binary prints it and
 //! exits with a failure status) rather than a server that fails every request. After that the
 //! store reconnects by itself: while Redis is down, routes that use the session answer a bare
-//! 500 and `/static` keeps answering.
+//! 500 and `/static` keeps answering. `--store postgres --database-url URL` and `--store sqlite
+//! --database PATH` keep sessions in SQL tables named after `--db-table` (default `sessions`),
+//! connected and migrated at start in the same way.
 
 mod actix_app;
 mod args;
@@ -40,7 +42,7 @@ pub type Serving = Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
 
 /// Builds the engine `args` describe, binds `args.addr`, and returns the address and the server.
 ///
-/// Connects to Redis first for `--store redis`. The server is a future that serves.
+/// Connects to Redis or the database first for `--store redis`, `postgres` and `sqlite`. The server is a future that serves.
 ///
 /// Fails with an error of kind `Other` whose message says what is wrong when the options do not
 /// make an engine (a bad cookie name, `--store redis` and Redis cannot be reached, ...).
