@@ -8,6 +8,7 @@ use session_conformance::props::{check_store_changes, runtime};
 use session_conformance::{Expect, ParamCarrier, check_store, plack_counter, plack_scenario};
 use session_core::store::{Changes, Clock, Store, SystemClock};
 use session_core::{Engine, ParamState};
+use session_store_sqlx::sqlx;
 use session_store_sqlx::testing::PostgresServer;
 
 use crate::common::{self, SqliteFile, key, live, value};
@@ -112,13 +113,29 @@ async fn postgres_applies_through_two_pools_lose_no_write() {
     let server = PostgresServer::start();
     let first = common::pg_store(&server).await;
     let second = common::pg_store(&server).await;
-    two_pools_lose_no_write(first, second).await;
+    two_pools_lose_no_write(first.clone(), second).await;
+    // The size the limit is checked against was kept through every concurrent apply (each
+    // `_change` call reads it after taking the row's lock).
+    let (kept, actual): (i64, i64) = sqlx::query_as(SIZES)
+        .fetch_one(first.pool())
+        .await
+        .expect("sizes");
+    assert_eq!(kept, actual, "the size column lost concurrent updates");
 }
+
+/// The size column, and the size of the values it should equal.
+const SIZES: &str = "SELECT (SELECT CAST(size AS BIGINT) FROM sessions), \
+     (SELECT CAST(SUM(length(name) + length(value)) AS BIGINT) FROM sessions_values)";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sqlite_applies_through_two_pools_lose_no_write() {
     let file = SqliteFile::new();
     let first = file.store().await;
     let second = file.store().await;
-    two_pools_lose_no_write(first, second).await;
+    two_pools_lose_no_write(first.clone(), second).await;
+    let (kept, actual): (i64, i64) = sqlx::query_as(SIZES)
+        .fetch_one(first.pool())
+        .await
+        .expect("sizes");
+    assert_eq!(kept, actual, "the size column lost concurrent updates");
 }
