@@ -273,48 +273,6 @@ pub(crate) fn warn_damaged(key: &session_core::store::Key, reason: &Damage) {
     );
 }
 
-/// Runs `batch`-sized cleanup statements until one removes fewer than `batch` sessions; the
-/// number removed in all.
-pub(crate) async fn cleanup_batches<F, Fut>(
-    batch: u32,
-    mut statement: F,
-) -> Result<u64, SqlStoreError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<u64, SqlStoreError>>,
-{
-    let mut removed = 0;
-    loop {
-        let done = statement().await?;
-        removed += done;
-        if done < u64::from(batch) {
-            return Ok(removed);
-        }
-        // Let the requests waiting on the database go first.
-        tokio::task::yield_now().await;
-    }
-}
-
-/// Spawns a task running `cleanup` every `every` (first after one period), logging failures.
-pub(crate) fn spawn_cleanup<F, Fut>(every: Duration, mut cleanup: F) -> tokio::task::JoinHandle<()>
-where
-    F: FnMut() -> Fut + Send + 'static,
-    Fut: Future<Output = Result<u64, SqlStoreError>> + Send,
-{
-    let every = every.max(Duration::from_millis(1));
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            match cleanup().await {
-                Ok(removed) => tracing::debug!(removed, "expired sessions removed"),
-                Err(error) => tracing::warn!(%error, "removing expired sessions failed"),
-            }
-        }
-    })
-}
-
 /// The rows of a load (a session's columns, then a value's name and text, `NULL`s for a session
 /// without values) as a record; `None` for no rows, or for rows that cannot be read (logged).
 pub(crate) fn decode_load<R>(

@@ -172,6 +172,7 @@ mod names;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod schema;
+mod shared;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "testing")]

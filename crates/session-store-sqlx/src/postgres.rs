@@ -2,19 +2,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use session_core::store::{Changes, Key, Record, Store, StoreError, Timestamp};
+use session_core::store::{Key, Record};
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
 
-use crate::common::{
-    self, Options, Writes, bounded, check_size, lifetime_json, millis, option_methods,
-};
+use crate::common::{self, Options, lifetime_json, option_methods};
 use crate::error::SqlStoreError;
 use crate::names::{DEFAULT_TABLE, Names};
 use crate::schema::{self, LATEST_VERSION};
+use crate::shared::{Backend, Change, Core, Outcome, sql_store};
 
 /// Sessions in PostgreSQL: a row per session and a row per value, key-level changes applied
 /// atomically by a PL/pgSQL function.
@@ -24,18 +22,12 @@ use crate::schema::{self, LATEST_VERSION};
 /// [crate docs](crate) for the schema, the statements and their round trips.
 #[derive(Clone)]
 pub struct PgStore {
-    inner: Arc<Inner>,
+    inner: Arc<Core<Pg>>,
 }
 
-struct Inner {
+/// The pool and every statement, built once from the validated names.
+struct Pg {
     pool: PgPool,
-    names: Names,
-    sql: Statements,
-    options: Options,
-}
-
-/// Every statement, built once from the validated names.
-struct Statements {
     load: String,
     create: String,
     change: String,
@@ -44,10 +36,11 @@ struct Statements {
     cleanup: String,
 }
 
-impl Statements {
-    fn new(names: &Names) -> Self {
+impl Pg {
+    fn new(pool: PgPool, names: &Names) -> Self {
         let (sessions, values) = (&names.sessions, &names.values);
-        Statements {
+        Pg {
+            pool,
             load: format!(
                 "SELECT s.created, s.last_active, s.expires, s.lifetime, v.name, v.value \
                  FROM {sessions} s LEFT JOIN {values} v ON v.session = s.id \
@@ -71,15 +64,6 @@ impl Statements {
                  WHERE expires <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)"
             ),
         }
-    }
-}
-
-impl fmt::Debug for PgStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PgStore")
-            .field("table", &self.inner.names.plain)
-            .field("options", &self.inner.options)
-            .finish_non_exhaustive()
     }
 }
 
@@ -127,24 +111,13 @@ impl PgStoreBuilder {
     pub fn build(self) -> Result<PgStore, SqlStoreError> {
         let names = Names::new(self.schema.as_deref(), &self.table)?;
         Ok(PgStore {
-            inner: Arc::new(Inner {
-                pool: self.pool,
-                sql: Statements::new(&names),
+            inner: Arc::new(Core {
+                backend: Pg::new(self.pool, &names),
                 names,
                 options: self.options,
             }),
         })
     }
-}
-
-/// What the `_change` function answered.
-enum Outcome {
-    /// No live session: nothing written.
-    Absent,
-    /// Written.
-    Written,
-    /// Over the limit: nothing written.
-    TooLarge(usize),
 }
 
 impl PgStore {
@@ -167,155 +140,14 @@ impl PgStore {
 
     /// The pool the store runs on.
     pub fn pool(&self) -> &PgPool {
-        &self.inner.pool
-    }
-
-    /// The sessions table, as given (`schema.table` with a schema).
-    pub fn table(&self) -> &str {
-        &self.inner.names.plain
-    }
-
-    /// Creates or upgrades the store's schema, in one transaction, recorded in
-    /// `<table>_migrations`; returns the version the tables are at.
-    ///
-    /// Safe to run at every start and from several processes at once (they take turns on an
-    /// advisory lock). It never touches sqlx's own `_sqlx_migrations` table.
-    ///
-    /// # Errors
-    ///
-    /// [`SqlStoreError::SchemaTooNew`] if a newer version of this crate migrated the tables;
-    /// [`SqlStoreError::Database`] if a statement fails (nothing is then changed).
-    pub async fn migrate(&self) -> Result<i64, SqlStoreError> {
-        let failed = SqlStoreError::database("migrate");
-        let mut tx = self.inner.pool.begin().await.map_err(failed)?;
-        let now = millis(self.inner.options.clock.now());
-        match migrate_in(&mut tx, &self.inner.names, now).await {
-            Ok(Ok(())) => {
-                tx.commit()
-                    .await
-                    .map_err(SqlStoreError::database("migrate"))?;
-                Ok(LATEST_VERSION)
-            }
-            Ok(Err(found)) => Err(SqlStoreError::SchemaTooNew {
-                found,
-                supported: LATEST_VERSION,
-            }),
-            Err(source) => Err(SqlStoreError::Database {
-                op: "migrate",
-                source,
-            }),
-        }
-    }
-
-    /// Removes every expired session, in statements of at most
-    /// [`cleanup_batch`](PgStoreBuilder::cleanup_batch) sessions each (skipping rows a request
-    /// holds); returns how many were removed.
-    ///
-    /// Expired sessions are never loaded, so this only reclaims space; run it now and then
-    /// ([`spawn_cleanup`](Self::spawn_cleanup) does).
-    ///
-    /// # Errors
-    ///
-    /// [`SqlStoreError::Database`] if a statement fails (the sessions removed before stay
-    /// removed).
-    pub async fn delete_expired(&self) -> Result<u64, SqlStoreError> {
-        let now = millis(self.inner.options.clock.now());
-        let batch = self.inner.options.cleanup_batch;
-        common::cleanup_batches(batch, || async move {
-            sqlx::query(&self.inner.sql.cleanup)
-                .bind(now)
-                .bind(i64::from(batch))
-                .execute(&self.inner.pool)
-                .await
-                .map(|done| done.rows_affected())
-                .map_err(SqlStoreError::database("cleanup"))
-        })
-        .await
-    }
-
-    /// Spawns a Tokio task that runs [`delete_expired`](Self::delete_expired) every `every`
-    /// (the first run after one period), logging failures; abort the handle to stop it.
-    ///
-    /// # Panics
-    ///
-    /// Outside a Tokio runtime.
-    pub fn spawn_cleanup(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let store = self.clone();
-        common::spawn_cleanup(every, move || {
-            let store = store.clone();
-            async move { store.delete_expired().await }
-        })
-    }
-
-    /// Runs `op` within the time-out.
-    async fn bounded<T>(
-        &self,
-        op: &'static str,
-        future: impl Future<Output = Result<T, sqlx::Error>>,
-    ) -> Result<T, SqlStoreError> {
-        bounded(self.inner.options.timeout, op, async {
-            future.await.map_err(SqlStoreError::database(op))
-        })
-        .await
-    }
-
-    /// `save` and `apply`: the `_change` function.
-    #[allow(clippy::too_many_arguments)]
-    async fn change(
-        &self,
-        op: &'static str,
-        key: &Key,
-        created: Option<Timestamp>,
-        last_active: Timestamp,
-        expires: Timestamp,
-        lifetime: Option<Option<String>>,
-        clear: bool,
-        writes: &Writes<'_>,
-    ) -> Result<Outcome, SqlStoreError> {
-        let limit = self.inner.options.max_record_bytes;
-        let now = self.inner.options.clock.now();
-        let query = sqlx::query(&self.inner.sql.change)
-            .bind(key.digest().as_slice())
-            .bind(millis(now))
-            .bind(created.map(millis))
-            .bind(millis(last_active))
-            .bind(millis(expires))
-            .bind(lifetime.is_some())
-            .bind(lifetime.flatten())
-            .bind(clear)
-            .bind(&writes.names)
-            .bind(
-                writes
-                    .values
-                    .iter()
-                    .map(|value| value.map(str::as_bytes))
-                    .collect::<Vec<_>>(),
-            )
-            .bind(common::limit(limit));
-        let row: PgRow = self.bounded(op, query.fetch_one(&self.inner.pool)).await?;
-        let status: i32 = row.try_get(0).map_err(SqlStoreError::database(op))?;
-        let size: Option<i64> = row.try_get(1).map_err(SqlStoreError::database(op))?;
-        Ok(match status {
-            1 => Outcome::Written,
-            2 => Outcome::TooLarge(size.and_then(|s| usize::try_from(s).ok()).unwrap_or(limit)),
-            _ => Outcome::Absent,
-        })
-    }
-
-    fn outcome(&self, outcome: Outcome) -> Result<bool, StoreError> {
-        match outcome {
-            Outcome::Absent => Ok(false),
-            Outcome::Written => Ok(true),
-            Outcome::TooLarge(size) => Err(SqlStoreError::TooLarge {
-                size,
-                limit: self.inner.options.max_record_bytes,
-            }
-            .into()),
-        }
+        &self.inner.backend.pool
     }
 }
 
-/// The migration's statements, in the caller's transaction: `Err(found)` for a newer schema.
+sql_store!(PgStore, PgStoreBuilder);
+
+/// The migration's statements, in one transaction that an advisory lock keeps to one process at
+/// a time: `Err(found)` for a newer schema.
 async fn migrate_in(
     tx: &mut PgConnection,
     names: &Names,
@@ -354,132 +186,120 @@ async fn migrate_in(
 }
 
 #[async_trait]
-impl Store for PgStore {
-    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        let now = self.inner.options.clock.now();
-        let query = sqlx::query(&self.inner.sql.load)
+impl Backend for Pg {
+    async fn load(&self, key: &Key, now: i64, limit: usize) -> Result<Option<Record>, sqlx::Error> {
+        let rows = sqlx::query(&self.load)
             .bind(key.digest().as_slice())
-            .bind(millis(now));
-        let rows = self
-            .bounded("load", query.fetch_all(&self.inner.pool))
+            .bind(now)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(common::decode_load(
-            &rows,
-            key,
-            self.inner.options.max_record_bytes,
-        ))
+        Ok(common::decode_load(&rows, key, limit))
     }
 
-    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        let limit = self.inner.options.max_record_bytes;
-        let size = common::record_size(record);
-        check_size(size, limit)?;
-        let now = self.inner.options.clock.now();
-        if record.is_expired(now) {
-            // Dead on arrival: nothing to keep.
-            return Ok(true);
-        }
-        let writes = Writes::from_record(record);
-        let query = sqlx::query_scalar(&self.inner.sql.create)
+    async fn create(
+        &self,
+        key: &Key,
+        record: &Record,
+        size: usize,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let names: Vec<&[u8]> = record.data.keys().map(|name| name.as_bytes()).collect();
+        let texts: Vec<&[u8]> = record
+            .data
+            .values()
+            .map(|value| value.as_json().as_bytes())
+            .collect();
+        sqlx::query_scalar(&self.create)
             .bind(key.digest().as_slice())
-            .bind(millis(now))
-            .bind(millis(record.created))
-            .bind(millis(record.last_active))
-            .bind(millis(record.expires))
+            .bind(now)
+            .bind(common::millis(record.created))
+            .bind(common::millis(record.last_active))
+            .bind(common::millis(record.expires))
             .bind(record.lifetime.as_ref().map(lifetime_json))
             .bind(i64::try_from(size).unwrap_or(i64::MAX))
-            .bind(&writes.names)
-            .bind(
-                writes
-                    .values
-                    .iter()
-                    .map(|value| value.unwrap_or_default().as_bytes())
-                    .collect::<Vec<_>>(),
-            );
-        let created: bool = self
-            .bounded("create", query.fetch_one(&self.inner.pool))
-            .await?;
-        Ok(created)
+            .bind(names)
+            .bind(texts)
+            .fetch_one(&self.pool)
+            .await
     }
 
-    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        check_size(
-            common::record_size(record),
-            self.inner.options.max_record_bytes,
-        )?;
-        let writes = Writes::from_record(record);
-        let outcome = self
-            .change(
-                "save",
-                key,
-                Some(record.created),
-                record.last_active,
-                record.expires,
-                Some(record.lifetime.as_ref().map(lifetime_json)),
-                true,
-                &writes,
-            )
-            .await?;
-        self.outcome(outcome)
-    }
-
-    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
-        let now = self.inner.options.clock.now();
-        let query = sqlx::query_scalar(&self.inner.sql.delete)
+    async fn change(
+        &self,
+        key: &Key,
+        change: &Change<'_>,
+        now: i64,
+        limit: usize,
+    ) -> Result<Outcome, sqlx::Error> {
+        let texts: Vec<Option<&[u8]>> = change
+            .writes
+            .values
+            .iter()
+            .map(|value| value.map(str::as_bytes))
+            .collect();
+        let row: PgRow = sqlx::query(&self.change)
             .bind(key.digest().as_slice())
-            .bind(millis(now));
-        let live: Option<bool> = self
-            .bounded("delete", query.fetch_optional(&self.inner.pool))
+            .bind(now)
+            .bind(change.created.map(common::millis))
+            .bind(common::millis(change.last_active))
+            .bind(common::millis(change.expires))
+            .bind(change.lifetime.is_some())
+            .bind(change.lifetime.clone().flatten())
+            .bind(change.clear)
+            .bind(&change.writes.names)
+            .bind(texts)
+            .bind(common::limit(limit))
+            .fetch_one(&self.pool)
             .await?;
-        Ok(live.unwrap_or(false))
-    }
-
-    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
-        if changes.is_touch() {
-            return self.touch(key, changes.last_active, changes.expires).await;
-        }
-        let writes = Writes::from_changes(changes);
-        check_size(writes.set_size(), self.inner.options.max_record_bytes)?;
-        let outcome = self
-            .change(
-                "apply",
-                key,
-                None,
-                changes.last_active,
-                changes.expires,
-                changes
-                    .lifetime
-                    .map(|lifetime| lifetime.as_ref().map(lifetime_json)),
-                changes.clear,
-                &writes,
-            )
-            .await?;
-        self.outcome(outcome)
+        let status: i32 = row.try_get(0)?;
+        let size: Option<i64> = row.try_get(1)?;
+        Ok(match status {
+            1 => Outcome::Written,
+            2 => Outcome::TooLarge(size.and_then(|s| usize::try_from(s).ok()).unwrap_or(limit)),
+            _ => Outcome::Absent,
+        })
     }
 
     async fn touch(
         &self,
         key: &Key,
-        last_active: Timestamp,
-        expires: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let now = self.inner.options.clock.now();
-        if expires <= now {
-            // Extended into the past: the session is over.
-            return self.delete(key).await;
-        }
-        let query = sqlx::query(&self.inner.sql.touch)
+        last_active: i64,
+        expires: i64,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(&self.touch)
             .bind(key.digest().as_slice())
-            .bind(millis(last_active))
-            .bind(millis(expires))
-            .bind(millis(now));
-        let done = self
-            .bounded("touch", query.execute(&self.inner.pool))
+            .bind(last_active)
+            .bind(expires)
+            .bind(now)
+            .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    fn applies_atomically(&self) -> bool {
-        true
+    async fn delete(&self, key: &Key, now: i64) -> Result<bool, sqlx::Error> {
+        let live: Option<bool> = sqlx::query_scalar(&self.delete)
+            .bind(key.digest().as_slice())
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(live.unwrap_or(false))
+    }
+
+    async fn cleanup(&self, now: i64, batch: u32) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query(&self.cleanup)
+            .bind(now)
+            .bind(i64::from(batch))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn migrate(&self, names: &Names, now: i64) -> Result<Result<(), i64>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let outcome = migrate_in(&mut tx, names, now).await?;
+        if outcome.is_ok() {
+            tx.commit().await?;
+        }
+        Ok(outcome)
     }
 }

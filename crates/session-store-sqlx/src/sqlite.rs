@@ -6,19 +6,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use session_core::store::{Changes, Key, Record, Store, StoreError, Timestamp};
+use session_core::store::{Key, Record};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
 
-use crate::common::{
-    self, Options, Writes, bounded, check_size, lifetime_json, millis, option_methods,
-};
+use crate::common::{self, Options, lifetime_json, millis, option_methods};
 use crate::error::SqlStoreError;
 use crate::names::{DEFAULT_TABLE, Names};
 use crate::schema::{self, LATEST_VERSION};
+use crate::shared::{Backend, Change, Core, Outcome, sql_store};
 
 /// How long a connection of [`sqlite_pool`] waits for another writer (SQLite's busy time-out).
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -31,18 +30,12 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// [crate docs](crate) for the pool settings it needs (WAL, a busy time-out).
 #[derive(Clone)]
 pub struct SqliteStore {
-    inner: Arc<Inner>,
+    inner: Arc<Core<Lite>>,
 }
 
-struct Inner {
+/// The pool and every statement, built once from the validated names.
+struct Lite {
     pool: SqlitePool,
-    names: Names,
-    sql: Statements,
-    options: Options,
-}
-
-/// Every statement, built once from the validated names.
-struct Statements {
     load: String,
     insert: String,
     live_size: String,
@@ -53,15 +46,15 @@ struct Statements {
     update: String,
     touch: String,
     delete: String,
-    delete_values: String,
     cleanup_values: String,
     cleanup: String,
 }
 
-impl Statements {
-    fn new(names: &Names) -> Self {
+impl Lite {
+    fn new(pool: SqlitePool, names: &Names) -> Self {
         let (sessions, values) = (&names.sessions, &names.values);
-        Statements {
+        Lite {
+            pool,
             load: format!(
                 "SELECT s.created, s.last_active, s.expires, s.lifetime, v.name, v.value \
                  FROM {sessions} s LEFT JOIN {values} v ON v.session = s.id \
@@ -95,7 +88,6 @@ impl Statements {
                  WHERE id = ?1 AND expires > ?4"
             ),
             delete: format!("DELETE FROM {sessions} WHERE id = ?1 RETURNING expires > ?2"),
-            delete_values: format!("DELETE FROM {values} WHERE session = ?1"),
             cleanup_values: format!(
                 "DELETE FROM {values} WHERE session IN \
                  (SELECT id FROM {sessions} WHERE expires <= ?1 LIMIT ?2)"
@@ -106,14 +98,28 @@ impl Statements {
             ),
         }
     }
-}
 
-impl fmt::Debug for SqliteStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqliteStore")
-            .field("table", &self.inner.names.plain)
-            .field("options", &self.inner.options)
-            .finish_non_exhaustive()
+    /// A write transaction: `BEGIN IMMEDIATE` takes the database's write lock at once (waiting
+    /// up to the busy time-out), so that no transaction fails upgrading a read lock.
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// Deletes a session's values and row, in the caller's transaction; whether it was live at
+    /// `now`.
+    async fn remove(
+        &self,
+        tx: &mut SqliteConnection,
+        id: &[u8],
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        sqlx::query(&self.clear).bind(id).execute(&mut *tx).await?;
+        let live: Option<bool> = sqlx::query_scalar(&self.delete)
+            .bind(id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        Ok(live.unwrap_or(false))
     }
 }
 
@@ -151,9 +157,8 @@ impl SqliteStoreBuilder {
     pub fn build(self) -> Result<SqliteStore, SqlStoreError> {
         let names = Names::new(None, &self.table)?;
         Ok(SqliteStore {
-            inner: Arc::new(Inner {
-                pool: self.pool,
-                sql: Statements::new(&names),
+            inner: Arc::new(Core {
+                backend: Lite::new(self.pool, &names),
                 names,
                 options: self.options,
             }),
@@ -203,13 +208,6 @@ fn create_private(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// What a change did.
-enum Outcome {
-    Absent,
-    Written,
-    TooLarge(usize),
-}
-
 impl SqliteStore {
     /// A builder over the application's pool.
     ///
@@ -246,216 +244,11 @@ impl SqliteStore {
 
     /// The pool the store runs on.
     pub fn pool(&self) -> &SqlitePool {
-        &self.inner.pool
-    }
-
-    /// The sessions table's name.
-    pub fn table(&self) -> &str {
-        &self.inner.names.plain
-    }
-
-    /// Creates or upgrades the store's tables, in one `BEGIN IMMEDIATE` transaction, recorded in
-    /// `<table>_migrations`; returns the version the tables are at.
-    ///
-    /// Safe to run at every start and from several processes at once.
-    ///
-    /// # Errors
-    ///
-    /// [`SqlStoreError::SchemaTooNew`] if a newer version of this crate migrated the tables;
-    /// [`SqlStoreError::Database`] if a statement fails (nothing is then changed).
-    pub async fn migrate(&self) -> Result<i64, SqlStoreError> {
-        let mut tx = self
-            .begin()
-            .await
-            .map_err(SqlStoreError::database("migrate"))?;
-        let now = millis(self.inner.options.clock.now());
-        match migrate_in(&mut tx, &self.inner.names, now).await {
-            Ok(Ok(())) => {
-                tx.commit()
-                    .await
-                    .map_err(SqlStoreError::database("migrate"))?;
-                Ok(LATEST_VERSION)
-            }
-            Ok(Err(found)) => Err(SqlStoreError::SchemaTooNew {
-                found,
-                supported: LATEST_VERSION,
-            }),
-            Err(source) => Err(SqlStoreError::Database {
-                op: "migrate",
-                source,
-            }),
-        }
-    }
-
-    /// Removes every expired session, in transactions of at most
-    /// [`cleanup_batch`](SqliteStoreBuilder::cleanup_batch) sessions each; returns how many
-    /// were removed.
-    ///
-    /// # Errors
-    ///
-    /// [`SqlStoreError::Database`] if a statement fails (the sessions removed before stay
-    /// removed).
-    pub async fn delete_expired(&self) -> Result<u64, SqlStoreError> {
-        let now = millis(self.inner.options.clock.now());
-        let batch = self.inner.options.cleanup_batch;
-        common::cleanup_batches(batch, || async move {
-            let run = async {
-                let mut tx = self.begin().await?;
-                sqlx::query(&self.inner.sql.cleanup_values)
-                    .bind(now)
-                    .bind(i64::from(batch))
-                    .execute(&mut *tx)
-                    .await?;
-                let done = sqlx::query(&self.inner.sql.cleanup)
-                    .bind(now)
-                    .bind(i64::from(batch))
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(done.rows_affected())
-            };
-            run.await.map_err(SqlStoreError::database("cleanup"))
-        })
-        .await
-    }
-
-    /// Spawns a Tokio task that runs [`delete_expired`](Self::delete_expired) every `every`
-    /// (the first run after one period), logging failures; abort the handle to stop it.
-    ///
-    /// # Panics
-    ///
-    /// Outside a Tokio runtime.
-    pub fn spawn_cleanup(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let store = self.clone();
-        common::spawn_cleanup(every, move || {
-            let store = store.clone();
-            async move { store.delete_expired().await }
-        })
-    }
-
-    /// A write transaction: `BEGIN IMMEDIATE` takes the database's write lock at once (waiting
-    /// up to the busy time-out), so that no transaction fails upgrading a read lock.
-    async fn begin(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.inner.pool.begin_with("BEGIN IMMEDIATE").await
-    }
-
-    /// Runs `op` within the time-out.
-    async fn bounded<T>(
-        &self,
-        op: &'static str,
-        future: impl Future<Output = Result<T, sqlx::Error>>,
-    ) -> Result<T, SqlStoreError> {
-        bounded(self.inner.options.timeout, op, async {
-            future.await.map_err(SqlStoreError::database(op))
-        })
-        .await
-    }
-
-    /// `save` and `apply`, in one transaction: check the session is live, size the result,
-    /// write the values, then the session's row.
-    #[allow(clippy::too_many_arguments)]
-    async fn change(
-        &self,
-        key: &Key,
-        created: Option<Timestamp>,
-        last_active: Timestamp,
-        expires: Timestamp,
-        lifetime: Option<Option<String>>,
-        clear: bool,
-        writes: &Writes<'_>,
-    ) -> Result<Outcome, sqlx::Error> {
-        let sql = &self.inner.sql;
-        let id = key.digest().as_slice();
-        let now = self.inner.options.clock.now();
-        let mut tx = self.begin().await?;
-        let Some(mut size) = sqlx::query_scalar::<_, i64>(&sql.live_size)
-            .bind(id)
-            .bind(millis(now))
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Ok(Outcome::Absent);
-        };
-        if expires <= now {
-            remove(&mut tx, sql, id).await?;
-            tx.commit().await?;
-            return Ok(Outcome::Written);
-        }
-        if clear {
-            size = 0;
-        } else {
-            for name in &writes.names {
-                let old: Option<i64> = sqlx::query_scalar(&sql.old_size)
-                    .bind(id)
-                    .bind(*name)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                size -= old.unwrap_or(0);
-            }
-        }
-        let size = usize::try_from(size).unwrap_or(0) + writes.set_size();
-        if size > self.inner.options.max_record_bytes {
-            return Ok(Outcome::TooLarge(size));
-        }
-        if clear {
-            sqlx::query(&sql.clear).bind(id).execute(&mut *tx).await?;
-        }
-        for (name, value) in writes.names.iter().zip(&writes.values) {
-            match value {
-                Some(text) => sqlx::query(&sql.put)
-                    .bind(id)
-                    .bind(*name)
-                    .bind(text.as_bytes()),
-                None if clear => continue,
-                None => sqlx::query(&sql.remove).bind(id).bind(*name),
-            }
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(&sql.update)
-            .bind(id)
-            .bind(created.map(millis))
-            .bind(millis(last_active))
-            .bind(millis(expires))
-            .bind(i64::try_from(size).unwrap_or(i64::MAX))
-            .bind(lifetime.is_some())
-            .bind(lifetime.flatten())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Outcome::Written)
-    }
-
-    fn outcome(&self, outcome: Outcome) -> Result<bool, StoreError> {
-        match outcome {
-            Outcome::Absent => Ok(false),
-            Outcome::Written => Ok(true),
-            Outcome::TooLarge(size) => Err(SqlStoreError::TooLarge {
-                size,
-                limit: self.inner.options.max_record_bytes,
-            }
-            .into()),
-        }
+        &self.inner.backend.pool
     }
 }
 
-/// Deletes a session's values and row; whether a live row was there.
-async fn remove(
-    tx: &mut Transaction<'static, Sqlite>,
-    sql: &Statements,
-    id: &[u8],
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&sql.delete_values)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(&sql.delete)
-        .bind(id)
-        .bind(i64::MAX)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
+sql_store!(SqliteStore, SqliteStoreBuilder);
 
 /// The migration's statements, in the caller's transaction: `Err(found)` for a newer schema.
 async fn migrate_in(
@@ -488,144 +281,168 @@ async fn migrate_in(
 }
 
 #[async_trait]
-impl Store for SqliteStore {
-    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        let now = self.inner.options.clock.now();
-        let query = sqlx::query(&self.inner.sql.load)
+impl Backend for Lite {
+    async fn load(&self, key: &Key, now: i64, limit: usize) -> Result<Option<Record>, sqlx::Error> {
+        let rows = sqlx::query(&self.load)
             .bind(key.digest().as_slice())
-            .bind(millis(now));
-        let rows = self
-            .bounded("load", query.fetch_all(&self.inner.pool))
+            .bind(now)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(common::decode_load(
-            &rows,
-            key,
-            self.inner.options.max_record_bytes,
-        ))
+        Ok(common::decode_load(&rows, key, limit))
     }
 
-    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        let size = common::record_size(record);
-        check_size(size, self.inner.options.max_record_bytes)?;
-        let now = self.inner.options.clock.now();
-        if record.is_expired(now) {
-            return Ok(true);
-        }
-        let sql = &self.inner.sql;
+    async fn create(
+        &self,
+        key: &Key,
+        record: &Record,
+        size: usize,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
         let id = key.digest().as_slice();
-        let run = async {
-            let mut tx = self.begin().await?;
-            let inserted = sqlx::query(&sql.insert)
+        let mut tx = self.begin().await?;
+        let inserted = sqlx::query(&self.insert)
+            .bind(id)
+            .bind(millis(record.created))
+            .bind(millis(record.last_active))
+            .bind(millis(record.expires))
+            .bind(record.lifetime.as_ref().map(lifetime_json))
+            .bind(i64::try_from(size).unwrap_or(i64::MAX))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        // What a dead session replaced here held.
+        sqlx::query(&self.clear).bind(id).execute(&mut *tx).await?;
+        for (name, value) in &record.data {
+            sqlx::query(&self.put)
                 .bind(id)
-                .bind(millis(record.created))
-                .bind(millis(record.last_active))
-                .bind(millis(record.expires))
-                .bind(record.lifetime.as_ref().map(lifetime_json))
-                .bind(i64::try_from(size).unwrap_or(i64::MAX))
-                .bind(millis(now))
+                .bind(name.as_bytes())
+                .bind(value.as_json().as_bytes())
                 .execute(&mut *tx)
                 .await?;
-            if inserted.rows_affected() == 0 {
-                return Ok(false);
-            }
-            sqlx::query(&sql.clear).bind(id).execute(&mut *tx).await?;
-            for (name, value) in &record.data {
-                sqlx::query(&sql.put)
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// One transaction: check the session is live, size the result, write the values, then the
+    /// session's row.
+    async fn change(
+        &self,
+        key: &Key,
+        change: &Change<'_>,
+        now: i64,
+        limit: usize,
+    ) -> Result<Outcome, sqlx::Error> {
+        let id = key.digest().as_slice();
+        let mut tx = self.begin().await?;
+        let Some(mut size) = sqlx::query_scalar::<_, i64>(&self.live_size)
+            .bind(id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(Outcome::Absent);
+        };
+        if millis(change.expires) <= now {
+            self.remove(&mut tx, id, now).await?;
+            tx.commit().await?;
+            return Ok(Outcome::Written);
+        }
+        let writes = &change.writes;
+        if change.clear {
+            size = 0;
+        } else {
+            for name in &writes.names {
+                let old: Option<i64> = sqlx::query_scalar(&self.old_size)
                     .bind(id)
-                    .bind(name.as_bytes())
-                    .bind(value.as_json().as_bytes())
-                    .execute(&mut *tx)
+                    .bind(*name)
+                    .fetch_optional(&mut *tx)
                     .await?;
+                size -= old.unwrap_or(0);
             }
-            tx.commit().await?;
-            Ok(true)
-        };
-        Ok(self.bounded("create", run).await?)
-    }
-
-    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        check_size(
-            common::record_size(record),
-            self.inner.options.max_record_bytes,
-        )?;
-        let writes = Writes::from_record(record);
-        let change = self.change(
-            key,
-            Some(record.created),
-            record.last_active,
-            record.expires,
-            Some(record.lifetime.as_ref().map(lifetime_json)),
-            true,
-            &writes,
-        );
-        let outcome = self.bounded("save", change).await?;
-        self.outcome(outcome)
-    }
-
-    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
-        let sql = &self.inner.sql;
-        let id = key.digest().as_slice();
-        let now = millis(self.inner.options.clock.now());
-        let run = async {
-            let mut tx = self.begin().await?;
-            sqlx::query(&sql.delete_values)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let live: Option<bool> = sqlx::query_scalar(&sql.delete)
-                .bind(id)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(live.unwrap_or(false))
-        };
-        Ok(self.bounded("delete", run).await?)
-    }
-
-    async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
-        if changes.is_touch() {
-            return self.touch(key, changes.last_active, changes.expires).await;
         }
-        let writes = Writes::from_changes(changes);
-        check_size(writes.set_size(), self.inner.options.max_record_bytes)?;
-        let change = self.change(
-            key,
-            None,
-            changes.last_active,
-            changes.expires,
-            changes
-                .lifetime
-                .map(|lifetime| lifetime.as_ref().map(lifetime_json)),
-            changes.clear,
-            &writes,
-        );
-        let outcome = self.bounded("apply", change).await?;
-        self.outcome(outcome)
+        let size = usize::try_from(size).unwrap_or(0) + writes.set_size();
+        if size > limit {
+            return Ok(Outcome::TooLarge(size));
+        }
+        if change.clear {
+            sqlx::query(&self.clear).bind(id).execute(&mut *tx).await?;
+        }
+        for (name, value) in writes.names.iter().zip(&writes.values) {
+            match value {
+                Some(text) => sqlx::query(&self.put)
+                    .bind(id)
+                    .bind(*name)
+                    .bind(text.as_bytes()),
+                None if change.clear => continue,
+                None => sqlx::query(&self.remove).bind(id).bind(*name),
+            }
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(&self.update)
+            .bind(id)
+            .bind(change.created.map(millis))
+            .bind(millis(change.last_active))
+            .bind(millis(change.expires))
+            .bind(i64::try_from(size).unwrap_or(i64::MAX))
+            .bind(change.lifetime.is_some())
+            .bind(change.lifetime.clone().flatten())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Outcome::Written)
     }
 
     async fn touch(
         &self,
         key: &Key,
-        last_active: Timestamp,
-        expires: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let now = self.inner.options.clock.now();
-        if expires <= now {
-            return self.delete(key).await;
-        }
-        let query = sqlx::query(&self.inner.sql.touch)
+        last_active: i64,
+        expires: i64,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(&self.touch)
             .bind(key.digest().as_slice())
-            .bind(millis(last_active))
-            .bind(millis(expires))
-            .bind(millis(now));
-        let done = self
-            .bounded("touch", query.execute(&self.inner.pool))
+            .bind(last_active)
+            .bind(expires)
+            .bind(now)
+            .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    fn applies_atomically(&self) -> bool {
-        true
+    async fn delete(&self, key: &Key, now: i64) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let live = self.remove(&mut tx, key.digest().as_slice(), now).await?;
+        tx.commit().await?;
+        Ok(live)
+    }
+
+    async fn cleanup(&self, now: i64, batch: u32) -> Result<u64, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        sqlx::query(&self.cleanup_values)
+            .bind(now)
+            .bind(i64::from(batch))
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query(&self.cleanup)
+            .bind(now)
+            .bind(i64::from(batch))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn migrate(&self, names: &Names, now: i64) -> Result<Result<(), i64>, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let outcome = migrate_in(&mut tx, names, now).await?;
+        if outcome.is_ok() {
+            tx.commit().await?;
+        }
+        Ok(outcome)
     }
 }
