@@ -67,8 +67,8 @@ pub async fn untouched_nostore_and_5xx_store_nothing(server: &TestServer, id: &s
 }
 
 /// 50 concurrent requests on one session, each writing its own key, lose no write and keep the
-/// id; the counter written before them is kept too.
-pub async fn concurrent_writes_lose_nothing(server: Arc<TestServer>) {
+/// id; the counter written before them is kept too. Returns the session's id.
+pub async fn concurrent_writes_lose_nothing(server: Arc<TestServer>) -> String {
     const N: usize = 50;
     let id = server.get("/").await.expect_new_id();
 
@@ -95,6 +95,7 @@ pub async fn concurrent_writes_lose_nothing(server: Arc<TestServer>) {
     }
     assert!(lost.is_empty(), "lost writes: {lost:?}");
     assert_eq!(server.get_as("/", &id).await.body, counter_body(1));
+    id
 }
 
 /// Sessions live in the store, not in the server: for each setup (a persistent store, with cookie

@@ -22,6 +22,8 @@
 //!   the latest cookie.
 //! - [`plack_counter`]: Plack's cookie-store counter (counts to 2, then expires) as an app.
 //! - [`redis`]: what the demo stored in a test's Redis (key names, TTLs), read directly.
+//! - [`sql`]: a PostgreSQL server or SQLite file of a test's own ([`sql::Database`]), and what the
+//!   demo stored in its tables, read directly ([`sql::Rows`]).
 //! - [`soak`]: a bounded load soak of a demo process (concurrent clients, a model of every
 //!   acknowledged write, the server's memory from `/proc`), run by the test binary's `soak`
 //!   module.
@@ -37,6 +39,7 @@ pub mod scenario;
 pub mod sealed;
 pub mod server;
 pub mod soak;
+pub mod sql;
 pub mod stores;
 
 pub use reply::{Reply, SetCookie};

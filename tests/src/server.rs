@@ -115,6 +115,36 @@ impl Setup {
         self
     }
 
+    /// The same setup with `--store postgres --database-url URL` (`PgStore`, tables named after
+    /// `--db-table`; on the setup's clock, if any). The store connects and migrates when a server
+    /// starts.
+    pub fn postgres(mut self, url: impl Into<String>) -> Self {
+        self.args.store = StoreKind::Postgres;
+        self.args.database_url = Some(url.into());
+        self
+    }
+
+    /// The same setup with `--store sqlite --database PATH` (`SqliteStore` on that file, created
+    /// if missing; tables named after `--db-table`; on the setup's clock, if any).
+    pub fn sqlite(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.args.store = StoreKind::Sqlite;
+        self.args.database = Some(path.into());
+        self
+    }
+
+    /// The same setup with `--db-table NAME`: the SQL stores' tables are `NAME` and
+    /// `NAME_values`.
+    pub fn db_table(mut self, name: impl Into<String>) -> Self {
+        self.args.db_table = Some(name.into());
+        self
+    }
+
+    /// The same setup with `--store-timeout-ms`: the bound on each store call.
+    pub fn store_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.args.store_timeout = Some(limit);
+        self
+    }
+
     /// The same setup with the test's own store instead of the one `--store` names.
     pub fn store(mut self, store: impl Store) -> Self {
         self.store = Some(Arc::new(store));
@@ -144,7 +174,8 @@ impl Setup {
         &self.args
     }
 
-    /// Builds the engine (connecting to Redis first for `--store redis`).
+    /// Builds the engine (connecting to Redis or the database first for `--store redis`,
+    /// `postgres` and `sqlite`).
     pub async fn engine(&self) -> Engine {
         demo::engine_builder_async(&self.args, self.clock.clone(), self.store.clone())
             .await

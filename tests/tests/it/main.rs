@@ -2,7 +2,8 @@
 //! per concern; most scenarios run on both adapters (`on_axum::…`, `on_actix::…`).
 //!
 //! - The demo's contract per store: [`demo`] (memory), [`cache_store`], [`file_store`],
-//!   [`redis_store`], [`sealed`]; expiry on a manual clock: [`expiry`], [`sealed_expiry`].
+//!   [`redis_store`], [`sql_store`] (PostgreSQL and SQLite), [`sealed`]; expiry on a manual
+//!   clock: [`expiry`], [`sealed_expiry`].
 //! - The demo as its binary serves it: [`bind`]; other configurations: [`variants`].
 //! - Plack's nine steps: [`plack`], [`sealed_plack`]; login and logout: [`login`].
 //! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`]; cookie tossing: [`tossing`].
@@ -42,6 +43,7 @@ mod sealed_expiry;
 mod sealed_hostile;
 mod sealed_plack;
 mod soak;
+mod sql_store;
 mod streaming;
 mod tossing;
 mod variants;
