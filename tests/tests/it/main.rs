@@ -5,7 +5,8 @@
 //!   [`redis_store`], [`sql_store`] (PostgreSQL and SQLite), [`sealed`]; expiry on a manual
 //!   clock: [`expiry`], [`sealed_expiry`].
 //! - The demo as its binary serves it: [`bind`]; other configurations: [`variants`].
-//! - Plack's nine steps: [`plack`], [`sealed_plack`]; login and logout: [`login`].
+//! - Plack's nine steps (over every store): [`plack`], [`sealed_plack`]; login and logout:
+//!   [`login`].
 //! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`]; cookie tossing: [`tossing`].
 //! - Both adapters side by side: [`parity`]; streaming bodies and cookie options: [`streaming`];
 //!   late store through each adapter in process, the scenarios they share written once: [`late`].

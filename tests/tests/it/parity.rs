@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use http::header::{CACHE_CONTROL, VARY};
 use session_core::state::{DefaultIds, IdScheme};
+use session_tests::sql::{Database, Sql};
 use session_tests::{Framework, Reply, Setup, TestServer, ids};
 
 /// One client of one server: its cookie jar (the id, if any) and the masks for the ids it saw.
@@ -183,6 +184,20 @@ async fn over_the_cache_and_file_stores_too() {
 async fn over_the_redis_store_too() {
     let redis = session_store_redis::testing::RedisServer::start();
     same_answers(Setup::cookie().redis(redis.url()), DEMO_SCRIPT).await;
+}
+
+/// Both servers on one PostgreSQL database, as two processes of one application.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_postgres_store_too() {
+    let db = Database::start(Sql::Postgres);
+    same_answers(db.setup(Setup::cookie()), DEMO_SCRIPT).await;
+}
+
+/// Both servers on one SQLite file, as two processes of one application.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_sqlite_store_too() {
+    let db = Database::start(Sql::Sqlite);
+    same_answers(db.setup(Setup::cookie()), DEMO_SCRIPT).await;
 }
 
 /// The sealed cookie store, in both modes: cookie values (a new one on every write) and the ids

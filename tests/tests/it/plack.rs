@@ -1,11 +1,13 @@
 //! The Plack nine-step scenario (plack-reference.md) over HTTP: two sessions A and B, each
 //! request from a fresh client carrying the id it is told to, with CookieState and ParamState on a
-//! MemoryStore, the moka CacheStore, the FileStore and the RedisStore (a `redis-server` of each
+//! MemoryStore, the moka CacheStore, the FileStore, the RedisStore (a `redis-server` of each
+//! test's own), the PgStore (a database of each test's own) and the SqliteStore (a file of each
 //! test's own), and on a NullStore with the expectations adjusted (nothing is ever kept).
 
 use serde_json::{Value, json};
 use session_store_redis::testing::RedisServer;
 use session_tests::plack_step::{Step, step};
+use session_tests::sql::{Database, Sql};
 use session_tests::{App, Framework, Setup, TestServer};
 
 /// The id a step gives the client: the session's own id (from the body), which with a cookie
@@ -180,6 +182,26 @@ async fn param_redis(framework: Framework) {
     nine_steps(framework, Setup::param().redis(redis.url()), true).await;
 }
 
+async fn cookie_postgres(framework: Framework) {
+    let db = Database::start(Sql::Postgres);
+    nine_steps(framework, db.setup(Setup::cookie()), true).await;
+}
+
+async fn param_postgres(framework: Framework) {
+    let db = Database::start(Sql::Postgres);
+    nine_steps(framework, db.setup(Setup::param()), true).await;
+}
+
+async fn cookie_sqlite(framework: Framework) {
+    let db = Database::start(Sql::Sqlite);
+    nine_steps(framework, db.setup(Setup::cookie()), true).await;
+}
+
+async fn param_sqlite(framework: Framework) {
+    let db = Database::start(Sql::Sqlite);
+    nine_steps(framework, db.setup(Setup::param()), true).await;
+}
+
 session_tests::per_framework!(
     cookie_memory,
     param_memory,
@@ -191,4 +213,8 @@ session_tests::per_framework!(
     param_file,
     cookie_redis,
     param_redis,
+    cookie_postgres,
+    param_postgres,
+    cookie_sqlite,
+    param_sqlite,
 );
