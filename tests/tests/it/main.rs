@@ -14,8 +14,8 @@
 //!   store's record size limit: [`redis_record_size`]; a logout in a handler that panics or whose
 //!   request is dropped: [`abandoned`].
 //! - Demo server processes of their own: [`file_store_processes`], [`redis_store_processes`],
-//!   the load soak, [`soak`], and the memory store's size bound under a flood of new sessions,
-//!   [`memory_bound`].
+//!   [`sql_store_processes`], the load soak, [`soak`], and the memory store's size bound under a
+//!   flood of new sessions, [`memory_bound`].
 //!
 //! The process tests run this binary again as the demo server, through an ignored entry point of
 //! their module selected by its full name (`soak::demo_server_process`, ...; see
@@ -45,6 +45,7 @@ mod sealed_hostile;
 mod sealed_plack;
 mod soak;
 mod sql_store;
+mod sql_store_processes;
 mod streaming;
 mod tossing;
 mod variants;
