@@ -10,9 +10,10 @@
 //! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`]; cookie tossing: [`tossing`].
 //! - Both adapters side by side: [`parity`]; streaming bodies and cookie options: [`streaming`];
 //!   late store through each adapter in process, the scenarios they share written once: [`late`].
-//! - Fault injection: [`faults`]; Redis going down under load: [`redis_fault`]; the Redis
-//!   store's record size limit: [`redis_record_size`]; a logout in a handler that panics or whose
-//!   request is dropped: [`abandoned`].
+//! - Fault injection: [`faults`]; Redis going down under load: [`redis_fault`]; PostgreSQL
+//!   going down under load: [`postgres_fault`]; the Redis store's record size limit:
+//!   [`redis_record_size`]; a logout in a handler that panics or whose request is dropped:
+//!   [`abandoned`].
 //! - Demo server processes of their own: [`file_store_processes`], [`redis_store_processes`],
 //!   [`sql_store_processes`], the load soak, [`soak`], and the memory store's size bound under a
 //!   flood of new sessions, [`memory_bound`].
@@ -35,6 +36,7 @@ mod login;
 mod memory_bound;
 mod parity;
 mod plack;
+mod postgres_fault;
 mod redis_fault;
 mod redis_record_size;
 mod redis_store;

@@ -4,7 +4,9 @@
 //! sessions that outlive the server, and `--db-table`s that keep applications apart. Each test
 //! has a database of its own (a PostgreSQL server on a free loopback port, or a SQLite file in a
 //! temporary directory), and reads the tables directly after the requests: a row per session
-//! whose `id` is the SHA-256 of the session id, and the raw id nowhere.
+//! whose `id` is the SHA-256 of the session id, and the raw id nowhere. (The Plack nine steps
+//! over both are in `plack.rs`, the two adapters side by side in `parity.rs`, two processes in
+//! `sql_store_processes.rs`, PostgreSQL going down in `postgres_fault.rs`.)
 //!
 //! Each scenario is an `async fn(Framework, Sql)`; [`per_database!`] makes it one test per
 //! database and framework (`postgres::on_axum::…`, `sqlite::on_actix::…`).
