@@ -14,7 +14,8 @@ use session_store_cache::{CacheStore, MokaCache};
 use session_store_file::FileStore;
 use session_store_null::NullStore;
 use session_store_redis::RedisStore;
-use session_store_sqlx::sqlx::postgres::PgPoolOptions;
+use session_store_sqlx::sqlx::Connection;
+use session_store_sqlx::sqlx::postgres::{PgConnection, PgPoolOptions};
 use session_store_sqlx::{PgStore, SqliteStore};
 
 use super::args::{
@@ -203,6 +204,18 @@ async fn postgres_store(args: &Args, clock: Option<ManualClock>) -> Result<PgSto
             chain(e)
         )
     };
+    // One connection first, for the real reason when it fails: the pool would retry until its
+    // acquire time-out and report only that it timed out.
+    let first = tokio::time::timeout(timeout, PgConnection::connect(url))
+        .await
+        .map_err(|_| {
+            format!(
+                "--store postgres: PostgreSQL at {} did not answer within {timeout:?}",
+                redacted(url)
+            )
+        })?
+        .map_err(|e| failed(&e))?;
+    let _ = first.close().await;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .test_before_acquire(false)

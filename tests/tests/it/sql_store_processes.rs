@@ -169,6 +169,8 @@ fn a_demo_whose_postgres_is_down_exits_with_a_failure_and_says_why() {
         )),
         "{stderr}"
     );
+    // The cause itself, not the pool's time-out.
+    assert!(stderr.contains("Connection refused"), "{stderr}");
 }
 
 #[test]
