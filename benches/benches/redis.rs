@@ -46,24 +46,14 @@
 //! one another in one run, not with a deployment.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::hint::black_box;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use http::header::{COOKIE, HOST, SET_COOKIE};
-use http::{HeaderValue, Request, StatusCode};
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
+use session_benches::actix_serve;
+use session_benches::load::{Client, Load, Outcome, drive, hello, http_clients, runtime};
+use session_benches::servers::{self, ActixServer, AxumServer};
 use session_store_redis::testing::RedisServer;
 use tokio::runtime::Runtime;
-
-/// The route's answer for a visit that found `n`.
-fn hello(n: u64) -> String {
-    format!("Hello, you've been here for {n}th time!")
-}
 
 /// Milliseconds since the Unix epoch.
 fn now_ms() -> u64 {
@@ -71,188 +61,6 @@ fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .expect("the clock is after 1970");
     u64::try_from(since.as_millis()).expect("milliseconds fit in u64")
-}
-
-/// How long and how hard each contender is driven.
-#[derive(Clone, Copy, Debug)]
-struct Load {
-    connections: usize,
-    warm_up: Duration,
-    measure: Duration,
-}
-
-impl Load {
-    /// The real run under `cargo bench` (`--bench` among the arguments), a smoke test otherwise.
-    fn from_args() -> Load {
-        let benching = std::env::args().any(|arg| arg == "--bench");
-        let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<f64>().ok());
-        if benching {
-            Load {
-                connections: env("SESSION_BENCH_CONNECTIONS").map_or(32, |n| n as usize),
-                warm_up: Duration::from_secs(1),
-                measure: Duration::from_secs_f64(env("SESSION_BENCH_SECS").unwrap_or(5.0)),
-            }
-        } else {
-            Load {
-                connections: 4,
-                warm_up: Duration::from_millis(50),
-                measure: Duration::from_millis(200),
-            }
-        }
-    }
-}
-
-/// One client of the load driver: a connection with a session of its own.
-trait Client: Send + 'static {
-    /// Sends one request and checks its answer; panics on anything unexpected.
-    fn request(&mut self) -> impl Future<Output = ()> + Send;
-}
-
-/// What one contender's run measured.
-#[derive(Debug)]
-struct Outcome {
-    /// Every request served, warm-up included (for the commands per request).
-    total: u64,
-    /// Requests completed within the measurement window, per second.
-    rps: f64,
-    /// Latency percentiles of the measured requests.
-    p50: Duration,
-    p99: Duration,
-}
-
-/// Drives `clients` concurrently: warm-up, then the measured window.
-///
-/// A request counts when it started after the warm-up and ended within the window.
-async fn drive<C: Client>(clients: Vec<C>, load: Load) -> Outcome {
-    let start = Instant::now();
-    let measured_from = start + load.warm_up;
-    let until = measured_from + load.measure;
-    let tasks: Vec<_> = clients
-        .into_iter()
-        .map(|mut client| {
-            tokio::spawn(async move {
-                let mut total = 0u64;
-                let mut latencies = Vec::new();
-                loop {
-                    let sent = Instant::now();
-                    if sent >= until {
-                        break;
-                    }
-                    client.request().await;
-                    let done = Instant::now();
-                    total += 1;
-                    if sent >= measured_from && done <= until {
-                        latencies.push(done - sent);
-                    }
-                }
-                (total, latencies)
-            })
-        })
-        .collect();
-    let mut total = 0;
-    let mut latencies = Vec::new();
-    for task in tasks {
-        let (served, measured) = task.await.expect("a client panicked");
-        total += served;
-        latencies.extend(measured);
-    }
-    latencies.sort_unstable();
-    let percentile = |p: usize| {
-        latencies
-            .get((latencies.len() * p / 100).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    Outcome {
-        total,
-        rps: latencies.len() as f64 / load.measure.as_secs_f64(),
-        p50: percentile(50),
-        p99: percentile(99),
-    }
-}
-
-/// An HTTP/1.1 keep-alive connection to a contender, with the session cookie it was given.
-struct HttpClient {
-    sender: SendRequest<Empty<Bytes>>,
-    cookie: Option<HeaderValue>,
-    /// The counter the next answer must show; `None` for the floors, which always answer 0.
-    expect: Option<u64>,
-}
-
-impl HttpClient {
-    /// Connects to `addr`; `counting` says whether the route keeps a counter (a session).
-    async fn connect(addr: SocketAddr, counting: bool) -> HttpClient {
-        let stream = tokio::net::TcpStream::connect(addr)
-            .await
-            .expect("the server accepts");
-        stream.set_nodelay(true).expect("TCP_NODELAY");
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .expect("an HTTP/1.1 connection");
-        tokio::spawn(connection);
-        HttpClient {
-            sender,
-            cookie: None,
-            expect: counting.then_some(0),
-        }
-    }
-}
-
-impl Client for HttpClient {
-    async fn request(&mut self) {
-        let mut request = Request::get("/").header(HOST, "127.0.0.1");
-        if let Some(cookie) = &self.cookie {
-            request = request.header(COOKIE, cookie.clone());
-        }
-        let request = request.body(Empty::new()).expect("a valid request");
-        self.sender
-            .ready()
-            .await
-            .expect("the connection stays open");
-        let response = self.sender.send_request(request).await.expect("a response");
-        let status = response.status();
-        if let Some(set_cookie) = response.headers().get(SET_COOKIE) {
-            let pair = set_cookie
-                .to_str()
-                .expect("ASCII")
-                .split(';')
-                .next()
-                .expect("a name=value pair");
-            self.cookie = Some(HeaderValue::from_str(pair).expect("a valid header value"));
-        }
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("a whole body")
-            .to_bytes();
-        let n = self.expect.unwrap_or(0);
-        assert_eq!(
-            (status, &body[..]),
-            (StatusCode::OK, hello(n).as_bytes()),
-            "every answer is a 200 with the counter this connection expects"
-        );
-        if let Some(expect) = &mut self.expect {
-            assert!(
-                self.cookie.is_some(),
-                "the first answer sets a session cookie"
-            );
-            *expect += 1;
-        }
-    }
-}
-
-/// Opens `load.connections` clients to `addr` and sends each one's first request.
-///
-/// That request creates its session, outside the measurement.
-async fn http_clients(addr: SocketAddr, counting: bool, load: Load) -> Vec<HttpClient> {
-    let mut clients = Vec::with_capacity(load.connections);
-    for _ in 0..load.connections {
-        let mut client = HttpClient::connect(addr, counting).await;
-        client.request().await;
-        clients.push(client);
-    }
-    clients
 }
 
 /// The floor: what `RedisStore` sends Redis for the counter route, sent by a raw client.
@@ -373,42 +181,8 @@ mod axum_servers {
     use axum::Router;
     use axum::http::StatusCode;
     use axum::routing::get;
-    use axum::serve::ListenerExt;
-    use tokio::task::JoinHandle;
 
     use super::*;
-
-    /// An axum server on a loopback port, stopped by [`AxumServer::stop`].
-    pub(crate) struct AxumServer {
-        pub(crate) addr: SocketAddr,
-        task: JoinHandle<()>,
-    }
-
-    impl AxumServer {
-        pub(crate) fn start(runtime: &Runtime, router: Router) -> AxumServer {
-            let listener = runtime
-                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-                .expect("a loopback port");
-            let addr = listener.local_addr().expect("a bound address");
-            let listener = listener.tap_io(|tcp| {
-                // Best effort: small answers go out at once either way with HTTP/1.1.
-                let _ = tcp.set_nodelay(true);
-            });
-            let task = runtime.spawn(async move {
-                axum::serve(listener, router).await.expect("axum serves");
-            });
-            AxumServer { addr, task }
-        }
-
-        pub(crate) fn stop(self) {
-            self.task.abort();
-        }
-    }
-
-    /// No session: the same body, always counting 0.
-    pub(crate) fn floor() -> Router {
-        Router::new().route("/", get(|| async { hello(black_box(0)) }))
-    }
 
     /// This project's layer over `RedisStore`.
     pub(crate) async fn ours(url: &str) -> Router {
@@ -455,81 +229,9 @@ mod axum_servers {
 
 /// The actix-web contenders.
 mod actix_servers {
-    use std::thread::JoinHandle;
-
-    use actix_web::dev::{Server, ServerHandle};
-    use actix_web::{App, HttpServer, web};
+    use actix_web::{App, web};
 
     use super::*;
-
-    /// The worker threads of every actix server, as many as the axum runtime's.
-    const WORKERS: usize = 2;
-
-    /// An actix-web server on a loopback port, on a system thread of its own.
-    pub(crate) struct ActixServer {
-        pub(crate) addr: SocketAddr,
-        handle: ServerHandle,
-        thread: JoinHandle<()>,
-    }
-
-    impl ActixServer {
-        /// Starts an actix system on a new thread, serving on a loopback listener.
-        ///
-        /// There `connect` prepares what the apps need (a store connected on the system's runtime,
-        /// as in an `#[actix_web::main]` application) and `bind` runs the server.
-        fn start<S, C, Fut, B>(connect: C, bind: B) -> ActixServer
-        where
-            C: FnOnce() -> Fut + Send + 'static,
-            Fut: Future<Output = S> + 'static,
-            B: FnOnce(S, std::net::TcpListener) -> Server + Send + 'static,
-        {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-            let addr = listener.local_addr().expect("a bound address");
-            let (tx, rx) = std::sync::mpsc::channel();
-            let thread = std::thread::spawn(move || {
-                actix_rt::System::new().block_on(async move {
-                    let server = bind(connect().await, listener);
-                    tx.send(server.handle()).expect("the bench waits");
-                    server.await.expect("actix serves");
-                });
-            });
-            let handle = rx.recv().expect("the actix server starts");
-            ActixServer {
-                addr,
-                handle,
-                thread,
-            }
-        }
-
-        pub(crate) fn stop(self, runtime: &Runtime) {
-            runtime.block_on(self.handle.stop(false));
-            self.thread.join().expect("the actix thread ends");
-        }
-    }
-
-    /// Binds `factory`'s apps to `listener` with the bench's settings.
-    macro_rules! serve {
-        ($listener:expr, $factory:expr) => {
-            HttpServer::new($factory)
-                .workers(WORKERS)
-                .disable_signals()
-                .listen($listener)
-                .expect("actix listens")
-                .run()
-        };
-    }
-
-    /// No session: the same body, always counting 0.
-    pub(crate) fn floor() -> ActixServer {
-        ActixServer::start(
-            || async {},
-            |(), listener| {
-                serve!(listener, || {
-                    App::new().route("/", web::get().to(|| async { hello(black_box(0)) }))
-                })
-            },
-        )
-    }
 
     /// This project's middleware over `RedisStore`.
     pub(crate) fn ours(url: String) -> ActixServer {
@@ -550,7 +252,7 @@ mod actix_servers {
             },
             |store, listener| {
                 let middleware = SessionMiddleware::new(CookieState::default(), store);
-                serve!(listener, move || {
+                actix_serve!(listener, move || {
                     App::new()
                         .wrap(middleware.clone())
                         .route("/", web::get().to(counter))
@@ -578,7 +280,7 @@ mod actix_servers {
             },
             |store, listener| {
                 let key = actix_web::cookie::Key::generate();
-                serve!(listener, move || {
+                actix_serve!(listener, move || {
                     App::new()
                         .wrap(SessionMiddleware::new(store.clone(), key.clone()))
                         .route("/", web::get().to(counter))
@@ -717,7 +419,7 @@ fn measure<C: Client>(
     driver.block_on(async {
         let before = stats::snapshot(side).await;
         let started = Instant::now();
-        let outcome = drive(clients, load).await;
+        let (outcome, _) = drive(clients, load).await;
         let elapsed = started.elapsed();
         let after = stats::snapshot(side).await;
         let redis = uses_redis.then(|| stats::per_request(&before, &after, outcome.total, elapsed));
@@ -728,14 +430,6 @@ fn measure<C: Client>(
             redis,
         }
     })
-}
-
-fn runtime(threads: usize) -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
 }
 
 fn main() {
@@ -776,11 +470,11 @@ fn main() {
     ];
     for (name, counting) in axum_contenders {
         let router = match name {
-            "floor-axum" => axum_servers::floor(),
+            "floor-axum" => servers::axum_floor(),
             "ours-axum" => servers.block_on(axum_servers::ours(&url)),
             _ => servers.block_on(axum_servers::tower_sessions(&url)),
         };
-        let server = axum_servers::AxumServer::start(&servers, router);
+        let server = AxumServer::start(&servers, router);
         let clients = driver.block_on(http_clients(server.addr, counting, load));
         rows.push(measure(&driver, &mut side, name, clients, load, counting));
         server.stop();
@@ -793,7 +487,7 @@ fn main() {
     ];
     for (name, counting) in actix_contenders {
         let server = match name {
-            "floor-actix" => actix_servers::floor(),
+            "floor-actix" => servers::actix_floor(),
             "ours-actix" => actix_servers::ours(url.clone()),
             _ => actix_servers::actix_session(url.clone()),
         };

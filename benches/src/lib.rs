@@ -7,6 +7,8 @@ use std::time::Duration;
 use criterion::Criterion;
 
 pub mod actix;
+pub mod load;
+pub mod servers;
 
 /// The criterion settings every bench starts from.
 ///
