@@ -23,6 +23,11 @@
 //! Once, with no database: `floor-axum` and `floor-actix`, the route with no session at all (the
 //! same body): what HTTP alone costs with this load driver.
 //!
+//! Besides its clients' sessions, every contender's store holds 64 idle sessions per client, each
+//! with a counter, made through the store's own `create` before the run: tables the size of a
+//! small site's, so that the planner plans as it would there (over the clients' sessions alone, a
+//! table of one page, it reads the whole table for each lookup).
+//!
 //! Pools: on PostgreSQL every contender has a `PgPool` of its own with the same settings, 16
 //! connections and `test_before_acquire(false)` (as the demo's; sqlx's default pings the server
 //! before each call). On SQLite every contender opens a file of its own, in one temp dir, with
@@ -48,10 +53,10 @@
 //!   layer is off while measuring). On SQLite, sqlx runs the `BEGIN` and `COMMIT` of a
 //!   transaction outside that log: each commit of an explicit transaction is two statements more.
 //!
-//! Run with `cargo bench -p session-benches --bench sql` (about a minute: 1 s of warm-up and 5 s of
-//! measurement per contender, 32 connections; `SESSION_BENCH_SECS` and `SESSION_BENCH_CONNECTIONS`
-//! change those). Without `--bench` (as `cargo test --benches` runs it), each contender runs for a
-//! moment with 4 connections, as a smoke test.
+//! Run with `cargo bench -p session-benches --bench sql` (a minute and a half: 1 s of warm-up and
+//! 5 s of measurement per contender, 32 connections; `SESSION_BENCH_SECS` and
+//! `SESSION_BENCH_CONNECTIONS` change those). Without `--bench` (as `cargo test --benches` runs
+//! it), each contender runs for a moment with 4 connections, as a smoke test (about 10 s).
 //!
 //! Client, servers and databases share this machine's cores: the numbers compare the contenders
 //! with one another in one run, not with a deployment.
@@ -83,6 +88,17 @@ const BENCH_DATABASE: &str = "bench";
 
 /// How long the pass that counts sqlx's statements runs, at most.
 const COUNTING_PASS: Duration = Duration::from_millis(300);
+
+/// Sessions that no client uses, per client, in every contender's store: tables the size of a
+/// small site's, which the planner plans for as it would there (with the clients' sessions alone,
+/// a table of one page is read whole).
+const IDLE_PER_CLIENT: usize = 64;
+
+/// How many tasks create the idle sessions at once.
+const SEEDERS: usize = 8;
+
+/// The expiry every session gets: a day.
+const TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A database under test: the contenders' stores, and its counters.
 trait Database: Clone + Send + 'static {
@@ -199,11 +215,13 @@ struct Postgres {
     side: PgPool,
     /// The server's main process.
     postmaster: u32,
+    /// Idle sessions in every store.
+    idle: usize,
 }
 
 impl Postgres {
     /// Preloads `pg_stat_statements` (a restart), creates the bench database and connects.
-    async fn prepare(server: &PostgresServer) -> Postgres {
+    async fn prepare(server: &PostgresServer, idle: usize) -> Postgres {
         let admin = PgPoolOptions::new()
             .max_connections(1)
             .connect(&server.url())
@@ -256,6 +274,7 @@ impl Postgres {
             url,
             side,
             postmaster,
+            idle,
         }
     }
 
@@ -280,27 +299,29 @@ impl Database for Postgres {
             .build()
             .expect("a plain table name");
         store.migrate().await.expect("PgStore migrates");
+        seed_ours(&store, self.idle).await;
         store
     }
 
     async fn theirs(self) -> Self::Theirs {
         let store = tower_sessions_sqlx_store::PostgresStore::new(self.pool().await);
         store.migrate().await.expect("PostgresStore migrates");
+        seed_theirs(&store, self.idle).await;
         store
     }
 
-    /// Vacuums the bench database and writes its dirty pages out, so that the last contender's
-    /// dead rows and unwritten pages do not cost the next one.
+    /// Vacuums and analyzes the bench database and writes its dirty pages out, so that the last
+    /// contender's dead rows and unwritten pages do not cost the next one.
     async fn settle(&self) {
         let bench = PgPoolOptions::new()
             .max_connections(1)
             .connect(&self.url)
             .await
             .expect("a connection to the bench database");
-        sqlx::raw_sql("VACUUM")
+        sqlx::raw_sql("VACUUM ANALYZE")
             .execute(&bench)
             .await
-            .expect("VACUUM");
+            .expect("VACUUM ANALYZE");
         bench.close().await;
         sqlx::raw_sql("CHECKPOINT")
             .execute(&self.side)
@@ -340,13 +361,16 @@ impl Database for Postgres {
 struct Sqlite {
     dir: Arc<tempfile::TempDir>,
     commits: Arc<AtomicU64>,
+    /// Idle sessions in every store.
+    idle: usize,
 }
 
 impl Sqlite {
-    fn new() -> Sqlite {
+    fn new(idle: usize) -> Sqlite {
         Sqlite {
             dir: Arc::new(tempfile::tempdir().expect("a temp dir")),
             commits: Arc::default(),
+            idle,
         }
     }
 
@@ -381,12 +405,14 @@ impl Database for Sqlite {
     async fn ours(self, name: &'static str) -> SqliteStore {
         let store = SqliteStore::new(self.pool(name).await);
         store.migrate().await.expect("SqliteStore migrates");
+        seed_ours(&store, self.idle).await;
         store
     }
 
     async fn theirs(self) -> Self::Theirs {
         let store = tower_sessions_sqlx_store::SqliteStore::new(self.pool("tower_sessions").await);
         store.migrate().await.expect("SqliteStore migrates");
+        seed_theirs(&store, self.idle).await;
         store
     }
 
@@ -402,6 +428,56 @@ impl Database for Sqlite {
     }
 }
 
+/// Creates `n` sessions holding a counter in this project's `store`, [`SEEDERS`] at a time.
+async fn seed_ours<S: Store + Clone>(store: &S, n: usize) {
+    let mut seeders = tokio::task::JoinSet::new();
+    for seeder in 0..SEEDERS {
+        let store = store.clone();
+        seeders.spawn(async move {
+            for i in (seeder..n).step_by(SEEDERS) {
+                let mut digest = [0x5e; 32];
+                digest[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                let now = Timestamp::from_system_time(SystemTime::now());
+                let mut record = Record::new(now, now.saturating_add(TTL));
+                let zero = Value::from_serialize(&0).expect("a number in JSON");
+                record.data.insert("counter".to_owned(), zero);
+                let created = store
+                    .create(&Key::from_digest(digest), &record)
+                    .await
+                    .expect("create");
+                assert!(created, "a new session");
+            }
+        });
+    }
+    while let Some(done) = seeders.join_next().await {
+        done.expect("a seeder panicked");
+    }
+}
+
+/// Creates `n` sessions holding a counter in tower-sessions' `store`, [`SEEDERS`] at a time.
+async fn seed_theirs<S: SessionStore + Clone>(store: &S, n: usize) {
+    use tower_sessions::cookie::time::OffsetDateTime;
+    use tower_sessions::session::{Id, Record};
+
+    let mut seeders = tokio::task::JoinSet::new();
+    for seeder in 0..SEEDERS {
+        let store = store.clone();
+        seeders.spawn(async move {
+            for _ in (seeder..n).step_by(SEEDERS) {
+                let mut record = Record {
+                    id: Id::default(),
+                    data: [("counter".to_owned(), serde_json::json!(0))].into(),
+                    expiry_date: OffsetDateTime::now_utc() + TTL,
+                };
+                store.create(&mut record).await.expect("create");
+            }
+        });
+    }
+    while let Some(done) = seeders.join_next().await {
+        done.expect("a seeder panicked");
+    }
+}
+
 /// A statement's text on one line, cut at 100 characters.
 fn one_line(text: &str) -> String {
     let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -414,9 +490,6 @@ fn one_line(text: &str) -> String {
 /// The floor: the store called directly, as the engine calls it for the counter route.
 mod floor {
     use super::*;
-
-    /// The expiry every request sets: a day.
-    const TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
     /// One session in the store.
     pub(crate) struct StoreClient<S> {
@@ -823,8 +896,9 @@ fn main() {
     let servers = runtime(2);
     let driver = runtime(2);
     let postgres_server = PostgresServer::start();
-    let postgres = driver.block_on(Postgres::prepare(&postgres_server));
-    let sqlite = Sqlite::new();
+    let idle = IDLE_PER_CLIENT * load.connections;
+    let postgres = driver.block_on(Postgres::prepare(&postgres_server, idle));
+    let sqlite = Sqlite::new(idle);
     eprintln!(
         "sql bench: {} connections, {:?} warm-up, {:?} measured per contender, PostgreSQL at {}, \
          SQLite in {}",
