@@ -136,32 +136,37 @@ pub(crate) fn record_size(record: &Record) -> usize {
         .sum()
 }
 
-/// One request's value changes as the statements take them: names (bytes, as stored) and their
-/// new texts (`None`: remove), each name once, the last change of a name winning.
+/// One request's value changes as the statements take them: the names (bytes, as stored) set
+/// with their new texts, and the names removed, each name once, its last change winning.
 #[derive(Debug, Default)]
 pub(crate) struct Writes<'a> {
-    pub(crate) names: Vec<&'a [u8]>,
-    pub(crate) values: Vec<Option<&'a str>>,
+    pub(crate) set_names: Vec<&'a [u8]>,
+    pub(crate) set_values: Vec<&'a [u8]>,
+    pub(crate) removed: Vec<&'a [u8]>,
 }
 
 impl<'a> Writes<'a> {
     /// The values of `changes`, each name once (the last change wins, as in
     /// [`Changes::apply_to`]).
     pub(crate) fn from_changes(changes: &'a Changes) -> Self {
-        let mut at: HashMap<&str, usize> = HashMap::with_capacity(changes.updates.len());
-        let mut writes = Writes {
-            names: Vec::with_capacity(changes.updates.len()),
-            values: Vec::with_capacity(changes.updates.len()),
-        };
+        let mut last: HashMap<&str, Option<&str>> = HashMap::with_capacity(changes.updates.len());
+        let mut order = Vec::with_capacity(changes.updates.len());
         for (name, value) in &changes.updates {
-            let text = value.as_ref().map(Value::as_json);
-            match at.get(name.as_str()) {
-                Some(&i) => writes.values[i] = text,
-                None => {
-                    at.insert(name, writes.names.len());
-                    writes.names.push(name.as_bytes());
-                    writes.values.push(text);
+            if last
+                .insert(name.as_str(), value.as_ref().map(Value::as_json))
+                .is_none()
+            {
+                order.push(name.as_str());
+            }
+        }
+        let mut writes = Writes::default();
+        for name in order {
+            match last.get(name).copied().flatten() {
+                Some(text) => {
+                    writes.set_names.push(name.as_bytes());
+                    writes.set_values.push(text.as_bytes());
                 }
+                None => writes.removed.push(name.as_bytes()),
             }
         }
         writes
@@ -170,22 +175,28 @@ impl<'a> Writes<'a> {
     /// Every value of `record`, for `create` and `save`.
     pub(crate) fn from_record(record: &'a Record) -> Self {
         Writes {
-            names: record.data.keys().map(|name| name.as_bytes()).collect(),
-            values: record
+            set_names: record.data.keys().map(|name| name.as_bytes()).collect(),
+            set_values: record
                 .data
                 .values()
-                .map(|value| Some(value.as_json()))
+                .map(|value| value.as_json().as_bytes())
                 .collect(),
+            removed: Vec::new(),
         }
     }
 
     /// The size of the values set: the least the session holds afterwards.
     pub(crate) fn set_size(&self) -> usize {
-        self.names
+        self.set_names
             .iter()
-            .zip(&self.values)
-            .filter_map(|(name, value)| value.map(|text| name.len() + text.len()))
+            .zip(&self.set_values)
+            .map(|(name, text)| name.len() + text.len())
             .sum()
+    }
+
+    /// Every name changed, set or removed.
+    pub(crate) fn changed(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        self.set_names.iter().chain(&self.removed).copied()
     }
 }
 
@@ -349,9 +360,11 @@ mod tests {
             ("b".into(), Some(value("3"))),
         ];
         let writes = Writes::from_changes(&changes);
-        assert_eq!(writes.names, [b"a".as_slice(), b"b"]);
-        assert_eq!(writes.values, [None, Some("3")]);
+        assert_eq!(writes.set_names, [b"b".as_slice()]);
+        assert_eq!(writes.set_values, [b"3".as_slice()]);
+        assert_eq!(writes.removed, [b"a".as_slice()]);
         assert_eq!(writes.set_size(), 2);
+        assert_eq!(writes.changed().count(), 2);
     }
 
     #[test]

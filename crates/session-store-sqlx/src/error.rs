@@ -80,6 +80,12 @@ impl SqlStoreError {
                 source: sqlx::Error::PoolTimedOut,
                 ..
             } => StoreErrorKind::Timeout,
+            // PostgreSQL's lock_not_available: a row lock not granted within `lock_timeout`,
+            // which the store sets to its own time-out.
+            SqlStoreError::Database {
+                source: sqlx::Error::Database(database),
+                ..
+            } if database.code().as_deref() == Some("55P03") => StoreErrorKind::Timeout,
             SqlStoreError::TooLarge { .. } => StoreErrorKind::TooLarge,
             _ => StoreErrorKind::Backend,
         }

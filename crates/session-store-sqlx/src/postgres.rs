@@ -34,13 +34,16 @@ struct Pg {
     touch: String,
     delete: String,
     cleanup: String,
+    /// The `lock_timeout` `_change` sets: the store's time-out.
+    lock_timeout: String,
 }
 
 impl Pg {
-    fn new(pool: PgPool, names: &Names) -> Self {
+    fn new(pool: PgPool, names: &Names, timeout: std::time::Duration) -> Self {
         let (sessions, values) = (&names.sessions, &names.values);
         Pg {
             pool,
+            lock_timeout: format!("{}ms", timeout.as_millis().max(1)),
             load: format!(
                 "SELECT s.created, s.last_active, s.expires, s.lifetime, v.name, v.value \
                  FROM {sessions} s LEFT JOIN {values} v ON v.session = s.id \
@@ -51,7 +54,8 @@ impl Pg {
                 names.derived("_create")
             ),
             change: format!(
-                "SELECT status, new_size FROM {}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                "SELECT status, new_size \
+                 FROM {}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 names.derived("_change")
             ),
             touch: format!(
@@ -65,6 +69,29 @@ impl Pg {
             ),
         }
     }
+}
+
+/// The SQLSTATE `_change` raises past the size limit (its DETAIL is the size).
+const TOO_LARGE: &str = "SS413";
+/// The SQLSTATEs of a call that changed nothing and may be tried again.
+const SERIALIZATION_FAILURE: &str = "40001";
+const DEADLOCK_DETECTED: &str = "40P01";
+
+/// The SQLSTATE of a database error.
+pub(crate) fn sqlstate(error: &sqlx::Error) -> Option<std::borrow::Cow<'_, str>> {
+    match error {
+        sqlx::Error::Database(database) => database.code(),
+        _ => None,
+    }
+}
+
+/// The size `_change` reported with [`TOO_LARGE`].
+fn too_large_size(error: &sqlx::Error) -> Option<usize> {
+    let sqlx::Error::Database(database) = error else {
+        return None;
+    };
+    let postgres = database.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
+    postgres.detail()?.parse().ok()
 }
 
 /// Builds a [`PgStore`]: schema and table names, time-out, record size limit, clock.
@@ -112,7 +139,7 @@ impl PgStoreBuilder {
         let names = Names::new(self.schema.as_deref(), &self.table)?;
         Ok(PgStore {
             inner: Arc::new(Core {
-                backend: Pg::new(self.pool, &names),
+                backend: Pg::new(self.pool, &names, self.options.timeout),
                 names,
                 options: self.options,
             }),
@@ -164,7 +191,12 @@ async fn migrate_in(
     let table = schema::migrations_table(names);
     sqlx::query(&table).execute(&mut *tx).await?;
     let current = schema::current_version(names);
-    let found: i64 = sqlx::query_scalar(&current).fetch_one(&mut *tx).await?;
+    // A negative version (written by hand) counts as none: version 1's statements then fail on
+    // the tables that are there.
+    let found = sqlx::query_scalar::<_, i64>(&current)
+        .fetch_one(&mut *tx)
+        .await?
+        .max(0);
     if found > LATEST_VERSION {
         return Ok(Err(found));
     }
@@ -230,33 +262,54 @@ impl Backend for Pg {
         now: i64,
         limit: usize,
     ) -> Result<Outcome, sqlx::Error> {
-        let texts: Vec<Option<&[u8]>> = change
-            .writes
-            .values
-            .iter()
-            .map(|value| value.map(str::as_bytes))
-            .collect();
-        let row: PgRow = sqlx::query(&self.change)
-            .bind(key.digest().as_slice())
-            .bind(now)
-            .bind(change.created.map(common::millis))
-            .bind(common::millis(change.last_active))
-            .bind(common::millis(change.expires))
-            .bind(change.lifetime.is_some())
-            .bind(change.lifetime.clone().flatten())
-            .bind(change.clear)
-            .bind(&change.writes.names)
-            .bind(texts)
-            .bind(common::limit(limit))
-            .fetch_one(&self.pool)
-            .await?;
-        let status: i32 = row.try_get(0)?;
-        let size: Option<i64> = row.try_get(1)?;
-        Ok(match status {
-            1 => Outcome::Written,
-            2 => Outcome::TooLarge(size.and_then(|s| usize::try_from(s).ok()).unwrap_or(limit)),
-            _ => Outcome::Absent,
-        })
+        let writes = &change.writes;
+        let mut attempts = 0u32;
+        loop {
+            let call = sqlx::query(&self.change)
+                .bind(key.digest().as_slice())
+                .bind(now)
+                .bind(change.created.map(common::millis))
+                .bind(common::millis(change.last_active))
+                .bind(common::millis(change.expires))
+                .bind(change.lifetime.is_some())
+                .bind(change.lifetime.as_ref().and_then(Option::as_deref))
+                .bind(change.clear)
+                .bind(&writes.set_names)
+                .bind(&writes.set_values)
+                .bind(i64::try_from(writes.set_size()).unwrap_or(i64::MAX))
+                .bind(&writes.removed)
+                .bind(common::limit(limit))
+                .bind(&self.lock_timeout)
+                .fetch_one(&self.pool)
+                .await;
+            let row: PgRow = match call {
+                Ok(row) => row,
+                Err(error) => match sqlstate(&error).as_deref() {
+                    Some(TOO_LARGE) => {
+                        let size = too_large_size(&error).unwrap_or(limit.saturating_add(1));
+                        return Ok(Outcome::TooLarge(size));
+                    }
+                    // A REPEATABLE READ or SERIALIZABLE default isolation (the function wants
+                    // READ COMMITTED, see the crate docs) or a deadlock: the call changed
+                    // nothing, and is tried again, until it lands or the store's time-out
+                    // (around this call) passes. Each round, one of the contending calls lands.
+                    Some(SERIALIZATION_FAILURE | DEADLOCK_DETECTED) => {
+                        attempts += 1;
+                        if attempts.is_multiple_of(8) {
+                            tokio::task::yield_now().await;
+                        }
+                        continue;
+                    }
+                    _ => return Err(error),
+                },
+            };
+            let status: i32 = row.try_get(0)?;
+            return Ok(if status == 1 {
+                Outcome::Written
+            } else {
+                Outcome::Absent
+            });
+        }
     }
 
     async fn touch(
@@ -295,6 +348,24 @@ impl Backend for Pg {
     }
 
     async fn migrate(&self, names: &Names, now: i64) -> Result<Result<(), i64>, sqlx::Error> {
+        // Read first, without the lock and the DDL: tables already at this build's version (or
+        // newer) need no rights beyond reading them, so an application's role without DDL
+        // rights can run `migrate` at every start.
+        let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+            .bind(&names.migrations)
+            .fetch_one(&self.pool)
+            .await?;
+        if exists.is_some() {
+            let current = schema::current_version(names);
+            let found: i64 = sqlx::query_scalar(&current).fetch_one(&self.pool).await?;
+            if found >= LATEST_VERSION {
+                return Ok(if found == LATEST_VERSION {
+                    Ok(())
+                } else {
+                    Err(found)
+                });
+            }
+        }
         let mut tx = self.pool.begin().await?;
         let outcome = migrate_in(&mut tx, names, now).await?;
         if outcome.is_ok() {

@@ -45,6 +45,7 @@ pub(crate) fn record_version(names: &Names, version: &str, at: &str) -> String {
 
 /// PostgreSQL: the statements that bring the tables from `version - 1` to `version`.
 pub(crate) fn postgres(names: &Names, version: i64) -> Vec<String> {
+    debug_assert!((1..=LATEST_VERSION).contains(&version));
     match version {
         1 => split(&postgres_v1(names)),
         _ => unreachable!("no schema version {version}"),
@@ -130,56 +131,63 @@ BEGIN
 END
 $fn$;
 
--- save and apply: change the live session's values (p_values NULL: remove that name; p_clear:
--- remove every other value first) and times. status 0: no live session, nothing written; 1:
--- written; 2: the values would take new_size bytes, over p_limit, nothing written. The row
--- lock taken first orders concurrent changes of one session, and each statement after it
--- sees the changes committed before (a function's statements each take a new snapshot).
+-- save and apply: change the live session's times and values (p_clear: remove every value
+-- first; then remove p_removed, upsert the p_set_ pairs, whose sizes sum to p_set_size). status
+-- 0: no live session, nothing written; 1: written (a session changed into the past is removed).
+-- Past p_limit, SQLSTATE SS413 (DETAIL: the size) and nothing written. A row lock waited for
+-- longer than p_lock_timeout fails with SQLSTATE 55P03. The first statement, the
+-- session's UPDATE, locks its row, so concurrent changes of one session are ordered, and each
+-- later statement of the function takes a new snapshot: it sees what was committed before the
+-- lock was granted.
 CREATE FUNCTION {change}(
     p_id bytea, p_now bigint, p_created bigint, p_last_active bigint, p_expires bigint,
-    p_set_lifetime boolean, p_lifetime text, p_clear boolean, p_names bytea[],
-    p_values bytea[], p_limit bigint, OUT status integer, OUT new_size bigint
+    p_set_lifetime boolean, p_lifetime text, p_clear boolean, p_set_names bytea[],
+    p_set_values bytea[], p_set_size bigint, p_removed bytea[], p_limit bigint,
+    p_lock_timeout text, OUT status integer, OUT new_size bigint
 ) LANGUAGE plpgsql AS $fn$
+DECLARE
+    old_size bigint;
 BEGIN
-    SELECT s.size INTO new_size FROM {sessions} s
-        WHERE s.id = p_id AND s.expires > p_now FOR NO KEY UPDATE;
+    -- A row lock is not waited for longer than the store waits for the call.
+    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    IF p_expires <= p_now THEN
+        DELETE FROM {sessions} WHERE id = p_id AND expires > p_now;
+        status := CASE WHEN FOUND THEN 1 ELSE 0 END;
+        RETURN;
+    END IF;
+    UPDATE {sessions} SET
+        created = COALESCE(p_created, created), last_active = p_last_active,
+        expires = p_expires,
+        lifetime = CASE WHEN p_set_lifetime THEN p_lifetime ELSE lifetime END
+    WHERE id = p_id AND expires > p_now
+    RETURNING size INTO old_size;
     IF NOT FOUND THEN
         status := 0;
         RETURN;
     END IF;
-    IF p_expires <= p_now THEN
-        DELETE FROM {sessions} WHERE id = p_id;
-        status := 1;
-        RETURN;
-    END IF;
-    IF p_clear THEN
-        new_size := 0;
-    ELSIF cardinality(p_names) > 0 THEN
-        new_size := new_size - (SELECT COALESCE(SUM(octet_length(name) + octet_length(value)), 0)
-            FROM {values} WHERE session = p_id AND name = ANY (p_names));
-    END IF;
-    new_size := new_size + (SELECT COALESCE(SUM(octet_length(u.n) + octet_length(u.v)), 0)
-        FROM unnest(p_names, p_values) AS u(n, v) WHERE u.v IS NOT NULL);
-    IF new_size > p_limit THEN
-        status := 2;
-        RETURN;
-    END IF;
     IF p_clear THEN
         DELETE FROM {values} WHERE session = p_id;
-    ELSIF cardinality(p_names) > 0 THEN
-        DELETE FROM {values} WHERE session = p_id AND name IN
-            (SELECT u.n FROM unnest(p_names, p_values) AS u(n, v) WHERE u.v IS NULL);
+        new_size := p_set_size;
+    ELSE
+        new_size := old_size + p_set_size - (
+            SELECT COALESCE(SUM(octet_length(name) + octet_length(value)), 0) FROM {values}
+            WHERE session = p_id AND name = ANY (p_set_names || p_removed));
+        IF cardinality(p_removed) > 0 THEN
+            DELETE FROM {values} WHERE session = p_id AND name = ANY (p_removed);
+        END IF;
     END IF;
-    IF cardinality(p_names) > 0 THEN
+    IF new_size > p_limit THEN
+        RAISE EXCEPTION USING ERRCODE = 'SS413', MESSAGE = 'session over the size limit',
+            DETAIL = new_size::text;
+    END IF;
+    IF cardinality(p_set_names) > 0 THEN
         INSERT INTO {values} (session, name, value)
-            SELECT p_id, u.n, u.v FROM unnest(p_names, p_values) AS u(n, v) WHERE u.v IS NOT NULL
+            SELECT p_id, u.n, u.v FROM unnest(p_set_names, p_set_values) AS u(n, v)
             ON CONFLICT (session, name) DO UPDATE SET value = EXCLUDED.value;
     END IF;
-    UPDATE {sessions} SET
-        created = COALESCE(p_created, created), last_active = p_last_active,
-        expires = p_expires, size = new_size,
-        lifetime = CASE WHEN p_set_lifetime THEN p_lifetime ELSE lifetime END
-    WHERE id = p_id;
+    IF new_size <> old_size THEN
+        UPDATE {sessions} SET size = new_size WHERE id = p_id;
+    END IF;
     status := 1;
 END
 $fn$;
@@ -226,7 +234,7 @@ mod tests {
             pg[3]
         );
         assert!(pg[3].trim_end().ends_with("$fn$;"));
-        assert!(pg[4].contains("FOR NO KEY UPDATE"));
+        assert!(pg[4].contains("RETURNING size INTO old_size"));
         assert_eq!(sqlite(&names, 1).len(), 3);
     }
 }

@@ -36,14 +36,17 @@ pub struct SqliteStore {
 /// The pool and every statement, built once from the validated names.
 struct Lite {
     pool: SqlitePool,
+    /// Taken by every write of this store: writers of one process wait here, in turn, rather
+    /// than in SQLite's busy handler, which sleeps (1, 2, 5, 10 ms ...) between retries.
+    writer: tokio::sync::Mutex<()>,
     load: String,
     insert: String,
-    live_size: String,
+    update: String,
     old_size: String,
     clear: String,
     put: String,
     remove: String,
-    update: String,
+    resize: String,
     touch: String,
     delete: String,
     cleanup_values: String,
@@ -55,6 +58,7 @@ impl Lite {
         let (sessions, values) = (&names.sessions, &names.values);
         Lite {
             pool,
+            writer: tokio::sync::Mutex::new(()),
             load: format!(
                 "SELECT s.created, s.last_active, s.expires, s.lifetime, v.name, v.value \
                  FROM {sessions} s LEFT JOIN {values} v ON v.session = s.id \
@@ -68,7 +72,11 @@ impl Lite {
                  lifetime = excluded.lifetime, size = excluded.size \
                  WHERE s.expires <= ?7"
             ),
-            live_size: format!("SELECT size FROM {sessions} WHERE id = ?1 AND expires > ?2"),
+            update: format!(
+                "UPDATE {sessions} SET created = COALESCE(?3, created), last_active = ?4, \
+                 expires = ?5, lifetime = CASE WHEN ?6 THEN ?7 ELSE lifetime END \
+                 WHERE id = ?1 AND expires > ?2 RETURNING size"
+            ),
             old_size: format!(
                 "SELECT length(name) + length(value) FROM {values} WHERE session = ?1 AND name = ?2"
             ),
@@ -78,31 +86,45 @@ impl Lite {
                  ON CONFLICT (session, name) DO UPDATE SET value = excluded.value"
             ),
             remove: format!("DELETE FROM {values} WHERE session = ?1 AND name = ?2"),
-            update: format!(
-                "UPDATE {sessions} SET created = COALESCE(?2, created), last_active = ?3, \
-                 expires = ?4, size = ?5, lifetime = CASE WHEN ?6 THEN ?7 ELSE lifetime END \
-                 WHERE id = ?1"
-            ),
+            resize: format!("UPDATE {sessions} SET size = ?2 WHERE id = ?1"),
             touch: format!(
                 "UPDATE {sessions} SET last_active = ?2, expires = ?3 \
                  WHERE id = ?1 AND expires > ?4"
             ),
             delete: format!("DELETE FROM {sessions} WHERE id = ?1 RETURNING expires > ?2"),
+            // The same sessions in both (ordered, in one transaction), so that no value is left
+            // behind whatever the connection's `foreign_keys` setting.
             cleanup_values: format!(
                 "DELETE FROM {values} WHERE session IN \
-                 (SELECT id FROM {sessions} WHERE expires <= ?1 LIMIT ?2)"
+                 (SELECT id FROM {sessions} WHERE expires <= ?1 ORDER BY id LIMIT ?2)"
             ),
             cleanup: format!(
                 "DELETE FROM {sessions} WHERE id IN \
-                 (SELECT id FROM {sessions} WHERE expires <= ?1 LIMIT ?2)"
+                 (SELECT id FROM {sessions} WHERE expires <= ?1 ORDER BY id LIMIT ?2)"
             ),
         }
     }
 
-    /// A write transaction: `BEGIN IMMEDIATE` takes the database's write lock at once (waiting
-    /// up to the busy time-out), so that no transaction fails upgrading a read lock.
-    async fn begin(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    /// A write transaction, once this process's other writers are done.
+    ///
+    /// Every write transaction's first statement writes, which takes the database's write lock
+    /// at once (waiting for other processes in SQLite's busy handler), as `BEGIN IMMEDIATE`
+    /// would: no transaction reads first and then fails upgrading to a write. Not `BEGIN
+    /// IMMEDIATE` itself: a call cancelled (a time-out) while sqlx's `begin_with` finishes could
+    /// leave its connection in the pool inside the transaction, holding the lock; sqlx's plain
+    /// `begin` is safe to cancel.
+    async fn begin(
+        &self,
+    ) -> Result<
+        (
+            tokio::sync::MutexGuard<'_, ()>,
+            Transaction<'static, Sqlite>,
+        ),
+        sqlx::Error,
+    > {
+        let turn = self.writer.lock().await;
+        let tx = self.pool.begin().await?;
+        Ok((turn, tx))
     }
 
     /// Deletes a session's values and row, in the caller's transaction; whether it was live at
@@ -259,7 +281,12 @@ async fn migrate_in(
     let table = schema::migrations_table(names);
     sqlx::query(&table).execute(&mut *tx).await?;
     let current = schema::current_version(names);
-    let found: i64 = sqlx::query_scalar(&current).fetch_one(&mut *tx).await?;
+    // A negative version (written by hand) counts as none: version 1's statements then fail on
+    // the tables that are there.
+    let found = sqlx::query_scalar::<_, i64>(&current)
+        .fetch_one(&mut *tx)
+        .await?
+        .max(0);
     if found > LATEST_VERSION {
         return Ok(Err(found));
     }
@@ -299,7 +326,7 @@ impl Backend for Lite {
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         let id = key.digest().as_slice();
-        let mut tx = self.begin().await?;
+        let (_turn, mut tx) = self.begin().await?;
         let inserted = sqlx::query(&self.insert)
             .bind(id)
             .bind(millis(record.created))
@@ -327,8 +354,8 @@ impl Backend for Lite {
         Ok(true)
     }
 
-    /// One transaction: check the session is live, size the result, write the values, then the
-    /// session's row.
+    /// One transaction: the session's times (which checks it is live and takes the write
+    /// lock), the size the result will have, the values, the size.
     async fn change(
         &self,
         key: &Key,
@@ -337,62 +364,73 @@ impl Backend for Lite {
         limit: usize,
     ) -> Result<Outcome, sqlx::Error> {
         let id = key.digest().as_slice();
-        let mut tx = self.begin().await?;
-        let Some(mut size) = sqlx::query_scalar::<_, i64>(&self.live_size)
+        let (_turn, mut tx) = self.begin().await?;
+        if millis(change.expires) <= now {
+            let live = self.remove(&mut tx, id, now).await?;
+            tx.commit().await?;
+            return Ok(if live {
+                Outcome::Written
+            } else {
+                Outcome::Absent
+            });
+        }
+        let Some(old_size) = sqlx::query_scalar::<_, i64>(&self.update)
             .bind(id)
             .bind(now)
+            .bind(change.created.map(millis))
+            .bind(millis(change.last_active))
+            .bind(millis(change.expires))
+            .bind(change.lifetime.is_some())
+            .bind(change.lifetime.as_ref().and_then(Option::as_deref))
             .fetch_optional(&mut *tx)
             .await?
         else {
             return Ok(Outcome::Absent);
         };
-        if millis(change.expires) <= now {
-            self.remove(&mut tx, id, now).await?;
-            tx.commit().await?;
-            return Ok(Outcome::Written);
-        }
         let writes = &change.writes;
-        if change.clear {
-            size = 0;
+        let set_size = i64::try_from(writes.set_size()).unwrap_or(i64::MAX);
+        let new_size = if change.clear {
+            sqlx::query(&self.clear).bind(id).execute(&mut *tx).await?;
+            set_size
         } else {
-            for name in &writes.names {
+            let mut size = old_size.saturating_add(set_size);
+            for name in writes.changed() {
                 let old: Option<i64> = sqlx::query_scalar(&self.old_size)
                     .bind(id)
-                    .bind(*name)
+                    .bind(name)
                     .fetch_optional(&mut *tx)
                     .await?;
                 size -= old.unwrap_or(0);
             }
-        }
-        let size = usize::try_from(size).unwrap_or(0) + writes.set_size();
-        if size > limit {
-            return Ok(Outcome::TooLarge(size));
-        }
-        if change.clear {
-            sqlx::query(&self.clear).bind(id).execute(&mut *tx).await?;
-        }
-        for (name, value) in writes.names.iter().zip(&writes.values) {
-            match value {
-                Some(text) => sqlx::query(&self.put)
+            for name in &writes.removed {
+                sqlx::query(&self.remove)
                     .bind(id)
                     .bind(*name)
-                    .bind(text.as_bytes()),
-                None if change.clear => continue,
-                None => sqlx::query(&self.remove).bind(id).bind(*name),
+                    .execute(&mut *tx)
+                    .await?;
             }
-            .execute(&mut *tx)
-            .await?;
+            size
+        };
+        let size = usize::try_from(new_size).unwrap_or(0);
+        if size > limit {
+            // Dropping the transaction rolls the times back too.
+            return Ok(Outcome::TooLarge(size));
         }
-        sqlx::query(&self.update)
-            .bind(id)
-            .bind(change.created.map(millis))
-            .bind(millis(change.last_active))
-            .bind(millis(change.expires))
-            .bind(i64::try_from(size).unwrap_or(i64::MAX))
-            .bind(change.lifetime.is_some())
-            .bind(change.lifetime.clone().flatten())
-            .execute(&mut *tx)
-            .await?;
+        for (name, text) in writes.set_names.iter().zip(&writes.set_values) {
+            sqlx::query(&self.put)
+                .bind(id)
+                .bind(*name)
+                .bind(*text)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if new_size != old_size {
+            sqlx::query(&self.resize)
+                .bind(id)
+                .bind(new_size)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(Outcome::Written)
     }
@@ -404,6 +442,7 @@ impl Backend for Lite {
         expires: i64,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
+        let _turn = self.writer.lock().await;
         let done = sqlx::query(&self.touch)
             .bind(key.digest().as_slice())
             .bind(last_active)
@@ -415,14 +454,14 @@ impl Backend for Lite {
     }
 
     async fn delete(&self, key: &Key, now: i64) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin().await?;
+        let (_turn, mut tx) = self.begin().await?;
         let live = self.remove(&mut tx, key.digest().as_slice(), now).await?;
         tx.commit().await?;
         Ok(live)
     }
 
     async fn cleanup(&self, now: i64, batch: u32) -> Result<u64, sqlx::Error> {
-        let mut tx = self.begin().await?;
+        let (_turn, mut tx) = self.begin().await?;
         sqlx::query(&self.cleanup_values)
             .bind(now)
             .bind(i64::from(batch))
@@ -438,7 +477,10 @@ impl Backend for Lite {
     }
 
     async fn migrate(&self, names: &Names, now: i64) -> Result<Result<(), i64>, sqlx::Error> {
-        let mut tx = self.begin().await?;
+        // Reads first (the version), so BEGIN IMMEDIATE: not bounded by a time-out, so not
+        // cancelled halfway in the usual run of things.
+        let _turn = self.writer.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let outcome = migrate_in(&mut tx, names, now).await?;
         if outcome.is_ok() {
             tx.commit().await?;

@@ -11,6 +11,8 @@
 //! - [`size`]: the record size limit.
 //! - [`sqlite_file`]: the database file's mode, WAL, two pools writing at once.
 //! - [`faults`]: PostgreSQL stopped and started again.
+//! - [`hardening`]: cancelled writes, migrations without DDL rights, row locks held elsewhere,
+//!   REPEATABLE READ, a damaged version table.
 //! - [`pg_server`]: the throwaway PostgreSQL server itself.
 //! - [`common`]: stores on fresh databases, raw queries, keys and records.
 
@@ -19,6 +21,7 @@ mod conformance;
 mod damaged;
 mod expiry;
 mod faults;
+mod hardening;
 mod layout;
 mod migrate;
 mod pg_server;
