@@ -37,6 +37,8 @@
 //!
 //! let pool = PgPoolOptions::new()
 //!     .max_connections(16)
+//!     .test_before_acquire(false) // one round trip per call, not two
+//!     .acquire_timeout(std::time::Duration::from_secs(5))
 //!     .connect("postgres://app@db.internal/app")
 //!     .await?;
 //! let store = PgStore::builder(pool).schema("app").table("sessions").build()?;
@@ -79,10 +81,10 @@
 //! | operation | PostgreSQL | SQLite |
 //! |---|---|---|
 //! | `load` | one `SELECT` (the session joined to its values) | the same |
-//! | `create` | `SELECT <table>_create(...)`: insert if no live session holds the id, replace a dead one | `BEGIN IMMEDIATE`, insert-or-replace-dead, values, `COMMIT` |
-//! | `save`, `apply` | `SELECT ... FROM <table>_change(...)`: lock the live row, size check, delete and upsert the changed values, update the row | `BEGIN IMMEDIATE`, the same statements, `COMMIT` |
+//! | `create` | `SELECT <table>_create(...)`: insert if no live session holds the id, replace a dead one | a transaction: insert-or-replace-dead, values, `COMMIT` |
+//! | `save`, `apply` | `SELECT ... FROM <table>_change(...)`: update the live row's times (which locks it), size the result from the changed values' old sizes, delete the removed values, upsert the set ones, update the size if it moved | a transaction: the same statements, `COMMIT` |
 //! | `touch` | one `UPDATE ... WHERE expires > now` | the same |
-//! | `delete` | one `DELETE ... RETURNING` (values go by `ON DELETE CASCADE`) | `BEGIN IMMEDIATE`, two `DELETE`s, `COMMIT` |
+//! | `delete` | one `DELETE ... RETURNING` (values go by `ON DELETE CASCADE`) | a transaction: two `DELETE`s, `COMMIT` |
 //!
 //! So on PostgreSQL each call is one round trip once its statement is prepared on the
 //! connection (the first use on each connection prepares it: one more). sqlx pools check a
@@ -92,11 +94,22 @@
 //! # Guarantees
 //!
 //! - `apply` is atomic per session ([`Store::applies_atomically`] is `true`): on PostgreSQL the
-//!   `_change` function locks the session's row first (`FOR NO KEY UPDATE`), and each of its
-//!   statements sees what was committed before the lock was granted; on SQLite, `BEGIN
-//!   IMMEDIATE` takes the database's write lock. Concurrent requests changing different keys of
-//!   one session keep every write, also from several processes; of two writes to one key, the
-//!   later commit wins.
+//!   `_change` function's first statement updates the session's row, which locks it, and each of
+//!   its later statements sees what was committed before the lock was granted; on SQLite, each
+//!   write transaction's first statement takes the database's write lock. Concurrent requests
+//!   changing different keys of one session keep every write, also from several processes; of
+//!   two writes to one key, the later commit wins.
+//! - PostgreSQL's functions are written for `READ COMMITTED`, PostgreSQL's default isolation.
+//!   Where the database or role defaults to `REPEATABLE READ` or `SERIALIZABLE`, concurrent
+//!   changes of one session fail with a serialization error; the store tries such a call again
+//!   (it changed nothing) until it lands or the time-out passes, so no write is lost, at the
+//!   cost of retries under contention.
+//! - A row lock is not waited for longer than the store's time-out: `_change` sets
+//!   `lock_timeout` to it, so a session locked by a long transaction elsewhere fails that call
+//!   with [`StoreErrorKind::Timeout`](session_core::store::StoreErrorKind::Timeout), frees its
+//!   connection, and the write does not land later. For the single statements (`load`,
+//!   `touch`, `delete`), set `statement_timeout` on the pool's connections
+//!   (`PgConnectOptions::options`) to bound the server side too.
 //! - `create` is insert-if-absent; `save`, `apply` and `touch` of a deleted or expired session
 //!   write nothing and answer `false`: nothing is resurrected.
 //! - `load` never returns a session whose `expires` has passed on the store's clock; expired
@@ -120,12 +133,18 @@
 //!
 //! # SQLite
 //!
-//! [`sqlite_pool`] (and [`SqliteStore::open`]) create the database file with mode 0600 (SQLite
-//! gives its `-wal` and `-shm` files the same mode) and open it in WAL mode with a busy time-out
-//! of [`SQLITE_BUSY_TIMEOUT`] and `synchronous = FULL`. Every write is a `BEGIN IMMEDIATE`
-//! transaction, which takes the write lock at once (waiting up to the busy time-out) rather than
-//! failing on a read-to-write upgrade: two processes on one file never see `SQLITE_BUSY`. A pool
-//! of the application's own needs the same settings (sqlx's default busy time-out is 5 s).
+//! [`sqlite_pool`] (and [`SqliteStore::open`]) create the database file with mode 0600 if it is
+//! missing (SQLite gives its `-wal` and `-shm` files the database file's mode; an existing file
+//! keeps its mode) and open it in WAL mode with a busy time-out of [`SQLITE_BUSY_TIMEOUT`]
+//! (shorter than the store's time-out) and `synchronous = FULL`. Every write is one transaction
+//! whose first statement writes, which takes the database's write lock at once (waiting for
+//! another process's writer up to the busy time-out) rather than failing on a read-to-write
+//! upgrade, so two processes on one file wait for each other instead of failing with
+//! `SQLITE_BUSY`. Within a process, the store's writers take turns before they reach SQLite,
+//! whose busy handler sleeps between retries. (Not `BEGIN IMMEDIATE`: a call cancelled while
+//! sqlx 0.8's `begin_with` completes can leave its connection in the pool holding the write
+//! lock.) A pool of the application's own needs the same settings (sqlx's default busy time-out
+//! is 5 s). SQLite 3.35 or later (`RETURNING`); the bundled one is newer.
 //!
 //! # Pool sizing, TLS, PgBouncer
 //!
@@ -143,13 +162,30 @@
 //!   for sessions. Every call is one statement or one transaction, so transaction pooling is
 //!   otherwise fine.
 //!
+//! # Rights, versions, clocks
+//!
+//! - `migrate` needs the rights to create the schema, tables and functions (and the schema
+//!   itself) when the tables are missing or behind; once they are current it only reads the
+//!   version table, so the application's role can run it at every start with `SELECT`,
+//!   `INSERT`, `UPDATE` and `DELETE` on the tables (and `USAGE` on the schema).
+//! - PostgreSQL 11 or later (`hashtextextended`); tested on 15.
+//! - A newer build's schema is refused (`SchemaTooNew`) by an older build's `migrate`: during a
+//!   rolling upgrade, migrate with the new build first only once no old process will start
+//!   again, or keep old processes from calling `migrate`.
+//! - Expiry is judged by each application server's clock: keep the servers' clocks
+//!   synchronised (NTP), or a server whose clock lags can extend a session that another server
+//!   already treats as expired.
+//!
 //! # Cleanup and vacuum
 //!
 //! Expired sessions are never loaded but stay until a cleanup removes them: run
 //! `spawn_cleanup(every)` in one process (several is harmless: `FOR UPDATE SKIP LOCKED` keeps
 //! them apart on PostgreSQL). Each statement removes at most `cleanup_batch` sessions, so no
-//! statement holds locks for long. PostgreSQL's autovacuum reclaims the dead rows of a table
-//! with this much churn; on SQLite the file keeps its size (freed pages are reused), and
+//! statement holds locks for long. Every write changes the session row's `expires`, which is
+//! indexed, so those updates are not PostgreSQL's cheap in-place (HOT) updates: the table and
+//! its indexes churn, and autovacuum must keep up (lower `autovacuum_vacuum_scale_factor` on the
+//! sessions table for a busy site); value updates that keep their size are HOT. Autovacuum
+//! reclaims the dead rows; on SQLite the file keeps its size (freed pages are reused), and
 //! `VACUUM` shrinks it when the application is idle.
 //!
 //! # Which store

@@ -19,11 +19,13 @@ use crate::names::{DEFAULT_TABLE, Names};
 use crate::schema::{self, LATEST_VERSION};
 use crate::shared::{Backend, Change, Core, Outcome, sql_store};
 
-/// How long a connection of [`sqlite_pool`] waits for another writer (SQLite's busy time-out).
-pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection of [`sqlite_pool`] waits for another process's writer (SQLite's busy
+/// time-out): 3 s, shorter than the store's default time-out, so that a database held too long
+/// answers SQLite's own error rather than a cancelled call.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Sessions in a SQLite database: a row per session and a row per value, each write one
-/// `BEGIN IMMEDIATE` transaction.
+/// transaction that takes the write lock with its first statement.
 ///
 /// Takes the application's [`SqlitePool`] (or opens one with [`SqliteStore::open`]); cheap to
 /// clone. Run [`migrate`](SqliteStore::migrate) once before the first request. See the
