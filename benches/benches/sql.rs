@@ -31,7 +31,7 @@
 //! Pools: on PostgreSQL every contender has a `PgPool` of its own with the same settings, 16
 //! connections and `test_before_acquire(false)` (as the demo's; sqlx's default pings the server
 //! before each call). On SQLite every contender opens a file of its own, in one temp dir, with
-//! `session_store_sqlx::sqlite_pool` (WAL, `synchronous = FULL`, a busy time-out of 5 s; sqlx's
+//! `session_store_sqlx::sqlite_pool` (WAL, `synchronous = FULL`, a busy time-out of 3 s; sqlx's
 //! default pool: 10 connections, `test_before_acquire` on), tower-sessions' store included.
 //!
 //! The PostgreSQL server is `testing::PostgresServer` (a throwaway cluster on a free loopback
@@ -934,7 +934,7 @@ fn main() {
     );
     print_table(
         "SQLite (pools: session_store_sqlx::sqlite_pool, WAL, synchronous = FULL, busy time-out \
-         5 s, 10 connections, test_before_acquire on; each contender its own file)",
+         3 s, 10 connections, test_before_acquire on; each contender its own file)",
         &sqlite_rows,
         &http,
     );
