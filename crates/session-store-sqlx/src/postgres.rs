@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use crate::common::{self, Options, lifetime_json, option_methods};
 use crate::error::SqlStoreError;
 use crate::names::{DEFAULT_TABLE, Names};
-use crate::schema::{self, LATEST_VERSION};
+use crate::schema::{self, Dialect, LATEST_VERSION};
 use crate::shared::{Backend, Change, Core, Outcome, sql_store};
 
 /// Sessions in PostgreSQL: a row per session and a row per value, key-level changes applied
@@ -191,26 +191,14 @@ async fn migrate_in(
     let table = schema::migrations_table(names);
     sqlx::query(&table).execute(&mut *tx).await?;
     let current = schema::current_version(names);
-    // A negative version (written by hand) counts as none: version 1's statements then fail on
-    // the tables that are there.
-    let found = sqlx::query_scalar::<_, i64>(&current)
-        .fetch_one(&mut *tx)
-        .await?
-        .max(0);
-    if found > LATEST_VERSION {
-        return Ok(Err(found));
-    }
-    for version in found + 1..=LATEST_VERSION {
-        for statement in schema::postgres(names, version) {
-            sqlx::query(&statement)
-                .persistent(false)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let record = schema::record_version(names, "$1", "$2");
-        sqlx::query(&record)
-            .bind(version)
-            .bind(now)
+    let found: i64 = sqlx::query_scalar(&current).fetch_one(&mut *tx).await?;
+    let statements = match schema::upgrade(Dialect::Postgres, names, found, now) {
+        Ok(statements) => statements,
+        Err(found) => return Ok(Err(found)),
+    };
+    for statement in statements {
+        sqlx::query(&statement)
+            .persistent(false)
             .execute(&mut *tx)
             .await?;
     }

@@ -35,16 +35,44 @@ pub(crate) fn current_version(names: &Names) -> String {
     )
 }
 
-/// Records a version as applied, with the given placeholders for the version and the time.
-pub(crate) fn record_version(names: &Names, version: &str, at: &str) -> String {
-    format!(
-        "INSERT INTO {} (version, applied_at) VALUES ({version}, {at})",
-        names.migrations
-    )
+/// The database a script is for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+/// Every statement that brings the tables from version `found` (0: none; a negative version,
+/// written by hand, counts as none, and version 1's statements then fail on the tables that are
+/// there) to [`LATEST_VERSION`], each version recorded as applied at `now`; `Err(found)` for a
+/// version newer than this build's.
+///
+/// The version and the time are integers of the store's own, written into the statements.
+pub(crate) fn upgrade(
+    dialect: Dialect,
+    names: &Names,
+    found: i64,
+    now: i64,
+) -> Result<Vec<String>, i64> {
+    if found > LATEST_VERSION {
+        return Err(found);
+    }
+    let mut statements = Vec::new();
+    for version in found.max(0) + 1..=LATEST_VERSION {
+        statements.extend(match dialect {
+            Dialect::Postgres => postgres(names, version),
+            Dialect::Sqlite => sqlite(names, version),
+        });
+        statements.push(format!(
+            "INSERT INTO {} (version, applied_at) VALUES ({version}, {now})",
+            names.migrations
+        ));
+    }
+    Ok(statements)
 }
 
 /// PostgreSQL: the statements that bring the tables from `version - 1` to `version`.
-pub(crate) fn postgres(names: &Names, version: i64) -> Vec<String> {
+fn postgres(names: &Names, version: i64) -> Vec<String> {
     debug_assert!((1..=LATEST_VERSION).contains(&version));
     match version {
         1 => split(&postgres_v1(names)),
@@ -53,7 +81,7 @@ pub(crate) fn postgres(names: &Names, version: i64) -> Vec<String> {
 }
 
 /// SQLite: the statements that bring the tables from `version - 1` to `version`.
-pub(crate) fn sqlite(names: &Names, version: i64) -> Vec<String> {
+fn sqlite(names: &Names, version: i64) -> Vec<String> {
     match version {
         1 => split(&sqlite_v1(names)),
         _ => unreachable!("no schema version {version}"),
@@ -236,5 +264,17 @@ mod tests {
         assert!(pg[3].trim_end().ends_with("$fn$;"));
         assert!(pg[4].contains("RETURNING size INTO old_size"));
         assert_eq!(sqlite(&names, 1).len(), 3);
+        let all = upgrade(Dialect::Sqlite, &names, -2, 7).expect("older");
+        assert_eq!(all.len(), 4);
+        assert_eq!(
+            all[3],
+            "INSERT INTO \"s_migrations\" (version, applied_at) VALUES (1, 7)"
+        );
+        assert!(
+            upgrade(Dialect::Postgres, &names, 1, 7)
+                .expect("current")
+                .is_empty()
+        );
+        assert_eq!(upgrade(Dialect::Postgres, &names, 2, 7), Err(2));
     }
 }
