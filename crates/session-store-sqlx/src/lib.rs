@@ -1,4 +1,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// What the two stores share is used in part by each: built with one backend (or none), the
+// other's part of it is unused.
+#![cfg_attr(
+    not(all(feature = "postgres", feature = "sqlite")),
+    allow(dead_code, unused_imports, unused_macros)
+)]
 //! `session-store-sqlx`: HTTP sessions in PostgreSQL (many processes, many machines) or SQLite
 //! (one machine, durable, nothing to run), through [`sqlx`] 0.8.
 //!
