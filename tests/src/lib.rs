@@ -21,6 +21,8 @@
 //! - [`sealed`]: the sealed cookie store's setup, seal keys, and [`Browser`], a client that keeps
 //!   the latest cookie.
 //! - [`plack_counter`]: Plack's cookie-store counter (counts to 2, then expires) as an app.
+//! - [`outage`]: a store's backend down under load and back: writers, the checks while it is
+//!   down, recovery, no acknowledged write lost (the Redis and PostgreSQL fault suites).
 //! - [`redis`]: what the demo stored in a test's Redis (key names, TTLs), read directly.
 //! - [`sql`]: a PostgreSQL server or SQLite file of a test's own ([`sql::Database`]), and what the
 //!   demo stored in its tables, read directly ([`sql::Rows`]).
@@ -30,6 +32,7 @@
 
 pub mod contract;
 pub mod ids;
+pub mod outage;
 pub mod plack_counter;
 pub mod plack_step;
 pub mod process;
