@@ -127,15 +127,6 @@ pub(crate) fn lifetime_json(lifetime: &Lifetime) -> String {
     serde_json::to_string(lifetime).unwrap_or_default()
 }
 
-/// The size of a session as the limit counts it: each value's name and JSON text, in bytes.
-pub(crate) fn record_size(record: &Record) -> usize {
-    record
-        .data
-        .iter()
-        .map(|(name, value)| name.len() + value.as_json().len())
-        .sum()
-}
-
 /// One request's value changes as the statements take them: the names (bytes, as stored) set
 /// with their new texts, and the names removed, each name once, its last change winning.
 #[derive(Debug, Default)]

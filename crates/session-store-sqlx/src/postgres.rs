@@ -8,7 +8,7 @@ use session_core::store::{Key, Record};
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
 
-use crate::common::{self, Options, lifetime_json, option_methods};
+use crate::common::{self, Options, Writes, lifetime_json, option_methods};
 use crate::error::SqlStoreError;
 use crate::names::{DEFAULT_TABLE, Names};
 use crate::schema::{self, Dialect, LATEST_VERSION};
@@ -220,15 +220,9 @@ impl Backend for Pg {
         &self,
         key: &Key,
         record: &Record,
-        size: usize,
+        values: &Writes<'_>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
-        let names: Vec<&[u8]> = record.data.keys().map(|name| name.as_bytes()).collect();
-        let texts: Vec<&[u8]> = record
-            .data
-            .values()
-            .map(|value| value.as_json().as_bytes())
-            .collect();
         sqlx::query_scalar(&self.create)
             .bind(key.digest().as_slice())
             .bind(now)
@@ -236,9 +230,9 @@ impl Backend for Pg {
             .bind(common::millis(record.last_active))
             .bind(common::millis(record.expires))
             .bind(record.lifetime.as_ref().map(lifetime_json))
-            .bind(i64::try_from(size).unwrap_or(i64::MAX))
-            .bind(names)
-            .bind(texts)
+            .bind(i64::try_from(values.set_size()).unwrap_or(i64::MAX))
+            .bind(&values.set_names)
+            .bind(&values.set_values)
             .fetch_one(&self.pool)
             .await
     }

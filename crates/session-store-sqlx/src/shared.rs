@@ -71,12 +71,12 @@ pub(crate) enum Outcome {
 pub(crate) trait Backend: Send + Sync + 'static {
     /// The session's record if it is live at `now` (rows that cannot be read: `None`, logged).
     async fn load(&self, key: &Key, now: i64, limit: usize) -> Result<Option<Record>, sqlx::Error>;
-    /// Inserts `record` (of `size` bytes) unless a session live at `now` holds the key.
+    /// Inserts `record` (its values as `values`) unless a session live at `now` holds the key.
     async fn create(
         &self,
         key: &Key,
         record: &Record,
-        size: usize,
+        values: &Writes<'_>,
         now: i64,
     ) -> Result<bool, sqlx::Error>;
     /// Changes the session live at `now`, within `limit` bytes; a session changed into the past
@@ -185,21 +185,21 @@ impl<B: Backend> Core<B> {
     }
 
     pub(crate) async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
-        let size = common::record_size(record);
-        common::check_size(size, self.options.max_record_bytes)?;
+        let values = Writes::from_record(record);
+        common::check_size(values.set_size(), self.options.max_record_bytes)?;
         let now = self.options.clock.now();
         if record.is_expired(now) {
             // Dead on arrival: nothing to keep.
             return Ok(true);
         }
-        let create = self.backend.create(key, record, size, millis(now));
+        let create = self.backend.create(key, record, &values, millis(now));
         Ok(self.bounded("create", create).await?)
     }
 
     pub(crate) async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
         let limit = self.options.max_record_bytes;
-        common::check_size(common::record_size(record), limit)?;
         let change = Change::save(record);
+        common::check_size(change.writes.set_size(), limit)?;
         let outcome = self
             .bounded("save", self.backend.change(key, &change, self.now(), limit))
             .await?;

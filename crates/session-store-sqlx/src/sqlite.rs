@@ -13,7 +13,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-use crate::common::{self, Options, lifetime_json, millis, option_methods};
+use crate::common::{self, Options, Writes, lifetime_json, millis, option_methods};
 use crate::error::SqlStoreError;
 use crate::names::{DEFAULT_TABLE, Names};
 use crate::schema::{self, Dialect};
@@ -127,6 +127,24 @@ impl Lite {
         let turn = self.writer.lock().await;
         let tx = self.pool.begin().await?;
         Ok((turn, tx))
+    }
+
+    /// Inserts or replaces the values `writes` sets, in the caller's transaction.
+    async fn put_all(
+        &self,
+        tx: &mut SqliteConnection,
+        id: &[u8],
+        writes: &Writes<'_>,
+    ) -> Result<(), sqlx::Error> {
+        for (name, text) in writes.set_names.iter().zip(&writes.set_values) {
+            sqlx::query(&self.put)
+                .bind(id)
+                .bind(*name)
+                .bind(*text)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Deletes a session's values and row, in the caller's transaction; whether it was live at
@@ -312,7 +330,7 @@ impl Backend for Lite {
         &self,
         key: &Key,
         record: &Record,
-        size: usize,
+        values: &Writes<'_>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         let id = key.digest().as_slice();
@@ -323,7 +341,7 @@ impl Backend for Lite {
             .bind(millis(record.last_active))
             .bind(millis(record.expires))
             .bind(record.lifetime.as_ref().map(lifetime_json))
-            .bind(i64::try_from(size).unwrap_or(i64::MAX))
+            .bind(i64::try_from(values.set_size()).unwrap_or(i64::MAX))
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -332,14 +350,7 @@ impl Backend for Lite {
         }
         // What a dead session replaced here held.
         sqlx::query(&self.clear).bind(id).execute(&mut *tx).await?;
-        for (name, value) in &record.data {
-            sqlx::query(&self.put)
-                .bind(id)
-                .bind(name.as_bytes())
-                .bind(value.as_json().as_bytes())
-                .execute(&mut *tx)
-                .await?;
-        }
+        self.put_all(&mut tx, id, values).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -406,14 +417,7 @@ impl Backend for Lite {
             // Dropping the transaction rolls the times back too.
             return Ok(Outcome::TooLarge(size));
         }
-        for (name, text) in writes.set_names.iter().zip(&writes.set_values) {
-            sqlx::query(&self.put)
-                .bind(id)
-                .bind(*name)
-                .bind(*text)
-                .execute(&mut *tx)
-                .await?;
-        }
+        self.put_all(&mut tx, id, writes).await?;
         if new_size != old_size {
             sqlx::query(&self.resize)
                 .bind(id)
