@@ -60,6 +60,7 @@ impl EngineBuilder {
                 touch_interval: None,
                 commit_on_server_error: false,
                 no_store: true,
+                max_per_subject: None,
             },
             #[cfg(feature = "tokio")]
             store_timeout: None,
@@ -151,6 +152,18 @@ impl EngineBuilder {
     #[cfg(feature = "tokio")]
     pub fn store_timeout(mut self, limit: Duration) -> Self {
         self.store_timeout = (!limit.is_zero()).then_some(limit);
+        self
+    }
+
+    /// At most `max` live sessions per subject (default: no limit): a login
+    /// ([`Session::bind`](crate::Session::bind)) that passes it ends the subject's least recently
+    /// active sessions, never the one logging in. `0` is taken as `1`.
+    ///
+    /// Needs a store that lists sessions per subject
+    /// ([`Store::lists_subjects`](crate::store::Store::lists_subjects)); with another, the limit
+    /// is not enforced and a warning is logged at each login.
+    pub fn max_sessions_per_subject(mut self, max: usize) -> Self {
+        self.config.max_per_subject = Some(max.max(1));
         self
     }
 

@@ -165,19 +165,66 @@ impl Default for BincodeCodec {
 #[cfg(feature = "bincode")]
 impl Codec for BincodeCodec {
     fn encode(&self, record: &Record) -> Result<Vec<u8>, CodecError> {
-        let bytes = bincode::serde::encode_to_vec(record, bincode::config::standard())
-            .map_err(CodecError::new)?;
+        let config = bincode::config::standard();
+        // A record without a subject keeps the layout from before subjects existed, which older
+        // processes still read (see `decode`).
+        let bytes = match &record.binding {
+            Some(_) => bincode::serde::encode_to_vec(record, config),
+            None => bincode::serde::encode_to_vec(Unbound::of(record), config),
+        }
+        .map_err(CodecError::new)?;
         check_size(&bytes, self.max_bytes)?;
         Ok(bytes)
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<Record, CodecError> {
         check_size(bytes, self.max_bytes)?;
-        let (record, used) = decode_bincode(bytes).map_err(CodecError::new)?;
+        // bincode's layout is positional: a record without a subject (the layout of records from
+        // before subjects existed, still written for unbound ones) ends before the binding.
+        let (record, used) = match decode_bincode::<Record>(bytes) {
+            Ok(decoded) => decoded,
+            Err(error) => match decode_bincode::<Unbound<'static>>(bytes) {
+                Ok((unbound, used)) => (unbound.into_record(), used),
+                Err(_) => return Err(CodecError::new(error)),
+            },
+        };
         if used != bytes.len() {
             return Err(CodecError::new(TrailingBytes));
         }
         Ok(record)
+    }
+}
+
+/// A record without a binding, in the positional layout bincode gives [`Record`] without its last
+/// field.
+#[cfg(feature = "bincode")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Unbound<'a> {
+    data: std::borrow::Cow<'a, std::collections::BTreeMap<String, crate::record::Value>>,
+    created: crate::record::Timestamp,
+    last_active: crate::record::Timestamp,
+    expires: crate::record::Timestamp,
+    lifetime: Option<crate::record::Lifetime>,
+}
+
+#[cfg(feature = "bincode")]
+impl<'a> Unbound<'a> {
+    fn of(record: &'a Record) -> Self {
+        Unbound {
+            data: std::borrow::Cow::Borrowed(&record.data),
+            created: record.created,
+            last_active: record.last_active,
+            expires: record.expires,
+            lifetime: record.lifetime,
+        }
+    }
+
+    fn into_record(self) -> Record {
+        let mut record = Record::new(self.created, self.expires);
+        record.data = self.data.into_owned();
+        record.last_active = self.last_active;
+        record.lifetime = self.lifetime;
+        record
     }
 }
 
@@ -192,17 +239,19 @@ impl Codec for BincodeCodec {
 /// prefix makes bincode allocate at most 4 KiB or 64 times the input's length, whichever is
 /// larger. Past 16 MiB of input the last rung, 256 MiB ([`MAX_RECORD_BYTES_LIMIT`]), applies.
 #[cfg(feature = "bincode")]
-fn decode_bincode(bytes: &[u8]) -> Result<(Record, usize), bincode::error::DecodeError> {
-    fn under<const LIMIT: usize>(
+fn decode_bincode<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<(T, usize), bincode::error::DecodeError> {
+    fn under<const LIMIT: usize, T: serde::de::DeserializeOwned>(
         bytes: &[u8],
-    ) -> Result<(Record, usize), bincode::error::DecodeError> {
+    ) -> Result<(T, usize), bincode::error::DecodeError> {
         let config = bincode::config::standard().with_limit::<LIMIT>();
         bincode::serde::decode_from_slice(bytes, config)
     }
     macro_rules! ladder {
         ($($limit:expr),+) => {
             $(if bytes.len().saturating_mul(16) <= $limit {
-                return under::<{ $limit }>(bytes);
+                return under::<{ $limit }, T>(bytes);
             })+
         };
     }
@@ -216,7 +265,7 @@ fn decode_bincode(bytes: &[u8]) -> Result<(Record, usize), bincode::error::Decod
         1 << 24,
         1 << 26
     );
-    under::<MAX_RECORD_BYTES_LIMIT>(bytes)
+    under::<MAX_RECORD_BYTES_LIMIT, T>(bytes)
 }
 
 /// Bytes were left over after a complete record.
@@ -339,8 +388,58 @@ mod tests {
     #[test]
     fn bincode_round_trips_and_rejects_garbage() {
         round_trip(&BincodeCodec::default());
-        let mut bytes = BincodeCodec::default().encode(&sample()).expect("encode");
-        bytes.push(0);
-        assert!(BincodeCodec::default().decode(&bytes).is_err());
+        let bytes = BincodeCodec::default().encode(&sample()).expect("encode");
+        // One more byte is the binding's tag (0: none); anything after it, or another tag, is not
+        // a record.
+        for extra in [&[0u8, 0][..], &[7]] {
+            let bytes = [&bytes[..], extra].concat();
+            assert!(BincodeCodec::default().decode(&bytes).is_err(), "{extra:?}");
+        }
+    }
+
+    fn bound() -> Record {
+        let mut record = sample();
+        let info = crate::subject::ClientInfo::new()
+            .user_agent("UA")
+            .address("10.0.0.0/24");
+        record.binding = Some(Box::new(
+            crate::subject::Binding::new("alice", info, Timestamp::from_millis(4)).expect("ok"),
+        ));
+        record
+    }
+
+    #[test]
+    fn json_reads_records_from_before_subjects_and_round_trips_bound_ones() {
+        let codec = JsonCodec::default();
+        let old =
+            br#"{"data":{"n":"42"},"created":5,"last_active":5,"expires":99,"lifetime":null}"#;
+        let record = codec.decode(old).expect("an old record");
+        assert_eq!(record.binding, None);
+        let bound = bound();
+        assert_eq!(
+            codec
+                .decode(&codec.encode(&bound).expect("encode"))
+                .expect("decode"),
+            bound
+        );
+    }
+
+    /// An unbound record is written in the layout from before subjects existed (bytes taken from
+    /// the release before them), which older processes read; a bound one round-trips.
+    #[cfg(feature = "bincode")]
+    #[test]
+    fn bincode_keeps_the_old_layout_for_unbound_records() {
+        let codec = BincodeCodec::default();
+        let mut record = Record::new(Timestamp::from_millis(5), Timestamp::from_millis(99));
+        record
+            .data
+            .insert("n".into(), Value::from_serialize(&42u64).expect("json"));
+        let old: &[u8] = &[1, 1, 110, 2, 52, 50, 5, 5, 99, 0];
+        assert_eq!(codec.encode(&record).expect("encode"), old);
+        assert_eq!(codec.decode(old).expect("decode"), record);
+        let bound = bound();
+        let bytes = codec.encode(&bound).expect("encode");
+        assert_eq!(codec.decode(&bytes).expect("decode"), bound);
+        assert!(codec.decode(&bytes[..bytes.len() - 1]).is_err());
     }
 }

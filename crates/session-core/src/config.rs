@@ -14,6 +14,7 @@ use crate::id::{self, Id, IdScheme, Key};
 use crate::record::{Lifetime, Record, Timestamp};
 use crate::state::{CookieOptions, Delivery, RequestHeaders, State};
 use crate::store::Store;
+use crate::subject::{NoSubjectIndex, Subjects};
 
 /// How many fresh ids are tried when `create` reports a collision.
 const CREATE_ATTEMPTS: usize = 4;
@@ -83,6 +84,9 @@ pub(crate) struct Config {
     pub(crate) touch_interval: Option<Duration>,
     pub(crate) commit_on_server_error: bool,
     pub(crate) no_store: bool,
+    /// At most this many live sessions per subject: a login past it ends the least recently
+    /// active ones.
+    pub(crate) max_per_subject: Option<usize>,
 }
 
 impl Config {
@@ -119,6 +123,7 @@ impl Config {
         let mut record = Record::new(now, self.expires_at(now, now, from.lifetime));
         record.data = from.data.clone();
         record.lifetime = from.lifetime;
+        record.binding.clone_from(&from.binding);
         record
     }
 
@@ -142,6 +147,15 @@ impl Config {
     pub(crate) fn is_touch_due(&self, record: &Record, now: Timestamp) -> bool {
         let lifetime = self.lifetime_of(record.lifetime);
         now.saturating_since(record.last_active) >= self.touch_interval(lifetime)
+    }
+
+    /// The operations over the sessions of a subject in this engine's store, judged by its clock
+    /// and absolute cap; a client-side engine has no store that lists them.
+    pub(crate) fn subjects(&self) -> Result<Subjects<'_>, Error> {
+        match self.backend.store() {
+            Some(store) => Ok(Subjects::with(store, &*self.clock, self.absolute)),
+            None => Err(Error::Store(NoSubjectIndex::error())),
+        }
     }
 
     /// A fresh id from the id scheme.

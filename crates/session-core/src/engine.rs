@@ -18,6 +18,7 @@ use crate::record::{Record, Timestamp};
 use crate::request::{IdList, RequestState, Sent, SoleLive, Stored, Tossed};
 use crate::session::Session;
 use crate::state::{RequestHeaders, RequestView};
+use crate::subject::Subjects;
 
 /// The session lifecycle, configured once and shared by every request.
 ///
@@ -53,6 +54,16 @@ impl Engine {
     /// Whether the sessions of this engine are kept by the client ([`Engine::client_side`]).
     pub fn is_client_side(&self) -> bool {
         matches!(self.config.backend, Backend::Client(_))
+    }
+
+    /// The operations over the sessions of a subject (list, revoke, end all), for code outside
+    /// any request: an admin task, a password change.
+    ///
+    /// Fails with a store error of kind
+    /// [`Unsupported`](crate::store::StoreErrorKind::Unsupported) on a client-side engine: sealed
+    /// sessions are not listed anywhere.
+    pub fn subjects(&self) -> Result<Subjects<'_>, Error> {
+        self.config.subjects()
     }
 
     /// The request headers the State reads

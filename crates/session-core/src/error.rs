@@ -26,6 +26,12 @@ pub enum Error {
     MissingSession,
     /// A configuration value was refused; the text says which and why.
     Config(&'static str),
+    /// The operation needs a session bound to a subject
+    /// ([`Session::bind`](crate::Session::bind)), and this one is not.
+    NotBound,
+    /// A subject was refused (empty, or longer than
+    /// [`MAX_SUBJECT_BYTES`](crate::subject::MAX_SUBJECT_BYTES)); the text says why.
+    InvalidSubject(&'static str),
 }
 
 impl fmt::Display for Error {
@@ -43,6 +49,8 @@ impl fmt::Display for Error {
                 f.write_str("no session on this request: is the session middleware installed?")
             }
             Error::Config(why) => write!(f, "invalid session configuration: {why}"),
+            Error::NotBound => f.write_str("the session is not bound to a subject"),
+            Error::InvalidSubject(why) => write!(f, "invalid session subject: {why}"),
         }
     }
 }
@@ -53,9 +61,12 @@ impl StdError for Error {
             Error::Store(e) => Some(e),
             Error::Encode(e) | Error::Decode(e) => Some(e),
             Error::Random(e) => Some(e),
-            Error::IdCollision | Error::SessionEnded | Error::MissingSession | Error::Config(_) => {
-                None
-            }
+            Error::IdCollision
+            | Error::SessionEnded
+            | Error::MissingSession
+            | Error::Config(_)
+            | Error::NotBound
+            | Error::InvalidSubject(_) => None,
         }
     }
 }
@@ -126,6 +137,8 @@ pub enum StoreErrorKind {
     Timeout,
     /// The session is too large for the store (a sealed cookie past the 4096-byte limit, say).
     TooLarge,
+    /// The store cannot do what was asked (list a subject's sessions without an index, say).
+    Unsupported,
 }
 
 /// A store's failure, carrying the backend's own error as its source.
@@ -165,6 +178,7 @@ impl fmt::Display for StoreError {
             StoreErrorKind::Codec => f.write_str("session record could not be encoded or decoded"),
             StoreErrorKind::Timeout => f.write_str("session store timed out"),
             StoreErrorKind::TooLarge => f.write_str("session is too large for the store"),
+            StoreErrorKind::Unsupported => f.write_str("the session store cannot do this"),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::request::Stored;
 use crate::session::Session;
 use crate::state::Delivery;
 use crate::store::Store;
+use crate::subject::{Binding, Subjects};
 
 /// The outcome of [`Engine::prepare`](crate::Engine::prepare).
 #[must_use = "a pending commit does nothing until it is run"]
@@ -44,6 +45,7 @@ enum Io {
     Cycle {
         old: Key,
         changes: Changes,
+        binding: Option<Option<Box<Binding>>>,
     },
     Apply(Apply),
 }
@@ -149,7 +151,15 @@ fn carry_out(
         }
         Plan::LoadFirst => Io::LoadFirst,
         Plan::Create { record } => Io::Create(record),
-        Plan::Cycle { old, changes } => Io::Cycle { old, changes },
+        Plan::Cycle {
+            old,
+            changes,
+            binding,
+        } => Io::Cycle {
+            old,
+            changes,
+            binding,
+        },
         Plan::Apply(apply) => Io::Apply(apply),
     }))
 }
@@ -234,9 +244,16 @@ impl Io {
             }
             Io::Create(record) => {
                 let (id, key) = config.create(store, &record).await?;
+                if let Some(binding) = &record.binding {
+                    cap(config, store, binding).await;
+                }
                 Ok(adopt(session, config, id, key, &record))
             }
-            Io::Cycle { old, changes } => cycle(session, config, store, old, changes, *now).await,
+            Io::Cycle {
+                old,
+                changes,
+                binding,
+            } => cycle(session, config, store, old, changes, binding, *now).await,
             Io::Apply(Apply {
                 id,
                 key,
@@ -269,12 +286,17 @@ impl Io {
 /// Moves the session stored under `old` to a fresh id: rebuilt from the stored record, so that
 /// keys other requests wrote meanwhile move too; the new record is created before the old one is
 /// deleted, so a failure loses nothing.
+///
+/// A new `binding` (a login) is written with the new record. That an id change deletes its new
+/// record when the old one was gone is what lets "log out everywhere" end a session whose id
+/// changes at that moment ([`Subjects`](crate::subject::Subjects)).
 async fn cycle(
     session: &Session,
     config: &Config,
     store: &dyn Store,
     old: Key,
     changes: Changes,
+    binding: Option<Option<Box<Binding>>>,
     now: Timestamp,
 ) -> Result<Plan, Error> {
     let Some(mut record) = store.load(&old).await? else {
@@ -284,9 +306,18 @@ async fn cycle(
         return Ok(Plan::Nothing);
     }
     changes.apply_to(&mut record);
+    let login = binding.is_some();
+    if let Some(binding) = binding {
+        record.binding = binding;
+    }
     let (id, key) = config.create(store, &record).await?;
     match store.delete(&old).await {
-        Ok(true) => Ok(adopt(session, config, id, key, &record)),
+        Ok(true) => {
+            if let Some(binding) = record.binding.as_ref().filter(|_| login) {
+                cap(config, store, binding).await;
+            }
+            Ok(adopt(session, config, id, key, &record))
+        }
         // Logged out elsewhere meanwhile: the logout wins.
         Ok(false) => {
             store.delete(&key).await?;
@@ -305,6 +336,24 @@ async fn cycle(
             }
             Err(error.into())
         }
+    }
+}
+
+/// Ends the least recently active sessions of a subject that a login took past the configured
+/// limit. A failure is logged, not reported: the login itself is stored.
+async fn cap(config: &Config, store: &dyn Store, binding: &Binding) {
+    let Some(max) = config.max_per_subject else {
+        return;
+    };
+    let subjects = Subjects::with(store, &*config.clock, config.absolute);
+    if let Err(error) = subjects
+        .cap(&binding.subject, max, Some(&binding.handle))
+        .await
+    {
+        tracing::warn!(
+            error = %error.report(),
+            "could not end the sessions past the limit per subject after a login"
+        );
     }
 }
 

@@ -74,6 +74,7 @@ mod id;
 mod record;
 /// Clocks.
 mod clock;
+pub mod subject;
 /// Codecs: records as bytes.
 mod codec;
 pub mod state;

@@ -11,6 +11,7 @@ use crate::error::StoreError;
 use crate::id::Key;
 use crate::record::{Changes, Record};
 use crate::store::Store;
+use crate::subject::{BoundSession, subject_key};
 
 mod shard;
 
@@ -45,6 +46,10 @@ const SHARDS: usize = 16;
 ///   across shards, exact within one); [`apply`](Store::apply) runs under the shard's lock, so
 ///   concurrent requests writing different keys of one session keep every write. Every operation
 ///   takes constant time, whatever the store's size (eviction: amortised over the writes).
+/// - **Sessions per subject**: each shard lists its bound sessions by subject digest, updated
+///   with the records themselves (an entry goes when its session is deleted, expires or is
+///   evicted), so [`list_subject`](Store::list_subject) visits the 16 shards and the subject's
+///   sessions only.
 /// - **Expiry**: an expired record is never returned, and is removed when a call finds it. Each
 ///   create also examines 8 sessions of its shard for expiry, moving on from where the last one
 ///   stopped, so the whole shard is swept without a create ever paying for a full pass;
@@ -256,6 +261,19 @@ impl Store for MemoryStore {
 
     fn applies_atomically(&self) -> bool {
         true
+    }
+
+    fn lists_subjects(&self) -> bool {
+        true
+    }
+
+    async fn list_subject(&self, subject: &str) -> Result<Vec<BoundSession>, StoreError> {
+        let now = self.inner.clock.now();
+        let digest = subject_key(subject);
+        let shards = self.inner.shards.iter();
+        Ok(shards
+            .flat_map(|shard| lock(shard).bound(&digest, now))
+            .collect())
     }
 }
 

@@ -8,6 +8,7 @@ use crate::id::{Id, Key};
 use crate::record::{Changes, Lifetime, Record, Timestamp};
 use crate::request::{Fate, RequestState, Stage, Stored};
 use crate::state::CookieOptions;
+use crate::subject::Binding;
 
 /// What a commit must do.
 pub(crate) enum Plan {
@@ -19,8 +20,13 @@ pub(crate) enum Plan {
     LoadFirst,
     /// Store a new session under a fresh id, and send the id.
     Create { record: Record },
-    /// Move the stored session under `old` to a fresh id with `changes`, and send the new id.
-    Cycle { old: Key, changes: Changes },
+    /// Move the stored session under `old` to a fresh id with `changes` (and a new `binding`, if
+    /// `Some`), and send the new id.
+    Cycle {
+        old: Key,
+        changes: Changes,
+        binding: Option<Option<Box<Binding>>>,
+    },
     /// Apply changes to a stored session.
     Apply(Apply),
     /// Send the id again, with nothing to write.
@@ -182,8 +188,9 @@ pub(crate) fn after_load(state: &mut RequestState, config: &Config, now: Timesta
     };
     let lifetime = config.lifetime_of(loaded.record.lifetime);
     let Some((id, key)) = loaded.stored.id().map(|(id, key)| (id.clone(), *key)) else {
-        // A new session: stored only if it holds something, or if late store needs its id now.
-        if loaded.record.data.is_empty() && !late {
+        // A new session: stored only if it holds something (values or a subject), or if late
+        // store needs its id now.
+        if loaded.record.data.is_empty() && loaded.record.binding.is_none() && !late {
             return Plan::Nothing;
         }
         let record = config.fresh_record(&loaded.record, now);
@@ -196,6 +203,7 @@ pub(crate) fn after_load(state: &mut RequestState, config: &Config, now: Timesta
         return Plan::Cycle {
             old: key,
             changes: loaded.take_changes(now, expires),
+            binding: loaded.take_binding(),
         };
     }
     if dirty {
@@ -238,8 +246,10 @@ fn seal(state: &mut RequestState, config: &Config, now: Timestamp) -> Plan {
     };
     let due = asked || dirty || config.is_touch_due(&loaded.record, now);
     match &loaded.stored {
-        // A new session is sent only if it holds something.
-        Stored::New if loaded.record.data.is_empty() => Plan::Nothing,
+        // A new session is sent only if it holds something (values or a subject).
+        Stored::New if loaded.record.data.is_empty() && loaded.record.binding.is_none() => {
+            Plan::Nothing
+        }
         Stored::New => Plan::Seal { fresh: true },
         _ if !due && !cycle => Plan::Nothing,
         _ => Plan::Seal { fresh: cycle },

@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::subject::Binding;
+
 /// A point in time: milliseconds since the Unix epoch, at most [`Timestamp::MAX`].
 ///
 /// The range is that of a signed 64-bit count (292 million years), so that every store keeps a
@@ -173,6 +175,13 @@ pub struct Record {
     /// Optional in the stored form, so records written before it existed still decode.
     #[serde(default)]
     pub lifetime: Option<Lifetime>,
+    /// The subject (user) this session is bound to, if any
+    /// ([`Session::bind`](crate::Session::bind)).
+    ///
+    /// Optional in the stored form, so records written before it existed still decode. Boxed:
+    /// most sessions have none, and records move often.
+    #[serde(default)]
+    pub binding: Option<Box<Binding>>,
 }
 
 impl Record {
@@ -184,6 +193,7 @@ impl Record {
             last_active: now,
             expires,
             lifetime: None,
+            binding: None,
         }
     }
 

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::id::{Id, Key};
 use crate::record::{Changes, Lifetime, Record, Timestamp, Value};
 use crate::state::CookieOptions;
+use crate::subject::Binding;
 
 /// One request's session state, behind the [`Session`](crate::Session)'s lock.
 pub(crate) struct RequestState {
@@ -82,6 +83,8 @@ struct Pending {
     keys: Vec<String>,
     cleared: bool,
     lifetime: Option<Option<Lifetime>>,
+    /// A new binding (`Some(None)`: unbound), written with the id change it comes with.
+    binding: Option<Option<Box<Binding>>>,
 }
 
 impl Pending {
@@ -349,6 +352,18 @@ impl RequestState {
         }
     }
 
+    /// Binds the loaded session to a subject (`None`: unbinds it), with a new id at commit: the
+    /// binding is written only by the id change.
+    pub(crate) fn rebind(&mut self, binding: Option<Box<Binding>>) {
+        self.touched = true;
+        self.note_change("the subject");
+        if let Data::Loaded(loaded) = &mut self.data {
+            loaded.record.binding.clone_from(&binding);
+            loaded.pending.binding = Some(binding);
+        }
+        self.ask(Fate::Cycle);
+    }
+
     /// Asks for `fate` at commit (never lowering what was asked before).
     pub(crate) fn ask(&mut self, fate: Fate) {
         self.touched = true;
@@ -432,6 +447,11 @@ impl Loaded {
             self.stored = Stored::Live(id, key);
         }
         Ok(())
+    }
+
+    /// Takes the binding change this request made, if any (for the id change that writes it).
+    pub(crate) fn take_binding(&mut self) -> Option<Option<Box<Binding>>> {
+        self.pending.binding.take()
     }
 
     /// Whether this request changed the session's lifetime (not stored yet).

@@ -16,6 +16,7 @@ use crate::record::{Lifetime, Value};
 use crate::request::{Fate, Loaded, RequestState, SoleLive, Stored};
 use crate::state::CookieOptions;
 use crate::store::Store;
+use crate::subject::{Binding, ClientInfo, Handle, SessionInfo, Subjects};
 
 /// One request's view of its session: typed get, insert and remove over string keys.
 ///
@@ -298,6 +299,106 @@ impl Session {
         config.seal(client, &id, &record, now, options, &mut HeaderMap::new())?;
         state.resend();
         Ok(id)
+    }
+
+    /// Binds the session to `subject` (the application's user id) at login, and gives it a new id
+    /// when the response is committed (the [`cycle_id`](Session::cycle_id) rules hold). The data is
+    /// kept; a session bound before is bound again, with a new handle.
+    ///
+    /// The subject is kept with the session, not among its values: [`keys`](Session::keys) does
+    /// not list it and [`insert`](Session::insert) cannot change it. On a store that lists
+    /// sessions per subject, the subject's sessions can then be listed and ended
+    /// ([`sessions`](Session::sessions), [`revoke`](Session::revoke),
+    /// [`end_all_sessions`](Session::end_all_sessions),
+    /// [`end_other_sessions`](Session::end_other_sessions)).
+    ///
+    /// Fails with [`Error::InvalidSubject`] for an empty subject or one longer than
+    /// [`MAX_SUBJECT_BYTES`](crate::subject::MAX_SUBJECT_BYTES).
+    pub async fn bind(&self, subject: &str) -> Result<(), Error> {
+        self.bind_with(subject, ClientInfo::new()).await
+    }
+
+    /// [`bind`](Session::bind), recording what the application passes about the client (its user
+    /// agent, its address: personal data, shown in [`sessions`](Session::sessions)).
+    pub async fn bind_with(&self, subject: &str, info: ClientInfo) -> Result<(), Error> {
+        let binding = Binding::new(subject, info, self.config().clock.now())?;
+        self.with_loaded(|state| state.rebind(Some(Box::new(binding))))
+            .await
+    }
+
+    /// Unbinds the session from its subject, with a new id at commit; the data is kept. Does
+    /// nothing to a session that is not bound. (A logout usually [`expire`](Session::expire)s the
+    /// session instead.)
+    pub async fn unbind(&self) -> Result<(), Error> {
+        self.with_loaded(|state| {
+            if state.loaded().is_some_and(|l| l.record.binding.is_some()) {
+                state.rebind(None);
+            }
+        })
+        .await
+    }
+
+    /// The subject the session is bound to, if any.
+    pub async fn subject(&self) -> Result<Option<String>, Error> {
+        Ok(self.binding().await?.map(|binding| binding.subject))
+    }
+
+    /// The session's public handle, if it is bound (see [`Handle`]).
+    pub async fn handle(&self) -> Result<Option<Handle>, Error> {
+        Ok(self.binding().await?.map(|binding| binding.handle))
+    }
+
+    /// The session's binding, if any.
+    async fn binding(&self) -> Result<Option<Box<Binding>>, Error> {
+        self.with_loaded(|state| state.loaded().and_then(|l| l.record.binding.clone()))
+            .await
+    }
+
+    /// The binding of a session that must be bound, and the operations over the store.
+    async fn bound(&self) -> Result<(Box<Binding>, Subjects<'_>), Error> {
+        let binding = self.binding().await?.ok_or(Error::NotBound)?;
+        Ok((binding, self.config().subjects()?))
+    }
+
+    /// The live sessions of this session's subject, most recently active first, this one marked
+    /// [`current`](SessionInfo::current).
+    ///
+    /// Fails with [`Error::NotBound`] if the session is not bound, and with a store error of kind
+    /// [`Unsupported`](crate::store::StoreErrorKind::Unsupported) on a store that keeps no index
+    /// per subject (the null store, a sealed cookie).
+    pub async fn sessions(&self) -> Result<Vec<SessionInfo>, Error> {
+        let (binding, subjects) = self.bound().await?;
+        subjects
+            .list_marking(&binding.subject, Some(&binding.handle))
+            .await
+    }
+
+    /// Ends the session of this session's subject with handle `handle` ("sign out that device");
+    /// `false` if the subject has no such session. Revoking this very session ends it as
+    /// [`expire`](Session::expire) does.
+    pub async fn revoke(&self, handle: &Handle) -> Result<bool, Error> {
+        let (binding, subjects) = self.bound().await?;
+        if *handle == binding.handle {
+            self.expire();
+        }
+        subjects.revoke(&binding.subject, handle).await
+    }
+
+    /// Ends every session of this session's subject, this one included ("log out everywhere");
+    /// how many were ended in the store. This one's cookie is removed at commit.
+    pub async fn end_all_sessions(&self) -> Result<usize, Error> {
+        let (binding, subjects) = self.bound().await?;
+        self.expire();
+        subjects.end_all(&binding.subject).await
+    }
+
+    /// Ends every session of this session's subject but this one ("log out other devices"); how
+    /// many were ended.
+    pub async fn end_other_sessions(&self) -> Result<usize, Error> {
+        let (binding, subjects) = self.bound().await?;
+        subjects
+            .end_all_except(&binding.subject, Some(&binding.handle))
+            .await
     }
 
     /// Ends the session: when the response is committed, the record is deleted and the client is

@@ -17,6 +17,7 @@ pub use crate::codec::{
 pub use crate::error::{BoxError, StoreError, StoreErrorKind};
 pub use crate::id::Key;
 pub use crate::record::{Changes, Record, Timestamp};
+pub use crate::subject::{Binding, BoundSession, Handle, subject_key};
 
 /// Where session records are kept.
 ///
@@ -38,6 +39,27 @@ pub use crate::record::{Changes, Record, Timestamp};
 /// - A store whose `apply` is atomic per record (a lock, a compare-and-set, a script) says so with
 ///   [`applies_atomically`](Store::applies_atomically); concurrent requests writing different keys
 ///   of one session then lose no write. The default `apply` (load, merge, save) is not atomic.
+///
+/// # Sessions per subject
+///
+/// A record may be bound to a subject (the application's user id, [`Record::binding`]). A store
+/// that keeps an index of records per subject says so with
+/// [`lists_subjects`](Store::lists_subjects) and implements
+/// [`list_subject`](Store::list_subject); the engine builds "list a user's sessions", "revoke
+/// one" and "log out everywhere" on it ([`Subjects`](crate::subject::Subjects)). The rules:
+///
+/// - Once [`create`](Store::create) of a bound record has returned, `list_subject` lists it until
+///   it is deleted or expires; a listing never shows a record that [`delete`](Store::delete)
+///   removed before the listing started.
+/// - A bound record keeps its binding through [`apply`](Store::apply) and
+///   [`touch`](Store::touch); the engine changes a binding only by creating a new record.
+/// - Index entries of records that are gone (deleted, expired, evicted) do not pile up: they are
+///   removed with the record, or by a sweep or a TTL.
+/// - Where the index names a file or a key, it uses [`subject_key`], never the subject itself.
+///
+/// Stores written before this existed keep compiling: the defaults say "no index", and the
+/// engine's per-subject operations then fail with
+/// [`StoreErrorKind::Unsupported`](crate::store::StoreErrorKind::Unsupported).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Loads the record stored under `key`, or `None` if there is none or it has expired.
@@ -86,6 +108,20 @@ pub trait Store: Send + Sync + 'static {
     fn applies_atomically(&self) -> bool {
         false
     }
+
+    /// Whether this store keeps an index of bound records per subject, so that
+    /// [`list_subject`](Store::list_subject) works.
+    fn lists_subjects(&self) -> bool {
+        false
+    }
+
+    /// The live records bound to `subject`: their keys, bindings and timestamps.
+    ///
+    /// The default fails with [`StoreErrorKind::Unsupported`]: the store keeps no index.
+    async fn list_subject(&self, subject: &str) -> Result<Vec<BoundSession>, StoreError> {
+        let _ = subject;
+        Err(crate::subject::NoSubjectIndex::error())
+    }
 }
 
 /// `Arc<dyn Store>` and `Box<dyn Store>` are Stores too, for sharing a store and for stores chosen
@@ -119,6 +155,12 @@ macro_rules! forward_store {
             }
             fn applies_atomically(&self) -> bool {
                 (**self).applies_atomically()
+            }
+            fn lists_subjects(&self) -> bool {
+                (**self).lists_subjects()
+            }
+            async fn list_subject(&self, subject: &str) -> Result<Vec<BoundSession>, StoreError> {
+                (**self).list_subject(subject).await
             }
         }
     )*};

@@ -12,6 +12,7 @@ use crate::error::{StoreError, StoreErrorKind};
 use crate::id::Key;
 use crate::record::{Changes, Record, Timestamp};
 use crate::store::Store;
+use crate::subject::BoundSession;
 
 /// The engine's store, each call bounded by `limit`.
 pub(crate) struct TimeoutStore {
@@ -98,6 +99,15 @@ impl Store for TimeoutStore {
 
     fn applies_atomically(&self) -> bool {
         self.inner.applies_atomically()
+    }
+
+    fn lists_subjects(&self) -> bool {
+        self.inner.lists_subjects()
+    }
+
+    async fn list_subject(&self, subject: &str) -> Result<Vec<BoundSession>, StoreError> {
+        self.bounded("list_subject", self.inner.list_subject(subject))
+            .await
     }
 }
 

@@ -5,6 +5,7 @@ mod changes;
 mod concurrent;
 mod expiry;
 mod nothing;
+mod subjects;
 
 use serde_json::json;
 use session_core::store::{Changes, Key, Store};
@@ -62,7 +63,15 @@ pub async fn check_store<S: Store, F: Fn() -> S>(make: F) -> Report {
 ///   once, each `apply` a change setting a different key of one session (three rounds); every
 ///   write must be there afterwards. A store that does not claim atomicity skips this check, and
 ///   the returned [`Report`] lists it under [`skipped`](Report::skipped): nothing is skipped
-///   silently.
+///   silently;
+/// - **only if the store claims [`Store::lists_subjects`]** (else reported as skipped): bound
+///   records are listed under their subject only, with their binding and timestamps, and
+///   round-trip through `load`; a deleted or expired record is not listed; `apply` and `touch`
+///   keep the binding and move the listed timestamps; and, through an [`Engine`](session_core::Engine) on the store
+///   (`make` is called for it) with 24 sessions bound to one subject, half of them changing their
+///   ids (a new login, `cycle_id`) at the moment
+///   [`Subjects::end_all`](session_core::subject::Subjects::end_all) runs, no session of the
+///   subject survives (three rounds).
 ///
 /// With [`Expect::KeepsNothing`] (a store such as `NullStore`): `load` of an unknown key is
 /// `None`, `create` returns `true` every time (so the engine issues an id), nothing created is
@@ -119,9 +128,18 @@ pub async fn check_store_with<S: Store, F: Fn() -> S>(expect: Expect, make: F) -
                     "the store does not claim applies_atomically()",
                 );
             }
+            if make().lists_subjects() {
+                report.pass(subjects::listed_by_subject(make()).await);
+                report.pass(subjects::listing_follows(make()).await);
+                report.pass(subjects::end_all_races_id_changes(&make).await);
+            } else {
+                for name in subjects::NAMES {
+                    report.skip(name, "the store does not claim lists_subjects()");
+                }
+            }
         }
         Expect::ClientSide => {
-            for name in PERSISTENT_CONTRACTS {
+            for name in PERSISTENT_CONTRACTS.into_iter().chain(subjects::NAMES) {
                 report.skip(name, client_side_reason(name));
             }
         }
@@ -130,10 +148,9 @@ pub async fn check_store_with<S: Store, F: Fn() -> S>(expect: Expect, make: F) -
             report.pass(nothing::create_pretends(make()).await);
             report.pass(nothing::nothing_loaded(make()).await);
             report.pass(nothing::nothing_updated(make()).await);
-            report.skip(
-                concurrent::NAME,
-                "the store keeps nothing (Expect::KeepsNothing)",
-            );
+            for name in std::iter::once(concurrent::NAME).chain(subjects::NAMES) {
+                report.skip(name, "the store keeps nothing (Expect::KeepsNothing)");
+            }
         }
     }
     report

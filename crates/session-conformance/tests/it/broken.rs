@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use session_conformance::check_store;
 use session_core::MemoryStore;
-use session_core::store::{Changes, Key, Record, Store, StoreError};
+use session_core::store::{BoundSession, Changes, Key, Record, Store, StoreError};
 
 /// A store whose `create` overwrites a live record instead of reporting the collision.
 #[derive(Clone, Debug, Default)]
@@ -89,11 +89,52 @@ impl Store for HonestlyNotAtomic {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_store_not_claiming_atomicity_skips_the_concurrency_check() {
     let report = check_store(HonestlyNotAtomic::default).await;
-    assert_eq!(report.skipped().len(), 1, "{report}");
+    let skipped: Vec<_> = report.skipped().iter().map(|s| s.contract).collect();
     assert_eq!(
-        report.skipped()[0].contract,
-        "concurrent applies keep every write"
+        skipped,
+        [
+            "concurrent applies keep every write",
+            "bound records are listed by subject",
+            "a subject's listing follows deletes, expiry and writes",
+            "ending a subject's sessions ends those changing their ids",
+        ],
+        "{report}"
     );
+}
+
+/// A store claiming a subject index that forgets a record's binding: a `MemoryStore` that drops
+/// it on `create`, as a store mapping records onto columns might when it misses the new field.
+#[derive(Default)]
+struct DropsBindings(MemoryStore);
+
+#[async_trait]
+impl Store for DropsBindings {
+    async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        self.0.load(key).await
+    }
+    async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        let mut record = record.clone();
+        record.binding = None;
+        self.0.create(key, &record).await
+    }
+    async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        self.0.save(key, record).await
+    }
+    async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+        self.0.delete(key).await
+    }
+    fn lists_subjects(&self) -> bool {
+        true
+    }
+    async fn list_subject(&self, subject: &str) -> Result<Vec<BoundSession>, StoreError> {
+        self.0.list_subject(subject).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[should_panic(expected = "store contract \"bound records are listed by subject\" failed")]
+async fn a_store_dropping_bindings_fails() {
+    check_store(DropsBindings::default).await;
 }
 
 /// A store whose `apply` edits the changes before applying them, claiming atomicity: a

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use crate::id::Key;
 use crate::record::{Changes, Record, Timestamp};
+use crate::subject::BoundSession;
 
 /// What a session costs besides its value names and texts (see [`estimate`]): its key, index
 /// entry, list node and record, and the first node of its value map.
@@ -67,6 +68,9 @@ struct Node {
 /// One shard's sessions: an index by key into a list of nodes, newest to oldest.
 pub(super) struct Shard {
     index: HashMap<Key, usize>,
+    /// The keys of the bound sessions held, by [`subject_key`](crate::subject::subject_key):
+    /// kept with the records, so an entry never outlives its session.
+    subjects: HashMap<Key, Vec<Key>>,
     nodes: Vec<Node>,
     /// Nodes no longer in the list, for reuse.
     vacant: Vec<usize>,
@@ -81,6 +85,7 @@ impl Shard {
     pub(super) fn new() -> Self {
         Shard {
             index: HashMap::new(),
+            subjects: HashMap::new(),
             nodes: Vec::new(),
             vacant: Vec::new(),
             newest: NIL,
@@ -138,7 +143,13 @@ impl Shard {
         let Some(at) = self.live(key, now) else {
             return Wrote::NOTHING;
         };
-        self.nodes[at].record = record.clone();
+        if self.nodes[at].record.binding != record.binding {
+            self.unlist(at);
+            self.nodes[at].record = record.clone();
+            self.list(at);
+        } else {
+            self.nodes[at].record = record.clone();
+        }
         self.written(at, limits, now)
     }
 
@@ -276,12 +287,56 @@ impl Shard {
         };
         self.link_newest(at);
         self.index.insert(key, at);
+        self.list(at);
         self.bytes += bytes;
         at
     }
 
+    /// The live bound sessions of the subject under `subject` (a
+    /// [`subject_key`](crate::subject::subject_key)); expired ones are removed on the way.
+    pub(super) fn bound(&mut self, subject: &Key, now: Timestamp) -> Vec<BoundSession> {
+        let keys = self.subjects.get(subject).cloned().unwrap_or_default();
+        keys.iter()
+            .filter_map(|key| {
+                let at = self.live(key, now)?;
+                BoundSession::of(*key, &self.nodes[at].record)
+            })
+            .collect()
+    }
+
+    /// Adds the node at `at` to its subject's list, if it is bound.
+    fn list(&mut self, at: usize) {
+        let node = &self.nodes[at];
+        if let Some(binding) = &node.record.binding {
+            let keys = self.subjects.entry(binding.subject_key()).or_default();
+            keys.push(node.key);
+        }
+    }
+
+    /// Takes the node at `at` out of its subject's list, if it is bound.
+    fn unlist(&mut self, at: usize) {
+        let node = &self.nodes[at];
+        let Some(binding) = &node.record.binding else {
+            return;
+        };
+        let subject = binding.subject_key();
+        if let Some(keys) = self.subjects.get_mut(&subject) {
+            keys.retain(|key| *key != node.key);
+            if keys.is_empty() {
+                self.subjects.remove(&subject);
+            }
+        }
+    }
+
+    /// How many subjects have bound sessions listed (for tests).
+    #[cfg(test)]
+    pub(super) fn subjects_listed(&self) -> usize {
+        self.subjects.len()
+    }
+
     /// Takes the node at `at` out of the list and the index, dropping its record.
     fn remove(&mut self, at: usize) {
+        self.unlist(at);
         self.unlink(at);
         let node = &mut self.nodes[at];
         self.index.remove(&node.key);

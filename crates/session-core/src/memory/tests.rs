@@ -390,3 +390,63 @@ fn the_sweep_hand_visits_every_session_in_bounded_steps() {
     }
     shard.order();
 }
+
+/// A record like [`record`], bound to `subject`.
+fn bound(now: Timestamp, ttl: Duration, subject: &str) -> Record {
+    let mut record = record(now, ttl, 0);
+    let binding = crate::subject::Binding::new(subject, Default::default(), now).expect("bind");
+    record.binding = Some(Box::new(binding));
+    record
+}
+
+/// The subject lists of the whole store.
+fn subjects_listed(store: &MemoryStore) -> usize {
+    let shards = store.inner.shards.iter();
+    shards.map(|shard| lock(shard).subjects_listed()).sum()
+}
+
+/// Entries per subject go with their sessions: deleted, expired and swept, evicted, or saved
+/// unbound; nothing is left behind.
+#[test]
+fn subject_lists_never_outlive_their_sessions() {
+    block_on(async {
+        let clock = ManualClock::new(Timestamp::from_millis(1_000_000));
+        // One session per shard, so that a second create in a shard evicts the first.
+        let store = MemoryStore::with_max_sessions(16).clock(clock.clone());
+        let now = clock.now();
+        let (deleted, expiring, evicted, saved) =
+            (key_in(0, 1), key_in(1, 1), key_in(2, 1), key_in(3, 1));
+        for (key, subject) in [(deleted, "a"), (evicted, "c"), (saved, "d")] {
+            assert!(
+                store
+                    .create(&key, &bound(now, HOUR, subject))
+                    .await
+                    .expect("create")
+            );
+        }
+        let short = bound(now, Duration::from_secs(1), "b");
+        assert!(store.create(&expiring, &short).await.expect("create"));
+        assert_eq!(subjects_listed(&store), 4);
+        assert_eq!(store.list_subject("a").await.expect("list").len(), 1);
+
+        assert!(store.delete(&deleted).await.expect("delete"));
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(store.sweep(), 1);
+        assert!(
+            store
+                .create(&key_in(2, 2), &record(now, HOUR, 0))
+                .await
+                .expect("create")
+        );
+        assert!(
+            store
+                .save(&saved, &record(now, HOUR, 0))
+                .await
+                .expect("save")
+        );
+        assert_eq!(subjects_listed(&store), 0, "an entry outlived its session");
+        for subject in ["a", "b", "c", "d"] {
+            assert!(store.list_subject(subject).await.expect("list").is_empty());
+        }
+    });
+}
