@@ -150,11 +150,14 @@ impl Config {
     }
 
     /// The operations over the sessions of a subject in this engine's store, judged by its clock
-    /// and absolute cap; a client-side engine has no store that lists them.
+    /// and absolute cap; an error of kind `Unsupported` for a store that keeps no index per
+    /// subject, and for a client-side engine, whose sessions are listed nowhere.
     pub(crate) fn subjects(&self) -> Result<Subjects<'_>, Error> {
         match self.backend.store() {
-            Some(store) => Ok(Subjects::with(store, &*self.clock, self.absolute)),
-            None => Err(Error::Store(NoSubjectIndex::error())),
+            Some(store) if store.lists_subjects() => {
+                Ok(Subjects::with(store, &*self.clock, self.absolute))
+            }
+            _ => Err(Error::Store(NoSubjectIndex::error())),
         }
     }
 

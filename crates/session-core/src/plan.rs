@@ -200,10 +200,12 @@ pub(crate) fn after_load(state: &mut RequestState, config: &Config, now: Timesta
     };
     let expires = config.expires_at(loaded.record.created, now, loaded.record.lifetime);
     if cycle {
+        // The binding first: taking the changes takes everything else pending.
+        let binding = loaded.take_binding();
         return Plan::Cycle {
             old: key,
             changes: loaded.take_changes(now, expires),
-            binding: loaded.take_binding(),
+            binding,
         };
     }
     if dirty {

@@ -354,18 +354,21 @@ impl Session {
             .await
     }
 
-    /// The binding of a session that must be bound, and the operations over the store.
+    /// The binding of a session that must be bound, and the operations over the store (whose
+    /// support is checked first: a store without them fails the same way bound or not).
     async fn bound(&self) -> Result<(Box<Binding>, Subjects<'_>), Error> {
+        let subjects = self.config().subjects()?;
         let binding = self.binding().await?.ok_or(Error::NotBound)?;
-        Ok((binding, self.config().subjects()?))
+        Ok((binding, subjects))
     }
 
     /// The live sessions of this session's subject, most recently active first, this one marked
     /// [`current`](SessionInfo::current).
     ///
-    /// Fails with [`Error::NotBound`] if the session is not bound, and with a store error of kind
+    /// Fails with a store error of kind
     /// [`Unsupported`](crate::store::StoreErrorKind::Unsupported) on a store that keeps no index
-    /// per subject (the null store, a sealed cookie).
+    /// per subject (the null store, a sealed cookie), and with [`Error::NotBound`] if the session
+    /// is not bound.
     pub async fn sessions(&self) -> Result<Vec<SessionInfo>, Error> {
         let (binding, subjects) = self.bound().await?;
         subjects

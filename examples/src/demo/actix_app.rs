@@ -1,6 +1,7 @@
 //! The demo on actix-web.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::USER_AGENT;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use session_actix::{Session, SessionMiddleware};
 
@@ -42,6 +43,34 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route(
             "/login",
             web::get().to(|s: Session| async move { reply(routes::login(&s).await) }),
+        )
+        .route(
+            "/login/{name}",
+            web::get().to(
+                |s: Session, name: web::Path<String>, request: HttpRequest| async move {
+                    let agent = request.headers().get(USER_AGENT);
+                    let agent = agent.and_then(|v| v.to_str().ok());
+                    reply(routes::login_as(&s, &name, agent).await)
+                },
+            ),
+        )
+        .route(
+            "/sessions",
+            web::get().to(|s: Session| async move { reply(routes::sessions(&s).await) }),
+        )
+        .route(
+            "/revoke/{handle}",
+            web::get().to(|s: Session, handle: web::Path<String>| async move {
+                reply(routes::revoke(&s, &handle).await)
+            }),
+        )
+        .route(
+            "/logout-everywhere",
+            web::get().to(|s: Session| async move { reply(routes::logout_everywhere(&s).await) }),
+        )
+        .route(
+            "/logout-others",
+            web::get().to(|s: Session| async move { reply(routes::logout_others(&s).await) }),
         )
         .route(
             "/logout",

@@ -12,7 +12,8 @@ pub const USAGE: &str = "usage: demo [--framework axum|actix] \
 [--dir DIR] [--redis-url URL] [--redis-prefix PREFIX] [--idle-timeout SECS] \
 [--absolute-timeout SECS] [--store-timeout-ms MS] [--secure true|false] [--session-key NAME] [--seal-key BASE64] \
 [--seal-old-key BASE64]... [--seal-mode private|signed] [--memory-max-bytes N] \
-[--redis-max-record-bytes N] [--database-url URL] [--database PATH] [--db-table NAME]
+[--redis-max-record-bytes N] [--database-url URL] [--database PATH] [--db-table NAME] \
+[--sessions-per-user N]
 
 --store postgres needs --database-url (e.g. postgres://app@127.0.0.1:5432/app); --store sqlite \
 needs --database (a file, created 0600 in WAL mode if missing). Both connect and migrate the \
@@ -30,7 +31,10 @@ answer in time gives the request a bare 500.
 
 --memory-max-bytes bounds the memory store's sessions by their estimated size (default 256 MiB); \
 the least recently used are evicted when it is full. --redis-max-record-bytes is the largest \
-session the Redis store writes or reads (default 1 MiB): a larger write answers a bare 500.";
+session the Redis store writes or reads (default 1 MiB): a larger write answers a bare 500.
+
+--sessions-per-user N keeps at most N live sessions per user (/login/NAME): a login past it \
+ends that user's least recently active sessions (default: no limit).";
 
 /// The limit on each store call unless `--store-timeout-ms` says otherwise.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -134,6 +138,8 @@ pub struct Args {
     pub database: Option<PathBuf>,
     /// `--db-table NAME`: the SQL stores' table (`"sessions"` without it).
     pub db_table: Option<String>,
+    /// `--sessions-per-user N`: at most N live sessions per user.
+    pub sessions_per_user: Option<usize>,
 }
 
 impl Default for Args {
@@ -160,6 +166,7 @@ impl Default for Args {
             database_url: None,
             database: None,
             db_table: None,
+            sessions_per_user: None,
         }
     }
 }
@@ -241,6 +248,11 @@ impl Args {
                 "--database-url" => args.database_url = Some(value),
                 "--database" => args.database = Some(value.into()),
                 "--db-table" => args.db_table = Some(value),
+                "--sessions-per-user" => {
+                    let n = value.parse().ok().filter(|n| *n > 0);
+                    let n = n.ok_or_else(|| format!("{flag} takes a positive count"))?;
+                    args.sessions_per_user = Some(n);
+                }
                 other => return Err(format!("unknown option {other:?}")),
             }
         }

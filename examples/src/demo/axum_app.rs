@@ -3,8 +3,9 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_TYPE, USER_AGENT};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use session_tower::{Session, SessionLayer};
@@ -48,6 +49,33 @@ pub fn router() -> Router<()> {
         .route(
             "/login",
             get(|s: Session| async move { reply(routes::login(&s).await) }),
+        )
+        .route(
+            "/login/{name}",
+            get(
+                |s: Session, Path(name): Path<String>, headers: HeaderMap| async move {
+                    let agent = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
+                    reply(routes::login_as(&s, &name, agent).await)
+                },
+            ),
+        )
+        .route(
+            "/sessions",
+            get(|s: Session| async move { reply(routes::sessions(&s).await) }),
+        )
+        .route(
+            "/revoke/{handle}",
+            get(|s: Session, Path(handle): Path<String>| async move {
+                reply(routes::revoke(&s, &handle).await)
+            }),
+        )
+        .route(
+            "/logout-everywhere",
+            get(|s: Session| async move { reply(routes::logout_everywhere(&s).await) }),
+        )
+        .route(
+            "/logout-others",
+            get(|s: Session| async move { reply(routes::logout_others(&s).await) }),
         )
         .route(
             "/logout",

@@ -304,6 +304,9 @@ fn timeouts(mut builder: EngineBuilder, args: &Args) -> EngineBuilder {
     if let Some(cap) = args.absolute_timeout {
         builder = builder.absolute_timeout(cap);
     }
+    if let Some(max) = args.sessions_per_user {
+        builder = builder.max_sessions_per_subject(max);
+    }
     builder
 }
 

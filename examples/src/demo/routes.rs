@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use session_core::store::StoreErrorKind;
+use session_core::subject::{ClientInfo, Handle};
 use session_core::{CookieOptions, Error, Lifetime, Session};
 
 /// A route's answer: status code and body text.
@@ -38,6 +40,108 @@ pub(crate) async fn login(session: &Session) -> Result<Answer, Error> {
     session.cycle_id();
     session.insert("user", "demo-user").await?;
     Ok((200, "logged in".into()))
+}
+
+/// `GET /login/NAME`: a new id, the data kept, the session bound to the subject `NAME` (with the
+/// request's `User-Agent`, if any), and `user` set to `NAME`.
+pub(crate) async fn login_as(
+    session: &Session,
+    name: &str,
+    user_agent: Option<&str>,
+) -> Result<Answer, Error> {
+    let mut info = ClientInfo::new();
+    if let Some(user_agent) = user_agent {
+        info = info.user_agent(user_agent);
+    }
+    match session.bind_with(name, info).await {
+        Ok(()) => {}
+        Err(Error::InvalidSubject(why)) => return Ok((400, format!("bad user name: {why}"))),
+        Err(error) => return Err(error),
+    }
+    session.insert("user", name).await?;
+    Ok((200, format!("logged in as {name}")))
+}
+
+/// What the per-user routes answer instead of an error: 401 for a session not bound to a user,
+/// 501 on a store that cannot list sessions per user (the null store, the sealed cookie).
+fn per_user(result: Result<Answer, Error>) -> Result<Answer, Error> {
+    match result {
+        Err(Error::NotBound) => Ok((401, "not logged in as a user".into())),
+        Err(Error::Store(error)) if error.kind() == StoreErrorKind::Unsupported => Ok((
+            501,
+            "this session store cannot list or end a user's sessions".into(),
+        )),
+        other => other,
+    }
+}
+
+/// `GET /sessions`: the current user's live sessions, a JSON array of objects with `handle`,
+/// `created` and `last_active` (milliseconds since the epoch), `current` and `user_agent`.
+pub(crate) async fn sessions(session: &Session) -> Result<Answer, Error> {
+    per_user(
+        async {
+            let listed = session.sessions().await?;
+            let items: Vec<_> = listed
+                .iter()
+                .map(|info| {
+                    serde_json::json!({
+                        "handle": info.handle.as_str(),
+                        "created": info.created.as_millis(),
+                        "last_active": info.last_active.as_millis(),
+                        "current": info.current,
+                        "user_agent": info.user_agent,
+                    })
+                })
+                .collect();
+            Ok((200, serde_json::Value::Array(items).to_string()))
+        }
+        .await,
+    )
+}
+
+/// `GET /revoke/HANDLE`: ends that session of the current user; 404 if it is not one of theirs.
+pub(crate) async fn revoke(session: &Session, handle: &str) -> Result<Answer, Error> {
+    per_user(
+        async {
+            let revoked = match Handle::parse(handle) {
+                Some(handle) => session.revoke(&handle).await?,
+                // A malformed handle names no session; only a bound session may ask.
+                None => session
+                    .subject()
+                    .await?
+                    .map(|_| false)
+                    .ok_or(Error::NotBound)?,
+            };
+            Ok(if revoked {
+                (200, "revoked".into())
+            } else {
+                (404, "no such session".into())
+            })
+        }
+        .await,
+    )
+}
+
+/// `GET /logout-everywhere`: ends every session of the current user, this one included.
+pub(crate) async fn logout_everywhere(session: &Session) -> Result<Answer, Error> {
+    per_user(
+        async {
+            let ended = session.end_all_sessions().await?;
+            Ok((200, format!("ended {ended} sessions")))
+        }
+        .await,
+    )
+}
+
+/// `GET /logout-others`: ends every session of the current user but this one.
+pub(crate) async fn logout_others(session: &Session) -> Result<Answer, Error> {
+    per_user(
+        async {
+            let ended = session.end_other_sessions().await?;
+            Ok((200, format!("ended {ended} other sessions")))
+        }
+        .await,
+    )
 }
 
 /// `GET /logout`: the session ends.

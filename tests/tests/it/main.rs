@@ -6,7 +6,7 @@
 //!   clock: [`expiry`], [`sealed_expiry`].
 //! - The demo as its binary serves it: [`bind`]; other configurations: [`variants`].
 //! - Plack's nine steps (over every store): [`plack`], [`sealed_plack`]; login and logout:
-//!   [`login`].
+//!   [`login`]; sessions per user (list, revoke, log out everywhere) on every store: [`per_user`].
 //! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`]; cookie tossing: [`tossing`].
 //! - Both adapters side by side: [`parity`]; streaming bodies and cookie options: [`streaming`];
 //!   late store through each adapter in process, the scenarios they share written once: [`late`].
@@ -35,6 +35,7 @@ mod late;
 mod login;
 mod memory_bound;
 mod parity;
+mod per_user;
 mod plack;
 mod postgres_fault;
 mod redis_fault;

@@ -4,11 +4,13 @@
 //! - [`late`]: late store and per-request cookie options, through the engine.
 //! - [`memory`]: what `MemoryStore` reports (the first eviction).
 //! - [`props`]: property tests of codecs, change sets, ids and `Key` hex.
+//! - [`subjects`]: sessions per subject, through the engine.
 
 mod engine;
 mod late;
 mod memory;
 mod props;
+mod subjects;
 
 /// The warnings a closure's run emits (`tracing`, any target), as text.
 pub(crate) fn warnings_of(run: impl FnOnce()) -> String {
