@@ -61,6 +61,7 @@ impl EngineBuilder {
                 commit_on_server_error: false,
                 no_store: true,
                 max_per_subject: None,
+                revocations: None,
             },
             #[cfg(feature = "tokio")]
             store_timeout: None,
@@ -164,6 +165,23 @@ impl EngineBuilder {
     /// is not enforced and a warning is logged at each login.
     pub fn max_sessions_per_subject(mut self, max: usize) -> Self {
         self.config.max_per_subject = Some(max.max(1));
+        self
+    }
+
+    /// Lets a client-side engine end a subject's sessions ("log out everywhere" for sealed
+    /// cookies): [`Session::end_all_sessions`](crate::Session::end_all_sessions) and
+    /// [`Engine::end_all_sessions_of`](crate::Engine::end_all_sessions_of) record a "not before"
+    /// time for the subject in `store` (any server-side store shared by the application's
+    /// processes), and every sealed session of that subject bound at or before it is refused at
+    /// its next request: the request starts a fresh session.
+    ///
+    /// Off by default. Costs one `load` from `store` per request that uses a bound sealed session
+    /// (sessions not bound to a subject cost nothing). The time is kept for 400 days (the longest
+    /// a browser keeps a cookie) or the configured idle timeout if longer. Times come from each
+    /// process's clock: keep the clocks in step (NTP). Sealed sessions still cannot be listed or
+    /// revoked one by one. Ignored by a server-side engine, whose store ends sessions itself.
+    pub fn revocation_store(mut self, store: impl Store) -> Self {
+        self.config.revocations = Some(Box::new(store));
         self
     }
 

@@ -14,7 +14,7 @@ use crate::id::{self, Id, IdScheme, Key};
 use crate::record::{Lifetime, Record, Timestamp};
 use crate::state::{CookieOptions, Delivery, RequestHeaders, State};
 use crate::store::Store;
-use crate::subject::{NoSubjectIndex, Subjects};
+use crate::subject::{NOT_BEFORE_KEPT, NoSubjectIndex, Subjects, not_before, set_not_before};
 
 /// How many fresh ids are tried when `create` reports a collision.
 const CREATE_ATTEMPTS: usize = 4;
@@ -87,6 +87,8 @@ pub(crate) struct Config {
     /// At most this many live sessions per subject: a login past it ends the least recently
     /// active ones.
     pub(crate) max_per_subject: Option<usize>,
+    /// Where a client-side engine keeps each subject's "not before" time, if anywhere.
+    pub(crate) revocations: Option<Box<dyn Store>>,
 }
 
 impl Config {
@@ -159,6 +161,42 @@ impl Config {
             }
             _ => Err(Error::Store(NoSubjectIndex::error())),
         }
+    }
+
+    /// The revocation store of a client-side engine.
+    pub(crate) fn revocations(&self) -> Option<&dyn Store> {
+        match self.backend {
+            Backend::Client(_) => self.revocations.as_deref(),
+            Backend::Server { .. } => None,
+        }
+    }
+
+    /// Ends every session of `subject`: through the store's index on a server-side engine, by a
+    /// "not before" time in the revocation store on a client-side one (whose sessions are not
+    /// counted: 0).
+    pub(crate) async fn end_all(&self, subject: &str) -> Result<usize, Error> {
+        match self.revocations() {
+            Some(store) => {
+                let kept = self.lifetime.idle_timeout().max(NOT_BEFORE_KEPT);
+                set_not_before(store, subject, self.clock.now(), kept).await?;
+                Ok(0)
+            }
+            None => self.subjects()?.end_all(subject).await,
+        }
+    }
+
+    /// Whether a client-side session bound to `subject` at `bound_at` was ended since.
+    pub(crate) async fn is_revoked(
+        &self,
+        subject: &str,
+        bound_at: Timestamp,
+    ) -> Result<bool, Error> {
+        let Some(store) = self.revocations() else {
+            return Ok(false);
+        };
+        Ok(not_before(store, subject)
+            .await?
+            .is_some_and(|time| bound_at <= time))
     }
 
     /// A fresh id from the id scheme.

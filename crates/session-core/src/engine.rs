@@ -15,7 +15,7 @@ use crate::execute::{self, Prepared};
 use crate::id::{self, Id};
 use crate::plan;
 use crate::record::{Record, Timestamp};
-use crate::request::{IdList, RequestState, Sent, SoleLive, Stored, Tossed};
+use crate::request::{IdList, RequestState, Sent, SoleLive, Stored, Tossed, Unverified};
 use crate::session::Session;
 use crate::state::{RequestHeaders, RequestView};
 use crate::subject::Subjects;
@@ -64,6 +64,18 @@ impl Engine {
     /// sessions are not listed anywhere.
     pub fn subjects(&self) -> Result<Subjects<'_>, Error> {
         self.config.subjects()
+    }
+
+    /// Ends every session of `subject` ("log out everywhere", after a password change, say) from
+    /// outside any request; how many were ended.
+    ///
+    /// On a server-side engine, the same as `subjects()?.end_all(subject)`. On a client-side engine
+    /// with a [`revocation_store`](crate::EngineBuilder::revocation_store), records the subject's
+    /// "not before" time, which refuses every sealed session of the subject bound until now at its
+    /// next request (they are not counted: 0). Without one, a store error of kind
+    /// [`Unsupported`](crate::store::StoreErrorKind::Unsupported).
+    pub async fn end_all_sessions_of(&self, subject: &str) -> Result<usize, Error> {
+        self.config.end_all(subject).await
     }
 
     /// The request headers the State reads
@@ -190,6 +202,21 @@ fn open(client: &dyn ClientStore, config: &Config, request: &RequestView<'_>) ->
         crowded: false,
     };
     match found {
+        // A bound session is adopted once the revocation store says it was not ended since.
+        Some((id, unsealed))
+            if unsealed.record.binding.is_some() && config.revocations.is_some() =>
+        {
+            let key = id.key();
+            RequestState::unverified(
+                sent,
+                Unverified {
+                    id,
+                    key,
+                    record: unsealed.record,
+                    reseal: unsealed.reseal,
+                },
+            )
+        }
         Some((id, unsealed)) => {
             let key = id.key();
             RequestState::opened(

@@ -226,6 +226,12 @@ impl Io {
         let Some(store) = config.backend.store() else {
             return match self {
                 Io::Fail(error) => Err(error),
+                // A bound client-side session's revocation check.
+                Io::LoadFirst => {
+                    session.load().await?;
+                    *now = config.clock.now();
+                    Ok(plan::seal(&mut session.lock(), config, *now))
+                }
                 _ => Ok(Plan::Nothing),
             };
         };

@@ -16,7 +16,8 @@ pub(crate) enum Plan {
     Nothing,
     /// Delete these records and, if `removal`, tell the client to forget its id.
     Expire { keys: Vec<Key>, removal: bool },
-    /// Read the session first (the handler never did), then decide with [`after_load`].
+    /// Read the session first (the handler never did), then decide with [`after_load`] (or, for
+    /// a client-side session waiting for its revocation check, [`seal`]).
     LoadFirst,
     /// Store a new session under a fresh id, and send the id.
     Create { record: Record },
@@ -125,6 +126,8 @@ fn decide_head(state: &mut RequestState, config: &Config, server_error: bool) ->
         // client is harmless (unknown ids are never adopted), so no removal is sent that could
         // race with a newer cookie.
         _ if is_ended(state) => (Plan::Nothing, false),
+        // A bound client-side session not checked yet: check it before anything is sealed.
+        _ if client_side && state.is_unverified() => (Plan::LoadFirst, false),
         _ if client_side => (seal(state, config, now), false),
         _ if state.loaded().is_none() => {
             let needs_load = state.fate() == Fate::Cycle
@@ -239,7 +242,7 @@ pub(crate) fn after_load(state: &mut RequestState, config: &Config, now: Timesta
 
 /// The plan for a client-side session: sealed again when it changed, `save` asked for it, it was
 /// opened with an older key, its id changes, or its rolling expiry is due.
-fn seal(state: &mut RequestState, config: &Config, now: Timestamp) -> Plan {
+pub(crate) fn seal(state: &mut RequestState, config: &Config, now: Timestamp) -> Plan {
     let asked = state.take_resend();
     let dirty = state.is_dirty();
     let cycle = state.take_cycle();

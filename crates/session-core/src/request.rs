@@ -25,6 +25,18 @@ pub(crate) struct RequestState {
     data: Data,
     asked: Asked,
     stage: Stage,
+    /// A client-side session bound to a subject, opened from the request but not adopted until
+    /// the revocation store says it was not ended (its data stays [`Data::Unread`] until then).
+    unverified: Option<Box<Unverified>>,
+}
+
+/// A bound client-side session waiting for its revocation check.
+pub(crate) struct Unverified {
+    pub(crate) id: Id,
+    pub(crate) key: Key,
+    pub(crate) record: Record,
+    /// It was opened with an older key: seal it again.
+    pub(crate) reseal: bool,
 }
 
 /// What the client sent in the id's place: the well-formed ids (at most [`IdList::CAPACITY`]),
@@ -140,7 +152,28 @@ impl RequestState {
             data: Data::Unread { lifetime: None },
             asked: Asked::default(),
             stage: Stage::Open,
+            unverified: None,
         }
+    }
+
+    /// A client-side session bound to a subject, adopted only once its revocation check passes
+    /// ([`finish_unverified`](RequestState::finish_unverified)).
+    pub(crate) fn unverified(sent: Sent, unverified: Unverified) -> Self {
+        RequestState {
+            unverified: Some(Box::new(unverified)),
+            ..RequestState::unread(sent)
+        }
+    }
+
+    /// Whether a bound client-side session waits for its revocation check.
+    pub(crate) fn is_unverified(&self) -> bool {
+        self.unverified.is_some()
+    }
+
+    /// The subject and binding time of the client-side session waiting for its revocation check.
+    pub(crate) fn unverified_binding(&self) -> Option<(String, Timestamp)> {
+        let binding = self.unverified.as_ref()?.record.binding.as_ref()?;
+        Some((binding.subject.clone(), binding.bound_at))
     }
 
     /// A session read at once (a client-side session, opened from the request).
@@ -158,6 +191,7 @@ impl RequestState {
                 ..Asked::default()
             },
             stage: Stage::Open,
+            unverified: None,
         }
     }
 
@@ -221,6 +255,27 @@ impl RequestState {
                     ..Pending::default()
                 },
             });
+        }
+    }
+
+    /// Takes the outcome of a bound client-side session's revocation check: adopted, or (ended
+    /// by its subject's "log out everywhere") replaced by a new, empty session created at `now`.
+    /// A concurrent check that finished first stands.
+    pub(crate) fn finish_unverified(&mut self, revoked: bool, now: Timestamp) {
+        let Some(unverified) = self.unverified.take() else {
+            return;
+        };
+        let Unverified {
+            id,
+            key,
+            record,
+            reseal,
+        } = *unverified;
+        if revoked {
+            self.finish_load(None, now);
+        } else {
+            self.asked.resend |= reseal;
+            self.finish_load(Some((id, key, record)), now);
         }
     }
 

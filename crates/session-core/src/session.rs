@@ -87,6 +87,18 @@ impl Session {
         };
         let config = self.config();
         let now = config.clock.now();
+        // A bound client-side session: adopted once the revocation store says it was not ended.
+        // (It stays pending until then, so that a concurrent first read checks it too.)
+        let unverified = self.lock().unverified_binding();
+        if let Some((subject, bound_at)) = unverified {
+            let revoked = config.is_revoked(&subject, bound_at).await?;
+            if revoked {
+                tracing::debug!("a sealed session was ended by its subject's logout everywhere");
+            }
+            let mut state = self.lock();
+            state.finish_unverified(revoked, now);
+            return Ok(f(&mut state));
+        }
         let mut sole = SoleLive::new();
         if crowded {
             tracing::warn!(
@@ -389,10 +401,20 @@ impl Session {
 
     /// Ends every session of this session's subject, this one included ("log out everywhere");
     /// how many were ended in the store. This one's cookie is removed at commit.
+    ///
+    /// On a client-side engine with a
+    /// [`revocation_store`](crate::EngineBuilder::revocation_store), every sealed session of the
+    /// subject bound until now is refused at its next request instead (and 0 is returned: they
+    /// are not counted).
     pub async fn end_all_sessions(&self) -> Result<usize, Error> {
-        let (binding, subjects) = self.bound().await?;
+        let config = self.config();
+        if config.revocations().is_none() {
+            // Check the store first, so that a store without an index fails bound or not.
+            config.subjects()?;
+        }
+        let binding = self.binding().await?.ok_or(Error::NotBound)?;
         self.expire();
-        subjects.end_all(&binding.subject).await
+        config.end_all(&binding.subject).await
     }
 
     /// Ends every session of this session's subject but this one ("log out other devices"); how

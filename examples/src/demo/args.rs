@@ -13,7 +13,7 @@ pub const USAGE: &str = "usage: demo [--framework axum|actix] \
 [--absolute-timeout SECS] [--store-timeout-ms MS] [--secure true|false] [--session-key NAME] [--seal-key BASE64] \
 [--seal-old-key BASE64]... [--seal-mode private|signed] [--memory-max-bytes N] \
 [--redis-max-record-bytes N] [--database-url URL] [--database PATH] [--db-table NAME] \
-[--sessions-per-user N]
+[--sessions-per-user N] [--revocations memory|redis]
 
 --store postgres needs --database-url (e.g. postgres://app@127.0.0.1:5432/app); --store sqlite \
 needs --database (a file, created 0600 in WAL mode if missing). Both connect and migrate the \
@@ -34,7 +34,11 @@ the least recently used are evicted when it is full. --redis-max-record-bytes is
 session the Redis store writes or reads (default 1 MiB): a larger write answers a bare 500.
 
 --sessions-per-user N keeps at most N live sessions per user (/login/NAME): a login past it \
-ends that user's least recently active sessions (default: no limit).";
+ends that user's least recently active sessions (default: no limit).
+
+--revocations memory|redis (with --store cookie) keeps each user's \"log out everywhere\" time \
+in this process's memory or in Redis at --redis-url (keys under --redis-prefix): a sealed session \
+of that user bound before it is refused at its next request.";
 
 /// The limit on each store call unless `--store-timeout-ms` says otherwise.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -89,6 +93,15 @@ pub enum StateKind {
     Param,
 }
 
+/// Where `--store cookie` keeps each user's "log out everywhere" time (`--revocations`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revocations {
+    /// A `MemoryStore` of this process.
+    Memory,
+    /// A `RedisStore` at `--redis-url`.
+    Redis,
+}
+
 /// The demo's options.
 #[derive(Clone, Debug)]
 pub struct Args {
@@ -140,6 +153,8 @@ pub struct Args {
     pub db_table: Option<String>,
     /// `--sessions-per-user N`: at most N live sessions per user.
     pub sessions_per_user: Option<usize>,
+    /// `--revocations memory|redis`: where `--store cookie` keeps each user's "not before" time.
+    pub revocations: Option<Revocations>,
 }
 
 impl Default for Args {
@@ -167,6 +182,7 @@ impl Default for Args {
             database: None,
             db_table: None,
             sessions_per_user: None,
+            revocations: None,
         }
     }
 }
@@ -248,6 +264,13 @@ impl Args {
                 "--database-url" => args.database_url = Some(value),
                 "--database" => args.database = Some(value.into()),
                 "--db-table" => args.db_table = Some(value),
+                "--revocations" => {
+                    args.revocations = Some(match value.as_str() {
+                        "memory" => Revocations::Memory,
+                        "redis" => Revocations::Redis,
+                        other => return Err(format!("unknown revocation store {other:?}")),
+                    });
+                }
                 "--sessions-per-user" => {
                     let n = value.parse().ok().filter(|n| *n > 0);
                     let n = n.ok_or_else(|| format!("{flag} takes a positive count"))?;
@@ -256,7 +279,11 @@ impl Args {
                 other => return Err(format!("unknown option {other:?}")),
             }
         }
-        if args.store == StoreKind::Redis && args.redis_url.is_none() {
+        if args.revocations.is_some() && args.store != StoreKind::Cookie {
+            return Err("--revocations applies to --store cookie only".into());
+        }
+        let redis = args.store == StoreKind::Redis || args.revocations == Some(Revocations::Redis);
+        if redis && args.redis_url.is_none() {
             return Err(REDIS_URL_MISSING.into());
         }
         if args.store == StoreKind::Postgres && args.database_url.is_none() {

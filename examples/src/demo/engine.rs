@@ -20,7 +20,7 @@ use session_store_sqlx::{PgStore, SqliteStore};
 
 use super::args::{
     Args, DATABASE_MISSING, DATABASE_URL_MISSING, DEFAULT_REDIS_PREFIX, DEFAULT_STORE_TIMEOUT,
-    REDIS_URL_MISSING, StateKind, StoreKind,
+    REDIS_URL_MISSING, Revocations, StateKind, StoreKind,
 };
 
 /// The engine builder for the chosen state and store, with the chosen timeouts applied.
@@ -39,8 +39,12 @@ pub async fn engine_builder_async(
     clock: Option<ManualClock>,
     store: Option<Arc<dyn Store>>,
 ) -> Result<EngineBuilder, String> {
+    let redis_revocations = args.revocations == Some(Revocations::Redis);
     let store = match (store, args.store) {
         (None, StoreKind::Redis) => Some(Arc::new(redis_store(args, clock.clone()).await?) as _),
+        (None, StoreKind::Cookie) if redis_revocations => {
+            Some(Arc::new(redis_store(args, clock.clone()).await?) as _)
+        }
         (None, StoreKind::Postgres) => {
             Some(Arc::new(postgres_store(args, clock.clone()).await?) as _)
         }
@@ -69,6 +73,9 @@ pub fn engine_builder_with(
             None => ParamState::default(),
         }),
     };
+    if args.store == StoreKind::Cookie && args.revocations.is_some() {
+        return sealed_builder(args, clock, store);
+    }
     let store: Arc<dyn Store> = match (store, args.store, &clock) {
         (Some(store), _, _) => store,
         (None, StoreKind::Memory, clock) => Arc::new(memory_store(args, clock.clone())),
@@ -78,7 +85,7 @@ pub fn engine_builder_with(
         (None, StoreKind::Cache, Some(clock)) => Arc::new(CacheStore::on(
             MokaCache::builder().clock(clock.clone()).build(),
         )),
-        (None, StoreKind::Cookie, _) => return sealed_builder(args, clock.clone()),
+        (None, StoreKind::Cookie, _) => return sealed_builder(args, clock.clone(), None),
         (None, StoreKind::Redis | StoreKind::Postgres | StoreKind::Sqlite, _) => {
             return Err(
                 "--store redis, postgres and sqlite connect first: use engine_builder_async".into(),
@@ -102,7 +109,14 @@ fn cookie_state(args: &Args) -> Result<CookieState, String> {
 }
 
 /// `--store cookie`: a client-side engine sealing sessions into the cookie.
-fn sealed_builder(args: &Args, clock: Option<ManualClock>) -> Result<EngineBuilder, String> {
+///
+/// With `--revocations`, `revocations` (or, for `memory`, a `MemoryStore` of this process) keeps
+/// each user's "log out everywhere" time; `--revocations redis` needs the connected store.
+fn sealed_builder(
+    args: &Args,
+    clock: Option<ManualClock>,
+    revocations: Option<Arc<dyn Store>>,
+) -> Result<EngineBuilder, String> {
     if args.state != StateKind::Cookie {
         return Err("--store cookie keeps the session in the cookie: use --state cookie".into());
     }
@@ -122,7 +136,17 @@ fn sealed_builder(args: &Args, clock: Option<ManualClock>) -> Result<EngineBuild
         sealed = sealed.old_key(old);
     }
     let sealed = sealed.build();
-    let builder = timeouts(Engine::client_side_builder(sealed), args);
+    let mut builder = timeouts(Engine::client_side_builder(sealed), args);
+    match (args.revocations, revocations) {
+        (None, _) => {}
+        (Some(_), Some(store)) => builder = builder.revocation_store(store),
+        (Some(Revocations::Memory), None) => {
+            builder = builder.revocation_store(memory_store(args, clock.clone()));
+        }
+        (Some(Revocations::Redis), None) => {
+            return Err("--revocations redis connects first: use engine_builder_async".into());
+        }
+    }
     Ok(match clock {
         Some(clock) => builder.clock(clock),
         None => builder,

@@ -27,7 +27,8 @@ mod stream;
 
 pub use actix_app::routes as actix_routes;
 pub use args::{
-    Args, DEFAULT_REDIS_PREFIX, DEFAULT_STORE_TIMEOUT, Framework, StateKind, StoreKind, USAGE,
+    Args, DEFAULT_REDIS_PREFIX, DEFAULT_STORE_TIMEOUT, Framework, Revocations, StateKind,
+    StoreKind, USAGE,
 };
 pub use axum_app::router as axum_router;
 pub use engine::{engine_builder, engine_builder_async, engine_builder_with};
