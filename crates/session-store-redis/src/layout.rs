@@ -6,6 +6,7 @@
 //! | `lifetime` | the session's own [`Lifetime`] as JSON, absent when it has none |
 //! | `v:<name>` | the value stored under `<name>`, as its JSON text |
 //! | `size` | the values' size in decimal: the bytes of each value field's name and text, summed |
+//! | `binding`, `subject_key` | a bound session's binding and its subject's digest ([`binding`]) |
 //!
 //! Values carry a `v:` prefix so that no session key can collide with a metadata field. `size`
 //! is what the `apply` script checks the store's limit against without reading the whole hash
@@ -17,6 +18,10 @@ use std::fmt;
 
 use session_core::store::{Changes, Record, Timestamp};
 use session_core::{Lifetime, Value};
+
+mod binding;
+
+pub(crate) use binding::{BINDING, SUBJECT_KEY, binding_fields, parse as parse_binding};
 
 /// When the session was first stored.
 pub(crate) const CREATED: &str = "created";
@@ -56,6 +61,9 @@ pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
     fields.push((EXPIRES.to_owned(), record.expires.as_millis().to_string()));
     if let Some(lifetime) = &record.lifetime {
         fields.push((LIFETIME.to_owned(), lifetime_json(lifetime)));
+    }
+    if let Some(binding) = &record.binding {
+        fields.extend(binding_fields(binding));
     }
     for (name, value) in &record.data {
         fields.push((value_field(name), value.as_json().to_owned()));
@@ -147,6 +155,8 @@ pub(crate) enum Corrupt {
     WrongType,
     /// The `size` field is not a decimal number.
     BadSize,
+    /// The `binding` field is not a binding, or `subject_key` is not its subject's digest.
+    BadBinding(&'static str),
     /// The hash's values take more than the store's limit (grown by something other than this
     /// store, or written under a larger limit).
     TooLarge {
@@ -167,6 +177,7 @@ impl fmt::Display for Corrupt {
             Corrupt::UnknownField => f.write_str("a field is not one this store writes"),
             Corrupt::WrongType => f.write_str("the key does not hold a hash"),
             Corrupt::BadSize => write!(f, "field `{SIZE}` is not a number"),
+            Corrupt::BadBinding(why) => write!(f, "field `{BINDING}` is damaged: {why}"),
             Corrupt::TooLarge { size, limit } => {
                 write!(
                     f,
@@ -198,6 +209,7 @@ pub(crate) fn decode(
         return Err(Corrupt::TooLarge { size, limit });
     }
     let (mut created, mut last_active, mut expires, mut lifetime) = (None, None, None, None);
+    let (mut binding, mut digest) = (None, None);
     let mut data = Vec::with_capacity(fields.len());
     for (name, text) in fields {
         let name = String::from_utf8(name).map_err(|_| Corrupt::UnknownField)?;
@@ -211,6 +223,8 @@ pub(crate) fn decode(
             SIZE => {
                 decimal(&text).ok_or(Corrupt::BadSize)?;
             }
+            BINDING => binding = Some(text),
+            SUBJECT_KEY => digest = Some(text),
             _ => {
                 let Some(key) = name.strip_prefix(VALUE_PREFIX) else {
                     return Err(Corrupt::UnknownField);
@@ -226,12 +240,13 @@ pub(crate) fn decode(
     let mut record = Record::new(created, expires);
     record.last_active = last_active.ok_or(Corrupt::Missing(LAST_ACTIVE))?;
     record.lifetime = lifetime;
+    record.binding = binding::decode_binding(binding.as_deref(), digest.as_deref())?.map(Box::new);
     record.data.extend(data);
     Ok(Some(record))
 }
 
 /// A timestamp field: milliseconds, a [`decimal`].
-fn timestamp(text: &[u8], field: &'static str) -> Result<Timestamp, Corrupt> {
+pub(crate) fn timestamp(text: &[u8], field: &'static str) -> Result<Timestamp, Corrupt> {
     decimal(text)
         .map(Timestamp::from_millis)
         .ok_or(Corrupt::BadTimestamp(field))
@@ -280,6 +295,50 @@ mod tests {
             Some(record)
         );
         assert_eq!(decode(Vec::new(), LIMIT).expect("empty"), None);
+    }
+
+    #[test]
+    fn bound_records_round_trip_and_a_damaged_binding_is_refused() {
+        let mut record = sample();
+        let binding = session_core::store::Binding::new(
+            "alice",
+            session_core::subject::ClientInfo::new(),
+            Timestamp::from_millis(6),
+        )
+        .expect("binding");
+        record.binding = Some(Box::new(binding));
+        let fields = record_fields(&record);
+        assert_eq!(size_of(&fields), size_of(&record_fields(&sample())));
+        assert_eq!(
+            decode(bytes(&fields), LIMIT).expect("decodes"),
+            Some(record)
+        );
+        let damaged: Vec<_> = fields
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.clone(),
+                    if n == BINDING {
+                        "{}".to_owned()
+                    } else {
+                        v.clone()
+                    },
+                )
+            })
+            .collect();
+        assert!(matches!(
+            decode(bytes(&damaged), LIMIT),
+            Err(Corrupt::BadBinding(_))
+        ));
+        let half: Vec<_> = fields
+            .iter()
+            .filter(|(n, _)| n != SUBJECT_KEY)
+            .cloned()
+            .collect();
+        assert!(matches!(
+            decode(bytes(&half), LIMIT),
+            Err(Corrupt::Missing(SUBJECT_KEY))
+        ));
     }
 
     #[test]

@@ -202,6 +202,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod layout;
+mod listing;
 mod scripts;
 mod store;
 #[cfg(feature = "testing")]

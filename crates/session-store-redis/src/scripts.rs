@@ -21,12 +21,50 @@ use redis::Script;
 
 /// Helpers shared by every script.
 const PRELUDE: &str = r"
-local function live(key, now)
-  -- One call: a missing field or key answers false, a key that is not a hash an error table.
-  local field = redis.pcall('HGET', key, 'expires')
-  if type(field) ~= 'string' then return false end
-  local expires = tonumber(field)
-  return expires ~= nil and expires > now
+-- Whether `key` holds a live session, and the subject digest its hash names (nil when unbound, or
+-- when the field is not 64 lowercase hex digits). One call for both: HMGET answers false for a
+-- missing field or key, an error table for a key that is not a hash.
+local function state(key, now)
+  local fields = redis.pcall('HMGET', key, 'expires', 'subject_key')
+  if fields.err then return false, nil end
+  local expires, subject = nil, fields[2]
+  if fields[1] then expires = tonumber(fields[1]) end
+  if not (subject and #subject == 64 and string.match(subject, '^[0-9a-f]+$')) then
+    subject = nil
+  end
+  return expires ~= nil and expires > now, subject
+end
+
+-- A whole number as Redis reads an integer: Lua's own conversion of a number argument may write
+-- one in exponent form ('3.6e+10'), which PEXPIRE refuses.
+local function int(n)
+  return string.format('%.0f', n)
+end
+
+-- The index key of the subject digest `subject`, beside the session key `key`, which is the
+-- prefix and 64 hex digits; the index is the prefix, 'subject:' and the subject's digest.
+local function index_of(key, subject)
+  return string.sub(key, 1, -65) .. 'subject:' .. subject
+end
+
+-- Gives the index the TTL of its longest-lived entry (scores are expiries): it never outlives
+-- its sessions. A last entry already dead (TTL <= 0) makes Redis drop the key.
+local function index_ttl(index, now)
+  local top = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+  if top[2] then redis.call('PEXPIRE', index, int(tonumber(top[2]) - now)) end
+end
+
+-- Takes the session key's entry out of an index. Best effort: an index that is not a sorted set
+-- (written by something else) must not stop a delete.
+local function unindex(index, key, now)
+  if redis.pcall('ZREM', index, string.sub(key, -64)) == 1 then index_ttl(index, now) end
+end
+
+-- Files the session key in an index under a new expiry; best effort as above.
+local function reindex(index, key, expires, now)
+  if type(redis.pcall('ZADD', index, int(expires), string.sub(key, -64))) == 'number' then
+    index_ttl(index, now)
+  end
 end
 
 -- HSET the field/value pairs ARGV[first..last], a bounded number per call; `size` too, if given.
@@ -58,20 +96,34 @@ end
 
 /// `create` (insert-if-absent) and `save` (replace-if-present) in one script.
 ///
-/// `ARGV`: now, ttl, mode (`create` or `save`), then the record's field/value pairs. The old hash
-/// (dead, damaged or replaced) is removed first, so no field of it survives.
+/// `KEYS`: the session's hash, then, for a bound record, its subject's index. `ARGV`: now, ttl,
+/// mode (`create` or `save`), then the record's field/value pairs. The old hash (dead, damaged or
+/// replaced) is removed first, so no field of it survives, and leaves the index it was in unless
+/// the record goes to the same one.
+///
+/// A bound record's index is written first, so that an index Redis refuses (a key that is not a
+/// sorted set) fails the call before anything else is written; its dead entries are pruned.
 const WRITE: &str = r"
-local key, now, ttl, mode = KEYS[1], tonumber(ARGV[1]), ARGV[2], ARGV[3]
-local is_live = live(key, now)
+local key, index, now, ttl, mode = KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local is_live, subject = state(key, now)
 if mode == 'create' then
   if is_live then return 0 end
 elseif not is_live then
   return 0
 end
+if index and ttl > 0 then
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', ARGV[1])
+  redis.call('ZADD', index, int(now + ttl), string.sub(key, -64))
+  index_ttl(index, now)
+end
+if subject then
+  local was = index_of(key, subject)
+  if was ~= index or ttl <= 0 then unindex(was, key, now) end
+end
 redis.call('UNLINK', key)
-if tonumber(ttl) > 0 then
+if ttl > 0 then
   hset_args(key, 4, #ARGV)
-  redis.call('PEXPIRE', key, ttl)
+  redis.call('PEXPIRE', key, ARGV[2])
 end
 return 1
 ";
@@ -83,7 +135,8 @@ return 1
 /// (m, the first ones), the 2n arguments of the pairs, then the fields to remove. With clear,
 /// every value field (`v:`) goes first. Answers `{2, size}`, writing nothing, when the values
 /// would take `size` bytes, over the limit; a change of metadata alone (a touch) neither reads
-/// nor writes the size.
+/// nor writes the size. A bound record's index entry follows the new expiry (or goes, with the
+/// record, when the record is dead).
 const APPLY: &str = r"
 -- The bytes the value field `field` holds in the hash (its name and text), 0 if it is not there.
 local function stored(key, field)
@@ -93,9 +146,11 @@ local function stored(key, field)
 end
 
 local key, now, ttl, limit = KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-if not live(key, now) then return 0 end
+local is_live, subject = state(key, now)
+if not is_live then return 0 end
 if tonumber(ttl) <= 0 then
   redis.call('UNLINK', key)
+  if subject then unindex(index_of(key, subject), key, now) end
   return 1
 end
 local last_set = 7 + 2 * tonumber(ARGV[5])
@@ -130,20 +185,49 @@ if cleared then hdel_list(key, cleared, 1) end
 hset_args(key, 8, last_set, size)
 hdel_list(key, ARGV, last_set + 1)
 redis.call('PEXPIRE', key, ttl)
+if subject then reindex(index_of(key, subject), key, now + tonumber(ttl), now) end
 return 1
 ";
 
-/// `delete`: removes the key, answering whether it held a live session.
+/// `delete`: removes the key and its index entry, answering whether it held a live session.
 ///
 /// `ARGV`: now.
 const DELETE: &str = r"
-local was_live = live(KEYS[1], tonumber(ARGV[1]))
-redis.call('UNLINK', KEYS[1])
+local key, now = KEYS[1], tonumber(ARGV[1])
+local was_live, subject = state(key, now)
+redis.call('UNLINK', key)
+if subject then unindex(index_of(key, subject), key, now) end
 if was_live then return 1 end
 return 0
 ";
 
-/// The three scripts, hashed once.
+/// `list_subject`: the live sessions a subject's index names, pruning the others.
+///
+/// `KEYS`: the index (the prefix, `subject:` and the subject's digest). `ARGV`: now. Entries
+/// whose score (expiry) has passed go at once; then each remaining entry's hash is read, and
+/// entries whose hash is gone, dead, or names another subject go too. Answers, per live entry, its
+/// session's hex digest and the `binding`, `created`, `last_active` and `expires` texts.
+const LIST: &str = r"
+local index, now = KEYS[1], tonumber(ARGV[1])
+local prefix, subject = string.sub(index, 1, -73), string.sub(index, -64)
+local pruned = redis.call('ZREMRANGEBYSCORE', index, '-inf', ARGV[1])
+local listed = {}
+for _, member in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+  local f = redis.pcall('HMGET', prefix .. member, 'subject_key', 'binding', 'created',
+    'last_active', 'expires')
+  local expires = nil
+  if not f.err and f[5] then expires = tonumber(f[5]) end
+  if f.err or f[1] ~= subject or expires == nil or expires <= now then
+    pruned = pruned + redis.call('ZREM', index, member)
+  else
+    listed[#listed + 1] = {member, f[2] or '', f[3] or '', f[4] or '', f[5]}
+  end
+end
+if pruned > 0 then index_ttl(index, now) end
+return listed
+";
+
+/// The scripts, hashed once.
 ///
 /// `EVALSHA` sends the hash; the redis crate falls back to loading the script when the server does
 /// not know it (after a restart, say).
@@ -152,6 +236,7 @@ pub(crate) struct Scripts {
     pub(crate) write: Script,
     pub(crate) apply: Script,
     pub(crate) delete: Script,
+    pub(crate) list: Script,
 }
 
 impl Scripts {
@@ -161,11 +246,12 @@ impl Scripts {
             write: with_prelude(WRITE),
             apply: with_prelude(APPLY),
             delete: with_prelude(DELETE),
+            list: with_prelude(LIST),
         }
     }
 
-    /// All three, for loading them into a server ahead of use.
-    pub(crate) fn all(&self) -> [&Script; 3] {
-        [&self.write, &self.apply, &self.delete]
+    /// All four, for loading them into a server ahead of use.
+    pub(crate) fn all(&self) -> [&Script; 4] {
+        [&self.write, &self.apply, &self.delete, &self.list]
     }
 }

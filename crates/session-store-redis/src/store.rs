@@ -9,12 +9,13 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, RedisResult, ScriptInvocation, Value};
 use session_core::store::{
-    Changes, Clock, DEFAULT_MAX_RECORD_BYTES, Key, MAX_RECORD_BYTES_LIMIT, Record, Store,
-    StoreError, SystemClock, Timestamp,
+    BoundSession, Changes, Clock, DEFAULT_MAX_RECORD_BYTES, Key, MAX_RECORD_BYTES_LIMIT, Record,
+    Store, StoreError, SystemClock, Timestamp, subject_key,
 };
 
 use crate::error::RedisStoreError;
 use crate::layout::{self, Corrupt, FieldChanges};
+use crate::listing;
 use crate::scripts::Scripts;
 
 /// The key prefix unless [`RedisStoreBuilder::prefix`] says otherwise.
@@ -331,8 +332,14 @@ impl RedisStore {
         }
         let now = self.inner.clock.now();
         let mut invocation = self.inner.scripts.write.prepare_invoke();
+        invocation.key(self.key_name(key));
+        if let Some(binding) = &record.binding {
+            invocation.key(listing::index_name(
+                &self.inner.prefix,
+                &binding.subject_key(),
+            ));
+        }
         invocation
-            .key(self.key_name(key))
             .arg(now.as_millis())
             .arg(ttl_ms(now, record.expires))
             .arg(mode);
@@ -437,6 +444,27 @@ impl Store for RedisStore {
 
     fn applies_atomically(&self) -> bool {
         true
+    }
+
+    fn lists_subjects(&self) -> bool {
+        true
+    }
+
+    async fn list_subject(&self, subject: &str) -> Result<Vec<BoundSession>, StoreError> {
+        let digest = subject_key(subject);
+        let mut invocation = self.inner.scripts.list.prepare_invoke();
+        invocation
+            .key(listing::index_name(&self.inner.prefix, &digest))
+            .arg(self.inner.clock.now().as_millis());
+        let mut connection = self.inner.connection.clone();
+        let reply: Value = self
+            .bounded("list_subject", invocation.invoke_async(&mut connection))
+            .await?;
+        let entries = redis::from_redis_value(reply)
+            .map_err(|_| RedisStoreError::UnexpectedReply { op: "list_subject" })?;
+        let mut listed = listing::read_listing(entries, &digest);
+        listed.retain(|bound| bound.binding.subject == subject);
+        Ok(listed)
     }
 }
 
