@@ -223,7 +223,8 @@ for _, member in ipairs(redis.call('ZRANGE', index, 0, -1)) do
     listed[#listed + 1] = {member, f[2] or '', f[3] or '', f[4] or '', f[5]}
   end
 end
-if pruned > 0 then index_ttl(index, now) end
+-- An index emptied is gone; one that lost entries gets its remaining ones' TTL.
+if pruned > 0 and #listed > 0 then index_ttl(index, now) end
 return listed
 ";
 

@@ -8,8 +8,11 @@
 //! - [`layout`]: what the store writes to Redis.
 //! - [`resurrection`]: no write brings a deleted session back.
 //! - [`size`]: the record size limit, and the size the scripts keep.
+//! - [`subjects`]: sessions per subject: the binding fields and the index per subject.
+//! - [`calls`]: the commands each operation costs Redis.
 //! - [`common`]: a server, a store on it, a raw connection, keys and records.
 
+mod calls;
 mod common;
 mod conformance;
 mod damaged;
@@ -18,3 +21,4 @@ mod faults;
 mod layout;
 mod resurrection;
 mod size;
+mod subjects;
