@@ -44,6 +44,7 @@
 //! | `lifetime` | the session's own lifetime (`{"idle_secs":…,"persistent":…}`), absent if none |
 //! | `v:<name>` | the value stored under `<name>`, as its JSON text |
 //! | `size` | the size of the values, in decimal: every `v:` field's name and text, in bytes |
+//! | `binding`, `subject_key` | a bound session's binding and its subject's digest: see [Sessions per subject](#sessions-per-subject) |
 //!
 //! Everything is text that `redis-cli` and other languages can read; the [`Codec`] seam is not
 //! used (values are already JSON, and one field per value is what lets `apply` change single
@@ -66,10 +67,11 @@
 //! - `touch`: the `apply` script with no value changes (`last_active`, `expires`, TTL; the size is
 //!   neither read nor written).
 //! - `delete`: a script: note whether a live session is there, `UNLINK`, answer that.
+//! - `list_subject`: a script over the subject's index (see below).
 //!
 //! Scripts go out as `EVALSHA`; a server that does not know one (first use, or after a restart)
 //! answers `NOSCRIPT`, and the redis crate then loads it and retries: two more round trips, once
-//! per script and server. [`RedisStoreBuilder::connect`] loads all three up front.
+//! per script and server. [`RedisStoreBuilder::connect`] loads all four up front.
 //!
 //! A session is **live** when its hash exists and its `expires` field is later than the store's
 //! clock. Every script checks that first and Redis runs each script without interleaving other
@@ -88,13 +90,12 @@
 //!
 //! # Record size limit
 //!
-//! A session's values may take at most
-//! [`max_record_bytes`](RedisStoreBuilder::max_record_bytes) bytes (default
-//! [`DEFAULT_MAX_RECORD_BYTES`], 1 MiB, the file store's default; at most
+//! A session's values may take at most [`max_record_bytes`](RedisStoreBuilder::max_record_bytes)
+//! bytes (default [`DEFAULT_MAX_RECORD_BYTES`], 1 MiB, the file store's default; at most
 //! [`MAX_RECORD_BYTES_LIMIT`]), counted as stored: each `v:` field's name and JSON text (the
-//! metadata fields, under 200 bytes, are not counted). So a handler that stores what users send
-//! cannot grow a hash without bound through the store. (A hash grown by something else is still
-//! read whole by a load, then refused as damaged.)
+//! metadata fields, under 200 bytes, or about 1 KiB with a binding, are not counted). So a handler
+//! that stores what users send cannot grow a hash without bound through the store. (A hash grown by
+//! something else is still read whole by a load, then refused as damaged.)
 //!
 //! - `create` and `save` know the whole record: the store checks its size before sending it, and
 //!   writes it with the `size` field.
@@ -124,9 +125,9 @@
 //! any wait for a reconnection and a `NOSCRIPT` reload). A call that passes it fails with
 //! [`StoreErrorKind::Timeout`](session_core::store::StoreErrorKind::Timeout); a refused or broken
 //! connection or a server error fails with
-//! [`StoreErrorKind::Backend`](session_core::store::StoreErrorKind::Backend). The error's `source()` is a
-//! [`RedisStoreError`] carrying the redis crate's error. A write that timed out may or may not
-//! have been applied (the engine answers that request with a 500).
+//! [`StoreErrorKind::Backend`](session_core::store::StoreErrorKind::Backend). The error's
+//! `source()` is a [`RedisStoreError`] carrying the redis crate's error. A write that timed out may
+//! or may not have been applied (the engine answers that request with a 500).
 //!
 //! When the connection breaks, the calls in flight fail and the connection manager reconnects in
 //! the background: up to [`reconnect_retries`](RedisStoreBuilder::reconnect_retries) retries per
@@ -144,16 +145,16 @@
 //!
 //! # Damaged data
 //!
-//! A hash this store cannot read (a missing or malformed metadata field, a value that is not
-//! JSON, a field it does not write, values over the size limit, or a key that is not a hash at
-//! all) is treated as **no session**, like the file store's damaged files: `load` answers `None`
-//! and logs a `warn` through `tracing` (with the key's first hex digits, never a value). The hash
-//! is left in place for inspection, and its own TTL, if any, reclaims it. The scripts judge a
+//! A hash this store cannot read (a missing or malformed metadata field, a value that is not JSON,
+//! a field it does not write, a damaged binding, values over the size limit, or a key that is not a
+//! hash at all) is treated as **no session**, like the file store's damaged files: `load` answers
+//! `None` and logs a `warn` through `tracing` (with the key's first hex digits, never a value). The
+//! hash is left in place for inspection, and its own TTL, if any, reclaims it. The scripts judge a
 //! hash by its `expires` field alone: without a readable one (or for a key that is not a hash)
-//! there is no live session, so `save`, `apply` and `touch` answer `false` and `create` replaces
-//! it whole; with one, a damaged value or unknown field does not stop them (`create` then reports
-//! a collision and the engine picks another id), and `apply` trusts the `size` field (a hash
-//! grown behind its back is caught by the next `load`). Nothing panics.
+//! there is no live session, so `save`, `apply` and `touch` answer `false` and `create` replaces it
+//! whole; with one, a damaged value or unknown field does not stop them (`create` then reports a
+//! collision and the engine picks another id), and `apply` trusts the `size` field (a hash grown
+//! behind its back is caught by the next `load`). Nothing panics.
 //!
 //! # TLS and other connection options
 //!
@@ -178,11 +179,97 @@
 //! - **Persistence and fail-over.** Without persistence (RDB or AOF), a Redis restart logs every
 //!   user out. Replication is asynchronous: a write acknowledged by a primary that fails before
 //!   replicating it is lost on fail-over.
-//! - **Cluster.** Every script touches only its session's key (`KEYS[1]`), so sessions spread over
-//!   a Redis Cluster's slots; a cluster-aware connection is not built in yet.
+//! - **Cluster.** For unbound sessions, every script touches only its session's key (`KEYS[1]`),
+//!   so they would spread over a Redis Cluster's slots; sessions per subject do not work on a
+//!   cluster (see [below](#redis-cluster)), and a cluster-aware connection is not built in.
 //! - **TLS**: see above; use a `rediss://` URL, and authentication (`redis://user:pass@host`) for
 //!   any Redis reachable by more than the application. The store's `Debug` output shows the
 //!   server's address, never the password.
+//!
+//! # Sessions per subject
+//!
+//! [`Store::lists_subjects`] is `true`: sessions bound to a subject at login
+//! ([`Session::bind`](session_core::Session::bind)) are listed by
+//! [`Store::list_subject`], on which [`Subjects`] lists, revokes and ends a user's sessions.
+//!
+//! **Layout.** A bound session's hash has two more fields: `binding`, its [`Binding`] as JSON
+//! (subject, handle, `bound_at` in milliseconds, user agent and address if recorded), and
+//! `subject_key`, the 64 hex digits of [`subject_key`] of its subject. An unbound session has
+//! neither: it is written exactly as before, and hashes written before load as unbound sessions.
+//! Each subject has an **index**, a sorted set under `{prefix}subject:{digest}` (the same
+//! digest): one member per bound session, the 64 hex digits of its key, scored by its expiry in
+//! milliseconds. The subject itself is only ever inside the `binding` text, never in a key name.
+//!
+//! **Kept by the same scripts**, so the index changes in the same atomic step as its sessions:
+//!
+//! - `create` and `save` of a bound record take the index as a second key: they prune its
+//!   entries whose score has passed (`ZREMRANGEBYSCORE`), file the session (`ZADD`) and set the
+//!   index's TTL, before writing the hash (an index Redis refuses fails the call with nothing
+//!   written). A hash replaced (dead, or saved under another binding or none) leaves the index
+//!   it was in.
+//! - `apply` and `touch` of a bound record move its score (`ZADD`, which also files it again in
+//!   an index that was lost) and the TTL; an `apply` that ends the record, and `delete`, take the
+//!   entry out (`ZREM`). These scripts find the index through the hash's `subject_key` field: the
+//!   liveness check reads it with `expires` (one `HMGET` where there was one `HGET`), so an unbound
+//!   session runs as many commands as before.
+//! - `list_subject` is one script: it prunes the entries whose score has passed, reads each
+//!   other entry's hash (`HMGET` of `subject_key`, `binding` and the timestamps), drops the
+//!   entries whose hash is gone, dead, or bound to another subject, and answers the rest. Its
+//!   cost grows with the subject's sessions.
+//!
+//! **TTLs.** Every script that changes an index sets its TTL to that of its longest-lived entry
+//! (its highest score, minus now): an index lives no longer than its latest entry, and the
+//! entries of sessions that went without a `delete` (evicted, removed by hand) go at the next
+//! listing or bound `create`, or with the index.
+//!
+//! **Commands per call** (`INFO commandstats`, which counts what the scripts run; each call is
+//! one round trip, one `EVALSHA` but for `load`):
+//!
+//! | call | unbound, before and now | bound, now |
+//! |---|---|---|
+//! | `create` | `HGET`→`HMGET`, `UNLINK`, `HSET`, `PEXPIRE`: 4 | 8: + `ZREMRANGEBYSCORE`, `ZADD`, `ZRANGE`, `PEXPIRE` |
+//! | `apply` (one value) | `HGET`→`HMGET`, `HGET`, `HSTRLEN`, `HSET`, `PEXPIRE`: 5 | 8: + `ZADD`, `ZRANGE`, `PEXPIRE` |
+//! | `touch` | `HGET`→`HMGET`, `HSET`, `PEXPIRE`: 3 | 6: + `ZADD`, `ZRANGE`, `PEXPIRE` |
+//! | `delete` | `HGET`→`HMGET`, `UNLINK`: 2 | 4: + `ZREM`, `ZRANGE` (+ `PEXPIRE` if entries remain) |
+//! | `load` | `HGETALL`: 1 | 1 |
+//!
+//! **Damaged data.** A `binding` that is not a binding, a `subject_key` that is not its
+//! subject's digest, or one of the two without the other makes the hash damaged, as any damaged
+//! metadata field does: `load` answers `None` and logs, the listing leaves it out and logs, the
+//! hash stays until its TTL. The scripts use `subject_key` only when it is 64 lowercase hex
+//! digits, and their index updates on behalf of `apply`, `touch` and `delete` are best effort: an
+//! index that is not a sorted set (written by something else) never stops them; it fails bound
+//! `create`s and `save`s and `list_subject`.
+//!
+//! **Memory limits.** Index keys carry a TTL, so a `volatile-*` eviction policy may evict one:
+//! its sessions are then not listed (a "log out everywhere" misses them) until their next `apply`
+//! or `touch` files them again. Where sessions per subject matter, size `maxmemory` so that
+//! nothing is evicted, or use `noeviction`.
+//!
+//! ## Redis Cluster
+//!
+//! Not supported with sessions per subject. A session's key and its subject's index lie in
+//! different hash slots, so on a cluster a bound `create` or `save` (two keys in one script)
+//! fails with `CROSSSLOT`, and `apply`, `touch`, `delete` and `list_subject`, which reach keys
+//! they read names of, fail as scripts touching keys of another slot. A hash tag per subject
+//! does not help as things are: a session's key is named after its id alone, because `load`
+//! knows nothing else, so it cannot carry its subject's tag. A cluster version would need
+//! either writes in two steps, not atomic (file the index entry before writing a bound session
+//! and remove it after deleting one, so that a failure in between leaves an entry the listing
+//! prunes, never a bound session that is not listed; `apply` and `touch` a second call to move
+//! the score), or bound sessions named with their subject's hash tag and found from their id
+//! through a pointer key (a second read on each load of a bound session).
+//!
+//! ## Rolling out
+//!
+//! The previous release refuses a hash with a field it does not write: its `load` treats a bound
+//! session as damaged, answers `None` and logs a warning. So a user whose bound session reaches a
+//! process of the previous release is logged out there (and if that request stores a new
+//! session, its cookie replaces the bound one). Unbound sessions are written exactly as before,
+//! and either release reads the other's. Hence: deploy this release to every process first,
+//! with nothing calling `Session::bind` (an application switch), and bind at login only once no
+//! process of the previous release is left. Going back to it afterwards logs out every bound
+//! session, and leaves nothing behind: the hashes and indexes expire by their TTLs.
 //!
 //! # Testing
 //!
@@ -194,6 +281,11 @@
 //! [`Codec`]: session_core::store::Codec
 //! [`Clock`]: session_core::store::Clock
 //! [`Store::applies_atomically`]: session_core::store::Store::applies_atomically
+//! [`Store::lists_subjects`]: session_core::store::Store::lists_subjects
+//! [`Store::list_subject`]: session_core::store::Store::list_subject
+//! [`Subjects`]: session_core::subject::Subjects
+//! [`Binding`]: session_core::store::Binding
+//! [`subject_key`]: session_core::store::subject_key
 //! [`DEFAULT_MAX_RECORD_BYTES`]: session_core::store::DEFAULT_MAX_RECORD_BYTES
 //! [`MAX_RECORD_BYTES_LIMIT`]: session_core::store::MAX_RECORD_BYTES_LIMIT
 

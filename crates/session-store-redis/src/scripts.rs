@@ -1,11 +1,16 @@
 //! The Lua scripts that make every write one atomic step on the server.
 //!
-//! Each script takes the session's hash as `KEYS[1]` and the store's clock as `ARGV[1]` (`now`,
-//! milliseconds since the epoch), and first asks whether the hash holds a live session: a hash
-//! whose `expires` field is a number greater than `now`. A key that is missing, not a hash,
-//! lacking `expires`, or expired by the store's clock holds no live session, whatever Redis's own
-//! TTL says. Every script answers 1 or 0; Redis runs each one without interleaving any other
-//! command, so a check and the writes that follow it cannot be split by a concurrent request.
+//! Each script but the listing takes the session's hash as `KEYS[1]` and the store's clock as
+//! `ARGV[1]` (`now`, milliseconds since the epoch), and first asks whether the hash holds a live
+//! session: a hash whose `expires` field is a number greater than `now`. A key that is missing,
+//! not a hash, lacking `expires`, or expired by the store's clock holds no live session, whatever
+//! Redis's own TTL says. Every write script answers 1 or 0; Redis runs each one without
+//! interleaving any other command, so a check and the writes that follow it cannot be split by a
+//! concurrent request.
+//!
+//! A bound session's subject index (see [`listing`](crate::listing)) is kept by the same
+//! scripts: `create` and `save` get it as `KEYS[2]`; `apply`, `touch` and `delete` find it
+//! through the hash's `subject_key` field, read with `expires`.
 //!
 //! The TTL (`PEXPIRE`, milliseconds) is computed by the caller from the same clock and passed in
 //! as text; `0` means the record is already dead and is not written (or is removed).

@@ -140,7 +140,8 @@ impl RedisStoreBuilder {
 
     /// The largest session written or read, in bytes: its values as stored, each `v:` field's
     /// name and JSON text (default [`DEFAULT_MAX_RECORD_BYTES`], 1 MiB, as the file store's; at
-    /// most [`MAX_RECORD_BYTES_LIMIT`], 256 MiB). The metadata fields add under 200 bytes.
+    /// most [`MAX_RECORD_BYTES_LIMIT`], 256 MiB). The metadata fields add under 200 bytes, about
+    /// 1 KiB with a binding.
     ///
     /// A write that would pass it fails with
     /// [`StoreErrorKind::TooLarge`](session_core::store::StoreErrorKind::TooLarge) and writes
