@@ -50,9 +50,18 @@ const ROUNDS: usize = 16;
 /// Safe to show and to put in a URL ("revoke this device"): it is not derived from the session
 /// id, and a handle sent as a session id names no session. It stays the same for the session's
 /// whole life, across id changes.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// A stored handle is checked when it is decoded, like one sent by a client.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Handle(String);
+
+impl<'de> Deserialize<'de> for Handle {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Handle::parse(&text).ok_or_else(|| serde::de::Error::custom("not a session handle"))
+    }
+}
 
 impl Handle {
     /// A fresh random handle.
@@ -533,6 +542,17 @@ mod tests {
         assert_eq!(Handle::parse("!!!!!!!!!!!!!!!!!!!!!!"), None);
         // Non-zero trailing bits are not something generate makes.
         assert_eq!(Handle::parse("AAAAAAAAAAAAAAAAAAAAAB"), None);
+    }
+
+    #[test]
+    fn stored_handles_are_checked_when_decoded() {
+        let handle = Handle::generate().expect("random");
+        let json = serde_json::to_string(&handle).expect("json");
+        assert_eq!(
+            serde_json::from_str::<Handle>(&json).expect("decode"),
+            handle
+        );
+        assert!(serde_json::from_str::<Handle>("\"../../etc\"").is_err());
     }
 
     #[test]
