@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::store::{Clock, Key, Record, StoreError, SystemClock, Timestamp};
+use session_core::store::{
+    BoundSession, Clock, Key, Record, StoreError, StoreErrorKind, SystemClock, Timestamp,
+};
 
 /// A change to a live record, run by [`Cache::update`].
 pub type Change<'a> = &'a (dyn Fn(&mut Record) + Send + Sync);
@@ -22,6 +24,12 @@ pub type Change<'a> = &'a (dyn Fn(&mut Record) + Send + Sync);
 /// [`is_atomic`](Cache::is_atomic), as [`MokaCache`](crate::MokaCache) does.
 ///
 /// `now` is the store's clock: an entry whose record has `expires <= now` counts as absent.
+///
+/// A cache that keeps an index of its bound records per subject (as `MokaCache` does) answers
+/// `true` from [`lists_subjects`](Cache::lists_subjects) and implements
+/// [`list_subject`](Cache::list_subject), under the rules of
+/// [`Store`'s "Sessions per subject"](session_core::store::Store#sessions-per-subject): the
+/// index must follow the cache's own evictions too, which only the cache can see.
 #[async_trait]
 pub trait Cache: Send + Sync + 'static {
     /// The record under `key`, if the cache holds one (expired or not).
@@ -75,6 +83,26 @@ pub trait Cache: Send + Sync + 'static {
     /// Whether [`insert_if_absent`](Cache::insert_if_absent) and `update` are atomic per key.
     fn is_atomic(&self) -> bool {
         false
+    }
+
+    /// Whether the cache keeps an index of its bound records per subject (default: `false`).
+    fn lists_subjects(&self) -> bool {
+        false
+    }
+
+    /// The records bound to `subject` that are live at `now`, with their keys.
+    ///
+    /// The default fails with [`StoreErrorKind::Unsupported`]: no index.
+    async fn list_subject(
+        &self,
+        subject: &str,
+        now: Timestamp,
+    ) -> Result<Vec<BoundSession>, StoreError> {
+        let _ = (subject, now);
+        Err(StoreError::new(
+            StoreErrorKind::Unsupported,
+            "this cache keeps no index of sessions per subject (Cache::lists_subjects is false)",
+        ))
     }
 
     /// The clock the cache times its entries by (default: the system clock).

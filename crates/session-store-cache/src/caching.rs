@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::store::{Changes, Key, Record, Store, StoreError, Timestamp};
+use session_core::store::{BoundSession, Changes, Key, Record, Store, StoreError, Timestamp};
 use tokio::sync::{Mutex, MutexGuard};
 
 /// How many locks the keys are spread over.
@@ -42,9 +42,50 @@ const STRIPES: usize = 64;
 /// - **Several processes** writing the same back store each have their own front, which does not
 ///   see the others' writes: a process can serve a session's state as it last saw it until its
 ///   front entry is written, evicted or expires. Use a `CachingStore` where one process owns the
-///   back store (files surviving restarts, say), or give the front a small bound.
+///   back store (files surviving restarts, say), or bound how long a front may serve an entry
+///   (see below).
+///
+/// # Sessions per subject
+///
+/// [`lists_subjects`](Store::lists_subjects) is the back store's, and
+/// [`list_subject`](Store::list_subject) asks the back store: only it knows the sessions that
+/// other processes created. A bound record goes through the front and the back with its binding.
+/// Revoking a session or "log out everywhere" ([`Subjects`](session_core::subject::Subjects))
+/// deletes through this store, from the front and then the back, so it takes effect at once in
+/// this process and in the back store.
+///
+/// **Revocation across processes**: the same staleness applies to a session ended elsewhere. A
+/// process whose front holds a session that another process ended (a logout, a revocation, "log
+/// out everywhere" run there) keeps serving it from its front until that entry goes: until this
+/// process writes the session (the write finds nothing in the back and drops the entry), the
+/// entry is evicted, or it expires, which by default is at the session's own expiry, hours
+/// away. The listing, asked of the back, no longer shows it. What to do where several processes
+/// share the back store:
+///
+/// - give each front a short [`max_entry_age`](crate::MokaCacheBuilder::max_entry_age) (a few
+///   seconds): a session ended elsewhere is served for at most that long after this process last
+///   read or wrote it in the back store, at the price of a back-store read per session that long;
+/// - or use no front at all: the back store alone ends a session everywhere at once.
+///
+/// ```
+/// use std::time::Duration;
+/// use session_core::MemoryStore;
+/// use session_store_cache::{CacheStore, CachingStore, MokaCache};
+///
+/// // Each process: a front that serves an entry for at most 5 seconds without asking the back.
+/// let front = MokaCache::builder()
+///     .max_sessions(10_000)
+///     .max_entry_age(Duration::from_secs(5))
+///     .build();
+/// let store = CachingStore::new(CacheStore::on(front), MemoryStore::default());
+/// # let _ = store;
+/// ```
+///
+/// # Atomicity
 ///
 /// Atomicity is the back store's: [`applies_atomically`](Store::applies_atomically) is the back's.
+///
+/// # Example
 ///
 /// ```
 /// use session_core::MemoryStore;
@@ -223,6 +264,16 @@ impl<Front: Store, Back: Store> Store for CachingStore<Front, Back> {
 
     fn applies_atomically(&self) -> bool {
         self.inner.back.applies_atomically()
+    }
+
+    /// The back store's: the front cannot know the sessions other processes created.
+    fn lists_subjects(&self) -> bool {
+        self.inner.back.lists_subjects()
+    }
+
+    /// Asks the back store (the front is not consulted).
+    async fn list_subject(&self, subject: &str) -> Result<Vec<BoundSession>, StoreError> {
+        self.inner.back.list_subject(subject).await
     }
 }
 

@@ -1,15 +1,17 @@
 //! One moka entry of [`MokaCache`](crate::MokaCache).
 //!
-//! A session changed in place, and the deadline moka drops it at.
+//! A session changed in place, the deadline moka drops it at, and its place in the index of
+//! sessions per subject.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use moka::Expiry;
-use session_core::store::{Clock, Key, Record, Timestamp};
+use session_core::store::{BoundSession, Clock, Key, Record, Timestamp, subject_key};
 
 use crate::cache::Change;
+use crate::index::Index;
 
 /// A session in the cache.
 pub(crate) struct Entry {
@@ -26,18 +28,50 @@ struct State {
     record: Record,
     /// Removed or replaced: no change may land any more.
     ended: bool,
+    /// Where the entry is listed, if its record is bound (`None` for an unbound record, which
+    /// then costs nothing more than before the index existed).
+    listed: Option<Box<Listed>>,
+}
+
+/// A bound entry's place in the [`Index`].
+struct Listed {
+    index: Arc<Index>,
+    /// The key the session is stored under.
+    key: Key,
+    /// The binding's subject and its digest, the index's key.
+    subject: Box<str>,
+    digest: Key,
+}
+
+impl Listed {
+    fn remove(&self, entry: *const Entry) {
+        self.index.remove(&self.digest, &self.key, entry);
+    }
 }
 
 impl Entry {
-    pub(crate) fn new(record: Record, slack: Duration) -> Self {
-        Entry {
+    /// A new entry for `record`, stored under `key`; if the record is bound, it is listed in
+    /// `index` before this returns.
+    pub(crate) fn new(key: Key, record: Record, slack: Duration, index: &Arc<Index>) -> Arc<Self> {
+        let listed = record
+            .binding
+            .as_deref()
+            .map(|binding| listing(index, key, &binding.subject));
+        let digest = listed.as_ref().map(|listed| listed.digest);
+        let entry = Arc::new(Entry {
             deadline: AtomicU64::new(deadline_for(&record, slack)),
             state: Mutex::new(State {
                 record,
                 ended: false,
+                listed,
             }),
             slack,
+        });
+        // No lock taken for an unbound record.
+        if let Some(digest) = digest {
+            index.add(digest, key, Arc::downgrade(&entry));
         }
+        entry
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -59,29 +93,80 @@ impl Entry {
         !state.ended && !state.record.is_expired(now)
     }
 
-    /// Ends the entry (removed or replaced); returns its record if it had not ended before.
+    /// Ends the entry (removed or replaced), taking it out of the index; returns its record if
+    /// it had not ended before.
     pub(crate) fn end(&self) -> Option<Record> {
         let mut state = self.state();
         if state.ended {
             return None;
         }
         state.ended = true;
+        if let Some(listed) = state.listed.take() {
+            listed.remove(self);
+        }
         Some(std::mem::replace(
             &mut state.record,
             Record::new(Timestamp::from_millis(0), Timestamp::from_millis(0)),
         ))
     }
 
-    /// Runs `change` on the record if it is live at `now`.
+    /// Runs `change` on the record stored under `key` if it is live at `now`.
     ///
     /// `None` if it is not, otherwise whether its expiry has now passed the deadline moka knows.
-    pub(crate) fn change(&self, now: Timestamp, change: Change<'_>) -> Option<bool> {
+    /// A change of the binding (a `save` of a record bound otherwise; the engine never does it)
+    /// moves the entry in `index` before the entry's lock is released.
+    pub(crate) fn change(
+        self: &Arc<Self>,
+        key: Key,
+        now: Timestamp,
+        change: Change<'_>,
+        index: &Arc<Index>,
+    ) -> Option<bool> {
         let mut state = self.state();
         if state.ended || state.record.is_expired(now) {
             return None;
         }
         change(&mut state.record);
+        let state = &mut *state;
+        let rebound = match (&state.listed, &state.record.binding) {
+            (None, None) => false,
+            (Some(listed), Some(binding)) => *listed.subject != *binding.subject,
+            _ => true,
+        };
+        if rebound {
+            self.relist(key, state, index);
+        }
         Some(state.record.expires.as_millis() > self.deadline.load(Ordering::Acquire))
+    }
+
+    /// Lists the entry under its record's binding now, taking it from where it was listed.
+    #[cold]
+    fn relist(self: &Arc<Self>, key: Key, state: &mut State, index: &Arc<Index>) {
+        if let Some(old) = state.listed.take() {
+            old.remove(Arc::as_ptr(self));
+        }
+        if let Some(binding) = state.record.binding.as_deref() {
+            let listed = listing(index, key, &binding.subject);
+            index.add(listed.digest, key, Arc::downgrade(self));
+            state.listed = Some(listed);
+        }
+    }
+
+    /// Whether the entry holds a record that is not ended nor expired at `now`: one that a
+    /// listing may still show.
+    pub(crate) fn may_be_listed(&self, now: Timestamp) -> bool {
+        self.is_live(now)
+    }
+
+    /// The entry as [`Store::list_subject`](session_core::store::Store::list_subject) lists it:
+    /// `None` unless it holds a record bound to `subject` and live at `now`.
+    pub(crate) fn listing(&self, key: Key, subject: &str, now: Timestamp) -> Option<BoundSession> {
+        let state = self.state();
+        if state.ended || state.record.is_expired(now) {
+            return None;
+        }
+        let bound = BoundSession::of(key, &state.record)?;
+        (bound.binding.subject == subject).then_some(bound)
     }
 
     /// Moves the deadline to the record's expiry plus the slack; `false` if the entry ended.
@@ -108,17 +193,45 @@ impl Entry {
     }
 }
 
+impl Drop for Entry {
+    /// An entry moka dropped (evicted, or dropped past its deadline) leaves the index with it.
+    fn drop(&mut self) {
+        let state = self
+            .state
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(listed) = state.listed.take() {
+            listed.remove(self);
+        }
+    }
+}
+
+/// The listing of an entry stored under `key` and bound to `subject`.
+fn listing(index: &Arc<Index>, key: Key, subject: &str) -> Box<Listed> {
+    Box::new(Listed {
+        index: index.clone(),
+        key,
+        subject: subject.into(),
+        digest: subject_key(subject),
+    })
+}
+
 fn deadline_for(record: &Record, slack: Duration) -> u64 {
     record.expires.saturating_add(slack).as_millis()
 }
 
-/// moka's per-entry expiry: each entry lives until its deadline, by the store's clock.
-pub(crate) struct UntilDeadline(pub(crate) Arc<dyn Clock>);
+/// moka's per-entry expiry: each entry lives until its deadline, by the store's clock, and at
+/// most `max_age` after it was handed to moka.
+pub(crate) struct UntilDeadline {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) max_age: Option<Duration>,
+}
 
 impl UntilDeadline {
     fn remaining(&self, entry: &Entry) -> Option<Duration> {
         let deadline = Timestamp::from_millis(entry.deadline.load(Ordering::Acquire));
-        Some(deadline.saturating_since(self.0.now()))
+        let remaining = deadline.saturating_since(self.clock.now());
+        Some(self.max_age.map_or(remaining, |age| remaining.min(age)))
     }
 }
 

@@ -11,6 +11,24 @@
 //! Both need a Tokio runtime (moka's and the per-key locks' futures run on any executor, but the
 //! crate is tested on Tokio only).
 //!
+//! # Sessions per subject
+//!
+//! Both stores can list a subject's sessions, so that the engine's "list my sessions", "revoke
+//! one" and "log out everywhere" ([`Subjects`](session_core::subject::Subjects)) work on them:
+//!
+//! - [`CacheStore`] on a [`MokaCache`] keeps an index of its bound sessions per subject (keyed by
+//!   the subject's hash, [`subject_key`](session_core::store::subject_key)), in step with the
+//!   cache: a session is listed once its `create` returns, and leaves the index when it is
+//!   deleted, replaced, or dropped by moka (evicted, expired). Unbound sessions pay nothing for
+//!   it. See [`MokaCache`'s section](MokaCache#sessions-per-subject). On a [`Cache`] of your own,
+//!   the store lists subjects if the cache does ([`Cache::lists_subjects`]): only the cache sees
+//!   its own evictions.
+//! - [`CachingStore`] lists what its back store lists, asking the back store. Ending sessions
+//!   through it ends them in its front and its back at once; **another process's front** may
+//!   serve a session ended here until its entry goes: bound that with
+//!   [`MokaCacheBuilder::max_entry_age`] on every front, or use no front where several processes
+//!   share the back store. See [`CachingStore`'s section](CachingStore#sessions-per-subject).
+//!
 //! # Example
 //!
 //! An engine on a moka cache holding at most 50 000 sessions, driven by hand as an adapter drives
@@ -38,6 +56,7 @@
 mod cache;
 mod caching;
 mod entry;
+mod index;
 mod moka_cache;
 mod store;
 

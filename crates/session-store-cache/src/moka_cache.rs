@@ -7,11 +7,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use moka::future::Cache as Moka;
 use moka::policy::EvictionPolicy;
-use session_core::store::{Clock, Key, Record, StoreError, SystemClock, Timestamp};
+use session_core::store::{
+    BoundSession, Clock, Key, Record, StoreError, SystemClock, Timestamp, subject_key,
+};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::cache::{Cache, Change};
 use crate::entry::{Entry, UntilDeadline};
+use crate::index::Index;
 
 /// The default bound: 100 000 sessions.
 pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
@@ -47,6 +50,30 @@ pub const DEFAULT_RECLAIM_WITHIN: Duration = Duration::from_secs(60);
 /// number of concurrently active sessions, or bound bytes with
 /// [`MokaCacheBuilder::max_bytes`] when sessions vary a lot in size.
 ///
+/// # Sessions per subject
+///
+/// The cache keeps an index of its bound sessions by [`subject_key`], so that
+/// [`CacheStore`](crate::CacheStore) lists a subject's sessions
+/// ([`Store::list_subject`](session_core::store::Store::list_subject)) by visiting that subject's
+/// entries only:
+///
+/// - A bound session is listed before its `create` returns, and a `delete` (or a create over an
+///   expired record) takes it out of the index before returning; a listing also skips any entry
+///   that is ended, expired, or not the one moka serves under its key.
+/// - The index holds its entries weakly and an entry leaves it when moka drops it, so moka's own
+///   evictions (the bound) and expirations take sessions out of the index as well. moka frees a
+///   dropped entry by epoch-based reclamation, so a few such entries may linger for a while (a
+///   few dozen per thread, measured: 82 index entries for a cache of 50 after 20 000 bound
+///   creates); they are never listed, and [`run_pending_tasks`](MokaCache::run_pending_tasks)
+///   sweeps them at once.
+/// - Unbound sessions cost what they cost before: no index lookup, lock or allocation on their
+///   create, load, apply, touch or delete. A bound session pays one allocation and an index lock
+///   on its create and its removal. (moka's eviction listener would tell the index of evictions
+///   too, but with a listener moka takes a per-key lock, allocated, on every insert and removal
+///   of every session.)
+/// - Only the hash of the subject keys the index; the subject itself stays in the session's
+///   binding, in memory.
+///
 /// Clones share the same cache.
 #[derive(Clone)]
 pub struct MokaCache {
@@ -57,6 +84,8 @@ pub struct MokaCache {
     by_bytes: bool,
     slack: Duration,
     clock: Arc<dyn Clock>,
+    /// The bound sessions by subject.
+    index: Arc<Index>,
 }
 
 /// Builds a [`MokaCache`]: [`MokaCache::builder`].
@@ -66,6 +95,7 @@ pub struct MokaCacheBuilder {
     max_bytes: Option<u64>,
     clock: Arc<dyn Clock>,
     slack: Duration,
+    max_entry_age: Option<Duration>,
 }
 
 impl MokaCache {
@@ -81,6 +111,7 @@ impl MokaCache {
             max_bytes: None,
             clock: Arc::new(SystemClock),
             slack: DEFAULT_RECLAIM_WITHIN,
+            max_entry_age: None,
         }
     }
 
@@ -89,9 +120,32 @@ impl MokaCache {
         self.moka.entry_count()
     }
 
-    /// Applies moka's pending maintenance (evictions, expirations) now; for tests and metrics.
+    /// Applies moka's pending maintenance (evictions, expirations) now, then sweeps the index per
+    /// subject of every entry moka no longer serves; for tests and metrics.
+    ///
+    /// The sweep visits every bound session; the index keeps itself in step without it (see
+    /// [Sessions per subject](MokaCache#sessions-per-subject)).
     pub async fn run_pending_tasks(&self) {
         self.moka.run_pending_tasks().await;
+        for (subject, key, entry) in self.index.all() {
+            // Under the key's lock: a create lists its entry before moka holds it.
+            let _guard = self.lock(&key).await;
+            let served = entry.upgrade().is_some_and(|entry| {
+                entry.may_be_listed(self.clock.now()) && self.moka.contains_key(&key)
+            });
+            if !served {
+                self.index.remove(&subject, &key, entry.as_ptr());
+            }
+        }
+    }
+
+    /// How many bound sessions the index per subject holds, over all subjects; for tests and
+    /// metrics.
+    ///
+    /// Never more than the bound sessions moka holds, plus those a request is using at that
+    /// moment (see [Sessions per subject](MokaCache#sessions-per-subject)).
+    pub fn indexed_sessions(&self) -> usize {
+        self.index.len()
     }
 }
 
@@ -126,6 +180,24 @@ impl MokaCacheBuilder {
         self
     }
 
+    /// Drops each entry at most this long after it was stored (created, filled, replaced),
+    /// whatever its record's expiry: for the front of a [`CachingStore`](crate::CachingStore)
+    /// shared with other processes, the longest it serves a session as it last saw it (ended or
+    /// changed by another process meanwhile). No bound by default.
+    ///
+    /// The count restarts whenever moka is handed the entry again: a create, a fill, a save, and
+    /// a change that moves the deadline or, under a byte bound, the weight. Other changes made
+    /// in place (most key-level changes and touches) do not restart it. In a `CachingStore`
+    /// front each of these follows an answer from the back store, so the bound runs from the
+    /// last time this process read or wrote the session there.
+    ///
+    /// Only for a front: a [`CacheStore`](crate::CacheStore) used as the store itself would lose
+    /// every session this long after it was stored.
+    pub fn max_entry_age(mut self, age: Duration) -> Self {
+        self.max_entry_age = Some(age);
+        self
+    }
+
     /// Reads time from `clock` when computing each entry's time to live.
     ///
     /// Share it with the store and the engine in tests.
@@ -138,7 +210,10 @@ impl MokaCacheBuilder {
     pub fn build(self) -> MokaCache {
         let builder = Moka::builder()
             .eviction_policy(EvictionPolicy::lru())
-            .expire_after(UntilDeadline(self.clock.clone()));
+            .expire_after(UntilDeadline {
+                clock: self.clock.clone(),
+                max_age: self.max_entry_age,
+            });
         let moka = match self.max_bytes {
             Some(bytes) => builder
                 .weigher(|_: &Key, entry: &Arc<Entry>| entry.weight())
@@ -152,6 +227,7 @@ impl MokaCacheBuilder {
             by_bytes: self.max_bytes.is_some(),
             slack: self.slack,
             clock: self.clock,
+            index: Arc::default(),
         }
     }
 }
@@ -176,13 +252,14 @@ impl MokaCache {
     }
 
     /// Puts a new entry for `record` under `key`, ending the one there (under the key's lock).
+    ///
+    /// A bound record is listed before moka holds it, so that it is listed once this returns.
     async fn replace(&self, key: &Key, record: Record) {
         if let Some(old) = self.moka.get(key).await {
             old.end();
         }
-        self.moka
-            .insert(*key, Arc::new(Entry::new(record, self.slack)))
-            .await;
+        let entry = Entry::new(*key, record, self.slack, &self.index);
+        self.moka.insert(*key, entry).await;
     }
 }
 
@@ -234,7 +311,7 @@ impl Cache for MokaCache {
         let Some(entry) = self.moka.get(key).await else {
             return Ok(false);
         };
-        let Some(past_deadline) = entry.change(now, change) else {
+        let Some(past_deadline) = entry.change(*key, now, change, &self.index) else {
             return Ok(false);
         };
         if past_deadline || self.by_bytes {
@@ -260,6 +337,38 @@ impl Cache for MokaCache {
 
     fn is_atomic(&self) -> bool {
         true
+    }
+
+    fn lists_subjects(&self) -> bool {
+        true
+    }
+
+    async fn list_subject(
+        &self,
+        subject: &str,
+        now: Timestamp,
+    ) -> Result<Vec<BoundSession>, StoreError> {
+        let listed = self.index.listed(&subject_key(subject));
+        let mut found = Vec::with_capacity(listed.len());
+        for (key, entry) in listed {
+            let Some(entry) = entry.upgrade() else {
+                continue;
+            };
+            let Some(bound) = entry.listing(key, subject, now) else {
+                continue;
+            };
+            // Only the entry moka serves under the key: not one it has evicted, expired or
+            // replaced meanwhile (which leaves the index when moka lets go of it).
+            if self
+                .moka
+                .get(&key)
+                .await
+                .is_some_and(|current| Arc::ptr_eq(&current, &entry))
+            {
+                found.push(bound);
+            }
+        }
+        Ok(found)
     }
 }
 

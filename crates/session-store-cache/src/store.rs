@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::store::{Changes, Clock, Key, Record, Store, StoreError};
+use session_core::store::{BoundSession, Changes, Clock, Key, Record, Store, StoreError};
 
 use crate::{Cache, MokaCache};
 
@@ -113,6 +113,14 @@ impl<C: Cache> Store for CacheStore<C> {
 
     fn applies_atomically(&self) -> bool {
         self.cache.is_atomic()
+    }
+
+    fn lists_subjects(&self) -> bool {
+        self.cache.lists_subjects()
+    }
+
+    async fn list_subject(&self, subject: &str) -> Result<Vec<BoundSession>, StoreError> {
+        self.cache.list_subject(subject, self.clock.now()).await
     }
 }
 

@@ -4,8 +4,10 @@
 //! - [`caching`]: `CachingStore` when the front and the back fail or disagree.
 //! - [`conformance`]: the conformance kit against `CacheStore` and `CachingStore`.
 //! - [`props`]: property tests of key-level change sets on `CacheStore`.
+//! - [`subjects`]: sessions per subject, the index on moka and `CachingStore` across processes.
 
 mod bounds;
 mod caching;
 mod conformance;
 mod props;
+mod subjects;
