@@ -426,3 +426,22 @@ async fn under_churn_the_index_stays_near_what_moka_holds() {
     store.cache().run_pending_tasks().await;
     assert!(store.cache().indexed_sessions() as u64 <= BOUND);
 }
+
+/// A listing shows only what moka serves: an entry moka no longer serves (here past its
+/// `max_entry_age`, its record still live, before any maintenance) is neither loaded nor listed.
+#[tokio::test]
+async fn a_listing_shows_only_what_moka_serves() {
+    let store = CacheStore::on(
+        MokaCache::builder()
+            .max_entry_age(Duration::from_millis(200))
+            .build(),
+    );
+    store
+        .create(&key(1), &record(Some("rita"), HOUR))
+        .await
+        .expect("create");
+    assert_eq!(listed(&store, "rita").await, BTreeSet::from([key(1)]));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(store.load(&key(1)).await.expect("load").is_none());
+    assert!(listed(&store, "rita").await.is_empty());
+}
