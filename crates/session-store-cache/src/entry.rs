@@ -152,12 +152,6 @@ impl Entry {
         }
     }
 
-    /// Whether the entry holds a record that is not ended nor expired at `now`: one that a
-    /// listing may still show.
-    pub(crate) fn may_be_listed(&self, now: Timestamp) -> bool {
-        self.is_live(now)
-    }
-
     /// The entry as [`Store::list_subject`](session_core::store::Store::list_subject) lists it:
     /// `None` unless it holds a record bound to `subject` and live at `now`.
     pub(crate) fn listing(&self, key: Key, subject: &str, now: Timestamp) -> Option<BoundSession> {

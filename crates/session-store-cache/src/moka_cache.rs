@@ -131,7 +131,7 @@ impl MokaCache {
             // Under the key's lock: a create lists its entry before moka holds it.
             let _guard = self.lock(&key).await;
             let served = entry.upgrade().is_some_and(|entry| {
-                entry.may_be_listed(self.clock.now()) && self.moka.contains_key(&key)
+                entry.is_live(self.clock.now()) && self.moka.contains_key(&key)
             });
             if !served {
                 self.index.remove(&subject, &key, entry.as_ptr());
