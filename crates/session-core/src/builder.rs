@@ -179,7 +179,8 @@ impl EngineBuilder {
     /// (sessions not bound to a subject cost nothing). The time is kept for 400 days (the longest
     /// a browser keeps a cookie) or the configured idle timeout if longer. Times come from each
     /// process's clock: keep the clocks in step (NTP). Sealed sessions still cannot be listed or
-    /// revoked one by one. Ignored by a server-side engine, whose store ends sessions itself.
+    /// revoked one by one. Ignored by a server-side engine, whose store ends sessions itself. The
+    /// store judges the time's own expiry by its clock: on a manual clock, give it the engine's.
     pub fn revocation_store(mut self, store: impl Store) -> Self {
         self.config.revocations = Some(Box::new(store));
         self

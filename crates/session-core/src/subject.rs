@@ -174,6 +174,25 @@ impl Binding {
         })
     }
 
+    /// A binding as a store decoded it from its own layout: `None` if the subject is empty or too
+    /// long (the texts are cut as [`ClientInfo`] cuts them).
+    pub fn restore(
+        subject: String,
+        handle: Handle,
+        bound_at: Timestamp,
+        user_agent: Option<String>,
+        address: Option<String>,
+    ) -> Option<Self> {
+        check_subject(&subject).ok()?;
+        Some(Binding {
+            subject,
+            handle,
+            bound_at,
+            user_agent: user_agent.map(|text| cut(text, MAX_USER_AGENT_BYTES)),
+            address: address.map(|text| cut(text, MAX_ADDRESS_BYTES)),
+        })
+    }
+
     /// The digest stores file this binding's subject under ([`subject_key`]).
     pub fn subject_key(&self) -> Key {
         subject_key(&self.subject)

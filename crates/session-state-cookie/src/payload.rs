@@ -16,11 +16,17 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use session_core::store::{Record, Timestamp};
+use session_core::store::{Binding, Handle, Record, Timestamp};
 use session_core::{Id, Lifetime, Value};
 
-/// The version of the plaintext layout; a cookie with another version does not open.
+/// The version of the plaintext layout of a session not bound to a subject; a cookie with another
+/// version does not open.
 const VERSION: u8 = 1;
+
+/// The version of a bound session's layout: version 1's fields, then the binding. Unbound sessions
+/// keep version 1, so that a release from before bindings still opens them; it refuses (a fresh
+/// session) a bound one.
+const VERSION_BOUND: u8 = 2;
 
 /// The most bytes a payload may decode to: no cookie is larger.
 const MAX_DECODED: usize = crate::sealed::MAX_COOKIE_BYTES;
@@ -42,6 +48,16 @@ struct Sealed<'a> {
     data: Vec<(&'a str, &'a str)>,
 }
 
+/// A bound session's layout, version 2: version 1's fields, then the subject, the handle, the
+/// binding time (milliseconds), the user agent and the client address.
+#[derive(Serialize, Deserialize)]
+struct SealedBound<'a> {
+    #[serde(borrow)]
+    session: Sealed<'a>,
+    #[serde(borrow)]
+    binding: (&'a str, &'a str, u64, Option<&'a str>, Option<&'a str>),
+}
+
 /// Encodes a session as the plaintext to seal.
 pub(crate) fn encode(id: &Id, record: &Record) -> Result<String, bincode::error::EncodeError> {
     encode_id(id.as_str(), record)
@@ -50,7 +66,11 @@ pub(crate) fn encode(id: &Id, record: &Record) -> Result<String, bincode::error:
 /// [`encode`] for the id's text (the fuzz targets re-encode ids they decoded).
 pub(crate) fn encode_id(id: &str, record: &Record) -> Result<String, bincode::error::EncodeError> {
     let sealed = Sealed {
-        version: VERSION,
+        version: if record.binding.is_some() {
+            VERSION_BOUND
+        } else {
+            VERSION
+        },
         id,
         created: record.created.as_millis(),
         last_active: record.last_active.as_millis(),
@@ -64,7 +84,23 @@ pub(crate) fn encode_id(id: &str, record: &Record) -> Result<String, bincode::er
             .map(|(key, value)| (key.as_str(), value.as_json()))
             .collect(),
     };
-    let bytes = bincode::serde::encode_to_vec(&sealed, bincode::config::standard())?;
+    let config = bincode::config::standard();
+    let bytes = match &record.binding {
+        None => bincode::serde::encode_to_vec(&sealed, config)?,
+        Some(binding) => {
+            let bound = SealedBound {
+                session: sealed,
+                binding: (
+                    &binding.subject,
+                    binding.handle.as_str(),
+                    binding.bound_at.as_millis(),
+                    binding.user_agent.as_deref(),
+                    binding.address.as_deref(),
+                ),
+            };
+            bincode::serde::encode_to_vec(&bound, config)?
+        }
+    };
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -75,9 +111,29 @@ pub(crate) fn decode(text: &str) -> Option<(String, Record)> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
     let config = bincode::config::standard().with_limit::<MAX_DECODED>();
-    let (sealed, used): (Sealed<'_>, usize) =
-        bincode::serde::borrow_decode_from_slice(&bytes, config).ok()?;
-    if sealed.version != VERSION || used != bytes.len() {
+    // The version is the first byte (a `u8` is one byte in bincode).
+    let (sealed, binding, used) = match bytes.first() {
+        Some(&VERSION) => {
+            let (sealed, used): (Sealed<'_>, usize) =
+                bincode::serde::borrow_decode_from_slice(&bytes, config).ok()?;
+            (sealed, None, used)
+        }
+        Some(&VERSION_BOUND) => {
+            let (bound, used): (SealedBound<'_>, usize) =
+                bincode::serde::borrow_decode_from_slice(&bytes, config).ok()?;
+            let (subject, handle, bound_at, user_agent, address) = bound.binding;
+            let binding = Binding::restore(
+                subject.to_owned(),
+                Handle::parse(handle)?,
+                Timestamp::from_millis(bound_at),
+                user_agent.map(str::to_owned),
+                address.map(str::to_owned),
+            )?;
+            (bound.session, Some(binding), used)
+        }
+        _ => return None,
+    };
+    if used != bytes.len() {
         return None;
     }
     let mut record = Record::new(
@@ -97,6 +153,7 @@ pub(crate) fn decode(text: &str) -> Option<(String, Record)> {
         let value = Value::from_json(json.to_owned()).ok()?;
         record.data.insert(key.to_owned(), value);
     }
+    record.binding = binding.map(Box::new);
     Some((sealed.id.to_owned(), record))
 }
 
@@ -156,5 +213,59 @@ mod tests {
         // one entry ("n", "7").
         expected.extend_from_slice(&[1, 2, 251, 44, 1, 1, 60, 1, 1, 1, b'n', 1, b'7']);
         assert_eq!(bytes, expected);
+    }
+
+    /// A bound session: version 2, version 1's fields and then the binding; it round-trips, and
+    /// a version-2 cookie holding a malformed handle or subject does not open.
+    #[tokio::test]
+    async fn bound_sessions_take_version_2() {
+        let id = some_id().await;
+        let mut record = Record::new(Timestamp::from_millis(1), Timestamp::from_millis(300));
+        let info = session_core::subject::ClientInfo::new().user_agent("UA");
+        let binding = Binding::new("alice", info, Timestamp::from_millis(1)).expect("bind");
+        let handle = binding.handle.clone();
+        record.binding = Some(Box::new(binding));
+        let text = encode(&id, &record).expect("encode");
+        assert_eq!(
+            decode(&text),
+            Some((id.as_str().to_owned(), record.clone()))
+        );
+        let bytes = URL_SAFE_NO_PAD.decode(&text).expect("b64");
+        assert_eq!(bytes[0], VERSION_BOUND);
+        let mut unbound = record.clone();
+        unbound.binding = None;
+        let plain = URL_SAFE_NO_PAD
+            .decode(encode(&id, &unbound).expect("encode"))
+            .expect("b64");
+        assert_eq!(plain[0], VERSION);
+        // Version 1's fields (after the version byte), then the binding.
+        assert_eq!(bytes[1..plain.len()], plain[1..]);
+        let mut tail = vec![5];
+        tail.extend_from_slice(b"alice");
+        tail.push(22);
+        tail.extend_from_slice(handle.as_str().as_bytes());
+        tail.extend_from_slice(&[1, 1, 2]);
+        tail.extend_from_slice(b"UA");
+        tail.push(0);
+        assert_eq!(bytes[plain.len()..], tail[..]);
+
+        let mut bad = bytes.clone();
+        let at = plain.len() + 1 + 5 + 1;
+        bad[at] = b'!';
+        assert_eq!(
+            decode(&URL_SAFE_NO_PAD.encode(&bad)),
+            None,
+            "a malformed handle"
+        );
+        let mut empty = plain.clone();
+        empty[0] = VERSION_BOUND;
+        empty.extend_from_slice(&[0, 22]);
+        empty.extend_from_slice(handle.as_str().as_bytes());
+        empty.extend_from_slice(&[1, 0, 0]);
+        assert_eq!(
+            decode(&URL_SAFE_NO_PAD.encode(&empty)),
+            None,
+            "an empty subject"
+        );
     }
 }

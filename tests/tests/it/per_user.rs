@@ -349,4 +349,70 @@ async fn unlisted_stores_answer_501(framework: Framework) {
     }
 }
 
-session_tests::per_framework!(unlisted_stores_answer_501);
+/// Sealed cookies with `--revocations memory` (and `redis`): two browsers logged in as one user;
+/// logout-everywhere from one refuses the other's sealed session at its next request (a fresh
+/// session), another user's is untouched, and a login afterwards works. Without `--revocations`,
+/// logout-everywhere answers 501.
+async fn sealed_logout_everywhere(framework: Framework, redis: bool) {
+    let redis_server = redis.then(RedisServer::start);
+    let mut setup = Setup::sealed();
+    let mut args = setup.args().clone();
+    args.revocations = Some(match &redis_server {
+        Some(server) => {
+            args.redis_url = Some(server.url());
+            session_examples::demo::Revocations::Redis
+        }
+        None => session_examples::demo::Revocations::Memory,
+    });
+    setup = Setup::new(args);
+    let server = TestServer::demo(framework, &setup).await;
+    let first = login(&server, "alice", None).await;
+    let second = login(&server, "alice", None).await;
+    let bob = login(&server, "bob", None).await;
+    assert_eq!(user_of(&server, &second).await.as_deref(), Some("alice"));
+
+    let everywhere = server.get_as("/logout-everywhere", &first).await;
+    assert_eq!(everywhere.status, StatusCode::OK, "{}", everywhere.body);
+    assert!(everywhere.session_cookie().is_some_and(|c| c.is_removal()));
+    for id in [&first, &second] {
+        assert_eq!(
+            user_of(&server, id).await,
+            None,
+            "a sealed session lived on"
+        );
+        let counter = server.get_as("/", id).await;
+        assert_eq!(counter.body, counter_body(0));
+    }
+    assert_eq!(user_of(&server, &bob).await.as_deref(), Some("bob"));
+    let again = login(&server, "alice", None).await;
+    assert_eq!(user_of(&server, &again).await.as_deref(), Some("alice"));
+    // Still not listable.
+    assert_eq!(
+        server.get_as("/sessions", &again).await.status,
+        StatusCode::NOT_IMPLEMENTED
+    );
+    if let Some(redis) = &redis_server {
+        let keys = session_tests::redis::keys(&redis.url()).await;
+        assert_eq!(keys.len(), 1, "one not-before record: {keys:?}");
+    }
+
+    let plain = TestServer::demo(framework, &Setup::sealed()).await;
+    let id = login(&plain, "alice", None).await;
+    let reply = plain.get_as("/logout-everywhere", &id).await;
+    assert_eq!(reply.status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(user_of(&plain, &id).await.as_deref(), Some("alice"));
+}
+
+async fn sealed_logout_everywhere_in_memory(framework: Framework) {
+    sealed_logout_everywhere(framework, false).await;
+}
+
+async fn sealed_logout_everywhere_in_redis(framework: Framework) {
+    sealed_logout_everywhere(framework, true).await;
+}
+
+session_tests::per_framework!(
+    unlisted_stores_answer_501,
+    sealed_logout_everywhere_in_memory,
+    sealed_logout_everywhere_in_redis
+);

@@ -38,7 +38,9 @@ pub async fn check_store<S: Store, F: Fn() -> S>(make: F) -> Report {
 ///
 /// Every check calls `make` for a store of its own and uses fresh random keys, so `make` may as
 /// well return clones of one store sharing a backend (a Redis connection, a directory) that other
-/// data lives in. The kit writes a few dozen small records and leaves some of them behind; all
+/// data lives in. The "log out everywhere" check calls `make` twice and needs both stores to see
+/// the same sessions: for a store that claims [`Store::lists_subjects`], `make` must return
+/// handles on one backend, not independent stores. The kit writes a few dozen small records and leaves some of them behind; all
 /// of them expire within an hour (or two, for the concurrent check).
 ///
 /// # What is checked

@@ -6,6 +6,7 @@ mod expiry;
 mod input;
 mod keys;
 mod lifecycle;
+mod revocation;
 mod rotation;
 mod size;
 
