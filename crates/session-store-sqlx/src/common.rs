@@ -13,6 +13,7 @@ use session_core::store::{
 use session_core::{Lifetime, Value};
 
 use crate::error::SqlStoreError;
+use crate::subjects::decode_binding;
 
 /// The bound on every store call unless the builder says otherwise: 5 s.
 ///
@@ -200,6 +201,8 @@ pub(crate) enum Damage {
     Times,
     /// The lifetime column is not a lifetime.
     Lifetime,
+    /// The binding does not parse, or is not filed under its subject.
+    Binding,
     /// A value's name is not UTF-8.
     Name,
     /// A value is not JSON.
@@ -214,6 +217,9 @@ impl fmt::Display for Damage {
             Damage::Column => f.write_str("a column of another type"),
             Damage::Times => f.write_str("a negative timestamp"),
             Damage::Lifetime => f.write_str("a lifetime that does not parse"),
+            Damage::Binding => {
+                f.write_str("a binding that does not parse or is not filed under its subject")
+            }
             Damage::Name => f.write_str("a value name that is not UTF-8"),
             Damage::Value => f.write_str("a value that is not JSON"),
             Damage::TooLarge(size) => write!(f, "values of {size} bytes, over the limit"),
@@ -227,6 +233,10 @@ pub(crate) struct Meta {
     pub(crate) last_active: i64,
     pub(crate) expires: i64,
     pub(crate) lifetime: Option<String>,
+    /// The `subject` column: the digest the session is listed under.
+    pub(crate) subject: Option<Vec<u8>>,
+    /// The `binding` column: the binding as JSON, `NULL` for an unbound session.
+    pub(crate) binding: Option<Vec<u8>>,
 }
 
 /// Assembles a loaded record from its row and its values, checking every part.
@@ -257,6 +267,8 @@ pub(crate) fn assemble(
         Some(json) => Some(serde_json::from_str(&json).map_err(|_| Damage::Lifetime)?),
         None => None,
     };
+    record.binding =
+        decode_binding(meta.subject.as_deref(), meta.binding.as_deref())?.map(Box::new);
     for (name, text) in values {
         let name = String::from_utf8(name).map_err(|_| Damage::Name)?;
         let text = String::from_utf8(text).map_err(|_| Damage::Value)?;
@@ -275,8 +287,8 @@ pub(crate) fn warn_damaged(key: &session_core::store::Key, reason: &Damage) {
     );
 }
 
-/// The rows of a load (a session's columns, then a value's name and text, `NULL`s for a session
-/// without values) as a record; `None` for no rows, or for rows that cannot be read (logged).
+/// The rows of a load (a session's columns, its `subject` and `binding`, then a value's name and
+/// text, `NULL`s for a session without values) as a record; `None` for no rows, or for rows that cannot be read (logged).
 pub(crate) fn decode_load<R>(
     rows: &[R],
     key: &session_core::store::Key,
@@ -296,11 +308,13 @@ where
             last_active: first.try_get(1)?,
             expires: first.try_get(2)?,
             lifetime: first.try_get(3)?,
+            subject: first.try_get(4)?,
+            binding: first.try_get(5)?,
         };
         let mut values = Vec::with_capacity(rows.len());
         for row in rows {
-            let name: Option<Vec<u8>> = row.try_get(4)?;
-            let text: Option<Vec<u8>> = row.try_get(5)?;
+            let name: Option<Vec<u8>> = row.try_get(6)?;
+            let text: Option<Vec<u8>> = row.try_get(7)?;
             values.extend(name.zip(text));
         }
         Ok::<_, sqlx::Error>((meta, values))
@@ -365,6 +379,8 @@ mod tests {
             last_active: 2,
             expires: 3,
             lifetime: None,
+            subject: None,
+            binding: None,
         };
         let ok = assemble(meta(), vec![(b"a\0b".to_vec(), b"-0.0".to_vec())], 100).expect("ok");
         assert_eq!(ok.data["a\0b"].as_json(), "-0.0");
@@ -386,5 +402,10 @@ mod tests {
             ..meta()
         };
         assert_eq!(assemble(lifetime, vec![], 10), Err(Damage::Lifetime));
+        let binding = Meta {
+            binding: Some(b"{}".to_vec()),
+            ..meta()
+        };
+        assert_eq!(assemble(binding, vec![], 10), Err(Damage::Binding));
     }
 }

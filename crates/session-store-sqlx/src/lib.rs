@@ -221,6 +221,7 @@ mod schema;
 mod shared;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod subjects;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use session_core::store::{Key, Record};
+use session_core::subject::{BoundSession, subject_key};
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
 
@@ -13,6 +14,7 @@ use crate::error::SqlStoreError;
 use crate::names::{DEFAULT_TABLE, Names};
 use crate::schema::{self, Dialect, LATEST_VERSION};
 use crate::shared::{Backend, Change, Core, Outcome, sql_store};
+use crate::subjects::{self, Bound};
 
 /// Sessions in PostgreSQL: a row per session and a row per value, key-level changes applied
 /// atomically by a PL/pgSQL function.
@@ -33,6 +35,7 @@ struct Pg {
     change: String,
     touch: String,
     delete: String,
+    list_subject: String,
     cleanup: String,
     /// The `lock_timeout` `_change` sets: the store's time-out.
     lock_timeout: String,
@@ -45,12 +48,13 @@ impl Pg {
             pool,
             lock_timeout: format!("{}ms", timeout.as_millis().max(1)),
             load: format!(
-                "SELECT s.created, s.last_active, s.expires, s.lifetime, v.name, v.value \
+                "SELECT s.created, s.last_active, s.expires, s.lifetime, s.subject, s.binding, \
+                 v.name, v.value \
                  FROM {sessions} s LEFT JOIN {values} v ON v.session = s.id \
                  WHERE s.id = $1 AND s.expires > $2"
             ),
             create: format!(
-                "SELECT {}($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "SELECT {}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 names.derived("_create")
             ),
             change: format!(
@@ -63,6 +67,10 @@ impl Pg {
                  WHERE id = $1 AND expires > $4"
             ),
             delete: format!("DELETE FROM {sessions} WHERE id = $1 RETURNING expires > $2"),
+            list_subject: format!(
+                "SELECT id, binding, created, last_active, expires FROM {sessions} \
+                 WHERE subject = $1 AND expires > $2"
+            ),
             cleanup: format!(
                 "DELETE FROM {sessions} WHERE id IN (SELECT id FROM {sessions} \
                  WHERE expires <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)"
@@ -221,6 +229,7 @@ impl Backend for Pg {
         key: &Key,
         record: &Record,
         values: &Writes<'_>,
+        bound: Option<&Bound>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         sqlx::query_scalar(&self.create)
@@ -233,6 +242,8 @@ impl Backend for Pg {
             .bind(i64::try_from(values.set_size()).unwrap_or(i64::MAX))
             .bind(&values.set_names)
             .bind(&values.set_values)
+            .bind(bound.map(|bound| bound.subject.as_slice()))
+            .bind(bound.map(|bound| bound.json.as_slice()))
             .fetch_one(&self.pool)
             .await
     }
@@ -318,6 +329,20 @@ impl Backend for Pg {
             .fetch_optional(&self.pool)
             .await?;
         Ok(live.unwrap_or(false))
+    }
+
+    async fn list_subject(
+        &self,
+        subject: &str,
+        now: i64,
+    ) -> Result<Vec<BoundSession>, sqlx::Error> {
+        let digest = subject_key(subject);
+        let rows = sqlx::query(&self.list_subject)
+            .bind(digest.digest().as_slice())
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(subjects::decode_listing(&rows, &digest))
     }
 
     async fn cleanup(&self, now: i64, batch: u32) -> Result<u64, sqlx::Error> {

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use session_core::store::{Changes, Key, Record, StoreError, Timestamp};
+use session_core::subject::BoundSession;
 
 use crate::common::{self, Options, Writes, lifetime_json, millis};
 use crate::error::SqlStoreError;
 use crate::names::Names;
+use crate::subjects::Bound;
 
 /// What a `save` or `apply` writes, as both backends take it.
 #[derive(Debug)]
@@ -71,12 +73,14 @@ pub(crate) enum Outcome {
 pub(crate) trait Backend: Send + Sync + 'static {
     /// The session's record if it is live at `now` (rows that cannot be read: `None`, logged).
     async fn load(&self, key: &Key, now: i64, limit: usize) -> Result<Option<Record>, sqlx::Error>;
-    /// Inserts `record` (its values as `values`) unless a session live at `now` holds the key.
+    /// Inserts `record` (its values as `values`, its binding as `bound`) unless a session live
+    /// at `now` holds the key.
     async fn create(
         &self,
         key: &Key,
         record: &Record,
         values: &Writes<'_>,
+        bound: Option<&Bound>,
         now: i64,
     ) -> Result<bool, sqlx::Error>;
     /// Changes the session live at `now`, within `limit` bytes; a session changed into the past
@@ -98,6 +102,10 @@ pub(crate) trait Backend: Send + Sync + 'static {
     ) -> Result<bool, sqlx::Error>;
     /// Removes the session; whether it was live at `now`.
     async fn delete(&self, key: &Key, now: i64) -> Result<bool, sqlx::Error>;
+    /// The sessions bound to `subject` live at `now` (one indexed query; rows that cannot be
+    /// read are left out, logged).
+    async fn list_subject(&self, subject: &str, now: i64)
+    -> Result<Vec<BoundSession>, sqlx::Error>;
     /// Removes at most `batch` sessions expired at `now`; how many.
     async fn cleanup(&self, now: i64, batch: u32) -> Result<u64, sqlx::Error>;
     /// Creates or upgrades the schema in one transaction; `Err(found)` (nothing changed) for a
@@ -192,7 +200,10 @@ impl<B: Backend> Core<B> {
             // Dead on arrival: nothing to keep.
             return Ok(true);
         }
-        let create = self.backend.create(key, record, &values, millis(now));
+        let bound = Bound::of(record)?;
+        let create = self
+            .backend
+            .create(key, record, &values, bound.as_ref(), millis(now));
         Ok(self.bounded("create", create).await?)
     }
 
@@ -244,6 +255,14 @@ impl<B: Backend> Core<B> {
     pub(crate) async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
         let delete = self.backend.delete(key, self.now());
         Ok(self.bounded("delete", delete).await?)
+    }
+
+    pub(crate) async fn list_subject(
+        &self,
+        subject: &str,
+    ) -> Result<Vec<BoundSession>, StoreError> {
+        let list = self.backend.list_subject(subject, self.now());
+        Ok(self.bounded("list_subject", list).await?)
     }
 }
 
@@ -382,6 +401,18 @@ macro_rules! sql_store {
 
             fn applies_atomically(&self) -> bool {
                 true
+            }
+
+            fn lists_subjects(&self) -> bool {
+                true
+            }
+
+            async fn list_subject(
+                &self,
+                subject: &str,
+            ) -> Result<Vec<session_core::subject::BoundSession>, session_core::store::StoreError>
+            {
+                self.inner.list_subject(subject).await
             }
         }
     };

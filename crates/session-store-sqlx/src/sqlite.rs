@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use session_core::store::{Key, Record};
+use session_core::subject::{BoundSession, subject_key};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -18,6 +19,7 @@ use crate::error::SqlStoreError;
 use crate::names::{DEFAULT_TABLE, Names};
 use crate::schema::{self, Dialect};
 use crate::shared::{Backend, Change, Core, Outcome, sql_store};
+use crate::subjects::{self, Bound};
 
 /// How long a connection of [`sqlite_pool`] waits for another process's writer (SQLite's busy
 /// time-out): 3 s, shorter than the store's default time-out, so that a database held too long
@@ -51,6 +53,7 @@ struct Lite {
     resize: String,
     touch: String,
     delete: String,
+    list_subject: String,
     cleanup_values: String,
     cleanup: String,
 }
@@ -62,16 +65,19 @@ impl Lite {
             pool,
             writer: tokio::sync::Mutex::new(()),
             load: format!(
-                "SELECT s.created, s.last_active, s.expires, s.lifetime, v.name, v.value \
+                "SELECT s.created, s.last_active, s.expires, s.lifetime, s.subject, s.binding, \
+                 v.name, v.value \
                  FROM {sessions} s LEFT JOIN {values} v ON v.session = s.id \
                  WHERE s.id = ?1 AND s.expires > ?2"
             ),
             insert: format!(
-                "INSERT INTO {sessions} AS s (id, created, last_active, expires, lifetime, size) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                "INSERT INTO {sessions} AS s \
+                 (id, created, last_active, expires, lifetime, size, subject, binding) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9) \
                  ON CONFLICT (id) DO UPDATE SET created = excluded.created, \
                  last_active = excluded.last_active, expires = excluded.expires, \
-                 lifetime = excluded.lifetime, size = excluded.size \
+                 lifetime = excluded.lifetime, size = excluded.size, \
+                 subject = excluded.subject, binding = excluded.binding \
                  WHERE s.expires <= ?7"
             ),
             update: format!(
@@ -94,6 +100,10 @@ impl Lite {
                  WHERE id = ?1 AND expires > ?4"
             ),
             delete: format!("DELETE FROM {sessions} WHERE id = ?1 RETURNING expires > ?2"),
+            list_subject: format!(
+                "SELECT id, binding, created, last_active, expires FROM {sessions} \
+                 WHERE subject = ?1 AND expires > ?2"
+            ),
             // The same sessions in both (ordered, in one transaction), so that no value is left
             // behind whatever the connection's `foreign_keys` setting.
             cleanup_values: format!(
@@ -331,6 +341,7 @@ impl Backend for Lite {
         key: &Key,
         record: &Record,
         values: &Writes<'_>,
+        bound: Option<&Bound>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         let id = key.digest().as_slice();
@@ -343,6 +354,8 @@ impl Backend for Lite {
             .bind(record.lifetime.as_ref().map(lifetime_json))
             .bind(i64::try_from(values.set_size()).unwrap_or(i64::MAX))
             .bind(now)
+            .bind(bound.map(|bound| bound.subject.as_slice()))
+            .bind(bound.map(|bound| bound.json.as_slice()))
             .execute(&mut *tx)
             .await?;
         if inserted.rows_affected() == 0 {
@@ -452,6 +465,20 @@ impl Backend for Lite {
         let live = self.remove(&mut tx, key.digest().as_slice(), now).await?;
         tx.commit().await?;
         Ok(live)
+    }
+
+    async fn list_subject(
+        &self,
+        subject: &str,
+        now: i64,
+    ) -> Result<Vec<BoundSession>, sqlx::Error> {
+        let digest = subject_key(subject);
+        let rows = sqlx::query(&self.list_subject)
+            .bind(digest.digest().as_slice())
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(subjects::decode_listing(&rows, &digest))
     }
 
     async fn cleanup(&self, now: i64, batch: u32) -> Result<u64, sqlx::Error> {

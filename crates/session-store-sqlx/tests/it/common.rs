@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use session_core::Value;
-use session_core::store::{Clock, Key, Record, SystemClock, Timestamp};
+use session_core::store::{Binding, Clock, Key, Record, SystemClock, Timestamp};
+use session_core::subject::ClientInfo;
 use session_store_sqlx::sqlx::postgres::{PgPool, PgPoolOptions};
 use session_store_sqlx::sqlx::sqlite::SqlitePool;
 use session_store_sqlx::testing::PostgresServer;
@@ -91,6 +92,16 @@ pub(crate) fn record_at(now: Timestamp, ttl: Duration, data: &[(&str, &str)]) ->
     for (name, json) in data {
         record.data.insert((*name).to_owned(), value(json));
     }
+    record
+}
+
+/// `record` bound to `subject` (at its creation, with a user agent and an address).
+pub(crate) fn bound_to(subject: &str, mut record: Record) -> Record {
+    let info = ClientInfo::new()
+        .user_agent("Mozilla/5.0 (X11; \u{e9})")
+        .address("192.0.2.0/24");
+    let binding = Binding::new(subject, info, record.created).expect("a valid subject");
+    record.binding = Some(Box::new(binding));
     record
 }
 

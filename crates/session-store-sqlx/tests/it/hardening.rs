@@ -14,7 +14,7 @@ use session_store_sqlx::sqlx::sqlite::{
 };
 use session_store_sqlx::sqlx::{self, Connection};
 use session_store_sqlx::testing::PostgresServer;
-use session_store_sqlx::{PgStore, SqliteStore};
+use session_store_sqlx::{PgStore, SqlStoreError, SqliteStore};
 
 use crate::common::{self, SqliteFile, key, live, value};
 
@@ -69,19 +69,24 @@ async fn sqlite_writes_cancelled_anywhere_leave_no_transaction_open() {
 }
 
 /// A role with only SELECT, INSERT, UPDATE and DELETE on the tables (and EXECUTE on the
-/// functions, which PostgreSQL grants to everyone) runs `migrate` at every start once the tables
-/// are current, and then the store.
+/// functions, which PostgreSQL grants to everyone): on tables at version 1, its `migrate` fails
+/// and changes nothing; once an owner has upgraded them, it runs `migrate` at every start, and
+/// then the store, logins listed by subject included.
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_needs_no_ddl_rights_when_current() {
     let server = PostgresServer::start();
-    let admin = common::pg_store_with(&server, |b| b.schema("app")).await;
+    let mut owner = sqlx::PgConnection::connect(&server.url())
+        .await
+        .expect("connect");
+    // Version 1's frozen statements name the tables unqualified: in `public`, where PostgreSQL
+    // 15 gives other roles no right to create.
+    crate::v1::install_postgres(&mut owner).await;
     for statement in [
         "CREATE ROLE web LOGIN",
-        "GRANT USAGE ON SCHEMA app TO web",
-        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA app TO web",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO web",
     ] {
         sqlx::query(statement)
-            .execute(admin.pool())
+            .execute(&mut owner)
             .await
             .expect(statement);
     }
@@ -90,8 +95,18 @@ async fn migrate_needs_no_ddl_rights_when_current() {
         .connect(&url)
         .await
         .expect("connect as web");
-    let store = PgStore::builder(pool).schema("app").build().expect("store");
-    assert_eq!(store.migrate().await.expect("migrate as web"), 1);
+    let store = PgStore::new(pool);
+    let error = store.migrate().await.expect_err("no rights to upgrade");
+    assert!(matches!(error, SqlStoreError::Database { .. }), "{error:?}");
+    let version: i64 = sqlx::query_scalar("SELECT max(version) FROM sessions_migrations")
+        .fetch_one(&mut owner)
+        .await
+        .expect("version");
+    assert_eq!(version, 1, "a failed upgrade changed the version");
+
+    let admin = common::pg_store(&server).await;
+    assert_eq!(admin.migrate().await.expect("upgraded"), 2);
+    assert_eq!(store.migrate().await.expect("migrate as web"), 2);
     assert!(
         store
             .create(&key(1), &live(&[("a", "1")]))
@@ -99,6 +114,10 @@ async fn migrate_needs_no_ddl_rights_when_current() {
             .expect("create")
     );
     assert!(store.apply(&key(1), &set("b", "2")).await.expect("apply"));
+    let login = common::bound_to("alice", live(&[]));
+    assert!(store.create(&key(2), &login).await.expect("create"));
+    let listed = store.list_subject("alice").await.expect("list as web");
+    assert_eq!(listed.len(), 1);
 }
 
 /// A session's row held by another transaction: the apply fails with a time-out at the store's

@@ -14,6 +14,10 @@
 //! - [`hardening`]: cancelled writes, migrations without DDL rights, row locks held elsewhere,
 //!   REPEATABLE READ, a damaged version table.
 //! - [`pg_server`]: the throwaway PostgreSQL server itself.
+//! - [`subjects`]: sessions per subject: the columns, expiry and cleanup, damaged bindings.
+//! - [`upgrade`]: databases at schema version 1, with sessions, upgraded to 2; version 1's
+//!   statements (a process of the old release) against the upgraded tables.
+//! - [`v1`]: version 1's schema and statements, frozen.
 //! - [`common`]: stores on fresh databases, raw queries, keys and records.
 
 mod common;
@@ -27,3 +31,6 @@ mod migrate;
 mod pg_server;
 mod size;
 mod sqlite_file;
+mod subjects;
+mod upgrade;
+mod v1;

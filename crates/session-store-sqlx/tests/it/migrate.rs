@@ -12,12 +12,16 @@ use crate::common::{self, SqliteFile, key, live};
 async fn migrate_is_recorded_and_idempotent() {
     let server = PostgresServer::start();
     let store = common::pg_store(&server).await;
-    assert_eq!(store.migrate().await.expect("again"), 1);
+    assert_eq!(store.migrate().await.expect("again"), 2);
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM sessions_migrations")
         .fetch_all(store.pool())
         .await
         .expect("versions");
-    assert_eq!(versions, [1]);
+    assert_eq!(
+        versions,
+        [2],
+        "a fresh install goes to the latest version at once"
+    );
     // sqlx's own migration table belongs to the application: untouched.
     let sqlx_table: Option<String> =
         sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
@@ -28,12 +32,16 @@ async fn migrate_is_recorded_and_idempotent() {
 
     let file = SqliteFile::new();
     let sqlite = file.store().await;
-    assert_eq!(sqlite.migrate().await.expect("again"), 1);
+    assert_eq!(sqlite.migrate().await.expect("again"), 2);
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM sessions_migrations")
         .fetch_all(sqlite.pool())
         .await
         .expect("versions");
-    assert_eq!(versions, [1]);
+    assert_eq!(
+        versions,
+        [2],
+        "a fresh install goes to the latest version at once"
+    );
 }
 
 /// Eight migrations at once on fresh databases, each through its own pool: one creates the
@@ -54,7 +62,7 @@ async fn concurrent_migrations_take_turns() {
         }));
     }
     for task in tasks {
-        assert_eq!(task.await.expect("task").expect("migrate"), 1);
+        assert_eq!(task.await.expect("task").expect("migrate"), 2);
     }
 }
 
@@ -62,7 +70,7 @@ async fn concurrent_migrations_take_turns() {
 async fn a_newer_schema_is_refused() {
     let server = PostgresServer::start();
     let store = common::pg_store(&server).await;
-    sqlx::query("INSERT INTO sessions_migrations VALUES (2, 0)")
+    sqlx::query("INSERT INTO sessions_migrations VALUES (3, 0)")
         .execute(store.pool())
         .await
         .expect("insert");
@@ -71,8 +79,8 @@ async fn a_newer_schema_is_refused() {
         matches!(
             error,
             SqlStoreError::SchemaTooNew {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             }
         ),
         "{error:?}"
