@@ -286,3 +286,78 @@ async fn concurrent_upgrades_take_turns() {
         assert_eq!(pool_versions.expect("versions"), [1, 2]);
     }
 }
+
+/// A process of version 1 creating, loading and changing sessions in a loop on its own
+/// connection while the tables are upgraded under it: no call fails (calls wait for the
+/// upgrade's lock, then run on version 2), and calls made after the upgrade land.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_version_1_keeps_serving_during_the_upgrade() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+    let server = PostgresServer::start();
+    let mut connection = PgConnection::connect(&server.url()).await.expect("connect");
+    v1::install_postgres(&mut connection).await;
+    sqlx::query(
+        "INSERT INTO sessions (id, created, last_active, expires) \
+         SELECT sha256(int8send(g)), $2, $2, $2 + 3600000 FROM generate_series(1, $1) g",
+    )
+    .bind(ROWS)
+    .bind(now())
+    .execute(&mut connection)
+    .await
+    .expect("many sessions");
+    let (stop, upgraded) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (calls, after) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+    let longest = Arc::new(AtomicU64::new(0));
+    let old_process = {
+        let (stop, upgraded) = (stop.clone(), upgraded.clone());
+        let (calls, after, longest) = (calls.clone(), after.clone(), longest.clone());
+        tokio::spawn(async move {
+            let mut old = OldPg(&mut connection);
+            for n in 0u32.. {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let late = upgraded.load(Ordering::SeqCst);
+                let k = Key::from_digest([u8::try_from(n % 200).expect("small"); 32]);
+                let (t, started) = (now(), Instant::now());
+                old.delete(&k, t).await;
+                assert!(old.create(&k, &live(&[("n", "1")]), t).await);
+                assert!(old.set(&k, "x", "2", t).await);
+                assert_eq!(old.load(&k, t).await.expect("live"), ["n", "x"]);
+                let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                longest.fetch_max(took, Ordering::SeqCst);
+                calls.fetch_add(1, Ordering::SeqCst);
+                if late {
+                    after.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let store = PgStore::new(common::pg_pool(&server).await);
+    let started = Instant::now();
+    assert_eq!(store.migrate().await.expect("migrate"), 2);
+    let took = started.elapsed();
+    upgraded.store(true, Ordering::SeqCst);
+    let before = calls.load(Ordering::SeqCst);
+    while after.load(Ordering::SeqCst) < 20 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    old_process.await.expect("version 1's calls all succeeded");
+    assert!(
+        before > 0,
+        "no call of version 1 ran before the upgrade finished"
+    );
+    eprintln!(
+        "upgrade under version 1's calls: {took:?}; {} rounds of version 1's calls, the longest \
+         {} µs",
+        calls.load(Ordering::SeqCst),
+        longest.load(Ordering::SeqCst)
+    );
+}
