@@ -112,7 +112,8 @@
 //!   (it changed nothing) until it lands or the time-out passes, so no write is lost, at the
 //!   cost of retries under contention.
 //! - A row lock is not waited for longer than the store's time-out: `_change` sets
-//!   `lock_timeout` to it, so a session locked by a long transaction elsewhere fails that call
+//!   `lock_timeout` to three quarters of it (the server gives up before the client does), so a
+//!   session locked by a long transaction elsewhere fails that call
 //!   with [`StoreErrorKind::Timeout`](session_core::store::StoreErrorKind::Timeout), frees its
 //!   connection, and the write does not land later. For the single statements (`load`,
 //!   `touch`, `delete`), set `statement_timeout` on the pool's connections

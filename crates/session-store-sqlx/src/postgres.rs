@@ -37,7 +37,9 @@ struct Pg {
     delete: String,
     list_subject: String,
     cleanup: String,
-    /// The `lock_timeout` `_change` sets: the store's time-out.
+    /// The `lock_timeout` `_change` sets: three quarters of the store's time-out, so that the
+    /// server gives up waiting before the client does, and a write the client was told timed
+    /// out never lands later.
     lock_timeout: String,
 }
 
@@ -46,7 +48,7 @@ impl Pg {
         let (sessions, values) = (&names.sessions, &names.values);
         Pg {
             pool,
-            lock_timeout: format!("{}ms", timeout.as_millis().max(1)),
+            lock_timeout: format!("{}ms", (timeout.as_millis() * 3 / 4).max(1)),
             load: format!(
                 "SELECT s.created, s.last_active, s.expires, s.lifetime, s.subject, s.binding, \
                  v.name, v.value \
