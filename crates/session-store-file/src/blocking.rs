@@ -1,6 +1,7 @@
 //! [`Blocking`]: the store's operations as plain blocking calls.
 
 use session_core::store::{Changes, Key, Record, Timestamp};
+use session_core::subject::BoundSession;
 
 use crate::FileStoreError;
 use crate::core::Core;
@@ -55,6 +56,11 @@ impl<'a> Blocking<'a> {
     /// [`Store::apply`](session_core::store::Store::apply), blocking.
     pub fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, FileStoreError> {
         self.0.apply(key, changes)
+    }
+
+    /// [`Store::list_subject`](session_core::store::Store::list_subject), blocking.
+    pub fn list_subject(&self, subject: &str) -> Result<Vec<BoundSession>, FileStoreError> {
+        self.0.list_subject(subject)
     }
 
     /// [`Store::touch`](session_core::store::Store::touch), blocking.

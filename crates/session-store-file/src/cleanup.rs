@@ -1,6 +1,7 @@
 //! Removing what no request will read again.
 //!
-//! Expired and unreadable session files, and temporary files left by a writer that died.
+//! Expired and unreadable session files, temporary files left by a writer that died, and the
+//! subject index's entries of sessions that are gone ([`sweep_index`](crate::sweep_index)).
 
 use std::fs;
 use std::io;
@@ -12,8 +13,22 @@ use session_core::store::{Key, Timestamp};
 use crate::FileStoreError;
 use crate::core::Core;
 use crate::dir::{is_self_or_parent, is_symlink_error};
+use crate::index::INDEX_DIR;
 use crate::judge::Judged;
+use crate::sweep_index::IndexWalk;
 use crate::temp::TEMP_PREFIX;
+
+/// Where the sweeper's bounded passes are.
+#[derive(Debug, Default)]
+pub(crate) enum Cursor {
+    /// Nothing open: the next pass lists the session directory afresh.
+    #[default]
+    Fresh,
+    /// In the session directory's entries.
+    Sessions(rustix::fs::Dir),
+    /// In the subject index, walked after each full walk of the session directory.
+    Index(IndexWalk),
+}
 
 /// What one [`cleanup`](crate::FileStore::cleanup) pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -25,6 +40,10 @@ pub struct Cleanup {
     pub damaged: usize,
     /// Temporary files removed because they were older than the store's `stale_temp_after`.
     pub stale_temp: usize,
+    /// Subject index entries removed: their session was gone, dead or no longer bound.
+    pub index_entries: usize,
+    /// Subject directories of the index removed because they were empty.
+    pub empty_subjects: usize,
     /// Entries left alone.
     ///
     /// Names that are neither sessions nor temporary files, symbolic links, directories, and
@@ -50,60 +69,91 @@ impl Core {
                 entry.map_err(|e| FileStoreError::io("list the session directory")(e.into()))?;
             self.sweep_entry(entry.file_name().to_bytes(), now, &mut report);
         }
+        let walk = IndexWalk::start(self.dir.fd()).map_err(FileStoreError::io("open the index"))?;
+        if let Some(mut walk) = walk {
+            self.sweep_index(&mut walk, usize::MAX, now, &mut report)
+                .map_err(FileStoreError::io("list the subject index"))?;
+        }
         self.finish_pass(report)
     }
 
     /// One bounded pass: at most `batch` entries, from where the last pass stopped.
     ///
-    /// The directory stream is kept between passes; at its end the pass stops and the stream is
-    /// rewound, so the next pass starts from the top. A pass that finds another one running (the
-    /// background sweeper and `spawn_cleanup`'s share the stream) does nothing.
+    /// The directory stream is kept between passes; at its end the pass stops and the next one
+    /// walks the subject index (if there is one) the same way, then the directory again from the
+    /// top. A pass that finds another one running (the background sweeper and `spawn_cleanup`'s
+    /// share the streams) does nothing.
     pub(crate) fn sweep(&self, batch: usize) -> Result<Cleanup, FileStoreError> {
         let mut cursor = match self.sweep_cursor.try_lock() {
             Ok(cursor) => cursor,
             Err(TryLockError::WouldBlock) => return Ok(Cleanup::default()),
-            // Nothing panics while it is held; were it to, the stream is still usable.
+            // Nothing panics while it is held; were it to, the streams are still usable.
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-        };
-        let entries = match cursor.as_mut() {
-            Some(entries) => entries,
-            None => cursor.insert(
-                self.dir
-                    .list()
-                    .map_err(FileStoreError::io("list the session directory"))?,
-            ),
         };
         let now = self.clock.now();
         let mut report = Cleanup::default();
-        let (mut examined, mut failed) = (0, None);
+        let failed = match &mut *cursor {
+            Cursor::Index(walk) => match self.sweep_index(walk, batch, now, &mut report) {
+                Ok((_, false)) => None,
+                Ok((_, true)) => {
+                    *cursor = Cursor::Fresh;
+                    None
+                }
+                Err(error) => Some(("list the subject index", error)),
+            },
+            Cursor::Fresh | Cursor::Sessions(_) => {
+                self.sweep_sessions(&mut cursor, batch, now, &mut report)
+            }
+        };
+        let report = self.finish_pass(report)?;
+        match failed {
+            None => Ok(report),
+            Some((op, error)) => {
+                // The next pass lists the directory afresh.
+                *cursor = Cursor::Fresh;
+                Err(FileStoreError::io(op)(error))
+            }
+        }
+    }
+
+    /// A bounded pass over the session directory's entries; at their end, the next pass goes to
+    /// the index if there is one, else to the top again. What failed, if anything.
+    fn sweep_sessions(
+        &self,
+        cursor: &mut Cursor,
+        batch: usize,
+        now: Timestamp,
+        report: &mut Cleanup,
+    ) -> Option<(&'static str, io::Error)> {
+        if !matches!(cursor, Cursor::Sessions(_)) {
+            match self.dir.list() {
+                Ok(entries) => *cursor = Cursor::Sessions(entries),
+                Err(error) => return Some(("list the session directory", error)),
+            }
+        }
+        let Cursor::Sessions(entries) = cursor else {
+            return None;
+        };
+        let mut examined = 0;
         while examined < batch {
             match entries.read() {
                 Some(Ok(entry)) => {
-                    if self.sweep_entry(entry.file_name().to_bytes(), now, &mut report) {
+                    if self.sweep_entry(entry.file_name().to_bytes(), now, report) {
                         examined += 1;
                     }
                 }
                 None => {
-                    entries.rewind();
-                    break;
+                    match IndexWalk::start(self.dir.fd()) {
+                        Ok(Some(walk)) => *cursor = Cursor::Index(walk),
+                        Ok(None) => entries.rewind(),
+                        Err(error) => return Some(("open the subject index", error)),
+                    }
+                    return None;
                 }
-                Some(Err(error)) => {
-                    failed = Some(error);
-                    break;
-                }
+                Some(Err(error)) => return Some(("list the session directory", error.into())),
             }
         }
-        let report = self.finish_pass(report)?;
-        match failed {
-            None => Ok(report),
-            Some(error) => {
-                // The next pass lists the directory afresh.
-                *cursor = None;
-                Err(FileStoreError::io("list the session directory")(
-                    error.into(),
-                ))
-            }
-        }
+        None
     }
 
     /// Judges the entry `name` and removes it if it is dead; `false` for `.` and `..`, which are
@@ -116,8 +166,11 @@ impl Core {
             report.skipped += 1;
             return true;
         };
-        let outcome = if Key::from_hex(name).is_some() {
-            self.sweep_session(name, now, report)
+        let outcome = if let Some(key) = Key::from_hex(name) {
+            self.sweep_session(&key, name, now, report)
+        } else if name == INDEX_DIR {
+            // Walked on its own, after the session files.
+            Ok(())
         } else if name.starts_with(TEMP_PREFIX) {
             self.sweep_temp(name, report)
         } else {
@@ -137,12 +190,20 @@ impl Core {
     fn finish_pass(&self, report: Cleanup) -> Result<Cleanup, FileStoreError> {
         if report.expired + report.damaged + report.stale_temp > 0 {
             self.dir.sync()?;
+        }
+        if report.expired + report.damaged + report.stale_temp + report.index_entries > 0 {
             tracing::debug!(?report, "file store cleanup");
         }
         Ok(report)
     }
 
-    fn sweep_session(&self, name: &str, now: Timestamp, report: &mut Cleanup) -> io::Result<()> {
+    fn sweep_session(
+        &self,
+        key: &Key,
+        name: &str,
+        now: Timestamp,
+        report: &mut Cleanup,
+    ) -> io::Result<()> {
         let file = match self.dir.open_entry(name) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -174,6 +235,7 @@ impl Core {
             Judged::Live(()) => {}
             Judged::Expired => {
                 self.dir.remove(name)?;
+                self.forget(key, &file, &meta);
                 report.expired += 1;
             }
             Judged::Damaged(damage) => {
@@ -182,6 +244,7 @@ impl Core {
                     "file store cleanup: removed an unreadable session file"
                 );
                 self.dir.remove(name)?;
+                self.forget(key, &file, &meta);
                 report.damaged += 1;
             }
         }

@@ -24,6 +24,11 @@
 //! expiry), which keeps them from decoding a record they are about to drop; `load`, `apply`,
 //! `touch` and a `create` that meets an existing file decode it in full. Either way a file that
 //! does not decode never reaches a request.
+//!
+//! Bound records ([`index`](crate::index)): `create` and `save` of one write its subject's index
+//! entry before the record; removing a file marked bound (its permissions say so, from the
+//! metadata every path already has) reads it for its subject and removes the entry after it.
+//! Unbound records cost what they did before subjects existed.
 
 use std::fs::{File, Metadata};
 use std::io;
@@ -34,7 +39,7 @@ use session_core::store::{Changes, Clock, Codec, Key, Record, Timestamp};
 
 use crate::FileStoreError;
 use crate::dir::{SessionDir, is_symlink_error};
-use crate::format::{HEADER_LEN, header};
+use crate::format::{self, HEADER_LEN, header};
 use crate::judge::Judged;
 use crate::sweeper::SweeperThread;
 use crate::temp::TempFile;
@@ -51,7 +56,7 @@ pub(crate) struct Core {
     /// The most entries one sweeper pass examines.
     pub(crate) sweep_batch: usize,
     /// Where the next sweeper pass starts: the directory stream the last one stopped in.
-    pub(crate) sweep_cursor: Mutex<Option<rustix::fs::Dir>>,
+    pub(crate) sweep_cursor: Mutex<crate::cleanup::Cursor>,
     /// The background sweeper the builder started, stopped with the store.
     pub(crate) sweeper: OnceLock<SweeperThread>,
     /// Threads in `flock` on a session file right now, and at most (unit tests only).
@@ -97,6 +102,8 @@ pub(crate) enum Entry {
 pub(crate) struct Encoded {
     header: [u8; HEADER_LEN],
     payload: Vec<u8>,
+    /// The record's subject key, if it is bound: its index entry is written before it.
+    subject: Option<Key>,
 }
 
 impl Core {
@@ -118,6 +125,7 @@ impl Core {
         Ok(Encoded {
             header: header(record.expires, payload.len()),
             payload,
+            subject: record.binding.as_ref().map(|binding| binding.subject_key()),
         })
     }
 
@@ -155,10 +163,11 @@ impl Core {
         }
     }
 
-    /// Writes `encoded` to a new temporary file (mode 0600) in the session directory and
-    /// `fsync`s it.
+    /// Writes `encoded` to a new temporary file (mode 0600, or 0400 if the record is bound) in
+    /// the session directory and `fsync`s it.
     pub(crate) fn write_temp(&self, encoded: &Encoded) -> Result<TempFile<'_>, FileStoreError> {
-        TempFile::write(&self.dir, [&encoded.header, &encoded.payload])
+        let mode = format::mode(encoded.subject.is_some());
+        TempFile::write(&self.dir, mode, [&encoded.header, &encoded.payload])
     }
 
     /// Renames `temp` over `name` and makes the rename durable.
@@ -232,7 +241,7 @@ impl Core {
     /// Only if its lock is free at once and, locked, it is still the file of that name and still
     /// expired or unreadable (a writer may have replaced it). A load never waits for a lock and
     /// never fails for this: a file left here is the sweeper's.
-    fn reclaim(&self, key: &Key, name: &str) {
+    pub(crate) fn reclaim(&self, key: &Key, name: &str) {
         let attempt = || -> Result<bool, FileStoreError> {
             let file = match self.dir.open_entry(name) {
                 Ok(file) => file,
@@ -261,6 +270,7 @@ impl Core {
                 return Ok(false);
             }
             self.remove(name)?;
+            self.forget(key, &file, &meta);
             Ok(true)
         };
         match attempt() {
@@ -275,6 +285,10 @@ impl Core {
     pub(crate) fn create(&self, key: &Key, encoded: &Encoded) -> Result<bool, FileStoreError> {
         let name = FileName::of(key);
         let name = name.as_str();
+        // The index entry first: once the record is in place, a listing finds it.
+        if let Some(subject) = &encoded.subject {
+            self.index(subject, key)?;
+        }
         let mut temp = self.write_temp(encoded)?;
         loop {
             // No-clobber: renameat2(RENAME_NOREPLACE), or link + unlink where that is missing.
@@ -317,12 +331,18 @@ impl Core {
             .map_err(FileStoreError::io("read a session file"))?
         {
             Judged::Live(()) => {
+                // Under the record's lock, which a listing takes before it drops an entry whose
+                // record is bound elsewhere.
+                if let Some(subject) = &encoded.subject {
+                    self.index(subject, key)?;
+                }
                 let temp = self.write_temp(encoded)?;
                 self.replace(temp, name)?;
                 Ok(true)
             }
             Judged::Expired | Judged::Damaged(_) => {
                 self.remove(name)?;
+                self.forget(key, &file, &meta);
                 Ok(false)
             }
         }
@@ -341,6 +361,7 @@ impl Core {
         };
         match self.judge_full(&file, &meta)? {
             Judged::Live(mut record) => {
+                // The binding is kept (`change` does not touch it), and so is its index entry.
                 change(&mut record);
                 let temp = self.write_temp(&self.encode(&record)?)?;
                 self.replace(temp, name)?;
@@ -348,6 +369,7 @@ impl Core {
             }
             Judged::Expired | Judged::Damaged(_) => {
                 self.remove(name)?;
+                self.forget(key, &file, &meta);
                 Ok(false)
             }
         }
@@ -381,6 +403,8 @@ impl Core {
             Judged::Live(())
         );
         self.remove(name)?;
+        // Only a file marked bound is read further, for its subject's entry.
+        self.forget(key, &file, &meta);
         Ok(live)
     }
 }
@@ -388,6 +412,6 @@ impl Core {
 /// An error opening an entry that is there but is no session file we can read.
 ///
 /// A socket (`ENXIO`) or a file without read permission. Treated as no session.
-fn is_odd_entry_error(error: &io::Error) -> bool {
+pub(crate) fn is_odd_entry_error(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::PermissionDenied || error.raw_os_error() == Some(6)
 }

@@ -115,12 +115,17 @@ impl SessionDir {
         Ok(rustix::fs::openat(&self.handle, name, flags, Mode::empty())?.into())
     }
 
-    /// Creates the new file `name` (mode 0600) for writing; `EEXIST` if anything has that name.
-    pub(crate) fn create_new(&self, name: &str) -> io::Result<File> {
+    /// Creates the new file `name` with the permissions `mode` for writing; `EEXIST` if anything
+    /// has that name.
+    pub(crate) fn create_new(&self, name: &str, mode: Mode) -> io::Result<File> {
         let flags =
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let mode = Mode::RUSR | Mode::WUSR;
         Ok(rustix::fs::openat(&self.handle, name, flags, mode)?.into())
+    }
+
+    /// The directory's handle, for the subject index's `*at` calls.
+    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.handle)
     }
 
     /// Whether the open file `meta` describes is still the one named `name`.
@@ -195,6 +200,7 @@ impl SessionDir {
     /// Empties the private directory through its handle, then removes it by name, if that name
     /// still points to it (`rmdir` removes only an empty directory in any case).
     fn remove_private(&self) {
+        crate::index::remove_all(self.fd());
         if let Ok(mut entries) = self.list() {
             while let Some(Ok(entry)) = entries.read() {
                 if !is_self_or_parent(entry.file_name().to_bytes()) {

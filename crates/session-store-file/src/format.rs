@@ -7,7 +7,19 @@
 //! The header lets `save`, `delete` and the sweeper judge a file (live, expired, truncated, not
 //! ours) by its first 16 bytes and its size, without decoding the record; `load` decodes the
 //! payload and checks that the record's own expiry matches the header's.
+//!
+//! The file's permissions tell a bound record (one with a subject) from an unbound one without
+//! reading it: unbound records are written 0600, as before subjects existed, bound ones 0400
+//! (the store never writes into a file in place, so it needs no write permission). `delete`, the
+//! sweeper and the removal of a dead file already have the file's metadata; only for a bound one
+//! do they read the record further, to find its subject's index entry. The bytes are the same
+//! for both: the codec's (bincode writes an unbound record in the layout of the release before
+//! subjects).
 
+use std::fs::Metadata;
+use std::os::unix::fs::MetadataExt;
+
+use rustix::fs::Mode;
 use session_core::store::Timestamp;
 
 /// The header's length in bytes.
@@ -23,6 +35,23 @@ pub(crate) fn header(expires: Timestamp, len: usize) -> [u8; HEADER_LEN] {
     let len = u32::try_from(len).unwrap_or(u32::MAX);
     out[12..].copy_from_slice(&len.to_le_bytes());
     out
+}
+
+/// The permissions a record is written with: 0400 if it is bound to a subject, else 0600.
+pub(crate) fn mode(bound: bool) -> Mode {
+    if bound {
+        Mode::RUSR
+    } else {
+        Mode::RUSR | Mode::WUSR
+    }
+}
+
+/// Whether a session file's permissions mark it bound: its owner may not write to it.
+///
+/// A umask cannot add the owner's write permission to a bound record; one that removed it from
+/// unbound records too (which nobody uses) would only make `delete` and the sweeper read them.
+pub(crate) fn marked_bound(meta: &Metadata) -> bool {
+    meta.mode() & 0o200 == 0
 }
 
 /// Why a file is not a session this store can use.

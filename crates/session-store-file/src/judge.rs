@@ -2,12 +2,13 @@
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
 
-use session_core::store::{Record, Timestamp};
+use session_core::store::{Key, Record, Timestamp};
 
 use crate::FileStoreError;
 use crate::core::Core;
-use crate::format::{Damage, HEADER_LEN, parse_header};
+use crate::format::{Damage, HEADER_LEN, marked_bound, parse_header};
 
 /// What a session file holds, judged by its header (and by its payload where decoded).
 pub(crate) enum Judged<T> {
@@ -30,10 +31,34 @@ impl Core {
         if len > (self.max_payload + HEADER_LEN) as u64 {
             return Ok(Err(Damage::TooLarge));
         }
-        // Files are never changed in place, only replaced: the size read by fstat is final.
-        let mut bytes = Vec::with_capacity(len as usize);
-        file.take(len).read_to_end(&mut bytes)?;
+        // Files are never changed in place, only replaced: the size read by fstat is final. Read
+        // from the start whatever the file's offset (`delete` has read the header already); a
+        // file cut short since is judged by its header's length.
+        let mut bytes = vec![0; len as usize];
+        let mut filled = 0;
+        while filled < bytes.len() {
+            match file.read_at(&mut bytes[filled..], filled as u64)? {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        bytes.truncate(filled);
         Ok(Ok(bytes))
+    }
+
+    /// The subject key of the record in a file marked bound ([`marked_bound`]); `None` for an
+    /// unbound, unreadable or foreign one.
+    ///
+    /// For removing a dead or deleted record's index entry: the record is decoded whatever its
+    /// expiry.
+    pub(crate) fn subject_of(&self, file: &File, meta: &Metadata) -> Option<Key> {
+        if !marked_bound(meta) {
+            return None;
+        }
+        let bytes = self.read_frame(file, meta).ok()?.ok()?;
+        parse_header(&bytes, bytes.len() as u64).ok()?;
+        let record = self.codec.decode(&bytes[HEADER_LEN..]).ok()?;
+        Some(record.binding?.subject_key())
     }
 
     /// Decodes a whole file's bytes and judges the record at `now`.

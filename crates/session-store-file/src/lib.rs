@@ -153,9 +153,12 @@ mod format;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod index;
 mod judge;
+mod listing;
 mod locks;
 mod store;
+mod sweep_index;
 mod sweeper;
 mod temp;
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use session_core::store::{Changes, Key, Record, Store, StoreError, Timestamp};
+use session_core::subject::BoundSession;
 
 use crate::core::Core;
 use crate::locks::KeyLocks;
@@ -240,5 +241,16 @@ impl Store for FileStore {
     /// `true`: `apply` and `touch` run under the session file's lock, across processes.
     fn applies_atomically(&self) -> bool {
         true
+    }
+
+    /// `true`: a directory per subject under `subjects/` (see the
+    /// [crate docs](crate#sessions-per-subject)).
+    fn lists_subjects(&self) -> bool {
+        true
+    }
+
+    async fn list_subject(&self, subject: &str) -> Result<Vec<BoundSession>, StoreError> {
+        let subject = subject.to_owned();
+        self.run(move |core| core.list_subject(&subject)).await
     }
 }

@@ -6,6 +6,7 @@ use std::hash::BuildHasher;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rustix::fs::Mode;
 use rustix::io::Errno;
 
 use crate::FileStoreError;
@@ -30,15 +31,17 @@ pub(crate) struct TempFile<'a> {
 }
 
 impl<'a> TempFile<'a> {
-    /// Creates a new temporary file (mode 0600) in `dir`, writes `parts` to it and `fsync`s it.
+    /// Creates a new temporary file with the permissions `mode` in `dir`, writes `parts` to it
+    /// and `fsync`s it.
     pub(crate) fn write(
         dir: &'a SessionDir,
+        mode: Mode,
         parts: [&[u8]; 2],
     ) -> Result<TempFile<'a>, FileStoreError> {
         let mut attempt = 0;
         let (mut file, temp) = loop {
             let name = random_name();
-            match dir.create_new(as_str(&name)) {
+            match dir.create_new(as_str(&name), mode) {
                 Ok(file) => {
                     let temp = TempFile {
                         dir,
