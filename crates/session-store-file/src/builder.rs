@@ -107,7 +107,8 @@ impl FileStoreBuilder {
         self
     }
 
-    /// How old a temporary file must be before [`FileStore::cleanup`] removes it.
+    /// How old a temporary file must be before [`FileStore::cleanup`] removes it; also how old
+    /// a subject index entry whose session file is missing must be before it is removed.
     ///
     /// Default: [`DEFAULT_STALE_TEMP_AFTER`]. Keep it well above the longest write: a shorter age
     /// lets the sweeper remove the temporary file of a write still in progress, which then fails.

@@ -23,12 +23,13 @@
 //!
 //! # Files
 //!
-//! - `<64 hex digits>`: one session, mode 0600. A 16-byte header (magic `SSF1`, the expiry as
+//! - `<64 hex digits>`: one session, mode 0600 (0400 if bound to a subject). A 16-byte header (magic `SSF1`, the expiry as
 //!   milliseconds since the epoch, the payload length, little-endian) then the codec's bytes.
 //!   The header lets `save`, `delete` and the sweeper judge a file without decoding it, and
 //!   catches a truncated or foreign file even when a lenient codec would not.
 //! - `.tmp-*`: a write in progress (or one whose writer died; the sweeper removes those older
 //!   than ten minutes).
+//! - `subjects/`: the index of sessions per subject ([below](#sessions-per-subject)).
 //! - Anything else is left alone and never read.
 //!
 //! # Codecs
@@ -96,12 +97,48 @@
 //!   every [`DEFAULT_SWEEP_EVERY`] ([`FileStoreBuilder::sweep_every`]). A pass examines at most
 //!   [`DEFAULT_SWEEP_BATCH`] entries ([`FileStoreBuilder::sweep_batch`]) and the next continues
 //!   where it stopped; it never waits for a lock (a busy session is left for the next pass),
-//!   never follows a link, and reads at most a session file's 16-byte header. The thread ends as
-//!   soon as the store's last clone is dropped.
+//!   never follows a link, and reads at most a session file's 16-byte header (a dead file
+//!   marked bound is read whole, for its index entry). The thread ends as soon as the store's
+//!   last clone is dropped.
 //! - [`FileStoreBuilder::background_sweeper`]`(false)` turns it off: when the directory is swept
 //!   otherwise ([`FileStore::cleanup`] from a scheduled job or another process, or
 //!   [`FileStore::spawn_cleanup`], a Tokio task on a runtime of your choice).
 //! - A store built outside a runtime (a script, a tool) has none: call [`FileStore::cleanup`].
+//!
+//! # Sessions per subject
+//!
+//! The store keeps an index per subject ([`lists_subjects`](session_core::store::Store::lists_subjects)
+//! is `true`), on which the engine lists a user's sessions, revokes one and logs out everywhere
+//! ([`session_core::subject`]).
+//!
+//! - **Layout**: `subjects/<subject key>/<session key>`: a directory (0700) per subject, named by
+//!   [`subject_key`](session_core::store::subject_key)`(subject).to_hex()`, a digest, never the
+//!   user id; in it an empty file per bound session, named like the session's file. A bound
+//!   record's own file is written 0400 instead of 0600, so `delete` and the removal of a dead
+//!   file see from the metadata they already have that an entry is to be removed: an unbound
+//!   session costs what it did before subjects existed.
+//! - **Durability**: `create` of a bound record writes its entry and `fsync`s it, its directory
+//!   and `subjects/` before it writes the record: once `create` has returned, a listing in any
+//!   process shows the session, after a crash too. A listing reads each entry's record and shows
+//!   the live ones bound to the subject. Entries of sessions deleted, expired, or bound elsewhere
+//!   are removed by `delete`, by listings and by the sweeper, which walks the index after the
+//!   session files (in the same bounded passes, reading at most a header per entry) and removes
+//!   subject directories left empty. An entry whose session file is missing is removed once older
+//!   than [`stale_temp_after`](FileStoreBuilder::stale_temp_after), as a `create` writes it a
+//!   moment before the record. Names the store does not make, links and directories in the index
+//!   are skipped, never followed; a link or file where a directory of the index belongs is
+//!   replaced by a `create` and shows nothing to a listing.
+//! - **Older releases**: unbound sessions are written as before (bincode keeps the old layout),
+//!   so older and newer processes share them. A bound record is another matter. With bincode (the
+//!   default) an older release cannot decode it (one more field): it treats it as a damaged file,
+//!   logs a warning, removes it and goes on with a fresh session, so the user is signed out (the
+//!   entry left behind is removed by this release); its sweeper leaves bound files and
+//!   `subjects/` alone. With JSON an older release reads a bound record without its binding, and
+//!   its next write of the session drops the binding: the session stays signed in but leaves its
+//!   subject's list, out of reach of "log out everywhere".
+//! - **Rollout**: upgrade every process that shares the directory before any of them calls
+//!   `Session::bind`; going back to an older release afterwards signs out (bincode) or unlists
+//!   (JSON) the bound sessions.
 //!
 //! # Platform
 //!

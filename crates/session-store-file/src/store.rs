@@ -102,7 +102,8 @@ impl FileStore {
         Blocking::new(&self.core)
     }
 
-    /// Removes expired and unreadable session files and stale temporary files, now, on this thread.
+    /// Removes expired and unreadable session files, stale temporary files and stale subject
+    /// index entries, now, on this thread.
     ///
     /// It blocks: from async code, call it inside `spawn_blocking`, or use
     /// [`spawn_cleanup`](Self::spawn_cleanup).

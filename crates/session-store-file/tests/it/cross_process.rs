@@ -137,3 +137,76 @@ async fn a_delete_racing_with_applies_is_never_undone() {
         );
     }
 }
+
+/// Sessions per process in `bound_sessions_are_seen_and_ended_across_processes`.
+const BOUND: u8 = 3;
+
+/// A login process (run only by `bound_sessions_are_seen_and_ended_across_processes`): creates
+/// `BOUND` sessions bound to "carol", says `ready`, waits for the `go` file, then checks that the
+/// parent process ended them all: none loads, none is listed.
+#[test]
+#[ignore = "a child process of the cross-process test, not a test by itself"]
+fn bound_writer() {
+    let Some((dir, _)) = child_env() else {
+        return;
+    };
+    let store = FileStore::open(&dir).expect("open");
+    let keys: Vec<_> = (0..BOUND).map(|n| key(100 + n)).collect();
+    for k in &keys {
+        let record = crate::subjects::bound("carol", &[]);
+        assert!(store.blocking().create(k, &record).expect("create"));
+    }
+    println!("ready");
+    // Not forever: a parent that failed never says go.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !dir.join("go").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no go from the parent"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for k in &keys {
+        assert_eq!(
+            store.blocking().load(k).expect("load"),
+            None,
+            "a session survived"
+        );
+    }
+    assert!(
+        store
+            .blocking()
+            .list_subject("carol")
+            .expect("list")
+            .is_empty()
+    );
+}
+
+/// Another process's bound sessions are listed here as soon as it says it made them, and ended
+/// from here: that process then finds none of them.
+#[tokio::test]
+async fn bound_sessions_are_seen_and_ended_across_processes() {
+    if child_env().is_some() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sessions");
+    let store = FileStore::open(&path).expect("open");
+    let mut child = spawn_child("cross_process::bound_writer", &path, 0);
+    let mut output = BufReader::new(child.stdout.take().expect("piped"));
+    assert!(
+        wait_for_ready(&mut output),
+        "the login process did not start"
+    );
+    let listed = store.list_subject("carol").await.expect("list");
+    let mut keys: Vec<_> = listed.iter().map(|bound| bound.key).collect();
+    keys.sort();
+    assert_eq!(keys, (0..BOUND).map(|n| key(100 + n)).collect::<Vec<_>>());
+    let subjects = session_core::subject::Subjects::new(&store);
+    assert_eq!(subjects.end_all("carol").await.expect("end_all"), 3);
+    std::fs::write(path.join("go"), b"").expect("go");
+    assert!(
+        child.wait().expect("wait").success(),
+        "the login process failed"
+    );
+}
