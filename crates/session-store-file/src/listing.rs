@@ -8,7 +8,7 @@ use session_core::store::{Key, Record, Timestamp};
 use session_core::subject::{BoundSession, subject_key};
 
 use crate::FileStoreError;
-use crate::core::{Core, FileName};
+use crate::core::{Core, FileName, is_odd_entry_error};
 use crate::dir::is_symlink_error;
 use crate::index::{INDEX_DIR, open_dir, remove_entry};
 use crate::judge::Judged;
@@ -72,7 +72,12 @@ impl Core {
         let name = FileName::of(key);
         let file = match self.dir.open_entry(name.as_str()) {
             Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound || is_symlink_error(&e) => {
+            // None, or junk (a link, a socket, a file we may not read) in its place.
+            Err(e)
+                if e.kind() == io::ErrorKind::NotFound
+                    || is_symlink_error(&e)
+                    || is_odd_entry_error(&e) =>
+            {
                 return Ok(Verdict::Missing);
             }
             Err(e) => return Err(e),

@@ -246,3 +246,19 @@ async fn links_in_place_of_index_directories_are_never_followed() {
     assert_eq!(store.list_subject("eve").await.expect("list").len(), 1);
     assert_eq!(names(&subject_dir(&path, "alice")), [key(1).to_hex()]);
 }
+
+/// A private temporary store takes its index with it when it goes.
+#[test]
+fn a_temporary_store_removes_its_index() {
+    let store = FileStore::temporary().expect("a private directory");
+    let path = store.dir().to_owned();
+    assert!(
+        store
+            .blocking()
+            .create(&key(1), &bound("alice", &[]))
+            .expect("create")
+    );
+    assert!(subject_dir(&path, "alice").is_dir());
+    drop(store);
+    assert!(!path.exists(), "left behind: {:?}", names(&path));
+}
