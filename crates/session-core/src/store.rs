@@ -59,7 +59,7 @@ pub use crate::subject::{Binding, BoundSession, Handle, subject_key};
 ///
 /// Stores written before this existed keep compiling: the defaults say "no index", and the
 /// engine's per-subject operations then fail with
-/// [`StoreErrorKind::Unsupported`](crate::store::StoreErrorKind::Unsupported).
+/// [`StoreErrorKind::Unsupported`].
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Loads the record stored under `key`, or `None` if there is none or it has expired.

@@ -4,7 +4,7 @@
 //!
 //! A session is bound to a subject at login ([`Session::bind`](crate::Session::bind)), which also
 //! gives it a new id. Stores that keep an index per subject
-//! ([`Store::lists_subjects`](crate::store::Store::lists_subjects)) can then list a subject's live
+//! ([`Store::lists_subjects`]) can then list a subject's live
 //! sessions, and the engine ends them: one by its handle, all of them ("log out everywhere"), or
 //! all but the current one.
 //!
