@@ -68,6 +68,17 @@ impl Report {
         &self.skipped
     }
 
+    /// Panics, listing the report, unless every contract was checked: nothing skipped. For a
+    /// store meant to keep every promise (atomic applies, an index per subject), this is the one
+    /// assertion its conformance test needs: a contract that ran either held or panicked.
+    #[track_caller]
+    pub fn assert_nothing_skipped(&self) {
+        assert!(
+            self.skipped.is_empty(),
+            "session-conformance: contracts were skipped:\n{self}"
+        );
+    }
+
     pub(crate) fn pass(&mut self, contract: Contract) {
         self.passed.push(contract.name());
     }

@@ -7,26 +7,14 @@ use session_conformance::check_store;
 use session_core::store::{Codec, CodecError, JsonCodec, Record};
 use session_store_file::FileStore;
 
-/// Nothing skipped: the concurrency check and the three checks of sessions per subject ran and
-/// passed.
-fn assert_every_contract(report: &session_conformance::Report) {
-    assert!(report.skipped().is_empty(), "{report}");
-    for name in [
-        "concurrent applies keep every write",
-        "bound records are listed by subject",
-        "a subject's listing follows deletes, expiry and writes",
-        "ending a subject's sessions ends those changing their ids",
-    ] {
-        assert!(report.passed().contains(&name), "{name}: {report}");
-    }
-}
-
 /// One store shared by every check (as a server shares it), default codec (bincode).
 #[tokio::test(flavor = "multi_thread")]
 async fn default_codec_keeps_every_contract() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = FileStore::open(dir.path().join("sessions")).expect("open");
-    assert_every_contract(&check_store(move || store.clone()).await);
+    check_store(move || store.clone())
+        .await
+        .assert_nothing_skipped();
 }
 
 /// A fresh store (a fresh open of the same directory, as another process would) for each check.
@@ -35,7 +23,7 @@ async fn json_codec_with_a_store_per_check() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("sessions");
     let report = check_store(|| FileStore::builder().json().open(&path).expect("open")).await;
-    assert_every_contract(&report);
+    report.assert_nothing_skipped();
 }
 
 /// A user codec: a version line, then JSON. Anything else is refused, as a user codec must.
@@ -78,7 +66,9 @@ async fn a_user_codec_keeps_every_contract_and_is_what_is_written() {
         .open(dir.path())
         .expect("open");
     let shared = store.clone();
-    assert_every_contract(&check_store(move || shared.clone()).await);
+    check_store(move || shared.clone())
+        .await
+        .assert_nothing_skipped();
     // The files on disk are the user codec's bytes after the 16-byte header (beside them, the
     // subject index's directory).
     let mut seen = 0;
