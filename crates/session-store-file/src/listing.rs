@@ -67,20 +67,27 @@ impl Core {
         listing().map_err(FileStoreError::io("list a subject's sessions"))
     }
 
-    /// Judges the entry `key` of the subject `wanted` by the session's record.
-    fn check_entry(&self, wanted: &Key, key: &Key, now: Timestamp) -> io::Result<Verdict> {
-        let name = FileName::of(key);
-        let file = match self.dir.open_entry(name.as_str()) {
-            Ok(file) => file,
-            // None, or junk (a link, a socket, a file we may not read) in its place.
+    /// Opens the session file an index entry names; `None` if there is none, or junk (a link, a
+    /// socket, a file we may not read) in its place.
+    pub(crate) fn open_indexed(&self, key: &Key) -> io::Result<Option<std::fs::File>> {
+        match self.dir.open_entry(FileName::of(key).as_str()) {
+            Ok(file) => Ok(Some(file)),
             Err(e)
                 if e.kind() == io::ErrorKind::NotFound
                     || is_symlink_error(&e)
                     || is_odd_entry_error(&e) =>
             {
-                return Ok(Verdict::Missing);
+                Ok(None)
             }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Judges the entry `key` of the subject `wanted` by the session's record.
+    fn check_entry(&self, wanted: &Key, key: &Key, now: Timestamp) -> io::Result<Verdict> {
+        let name = FileName::of(key);
+        let Some(file) = self.open_indexed(key)? else {
+            return Ok(Verdict::Missing);
         };
         let meta = file.metadata()?;
         let judged = match self.read_frame(&file, &meta)? {

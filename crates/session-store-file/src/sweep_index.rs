@@ -14,8 +14,8 @@ use rustix::fs::Dir;
 use session_core::store::{Key, Timestamp};
 
 use crate::Cleanup;
-use crate::core::{Core, FileName, is_odd_entry_error};
-use crate::dir::{is_self_or_parent, is_symlink_error};
+use crate::core::{Core, FileName};
+use crate::dir::is_self_or_parent;
 use crate::format::marked_bound;
 use crate::index::{INDEX_DIR, open_dir, remove_entry, remove_if_empty};
 use crate::judge::Judged;
@@ -148,16 +148,8 @@ impl Core {
     /// sweeper judges session files.
     fn judge_entry(&self, key: &Key, now: Timestamp) -> io::Result<Entry> {
         let name = FileName::of(key);
-        let file = match self.dir.open_entry(name.as_str()) {
-            Ok(file) => file,
-            Err(e)
-                if e.kind() == io::ErrorKind::NotFound
-                    || is_symlink_error(&e)
-                    || is_odd_entry_error(&e) =>
-            {
-                return Ok(Entry::Missing);
-            }
-            Err(e) => return Err(e),
+        let Some(file) = self.open_indexed(key)? else {
+            return Ok(Entry::Missing);
         };
         let meta = file.metadata()?;
         if !meta.is_file() {
