@@ -315,7 +315,9 @@ impl Session {
 
     /// Binds the session to `subject` (the application's user id) at login, and gives it a new id
     /// when the response is committed (the [`cycle_id`](Session::cycle_id) rules hold). The data is
-    /// kept; a session bound before is bound again, with a new handle.
+    /// kept. A session bound to another subject before gets a new handle; one logging in again as
+    /// the same subject keeps its handle (so that
+    /// [`end_other_sessions`](Session::end_other_sessions) in the same request spares it).
     ///
     /// The subject is kept with the session, not among its values: [`keys`](Session::keys) does
     /// not list it and [`insert`](Session::insert) cannot change it. On a store that lists
@@ -333,9 +335,16 @@ impl Session {
     /// [`bind`](Session::bind), recording what the application passes about the client (its user
     /// agent, its address: personal data, shown in [`sessions`](Session::sessions)).
     pub async fn bind_with(&self, subject: &str, info: ClientInfo) -> Result<(), Error> {
-        let binding = Binding::new(subject, info, self.config().clock.now())?;
-        self.with_loaded(|state| state.rebind(Some(Box::new(binding))))
-            .await
+        let mut binding = Binding::new(subject, info, self.config().clock.now())?;
+        self.with_loaded(|state| {
+            // Logging in again as the same subject continues the session: its handle stays.
+            let bound = state.loaded().and_then(|l| l.record.binding.as_deref());
+            if let Some(old) = bound.filter(|old| old.subject == binding.subject) {
+                binding.handle = old.handle.clone();
+            }
+            state.rebind(Some(Box::new(binding)));
+        })
+        .await
     }
 
     /// Unbinds the session from its subject, with a new id at commit; the data is kept. Does

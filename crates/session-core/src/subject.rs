@@ -19,6 +19,25 @@
 //!   session that the list does not show.
 //! - Handles are random (128 bits), not derived from the id, useless as a cookie, and kept for
 //!   the session's whole life, across id changes.
+//!
+//! # Rolling it out over several processes
+//!
+//! Records of sessions that are not bound are written exactly as before this module existed, on
+//! every store, so old and new processes share them freely. A bound record has a new form (a
+//! trailing field in bincode, two more hash fields in Redis, two columns in SQL, payload version 2
+//! in a sealed cookie), which an older process does not understand: depending on the store it
+//! treats the session as damaged (the user is signed out on that process) or reads it as unbound
+//! (and, with a JSON file codec, may write it back unbound, so that it leaves its subject's
+//! list). So:
+//!
+//! 1. Deploy the new release to every process first, with nothing calling
+//!    [`Session::bind`](crate::Session::bind) yet (an application switch). SQL stores migrate to
+//!    schema version 2 at the first new process's `migrate`; a running older process keeps
+//!    serving on it, but one started later refuses the newer schema.
+//! 2. Then turn binding on. Rolling back afterwards signs bound users out (or unlists them);
+//!    nothing else is lost.
+//!
+//! Each store's crate documentation says exactly what its older releases do with a bound record.
 
 use std::fmt;
 use std::time::Duration;

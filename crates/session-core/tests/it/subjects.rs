@@ -113,6 +113,14 @@ fn binding_again_gives_a_new_handle_and_unbinding_unlists() {
         let h = Harness::new();
         let first = h.login(None, "alice").await;
         let first_handle = h.start(Some(&first)).handle().await.expect("handle");
+        // Logging in again as the same subject keeps the handle; another subject, a new one.
+        let again = h.login(Some(&first), "alice").await;
+        assert_ne!(again, first);
+        assert_eq!(
+            h.start(Some(&again)).handle().await.expect("h"),
+            first_handle
+        );
+        let first = again;
         let second = h.login(Some(&first), "bob").await;
         let session = h.start(Some(&second));
         assert_eq!(
@@ -243,6 +251,26 @@ fn logging_out_everywhere_from_a_handler_ends_this_session_too() {
         for id in [&first, &second] {
             assert_eq!(h.peek(id).await.0, None);
         }
+    });
+}
+
+/// A login that also ends the subject's other sessions ("log out other devices" at a password
+/// change) keeps the session logging in.
+#[test]
+fn logging_in_again_and_ending_the_others_keeps_this_session() {
+    block_on(async {
+        let h = Harness::new();
+        let here = h.login(None, "alice").await;
+        let there = h.login(None, "alice").await;
+        let after = h
+            .request(Some(&here), |s| async move {
+                s.bind("alice").await.expect("bind");
+                assert_eq!(s.end_other_sessions().await.expect("others"), 1);
+            })
+            .await
+            .expect("stored");
+        assert_eq!(h.peek(&after).await.0.as_deref(), Some("alice"));
+        assert_eq!(h.peek(&there).await.0, None);
     });
 }
 
