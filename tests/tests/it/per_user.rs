@@ -230,11 +230,16 @@ async fn lifecycle(framework: Framework, kind: Kind) {
 /// logging in.
 async fn limit_per_user(framework: Framework, kind: Kind) {
     let (server, _keep) = server(framework, kind, Some(2)).await;
+    // Times are in milliseconds: steps a few apart, so that they order.
+    let tick = || tokio::time::sleep(std::time::Duration::from_millis(5));
     let oldest = login(&server, "carol", None).await;
+    tick().await;
     let middle = login(&server, "carol", None).await;
+    tick().await;
     // The oldest is used again: the middle one is now the least recently active. (The touch
     // interval keeps last_active from moving on a read, so write.)
     server.get_as("/set/x/1", &oldest).await.assert_ok();
+    tick().await;
     let newest = login(&server, "carol", None).await;
     assert_eq!(
         user_of(&server, &middle).await,
