@@ -77,19 +77,19 @@ impl Session {
 
     /// Runs `f` on the loaded session, loading it first if needed (one lock when already loaded).
     async fn with_loaded<R>(&self, f: impl FnOnce(&mut RequestState) -> R) -> Result<R, Error> {
-        let (count, crowded) = {
+        let (count, crowded, unverified) = {
             let mut state = self.lock();
             state.touch();
             if state.loaded().is_some() {
                 return Ok(f(&mut state));
             }
-            (state.sent.candidates.len(), state.sent.crowded)
+            let unverified = state.unverified_binding();
+            (state.sent.candidates.len(), state.sent.crowded, unverified)
         };
         let config = self.config();
         let now = config.clock.now();
         // A bound client-side session: adopted once the revocation store says it was not ended.
         // (It stays pending until then, so that a concurrent first read checks it too.)
-        let unverified = self.lock().unverified_binding();
         if let Some((subject, bound_at)) = unverified {
             let revoked = config.is_revoked(&subject, bound_at).await?;
             if revoked {
