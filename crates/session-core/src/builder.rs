@@ -162,7 +162,9 @@ impl EngineBuilder {
     ///
     /// Needs a store that lists sessions per subject
     /// ([`Store::lists_subjects`](crate::store::Store::lists_subjects)); with another, the limit
-    /// is not enforced and a warning is logged at each login.
+    /// is not enforced and a warning is logged at each login (a client-side engine ignores it).
+    /// The limit is applied after each login, by listing and ending the excess: logins racing
+    /// each other may leave a few more sessions until the next login.
     pub fn max_sessions_per_subject(mut self, max: usize) -> Self {
         self.config.max_per_subject = Some(max.max(1));
         self
@@ -181,6 +183,12 @@ impl EngineBuilder {
     /// process's clock: keep the clocks in step (NTP). Sealed sessions still cannot be listed or
     /// revoked one by one. Ignored by a server-side engine, whose store ends sessions itself. The
     /// store judges the time's own expiry by its clock: on a manual clock, give it the engine's.
+    ///
+    /// The store must keep what it is given: one that evicts (a bounded memory or moka store
+    /// that is full, Redis under an `allkeys-*` eviction policy) forgets times, and the sessions
+    /// they ended open again. A session with its own lifetime longer than 400 days can outlive
+    /// its time. It fails closed: while the store fails, requests that use a bound sealed session
+    /// fail (a 500), and sessions not bound are served.
     pub fn revocation_store(mut self, store: impl Store) -> Self {
         self.config.revocations = Some(Box::new(store));
         self

@@ -181,12 +181,13 @@ impl Codec for BincodeCodec {
         check_size(bytes, self.max_bytes)?;
         // bincode's layout is positional: a record without a subject (the layout of records from
         // before subjects existed, still written for unbound ones) ends before the binding.
-        let (record, used) = match decode_bincode::<Record>(bytes) {
-            Ok(decoded) => decoded,
-            Err(error) => match decode_bincode::<Unbound<'static>>(bytes) {
-                Ok((unbound, used)) => (unbound.into_record(), used),
-                Err(_) => return Err(CodecError::new(error)),
-            },
+        // Most records are unbound: decoded once as such; a bound one has bytes left over, and
+        // is decoded again whole.
+        let (unbound, used) = decode_bincode::<Unbound<'static>>(bytes).map_err(CodecError::new)?;
+        let (record, used) = if used == bytes.len() {
+            (unbound.into_record(), used)
+        } else {
+            decode_bincode::<Record>(bytes).map_err(CodecError::new)?
         };
         if used != bytes.len() {
             return Err(CodecError::new(TrailingBytes));

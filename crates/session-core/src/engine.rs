@@ -60,8 +60,8 @@ impl Engine {
     /// any request: an admin task, a password change.
     ///
     /// Fails with a store error of kind
-    /// [`Unsupported`](crate::store::StoreErrorKind::Unsupported) on a client-side engine: sealed
-    /// sessions are not listed anywhere.
+    /// [`Unsupported`](crate::store::StoreErrorKind::Unsupported) on a client-side engine (sealed
+    /// sessions are not listed anywhere) and on a store that keeps no index per subject.
     pub fn subjects(&self) -> Result<Subjects<'_>, Error> {
         self.config.subjects()
     }

@@ -347,7 +347,7 @@ async fn cycle(
 
 /// Ends the least recently active sessions of a subject that a login took past the configured
 /// limit. A failure is logged, not reported: the login itself is stored.
-async fn cap(config: &Config, store: &dyn Store, binding: &Binding) {
+pub(crate) async fn cap(config: &Config, store: &dyn Store, binding: &Binding) {
     let Some(max) = config.max_per_subject else {
         return;
     };

@@ -251,9 +251,17 @@ pub(crate) fn seal(state: &mut RequestState, config: &Config, now: Timestamp) ->
     };
     let due = asked || dirty || config.is_touch_due(&loaded.record, now);
     match &loaded.stored {
-        // A new session is sent only if it holds something (values or a subject).
+        // A new session is sent only if it holds something (values or a subject); one that
+        // replaces a sealed session refused as ended removes that session's cookie.
         Stored::New if loaded.record.data.is_empty() && loaded.record.binding.is_none() => {
-            Plan::Nothing
+            if state.is_refused() {
+                Plan::Expire {
+                    keys: Vec::new(),
+                    removal: true,
+                }
+            } else {
+                Plan::Nothing
+            }
         }
         Stored::New => Plan::Seal { fresh: true },
         _ if !due && !cycle => Plan::Nothing,

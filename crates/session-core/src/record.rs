@@ -178,9 +178,11 @@ pub struct Record {
     /// The subject (user) this session is bound to, if any
     /// ([`Session::bind`](crate::Session::bind)).
     ///
-    /// Optional in the stored form, so records written before it existed still decode. Boxed:
-    /// most sessions have none, and records move often.
-    #[serde(default)]
+    /// Optional in the stored form, so records written before it existed still decode, and left
+    /// out when there is none, so that an unbound record is written as before (bincode writes
+    /// unbound records in its own old layout: `codec`). Boxed: most sessions have none, and
+    /// records move often.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binding: Option<Box<Binding>>,
 }
 

@@ -28,6 +28,9 @@ pub(crate) struct RequestState {
     /// A client-side session bound to a subject, opened from the request but not adopted until
     /// the revocation store says it was not ended (its data stays [`Data::Unread`] until then).
     unverified: Option<Box<Unverified>>,
+    /// The client's sealed session was refused as ended ("log out everywhere"): its cookie is
+    /// removed unless the request stores a new session.
+    refused: bool,
 }
 
 /// A bound client-side session waiting for its revocation check.
@@ -153,7 +156,13 @@ impl RequestState {
             asked: Asked::default(),
             stage: Stage::Open,
             unverified: None,
+            refused: false,
         }
+    }
+
+    /// Whether the client's sealed session was refused as ended: its cookie is to be removed.
+    pub(crate) fn is_refused(&self) -> bool {
+        self.refused
     }
 
     /// A client-side session bound to a subject, adopted only once its revocation check passes
@@ -192,6 +201,7 @@ impl RequestState {
             },
             stage: Stage::Open,
             unverified: None,
+            refused: false,
         }
     }
 
@@ -272,6 +282,7 @@ impl RequestState {
             reseal,
         } = *unverified;
         if revoked {
+            self.refused = true;
             self.finish_load(None, now);
         } else {
             self.asked.resend |= reseal;
@@ -466,7 +477,11 @@ impl Loaded {
     /// Takes this request's key-level changes, ready for
     /// [`Store::apply`](crate::store::Store::apply).
     pub(crate) fn take_changes(&mut self, last_active: Timestamp, expires: Timestamp) -> Changes {
+        // A binding change is not a key-level change: it stays for the id change that writes it
+        // (`save` takes the changes before the commit's id change).
+        let binding = self.pending.binding.take();
         let pending = std::mem::take(&mut self.pending);
+        self.pending.binding = binding;
         let data = &self.record.data;
         let updates = pending
             .keys

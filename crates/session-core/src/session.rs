@@ -280,6 +280,9 @@ impl Session {
             config.fresh_record(&loaded.record, now)
         };
         let (id, key) = config.create(store, &record).await?;
+        if let Some(binding) = &record.binding {
+            crate::execute::cap(config, store, binding).await;
+        }
         let mut state = self.lock();
         if let Some(loaded) = state.loaded_mut() {
             loaded.stored = Stored::Live(id.clone(), key);
@@ -384,7 +387,8 @@ impl Session {
     }
 
     /// The live sessions of this session's subject, most recently active first, this one marked
-    /// [`current`](SessionInfo::current).
+    /// [`current`](SessionInfo::current). (A session bound in this very request is stored at
+    /// commit: it is not listed yet.)
     ///
     /// Fails with a store error of kind
     /// [`Unsupported`](crate::store::StoreErrorKind::Unsupported) on a store that keeps no index

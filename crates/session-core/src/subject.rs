@@ -163,6 +163,7 @@ fn cut(mut text: String, max: usize) -> String {
 /// The binding of a session to a subject, kept in its [`Record`] (not among its values: `keys()`
 /// does not list it and `insert` cannot change it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredBinding")]
 #[non_exhaustive]
 pub struct Binding {
     /// The application's user id. User data: stores that name a file or a key after it use
@@ -215,6 +216,34 @@ impl Binding {
     /// The digest stores file this binding's subject under ([`subject_key`]).
     pub fn subject_key(&self) -> Key {
         subject_key(&self.subject)
+    }
+}
+
+/// A binding as decoded, before the checks [`Binding::restore`] makes.
+#[derive(Deserialize)]
+struct StoredBinding {
+    subject: String,
+    handle: Handle,
+    bound_at: Timestamp,
+    #[serde(default)]
+    user_agent: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+}
+
+impl TryFrom<StoredBinding> for Binding {
+    type Error = &'static str;
+
+    fn try_from(stored: StoredBinding) -> Result<Self, Self::Error> {
+        let StoredBinding {
+            subject,
+            handle,
+            bound_at,
+            user_agent,
+            address,
+        } = stored;
+        Binding::restore(subject, handle, bound_at, user_agent, address)
+            .ok_or("a stored binding's subject is empty or too long")
     }
 }
 
@@ -297,7 +326,9 @@ pub(crate) async fn set_not_before(
             Some(_) => store.save(&key, &record).await?,
             None => store.create(&key, &record).await?,
         };
-        if written {
+        // Another process may have written an earlier time over a later one meanwhile: the
+        // time only moves forward, so look again.
+        if written && not_before(store, subject).await? >= Some(time) {
             return Ok(());
         }
     }
@@ -402,7 +433,8 @@ pub struct Subjects<'a> {
 }
 
 impl<'a> Subjects<'a> {
-    /// The operations over `store`'s sessions, with time from the system clock.
+    /// The operations over `store`'s sessions, with time from the system clock and no absolute
+    /// cap (an engine's [`subjects`](crate::Engine::subjects) applies its own).
     pub fn new(store: &'a dyn Store) -> Self {
         Subjects {
             store,
@@ -433,16 +465,24 @@ impl<'a> Subjects<'a> {
 
     /// The subject's live sessions as the store lists them, most recently active first.
     async fn listed(&self, subject: &str) -> Result<Vec<BoundSession>, Error> {
-        check_subject(subject)?;
         let now = self.now();
-        let mut listed = self.store.list_subject(subject).await?;
+        let mut listed = self.all_listed(subject).await?;
         listed.retain(|bound| {
-            bound.binding.subject == subject
-                && bound.expires > now
+            bound.expires > now
                 && self
                     .absolute
                     .is_none_or(|cap| bound.created.saturating_add(cap) > now)
         });
+        Ok(listed)
+    }
+
+    /// Everything the store lists for the subject, most recently active first, without judging
+    /// expiry here: what ends sessions ends whatever the store still holds, so that a process
+    /// with a slower clock or a longer absolute cap cannot keep serving one.
+    async fn all_listed(&self, subject: &str) -> Result<Vec<BoundSession>, Error> {
+        check_subject(subject)?;
+        let mut listed = self.store.list_subject(subject).await?;
+        listed.retain(|bound| bound.binding.subject == subject);
         listed.sort_by(|a, b| {
             (b.last_active, &b.binding.handle).cmp(&(a.last_active, &a.binding.handle))
         });
@@ -477,13 +517,14 @@ impl<'a> Subjects<'a> {
         self.list_marking(subject, None).await
     }
 
-    /// Ends the subject's session with this handle; `false` if the subject has none.
+    /// Ends the subject's session with this handle; `false` if the store lists none (`true` if
+    /// it was listed: it is gone now, whoever deleted it).
     ///
     /// Ends it even when its id changes at that moment.
     pub async fn revoke(&self, subject: &str, handle: &Handle) -> Result<bool, Error> {
         let mut ended = false;
         for _ in 0..ROUNDS {
-            let listed = self.listed(subject).await?;
+            let listed = self.all_listed(subject).await?;
             let Some(bound) = listed.iter().find(|b| &b.binding.handle == handle) else {
                 return Ok(ended);
             };
@@ -498,6 +539,10 @@ impl<'a> Subjects<'a> {
     }
 
     /// Ends every session of the subject ("log out everywhere"); how many were ended.
+    ///
+    /// Sessions changing their ids meanwhile are followed to their new ids. If they keep moving
+    /// through 16 listings in a row (someone holding one of them changes its id as fast as it can),
+    /// this fails with a store error after ending what it could: call it again.
     pub async fn end_all(&self, subject: &str) -> Result<usize, Error> {
         self.end_all_except(subject, None).await
     }
@@ -510,7 +555,7 @@ impl<'a> Subjects<'a> {
     ) -> Result<usize, Error> {
         let mut ended = 0;
         for _ in 0..ROUNDS {
-            let listed = self.listed(subject).await?;
+            let listed = self.all_listed(subject).await?;
             let mut moved = false;
             for bound in listed.iter().filter(|b| Some(&b.binding.handle) != keep) {
                 if self.store.delete(&bound.key).await? {
@@ -591,6 +636,19 @@ mod tests {
             handle
         );
         assert!(serde_json::from_str::<Handle>("\"../../etc\"").is_err());
+    }
+
+    #[test]
+    fn stored_bindings_are_checked_when_decoded() {
+        let binding = Binding::new("alice", ClientInfo::new(), Timestamp::default()).expect("ok");
+        let json = serde_json::to_value(&binding).expect("json");
+        assert_eq!(
+            serde_json::from_value::<Binding>(json.clone()).expect("decode"),
+            binding
+        );
+        let mut empty = json;
+        empty["subject"] = serde_json::json!("");
+        assert!(serde_json::from_value::<Binding>(empty).is_err());
     }
 
     #[test]

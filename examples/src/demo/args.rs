@@ -34,11 +34,14 @@ the least recently used are evicted when it is full. --redis-max-record-bytes is
 session the Redis store writes or reads (default 1 MiB): a larger write answers a bare 500.
 
 --sessions-per-user N keeps at most N live sessions per user (/login/NAME): a login past it \
-ends that user's least recently active sessions (default: no limit).
+ends that user's least recently active sessions (default: no limit). The per-user routes \
+(/login/NAME, /sessions, /revoke/HANDLE, /logout-everywhere, /logout-others) are GETs to keep \
+the demo scriptable; an application makes the ones that change state POSTs with a CSRF check.
 
 --revocations memory|redis (with --store cookie) keeps each user's \"log out everywhere\" time \
 in this process's memory or in Redis at --redis-url (keys under --redis-prefix): a sealed session \
-of that user bound before it is refused at its next request.";
+of that user bound before it is refused at its next request. The memory store is bounded and \
+evicts when full, which would forget such times: it is for trying the feature out.";
 
 /// The limit on each store call unless `--store-timeout-ms` says otherwise.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(5);

@@ -103,15 +103,13 @@ pub(crate) async fn sessions(session: &Session) -> Result<Answer, Error> {
 pub(crate) async fn revoke(session: &Session, handle: &str) -> Result<Answer, Error> {
     per_user(
         async {
-            let revoked = match Handle::parse(handle) {
-                Some(handle) => session.revoke(&handle).await?,
-                // A malformed handle names no session; only a bound session may ask.
-                None => session
-                    .subject()
-                    .await?
-                    .map(|_| false)
-                    .ok_or(Error::NotBound)?,
+            // A malformed handle names no session: a fresh random one stands for it, so that it
+            // is answered as every unknown handle is (501, 401 or 404, by the same checks).
+            let handle = match Handle::parse(handle) {
+                Some(handle) => handle,
+                None => Handle::generate()?,
             };
+            let revoked = session.revoke(&handle).await?;
             Ok(if revoked {
                 (200, "revoked".into())
             } else {

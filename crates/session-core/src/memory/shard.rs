@@ -23,15 +23,25 @@ pub(super) const SWEEP_STEP: usize = 8;
 const NIL: usize = usize::MAX;
 
 /// The size a session counts for in the store's bound: its value names and JSON texts, plus
-/// [`VALUE_OVERHEAD`] per value and [`ENTRY_OVERHEAD`].
+/// [`VALUE_OVERHEAD`] per value and [`ENTRY_OVERHEAD`]; a bound session also its binding's texts
+/// and [`BINDING_OVERHEAD`] (the boxed binding, its strings' allocations, its subject list entry).
 pub(super) fn estimate(record: &Record) -> usize {
+    let binding = record.binding.as_deref().map_or(0, |b| {
+        let texts = [b.user_agent.as_deref(), b.address.as_deref()];
+        let texts = texts.iter().flatten().map(|t| t.len()).sum::<usize>();
+        BINDING_OVERHEAD + b.subject.len() + b.handle.as_str().len() + texts
+    });
     record
         .data
         .iter()
-        .fold(ENTRY_OVERHEAD, |sum, (name, value)| {
+        .fold(ENTRY_OVERHEAD + binding, |sum, (name, value)| {
             sum.saturating_add(name.len() + value.as_json().len() + VALUE_OVERHEAD)
         })
 }
+
+/// What a binding costs besides its texts: the box (about 110 bytes), four string allocations,
+/// and its key in the shard's subject list.
+pub(super) const BINDING_OVERHEAD: usize = 192;
 
 /// The most one shard holds.
 #[derive(Clone, Copy, Debug)]

@@ -254,6 +254,34 @@ fn logging_out_everywhere_from_a_handler_ends_this_session_too() {
     });
 }
 
+/// `save` after `bind` on a stored session writes the values now; the binding still goes with
+/// the commit's id change.
+#[test]
+fn saving_after_binding_keeps_the_binding() {
+    block_on(async {
+        let h = Harness::new();
+        let anonymous = h
+            .request(None, |s| async move {
+                s.insert("cart", 1).await.expect("insert");
+            })
+            .await
+            .expect("stored");
+        let bound = h
+            .request(Some(&anonymous), |s| async move {
+                s.bind("alice").await.expect("bind");
+                s.insert("cart", 2).await.expect("insert");
+                s.save().await.expect("save");
+            })
+            .await
+            .expect("stored");
+        assert_ne!(bound, anonymous);
+        let (subject, keys) = h.peek(&bound).await;
+        assert_eq!(subject.as_deref(), Some("alice"));
+        assert_eq!(keys, ["cart"]);
+        assert_eq!(h.store.list_subject("alice").await.expect("list").len(), 1);
+    });
+}
+
 /// A login that also ends the subject's other sessions ("log out other devices" at a password
 /// change) keeps the session logging in.
 #[test]
@@ -271,6 +299,39 @@ fn logging_in_again_and_ending_the_others_keeps_this_session() {
             .expect("stored");
         assert_eq!(h.peek(&after).await.0.as_deref(), Some("alice"));
         assert_eq!(h.peek(&there).await.0, None);
+    });
+}
+
+/// Ending sessions deletes whatever the store lists, even one this engine judges dead (past its
+/// absolute cap): another process, with a longer cap or a slower clock, could still serve it.
+#[test]
+fn ending_deletes_what_the_store_lists_even_past_this_engines_cap() {
+    block_on(async {
+        let clock = session_core::store::ManualClock::starting_now();
+        let store = MemoryStore::default().clock(clock.clone());
+        // A process without a cap logs in; this one caps sessions at 10 seconds.
+        let other = Engine::builder(ParamState::default(), store.clone())
+            .clock(clock.clone())
+            .build();
+        let h = Harness {
+            engine: other,
+            store: store.clone(),
+        };
+        h.login(None, "erin").await;
+        let this = Engine::builder(ParamState::default(), store.clone())
+            .clock(clock.clone())
+            .absolute_timeout(std::time::Duration::from_secs(10))
+            .build();
+        let h = Harness {
+            engine: this,
+            store,
+        };
+        clock.advance(std::time::Duration::from_secs(11));
+        let subjects = h.engine.subjects().expect("server-side");
+        assert!(subjects.list("erin").await.expect("list").is_empty());
+        assert_eq!(h.store.list_subject("erin").await.expect("list").len(), 1);
+        assert_eq!(subjects.end_all("erin").await.expect("end all"), 1);
+        assert!(h.store.list_subject("erin").await.expect("list").is_empty());
     });
 }
 

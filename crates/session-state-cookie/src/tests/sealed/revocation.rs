@@ -89,6 +89,11 @@ fn a_subjects_sealed_sessions_end_together_and_cost_one_load_each() {
                 "a sealed session lived"
             );
         }
+        // The refused cookie is removed when the request used the session and stored nothing.
+        let session = start(&engine, Some(&laptop));
+        assert_eq!(session.get::<String>("n").await.expect("get"), None);
+        let removal = commit(&engine, &session).await;
+        assert!(removal[0].contains("Max-Age=0"), "{removal:?}");
         assert_eq!(subject_of(&engine, &bob).await.as_deref(), Some("bob"));
 
         // A login afterwards opens; so does one in the same process after an admin's end.
