@@ -52,7 +52,9 @@ pub use crate::subject::{Binding, BoundSession, Handle, subject_key};
 ///   it is deleted or expires; a listing never shows a record that [`delete`](Store::delete)
 ///   removed before the listing started.
 /// - A bound record keeps its binding through [`apply`](Store::apply) and
-///   [`touch`](Store::touch); the engine changes a binding only by creating a new record.
+///   [`touch`](Store::touch); the engine changes a binding only by creating a new record. (It
+///   never changes one through [`save`](Store::save) either, so a store's `save` may write the
+///   record's binding or keep the stored one.)
 /// - Index entries of records that are gone (deleted, expired, evicted) do not pile up: they are
 ///   removed with the record, or by a sweep or a TTL.
 /// - Where the index names a file or a key, it uses [`subject_key`], never the subject itself.
