@@ -13,7 +13,8 @@
 //!   `session-actix` for actix-web) and the backend crates they use, which re-export what they
 //!   need. What they touch is at this crate's root: [`Session`], [`Lifetime`], [`CookieOptions`],
 //!   [`Error`], [`Engine`] and [`EngineBuilder`], [`MemoryStore`], [`ParamState`], and the [`Id`]
-//!   and [`Value`] a session hands out.
+//!   and [`Value`] a session hands out. Sessions per user (bind a session to a user id at login,
+//!   list a user's sessions, revoke one, log out everywhere) are in [`subject`].
 //! - **Store authors** depend on this crate alone and find what they implement in [`store`]; they
 //!   run `session-conformance` against their store.
 //! - **State authors** likewise, in [`state`].
