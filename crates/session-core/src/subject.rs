@@ -14,7 +14,8 @@
 //!   it, including one whose id changes ([`Session::cycle_id`](crate::Session::cycle_id), a new
 //!   login) at that moment: an id change creates the new record before deleting the old one, and
 //!   an id change whose old record was deleted meanwhile deletes its new one too; `end_all` lists
-//!   again after any delete that found nothing, until a round deletes only what it listed.
+//!   and deletes until a listing finds nothing left, so a session that moved while it was listed
+//!   or deleted is caught by the next listing.
 //! - A session bound while `end_all` runs is either ended by it or listed afterwards: never a live
 //!   session that the list does not show.
 //! - Handles are random (128 bits), not derived from the id, useless as a cookie, and kept for
