@@ -166,16 +166,19 @@ impl<'a> Subjects<'a> {
         let mut ended = 0;
         for _ in 0..ROUNDS {
             let listed = self.all_listed(subject).await?;
-            let mut targets = listed.iter().filter(|b| Some(&b.binding.handle) != keep);
+            let targets: Vec<&BoundSession> = listed
+                .iter()
+                .filter(|b| Some(&b.binding.handle) != keep)
+                .collect();
             // Done only once a listing finds nothing left to end. A listing is not a snapshot on
             // every store: one taken while a session changed its id may show neither its old
             // record nor its new one (the new one created in a part already read, the old one
             // deleted from a part not read yet); the next listing shows the new one. A delete
             // that finds nothing (a session that moved) is caught the same way.
-            let Some(first) = targets.next() else {
+            if targets.is_empty() {
                 return Ok(ended);
-            };
-            for bound in std::iter::once(first).chain(targets) {
+            }
+            for bound in targets {
                 if self.store.delete(&bound.key).await? {
                     ended += 1;
                 }
