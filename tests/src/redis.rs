@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use session_core::store::Timestamp;
 use session_store_redis::redis::{self, AsyncCommands};
 use sha2::{Digest, Sha256};
 
@@ -37,4 +38,11 @@ pub async fn keys(url: &str) -> Vec<String> {
 pub async fn ttl(url: &str, key: &str) -> Option<Duration> {
     let millis: i64 = connection(url).await.pttl(key).await.expect("PTTL");
     u64::try_from(millis).ok().map(Duration::from_millis)
+}
+
+/// The TTL `RedisStore` gives a session expiring at `expires` when its clock says `now`: to the
+/// expiry's deadline, the first whole minute of that clock after it.
+pub fn deadline_ttl(now: Timestamp, expires: Timestamp) -> Duration {
+    let deadline = (expires.as_millis() / 60_000 + 1) * 60_000;
+    Duration::from_millis(deadline.saturating_sub(now.as_millis()))
 }

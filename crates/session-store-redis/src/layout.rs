@@ -136,6 +136,27 @@ impl FieldChanges {
     }
 }
 
+/// Values up to this many bytes of JSON text are "short": `apply` reads their old texts with its
+/// liveness check (one `HMGET`) to keep the size, where a long one's old length costs an `HSTRLEN`
+/// rather than a copy of the text.
+pub(crate) const SHORT_VALUE: usize = 256;
+
+impl FieldChanges {
+    /// Puts the short values set ([`SHORT_VALUE`]) before the long ones and answers how many
+    /// there are; none when the changes clear the record (its old values are not read).
+    pub(crate) fn short_values_first(&mut self) -> usize {
+        if self.clear {
+            return 0;
+        }
+        let values = &mut self.set[..self.values_set];
+        values.sort_by_key(|(_, text)| text.len() > SHORT_VALUE);
+        values
+            .iter()
+            .take_while(|(_, text)| text.len() <= SHORT_VALUE)
+            .count()
+    }
+}
+
 /// Why a stored hash could not be read as a session.
 ///
 /// For the log; the session is then treated as absent.

@@ -407,13 +407,14 @@ impl Store for RedisStore {
 
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
         let now = self.inner.clock.now();
-        let fields = FieldChanges::from_changes(changes);
+        let mut fields = FieldChanges::from_changes(changes);
         // The values set are all in the record afterwards: when they alone pass the limit, Redis
         // need not see them.
         let set_size = layout::size_of(&fields.set);
         if set_size > self.inner.max_record_bytes {
             return Err(self.too_large(set_size));
         }
+        let shorts = fields.short_values_first();
         let mut invocation = self.inner.scripts.apply.prepare_invoke();
         invocation
             .key(self.key_name(key))
@@ -423,11 +424,15 @@ impl Store for RedisStore {
             .arg(if fields.clear { "1" } else { "0" })
             .arg(fields.set.len())
             .arg(fields.values_set)
-            .arg(fields.values_removed);
-        for (field, text) in fields.set {
+            .arg(fields.values_removed)
+            .arg(shorts);
+        for (field, text) in &fields.set {
             invocation.arg(field).arg(text);
         }
-        for field in fields.remove {
+        for field in &fields.remove {
+            invocation.arg(field);
+        }
+        for (field, _) in &fields.set[..shorts] {
             invocation.arg(field);
         }
         self.run_script("apply", &invocation).await

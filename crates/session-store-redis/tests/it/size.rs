@@ -199,9 +199,15 @@ async fn the_size_field_follows_every_kind_of_change() {
         let mut changes = Changes::touch(record.last_active, record.expires);
         let name = ["a", "b", "c", "d"][step % 4];
         match step % 5 {
-            0 => changes
-                .updates
-                .push((name.into(), Some(value(&text(step + 3))))),
+            // Short and long texts (over 256 bytes, whose old length the script measures apart).
+            0 => changes.updates.push((
+                name.into(),
+                Some(value(&text(if step % 2 == 0 {
+                    step + 3
+                } else {
+                    300 + step
+                }))),
+            )),
             1 => changes.updates.push((name.into(), None)),
             2 => changes.lifetime = Some(Some(lifetime)),
             3 => changes.lifetime = Some(None),
@@ -212,6 +218,13 @@ async fn the_size_field_follows_every_kind_of_change() {
                     .updates
                     .push((name.into(), Some(value(&text(step + 9)))));
                 changes.updates.push(("e".into(), None));
+                // A long value listed before a short one: the store sends the short ones first.
+                changes
+                    .updates
+                    .push(("f".into(), Some(value(&text(400 + step)))));
+                changes
+                    .updates
+                    .push(("g".into(), Some(value(&text(2 + step % 7)))));
             }
         }
         assert!(store.apply(&key(4), &changes).await.expect("apply"));
