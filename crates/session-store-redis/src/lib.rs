@@ -297,6 +297,7 @@
 //! [`DEFAULT_MAX_RECORD_BYTES`]: session_core::store::DEFAULT_MAX_RECORD_BYTES
 //! [`MAX_RECORD_BYTES_LIMIT`]: session_core::store::MAX_RECORD_BYTES_LIMIT
 
+mod command;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
