@@ -64,8 +64,7 @@ local function deadline(expires)
 end
 ";
 
-/// The subject index's upkeep. `apply` defines these only on a bound session's path, where they
-/// are used (each definition costs every run of a script a closure).
+/// The subject index's upkeep.
 const INDEX: &str = r"
 -- The index key of the subject digest `subject`, beside the session key `key`, which is the
 -- prefix and 64 hex digits; the index is the prefix, 'subject:' and the subject's digest.
@@ -180,18 +179,13 @@ return 1
 /// expiry (or goes, with the record, when the record is dead).
 ///
 /// Lean on purpose, since it runs on nearly every request: each `redis.call` costs Redis about a
-/// microsecond, and so do a few dozen Lua steps. The liveness check, the size and the old texts of
-/// the short values set come from one `HMGET`; the changes go in one `HSET`; the TTL is set only
-/// when the new expiry leaves the old one's minute (see the module docs); the index's helpers are
-/// defined only for a bound session. For a counter: two calls.
+/// microsecond, and so do a few dozen Lua steps (a helper function defined is a closure made on
+/// every run). The liveness check, the size and the old texts of the short values set come from
+/// one `HMGET`; the changes go in one `HSET`; the TTL is set only when the new expiry leaves the
+/// old one's minute (see the module docs); helpers are defined only on the paths that use them
+/// (`--NUMBERS--`, `--INDEX--` and `--FIELDS--` are replaced with them). For a counter: two calls.
 const APPLY: &str = r"
--- The bytes the value field `field` holds in the hash (its name and text), 0 if it is not there.
-local function stored(key, field)
-  local len = redis.call('HSTRLEN', key, field)
-  if len == 0 then return 0 end
-  return #field + len
-end
-
+local GRID = 60000
 local key, now, ttl = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
 local last_set = 8 + 2 * tonumber(ARGV[5])
 local last_value_set = 8 + 2 * tonumber(ARGV[6])
@@ -211,6 +205,7 @@ end
 if ttl <= 0 then
   redis.call('UNLINK', key)
   if subject then
+    --NUMBERS--
     --INDEX--
     unindex(index_of(key, subject), key, now)
   end
@@ -224,46 +219,55 @@ if ARGV[4] == '1' then
     if string.sub(field, 1, 2) == 'v:' then cleared[#cleared + 1] = field end
   end
 elseif last_value_set > 8 or last_value_removed > last_set then
+  -- The bytes the value field `field` holds in the hash (its name and text), 0 if not there.
+  local function stored(field)
+    local len = redis.call('HSTRLEN', key, field)
+    if len == 0 then return 0 end
+    return #field + len
+  end
   -- Digits only: Lua's tonumber would also take '-5', 'nan' or '0x10', and turn the check off.
   size = f[3] and string.match(f[3], '^%d+$') and tonumber(f[3])
   if not size then
     -- Written without the field (or with a damaged one): measured once.
     size = 0
     for _, field in ipairs(redis.call('HKEYS', key)) do
-      if string.sub(field, 1, 2) == 'v:' then size = size + stored(key, field) end
+      if string.sub(field, 1, 2) == 'v:' then size = size + stored(field) end
     end
   end
   for j = 1, shorts do
     local old = f[3 + j]
     if old then size = size - #ARGV[last_removed + j] - #old end
   end
-  for i = 9 + 2 * shorts, last_value_set, 2 do size = size - stored(key, ARGV[i]) end
-  for i = last_set + 1, last_value_removed do size = size - stored(key, ARGV[i]) end
+  for i = 9 + 2 * shorts, last_value_set, 2 do size = size - stored(ARGV[i]) end
+  for i = last_set + 1, last_value_removed do size = size - stored(ARGV[i]) end
 end
 if size then
   for i = 9, last_value_set, 2 do size = size + #ARGV[i] + #ARGV[i + 1] end
   if size > tonumber(ARGV[3]) then return {2, size} end
 end
-if cleared then hdel_list(key, cleared, 1, #cleared) end
-if last_set <= 1008 then
+if not cleared and last_removed == last_set and last_set <= 1008 then
+  -- The usual change: one HSET.
   if size then
     redis.call('HSET', key, 'size', size, unpack(ARGV, 9, last_set))
   else
     redis.call('HSET', key, unpack(ARGV, 9, last_set))
   end
 else
+  --FIELDS--
+  if cleared then hdel_list(key, cleared, 1, #cleared) end
   hset_args(key, 9, last_set, size)
+  if last_removed > last_set then hdel_list(key, ARGV, last_set + 1, last_removed) end
 end
-if last_removed > last_set then hdel_list(key, ARGV, last_set + 1, last_removed) end
 -- The TTL already reaches the old expiry's deadline, which serves while the new one shares it.
 local cell = math.floor((now + ttl) / GRID)
 if math.floor(expires / GRID) ~= cell then
-  redis.call('PEXPIRE', key, int((cell + 1) * GRID - now))
-end
--- The same for the index entry, scored by that deadline.
-if subject and math.floor(expires / GRID) ~= cell then
-  --INDEX--
-  reindex(index_of(key, subject), key, now + ttl, now)
+  redis.call('PEXPIRE', key, string.format('%.0f', (cell + 1) * GRID - now))
+  -- The same for the index entry, scored by that deadline.
+  if subject then
+    --NUMBERS--
+    --INDEX--
+    reindex(index_of(key, subject), key, now + ttl, now)
+  end
 end
 return 1
 ";
@@ -325,10 +329,12 @@ impl Scripts {
             |body: &str| Script::new(&format!("{STATE}{NUMBERS}{INDEX}{FIELDS}{body}"));
         Scripts {
             write: with_prelude(WRITE),
-            apply: Script::new(&format!(
-                "{NUMBERS}{FIELDS}{}",
-                APPLY.replace("--INDEX--", INDEX)
-            )),
+            apply: Script::new(
+                &APPLY
+                    .replace("--NUMBERS--", NUMBERS)
+                    .replace("--INDEX--", INDEX)
+                    .replace("--FIELDS--", FIELDS),
+            ),
             delete: with_prelude(DELETE),
             list: with_prelude(LIST),
         }

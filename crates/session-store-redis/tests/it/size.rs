@@ -281,3 +281,47 @@ async fn a_hash_without_a_readable_size_is_measured_at_its_next_apply() {
         assert!(store.load(&key(5)).await.expect("load").is_some());
     }
 }
+
+/// Changes too many for one `HSET` (the script splits them), with removals and a clear: the
+/// record and the size come out as the changes say.
+#[tokio::test]
+async fn changes_of_many_keys_are_written_in_bounded_calls() {
+    let server = RedisServer::start();
+    let store = common::store(&server).await;
+    let record = live(&[("keep", "1")]);
+    assert!(store.create(&key(6), &record).await.expect("create"));
+    let mut many = Changes::touch(record.last_active, record.expires);
+    many.updates = (0..1500)
+        .map(|n| (format!("k{n}"), Some(value(&n.to_string()))))
+        .collect();
+    assert!(store.apply(&key(6), &many).await.expect("apply many"));
+    let mut expected = record.clone();
+    many.apply_to(&mut expected);
+    assert_eq!(
+        store.load(&key(6)).await.expect("load"),
+        Some(expected.clone())
+    );
+
+    // Removing most of them, and setting a few, in one apply.
+    let mut fewer = Changes::touch(record.last_active, record.expires);
+    fewer.updates = (0..1400).map(|n| (format!("k{n}"), None)).collect();
+    fewer.updates.push(("late".into(), Some(value("[1]"))));
+    assert!(store.apply(&key(6), &fewer).await.expect("apply fewer"));
+    fewer.apply_to(&mut expected);
+    assert_eq!(
+        store.load(&key(6)).await.expect("load"),
+        Some(expected.clone())
+    );
+    let fields = hash(&store, &server, 6).await;
+    assert_eq!(fields["size"], size_of(&fields).to_string());
+
+    // A clear and a set.
+    let mut cleared = Changes::touch(record.last_active, record.expires);
+    cleared.clear = true;
+    cleared.updates.push(("only".into(), Some(value("true"))));
+    assert!(store.apply(&key(6), &cleared).await.expect("apply clear"));
+    cleared.apply_to(&mut expected);
+    assert_eq!(store.load(&key(6)).await.expect("load"), Some(expected));
+    let fields = hash(&store, &server, 6).await;
+    assert_eq!(fields["size"], size_of(&fields).to_string());
+}
