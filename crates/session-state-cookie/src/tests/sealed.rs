@@ -3,6 +3,7 @@
 
 mod conformance;
 mod expiry;
+mod fixtures;
 mod input;
 mod keys;
 mod lifecycle;
