@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Frameworks: `tower` (an axum router, `MemoryStore`), `actix` (an actix-web app, `MemoryStore`),
-//! `sealed` (an axum router, a private sealed cookie). Workloads: `untouched` (the route never
+//! `sealed` (an axum router, a private sealed cookie), `sealed-signed` (the same, signed). Workloads: `untouched` (the route never
 //! asks for its session), `read` (reads the counter), `rmw` (the counter route). Every request
 //! carries the cookie of an existing session. Subtract a run with a small N from one with a large
 //! N and divide by the difference: the instructions of one request, without the set-up.
@@ -19,7 +19,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
 use http::{Request, header};
-use session_state_cookie::{CookieState, SealKey, SealedCookie};
+use session_state_cookie::{CookieState, SealKey, SealMode, SealedCookie};
 use tower::ServiceExt;
 
 type TowerError = session_tower::Error;
@@ -117,7 +117,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(framework), Some(workload), Some(n)) = (args.first(), args.get(1), args.get(2))
     else {
-        eprintln!("usage: requests tower|actix|sealed untouched|read|rmw N");
+        eprintln!("usage: requests tower|actix|sealed|sealed-signed untouched|read|rmw N");
         return ExitCode::from(2);
     };
     let Ok(n) = n.parse::<usize>() else {
@@ -141,6 +141,12 @@ fn main() -> ExitCode {
         "sealed" => {
             let key = SealKey::generate().expect("a key");
             let layer = session_tower::SessionLayer::client_side(SealedCookie::new(key));
+            runtime.block_on(tower_workload(layer, &path, n));
+        }
+        "sealed-signed" => {
+            let key = SealKey::generate().expect("a key");
+            let sealed = SealedCookie::builder(key).mode(SealMode::Signed).build();
+            let layer = session_tower::SessionLayer::client_side(sealed);
             runtime.block_on(tower_workload(layer, &path, n));
         }
         "actix" => actix_rt::System::new().block_on(actix_workload(&path, n)),
