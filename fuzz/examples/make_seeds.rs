@@ -5,13 +5,12 @@
 //!
 //! `cargo run -p session-fuzz --example make_seeds`. Deterministic except for the sealed cookies
 //! in private mode (a random nonce per seal); the seeds stay valid for as long as `SEAL_KEY`,
-//! `NOW_MS` and the formats do.
+//! `NOW_MS` and the formats do. The sealed cookies and payloads of the first release's format
+//! (`*-format1`) are committed seeds that nothing writes any more.
 
 use std::path::Path;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::header::SET_COOKIE;
 use http::{HeaderMap, StatusCode};
 use session_core::state::RequestView;
@@ -80,17 +79,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let records = [("known", known_record()), ("persistent", with_lifetime)];
 
     for (name, record) in &records {
-        let text = encode_payload(known, record).ok_or("encode a payload")?;
-        let raw = URL_SAFE_NO_PAD.decode(&text)?;
+        let raw = encode_payload(known, record);
         write(
             "sealed_payload",
-            &format!("{name}-bincode"),
+            &format!("{name}-format2"),
             &[&[0u8], &raw[..]].concat(),
-        )?;
-        write(
-            "sealed_payload",
-            &format!("{name}-text"),
-            &[b"\x01", text.as_bytes()].concat(),
         )?;
 
         write("codec_json", name, &JsonCodec::default().encode(record)?)?;

@@ -1,34 +1,33 @@
-//! The decoder behind a sealed cookie's authentication, on arbitrary text.
+//! The decoders behind a sealed cookie's authentication, on arbitrary bytes.
 //!
-//! `payload::decode` in session-state-cookie, reached through its hidden `fuzzing` feature: the
-//! bytes it decodes are authenticated in production, so only here can the fuzzer reach it.
+//! `payload::decode` (format 2) and the first release's `legacy` payload decoder in
+//! session-state-cookie, reached through its hidden `fuzzing` feature: the bytes they decode are
+//! authenticated in production, so only here can the fuzzer reach them.
 //!
-//! First input byte even: the rest is base64url-encoded first, so the fuzzer works on the bincode
-//! layout; odd: the rest (if UTF-8) is the text itself, exercising the base64 layer. Checked:
-//! never a panic; an accepted payload re-encodes, and decoding that gives the same id and record
-//! (round trip on accepted inputs), with every value valid JSON.
+//! First input byte even: the rest is a format 2 payload; odd: the rest (if UTF-8) is a format 1
+//! payload's text (base64url of bincode). Checked: never a panic; every value of an accepted
+//! payload is valid JSON; an accepted payload encodes in format 2, and decoding that gives the
+//! same id and record (a round trip, and for format 1 the conversion a reseal makes).
 
 #![no_main]
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use libfuzzer_sys::fuzz_target;
 use session_core::Value;
-use session_state_cookie::fuzzing::{decode_payload, encode_payload};
+use session_state_cookie::fuzzing::{decode_legacy_payload, decode_payload, encode_payload};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, rest)) = data.split_first() else {
         return;
     };
-    let text = if first & 1 == 0 {
-        URL_SAFE_NO_PAD.encode(rest)
+    let decoded = if first & 1 == 0 {
+        decode_payload(rest)
     } else {
         match std::str::from_utf8(rest) {
-            Ok(text) => text.to_owned(),
+            Ok(text) => decode_legacy_payload(text),
             Err(_) => return,
         }
     };
-    let Some((id, record)) = decode_payload(&text) else {
+    let Some((id, record)) = decoded else {
         return;
     };
     for value in record.data.values() {
@@ -37,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
             "a decoded value is not JSON"
         );
     }
-    let again = encode_payload(&id, &record).expect("an accepted payload re-encodes");
+    let again = encode_payload(&id, &record);
     assert_eq!(
         decode_payload(&again),
         Some((id, record)),

@@ -2,8 +2,13 @@
 
 use std::error::Error;
 use std::fmt;
+use std::sync::Arc;
 
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::KeyInit;
 use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 /// The length of a full key: 32 bytes for HMAC-SHA256 signing, 32 for AES-256-GCM encryption.
 pub const KEY_LEN: usize = 64;
@@ -13,8 +18,8 @@ pub const MASTER_KEY_MIN_LEN: usize = 32;
 
 /// The secret a [`SealedCookie`](crate::SealedCookie) seals with.
 ///
-/// The bytes given are not used as they are: a 64-byte working key (half for HMAC-SHA256 signing,
-/// half for AES-256-GCM encryption, as the `cookie` crate's jars use them) is derived from all of
+/// The bytes given are not used as they are: a 64-byte working key (the first half for HMAC-SHA256
+/// signing, the second for AES-256-GCM encryption) is derived from all of
 /// them with HKDF-SHA256 under a label of this crate's own. So a key that the application also uses
 /// elsewhere (to sign or encrypt its other cookies, say) still cannot be turned against sessions:
 /// nothing sealed elsewhere opens here. Even so, **give sessions a key of their own**.
@@ -42,7 +47,16 @@ pub const MASTER_KEY_MIN_LEN: usize = 32;
 /// assert!(matches!(SealKey::from_bytes(&[7; 64]), Err(KeyError::NotRandom)));
 /// ```
 #[derive(Clone)]
-pub struct SealKey(cookie::Key);
+pub struct SealKey(Arc<Working>);
+
+/// The working key, ready to use: the cipher keyed (its round keys expanded) and the HMAC keyed
+/// (its padded key hashed) once, not on every seal and open.
+struct Working {
+    cipher: Aes256Gcm,
+    mac: Hmac<Sha256>,
+    #[cfg(test)]
+    bytes: [u8; KEY_LEN],
+}
 
 /// The HKDF label that ties a working key to this crate's sealed sessions.
 const LABEL: &[u8] = b"session-state-cookie sealed session v1";
@@ -96,16 +110,33 @@ impl SealKey {
                 len: material.len(),
                 min,
             })?;
-        cookie::Key::try_from(&working[..])
-            .map(SealKey)
-            .map_err(|_| KeyError::TooShort {
-                len: material.len(),
-                min,
-            })
+        let (signing, encryption) = working.split_at(KEY_LEN / 2);
+        let too_short = |_| KeyError::TooShort {
+            len: material.len(),
+            min,
+        };
+        Ok(SealKey(Arc::new(Working {
+            cipher: Aes256Gcm::new_from_slice(encryption).map_err(too_short)?,
+            mac: <Hmac<Sha256> as Mac>::new_from_slice(signing).map_err(too_short)?,
+            #[cfg(test)]
+            bytes: working,
+        })))
     }
 
-    pub(crate) fn key(&self) -> &cookie::Key {
-        &self.0
+    /// AES-256-GCM under the encryption half.
+    pub(crate) fn cipher(&self) -> &Aes256Gcm {
+        &self.0.cipher
+    }
+
+    /// HMAC-SHA256 under the signing half, fresh (nothing written to it yet).
+    pub(crate) fn mac(&self) -> Hmac<Sha256> {
+        self.0.mac.clone()
+    }
+
+    /// The 64-byte working key: signing half, then encryption half.
+    #[cfg(test)]
+    pub(crate) fn working(&self) -> &[u8; KEY_LEN] {
+        &self.0.bytes
     }
 }
 

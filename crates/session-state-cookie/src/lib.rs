@@ -10,7 +10,7 @@
 //! - [`SealedCookie`] carries the whole session, encrypted and authenticated (or signed), with no
 //!   server-side storage: give it to `Engine::client_side` or an adapter's `client_side`. Read its
 //!   docs for what it cannot do (revoke a copied cookie, merge concurrent writes, hold more than
-//!   about 2 KB) before picking it.
+//!   about 3 KB) before picking it.
 //!
 //! [`CookieState`] implements [`session_core::state::State`]: give it to an adapter's layer (or an
 //! [`Engine`](session_core::Engine)) together with a store. Its defaults follow OWASP: a generic
@@ -81,15 +81,18 @@
 //! ```
 
 mod config;
+mod envelope;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod key;
+mod legacy;
 mod payload;
 mod sealed;
 mod state;
 mod validate;
+mod wire;
 
 pub use config::{CookieStateBuilder, DEFAULT_COOKIE_NAME, SameSite};
 pub use error::CookieConfigError;

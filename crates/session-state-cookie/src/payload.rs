@@ -1,271 +1,197 @@
-//! The plaintext inside a sealed cookie.
+//! The plaintext inside a sealed cookie (format 2): a compact byte layout of this module's own.
 //!
-//! A format version, the session id and the record, encoded with bincode and then base64url, so
-//! that it is a cookie value in both modes.
+//! The layout is not core's `Record` serialized as it is: a field added to `Record` must not
+//! silently change what cookies already in browsers decode to. A test pins the exact bytes.
 //!
-//! The layout is this module's own ([`Sealed`]), not core's `Record` serialized as it is: a field
-//! added to `Record` must not silently change what cookies already in browsers decode to. A test
-//! pins the exact bytes.
+//! | field | encoding |
+//! |---|---|
+//! | flags | one byte: [`ID_BYTES`], [`LIFETIME`], [`PERSISTENT`], [`BOUND`]; any other bit set is refused |
+//! | id | with `ID_BYTES`, the 32 bytes a 43-character base64url id (the default scheme's) stands for; else its text |
+//! | created | milliseconds since the Unix epoch |
+//! | last active, expires | each the difference from the time before it, in milliseconds |
+//! | lifetime | with `LIFETIME`: the idle timeout in seconds |
+//! | data | the number of entries, then each key and value, keys in ascending order; a value is its JSON text, or for a JSON string with nothing to escape its contents alone |
+//! | binding | with `BOUND`: the subject, the handle, the binding time (difference from created), the user agent and the address (each absent or text) |
 //!
-//! Decoding only ever sees authenticated bytes, and is bounded: the input is at most a cookie's
-//! size, bincode is told the same limit, and the record holds no nested structure (its values are
-//! JSON text, checked here and read later with `serde_json`'s own depth limit).
+//! Numbers are LEB128 varints and differences zigzag varints ([`wire`](crate::wire)); text and
+//! bytes are length-prefixed. Decoding only ever sees authenticated bytes, is bounded by them (a
+//! cookie's size), refuses anything it would not have written (an unknown flag, keys out of order,
+//! trailing bytes) and holds no nested structure: values stay JSON text, checked here and read
+//! later with `serde_json`'s own depth limit.
 
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
 use session_core::store::{Binding, Handle, Record, Timestamp};
-use session_core::{Id, Lifetime, Value};
+use session_core::{Lifetime, Value};
 
-/// The version of the plaintext layout of a session not bound to a subject; a cookie with another
-/// version does not open.
-const VERSION: u8 = 1;
+use crate::wire::{Reader, put_bytes, put_delta, put_varint};
 
-/// The version of a bound session's layout: version 1's fields, then the binding. Unbound sessions
-/// keep version 1, so that a release from before bindings still opens them; it refuses (a fresh
-/// session) a bound one.
-const VERSION_BOUND: u8 = 2;
+/// The id is held as the 32 bytes of a 43-character base64url id.
+const ID_BYTES: u8 = 1;
+/// The session has a lifetime of its own.
+const LIFETIME: u8 = 1 << 1;
+/// That lifetime is persistent.
+const PERSISTENT: u8 = 1 << 2;
+/// The session is bound to a subject.
+const BOUND: u8 = 1 << 3;
 
-/// The most bytes a payload may decode to: no cookie is larger.
-const MAX_DECODED: usize = crate::sealed::MAX_COOKIE_BYTES;
+/// The length of an id held as bytes, and of its text.
+const ID_LEN: usize = 32;
+const ID_TEXT_LEN: usize = 43;
 
-/// The sealed layout, version 1.
-///
-/// Times in milliseconds since the Unix epoch, the session's own lifetime as (idle seconds,
-/// persistent), each value as its JSON text.
-#[derive(Serialize, Deserialize)]
-struct Sealed<'a> {
-    version: u8,
-    #[serde(borrow)]
-    id: &'a str,
-    created: u64,
-    last_active: u64,
-    expires: u64,
-    lifetime: Option<(u64, bool)>,
-    #[serde(borrow)]
-    data: Vec<(&'a str, &'a str)>,
-}
+/// The low bit of a value's length: the value is a JSON string's contents, without its quotes.
+const STRING: u64 = 1;
 
-/// A bound session's layout, version 2: version 1's fields, then the subject, the handle, the
-/// binding time (milliseconds), the user agent and the client address.
-#[derive(Serialize, Deserialize)]
-struct SealedBound<'a> {
-    #[serde(borrow)]
-    session: Sealed<'a>,
-    #[serde(borrow)]
-    binding: (&'a str, &'a str, u64, Option<&'a str>, Option<&'a str>),
-}
-
-/// Encodes a session as the plaintext to seal.
-pub(crate) fn encode(id: &Id, record: &Record) -> Result<String, bincode::error::EncodeError> {
-    encode_id(id.as_str(), record)
-}
-
-/// [`encode`] for the id's text (the fuzz targets re-encode ids they decoded).
-pub(crate) fn encode_id(id: &str, record: &Record) -> Result<String, bincode::error::EncodeError> {
-    let sealed = Sealed {
-        version: if record.binding.is_some() {
-            VERSION_BOUND
-        } else {
-            VERSION
-        },
-        id,
-        created: record.created.as_millis(),
-        last_active: record.last_active.as_millis(),
-        expires: record.expires.as_millis(),
-        lifetime: record
-            .lifetime
-            .map(|l| (l.idle_timeout().as_secs(), l.is_persistent())),
-        data: record
-            .data
-            .iter()
-            .map(|(key, value)| (key.as_str(), value.as_json()))
-            .collect(),
-    };
-    let config = bincode::config::standard();
-    let bytes = match &record.binding {
-        None => bincode::serde::encode_to_vec(&sealed, config)?,
-        Some(binding) => {
-            let bound = SealedBound {
-                session: sealed,
-                binding: (
-                    &binding.subject,
-                    binding.handle.as_str(),
-                    binding.bound_at.as_millis(),
-                    binding.user_agent.as_deref(),
-                    binding.address.as_deref(),
-                ),
-            };
-            bincode::serde::encode_to_vec(&bound, config)?
+/// Appends the payload of the session `id` (its text) holding `record` to `out`.
+pub(crate) fn encode(id: &str, record: &Record, out: &mut Vec<u8>) {
+    let mut id_bytes = [0u8; ID_LEN + 1];
+    let short_id = id.len() == ID_TEXT_LEN
+        && matches!(URL_SAFE_NO_PAD.decode_slice(id, &mut id_bytes), Ok(ID_LEN));
+    let mut flags = 0;
+    if short_id {
+        flags |= ID_BYTES;
+    }
+    if let Some(lifetime) = record.lifetime {
+        flags |= LIFETIME;
+        if lifetime.is_persistent() {
+            flags |= PERSISTENT;
         }
-    };
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    }
+    if record.binding.is_some() {
+        flags |= BOUND;
+    }
+    out.push(flags);
+    if short_id {
+        out.extend_from_slice(&id_bytes[..ID_LEN]);
+    } else {
+        put_bytes(out, id.as_bytes());
+    }
+    let created = record.created.as_millis();
+    let last_active = record.last_active.as_millis();
+    put_varint(out, created);
+    put_delta(out, created, last_active);
+    put_delta(out, last_active, record.expires.as_millis());
+    if let Some(lifetime) = record.lifetime {
+        put_varint(out, lifetime.idle_timeout().as_secs());
+    }
+    put_varint(out, record.data.len() as u64);
+    for (key, value) in &record.data {
+        put_bytes(out, key.as_bytes());
+        let json = value.as_json();
+        match bare_string(json.as_bytes()) {
+            Some(contents) => {
+                put_varint(out, (contents.len() as u64) << 1 | STRING);
+                out.extend_from_slice(contents);
+            }
+            None => {
+                put_varint(out, (json.len() as u64) << 1);
+                out.extend_from_slice(json.as_bytes());
+            }
+        }
+    }
+    if let Some(binding) = &record.binding {
+        put_bytes(out, binding.subject.as_bytes());
+        put_bytes(out, binding.handle.as_str().as_bytes());
+        put_delta(out, created, binding.bound_at.as_millis());
+        for text in [&binding.user_agent, &binding.address] {
+            match text {
+                None => put_varint(out, 0),
+                Some(text) => {
+                    put_varint(out, text.len() as u64 + 1);
+                    out.extend_from_slice(text.as_bytes());
+                }
+            }
+        }
+    }
 }
 
-/// Decodes an authenticated plaintext; `None` if it is not one this version wrote.
-pub(crate) fn decode(text: &str) -> Option<(String, Record)> {
-    if text.len() > MAX_DECODED * 4 / 3 + 4 {
+/// The contents of `json` if it is a JSON string whose contents need no escape (no quote, no
+/// backslash, no control character): they are then the string itself.
+fn bare_string(json: &[u8]) -> Option<&[u8]> {
+    let contents = json.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    is_bare(contents).then_some(contents)
+}
+
+fn is_bare(contents: &[u8]) -> bool {
+    !contents
+        .iter()
+        .any(|&b| b == b'"' || b == b'\\' || b < 0x20)
+}
+
+/// Decodes an authenticated payload; `None` if it is not one [`encode`] writes.
+pub(crate) fn decode(bytes: &[u8]) -> Option<(String, Record)> {
+    let mut reader = Reader::new(bytes);
+    let flags = reader.byte()?;
+    if flags & !(ID_BYTES | LIFETIME | PERSISTENT | BOUND) != 0
+        || (flags & PERSISTENT != 0 && flags & LIFETIME == 0)
+    {
         return None;
     }
-    let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
-    let config = bincode::config::standard().with_limit::<MAX_DECODED>();
-    // The version is the first byte (a `u8` is one byte in bincode).
-    let (sealed, binding, used) = match bytes.first() {
-        Some(&VERSION) => {
-            let (sealed, used): (Sealed<'_>, usize) =
-                bincode::serde::borrow_decode_from_slice(&bytes, config).ok()?;
-            (sealed, None, used)
-        }
-        Some(&VERSION_BOUND) => {
-            let (bound, used): (SealedBound<'_>, usize) =
-                bincode::serde::borrow_decode_from_slice(&bytes, config).ok()?;
-            let (subject, handle, bound_at, user_agent, address) = bound.binding;
-            let binding = Binding::restore(
-                subject.to_owned(),
-                Handle::parse(handle)?,
-                Timestamp::from_millis(bound_at),
-                user_agent.map(str::to_owned),
-                address.map(str::to_owned),
-            )?;
-            (bound.session, Some(binding), used)
-        }
-        _ => return None,
+    let id = if flags & ID_BYTES != 0 {
+        URL_SAFE_NO_PAD.encode(reader.take(ID_LEN)?)
+    } else {
+        reader.str()?.to_owned()
     };
-    if used != bytes.len() {
-        return None;
-    }
+    let created = reader.varint()?;
+    let last_active = reader.delta(created)?;
+    let expires = reader.delta(last_active)?;
     let mut record = Record::new(
-        Timestamp::from_millis(sealed.created),
-        Timestamp::from_millis(sealed.expires),
+        Timestamp::from_millis(created),
+        Timestamp::from_millis(expires),
     );
-    record.last_active = Timestamp::from_millis(sealed.last_active);
-    record.lifetime = sealed.lifetime.map(|(idle, persistent)| {
-        let idle = Duration::from_secs(idle);
-        if persistent {
+    record.last_active = Timestamp::from_millis(last_active);
+    if flags & LIFETIME != 0 {
+        let idle = Duration::from_secs(reader.varint()?);
+        record.lifetime = Some(if flags & PERSISTENT != 0 {
             Lifetime::persistent(idle)
         } else {
             Lifetime::browser_session(idle)
+        });
+    }
+    let count = reader.varint()?;
+    let mut previous: Option<&str> = None;
+    for _ in 0..count {
+        let key = reader.str()?;
+        if previous.is_some_and(|previous| previous >= key) {
+            return None;
         }
-    });
-    for (key, json) in sealed.data {
-        let value = Value::from_json(json.to_owned()).ok()?;
-        record.data.insert(key.to_owned(), value);
-    }
-    record.binding = binding.map(Box::new);
-    Some((sealed.id.to_owned(), record))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use session_core::state::RequestView;
-    use session_core::store::Timestamp;
-    use session_core::{Engine, Lifetime, MemoryStore, ParamState, Value};
-
-    async fn some_id() -> Id {
-        let engine = Engine::new(ParamState::default(), MemoryStore::default());
-        let headers = http::HeaderMap::new();
-        let session = engine.start(&RequestView::new(&headers, None));
-        session.save().await.expect("save")
-    }
-
-    #[tokio::test]
-    async fn round_trips_and_refuses_everything_else() {
-        let id = some_id().await;
-        let mut record = Record::new(Timestamp::from_millis(5), Timestamp::from_millis(9));
-        record.lifetime = Some(Lifetime::persistent(std::time::Duration::from_secs(60)));
+        previous = Some(key);
+        let header = reader.varint()?;
+        let len = usize::try_from(header >> 1).ok()?;
+        let text = std::str::from_utf8(reader.take(len)?).ok()?;
+        let json = if header & STRING != 0 {
+            if !is_bare(text.as_bytes()) {
+                return None;
+            }
+            let mut json = String::with_capacity(text.len() + 2);
+            json.push('"');
+            json.push_str(text);
+            json.push('"');
+            json
+        } else {
+            text.to_owned()
+        };
         record
             .data
-            .insert("user".into(), Value::from_serialize("alice").expect("json"));
-        let text = encode(&id, &record).expect("encode");
-        assert_eq!(decode(&text), Some((id.as_str().to_owned(), record)));
-
-        assert_eq!(decode(""), None);
-        assert_eq!(decode("!!!"), None);
-        assert_eq!(decode(&text[..text.len() - 3]), None, "truncated");
-        assert_eq!(decode(&format!("{text}AAAA")), None, "trailing bytes");
-        let mut other = URL_SAFE_NO_PAD.decode(&text).expect("b64");
-        other[0] = VERSION + 1;
-        assert_eq!(decode(&URL_SAFE_NO_PAD.encode(other)), None, "version");
-        assert_eq!(decode(&"A".repeat(10_000)), None, "oversized");
+            .insert(key.to_owned(), Value::from_json(json).ok()?);
     }
-
-    /// The layout is frozen: cookies in browsers must keep opening after an upgrade.
-    ///
-    /// A change here needs a new `VERSION` (and decoding of the old one).
-    #[tokio::test]
-    async fn the_layout_is_pinned() {
-        let id = some_id().await;
-        let mut record = Record::new(Timestamp::from_millis(1), Timestamp::from_millis(300));
-        record.last_active = Timestamp::from_millis(2);
-        record.lifetime = Some(Lifetime::persistent(std::time::Duration::from_secs(60)));
-        record
-            .data
-            .insert("n".into(), Value::from_serialize(&7).expect("json"));
-        let bytes = URL_SAFE_NO_PAD
-            .decode(encode(&id, &record).expect("encode"))
-            .expect("b64");
-        let mut expected = vec![VERSION, 43];
-        expected.extend_from_slice(id.as_str().as_bytes());
-        // created 1, last_active 2, expires 300 (varint 251 = u16 follows), Some((60, true)),
-        // one entry ("n", "7").
-        expected.extend_from_slice(&[1, 2, 251, 44, 1, 1, 60, 1, 1, 1, b'n', 1, b'7']);
-        assert_eq!(bytes, expected);
-    }
-
-    /// A bound session: version 2, version 1's fields and then the binding; it round-trips, and
-    /// a version-2 cookie holding a malformed handle or subject does not open.
-    #[tokio::test]
-    async fn bound_sessions_take_version_2() {
-        let id = some_id().await;
-        let mut record = Record::new(Timestamp::from_millis(1), Timestamp::from_millis(300));
-        let info = session_core::subject::ClientInfo::new().user_agent("UA");
-        let binding = Binding::new("alice", info, Timestamp::from_millis(1)).expect("bind");
-        let handle = binding.handle.clone();
+    if flags & BOUND != 0 {
+        let subject = reader.str()?;
+        let handle = Handle::parse(reader.str()?)?;
+        let bound_at = Timestamp::from_millis(reader.delta(created)?);
+        let mut texts = [None, None];
+        for text in &mut texts {
+            let len = reader.varint()?;
+            if len > 0 {
+                let len = usize::try_from(len - 1).ok()?;
+                *text = Some(std::str::from_utf8(reader.take(len)?).ok()?.to_owned());
+            }
+        }
+        let [user_agent, address] = texts;
+        let binding = Binding::restore(subject.to_owned(), handle, bound_at, user_agent, address)?;
         record.binding = Some(Box::new(binding));
-        let text = encode(&id, &record).expect("encode");
-        assert_eq!(
-            decode(&text),
-            Some((id.as_str().to_owned(), record.clone()))
-        );
-        let bytes = URL_SAFE_NO_PAD.decode(&text).expect("b64");
-        assert_eq!(bytes[0], VERSION_BOUND);
-        let mut unbound = record.clone();
-        unbound.binding = None;
-        let plain = URL_SAFE_NO_PAD
-            .decode(encode(&id, &unbound).expect("encode"))
-            .expect("b64");
-        assert_eq!(plain[0], VERSION);
-        // Version 1's fields (after the version byte), then the binding.
-        assert_eq!(bytes[1..plain.len()], plain[1..]);
-        let mut tail = vec![5];
-        tail.extend_from_slice(b"alice");
-        tail.push(22);
-        tail.extend_from_slice(handle.as_str().as_bytes());
-        tail.extend_from_slice(&[1, 1, 2]);
-        tail.extend_from_slice(b"UA");
-        tail.push(0);
-        assert_eq!(bytes[plain.len()..], tail[..]);
-
-        let mut bad = bytes.clone();
-        let at = plain.len() + 1 + 5 + 1;
-        bad[at] = b'!';
-        assert_eq!(
-            decode(&URL_SAFE_NO_PAD.encode(&bad)),
-            None,
-            "a malformed handle"
-        );
-        let mut empty = plain.clone();
-        empty[0] = VERSION_BOUND;
-        empty.extend_from_slice(&[0, 22]);
-        empty.extend_from_slice(handle.as_str().as_bytes());
-        empty.extend_from_slice(&[1, 0, 0]);
-        assert_eq!(
-            decode(&URL_SAFE_NO_PAD.encode(&empty)),
-            None,
-            "an empty subject"
-        );
     }
+    reader.is_empty().then_some((id, record))
 }

@@ -3,22 +3,19 @@
 use std::error::Error;
 use std::fmt;
 
-use cookie::{Cookie, CookieJar};
 use http::HeaderMap;
 use http::header::SET_COOKIE;
 use session_core::Id;
 use session_core::state::{Delivery, RequestHeaders, RequestView, State};
 use session_core::store::{ClientStore, Opened, Record, StoreError, StoreErrorKind, Unsealed};
 
-use crate::{CookieState, SealKey, payload};
+use crate::envelope::{self, Envelope};
+use crate::{CookieState, SealKey, legacy};
 
 /// The largest `Set-Cookie` a sealed session may take, name and attributes included.
 ///
 /// The 4096 bytes every browser must accept for one cookie (RFC 6265, section 6.1).
 pub const MAX_COOKIE_BYTES: usize = 4096;
-
-/// The length of the base64 HMAC-SHA256 tag a signed value starts with.
-const SIGNATURE_LEN: usize = 44;
 
 /// How many cookies of the session's name are tried per request (a browser may send several).
 const MAX_CANDIDATES: usize = 4;
@@ -29,14 +26,13 @@ const MAX_CANDIDATES: usize = 4;
 pub enum SealMode {
     /// Encrypted and authenticated (AES-256-GCM): the client can neither read nor change it.
     ///
-    /// The `cookie` crate's private jar, with the cookie's name as associated data. The default.
+    /// A random 96-bit nonce per seal, the cookie's name as associated data. The default.
     #[default]
     Private,
     /// Signed (HMAC-SHA256): the client cannot change the session but **can read it**.
     ///
-    /// The `cookie` crate's signed jar, the cookie's name signed in too; the session is only
-    /// base64-encoded. Use it only for data the user may see; it leaves more room than private
-    /// mode.
+    /// The cookie's name is signed in too; the session is only base64url-encoded. Use it only for
+    /// data the user may see.
     Signed,
 }
 
@@ -49,12 +45,14 @@ pub enum SealMode {
 /// `client_side` constructor; handlers use the same `Session` API as with any store.
 ///
 /// - **Sealing**: the session id, the record's timestamps (created, last active, expires, its own
-///   lifetime) and its values are encoded (bincode, then base64url) and sealed with the current
-///   key, in [`SealMode::Private`] (the default) or [`SealMode::Signed`]. The cookie's name is
-///   bound in: a value moved to another cookie name does not open.
+///   lifetime), its binding to a subject if any, and its values are encoded in a compact binary
+///   layout and sealed with the current key, in [`SealMode::Private`] (the default) or
+///   [`SealMode::Signed`], then base64url-encoded once. The cookie's name is bound in: a value
+///   moved to another cookie name does not open.
 /// - **Opening**: each cookie of the session's name (at most four) is authenticated with the
 ///   current key, then with each older key; only then is it decoded, with its size bounded. A
-///   session opened with an older key is sealed again with the current one on that response.
+///   session opened with an older key, or from a cookie in the first release's format (which
+///   still opens), is sealed again with the current key and format on that response.
 ///   Anything that does not open (tampered, truncated, garbage, unknown key, another name) is a
 ///   fresh, empty session: never an error page.
 /// - **Expiry**: the engine checks the sealed expiry (idle timeout and absolute cap) on every
@@ -62,9 +60,9 @@ pub enum SealMode {
 /// - **Size**: a `Set-Cookie` longer than [`MAX_COOKIE_BYTES`] is an error
 ///   ([`StoreErrorKind::TooLarge`], logged by the adapter, a bare 500; `Session::save` reports it
 ///   to the handler first), never a truncated cookie. With the default cookie (`id`,
-///   browser-session) that leaves about **2,250 bytes** of encoded session in private mode and
-///   about **3,000** in signed mode; the encoding costs the key's length plus the value's JSON and
-///   a few bytes each.
+///   browser-session) that leaves about **3,000 bytes** of encoded session in either mode; the
+///   encoding costs the key's length plus the value's JSON (a string's without its quotes) and a
+///   few bytes each. A session of three short values takes a `Set-Cookie` of about 220 bytes.
 ///
 /// # When to pick it, and what it cannot do
 ///
@@ -111,6 +109,8 @@ pub struct SealedCookie {
     mode: SealMode,
     key: SealKey,
     old_keys: Vec<SealKey>,
+    /// For `mode` and the cookie's name (set again by [`SealedCookieBuilder::build`]).
+    envelope: Envelope,
 }
 
 impl SealedCookie {
@@ -123,6 +123,7 @@ impl SealedCookie {
     pub fn builder(key: SealKey) -> SealedCookieBuilder {
         SealedCookieBuilder {
             sealed: SealedCookie {
+                envelope: Envelope::new(SealMode::Private, CookieState::default().name()),
                 cookie: CookieState::default(),
                 mode: SealMode::Private,
                 key,
@@ -141,58 +142,19 @@ impl SealedCookie {
         self.mode
     }
 
-    /// Opens one cookie value: `Some((plaintext, with_an_old_key))` if some key authenticates it.
-    fn unseal(&self, value: &str) -> Option<(String, bool)> {
+    /// Opens one cookie value: `Some((id, record, reseal))` if some key authenticates it; `reseal`
+    /// if that was an older key or an older format.
+    fn unseal(&self, value: &str) -> Option<(String, Record, bool)> {
         if value.len() > MAX_COOKIE_BYTES {
             return None;
         }
-        let name = self.cookie.name();
-        std::iter::once(&self.key)
-            .chain(&self.old_keys)
-            .enumerate()
-            .find_map(|(index, key)| {
-                let jar = CookieJar::new();
-                let plain = match self.mode {
-                    SealMode::Private => {
-                        let cookie = Cookie::new(name.to_owned(), value.to_owned());
-                        jar.private(key.key()).decrypt(cookie)?.value().to_owned()
-                    }
-                    SealMode::Signed => {
-                        // The name is signed in: `tag` + `name=` + plaintext.
-                        let (tag, rest) =
-                            (value.get(..SIGNATURE_LEN)?, value.get(SIGNATURE_LEN..)?);
-                        let signed = format!("{tag}{name}={rest}");
-                        let verified = jar
-                            .signed(key.key())
-                            .verify(Cookie::new(name.to_owned(), signed))?;
-                        verified
-                            .value()
-                            .strip_prefix(name)?
-                            .strip_prefix('=')?
-                            .to_owned()
-                    }
-                };
-                Some((plain, index > 0))
-            })
-    }
-
-    /// Seals a plaintext with the current key into a cookie value.
-    fn seal_value(&self, plain: String) -> Option<String> {
-        let name = self.cookie.name();
-        let mut jar = CookieJar::new();
-        match self.mode {
-            SealMode::Private => {
-                jar.private_mut(self.key.key())
-                    .add(Cookie::new(name.to_owned(), plain));
-                Some(jar.get(name)?.value().to_owned())
-            }
-            SealMode::Signed => {
-                jar.signed_mut(self.key.key())
-                    .add(Cookie::new(name.to_owned(), format!("{name}={plain}")));
-                let signed = jar.get(name)?.value();
-                let tag = signed.get(..SIGNATURE_LEN)?;
-                let rest = signed.get(SIGNATURE_LEN + name.len() + 1..)?;
-                Some(format!("{tag}{rest}"))
+        match value.as_bytes().first() {
+            Some(&envelope::FIRST_CHAR) => self.envelope.open(value, &self.key, &self.old_keys),
+            Some(&envelope::NEXT_FIRST_CHAR) => None,
+            _ => {
+                let keys = std::iter::once(&self.key).chain(&self.old_keys);
+                let (id, record) = legacy::open(self.mode, self.cookie.name(), value, keys)?;
+                Some((id, record, true))
             }
         }
     }
@@ -217,10 +179,8 @@ impl ClientStore for SealedCookie {
         // cookie) and adopts neither.
         let mut first = None;
         for value in candidates.iter().take(MAX_CANDIDATES) {
-            if let Some((plain, stale)) = self.unseal(value)
-                && let Some((id, record)) = payload::decode(&plain)
-            {
-                let unsealed = Unsealed::new(id, record, stale);
+            if let Some((id, record, reseal)) = self.unseal(value) {
+                let unsealed = Unsealed::new(id, record, reseal);
                 if accept(&unsealed) && first.is_none() {
                     first = Some(unsealed);
                 }
@@ -236,11 +196,10 @@ impl ClientStore for SealedCookie {
         delivery: &Delivery,
         headers: &mut HeaderMap,
     ) -> Result<(), StoreError> {
-        let plain =
-            payload::encode(id, record).map_err(|e| StoreError::new(StoreErrorKind::Codec, e))?;
         let sealed = self
-            .seal_value(plain)
-            .ok_or_else(|| StoreError::new(StoreErrorKind::Codec, SealError::Seal))?;
+            .envelope
+            .seal(&self.key, id.as_str(), record)
+            .map_err(|e| StoreError::new(StoreErrorKind::Codec, e))?;
         let value = self
             .cookie
             .set_cookie(&sealed, delivery)
@@ -312,7 +271,8 @@ impl SealedCookieBuilder {
     }
 
     /// Builds the sealed cookie.
-    pub fn build(self) -> SealedCookie {
+    pub fn build(mut self) -> SealedCookie {
+        self.sealed.envelope = Envelope::new(self.sealed.mode, self.sealed.cookie.name());
         self.sealed
     }
 }
@@ -328,8 +288,10 @@ pub enum SealError {
         /// The limit ([`MAX_COOKIE_BYTES`]).
         limit: usize,
     },
-    /// The `cookie` crate produced no sealed value (not expected to happen).
+    /// The sealed value could not be made (not expected to happen).
     Seal,
+    /// The operating system's random source failed (private mode draws a nonce per seal).
+    Random(getrandom::Error),
 }
 
 impl fmt::Display for SealError {
@@ -341,8 +303,18 @@ impl fmt::Display for SealError {
                  limit: keep less in the session, or use a server-side store"
             ),
             SealError::Seal => f.write_str("the session could not be sealed"),
+            SealError::Random(_) => f.write_str(
+                "the session could not be sealed: the operating system's random source failed",
+            ),
         }
     }
 }
 
-impl Error for SealError {}
+impl Error for SealError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            SealError::Random(e) => Some(e),
+            _ => None,
+        }
+    }
+}

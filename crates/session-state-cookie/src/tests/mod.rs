@@ -4,6 +4,7 @@ mod build;
 mod engine;
 mod headers;
 mod options;
+mod payload;
 mod sealed;
 
 use http::header::SET_COOKIE;

@@ -4,6 +4,7 @@
 mod conformance;
 mod expiry;
 mod fixtures;
+mod format;
 mod input;
 mod keys;
 mod lifecycle;

@@ -8,7 +8,7 @@ use session_core::store::Record;
 use session_core::subject::{Binding, Handle};
 use session_core::{Lifetime, Value};
 
-use super::{START, assert_opens, engine, open, sealed};
+use super::{START, assert_opens, commit, engine, open, pair, sealed, value_of};
 use crate::tests::block_on;
 use crate::{SealKey, SealMode};
 
@@ -135,6 +135,30 @@ fn cookies_of_the_first_release_open_through_the_engine() {
             assert_eq!(id.as_str(), ID, "{mode:?} {what}");
             let csrf = session.get::<String>("csrf").await.expect("get");
             assert_eq!(csrf.as_deref(), Some(CSRF), "{mode:?} {what}");
+        }
+    });
+}
+
+/// A read-only request that opens a format 1 cookie seals it again, in format 2, as it does a
+/// cookie sealed with an older key; the new cookie opens to the same session.
+#[test]
+fn cookies_of_the_first_release_are_sealed_again_in_format_2() {
+    block_on(async {
+        for (mode, what, cookie) in FIXTURES {
+            if what == "bound" {
+                continue;
+            }
+            let (engine, clock) = engine(sealed(mode, &fixture_key()));
+            // A second after the fixture's last activity: no touch is due, only the format.
+            clock.advance(Duration::from_secs(61));
+            let session = assert_opens(&engine, cookie, "alice").await;
+            let resealed = pair(&commit(&engine, &session).await);
+            assert!(value_of(&resealed).starts_with('-'), "{mode:?} {what}");
+            let unsealed = open(&sealed(mode, &fixture_key()), &resealed).expect("opens");
+            assert_eq!(unsealed.id, ID, "{mode:?} {what}");
+            assert!(!unsealed.reseal, "{mode:?} {what}");
+            assert_eq!(unsealed.record.data, expected(what).data, "{mode:?} {what}");
+            assert_eq!(unsealed.record.lifetime, expected(what).lifetime);
         }
     });
 }

@@ -11,7 +11,7 @@ use super::{
     new_session, sealed, start, value_of,
 };
 use crate::tests::block_on;
-use crate::{CookieState, SealKey, SealMode, SealedCookie, payload};
+use crate::{CookieState, SealKey, SealMode, SealedCookie, legacy};
 
 /// `value` with the character at `at` replaced by one that differs in a data bit.
 fn flip(value: &str, at: usize) -> String {
@@ -24,18 +24,18 @@ fn flip(value: &str, at: usize) -> String {
     String::from_utf8(bytes).expect("ASCII")
 }
 
-/// `text` sealed for cookie `name` with the `cookie` crate's jars directly, laid out as
-/// `SealedCookie` lays out its values (signed: the tag, then the text; the name signed in).
+/// `text` sealed for cookie `name` with the `cookie` crate's jars directly, laid out as the first
+/// release laid out its values (format 1; signed: the tag, then the text; the name signed in).
 fn seal_raw(mode: SealMode, key: &SealKey, name: &str, text: &str) -> String {
     let mut jar = CookieJar::new();
     match mode {
         SealMode::Private => {
-            jar.private_mut(key.key())
+            jar.private_mut(&cookie::Key::from(key.working()))
                 .add(Cookie::new(name.to_owned(), text.to_owned()));
             jar.get(name).expect("sealed").value().to_owned()
         }
         SealMode::Signed => {
-            jar.signed_mut(key.key())
+            jar.signed_mut(&cookie::Key::from(key.working()))
                 .add(Cookie::new(name.to_owned(), format!("{name}={text}")));
             let signed = jar.get(name).expect("signed").value();
             format!("{}{}", &signed[..44], &signed[44 + name.len() + 1..])
@@ -198,7 +198,7 @@ fn garbage_empty_oversized_and_non_utf8_cookies_give_a_fresh_session() {
 }
 
 #[test]
-fn authenticated_text_that_is_not_our_payload_is_refused() {
+fn authenticated_format_1_text_that_is_not_our_payload_is_refused() {
     block_on(async {
         for mode in MODES {
             let key = key();
@@ -214,8 +214,8 @@ fn authenticated_text_that_is_not_our_payload_is_refused() {
             );
             let config = bincode::config::standard();
 
-            // The control: our own payload, sealed by hand, opens.
-            let ours = payload::encode(&id, &record).expect("encode");
+            // The control: a format 1 payload, sealed by hand, opens.
+            let ours = legacy::encode(&id, &record).expect("encode");
             let cookie = format!("id={}", seal_raw(mode, &key, "id", &ours));
             assert_opens(&engine, &cookie, "alice").await;
 
