@@ -8,7 +8,7 @@
 //! `sealed_hostile.rs`, the Plack nine steps in `sealed_plack.rs`.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::StatusCode;
 use session_state_cookie::{MAX_COOKIE_BYTES, SealMode};
 use session_tests::{App, Browser, Framework, Setup, TestServer, contract, counter_body};
@@ -178,7 +178,7 @@ async fn signed_mode_is_readable_but_not_writable(framework: Framework) {
     }
 }
 
-/// Private mode (the default): neither the `Set-Cookie` nor its base64 decoding holds the stored
+/// Private mode (the default): neither the `Set-Cookie` nor its base64url decoding holds the stored
 /// value's text.
 async fn private_mode_hides_the_values(framework: Framework) {
     let server = TestServer::demo(framework, &Setup::sealed()).await;
@@ -186,7 +186,9 @@ async fn private_mode_hides_the_values(framework: Framework) {
     let line = set.headers["set-cookie"].to_str().expect("ascii");
     assert!(!line.contains(MARKER), "{line}");
     let cookie = set.expect_new_id();
-    let bytes = STANDARD.decode(&cookie).expect("private values are base64");
+    let bytes = URL_SAFE_NO_PAD
+        .decode(&cookie)
+        .expect("private values are base64url");
     assert!(!String::from_utf8_lossy(&bytes).contains(MARKER));
     assert_eq!(server.get_as("/get/note", &cookie).await.body, MARKER);
 }
