@@ -289,6 +289,8 @@
 //! [`DEFAULT_MAX_RECORD_BYTES`]: session_core::store::DEFAULT_MAX_RECORD_BYTES
 //! [`MAX_RECORD_BYTES_LIMIT`]: session_core::store::MAX_RECORD_BYTES_LIMIT
 
+mod cluster;
+mod connection;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
