@@ -421,3 +421,50 @@ async fn capacity_figures() {
         2 * usize::from(SESSIONS)
     );
 }
+
+/// Bad node lists are refused before anything goes over the network; a cluster that cannot be
+/// reached fails an eager connect; a lazy store connects on first use.
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_nodes_unreachable_clusters_and_lazy_stores() {
+    use session_store_redis::RedisStoreError;
+    let none: [&str; 0] = [];
+    for refused in [
+        RedisStore::cluster_builder(none).connect().await,
+        RedisStore::cluster_builder(["http://127.0.0.1:7000/"])
+            .connect()
+            .await,
+    ] {
+        assert!(
+            matches!(refused, Err(RedisStoreError::InvalidUrl(_))),
+            "{refused:?}"
+        );
+    }
+    // A port nothing listens on (taken, then freed).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let unreachable = RedisStore::cluster_builder([format!("redis://127.0.0.1:{port}/")])
+        .connect_timeout(Duration::from_millis(200))
+        .reconnect_retries(0)
+        .connect()
+        .await;
+    assert!(
+        matches!(
+            unreachable,
+            Err(RedisStoreError::Connect(_) | RedisStoreError::Timeout { .. })
+        ),
+        "{unreachable:?}"
+    );
+
+    let cluster = RedisCluster::start();
+    let store = builder(&cluster).lazy(true).connect().await.expect("lazy");
+    assert!(store.is_cluster());
+    let record = live(&[("n", "1")]);
+    assert!(store.create(&key(1), &record).await.expect("create"));
+    assert_eq!(store.load(&key(1)).await.expect("load"), Some(record));
+    let shown = format!("{store:?}");
+    for port in cluster.ports() {
+        assert!(shown.contains(&format!("127.0.0.1:{port}")), "{shown}");
+    }
+}
