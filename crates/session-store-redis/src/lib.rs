@@ -328,6 +328,7 @@
 //!     then, the session drops out of listings (and so escapes "log out everywhere") until its
 //!     next write, while it lives. This is the one case where a live session goes unlisted; it
 //!     needs a failure in the one round trip after a touch, and a session left idle since.
+//!
 //!   The failures of these second calls are logged (`warn`) and do not fail the call: the
 //!   session was written, or deleted, as asked.
 //! - **Eviction** (`maxmemory` with a `volatile-*` policy) may take an index, as on one server.
