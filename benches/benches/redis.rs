@@ -9,8 +9,8 @@
 //! - `floor-redis`: no HTTP at all, a raw redis client (the redis crate's `ConnectionManager`, one
 //!   multiplexed connection, as `RedisStore` uses) sending per request what `RedisStore` sends for
 //!   this route: `HGETALL`, then `EVALSHA` of a script making the same calls as the store's `apply`
-//!   script does here (`TYPE`, `HGET expires`, one `HSET` of `v:counter`, `last_active` and
-//!   `expires`, `PEXPIRE`). The most any Redis-backed server could do with this Redis.
+//!   script does here (one `HMGET`, one `HSET` of `v:counter`, `last_active`, `expires` and the
+//!   size). The most any Redis-backed server could do with this Redis.
 //! - `floor-axum`, `floor-actix`: the route with no session at all (it formats the same body),
 //!   behind axum and behind actix-web: what HTTP alone costs with this load driver.
 //! - `ours-axum`: this project's `session_tower::SessionLayer` (default `CookieState`) over
@@ -42,6 +42,12 @@
 //! `SESSION_BENCH_CONNECTIONS` change those). Without `--bench` (as `cargo test --benches` runs
 //! it), each contender runs for a moment with 4 connections, as a smoke test.
 //!
+//! `SESSION_BENCH_SESSIONS=one` puts every connection on one session (the first connection's
+//! first request creates it; answers are then checked for a counter, not for which one), where
+//! concurrent requests contend for one hash. `SESSION_BENCH_PIN=shared` or `apart` pins the
+//! servers to CPU 0 and Redis to CPU 0 (sharing the server's core) or CPU 1 (a core of its own,
+//! with the load driver); see `session_benches::placement`.
+//!
 //! Client, servers and Redis share this machine's cores: the numbers compare the contenders with
 //! one another in one run, not with a deployment.
 
@@ -50,7 +56,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use session_benches::actix_serve;
-use session_benches::load::{Client, Load, Outcome, drive, hello, http_clients, runtime};
+use session_benches::load::{
+    Client, HttpClient, Load, Outcome, drive, hello, http_clients, http_clients_sharing, runtime,
+};
+use session_benches::placement::{Placement, pin_process, pin_thread};
 use session_benches::servers::{self, ActixServer, AxumServer};
 use session_store_redis::testing::RedisServer;
 use tokio::runtime::Runtime;
@@ -74,16 +83,15 @@ mod floor {
 
     /// The calls the store's `apply` script makes for this route.
     ///
-    /// For a live session, no `clear`, nothing removed: the liveness check (`TYPE`, `HGET
-    /// expires`), one `HSET` of the changed fields, `PEXPIRE`. `ARGV`: now, ttl, clear, the number
-    /// of pairs n, then the 2n field/values.
+    /// For a live session, no `clear`, nothing removed, the expiry within its minute: one `HMGET`
+    /// (liveness, subject, size, the old counter), one `HSET` of the changed fields and the size,
+    /// no `PEXPIRE`. `ARGV`: now, ttl, the number of pairs n, then the 2n field/values.
     const APPLY: &str = r"
-local key, now, ttl = KEYS[1], tonumber(ARGV[1]), ARGV[2]
-if redis.call('TYPE', key).ok ~= 'hash' then return 0 end
-local expires = tonumber(redis.call('HGET', key, 'expires'))
+local key, now = KEYS[1], tonumber(ARGV[1])
+local f = redis.call('HMGET', key, 'expires', 'subject_key', 'size', 'v:counter')
+local expires = tonumber(f[1])
 if expires == nil or expires <= now then return 0 end
-redis.call('HSET', key, unpack(ARGV, 5, 4 + 2 * tonumber(ARGV[4])))
-redis.call('PEXPIRE', key, ttl)
+redis.call('HSET', key, 'size', 20, unpack(ARGV, 4, 3 + 2 * tonumber(ARGV[3])))
 return 1
 ";
 
@@ -157,7 +165,6 @@ return 1
                 .key(&self.key)
                 .arg(now)
                 .arg(TTL_MS)
-                .arg("0")
                 .arg(3)
                 .arg("v:counter")
                 .arg(n + 1)
@@ -298,8 +305,21 @@ mod stats {
     ///
     /// Counted by `INFO commandstats`, but no round trip. No contender sends these itself during a
     /// measured run.
-    pub(crate) const IN_SCRIPTS: [&str; 7] =
-        ["type", "hget", "hset", "pexpire", "unlink", "hkeys", "hdel"];
+    pub(crate) const IN_SCRIPTS: [&str; 13] = [
+        "type",
+        "hget",
+        "hmget",
+        "hset",
+        "hstrlen",
+        "pexpire",
+        "unlink",
+        "hkeys",
+        "hdel",
+        "zadd",
+        "zrange",
+        "zrem",
+        "zremrangebyscore",
+    ];
     /// Commands the scripts are sent with.
     const SCRIPT_CALLS: [&str; 3] = ["evalsha", "eval", "evalsha_ro"];
 
@@ -432,12 +452,48 @@ fn measure<C: Client>(
     })
 }
 
+/// Whether every connection has a session of its own (`SESSION_BENCH_SESSIONS` unset or `each`)
+/// or all share one (`one`).
+fn one_session() -> bool {
+    match std::env::var("SESSION_BENCH_SESSIONS").as_deref() {
+        Ok("one") => true,
+        Ok("each") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("SESSION_BENCH_SESSIONS={other}: expected one or each"),
+    }
+}
+
+/// The clients of a contender at `addr`: see [`one_session`].
+async fn clients_for(addr: std::net::SocketAddr, counting: bool, load: Load) -> Vec<HttpClient> {
+    if counting && one_session() {
+        http_clients_sharing(addr, load).await
+    } else {
+        http_clients(addr, counting, load).await
+    }
+}
+
+/// The redis-server's process id, from `INFO server`.
+async fn redis_pid(connection: &mut redis::aio::MultiplexedConnection) -> u32 {
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(connection)
+        .await
+        .expect("INFO server");
+    info.lines()
+        .find_map(|line| line.strip_prefix("process_id:"))
+        .and_then(|pid| pid.trim().parse().ok())
+        .expect("INFO server has the process id")
+}
+
 fn main() {
     let load = Load::from_args();
+    let placement = Placement::get();
     let redis_server = RedisServer::start();
     let url = redis_server.url();
-    // The servers' runtime (axum) and the load driver's, both with 2 threads like the machine.
+    // The servers' runtime (axum) and the load driver's, both with 2 threads like the machine,
+    // each built on the CPU its threads are to run on.
+    pin_thread(placement.server_cpu());
     let servers = runtime(2);
+    pin_thread(placement.driver_cpu());
     let driver = runtime(2);
     let mut side = driver.block_on(async {
         redis::Client::open(url.as_str())
@@ -446,9 +502,20 @@ fn main() {
             .await
             .expect("a side connection")
     });
+    let pid = driver.block_on(redis_pid(&mut side));
+    pin_process(pid, placement.redis_cpu());
     eprintln!(
-        "redis bench: {} connections, {:?} warm-up, {:?} measured per contender, redis at {url}",
-        load.connections, load.warm_up, load.measure
+        "redis bench: {} connections ({}), {:?} warm-up, {:?} measured per contender, redis at \
+         {url}; {}",
+        load.connections,
+        if one_session() {
+            "all on one session"
+        } else {
+            "a session each"
+        },
+        load.warm_up,
+        load.measure,
+        placement.describe()
     );
 
     let mut rows = Vec::new();
@@ -475,7 +542,7 @@ fn main() {
             _ => servers.block_on(axum_servers::tower_sessions(&url)),
         };
         let server = AxumServer::start(&servers, router);
-        let clients = driver.block_on(http_clients(server.addr, counting, load));
+        let clients = driver.block_on(clients_for(server.addr, counting, load));
         rows.push(measure(&driver, &mut side, name, clients, load, counting));
         server.stop();
     }
@@ -491,7 +558,7 @@ fn main() {
             "ours-actix" => actix_servers::ours(url.clone()),
             _ => actix_servers::actix_session(url.clone()),
         };
-        let clients = driver.block_on(http_clients(server.addr, counting, load));
+        let clients = driver.block_on(clients_for(server.addr, counting, load));
         rows.push(measure(&driver, &mut side, name, clients, load, counting));
         server.stop(&driver);
     }
@@ -518,9 +585,17 @@ fn print_table(rows: &[Row], load: Load) {
     };
     println!();
     println!(
-        "redis: GET / (read counter, write counter + 1), {} keep-alive connections, one session \
-         each, {:?} measured after {:?} warm-up",
-        load.connections, load.measure, load.warm_up
+        "redis: GET / (read counter, write counter + 1), {} keep-alive connections, {}, {:?} \
+         measured after {:?} warm-up; {}",
+        load.connections,
+        if one_session() {
+            "all on one session"
+        } else {
+            "one session each"
+        },
+        load.measure,
+        load.warm_up,
+        Placement::get().describe()
     );
     println!(
         "{:<15} {:>9} {:>8} {:>8} {:>13} {:>12} {:>7} {:>8} {:>6}  redis commands per request",
@@ -594,8 +669,8 @@ fn print_table(rows: &[Row], load: Load) {
     println!(
         "(trips: commands sent to Redis per request, each one round trip; redis µs: Redis's time \
          executing them; r-cpu: Redis's CPU over the run, 100% = one core; +µs/req: 1/req/s minus \
-         the HTTP floor's, machine time added per request. Client, servers and Redis share {} \
-         cores.)",
-        std::thread::available_parallelism().map_or(0, usize::from)
+         the HTTP floor's, machine time added per request. Client, servers and Redis share the \
+         machine's cores: {}.)",
+        Placement::get().describe()
     );
 }

@@ -19,3 +19,4 @@ pub fn criterion(measure: Duration) -> Criterion {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(measure)
 }
+pub mod placement;

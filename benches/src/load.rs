@@ -128,13 +128,23 @@ pub async fn drive<C: Client>(clients: Vec<C>, load: Load) -> (Outcome, Vec<C>) 
     (outcome, clients)
 }
 
+/// What a client checks in each answer's body.
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    /// The floors' answer, always for 0.
+    Zero,
+    /// The counter of a session this client alone uses: the next answer shows this.
+    Counter(u64),
+    /// A session shared with other clients: any counter (but a session cookie to send).
+    Shared,
+}
+
 /// An HTTP/1.1 keep-alive connection to a contender, with the session cookie it was given.
 #[derive(Debug)]
 pub struct HttpClient {
     sender: SendRequest<Empty<Bytes>>,
     cookie: Option<HeaderValue>,
-    /// The counter the next answer must show; `None` for the floors, which always answer 0.
-    expect: Option<u64>,
+    expect: Expect,
 }
 
 impl HttpClient {
@@ -151,7 +161,11 @@ impl HttpClient {
         HttpClient {
             sender,
             cookie: None,
-            expect: counting.then_some(0),
+            expect: if counting {
+                Expect::Counter(0)
+            } else {
+                Expect::Zero
+            },
         }
     }
 }
@@ -184,18 +198,32 @@ impl Client for HttpClient {
             .await
             .expect("a whole body")
             .to_bytes();
-        let n = self.expect.unwrap_or(0);
-        assert_eq!(
-            (status, &body[..]),
-            (StatusCode::OK, hello(n).as_bytes()),
-            "every answer is a 200 with the counter this connection expects"
-        );
-        if let Some(expect) = &mut self.expect {
-            assert!(
-                self.cookie.is_some(),
-                "the first answer sets a session cookie"
-            );
-            *expect += 1;
+        match &mut self.expect {
+            Expect::Shared => {
+                assert_eq!(status, StatusCode::OK, "every answer is a 200");
+                assert!(
+                    body.starts_with(b"Hello, you've been here for "),
+                    "every answer shows a counter"
+                );
+            }
+            expect => {
+                let n = match expect {
+                    Expect::Counter(n) => *n,
+                    _ => 0,
+                };
+                assert_eq!(
+                    (status, &body[..]),
+                    (StatusCode::OK, hello(n).as_bytes()),
+                    "every answer is a 200 with the counter this connection expects"
+                );
+                if let Expect::Counter(n) = expect {
+                    assert!(
+                        self.cookie.is_some(),
+                        "the first answer sets a session cookie"
+                    );
+                    *n += 1;
+                }
+            }
         }
     }
 }
@@ -207,6 +235,28 @@ pub async fn http_clients(addr: SocketAddr, counting: bool, load: Load) -> Vec<H
     let mut clients = Vec::with_capacity(load.connections);
     for _ in 0..load.connections {
         let mut client = HttpClient::connect(addr, counting).await;
+        client.request().await;
+        clients.push(client);
+    }
+    clients
+}
+
+/// Opens `load.connections` clients to `addr` that all use one session: the first one's first
+/// request creates it, and the others start with its cookie. Answers are checked for a 200 and a
+/// counter, not for which count (the clients' requests interleave).
+pub async fn http_clients_sharing(addr: SocketAddr, load: Load) -> Vec<HttpClient> {
+    let mut first = HttpClient::connect(addr, true).await;
+    first.request().await;
+    first.expect = Expect::Shared;
+    let cookie = first
+        .cookie
+        .clone()
+        .expect("the first answer sets a session cookie");
+    let mut clients = vec![first];
+    for _ in 1..load.connections {
+        let mut client = HttpClient::connect(addr, true).await;
+        client.cookie = Some(cookie.clone());
+        client.expect = Expect::Shared;
         client.request().await;
         clients.push(client);
     }

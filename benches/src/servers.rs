@@ -76,6 +76,8 @@ impl ActixServer {
         let addr = listener.local_addr().expect("a bound address");
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
+            // The system's workers inherit the CPU set (see `placement`).
+            crate::placement::pin_thread(crate::placement::Placement::get().server_cpu());
             actix_rt::System::new().block_on(async move {
                 let server = bind(connect().await, listener);
                 tx.send(server.handle()).expect("the bench waits");

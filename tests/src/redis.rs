@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use session_core::store::Timestamp;
 use session_store_redis::redis::{self, AsyncCommands};
 use sha2::{Digest, Sha256};
 
@@ -58,4 +59,11 @@ pub async fn cluster_keys(nodes: &[String], prefix: &str) -> Vec<String> {
         .expect("KEYS on every master");
     keys.sort();
     keys
+}
+
+/// The TTL `RedisStore` gives a session expiring at `expires` when its clock says `now`: to the
+/// expiry's deadline, the first whole minute of that clock after it.
+pub fn deadline_ttl(now: Timestamp, expires: Timestamp) -> Duration {
+    let deadline = (expires.as_millis() / 60_000 + 1) * 60_000;
+    Duration::from_millis(deadline.saturating_sub(now.as_millis()))
 }

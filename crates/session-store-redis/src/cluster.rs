@@ -119,7 +119,7 @@ pub(crate) async fn apply(
     let now = store.now();
     let ttl = ttl_ms(now, changes.expires);
     let fields = FieldChanges::from_changes(changes);
-    let set_size = layout::size_of(&fields.set);
+    let set_size = fields.values_set_size();
     if set_size > store.max_record_bytes() {
         return Err(store.too_large(set_size));
     }
@@ -133,10 +133,10 @@ pub(crate) async fn apply(
         .arg(fields.set.len())
         .arg(fields.values_set)
         .arg(fields.values_removed);
-    for (field, text) in fields.set {
+    for (field, text) in &fields.set {
         invocation.arg(field).arg(text);
     }
-    for field in fields.remove {
+    for field in &fields.remove {
         invocation.arg(field);
     }
     match run(store, "apply", &invocation).await? {

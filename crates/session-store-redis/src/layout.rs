@@ -15,6 +15,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::io::Write as _;
+
+use redis::{RedisWrite, ToRedisArgs};
 
 use session_core::store::{Changes, Record, Timestamp};
 use session_core::{Lifetime, Value};
@@ -81,60 +84,176 @@ pub(crate) fn size_of(fields: &[(String, String)]) -> usize {
         .sum()
 }
 
-/// What `apply` does to the hash.
+/// A field `apply` names, borrowed from the changes: a value's (`v:` and the value's name) or a
+/// metadata field. Written as one Redis argument, without building the name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Field<'a> {
+    /// The field of the value stored under this name.
+    Value(&'a str),
+    /// A metadata field.
+    Meta(&'static str),
+}
+
+impl Field<'_> {
+    /// The field name's length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Field::Value(name) => VALUE_PREFIX.len() + name.len(),
+            Field::Meta(name) => name.len(),
+        }
+    }
+}
+
+impl ToRedisArgs for Field<'_> {
+    fn write_redis_args<W: RedisWrite + ?Sized>(&self, out: &mut W) {
+        match self {
+            Field::Value(name) => {
+                let mut arg = out.writer_for_next_arg();
+                // Writes to the command's own buffer: they cannot fail.
+                let _ = arg.write_all(VALUE_PREFIX.as_bytes());
+                let _ = arg.write_all(name.as_bytes());
+            }
+            Field::Meta(name) => out.write_arg(name.as_bytes()),
+        }
+    }
+}
+
+/// A text `apply` writes: a value's JSON text (borrowed), a timestamp, or a lifetime's JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Text<'a> {
+    /// A value's JSON text.
+    Json(&'a str),
+    /// Milliseconds since the Unix epoch, written in decimal.
+    Millis(u64),
+    /// A text made for the call (a lifetime's JSON).
+    Owned(String),
+}
+
+impl Text<'_> {
+    /// The JSON text of a value, if this is one.
+    pub(crate) fn json(&self) -> Option<&str> {
+        match self {
+            Text::Json(json) => Some(json),
+            _ => None,
+        }
+    }
+}
+
+impl ToRedisArgs for Text<'_> {
+    fn write_redis_args<W: RedisWrite + ?Sized>(&self, out: &mut W) {
+        match self {
+            Text::Json(json) => out.write_arg(json.as_bytes()),
+            Text::Millis(millis) => millis.write_redis_args(out),
+            Text::Owned(text) => out.write_arg(text.as_bytes()),
+        }
+    }
+}
+
+/// Past this many updates, finding a key's last change goes through a hash map rather than a
+/// scan of those already seen.
+const SCAN_UPDATES: usize = 16;
+
+/// Each key's last change in `updates`, in the order the keys first appear.
+fn last_changes(updates: &[(String, Option<Value>)]) -> Vec<(&str, Option<&Value>)> {
+    let mut last: Vec<(&str, Option<&Value>)> = Vec::with_capacity(updates.len());
+    let mut index: Option<HashMap<&str, usize>> =
+        (updates.len() > SCAN_UPDATES).then(|| HashMap::with_capacity(updates.len()));
+    for (name, value) in updates {
+        let seen = match &index {
+            Some(index) => index.get(name.as_str()).copied(),
+            None => last.iter().position(|(seen, _)| *seen == name),
+        };
+        match seen {
+            Some(at) => last[at].1 = value.as_ref(),
+            None => {
+                if let Some(index) = &mut index {
+                    index.insert(name, last.len());
+                }
+                last.push((name, value.as_ref()));
+            }
+        }
+    }
+    last
+}
+
+/// What `apply` does to the hash, borrowing its names and texts from the [`Changes`].
 ///
 /// Whether to drop every value field first, the fields to set and the fields to remove (each field
 /// in at most one of the two), value fields first in both, and how many of each are values.
 #[derive(Debug, Default)]
-pub(crate) struct FieldChanges {
+pub(crate) struct FieldChanges<'a> {
     pub(crate) clear: bool,
-    pub(crate) set: Vec<(String, String)>,
-    pub(crate) remove: Vec<String>,
+    pub(crate) set: Vec<(Field<'a>, Text<'a>)>,
+    pub(crate) remove: Vec<Field<'a>>,
     /// How many of `set` (the first ones) are value fields.
     pub(crate) values_set: usize,
     /// How many of `remove` (the first ones) are value fields.
     pub(crate) values_removed: usize,
 }
 
-impl FieldChanges {
+impl<'a> FieldChanges<'a> {
     /// The field-level form of one request's changes.
     ///
     /// A key changed twice keeps its last change, as [`Changes::apply_to`] does.
-    pub(crate) fn from_changes(changes: &Changes) -> Self {
-        let mut last: HashMap<&str, Option<&Value>> = HashMap::with_capacity(changes.updates.len());
-        let mut order = Vec::with_capacity(changes.updates.len());
-        for (name, value) in &changes.updates {
-            if last.insert(name.as_str(), value.as_ref()).is_none() {
-                order.push(name.as_str());
-            }
-        }
+    pub(crate) fn from_changes(changes: &'a Changes) -> Self {
         let mut out = FieldChanges {
             clear: changes.clear,
+            set: Vec::with_capacity(changes.updates.len() + 3),
             ..FieldChanges::default()
         };
-        for name in order {
-            match last.get(name).copied().flatten() {
+        for (name, value) in last_changes(&changes.updates) {
+            match value {
                 Some(value) => out
                     .set
-                    .push((value_field(name), value.as_json().to_owned())),
-                None => out.remove.push(value_field(name)),
+                    .push((Field::Value(name), Text::Json(value.as_json()))),
+                None => out.remove.push(Field::Value(name)),
             }
         }
         (out.values_set, out.values_removed) = (out.set.len(), out.remove.len());
         out.set.push((
-            LAST_ACTIVE.to_owned(),
-            changes.last_active.as_millis().to_string(),
+            Field::Meta(LAST_ACTIVE),
+            Text::Millis(changes.last_active.as_millis()),
         ));
-        out.set
-            .push((EXPIRES.to_owned(), changes.expires.as_millis().to_string()));
+        out.set.push((
+            Field::Meta(EXPIRES),
+            Text::Millis(changes.expires.as_millis()),
+        ));
         match &changes.lifetime {
-            Some(Some(lifetime)) => out.set.push((LIFETIME.to_owned(), lifetime_json(lifetime))),
-            Some(None) => out.remove.push(LIFETIME.to_owned()),
+            Some(Some(lifetime)) => out
+                .set
+                .push((Field::Meta(LIFETIME), Text::Owned(lifetime_json(lifetime)))),
+            Some(None) => out.remove.push(Field::Meta(LIFETIME)),
             None => {}
         }
         out
     }
+
+    /// The size of the values set, as the `size` field counts them: their fields' names and
+    /// texts, in bytes.
+    pub(crate) fn values_set_size(&self) -> usize {
+        self.set[..self.values_set]
+            .iter()
+            .map(|(field, text)| field.len() + text.json().map_or(0, str::len))
+            .sum()
+    }
+
+    /// Puts the short values set ([`SHORT_VALUE`]) before the long ones and answers how many
+    /// there are; none when the changes clear the record (its old values are not read).
+    pub(crate) fn short_values_first(&mut self) -> usize {
+        if self.clear {
+            return 0;
+        }
+        let is_short = |text: &Text<'_>| text.json().is_some_and(|json| json.len() <= SHORT_VALUE);
+        let values = &mut self.set[..self.values_set];
+        values.sort_by_key(|(_, text)| !is_short(text));
+        values.iter().take_while(|(_, text)| is_short(text)).count()
+    }
 }
+
+/// Values up to this many bytes of JSON text are "short": `apply` reads their old texts with its
+/// liveness check (one `HMGET`) to keep the size, where a long one's old length costs an `HSTRLEN`
+/// rather than a copy of the text.
+pub(crate) const SHORT_VALUE: usize = 256;
 
 /// Why a stored hash could not be read as a session.
 ///
@@ -411,12 +530,49 @@ mod tests {
         assert_eq!(
             fields.set,
             [
-                ("v:b".to_owned(), "1".to_owned()),
-                (LAST_ACTIVE.to_owned(), "3".to_owned()),
-                (EXPIRES.to_owned(), "9".to_owned()),
+                (Field::Value("b"), Text::Json("1")),
+                (Field::Meta(LAST_ACTIVE), Text::Millis(3)),
+                (Field::Meta(EXPIRES), Text::Millis(9)),
             ]
         );
-        assert_eq!(fields.remove, ["v:a", LIFETIME]);
+        assert_eq!(fields.remove, [Field::Value("a"), Field::Meta(LIFETIME)]);
         assert_eq!((fields.values_set, fields.values_removed), (1, 1));
+        // As Redis gets them: one argument per field or text.
+        let args: Vec<Vec<u8>> = fields
+            .set
+            .iter()
+            .flat_map(|(f, t)| [f.to_redis_args(), t.to_redis_args()])
+            .flatten()
+            .collect();
+        assert_eq!(
+            args,
+            [&b"v:b"[..], b"1", b"last_active", b"3", b"expires", b"9"]
+        );
+    }
+
+    #[test]
+    fn the_last_change_wins_past_the_scan_too() {
+        let value = |n: usize| Value::from_json(n.to_string()).expect("json");
+        for count in [3, SCAN_UPDATES, SCAN_UPDATES + 1, 100] {
+            let mut changes = Changes::touch(Timestamp::from_millis(1), Timestamp::from_millis(2));
+            changes.updates = (0..count)
+                .map(|n| (format!("k{}", n % 5), Some(value(n))))
+                .collect();
+            let fields = FieldChanges::from_changes(&changes);
+            let expected: Vec<(String, String)> = (0..count.min(5))
+                .map(|k| {
+                    let last = (0..count).rev().find(|n| n % 5 == k).expect("a change");
+                    (format!("v:k{k}"), last.to_string())
+                })
+                .collect();
+            let got: Vec<(String, String)> = fields.set[..fields.values_set]
+                .iter()
+                .map(|(f, t)| {
+                    let name = String::from_utf8(f.to_redis_args().concat()).expect("utf-8");
+                    (name, t.json().expect("a value").to_owned())
+                })
+                .collect();
+            assert_eq!(got, expected, "{count} updates");
+        }
     }
 }

@@ -50,8 +50,13 @@
 //!
 //! Everything is text that `redis-cli` and other languages can read; the [`Codec`] seam is not
 //! used (values are already JSON, and one field per value is what lets `apply` change single
-//! keys). The key carries a TTL (`PEXPIRE`) of `expires - now` in milliseconds, computed from the
-//! store's [`Clock`], so Redis reclaims dead sessions by itself.
+//! keys). The key carries a TTL (`PEXPIRE`, computed from the store's [`Clock`]) that runs to
+//! the *deadline* of its expiry, the first whole minute of that clock after `expires`, so Redis
+//! reclaims dead sessions by itself, at most a minute after they died. Whether a session is live
+//! is decided by its `expires` field on the store's clock, never by the TTL: a key Redis still
+//! holds after its expiry is no session. Keeping the TTL to the minute lets a request whose new
+//! expiry falls in the same minute as the old one (every request to a session used within the
+//! minute) leave it alone, which saves Redis a `PEXPIRE` per request.
 //!
 //! # Operations and round trips
 //!
@@ -62,10 +67,12 @@
 //!   field, `PEXPIRE`.
 //! - `save`: a script: if no live session is there, answer 0; else drop the key, `HSET` every
 //!   field, `PEXPIRE`.
-//! - `apply`: a script: if no live session is there, answer 0; else, when values change, compute
-//!   their new size (`HGET size`, and `HSTRLEN` of each value field replaced or removed) and
-//!   answer the size, writing nothing, if it passes the limit; then (on `clear`) `HDEL` every
-//!   `v:` field, `HSET`/`HDEL` the changed fields, the metadata and the size, `PEXPIRE`.
+//! - `apply`: a script: one `HMGET` reads `expires` (if no live session is there, answer 0),
+//!   `subject_key`, `size` and the old texts of the short values set (up to 256 bytes); when
+//!   values change, compute their new size from those (and `HSTRLEN` of each long value replaced
+//!   and each value removed) and answer the size, writing nothing, if it passes the limit; then
+//!   (on `clear`) `HDEL` every `v:` field, one `HSET` of the changed fields, the metadata and the
+//!   size, `HDEL` of those removed, and `PEXPIRE` only if the expiry moved to another minute.
 //! - `touch`: the `apply` script with no value changes (`last_active`, `expires`, TTL; the size is
 //!   neither read nor written).
 //! - `delete`: a script: note whether a live session is there, `UNLINK`, answer that.
@@ -198,40 +205,41 @@
 //! `subject_key`, the 64 hex digits of [`subject_key`] of its subject. An unbound session has
 //! neither: it is written exactly as before, and hashes written before load as unbound sessions.
 //! Each subject has an **index**, a sorted set under `{prefix}subject:{digest}` (the same
-//! digest): one member per bound session, the 64 hex digits of its key, scored by its expiry in
-//! milliseconds. The subject itself is only ever inside the `binding` text, never in a key name.
+//! digest): one member per bound session, the 64 hex digits of its key, scored by its expiry's
+//! deadline (the whole minute after it) in milliseconds. The subject itself is only ever inside the `binding` text, never in a key name.
 //!
 //! **Kept by the same scripts** on one server, so the index changes in the same atomic step as
 //! its sessions (on a cluster, by calls of their own: see [Redis Cluster](#redis-cluster)):
 //!
 //! - `create` and `save` of a bound record take the index as a second key: they prune its
-//!   entries whose score has passed (`ZREMRANGEBYSCORE`), file the session (`ZADD`) and set the
+//!   entries scored over a minute ago (`ZREMRANGEBYSCORE`), file the session (`ZADD`) and set the
 //!   index's TTL, before writing the hash (an index Redis refuses fails the call with nothing
 //!   written). A hash replaced (dead, or saved under another binding or none) leaves the index
 //!   it was in.
-//! - `apply` and `touch` of a bound record move its score (`ZADD`, which also files it again in
-//!   an index that was lost) and the TTL; an `apply` that ends the record, and `delete`, take the
+//! - `apply` and `touch` of a bound record whose expiry moves to another minute move its score
+//!   (`ZADD`, which also files it again in an index that was lost) and the TTL; an `apply` that ends the record, and `delete`, take the
 //!   entry out (`ZREM`). These scripts find the index through the hash's `subject_key` field: the
 //!   liveness check reads it with `expires` (one `HMGET` where there was one `HGET`), so an unbound
 //!   session runs as many commands as before.
-//! - `list_subject` is one script: it prunes the entries whose score has passed, reads each
+//! - `list_subject` is one script: it prunes the entries scored over a minute ago, reads each
 //!   other entry's hash (`HMGET` of `subject_key`, `binding` and the timestamps), drops the
 //!   entries whose hash is gone, dead, or bound to another subject, and answers the rest. Its
 //!   cost grows with the subject's sessions.
 //!
-//! **TTLs.** Every script that changes an index sets its TTL to that of its longest-lived entry
-//! (its highest score, minus now): an index lives no longer than its latest entry, and the
+//! **TTLs.** Every script that changes an index sets its TTL to a minute past its highest score:
+//! an index lives at most two minutes longer than its latest session, never less, and the
 //! entries of sessions that went without a `delete` (evicted, removed by hand) go at the next
 //! listing or bound `create`, or with the index.
 //!
 //! **Commands per call** (`INFO commandstats`, which counts what the scripts run; each call is
 //! one round trip, one `EVALSHA` but for `load`):
 //!
-//! | call | unbound, before and now | bound, now |
+//! | call | unbound | bound |
 //! |---|---|---|
-//! | `create` | `HGET`→`HMGET`, `UNLINK`, `HSET`, `PEXPIRE`: 4 | 8: + `ZREMRANGEBYSCORE`, `ZADD`, `ZRANGE`, `PEXPIRE` |
-//! | `apply` (one value) | `HGET`→`HMGET`, `HGET`, `HSTRLEN`, `HSET`, `PEXPIRE`: 5 | 8: + `ZADD`, `ZRANGE`, `PEXPIRE` |
-//! | `touch` | `HGET`→`HMGET`, `HSET`, `PEXPIRE`: 3 | 6: + `ZADD`, `ZRANGE`, `PEXPIRE` |
+//! | `create` | `HMGET`, `UNLINK`, `HSET`, `PEXPIRE`: 4 | 8: + `ZREMRANGEBYSCORE`, `ZADD`, `ZRANGE`, `PEXPIRE` |
+//! | `apply` (one short value), expiry in the same minute | `HMGET`, `HSET`: 2 | 2 |
+//! | `apply` (one short value), expiry in another minute | `HMGET`, `HSET`, `PEXPIRE`: 3 | 6: + `ZADD`, `ZRANGE`, `PEXPIRE` |
+//! | `touch`, expiry in another minute | `HMGET`, `HSET`, `PEXPIRE`: 3 | 6: + `ZADD`, `ZRANGE`, `PEXPIRE` |
 //! | `delete` | `HGET`→`HMGET`, `UNLINK`: 2 | 4: + `ZREM`, `ZRANGE` (+ `PEXPIRE` if entries remain) |
 //! | `load` | `HGETALL`: 1 | 1 |
 //!
@@ -244,8 +252,8 @@
 //! `create`s and `save`s and `list_subject`.
 //!
 //! **Memory limits.** Index keys carry a TTL, so a `volatile-*` eviction policy may evict one:
-//! its sessions are then not listed (a "log out everywhere" misses them) until their next `apply`
-//! or `touch` files them again. Where sessions per subject matter, size `maxmemory` so that
+//! its sessions are then not listed (a "log out everywhere" misses them) until an `apply` or
+//! `touch` moving their expiry to another minute files them again. Where sessions per subject matter, size `maxmemory` so that
 //! nothing is evicted, or use `noeviction`.
 //!
 //! ## Redis Cluster
@@ -413,6 +421,7 @@
 //! [`MAX_RECORD_BYTES_LIMIT`]: session_core::store::MAX_RECORD_BYTES_LIMIT
 
 mod cluster;
+mod command;
 mod connection;
 mod error;
 #[cfg(feature = "fuzzing")]

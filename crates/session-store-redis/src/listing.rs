@@ -2,7 +2,8 @@
 //!
 //! One sorted set per subject under `{prefix}subject:{digest}`, the digest being
 //! [`subject_key`](session_core::store::subject_key) in hex: its members are the hex digests of
-//! the subject's session keys, scored by their expiry (milliseconds). The scripts keep it
+//! the subject's session keys, scored by their expiry's deadline (the whole minute after it, in
+//! milliseconds). The scripts keep it
 //! (see [`scripts`](crate::scripts)); this module only names it and reads what the listing
 //! script answers.
 

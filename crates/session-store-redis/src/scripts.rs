@@ -12,20 +12,26 @@
 //! scripts: `create` and `save` get it as `KEYS[2]`; `apply`, `touch` and `delete` find it
 //! through the hash's `subject_key` field, read with `expires`.
 //!
-//! The TTL (`PEXPIRE`, milliseconds) is computed by the caller from the same clock and passed in
-//! as text; `0` means the record is already dead and is not written (or is removed).
+//! The caller passes `ttl`, the record's `expires - now` in milliseconds on the same clock; `0`
+//! means the record is already dead and is not written (or is removed). The key's own TTL
+//! (`PEXPIRE`) runs to the expiry's *deadline*, the first whole minute of the store's clock after
+//! it: the `expires` field alone says whether the session is live, and the TTL only reclaims
+//! memory, up to a minute after the session died. An `apply` whose new expiry falls in the same
+//! minute as the old one (a session used again within a minute of its last write, which is most
+//! requests) leaves the TTL as it is, saving a `PEXPIRE`.
 //!
 //! The record size limit: `create` and `save` write a whole record, so the caller checks its
 //! size and passes the `size` field with the others. `apply` sees only the fields it changes: it
 //! keeps the `size` field (the byte lengths of the value fields' names and texts, summed) up to
-//! date, from the lengths of the value fields it sets and the old lengths (`HSTRLEN`) of those it
-//! replaces or removes, and writes nothing if the result passes the limit. A change of metadata
+//! date, from the lengths of the value fields it sets and the old lengths of those it replaces
+//! (their texts, read with the liveness check, for short values; `HSTRLEN` for long ones) or
+//! removes (`HSTRLEN`), and writes nothing if the result passes the limit. A change of metadata
 //! alone (a touch) leaves the size as it is, and reads or writes no `size`.
 
 use redis::Script;
 
-/// Helpers shared by every script.
-const PRELUDE: &str = r"
+/// The liveness check of `create`, `save` and `delete`.
+const STATE: &str = r"
 -- Whether `key` holds a live session, and the subject digest its hash names (nil when unbound, or
 -- when the field is not 64 lowercase hex digits). One call for both: HMGET answers false for a
 -- missing field or key, an error table for a key that is not a hash.
@@ -39,24 +45,48 @@ local function state(key, now)
   end
   return expires ~= nil and expires > now, subject
 end
+";
 
+/// Numbers, and the TTL's deadline.
+const NUMBERS: &str = r"
 -- A whole number as Redis reads an integer: Lua's own conversion of a number argument may write
 -- one in exponent form ('3.6e+10'), which PEXPIRE refuses.
 local function int(n)
   return string.format('%.0f', n)
 end
 
+-- Redis drops a session's key at the deadline of its expiry: the first whole minute of the store's
+-- clock after it. Only the field says whether a session is live; the TTL reclaims memory, and an
+-- expiry that moves within its minute (most requests) costs no PEXPIRE.
+local GRID = 60000
+local function deadline(expires)
+  return (math.floor(expires / GRID) + 1) * GRID
+end
+";
+
+/// The subject index's upkeep.
+const INDEX: &str = r"
 -- The index key of the subject digest `subject`, beside the session key `key`, which is the
 -- prefix and 64 hex digits; the index is the prefix, 'subject:' and the subject's digest.
 local function index_of(key, subject)
   return string.sub(key, 1, -65) .. 'subject:' .. subject
 end
 
--- Gives the index the TTL of its longest-lived entry (scores are expiries): it never outlives
--- its sessions. A last entry already dead (TTL <= 0) makes Redis drop the key.
+-- Gives the index the TTL of its longest-lived entry (scores are the deadlines of expiries), and a
+-- minute more: it outlives none of its sessions by more than two minutes, and none outlives it
+-- (an entry a release before deadlines scored with its exact expiry may have its session's
+-- expiry moved within that minute without being scored again). A last entry long dead (TTL <=
+-- 0) makes Redis drop the key.
 local function index_ttl(index, now)
   local top = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
-  if top[2] then redis.call('PEXPIRE', index, int(tonumber(top[2]) - now)) end
+  if top[2] then redis.call('PEXPIRE', index, int(tonumber(top[2]) + GRID - now)) end
+end
+
+-- Drops the entries scored over a minute ago: their sessions are dead (a score is the deadline of
+-- an expiry, or, written by a release before deadlines, an expiry an apply since may have moved
+-- within its minute).
+local function prune(index, now)
+  return redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. int(now - GRID))
 end
 
 -- Takes the session key's entry out of an index. Best effort: an index that is not a sorted set
@@ -65,13 +95,16 @@ local function unindex(index, key, now)
   if redis.pcall('ZREM', index, string.sub(key, -64)) == 1 then index_ttl(index, now) end
 end
 
--- Files the session key in an index under a new expiry; best effort as above.
+-- Files the session key in an index under a new expiry's deadline; best effort as above.
 local function reindex(index, key, expires, now)
-  if type(redis.pcall('ZADD', index, int(expires), string.sub(key, -64))) == 'number' then
+  if type(redis.pcall('ZADD', index, int(deadline(expires)), string.sub(key, -64))) == 'number' then
     index_ttl(index, now)
   end
 end
+";
 
+/// Bounded `HSET` and `HDEL` (a call takes a bounded number of arguments from Lua).
+const FIELDS: &str = r"
 -- HSET the field/value pairs ARGV[first..last], a bounded number per call; `size` too, if given.
 local function hset_args(key, first, last, size)
   local i = first
@@ -88,11 +121,11 @@ local function hset_args(key, first, last, size)
   if size then redis.call('HSET', key, 'size', size) end
 end
 
--- HDEL the fields of `list` (a Lua array) from index `first` on, a bounded number per call.
-local function hdel_list(key, list, first)
+-- HDEL the fields list[first..last] (a Lua array), a bounded number per call.
+local function hdel_list(key, list, first, last)
   local i = first
-  while i <= #list do
-    local j = math.min(i + 999, #list)
+  while i <= last do
+    local j = math.min(i + 999, last)
     redis.call('HDEL', key, unpack(list, i, j))
     i = j + 1
   end
@@ -107,7 +140,8 @@ end
 /// the record goes to the same one.
 ///
 /// A bound record's index is written first, so that an index Redis refuses (a key that is not a
-/// sorted set) fails the call before anything else is written; its dead entries are pruned.
+/// sorted set) fails the call before anything else is written; its entries scored over a minute
+/// ago are pruned.
 const WRITE: &str = r"
 local key, index, now, ttl, mode = KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local is_live, subject = state(key, now)
@@ -117,8 +151,8 @@ elseif not is_live then
   return 0
 end
 if index and ttl > 0 then
-  redis.call('ZREMRANGEBYSCORE', index, '-inf', ARGV[1])
-  redis.call('ZADD', index, int(now + ttl), string.sub(key, -64))
+  prune(index, now)
+  redis.call('ZADD', index, int(deadline(now + ttl)), string.sub(key, -64))
   index_ttl(index, now)
 end
 if subject then
@@ -128,7 +162,7 @@ end
 redis.call('UNLINK', key)
 if ttl > 0 then
   hset_args(key, 4, #ARGV)
-  redis.call('PEXPIRE', key, ARGV[2])
+  redis.call('PEXPIRE', key, int(deadline(now + ttl) - now))
 end
 return 1
 ";
@@ -137,30 +171,46 @@ return 1
 ///
 /// `ARGV`: now, ttl, the limit, clear (`1` or `0`), the number of field/value pairs to set (n),
 /// how many of them set values (k, the first ones), how many of the fields to remove are values
-/// (m, the first ones), the 2n arguments of the pairs, then the fields to remove. With clear,
-/// every value field (`v:`) goes first. Answers `{2, size}`, writing nothing, when the values
-/// would take `size` bytes, over the limit; a change of metadata alone (a touch) neither reads
-/// nor writes the size. A bound record's index entry follows the new expiry (or goes, with the
-/// record, when the record is dead).
+/// (m, the first ones), how many of the values set are short (s, the first ones), the 2n
+/// arguments of the pairs, the fields to remove, then the s short values' field names again.
+/// With clear, every value field (`v:`) goes first (and s is 0). Answers `{2, size}`, writing
+/// nothing, when the values would take `size` bytes, over the limit; a change of metadata alone
+/// (a touch) neither reads nor writes the size. A bound record's index entry follows the new
+/// expiry (or goes, with the record, when the record is dead).
+///
+/// Lean on purpose, since it runs on nearly every request: each `redis.call` costs Redis about a
+/// microsecond, and so do a few dozen Lua steps (a helper function defined is a closure made on
+/// every run). The liveness check, the size and the old texts of the short values set come from
+/// one `HMGET`; the changes go in one `HSET`; the TTL is set only when the new expiry leaves the
+/// old one's minute (see the module docs); helpers are defined only on the paths that use them
+/// (`--NUMBERS--`, `--INDEX--` and `--FIELDS--` are replaced with them). For a counter: two calls.
 const APPLY: &str = r"
--- The bytes the value field `field` holds in the hash (its name and text), 0 if it is not there.
-local function stored(key, field)
-  local len = redis.call('HSTRLEN', key, field)
-  if len == 0 then return 0 end
-  return #field + len
+local GRID = 60000
+local key, now, ttl = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+local last_set = 8 + 2 * tonumber(ARGV[5])
+local last_value_set = 8 + 2 * tonumber(ARGV[6])
+local last_value_removed = last_set + tonumber(ARGV[7])
+local shorts = tonumber(ARGV[8])
+local last_removed = #ARGV - shorts
+-- One read: liveness, subject, kept size, and the old texts of the short values set.
+local f = redis.pcall('HMGET', key, 'expires', 'subject_key', 'size',
+  unpack(ARGV, last_removed + 1, last_removed + shorts))
+if f.err then return 0 end
+local expires = f[1] and tonumber(f[1])
+if not (expires and expires > now) then return 0 end
+local subject = f[2]
+if subject and not (#subject == 64 and string.match(subject, '^[0-9a-f]+$')) then
+  subject = nil
 end
-
-local key, now, ttl, limit = KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-local is_live, subject = state(key, now)
-if not is_live then return 0 end
-if tonumber(ttl) <= 0 then
+if ttl <= 0 then
   redis.call('UNLINK', key)
-  if subject then unindex(index_of(key, subject), key, now) end
+  if subject then
+    --NUMBERS--
+    --INDEX--
+    unindex(index_of(key, subject), key, now)
+  end
   return 1
 end
-local last_set = 7 + 2 * tonumber(ARGV[5])
-local last_value_set = 7 + 2 * tonumber(ARGV[6])
-local last_value_removed = last_set + tonumber(ARGV[7])
 -- The values' size after the changes, when they change it.
 local size, cleared = nil, nil
 if ARGV[4] == '1' then
@@ -168,29 +218,57 @@ if ARGV[4] == '1' then
   for _, field in ipairs(redis.call('HKEYS', key)) do
     if string.sub(field, 1, 2) == 'v:' then cleared[#cleared + 1] = field end
   end
-elseif last_value_set > 7 or last_value_removed > last_set then
+elseif last_value_set > 8 or last_value_removed > last_set then
+  -- The bytes the value field `field` holds in the hash (its name and text), 0 if not there.
+  local function stored(field)
+    local len = redis.call('HSTRLEN', key, field)
+    if len == 0 then return 0 end
+    return #field + len
+  end
   -- Digits only: Lua's tonumber would also take '-5', 'nan' or '0x10', and turn the check off.
-  local kept = redis.call('HGET', key, 'size')
-  size = kept and string.match(kept, '^%d+$') and tonumber(kept)
+  size = f[3] and string.match(f[3], '^%d+$') and tonumber(f[3])
   if not size then
     -- Written without the field (or with a damaged one): measured once.
     size = 0
     for _, field in ipairs(redis.call('HKEYS', key)) do
-      if string.sub(field, 1, 2) == 'v:' then size = size + stored(key, field) end
+      if string.sub(field, 1, 2) == 'v:' then size = size + stored(field) end
     end
   end
-  for i = 8, last_value_set, 2 do size = size - stored(key, ARGV[i]) end
-  for i = last_set + 1, last_value_removed do size = size - stored(key, ARGV[i]) end
+  for j = 1, shorts do
+    local old = f[3 + j]
+    if old then size = size - #ARGV[last_removed + j] - #old end
+  end
+  for i = 9 + 2 * shorts, last_value_set, 2 do size = size - stored(ARGV[i]) end
+  for i = last_set + 1, last_value_removed do size = size - stored(ARGV[i]) end
 end
 if size then
-  for i = 8, last_value_set, 2 do size = size + #ARGV[i] + #ARGV[i + 1] end
-  if size > limit then return {2, size} end
+  for i = 9, last_value_set, 2 do size = size + #ARGV[i] + #ARGV[i + 1] end
+  if size > tonumber(ARGV[3]) then return {2, size} end
 end
-if cleared then hdel_list(key, cleared, 1) end
-hset_args(key, 8, last_set, size)
-hdel_list(key, ARGV, last_set + 1)
-redis.call('PEXPIRE', key, ttl)
-if subject then reindex(index_of(key, subject), key, now + tonumber(ttl), now) end
+if not cleared and last_removed == last_set and last_set <= 1008 then
+  -- The usual change: one HSET.
+  if size then
+    redis.call('HSET', key, 'size', size, unpack(ARGV, 9, last_set))
+  else
+    redis.call('HSET', key, unpack(ARGV, 9, last_set))
+  end
+else
+  --FIELDS--
+  if cleared then hdel_list(key, cleared, 1, #cleared) end
+  hset_args(key, 9, last_set, size)
+  if last_removed > last_set then hdel_list(key, ARGV, last_set + 1, last_removed) end
+end
+-- The TTL already reaches the old expiry's deadline, which serves while the new one shares it.
+local cell = math.floor((now + ttl) / GRID)
+if math.floor(expires / GRID) ~= cell then
+  redis.call('PEXPIRE', key, string.format('%.0f', (cell + 1) * GRID - now))
+  -- The same for the index entry, scored by that deadline.
+  if subject then
+    --NUMBERS--
+    --INDEX--
+    reindex(index_of(key, subject), key, now + ttl, now)
+  end
+end
 return 1
 ";
 
@@ -209,13 +287,13 @@ return 0
 /// `list_subject`: the live sessions a subject's index names, pruning the others.
 ///
 /// `KEYS`: the index (the prefix, `subject:` and the subject's digest). `ARGV`: now. Entries
-/// whose score (expiry) has passed go at once; then each remaining entry's hash is read, and
+/// scored over a minute ago go at once; then each remaining entry's hash is read, and
 /// entries whose hash is gone, dead, or names another subject go too. Answers, per live entry, its
 /// session's hex digest and the `binding`, `created`, `last_active` and `expires` texts.
 const LIST: &str = r"
 local index, now = KEYS[1], tonumber(ARGV[1])
 local prefix, subject = string.sub(index, 1, -73), string.sub(index, -64)
-local pruned = redis.call('ZREMRANGEBYSCORE', index, '-inf', ARGV[1])
+local pruned = prune(index, now)
 local listed = {}
 for _, member in ipairs(redis.call('ZRANGE', index, 0, -1)) do
   local f = redis.pcall('HMGET', prefix .. member, 'subject_key', 'binding', 'created',
@@ -247,10 +325,16 @@ pub(crate) struct Scripts {
 
 impl Scripts {
     pub(crate) fn new() -> Self {
-        let with_prelude = |body: &str| Script::new(&format!("{PRELUDE}{body}"));
+        let with_prelude =
+            |body: &str| Script::new(&format!("{STATE}{NUMBERS}{INDEX}{FIELDS}{body}"));
         Scripts {
             write: with_prelude(WRITE),
-            apply: with_prelude(APPLY),
+            apply: Script::new(
+                &APPLY
+                    .replace("--NUMBERS--", NUMBERS)
+                    .replace("--INDEX--", INDEX)
+                    .replace("--FIELDS--", FIELDS),
+            ),
             delete: with_prelude(DELETE),
             list: with_prelude(LIST),
         }

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::{IntoConnectionInfo, RedisResult, ScriptInvocation, Value};
+use redis::{Cmd, IntoConnectionInfo, RedisResult, Script, Value};
 use session_core::store::{
     BoundSession, Changes, Clock, DEFAULT_MAX_RECORD_BYTES, Key, MAX_RECORD_BYTES_LIMIT, Record,
     Store, StoreError, SystemClock, Timestamp, subject_key,
 };
 
 use crate::cluster;
+use crate::command::{self, KeyName};
 use crate::connection::{Connection, Settings, Target};
 use crate::error::RedisStoreError;
 use crate::layout::{self, Corrupt, FieldChanges};
@@ -321,17 +322,35 @@ impl RedisStore {
         }
     }
 
-    /// Runs a script invocation that answers 1 (done), 0 (no live record / collision), or
-    /// `{2, size}` (not written: the record would be `size` bytes, over the limit).
+    /// The session key's name as a command argument.
+    fn key_arg<'a>(&'a self, key: &'a Key) -> KeyName<'a> {
+        KeyName {
+            prefix: &self.inner.prefix,
+            key,
+        }
+    }
+
+    /// Runs `cmd`, an `EVALSHA` of `script` (see [`command::run`]), under the time-out.
+    async fn call_script(
+        &self,
+        op: &'static str,
+        script: &Script,
+        cmd: &Cmd,
+    ) -> Result<Value, RedisStoreError> {
+        let mut connection = self.inner.connection.clone();
+        self.bounded(op, command::run(cmd, script, &mut connection))
+            .await
+    }
+
+    /// Runs a script call that answers 1 (done), 0 (no live record / collision), or `{2, size}`
+    /// (not written: the record would be `size` bytes, over the limit).
     async fn run_script(
         &self,
         op: &'static str,
-        invocation: &ScriptInvocation<'_>,
+        script: &Script,
+        cmd: &Cmd,
     ) -> Result<bool, StoreError> {
-        let mut connection = self.inner.connection.clone();
-        let reply: Value = self
-            .bounded(op, invocation.invoke_async(&mut connection))
-            .await?;
+        let reply = self.call_script(op, script, cmd).await?;
         match reply {
             Value::Int(0) => Ok(false),
             Value::Int(1) => Ok(true),
@@ -358,23 +377,23 @@ impl RedisStore {
             return Err(self.too_large(size));
         }
         let now = self.inner.clock.now();
-        let mut invocation = self.inner.scripts.write.prepare_invoke();
-        invocation.key(self.key_name(key));
+        let script = &self.inner.scripts.write;
+        let mut cmd = command::evalsha(script, 1 + usize::from(record.binding.is_some()));
+        cmd.arg(self.key_arg(key));
         if let Some(binding) = &record.binding {
-            invocation.key(listing::index_name(
+            cmd.arg(listing::index_name(
                 &self.inner.prefix,
                 &binding.subject_key(),
             ));
         }
-        invocation
-            .arg(now.as_millis())
+        cmd.arg(now.as_millis())
             .arg(ttl_ms(now, record.expires))
             .arg(mode);
-        for (field, text) in fields {
-            invocation.arg(field).arg(text);
+        for (field, text) in &fields {
+            cmd.arg(field).arg(text);
         }
-        invocation.arg(layout::SIZE).arg(size);
-        self.run_script(mode, &invocation).await
+        cmd.arg(layout::SIZE).arg(size);
+        self.run_script(mode, script, &cmd).await
     }
 }
 
@@ -390,7 +409,7 @@ impl Store for RedisStore {
     async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
         let mut connection = self.inner.connection.clone();
         let mut command = redis::cmd("HGETALL");
-        command.arg(self.key_name(key));
+        command.arg(self.key_arg(key));
         let fields = self
             .bounded("load", command.query_async(&mut connection))
             .await;
@@ -433,11 +452,11 @@ impl Store for RedisStore {
         if self.is_cluster() {
             return cluster::delete(self, key).await;
         }
-        let mut invocation = self.inner.scripts.delete.prepare_invoke();
-        invocation
-            .key(self.key_name(key))
+        let script = &self.inner.scripts.delete;
+        let mut cmd = command::evalsha(script, 1);
+        cmd.arg(self.key_arg(key))
             .arg(self.inner.clock.now().as_millis());
-        self.run_script("delete", &invocation).await
+        self.run_script("delete", script, &cmd).await
     }
 
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
@@ -445,30 +464,35 @@ impl Store for RedisStore {
             return cluster::apply(self, key, changes).await;
         }
         let now = self.inner.clock.now();
-        let fields = FieldChanges::from_changes(changes);
+        let mut fields = FieldChanges::from_changes(changes);
         // The values set are all in the record afterwards: when they alone pass the limit, Redis
         // need not see them.
-        let set_size = layout::size_of(&fields.set);
+        let set_size = fields.values_set_size();
         if set_size > self.inner.max_record_bytes {
             return Err(self.too_large(set_size));
         }
-        let mut invocation = self.inner.scripts.apply.prepare_invoke();
-        invocation
-            .key(self.key_name(key))
+        let shorts = fields.short_values_first();
+        let script = &self.inner.scripts.apply;
+        let mut cmd = command::evalsha(script, 1);
+        cmd.arg(self.key_arg(key))
             .arg(now.as_millis())
             .arg(ttl_ms(now, changes.expires))
             .arg(self.inner.max_record_bytes)
             .arg(if fields.clear { "1" } else { "0" })
             .arg(fields.set.len())
             .arg(fields.values_set)
-            .arg(fields.values_removed);
-        for (field, text) in fields.set {
-            invocation.arg(field).arg(text);
+            .arg(fields.values_removed)
+            .arg(shorts);
+        for (field, text) in &fields.set {
+            cmd.arg(field).arg(text);
         }
-        for field in fields.remove {
-            invocation.arg(field);
+        for field in &fields.remove {
+            cmd.arg(field);
         }
-        self.run_script("apply", &invocation).await
+        for (field, _) in &fields.set[..shorts] {
+            cmd.arg(field);
+        }
+        self.run_script("apply", script, &cmd).await
     }
 
     async fn touch(
@@ -494,14 +518,11 @@ impl Store for RedisStore {
             return cluster::list_subject(self, subject).await;
         }
         let digest = subject_key(subject);
-        let mut invocation = self.inner.scripts.list.prepare_invoke();
-        invocation
-            .key(listing::index_name(&self.inner.prefix, &digest))
+        let script = &self.inner.scripts.list;
+        let mut cmd = command::evalsha(script, 1);
+        cmd.arg(listing::index_name(&self.inner.prefix, &digest))
             .arg(self.inner.clock.now().as_millis());
-        let mut connection = self.inner.connection.clone();
-        let reply: Value = self
-            .bounded("list_subject", invocation.invoke_async(&mut connection))
-            .await?;
+        let reply = self.call_script("list_subject", script, &cmd).await?;
         let entries = redis::from_redis_value(reply)
             .map_err(|_| RedisStoreError::UnexpectedReply { op: "list_subject" })?;
         let mut listed = listing::read_listing(entries, &digest);

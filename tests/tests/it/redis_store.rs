@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
-use session_core::store::ManualClock;
+use session_core::store::{Clock, ManualClock, SystemClock, Timestamp};
 use session_examples::demo::DEFAULT_REDIS_PREFIX;
 use session_store_redis::testing::RedisServer;
-use session_tests::redis::{key_of, keys, ttl};
+use session_tests::redis::{deadline_ttl, key_of, keys, ttl};
 use session_tests::{Framework, Setup, TestServer, contract, counter_body};
 
 /// The counter, `/static`, `Vary` and `Cache-Control`, skip_store and a 5xx, in Redis: one key,
@@ -92,11 +92,19 @@ async fn concurrent_writes_lose_nothing(framework: Framework) {
     contract::concurrent_writes_lose_nothing(Arc::new(server)).await;
 }
 
+/// The system's time, at `secs` seconds into its minute.
+fn into_a_minute(secs: u64) -> Timestamp {
+    let now = SystemClock.now().as_millis();
+    Timestamp::from_millis(now / 60_000 * 60_000 + secs * 1000)
+}
+
 /// A session left alone past the idle timeout is gone, judged on the manual clock the engine and
 /// the store share: the TTL Redis holds is computed from it too.
 async fn idle_timeout(framework: Framework) {
     let redis = RedisServer::start();
-    let clock = ManualClock::starting_now();
+    // 35 s into a minute, so that the expiry the write at 30 s sets (125 s into it) falls in the
+    // minute after the first one's (95 s): that write sets the TTL (see `deadline_ttl`).
+    let clock = ManualClock::new(into_a_minute(35));
     let setup = Setup::cookie()
         .redis(redis.url())
         .clock(clock.clone())
@@ -106,12 +114,16 @@ async fn idle_timeout(framework: Framework) {
     let key = key_of(DEFAULT_REDIS_PREFIX, &id);
     clock.advance(Duration::from_secs(30));
     server.get_as("/set/b/2", &id).await.assert_ok();
-    // Written at 30 s on the manual clock, expiring at 90 s: a TTL of 60 s, as the store reads
-    // the same clock (on the system clock the store would set about 90 s).
+    // Written at 30 s on the manual clock, expiring at 90 s: a TTL to the minute after 90 s, as
+    // the store reads the same clock (on the system clock the store would set about 30 s more).
+    let expected = deadline_ttl(
+        clock.now(),
+        clock.now().saturating_add(Duration::from_secs(60)),
+    );
     let left = ttl(&redis.url(), &key).await.expect("a TTL");
     assert!(
-        left <= Duration::from_secs(60) && left > Duration::from_secs(50),
-        "{left:?}"
+        left <= expected && left > expected - Duration::from_secs(10),
+        "{left:?}, expected about {expected:?}"
     );
 
     clock.advance(Duration::from_secs(59));
@@ -136,16 +148,30 @@ async fn absolute_timeout(framework: Framework) {
         Some(Duration::from_secs(100)),
     )
     .await;
+    // 25 s into a minute: the write at 60 s moves the expiry from 90 s (115 s into the minute) to
+    // the cap, 100 s (125 s), in the next minute, and sets the TTL.
+    clock.set(into_a_minute(25));
     let id = server.get("/set/a/1").await.expect_new_id();
-    for _ in 0..3 {
+    let mut capped = None;
+    for step in 1..=3 {
         clock.advance(Duration::from_secs(30));
         server.get_as("/set/b/2", &id).await.assert_ok();
+        if step == 2 {
+            capped = Some(clock.now());
+        }
     }
-    // At 90 s the session ends at the cap, 100 s: 10 s left, not a fresh idle timeout.
+    // At 90 s the session ends at the cap, 100 s: the TTL runs to the minute after the cap, not
+    // to a fresh idle timeout's. (Redis counts it from the write at 60 s: the manual clock moved
+    // on since, Redis's did not.)
+    let at_60 = capped.expect("the write at 60 s");
+    let cap = deadline_ttl(at_60, at_60.saturating_add(Duration::from_secs(40)));
     let left = ttl(&redis.url(), &key_of(DEFAULT_REDIS_PREFIX, &id))
         .await
         .expect("a TTL");
-    assert!(left <= Duration::from_secs(10), "{left:?}");
+    assert!(
+        left <= cap && left > cap - Duration::from_secs(10),
+        "{left:?}, the cap's deadline was {cap:?} away"
+    );
     clock.advance(Duration::from_secs(10));
     assert_eq!(
         server.get_as("/get/a", &id).await.status,

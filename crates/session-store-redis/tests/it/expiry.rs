@@ -1,12 +1,19 @@
-//! TTLs follow the record's expiry on the store's clock, and the store's clock, not Redis's TTL,
-//! decides what is live.
+//! TTLs follow the record's expiry on the store's clock, to its deadline (the first whole minute
+//! after it), and the store's clock, not Redis's TTL, decides what is live.
 
 use std::time::Duration;
 
-use session_core::store::{Changes, Clock, ManualClock, Store};
+use session_core::store::{Changes, Clock, ManualClock, Store, Timestamp};
 use session_store_redis::testing::RedisServer;
 
 use crate::common::{self, cmd, exists, key, raw, record_at};
+
+/// The TTL Redis gives a record expiring at `expires` when the store's clock says `now`: to the
+/// first whole minute (of the store's clock) after the expiry.
+fn deadline_ttl(now: Timestamp, expires: Timestamp) -> i64 {
+    let deadline = (expires.as_millis() / 60_000 + 1) * 60_000;
+    i64::try_from(deadline - now.as_millis()).expect("a TTL in range")
+}
 
 /// PTTL of `name`, which must be within 1 s below `expected_ms` (the time the call took).
 async fn assert_pttl(
@@ -22,12 +29,12 @@ async fn assert_pttl(
 }
 
 #[tokio::test]
-async fn pttl_is_expires_minus_now_on_the_stores_clock() {
+async fn pttl_runs_to_the_expirys_deadline_on_the_stores_clock() {
     let server = RedisServer::start();
     // A clock a day behind the system's: the TTL must come from it, not from Redis's time.
-    let clock = ManualClock::new(session_core::store::Timestamp::from_millis(
-        session_core::store::SystemClock.now().as_millis() - 24 * 3600 * 1000,
-    ));
+    // Five seconds into a minute, so that the expiries below fall in the minutes they say.
+    let behind = session_core::store::SystemClock.now().as_millis() - 24 * 3600 * 1000;
+    let clock = ManualClock::new(Timestamp::from_millis(behind / 60_000 * 60_000 + 5_000));
     let store = common::builder(&server)
         .clock(clock.clone())
         .connect()
@@ -42,18 +49,20 @@ async fn pttl_is_expires_minus_now_on_the_stores_clock() {
         &[("user", "\"alice\"")],
     );
     assert!(store.create(&key(1), &record).await.expect("create"));
-    assert_pttl(&mut conn, &name, 60_000).await;
+    assert_pttl(&mut conn, &name, deadline_ttl(clock.now(), record.expires)).await;
 
+    // An expiry moved into another minute (here, earlier: 0:20 instead of 1:05) moves the TTL
+    // with it.
     clock.advance(Duration::from_secs(10));
     let mut changes = Changes::touch(
         clock.now(),
-        clock.now().saturating_add(Duration::from_secs(30)),
+        clock.now().saturating_add(Duration::from_secs(10)),
     );
     changes
         .updates
         .push(("n".to_owned(), Some(common::value("1"))));
     assert!(store.apply(&key(1), &changes).await.expect("apply"));
-    assert_pttl(&mut conn, &name, 30_000).await;
+    assert_pttl(&mut conn, &name, deadline_ttl(clock.now(), changes.expires)).await;
 
     let later = clock.now().saturating_add(Duration::from_secs(7200));
     assert!(
@@ -62,12 +71,33 @@ async fn pttl_is_expires_minus_now_on_the_stores_clock() {
             .await
             .expect("touch")
     );
-    assert_pttl(&mut conn, &name, 7_200_000).await;
+    assert_pttl(&mut conn, &name, deadline_ttl(clock.now(), later)).await;
+
+    // Within its minute the expiry moves without a PEXPIRE, and the TTL still covers it.
+    let deadline_before: i64 = cmd(&mut conn, &["PEXPIRETIME", &name]).await;
+    let within = Timestamp::from_millis((later.as_millis() / 60_000) * 60_000 + 59_999);
+    assert!(
+        store
+            .touch(&key(1), clock.now(), within)
+            .await
+            .expect("touch")
+    );
+    let deadline_after: i64 = cmd(&mut conn, &["PEXPIRETIME", &name]).await;
+    assert_eq!(
+        deadline_after, deadline_before,
+        "no PEXPIRE within the minute"
+    );
+    assert_pttl(&mut conn, &name, deadline_ttl(clock.now(), within)).await;
 
     let mut replaced = record_at(clock.now(), Duration::from_secs(5), &[]);
     replaced.created = record.created;
     assert!(store.save(&key(1), &replaced).await.expect("save"));
-    assert_pttl(&mut conn, &name, 5_000).await;
+    assert_pttl(
+        &mut conn,
+        &name,
+        deadline_ttl(clock.now(), replaced.expires),
+    )
+    .await;
     assert_eq!(store.load(&key(1)).await.expect("load"), Some(replaced));
 }
 

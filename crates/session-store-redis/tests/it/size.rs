@@ -199,9 +199,15 @@ async fn the_size_field_follows_every_kind_of_change() {
         let mut changes = Changes::touch(record.last_active, record.expires);
         let name = ["a", "b", "c", "d"][step % 4];
         match step % 5 {
-            0 => changes
-                .updates
-                .push((name.into(), Some(value(&text(step + 3))))),
+            // Short and long texts (over 256 bytes, whose old length the script measures apart).
+            0 => changes.updates.push((
+                name.into(),
+                Some(value(&text(if step % 2 == 0 {
+                    step + 3
+                } else {
+                    300 + step
+                }))),
+            )),
             1 => changes.updates.push((name.into(), None)),
             2 => changes.lifetime = Some(Some(lifetime)),
             3 => changes.lifetime = Some(None),
@@ -212,6 +218,13 @@ async fn the_size_field_follows_every_kind_of_change() {
                     .updates
                     .push((name.into(), Some(value(&text(step + 9)))));
                 changes.updates.push(("e".into(), None));
+                // A long value listed before a short one: the store sends the short ones first.
+                changes
+                    .updates
+                    .push(("f".into(), Some(value(&text(400 + step)))));
+                changes
+                    .updates
+                    .push(("g".into(), Some(value(&text(2 + step % 7)))));
             }
         }
         assert!(store.apply(&key(4), &changes).await.expect("apply"));
@@ -267,4 +280,48 @@ async fn a_hash_without_a_readable_size_is_measured_at_its_next_apply() {
         assert_eq!(fields["size"], size_of(&fields).to_string(), "{garbage:?}");
         assert!(store.load(&key(5)).await.expect("load").is_some());
     }
+}
+
+/// Changes too many for one `HSET` (the script splits them), with removals and a clear: the
+/// record and the size come out as the changes say.
+#[tokio::test]
+async fn changes_of_many_keys_are_written_in_bounded_calls() {
+    let server = RedisServer::start();
+    let store = common::store(&server).await;
+    let record = live(&[("keep", "1")]);
+    assert!(store.create(&key(6), &record).await.expect("create"));
+    let mut many = Changes::touch(record.last_active, record.expires);
+    many.updates = (0..1500)
+        .map(|n| (format!("k{n}"), Some(value(&n.to_string()))))
+        .collect();
+    assert!(store.apply(&key(6), &many).await.expect("apply many"));
+    let mut expected = record.clone();
+    many.apply_to(&mut expected);
+    assert_eq!(
+        store.load(&key(6)).await.expect("load"),
+        Some(expected.clone())
+    );
+
+    // Removing most of them, and setting a few, in one apply.
+    let mut fewer = Changes::touch(record.last_active, record.expires);
+    fewer.updates = (0..1400).map(|n| (format!("k{n}"), None)).collect();
+    fewer.updates.push(("late".into(), Some(value("[1]"))));
+    assert!(store.apply(&key(6), &fewer).await.expect("apply fewer"));
+    fewer.apply_to(&mut expected);
+    assert_eq!(
+        store.load(&key(6)).await.expect("load"),
+        Some(expected.clone())
+    );
+    let fields = hash(&store, &server, 6).await;
+    assert_eq!(fields["size"], size_of(&fields).to_string());
+
+    // A clear and a set.
+    let mut cleared = Changes::touch(record.last_active, record.expires);
+    cleared.clear = true;
+    cleared.updates.push(("only".into(), Some(value("true"))));
+    assert!(store.apply(&key(6), &cleared).await.expect("apply clear"));
+    cleared.apply_to(&mut expected);
+    assert_eq!(store.load(&key(6)).await.expect("load"), Some(expected));
+    let fields = hash(&store, &server, 6).await;
+    assert_eq!(fields["size"], size_of(&fields).to_string());
 }

@@ -59,6 +59,13 @@ async fn assert_pttl(conn: &mut MultiplexedConnection, name: &str, expected_ms: 
     );
 }
 
+/// The TTL Redis gives an index whose latest entry expires at `expires`, at `now` on the store's
+/// clock: to a minute past that expiry's deadline (the first whole minute after it).
+fn index_ttl(now: Timestamp, expires: Timestamp) -> i64 {
+    let deadline = (expires.as_millis() / 60_000 + 1) * 60_000;
+    i64::try_from(deadline + 60_000 - now.as_millis()).expect("a TTL in range")
+}
+
 /// Every key in the server, by SCAN.
 async fn all_keys(conn: &mut MultiplexedConnection) -> Vec<String> {
     let mut cursor = "0".to_owned();
@@ -138,15 +145,16 @@ async fn index_entries_follow_their_sessions_and_do_not_pile_up() {
             .await
             .expect("unbound create")
     );
+    let in_secs = |secs| clock.now().saturating_add(Duration::from_secs(secs));
     assert_eq!(members(&mut conn, &idx).await, 3);
-    assert_pttl(&mut conn, &idx, 180_000).await;
+    assert_pttl(&mut conn, &idx, index_ttl(clock.now(), in_secs(180))).await;
 
     // A delete takes the entry out, and the index's TTL down to its longest-lived entry's.
     assert!(store.delete(&key(3)).await.expect("delete"));
     assert_eq!(members(&mut conn, &idx).await, 2);
-    assert_pttl(&mut conn, &idx, 120_000).await;
+    assert_pttl(&mut conn, &idx, index_ttl(clock.now(), in_secs(120))).await;
 
-    // apply and touch move the entry's score and the TTL, both ways.
+    // apply and touch move the entry's score (to the deadline) and the TTL, both ways.
     let mut changes = Changes::touch(
         clock.now(),
         clock.now().saturating_add(Duration::from_secs(300)),
@@ -156,8 +164,9 @@ async fn index_entries_follow_their_sessions_and_do_not_pile_up() {
         .push(("n".to_owned(), Some(common::value("2"))));
     assert!(store.apply(&key(1), &changes).await.expect("apply"));
     let score: f64 = cmd(&mut conn, &["ZSCORE", &idx, &key(1).to_hex()]).await;
-    assert_eq!(score, clock.now().as_millis() as f64 + 300_000.0);
-    assert_pttl(&mut conn, &idx, 300_000).await;
+    let deadline = (in_secs(300).as_millis() / 60_000 + 1) * 60_000;
+    assert_eq!(score, deadline as f64);
+    assert_pttl(&mut conn, &idx, index_ttl(clock.now(), in_secs(300))).await;
     let until = clock.now().saturating_add(Duration::from_secs(90));
     assert!(
         store
@@ -165,7 +174,7 @@ async fn index_entries_follow_their_sessions_and_do_not_pile_up() {
             .await
             .expect("touch")
     );
-    assert_pttl(&mut conn, &idx, 120_000).await;
+    assert_pttl(&mut conn, &idx, index_ttl(clock.now(), in_secs(120))).await;
 
     // Both expire on the store's clock (Redis still holds them): a listing prunes them all, and
     // the emptied index is gone.
@@ -177,14 +186,14 @@ async fn index_entries_follow_their_sessions_and_do_not_pile_up() {
         "an index of dead entries is removed"
     );
 
-    // A bound create prunes the dead entries it finds.
+    // A bound create prunes the entries it finds scored over a minute ago.
     assert!(
         store
             .create(&key(4), &bound(at(10), subject))
             .await
             .expect("create")
     );
-    clock.advance(Duration::from_secs(20));
+    clock.advance(Duration::from_secs(140));
     assert!(
         store
             .create(&key(5), &bound(at(60), subject))
@@ -196,7 +205,7 @@ async fn index_entries_follow_their_sessions_and_do_not_pile_up() {
     // save keeps the entry's score in step; a save unbinding the record takes it out.
     let saved = bound(at(240), subject);
     assert!(store.save(&key(5), &saved).await.expect("save"));
-    assert_pttl(&mut conn, &idx, 240_000).await;
+    assert_pttl(&mut conn, &idx, index_ttl(clock.now(), saved.expires)).await;
     assert!(store.save(&key(5), &at(240)).await.expect("save unbound"));
     assert!(!exists(&mut conn, &idx).await);
 
@@ -214,7 +223,7 @@ async fn index_entries_follow_their_sessions_and_do_not_pile_up() {
 }
 
 #[tokio::test]
-async fn an_index_expires_with_its_sessions_in_redis() {
+async fn an_index_expires_within_two_minutes_of_its_sessions_in_redis() {
     let server = RedisServer::start();
     let store = common::store(&server).await;
     let mut conn = raw(&server).await;
@@ -226,13 +235,23 @@ async fn an_index_expires_with_its_sessions_in_redis() {
             .await
             .expect("create")
     );
-    assert!(exists(&mut conn, &idx).await);
     tokio::time::sleep(Duration::from_millis(600)).await;
+    // Dead on the store's clock; its key lingers until its expiry's deadline (the next whole
+    // minute), the index a minute longer, and not longer than that.
+    assert_eq!(store.load(&key(1)).await.expect("load"), None);
+    let pttl: i64 = cmd(&mut conn, &["PTTL", &store.key_name(&key(1))]).await;
     assert!(
-        !exists(&mut conn, &idx).await,
-        "the index outlived its only session"
+        (1..=60_000).contains(&pttl),
+        "PTTL {pttl} ms: at most a minute past the expiry"
     );
-    assert!(!exists(&mut conn, &store.key_name(&key(1))).await);
+    let index_pttl: i64 = cmd(&mut conn, &["PTTL", &idx]).await;
+    assert!(
+        (pttl..=pttl + 60_000).contains(&index_pttl),
+        "the index's PTTL {index_pttl} ms: up to a minute past its session's {pttl} ms"
+    );
+    // A listing finds the session dead and takes its entry out, which removes the index.
+    assert!(store.list_subject("dave").await.expect("list").is_empty());
+    assert!(!exists(&mut conn, &idx).await);
 }
 
 #[tokio::test]

@@ -1,0 +1,127 @@
+//! The Redis counter route in process, run N times: for counting with callgrind the instructions
+//! a request costs the server (the HTTP stack is left out, Redis runs in its own process).
+//!
+//! ```sh
+//! cargo build --release -p session-benches --example redis_requests
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/examples/redis_requests ours rmw 2000
+//! ```
+//!
+//! Contenders: `ours` (this project's `SessionLayer` over `RedisStore`), `tower-sessions`
+//! (tower-sessions over tower-sessions-redis-store, a fred client). Workloads: `read` (reads the
+//! counter), `rmw` (the counter route). Every request carries the cookie of an existing session;
+//! a `redis-server` of its own is started for the run. Subtract a run with a small N from one
+//! with a large N and divide by the difference: the instructions of one request.
+
+use std::process::ExitCode;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::routing::get;
+use http::{Request, header};
+use session_state_cookie::CookieState;
+use session_store_redis::testing::RedisServer;
+use tower::ServiceExt;
+
+/// Our routes over `RedisStore`.
+async fn ours(url: &str) -> Router {
+    use session_tower::{Error, Session, SessionLayer};
+
+    async fn counter(session: Session) -> Result<String, Error> {
+        let n: u64 = session.get("counter").await?.unwrap_or(0);
+        session.insert("counter", n + 1).await?;
+        Ok(n.to_string())
+    }
+    async fn read(session: Session) -> Result<String, Error> {
+        let n: u64 = session.get("counter").await?.unwrap_or(0);
+        Ok(n.to_string())
+    }
+    let store = session_store_redis::RedisStore::connect(url)
+        .await
+        .expect("RedisStore connects");
+    Router::new()
+        .route("/read", get(read))
+        .route("/rmw", get(counter))
+        .layer(SessionLayer::new(CookieState::default(), store))
+}
+
+/// tower-sessions' routes over its Redis store.
+async fn tower_sessions(url: &str) -> Router {
+    use tower_sessions::{Session, SessionManagerLayer};
+    use tower_sessions_redis_store::RedisStore;
+    use tower_sessions_redis_store::fred::prelude::{ClientLike, Config};
+
+    async fn counter(session: Session) -> Result<String, StatusCode> {
+        let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
+        let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
+        session.insert("counter", n + 1).await.map_err(failed)?;
+        Ok(n.to_string())
+    }
+    async fn read(session: Session) -> Result<String, StatusCode> {
+        let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
+        let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
+        Ok(n.to_string())
+    }
+    let config = Config::from_url(url).expect("a redis URL");
+    let client = tower_sessions_redis_store::fred::prelude::Client::new(config, None, None, None);
+    let _connection = client.init().await.expect("fred connects");
+    Router::new()
+        .route("/read", get(read))
+        .route("/rmw", get(counter))
+        .layer(SessionManagerLayer::new(RedisStore::new(client)))
+}
+
+/// Sends one request to `app`, reading its body; the `Set-Cookie` pair, if any.
+async fn send(app: &Router, path: &str, cookie: Option<&str>) -> Option<String> {
+    let mut request = Request::builder().uri(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let request = request.body(Body::empty()).expect("request");
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let set_cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned);
+    axum::body::to_bytes(response.into_body(), 1 << 16)
+        .await
+        .expect("body");
+    set_cookie
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(contender), Some(workload), Some(n)) = (args.first(), args.get(1), args.get(2))
+    else {
+        eprintln!("usage: redis_requests ours|tower-sessions read|rmw N");
+        return ExitCode::from(2);
+    };
+    let Ok(n) = n.parse::<usize>() else {
+        eprintln!("N must be a number");
+        return ExitCode::from(2);
+    };
+    let path = format!("/{workload}");
+    let server = RedisServer::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let app = match contender.as_str() {
+            "ours" => ours(&server.url()).await,
+            "tower-sessions" => tower_sessions(&server.url()).await,
+            other => panic!("unknown contender {other}"),
+        };
+        let mut cookie = send(&app, "/rmw", None).await.expect("a session cookie");
+        for _ in 0..n {
+            if let Some(renewed) = send(&app, &path, Some(&cookie)).await {
+                cookie = renewed;
+            }
+        }
+    });
+    ExitCode::SUCCESS
+}
