@@ -1,5 +1,6 @@
-//! The Redis store's suites: reading a test server's Redis directly, to check what the demo
-//! stored there (key names, TTLs, values) without going through the store under test.
+//! The Redis store's suites: reading a test server's Redis (or Redis Cluster) directly, to check
+//! what the demo stored there (key names, TTLs, values) without going through the store under
+//! test.
 
 use std::time::Duration;
 
@@ -38,6 +39,26 @@ pub async fn keys(url: &str) -> Vec<String> {
 pub async fn ttl(url: &str, key: &str) -> Option<Duration> {
     let millis: i64 = connection(url).await.pttl(key).await.expect("PTTL");
     u64::try_from(millis).ok().map(Duration::from_millis)
+}
+
+/// A cluster connection of the test's own to the Redis Cluster of `nodes`.
+pub async fn cluster_connection(nodes: &[String]) -> redis::cluster_async::ClusterConnection {
+    redis::cluster::ClusterClient::new(nodes.to_vec())
+        .expect("the cluster's node URLs")
+        .get_async_connection()
+        .await
+        .expect("connect to the test's Redis Cluster")
+}
+
+/// Every key under `prefix` in the Redis Cluster of `nodes` (every master's), sorted.
+pub async fn cluster_keys(nodes: &[String], prefix: &str) -> Vec<String> {
+    let mut connection = cluster_connection(nodes).await;
+    let mut keys: Vec<String> = connection
+        .keys(format!("{prefix}*"))
+        .await
+        .expect("KEYS on every master");
+    keys.sort();
+    keys
 }
 
 /// The TTL `RedisStore` gives a session expiring at `expires` when its clock says `now`: to the

@@ -109,6 +109,14 @@ impl Setup {
         self
     }
 
+    /// The same setup with `--store redis-cluster --redis-nodes URL,URL...` (`RedisStore` on a
+    /// Redis Cluster, keys under the demo's default prefix; on the setup's clock, if any).
+    pub fn redis_cluster(mut self, nodes: Vec<String>) -> Self {
+        self.args.store = StoreKind::RedisCluster;
+        self.args.redis_nodes = nodes;
+        self
+    }
+
     /// The same setup with `--redis-prefix PREFIX`.
     pub fn redis_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.args.redis_prefix = Some(prefix.into());

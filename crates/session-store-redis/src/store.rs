@@ -6,14 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, IntoConnectionInfo, RedisResult, Script, Value};
 use session_core::store::{
     BoundSession, Changes, Clock, DEFAULT_MAX_RECORD_BYTES, Key, MAX_RECORD_BYTES_LIMIT, Record,
     Store, StoreError, SystemClock, Timestamp, subject_key,
 };
 
+use crate::cluster;
 use crate::command::{self, KeyName};
+use crate::connection::{Connection, Settings, Target};
 use crate::error::RedisStoreError;
 use crate::layout::{self, Corrupt, FieldChanges};
 use crate::listing;
@@ -36,9 +37,6 @@ pub const DEFAULT_RECONNECT_RETRIES: usize = 3;
 ///
 /// Far beyond any session, and far from the overflow that makes Redis refuse a `PEXPIRE`.
 const MAX_TTL_MS: u64 = 1 << 50;
-/// The shortest and longest pause between reconnection attempts.
-const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
-const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(500);
 
 /// Sessions in Redis: one hash per session, key-level changes applied atomically by Lua scripts.
 ///
@@ -50,13 +48,13 @@ pub struct RedisStore {
 }
 
 struct Inner {
-    connection: ConnectionManager,
+    connection: Connection,
     prefix: String,
     timeout: Duration,
     max_record_bytes: usize,
     clock: Box<dyn Clock>,
     scripts: Scripts,
-    /// The server's address, for `Debug` (never the password).
+    /// The server's address (a cluster's: its seed nodes'), for `Debug` (never the password).
     addr: String,
 }
 
@@ -75,7 +73,7 @@ impl fmt::Debug for RedisStore {
 /// Builds a [`RedisStore`]: key prefix, time-outs, record size limit, clock, and eager or lazy
 /// connection.
 pub struct RedisStoreBuilder {
-    client: RedisResult<redis::Client>,
+    target: RedisResult<Target>,
     prefix: String,
     timeout: Duration,
     max_record_bytes: usize,
@@ -87,10 +85,7 @@ pub struct RedisStoreBuilder {
 
 impl fmt::Debug for RedisStoreBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let addr = self
-            .client
-            .as_ref()
-            .map(|client| client.get_connection_info().addr().to_string());
+        let addr = self.target.as_ref().map(Target::addr);
         f.debug_struct("RedisStoreBuilder")
             .field("addr", &addr.as_deref().unwrap_or("(invalid)"))
             .field("prefix", &self.prefix)
@@ -177,32 +172,14 @@ impl RedisStoreBuilder {
     /// eager, with [`RedisStoreError::Connect`] or [`RedisStoreError::Timeout`] when Redis cannot
     /// be reached after the configured retries.
     pub async fn connect(self) -> Result<RedisStore, RedisStoreError> {
-        let client = self.client.map_err(RedisStoreError::InvalidUrl)?;
-        let addr = client.get_connection_info().addr().to_string();
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(self.timeout))
-            .set_connection_timeout(Some(self.connect_timeout))
-            .set_number_of_retries(self.reconnect_retries)
-            .set_min_delay(RECONNECT_MIN_DELAY)
-            .set_max_delay(RECONNECT_MAX_DELAY);
-        let connection = if self.lazy {
-            ConnectionManager::new_lazy_with_config(client, config)
-                .map_err(RedisStoreError::Connect)?
-        } else {
-            let attempts =
-                u32::try_from(self.reconnect_retries.saturating_add(1)).unwrap_or(u32::MAX);
-            let bound = self
-                .connect_timeout
-                .saturating_add(RECONNECT_MAX_DELAY)
-                .saturating_mul(attempts);
-            tokio::time::timeout(bound, ConnectionManager::new_with_config(client, config))
-                .await
-                .map_err(|_| RedisStoreError::Timeout {
-                    op: "connect",
-                    after: bound,
-                })?
-                .map_err(RedisStoreError::Connect)?
+        let target = self.target.map_err(RedisStoreError::InvalidUrl)?;
+        let addr = target.addr();
+        let settings = Settings {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            reconnect_retries: self.reconnect_retries,
         };
+        let connection = target.open(&settings, self.lazy).await?;
         let store = RedisStore {
             inner: Arc::new(Inner {
                 connection,
@@ -217,7 +194,12 @@ impl RedisStoreBuilder {
         if !self.lazy {
             // Not needed for correctness (EVALSHA falls back to loading), but a server that
             // refuses the scripts is better found at startup.
-            for script in store.inner.scripts.all() {
+            let scripts = if store.inner.connection.is_cluster() {
+                cluster::SCRIPTS.all().to_vec()
+            } else {
+                store.inner.scripts.all().to_vec()
+            };
+            for script in scripts {
                 let mut connection = store.inner.connection.clone();
                 store
                     .bounded("connect", script.load_async(&mut connection))
@@ -234,8 +216,37 @@ impl RedisStore {
     /// A URL such as `redis://127.0.0.1:6379/0`; see the redis crate for `rediss://` and
     /// `redis+unix://` URLs.
     pub fn builder(info: impl IntoConnectionInfo) -> RedisStoreBuilder {
+        RedisStore::with_target(redis::Client::open(info).map(Target::Single))
+    }
+
+    /// A builder for the Redis Cluster that `nodes` belong to (URLs or
+    /// [`redis::ConnectionInfo`]s; one reachable node is enough, more are tried in turn).
+    ///
+    /// Every script then touches the keys of one hash slot only, and the subject indexes are
+    /// kept by calls of their own: see the [crate docs](crate#redis-cluster) for what changes.
+    pub fn cluster_builder<T: IntoConnectionInfo>(
+        nodes: impl IntoIterator<Item = T>,
+    ) -> RedisStoreBuilder {
+        let nodes: RedisResult<Vec<_>> = nodes
+            .into_iter()
+            .map(IntoConnectionInfo::into_connection_info)
+            .collect();
+        let nodes = nodes.and_then(|nodes| {
+            if nodes.is_empty() {
+                Err(redis::RedisError::from((
+                    redis::ErrorKind::InvalidClientConfig,
+                    "a cluster needs at least one node",
+                )))
+            } else {
+                Ok(nodes)
+            }
+        });
+        RedisStore::with_target(nodes.map(Target::Cluster))
+    }
+
+    fn with_target(target: RedisResult<Target>) -> RedisStoreBuilder {
         RedisStoreBuilder {
-            client: redis::Client::open(info),
+            target,
             prefix: DEFAULT_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
@@ -274,14 +285,29 @@ impl RedisStore {
         self.inner.max_record_bytes
     }
 
+    /// Whether this store talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.inner.connection.is_cluster()
+    }
+
+    /// A clone of the connection, for one call.
+    pub(crate) fn connection(&self) -> Connection {
+        self.inner.connection.clone()
+    }
+
+    /// The store's clock, now.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
     /// The error for a write that would make a session of `size` bytes.
-    fn too_large(&self, size: usize) -> StoreError {
+    pub(crate) fn too_large(&self, size: usize) -> StoreError {
         let limit = self.inner.max_record_bytes;
         RedisStoreError::TooLarge { size, limit }.into()
     }
 
     /// Runs one Redis call under the store's time-out.
-    async fn bounded<T>(
+    pub(crate) async fn bounded<T>(
         &self,
         op: &'static str,
         call: impl Future<Output = RedisResult<T>>,
@@ -372,7 +398,7 @@ impl RedisStore {
 }
 
 /// The TTL of a record expiring at `expires`, as seen at `now`: 0 if it is already dead.
-fn ttl_ms(now: Timestamp, expires: Timestamp) -> u64 {
+pub(crate) fn ttl_ms(now: Timestamp, expires: Timestamp) -> u64 {
     u64::try_from(expires.saturating_since(now).as_millis())
         .unwrap_or(u64::MAX)
         .min(MAX_TTL_MS)
@@ -409,14 +435,23 @@ impl Store for RedisStore {
     }
 
     async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        if self.is_cluster() {
+            return cluster::write(self, "create", key, record).await;
+        }
         self.write("create", key, record).await
     }
 
     async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        if self.is_cluster() {
+            return cluster::write(self, "save", key, record).await;
+        }
         self.write("save", key, record).await
     }
 
     async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+        if self.is_cluster() {
+            return cluster::delete(self, key).await;
+        }
         let script = &self.inner.scripts.delete;
         let mut cmd = command::evalsha(script, 1);
         cmd.arg(self.key_arg(key))
@@ -425,6 +460,9 @@ impl Store for RedisStore {
     }
 
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+        if self.is_cluster() {
+            return cluster::apply(self, key, changes).await;
+        }
         let now = self.inner.clock.now();
         let mut fields = FieldChanges::from_changes(changes);
         // The values set are all in the record afterwards: when they alone pass the limit, Redis
@@ -476,6 +514,9 @@ impl Store for RedisStore {
     }
 
     async fn list_subject(&self, subject: &str) -> Result<Vec<BoundSession>, StoreError> {
+        if self.is_cluster() {
+            return cluster::list_subject(self, subject).await;
+        }
         let digest = subject_key(subject);
         let script = &self.inner.scripts.list;
         let mut cmd = command::evalsha(script, 1);

@@ -1,7 +1,8 @@
-//! For tests only (feature `testing`): [`RedisServer`], a throwaway `redis-server`.
+//! For tests only (feature `testing`): [`RedisServer`], a throwaway `redis-server`, and
+//! [`RedisCluster`], a throwaway Redis Cluster of six.
 //!
-//! Not for production: the server listens on a free port of 127.0.0.1 only, keeps its files in a
-//! temporary directory, and is killed when the value is dropped.
+//! Not for production: the servers listen on free ports of 127.0.0.1 only, keep their files in
+//! temporary directories, and are killed when the value is dropped.
 //!
 //! ```no_run
 //! use session_store_redis::testing::RedisServer;
@@ -15,6 +16,10 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod cluster;
+
+pub use cluster::{MASTERS, NODE_TIMEOUT_MS, REDIS_CLI_ENV, RedisCluster};
 
 /// The environment variable naming the `redis-server` binary (default: `redis-server` on `PATH`).
 pub const REDIS_SERVER_ENV: &str = "SESSION_REDIS_SERVER";

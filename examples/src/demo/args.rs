@@ -8,8 +8,8 @@ use session_state_cookie::SealMode;
 
 /// The usage text.
 pub const USAGE: &str = "usage: demo [--framework axum|actix] \
-[--store memory|null|file|cache|cookie|redis|postgres|sqlite] [--state cookie|param] [--addr 127.0.0.1:PORT] \
-[--dir DIR] [--redis-url URL] [--redis-prefix PREFIX] [--idle-timeout SECS] \
+[--store memory|null|file|cache|cookie|redis|redis-cluster|postgres|sqlite] [--state cookie|param] [--addr 127.0.0.1:PORT] \
+[--dir DIR] [--redis-url URL] [--redis-nodes URL,URL...] [--redis-prefix PREFIX] [--idle-timeout SECS] \
 [--absolute-timeout SECS] [--store-timeout-ms MS] [--secure true|false] [--session-key NAME] [--seal-key BASE64] \
 [--seal-old-key BASE64]... [--seal-mode private|signed] [--memory-max-bytes N] \
 [--redis-max-record-bytes N] [--database-url URL] [--database PATH] [--db-table NAME] \
@@ -25,6 +25,10 @@ the database cannot be used. While PostgreSQL is down, requests that use the ses
 cannot be reached then, the demo says so and exits with a failure status. Once running, it \
 reconnects by itself; while Redis is down, requests that use the session get a bare 500 and \
 the others are served. Keys are PREFIX + the hex SHA-256 of the id (default prefix \"demo:\").
+
+--store redis-cluster needs --redis-nodes, the URLs of one or more nodes of a Redis Cluster, \
+comma-separated (e.g. redis://127.0.0.1:7000,redis://127.0.0.1:7001); it connects at start in \
+the same way and follows the cluster's fail-overs by itself.
 
 --store-timeout-ms bounds every store call (default 5000; 0 for no limit): a store that does not \
 answer in time gives the request a bare 500.
@@ -79,6 +83,10 @@ pub enum StoreKind {
     /// Connected at start (the demo fails to start if Redis cannot be reached), reconnecting by
     /// itself afterwards.
     Redis,
+    /// `RedisStore` on the Redis Cluster of `--redis-nodes`, keys under `--redis-prefix`.
+    ///
+    /// Connected at start, as `Redis`.
+    RedisCluster,
     /// `PgStore` at `--database-url`, tables named after `--db-table`.
     ///
     /// Connected and migrated at start (the demo fails to start if PostgreSQL cannot be used).
@@ -122,6 +130,8 @@ pub struct Args {
     pub dir: Option<PathBuf>,
     /// `--redis-url`, required by `--store redis`.
     pub redis_url: Option<String>,
+    /// `--redis-nodes URL,URL...`: a Redis Cluster's nodes, required by `--store redis-cluster`.
+    pub redis_nodes: Vec<String>,
     /// `--redis-prefix`: the Redis store's key prefix ([`DEFAULT_REDIS_PREFIX`] without it).
     pub redis_prefix: Option<String>,
     /// `--idle-timeout SECS`.
@@ -170,6 +180,7 @@ impl Default for Args {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             dir: None,
             redis_url: None,
+            redis_nodes: Vec::new(),
             redis_prefix: None,
             idle_timeout: None,
             absolute_timeout: None,
@@ -217,6 +228,7 @@ impl Args {
                         "cache" => StoreKind::Cache,
                         "cookie" => StoreKind::Cookie,
                         "redis" => StoreKind::Redis,
+                        "redis-cluster" => StoreKind::RedisCluster,
                         "postgres" => StoreKind::Postgres,
                         "sqlite" => StoreKind::Sqlite,
                         other => return Err(format!("unknown store {other:?}")),
@@ -236,6 +248,13 @@ impl Args {
                 }
                 "--dir" => args.dir = Some(value.into()),
                 "--redis-url" => args.redis_url = Some(value),
+                "--redis-nodes" => {
+                    args.redis_nodes = value
+                        .split(',')
+                        .filter(|url| !url.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                }
                 "--redis-prefix" => args.redis_prefix = Some(value),
                 "--idle-timeout" => args.idle_timeout = Some(seconds(&flag, &value)?),
                 "--absolute-timeout" => args.absolute_timeout = Some(seconds(&flag, &value)?),
@@ -289,6 +308,9 @@ impl Args {
         if redis && args.redis_url.is_none() {
             return Err(REDIS_URL_MISSING.into());
         }
+        if args.store == StoreKind::RedisCluster && args.redis_nodes.is_empty() {
+            return Err(REDIS_NODES_MISSING.into());
+        }
         if args.store == StoreKind::Postgres && args.database_url.is_none() {
             return Err(DATABASE_URL_MISSING.into());
         }
@@ -302,6 +324,10 @@ impl Args {
 /// The error for `--store redis` without `--redis-url`.
 pub(crate) const REDIS_URL_MISSING: &str =
     "--store redis needs --redis-url URL (e.g. --redis-url redis://127.0.0.1:6379/0)";
+
+/// The error for `--store redis-cluster` without `--redis-nodes`.
+pub(crate) const REDIS_NODES_MISSING: &str = "--store redis-cluster needs --redis-nodes URL,URL... \
+(e.g. --redis-nodes redis://127.0.0.1:7000,redis://127.0.0.1:7001)";
 
 /// The error for `--store postgres` without `--database-url`.
 pub(crate) const DATABASE_URL_MISSING: &str =

@@ -20,7 +20,7 @@ use session_store_sqlx::{PgStore, SqliteStore};
 
 use super::args::{
     Args, DATABASE_MISSING, DATABASE_URL_MISSING, DEFAULT_REDIS_PREFIX, DEFAULT_STORE_TIMEOUT,
-    REDIS_URL_MISSING, Revocations, StateKind, StoreKind,
+    REDIS_NODES_MISSING, REDIS_URL_MISSING, Revocations, StateKind, StoreKind,
 };
 
 /// The engine builder for the chosen state and store, with the chosen timeouts applied.
@@ -42,6 +42,9 @@ pub async fn engine_builder_async(
     let redis_revocations = args.revocations == Some(Revocations::Redis);
     let store = match (store, args.store) {
         (None, StoreKind::Redis) => Some(Arc::new(redis_store(args, clock.clone()).await?) as _),
+        (None, StoreKind::RedisCluster) => {
+            Some(Arc::new(redis_cluster_store(args, clock.clone()).await?) as _)
+        }
         (None, StoreKind::Cookie) if redis_revocations => {
             Some(Arc::new(redis_store(args, clock.clone()).await?) as _)
         }
@@ -86,9 +89,15 @@ pub fn engine_builder_with(
             MokaCache::builder().clock(clock.clone()).build(),
         )),
         (None, StoreKind::Cookie, _) => return sealed_builder(args, clock.clone(), None),
-        (None, StoreKind::Redis | StoreKind::Postgres | StoreKind::Sqlite, _) => {
+        (
+            None,
+            StoreKind::Redis | StoreKind::RedisCluster | StoreKind::Postgres | StoreKind::Sqlite,
+            _,
+        ) => {
             return Err(
-                "--store redis, postgres and sqlite connect first: use engine_builder_async".into(),
+                "--store redis, redis-cluster, postgres and sqlite connect first: use \
+                 engine_builder_async"
+                    .into(),
             );
         }
     };
@@ -198,6 +207,34 @@ async fn redis_store(args: &Args, clock: Option<ManualClock>) -> Result<RedisSto
         format!(
             "--store redis: cannot use Redis at {}: {}",
             redacted(url),
+            chain(&e)
+        )
+    })
+}
+
+/// `--store redis-cluster`: a `RedisStore` on the Redis Cluster of `--redis-nodes`, keys under
+/// `--redis-prefix`, connected now (as `--store redis`). On `clock` if given.
+async fn redis_cluster_store(
+    args: &Args,
+    clock: Option<ManualClock>,
+) -> Result<RedisStore, String> {
+    if args.redis_nodes.is_empty() {
+        return Err(REDIS_NODES_MISSING.into());
+    }
+    let prefix = args.redis_prefix.as_deref().unwrap_or(DEFAULT_REDIS_PREFIX);
+    let mut builder =
+        RedisStore::cluster_builder(args.redis_nodes.iter().map(String::as_str)).prefix(prefix);
+    if let Some(max) = args.redis_max_record_bytes {
+        builder = builder.max_record_bytes(max);
+    }
+    if let Some(clock) = clock {
+        builder = builder.clock(clock);
+    }
+    builder.connect().await.map_err(|e| {
+        let nodes: Vec<String> = args.redis_nodes.iter().map(|url| redacted(url)).collect();
+        format!(
+            "--store redis-cluster: cannot use the Redis Cluster at {}: {}",
+            nodes.join(","),
             chain(&e)
         )
     })

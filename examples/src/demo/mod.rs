@@ -9,8 +9,9 @@
 //! cookie becomes persistent for 30 days; sets `remembered=1`), `/cookie?path=P&domain=D&
 //! partitioned=true` (this response's cookie gets those attributes; sets `scoped=1`).
 //!
-//! Stores: `--store memory|null|file|cache|cookie|redis|postgres|sqlite`. `--store redis --redis-url URL` keeps
-//! sessions in Redis under `--redis-prefix` (default `demo:`); it connects when the server
+//! Stores: `--store memory|null|file|cache|cookie|redis|redis-cluster|postgres|sqlite`. `--store
+//! redis --redis-url URL` keeps sessions in Redis under `--redis-prefix` (default `demo:`), and
+//! `--store redis-cluster --redis-nodes URL,URL...` in a Redis Cluster; it connects when the server
 //! starts, so a Redis that cannot be reached then is a start-up error (the binary prints it and
 //! exits with a failure status) rather than a server that fails every request. After that the
 //! store reconnects by itself: while Redis is down, routes that use the session answer a bare

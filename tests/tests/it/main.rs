@@ -2,15 +2,16 @@
 //! per concern; most scenarios run on both adapters (`on_axum::…`, `on_actix::…`).
 //!
 //! - The demo's contract per store: [`demo`] (memory), [`cache_store`], [`file_store`],
-//!   [`redis_store`], [`sql_store`] (PostgreSQL and SQLite), [`sealed`]; expiry on a manual
-//!   clock: [`expiry`], [`sealed_expiry`].
+//!   [`redis_store`], [`redis_cluster`] (a Redis Cluster), [`sql_store`] (PostgreSQL and
+//!   SQLite), [`sealed`]; expiry on a manual clock: [`expiry`], [`sealed_expiry`].
 //! - The demo as its binary serves it: [`bind`]; other configurations: [`variants`].
 //! - Plack's nine steps (over every store): [`plack`], [`sealed_plack`]; login and logout:
 //!   [`login`]; sessions per user (list, revoke, log out everywhere) on every store: [`per_user`].
 //! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`]; cookie tossing: [`tossing`].
 //! - Both adapters side by side: [`parity`]; streaming bodies and cookie options: [`streaming`];
 //!   late store through each adapter in process, the scenarios they share written once: [`late`].
-//! - Fault injection: [`faults`]; Redis going down under load: [`redis_fault`]; PostgreSQL
+//! - Fault injection: [`faults`]; Redis going down under load: [`redis_fault`];
+//!   a Redis Cluster master failing over under load: [`redis_cluster_failover`]; PostgreSQL
 //!   going down under load: [`postgres_fault`]; the Redis store's record size limit:
 //!   [`redis_record_size`]; a logout in a handler that panics or whose request is dropped:
 //!   [`abandoned`].
@@ -38,6 +39,8 @@ mod parity;
 mod per_user;
 mod plack;
 mod postgres_fault;
+mod redis_cluster;
+mod redis_cluster_failover;
 mod redis_fault;
 mod redis_record_size;
 mod redis_store;

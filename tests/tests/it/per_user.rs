@@ -1,5 +1,5 @@
 //! Sessions per user over real HTTP, on axum and actix-web, on every server-side store (memory,
-//! moka cache, file, Redis, PostgreSQL, SQLite): `/login/NAME` binds, `/sessions` lists,
+//! moka cache, file, Redis, Redis Cluster, PostgreSQL, SQLite): `/login/NAME` binds, `/sessions` lists,
 //! `/revoke/HANDLE`, `/logout-everywhere` and `/logout-others` end; a limit per user; a login racing
 //! a logout-everywhere; and the stores that cannot list (null, sealed cookie) answering 501.
 //!
@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use serde_json::Value;
-use session_store_redis::testing::RedisServer;
+use session_store_redis::testing::{RedisCluster, RedisServer};
 use session_tests::sql::{Database, Sql};
 use session_tests::{Framework, Setup, TestServer, counter_body};
 
@@ -23,6 +23,7 @@ pub(crate) enum Kind {
     Cache,
     File,
     Redis,
+    RedisCluster,
     Postgres,
     Sqlite,
 }
@@ -40,6 +41,10 @@ fn backing(kind: Kind, setup: Setup) -> (Setup, Box<dyn Any + Send>) {
         Kind::Redis => {
             let redis = RedisServer::start();
             (setup.redis(redis.url()), Box::new(redis))
+        }
+        Kind::RedisCluster => {
+            let cluster = RedisCluster::start();
+            (setup.redis_cluster(cluster.urls()), Box::new(cluster))
         }
         Kind::Postgres | Kind::Sqlite => {
             let sql = match kind {
@@ -329,6 +334,7 @@ per_store!(
     cache: Cache,
     file: File,
     redis: Redis,
+    redis_cluster: RedisCluster,
     postgres: Postgres,
     sqlite: Sqlite,
 );

@@ -13,6 +13,7 @@
 //! - [`common`]: a server, a store on it, a raw connection, keys and records.
 
 mod calls;
+mod cluster;
 mod common;
 mod conformance;
 mod damaged;
