@@ -7,20 +7,30 @@
 //!     target/release/examples/requests tower rmw 2000
 //! ```
 //!
-//! Frameworks: `tower` (an axum router, `MemoryStore`), `actix` (an actix-web app, `MemoryStore`),
-//! `sealed` (an axum router, a private sealed cookie), `sealed-signed` (the same, signed). Workloads: `untouched` (the route never
-//! asks for its session), `read` (reads the counter), `rmw` (the counter route). Every request
-//! carries the cookie of an existing session. Subtract a run with a small N from one with a large
-//! N and divide by the difference: the instructions of one request, without the set-up.
+//! Frameworks: `tower` (an axum router, `MemoryStore`, added with `Router::layer`), `tower-outer`
+//! (the same layer around the whole router), `actix` (an actix-web app, `MemoryStore`), `sealed`
+//! (an axum router, a private sealed cookie), `sealed-signed` (the same, signed), and the two
+//! references the overhead is measured against: `bare` (the same axum router without any session
+//! layer; its handlers do the same formatting) and `tower-sessions` (tower-sessions'
+//! `SessionManagerLayer` over its `MemoryStore`, added with `Router::layer`, as in
+//! `benches/tower.rs`). Workloads: `untouched`
+//! (the route never asks for its session), `read` (reads the counter), `rmw` (the counter route).
+//! Every request carries the cookie of an existing session (the bare router gets one of the same
+//! shape). Subtract a run with a small N from one with a large N and divide by the difference:
+//! the instructions of one request, without the set-up. A layer's overhead is its count minus
+//! `bare`'s.
 
+use std::convert::Infallible;
+use std::hint::black_box;
 use std::process::ExitCode;
 
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
-use http::{Request, header};
+use http::{Request, Response, StatusCode, header};
 use session_state_cookie::{CookieState, SealKey, SealMode, SealedCookie};
-use tower::ServiceExt;
+use session_tower::SessionLayer;
+use tower::{Layer, Service, ServiceExt};
 
 type TowerError = session_tower::Error;
 
@@ -35,22 +45,72 @@ async fn read(session: session_tower::Session) -> Result<String, TowerError> {
     Ok(n.to_string())
 }
 
-fn router(layer: session_tower::SessionLayer) -> Router {
+fn routes() -> Router {
     Router::new()
         .route("/untouched", get(|| async { "ok" }))
         .route("/read", get(read))
         .route("/rmw", get(counter))
-        .layer(layer)
+}
+
+/// The bare handlers: the same work without a session.
+fn bare() -> Router {
+    Router::new()
+        .route("/untouched", get(|| async { "ok" }))
+        .route("/read", get(|| async { black_box(0u64).to_string() }))
+        .route("/rmw", get(|| async { black_box(0u64).to_string() }))
+}
+
+/// A router as `axum::serve` runs it: handlers turned into routes once, not per request.
+fn serving(router: Router) -> Router {
+    router.with_state(())
+}
+
+mod theirs {
+    use axum::Router;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+
+    fn failed(_: tower_sessions::session::Error) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    async fn counter(session: Session) -> Result<String, StatusCode> {
+        let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
+        session.insert("counter", n + 1).await.map_err(failed)?;
+        Ok(n.to_string())
+    }
+
+    async fn read(session: Session) -> Result<String, StatusCode> {
+        let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
+        Ok(n.to_string())
+    }
+
+    /// tower-sessions: `SessionManagerLayer` over its `MemoryStore`, default configuration.
+    pub(crate) fn router() -> Router {
+        Router::new()
+            .route("/untouched", get(|| async { "ok" }))
+            .route("/read", get(read))
+            .route("/rmw", get(counter))
+            .layer(SessionManagerLayer::new(MemoryStore::default()))
+    }
 }
 
 /// Sends one request to `app`, reading its body; the `Set-Cookie` pair, if any.
-async fn send(app: &Router, path: &str, cookie: Option<&str>) -> Option<String> {
+async fn send<S>(app: &S, path: &str, cookie: Option<&str>) -> Option<String>
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible> + Clone,
+{
     let mut request = Request::builder().uri(path);
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
     }
     let request = request.body(Body::empty()).expect("request");
-    let response = app.clone().oneshot(request).await.expect("infallible");
+    let response = match app.clone().oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    assert_eq!(response.status(), StatusCode::OK);
     let set_cookie = response
         .headers()
         .get(header::SET_COOKIE)
@@ -63,11 +123,23 @@ async fn send(app: &Router, path: &str, cookie: Option<&str>) -> Option<String> 
     set_cookie
 }
 
-async fn tower_workload(layer: session_tower::SessionLayer, path: &str, n: usize) {
-    let app = router(layer);
+/// Creates a session through the counter route, then sends `n` requests to `path` with its cookie.
+async fn tower_workload<S>(app: S, path: &str, n: usize)
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible> + Clone,
+{
     let cookie = send(&app, "/rmw", None).await.expect("a session cookie");
     for _ in 0..n {
         send(&app, path, Some(&cookie)).await;
+    }
+}
+
+/// `n` requests to the bare router, each with a cookie of the session cookie's shape.
+async fn bare_workload(path: &str, n: usize) {
+    let app = serving(bare());
+    let cookie = "id=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    for _ in 0..n {
+        send(&app, path, Some(cookie)).await;
     }
 }
 
@@ -117,7 +189,10 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(framework), Some(workload), Some(n)) = (args.first(), args.get(1), args.get(2))
     else {
-        eprintln!("usage: requests tower|actix|sealed|sealed-signed untouched|read|rmw N");
+        eprintln!(
+            "usage: requests tower|tower-outer|actix|sealed|sealed-signed|bare|tower-sessions \
+             untouched|read|rmw N"
+        );
         return ExitCode::from(2);
     };
     let Ok(n) = n.parse::<usize>() else {
@@ -129,26 +204,30 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("runtime");
+    let layer = || {
+        SessionLayer::new(
+            CookieState::default(),
+            session_tower::MemoryStore::default(),
+        )
+    };
     match framework.as_str() {
-        "tower" => runtime.block_on(tower_workload(
-            session_tower::SessionLayer::new(
-                CookieState::default(),
-                session_tower::MemoryStore::default(),
-            ),
-            &path,
-            n,
-        )),
+        "tower" => runtime.block_on(tower_workload(serving(routes().layer(layer())), &path, n)),
+        "tower-outer" => {
+            runtime.block_on(tower_workload(layer().layer(serving(routes())), &path, n));
+        }
         "sealed" => {
             let key = SealKey::generate().expect("a key");
-            let layer = session_tower::SessionLayer::client_side(SealedCookie::new(key));
-            runtime.block_on(tower_workload(layer, &path, n));
+            let layer = SessionLayer::client_side(SealedCookie::new(key));
+            runtime.block_on(tower_workload(serving(routes().layer(layer)), &path, n));
         }
         "sealed-signed" => {
             let key = SealKey::generate().expect("a key");
             let sealed = SealedCookie::builder(key).mode(SealMode::Signed).build();
-            let layer = session_tower::SessionLayer::client_side(sealed);
-            runtime.block_on(tower_workload(layer, &path, n));
+            let layer = SessionLayer::client_side(sealed);
+            runtime.block_on(tower_workload(serving(routes().layer(layer)), &path, n));
         }
+        "bare" => runtime.block_on(bare_workload(&path, n)),
+        "tower-sessions" => runtime.block_on(tower_workload(serving(theirs::router()), &path, n)),
         "actix" => actix_rt::System::new().block_on(actix_workload(&path, n)),
         other => {
             eprintln!("unknown framework {other}");
