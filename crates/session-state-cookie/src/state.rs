@@ -285,20 +285,9 @@ impl State for CookieState {
                 );
                 continue;
             };
-            // Cheap pre-filter: most requests carry no session cookie at all.
-            if !text.contains(name) {
-                continue;
-            }
-            for cookie in Cookie::split_parse(text).flatten() {
-                if cookie.name() != name {
-                    continue;
-                }
-                let value: Cow<'a, str> = match cookie.value_raw() {
-                    Some(raw) => Cow::Borrowed(unquote(raw)),
-                    None => Cow::Owned(unquote(cookie.value()).to_owned()),
-                };
+            for value in values_named(text, name) {
                 if !value.is_empty() {
-                    found.push(value);
+                    found.push(Cow::Borrowed(value));
                 }
             }
         }
@@ -368,6 +357,18 @@ fn to_header(text: String) -> Option<HeaderValue> {
     }
 }
 
+/// The values of the cookies named `name` in one `Cookie` header's `text`, in order, unquoted.
+///
+/// Read as the `cookie` crate's `Cookie::split_parse` reads them, without building a cookie per
+/// pair: pairs are separated by `;`; a pair is trimmed, split at its first `=`, and its name and
+/// value trimmed again; a pair without `=` is skipped.
+fn values_named<'a>(text: &'a str, name: &str) -> impl Iterator<Item = &'a str> {
+    text.split(';').filter_map(move |pair| {
+        let (found, value) = pair.split_once('=')?;
+        (found.trim() == name).then(|| unquote(value.trim()))
+    })
+}
+
 /// Removes one pair of surrounding double quotes.
 fn unquote(value: &str) -> &str {
     value
@@ -410,6 +411,37 @@ mod tests {
         assert_eq!(unquote("\"abc"), "\"abc");
         assert_eq!(unquote("abc\""), "abc\"");
         assert_eq!(unquote("\"\"abc\"\""), "\"abc\"");
+    }
+
+    #[test]
+    fn cookie_values_are_read_as_the_cookie_crate_reads_them() {
+        let headers = [
+            "",
+            ";",
+            " ; ;",
+            "id=abc",
+            "id=abc; id=def",
+            "  id = abc ;other=1;id=\"q\"",
+            "theme=dark; id=\"first\"; id=second",
+            "id",
+            "id=",
+            "=abc; id=x=y==",
+            "ID=upper; id=lower; xid=no; idx=no",
+            "id=a b; id =\t c\t; \u{a0}id=nbsp\u{a0}",
+            "a=1;;id=;id=\"\";id=\"",
+            "id=\"\"inner\"\"; id=caf\u{e9}",
+        ];
+        for text in headers {
+            for name in ["id", "ID", "xid"] {
+                let ours: Vec<&str> = values_named(text, name).collect();
+                let theirs: Vec<String> = Cookie::split_parse(text)
+                    .flatten()
+                    .filter(|cookie| cookie.name() == name)
+                    .map(|cookie| unquote(cookie.value_raw().expect("borrowed")).to_owned())
+                    .collect();
+                assert_eq!(ours, theirs, "{text:?}, {name:?}");
+            }
+        }
     }
 
     #[test]
