@@ -119,15 +119,35 @@ impl IdScheme for DefaultIds {
     }
 
     fn is_valid(&self, candidate: &str) -> bool {
-        if candidate.len() != 43 {
+        // What strict decoding accepts, checked without decoding: 43 characters of the URL-safe
+        // alphabet (no padding), the last one's two low bits zero (43 sextets carry 258 bits, of
+        // which 256 are the id's), so the only accepted texts are the ones `generate` produces.
+        let [body @ .., last] = candidate.as_bytes() else {
             return false;
-        }
-        // Decoding is strict: wrong alphabet and non-zero trailing bits are both rejected, so the
-        // only accepted texts are the ones `generate` can produce.
-        let mut out = [0u8; 33];
-        matches!(URL_SAFE_NO_PAD.decode_slice(candidate, &mut out), Ok(32))
+        };
+        body.len() == 42
+            && body
+                .iter()
+                .fold(true, |ok, &c| ok & (SEXTETS[usize::from(c)] != NOT_BASE64))
+            && SEXTETS[usize::from(*last)] & 0b11 == 0
     }
 }
+
+/// Not a character of the URL-safe base64 alphabet (its low bits are set, so no last character
+/// passes as it).
+const NOT_BASE64: u8 = 0xff;
+
+/// Each byte's value as a URL-safe base64 character, or [`NOT_BASE64`].
+const SEXTETS: [u8; 256] = {
+    let mut table = [NOT_BASE64; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// Plack's id format: `bytes` random bytes as lowercase hex (Plack uses 20 bytes, 40 characters).
 ///
@@ -259,6 +279,35 @@ mod tests {
         let mut tail = id.as_str()[..42].to_string();
         tail.push('B');
         assert!(!scheme.is_valid(&tail));
+    }
+
+    #[test]
+    fn default_ids_accept_what_strict_decoding_accepts() {
+        let strict = |text: &str| {
+            let mut out = [0u8; 33];
+            text.len() == 43 && matches!(URL_SAFE_NO_PAD.decode_slice(text, &mut out), Ok(32))
+        };
+        let scheme = DefaultIds;
+        for _ in 0..4 {
+            let id = generate(&scheme).expect("generate");
+            let bytes = id.as_str().as_bytes();
+            for at in 0..bytes.len() {
+                for c in 0..=255u8 {
+                    let mut text = bytes.to_vec();
+                    text[at] = c;
+                    let Ok(text) = String::from_utf8(text) else {
+                        continue;
+                    };
+                    assert_eq!(scheme.is_valid(&text), strict(&text), "{at} {c}");
+                }
+            }
+            for cut in [0, 1, 42, 44] {
+                let mut text = id.as_str().repeat(2);
+                text.truncate(cut);
+                assert_eq!(scheme.is_valid(&text), strict(&text), "length {cut}");
+            }
+            assert!(!scheme.is_valid(&format!("{}=", &id.as_str()[..42])));
+        }
     }
 
     #[test]
