@@ -21,11 +21,11 @@ use crate::{CookieConfigError, CookieStateBuilder, SameSite};
 /// `Path=/`, `HttpOnly`, `Secure`, `SameSite=Lax`, no `Domain`, and no `Max-Age` unless the
 /// engine asks for a persistent session.
 ///
-/// - **Reading**: every `Cookie` header is parsed with the `cookie` crate, and every cookie with
-///   the configured name is a candidate, in order (browsers may send several, for instance one per
-///   matching path); a value in double quotes is unquoted, as Plack does. Headers that are not
-///   UTF-8 and pairs that do not parse are skipped. Nothing is allocated when the request carries
-///   no session cookie.
+/// - **Reading**: every `Cookie` header is split into its `name=value` pairs (as the `cookie`
+///   crate's `split_parse` reads them), and every cookie with the configured name is a candidate,
+///   in order (browsers may send several, for instance one per matching path); a value in double
+///   quotes is unquoted, as Plack does. Headers that are not UTF-8 and pairs without `=` are
+///   skipped. Candidates borrow from the request: no value is copied.
 /// - **Writing**: one `Set-Cookie` with the id and the configured attributes; for a persistent
 ///   session, `Max-Age` and `Expires` from the engine's [`Delivery`].
 /// - **Per-response options** ([`CookieOptions`]): merged over the configuration. `Partitioned`
