@@ -30,11 +30,12 @@ mod scripts;
 
 use std::time::Duration;
 
-use redis::{ScriptInvocation, Value};
+use redis::{Cmd, Script, Value};
 use session_core::store::{BoundSession, Changes, Key, Record, StoreError, Timestamp, subject_key};
 
+use crate::command;
 use crate::error::RedisStoreError;
-use crate::layout::{self, FieldChanges, SUBJECT_KEY};
+use crate::layout::{self, SUBJECT_KEY};
 use crate::listing;
 use crate::store::{RedisStore, ttl_ms};
 
@@ -80,17 +81,16 @@ pub(crate) async fn write(
         // Filed first: a listing from now on names the session (shown once it is written).
         index_add(store, mode, subject, now, ttl, &member).await?;
     }
-    let mut invocation = SCRIPTS.write.prepare_invoke();
-    invocation
-        .key(store.key_name(key))
+    let mut cmd = command::evalsha(&SCRIPTS.write, 1);
+    cmd.arg(store.key_arg(key))
         .arg(now.as_millis())
         .arg(ttl)
         .arg(mode);
-    for (field, text) in fields {
-        invocation.arg(field).arg(text);
+    for (field, text) in &fields {
+        cmd.arg(field).arg(text);
     }
-    invocation.arg(layout::SIZE).arg(size);
-    match run(store, mode, &invocation).await? {
+    cmd.arg(layout::SIZE).arg(size);
+    match run(store, mode, &SCRIPTS.write, &cmd).await? {
         Outcome::Done(old) => {
             if let Some(old) = old.filter(|old| ttl == 0 || subject.as_ref() != Some(old)) {
                 index_remove_logged(store, mode, &old, now, key).await;
@@ -118,28 +118,8 @@ pub(crate) async fn apply(
 ) -> Result<bool, StoreError> {
     let now = store.now();
     let ttl = ttl_ms(now, changes.expires);
-    let fields = FieldChanges::from_changes(changes);
-    let set_size = fields.values_set_size();
-    if set_size > store.max_record_bytes() {
-        return Err(store.too_large(set_size));
-    }
-    let mut invocation = SCRIPTS.apply.prepare_invoke();
-    invocation
-        .key(store.key_name(key))
-        .arg(now.as_millis())
-        .arg(ttl)
-        .arg(store.max_record_bytes())
-        .arg(if fields.clear { "1" } else { "0" })
-        .arg(fields.set.len())
-        .arg(fields.values_set)
-        .arg(fields.values_removed);
-    for (field, text) in &fields.set {
-        invocation.arg(field).arg(text);
-    }
-    for field in &fields.remove {
-        invocation.arg(field);
-    }
-    match run(store, "apply", &invocation).await? {
+    let cmd = store.apply_command(&SCRIPTS.apply, key, now, changes)?;
+    match run(store, "apply", &SCRIPTS.apply, &cmd).await? {
         Outcome::NotDone => Ok(false),
         Outcome::TooLarge(size) => Err(store.too_large(size)),
         Outcome::Done(None) => Ok(true),
@@ -165,12 +145,9 @@ pub(crate) async fn apply(
 /// `delete` on a cluster: the hash, then its index entry.
 pub(crate) async fn delete(store: &RedisStore, key: &Key) -> Result<bool, StoreError> {
     let now = store.now();
-    let mut invocation = SCRIPTS.delete.prepare_invoke();
-    invocation.key(store.key_name(key)).arg(now.as_millis());
-    let mut connection = store.connection();
-    let reply: Value = store
-        .bounded("delete", invocation.invoke_async(&mut connection))
-        .await?;
+    let mut cmd = command::evalsha(&SCRIPTS.delete, 1);
+    cmd.arg(store.key_arg(key)).arg(now.as_millis());
+    let reply = store.call_script("delete", &SCRIPTS.delete, &cmd).await?;
     let (live, subject) = match reply {
         Value::Array(items) => match items.as_slice() {
             [Value::Int(live @ (0 | 1)), Value::BulkString(subject)] => {
@@ -353,22 +330,22 @@ async fn read_hashes(
     Ok(results)
 }
 
-/// Runs a session script, reading its reply.
+/// Runs a session script's command, reading its reply.
 async fn run(
     store: &RedisStore,
     op: &'static str,
-    invocation: &ScriptInvocation<'_>,
+    script: &Script,
+    cmd: &Cmd,
 ) -> Result<Outcome, StoreError> {
-    let mut connection = store.connection();
-    let reply: Value = store
-        .bounded(op, invocation.invoke_async(&mut connection))
-        .await?;
+    let reply = store.call_script(op, script, cmd).await?;
     let unexpected = || RedisStoreError::UnexpectedReply { op }.into();
     let Value::Array(items) = reply else {
-        return Err(unexpected());
+        return match reply {
+            Value::Int(0) => Ok(Outcome::NotDone),
+            _ => Err(unexpected()),
+        };
     };
     match items.as_slice() {
-        [Value::Int(0)] => Ok(Outcome::NotDone),
         [Value::Int(1), Value::BulkString(subject)] => Ok(Outcome::Done(subject_of(subject))),
         [Value::Int(2), Value::Int(size)] => Ok(Outcome::TooLarge(
             usize::try_from(*size).unwrap_or(usize::MAX),
@@ -394,8 +371,8 @@ fn index_of(store: &RedisStore, subject: &str) -> String {
     name
 }
 
-/// Files `member` in the index of `subject` under the expiry `now + ttl` (or a later one it
-/// already has).
+/// Files `member` in the index of `subject` under the deadline of the expiry `now + ttl` (or a
+/// later score it already has).
 async fn index_add(
     store: &RedisStore,
     op: &'static str,
@@ -409,7 +386,9 @@ async fn index_add(
         .key(index_of(store, subject))
         .arg(now.as_millis())
         .arg(GRACE_MS)
-        .arg(now.as_millis().saturating_add(ttl))
+        .arg(crate::scripts::deadline_ms(
+            now.as_millis().saturating_add(ttl),
+        ))
         .arg(member);
     let mut connection = store.connection();
     store

@@ -146,10 +146,21 @@ const WRITE: &str = r"
 local key, index, now, ttl, mode = KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local is_live, subject = state(key, now)
 if mode == 'create' then
-  if is_live then return 0 end
+  if is_live then --NOT_DONE-- end
 elseif not is_live then
-  return 0
+  --NOT_DONE--
 end
+--WRITE_INDEX--
+redis.call('UNLINK', key)
+if ttl > 0 then
+  hset_args(key, 4, #ARGV)
+  redis.call('PEXPIRE', key, int(deadline(now + ttl) - now))
+end
+--WRITTEN--
+";
+
+/// `WRITE`'s index upkeep on one server.
+const WRITE_INDEX: &str = r"
 if index and ttl > 0 then
   prune(index, now)
   redis.call('ZADD', index, int(deadline(now + ttl)), string.sub(key, -64))
@@ -159,12 +170,6 @@ if subject then
   local was = index_of(key, subject)
   if was ~= index or ttl <= 0 then unindex(was, key, now) end
 end
-redis.call('UNLINK', key)
-if ttl > 0 then
-  hset_args(key, 4, #ARGV)
-  redis.call('PEXPIRE', key, int(deadline(now + ttl) - now))
-end
-return 1
 ";
 
 /// `apply` and `touch`: key-level changes to a live record, within the size limit.
@@ -183,7 +188,8 @@ return 1
 /// every run). The liveness check, the size and the old texts of the short values set come from
 /// one `HMGET`; the changes go in one `HSET`; the TTL is set only when the new expiry leaves the
 /// old one's minute (see the module docs); helpers are defined only on the paths that use them
-/// (`--NUMBERS--`, `--INDEX--` and `--FIELDS--` are replaced with them). For a counter: two calls.
+/// (the `--UNINDEX--`, `--REINDEX--` and `--FIELDS--` hooks, filled per [`Variant`]). For a
+/// counter: two calls.
 const APPLY: &str = r"
 local GRID = 60000
 local key, now, ttl = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -204,12 +210,8 @@ if subject and not (#subject == 64 and string.match(subject, '^[0-9a-f]+$')) the
 end
 if ttl <= 0 then
   redis.call('UNLINK', key)
-  if subject then
-    --NUMBERS--
-    --INDEX--
-    unindex(index_of(key, subject), key, now)
-  end
-  return 1
+  --UNINDEX--
+  --ENDED--
 end
 -- The values' size after the changes, when they change it.
 local size, cleared = nil, nil
@@ -260,16 +262,13 @@ else
 end
 -- The TTL already reaches the old expiry's deadline, which serves while the new one shares it.
 local cell = math.floor((now + ttl) / GRID)
-if math.floor(expires / GRID) ~= cell then
+local moved = math.floor(expires / GRID) ~= cell
+if moved then
   redis.call('PEXPIRE', key, string.format('%.0f', (cell + 1) * GRID - now))
   -- The same for the index entry, scored by that deadline.
-  if subject then
-    --NUMBERS--
-    --INDEX--
-    reindex(index_of(key, subject), key, now + ttl, now)
-  end
+  --REINDEX--
 end
-return 1
+--APPLIED--
 ";
 
 /// `delete`: removes the key and its index entry, answering whether it held a live session.
@@ -279,9 +278,8 @@ const DELETE: &str = r"
 local key, now = KEYS[1], tonumber(ARGV[1])
 local was_live, subject = state(key, now)
 redis.call('UNLINK', key)
-if subject then unindex(index_of(key, subject), key, now) end
-if was_live then return 1 end
-return 0
+--UNINDEX--
+--DELETED--
 ";
 
 /// `list_subject`: the live sessions a subject's index names, pruning the others.
@@ -311,10 +309,22 @@ if pruned > 0 and #listed > 0 then index_ttl(index, now) end
 return listed
 ";
 
-/// The scripts, hashed once.
+/// Where a store keeps its subject indexes, which decides how the session scripts end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Variant {
+    /// One server: the session scripts keep the index too, and answer 1 or 0.
+    Single,
+    /// A Redis Cluster: the index lies in another slot, so the session scripts leave it alone and
+    /// answer the subject the hash was bound to (`{1, subject}`, `''` for none), for the caller to
+    /// keep the index with calls of its own; `apply` answers it only when the index must change
+    /// (the record ended, or its expiry moved to another minute). "Not done" is `0` in both.
+    Cluster,
+}
+
+/// The session scripts, hashed once.
 ///
-/// `EVALSHA` sends the hash; the redis crate falls back to loading the script when the server does
-/// not know it (after a restart, say).
+/// Commands built with [`command::evalsha`](crate::command::evalsha) send the hash; a server
+/// that does not know a script (after a restart, say) gets it loaded.
 #[derive(Debug)]
 pub(crate) struct Scripts {
     pub(crate) write: Script,
@@ -324,24 +334,105 @@ pub(crate) struct Scripts {
 }
 
 impl Scripts {
-    pub(crate) fn new() -> Self {
-        let with_prelude =
-            |body: &str| Script::new(&format!("{STATE}{NUMBERS}{INDEX}{FIELDS}{body}"));
+    /// The scripts of `variant`: one body each, its hooks filled in (see [`fill`]).
+    pub(crate) fn new(variant: Variant) -> Self {
+        let prelude = format!("{STATE}{NUMBERS}{INDEX}{FIELDS}");
         Scripts {
-            write: with_prelude(WRITE),
-            apply: Script::new(
-                &APPLY
-                    .replace("--NUMBERS--", NUMBERS)
-                    .replace("--INDEX--", INDEX)
-                    .replace("--FIELDS--", FIELDS),
-            ),
-            delete: with_prelude(DELETE),
-            list: with_prelude(LIST),
+            write: Script::new(&fill(variant, &format!("{prelude}{WRITE}"))),
+            apply: Script::new(&fill(variant, APPLY)),
+            delete: Script::new(&fill(variant, &format!("{prelude}{DELETE}"))),
+            list: Script::new(&format!("{prelude}{LIST}")),
         }
     }
 
     /// All four, for loading them into a server ahead of use.
     pub(crate) fn all(&self) -> [&Script; 4] {
         [&self.write, &self.apply, &self.delete, &self.list]
+    }
+}
+
+/// `body` with its hooks (`--NAME--` lines) filled in for `variant`: how a script keeps the
+/// subject index (or leaves it to the caller) and what it answers.
+fn fill(variant: Variant, body: &str) -> String {
+    let index = format!("{NUMBERS}{INDEX}");
+    let single = [
+        ("--NOT_DONE--", "return 0".to_owned()),
+        ("--WRITE_INDEX--", WRITE_INDEX.to_owned()),
+        ("--WRITTEN--", "return 1".to_owned()),
+        (
+            "--UNINDEX--",
+            format!("if subject then\n{index}\nunindex(index_of(key, subject), key, now)\nend"),
+        ),
+        ("--ENDED--", "return 1".to_owned()),
+        (
+            "--REINDEX--",
+            format!(
+                "if subject then\n{index}\nreindex(index_of(key, subject), key, now + ttl, now)\nend"
+            ),
+        ),
+        ("--APPLIED--", "return 1".to_owned()),
+        (
+            "--DELETED--",
+            "if was_live then return 1 end\nreturn 0".to_owned(),
+        ),
+        ("--FIELDS--", FIELDS.to_owned()),
+    ];
+    let cluster = [
+        ("--NOT_DONE--", "return 0".to_owned()),
+        ("--WRITE_INDEX--", String::new()),
+        ("--WRITTEN--", "return {1, subject or ''}".to_owned()),
+        ("--UNINDEX--", String::new()),
+        ("--ENDED--", "return {1, subject or ''}".to_owned()),
+        ("--REINDEX--", String::new()),
+        (
+            "--APPLIED--",
+            "if moved and subject then return {1, subject} end\nreturn {1, ''}".to_owned(),
+        ),
+        (
+            "--DELETED--",
+            "if was_live then return {1, subject or ''} end\nreturn {0, subject or ''}".to_owned(),
+        ),
+        ("--FIELDS--", FIELDS.to_owned()),
+    ];
+    let hooks = match variant {
+        Variant::Single => single,
+        Variant::Cluster => cluster,
+    };
+    hooks.iter().fold(body.to_owned(), |body, (hook, text)| {
+        body.replace(hook, text)
+    })
+}
+
+/// The grid, in milliseconds, of the deadlines the scripts give TTLs and index scores (their
+/// `GRID`): the first multiple of it after an expiry.
+pub(crate) const DEADLINE_GRID_MS: u64 = 60_000;
+
+/// The deadline of an expiry at `expires_ms`, as the scripts compute it.
+pub(crate) fn deadline_ms(expires_ms: u64) -> u64 {
+    (expires_ms / DEADLINE_GRID_MS)
+        .saturating_add(1)
+        .saturating_mul(DEADLINE_GRID_MS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_hook_is_filled_and_the_grids_agree() {
+        for variant in [Variant::Single, Variant::Cluster] {
+            for body in [WRITE, APPLY, DELETE, WRITE_INDEX] {
+                let filled = fill(variant, body);
+                let hook = filled
+                    .match_indices("--")
+                    .find(|(at, _)| filled[at + 2..].starts_with(|c: char| c.is_ascii_uppercase()));
+                assert_eq!(hook, None, "{variant:?}: a hook left in\n{filled}");
+            }
+        }
+        assert!(NUMBERS.contains(&format!("local GRID = {DEADLINE_GRID_MS}")));
+        assert!(APPLY.contains(&format!("local GRID = {DEADLINE_GRID_MS}")));
+        assert_eq!(deadline_ms(0), 60_000);
+        assert_eq!(deadline_ms(59_999), 60_000);
+        assert_eq!(deadline_ms(60_000), 120_000);
     }
 }

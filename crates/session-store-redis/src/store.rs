@@ -18,7 +18,7 @@ use crate::connection::{Connection, Settings, Target};
 use crate::error::RedisStoreError;
 use crate::layout::{self, Corrupt, FieldChanges};
 use crate::listing;
-use crate::scripts::Scripts;
+use crate::scripts::{Scripts, Variant};
 
 /// The key prefix unless [`RedisStoreBuilder::prefix`] says otherwise.
 pub const DEFAULT_PREFIX: &str = "session:";
@@ -187,7 +187,7 @@ impl RedisStoreBuilder {
                 timeout: self.timeout,
                 max_record_bytes: self.max_record_bytes,
                 clock: self.clock,
-                scripts: Scripts::new(),
+                scripts: Scripts::new(Variant::Single),
                 addr,
             }),
         };
@@ -323,7 +323,7 @@ impl RedisStore {
     }
 
     /// The session key's name as a command argument.
-    fn key_arg<'a>(&'a self, key: &'a Key) -> KeyName<'a> {
+    pub(crate) fn key_arg<'a>(&'a self, key: &'a Key) -> KeyName<'a> {
         KeyName {
             prefix: &self.inner.prefix,
             key,
@@ -331,7 +331,7 @@ impl RedisStore {
     }
 
     /// Runs `cmd`, an `EVALSHA` of `script` (see [`command::run`]), under the time-out.
-    async fn call_script(
+    pub(crate) async fn call_script(
         &self,
         op: &'static str,
         script: &Script,
@@ -394,6 +394,47 @@ impl RedisStore {
         }
         cmd.arg(layout::SIZE).arg(size);
         self.run_script(mode, script, &cmd).await
+    }
+}
+
+impl RedisStore {
+    /// The `EVALSHA` of `script` (the apply script, of either variant) for `changes` to `key` at
+    /// `now`; an error, and nothing to send, when the values set alone pass the size limit.
+    pub(crate) fn apply_command(
+        &self,
+        script: &Script,
+        key: &Key,
+        now: Timestamp,
+        changes: &Changes,
+    ) -> Result<Cmd, StoreError> {
+        let mut fields = FieldChanges::from_changes(changes);
+        // The values set are all in the record afterwards: when they alone pass the limit, Redis
+        // need not see them.
+        let set_size = fields.values_set_size();
+        if set_size > self.inner.max_record_bytes {
+            return Err(self.too_large(set_size));
+        }
+        let shorts = fields.short_values_first();
+        let mut cmd = command::evalsha(script, 1);
+        cmd.arg(self.key_arg(key))
+            .arg(now.as_millis())
+            .arg(ttl_ms(now, changes.expires))
+            .arg(self.inner.max_record_bytes)
+            .arg(if fields.clear { "1" } else { "0" })
+            .arg(fields.set.len())
+            .arg(fields.values_set)
+            .arg(fields.values_removed)
+            .arg(shorts);
+        for (field, text) in &fields.set {
+            cmd.arg(field).arg(text);
+        }
+        for field in &fields.remove {
+            cmd.arg(field);
+        }
+        for (field, _) in &fields.set[..shorts] {
+            cmd.arg(field);
+        }
+        Ok(cmd)
     }
 }
 
@@ -463,35 +504,8 @@ impl Store for RedisStore {
         if self.is_cluster() {
             return cluster::apply(self, key, changes).await;
         }
-        let now = self.inner.clock.now();
-        let mut fields = FieldChanges::from_changes(changes);
-        // The values set are all in the record afterwards: when they alone pass the limit, Redis
-        // need not see them.
-        let set_size = fields.values_set_size();
-        if set_size > self.inner.max_record_bytes {
-            return Err(self.too_large(set_size));
-        }
-        let shorts = fields.short_values_first();
         let script = &self.inner.scripts.apply;
-        let mut cmd = command::evalsha(script, 1);
-        cmd.arg(self.key_arg(key))
-            .arg(now.as_millis())
-            .arg(ttl_ms(now, changes.expires))
-            .arg(self.inner.max_record_bytes)
-            .arg(if fields.clear { "1" } else { "0" })
-            .arg(fields.set.len())
-            .arg(fields.values_set)
-            .arg(fields.values_removed)
-            .arg(shorts);
-        for (field, text) in &fields.set {
-            cmd.arg(field).arg(text);
-        }
-        for field in &fields.remove {
-            cmd.arg(field);
-        }
-        for (field, _) in &fields.set[..shorts] {
-            cmd.arg(field);
-        }
+        let cmd = self.apply_command(script, key, self.inner.clock.now(), changes)?;
         self.run_script("apply", script, &cmd).await
     }
 
