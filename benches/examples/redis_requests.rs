@@ -13,16 +13,18 @@
 //! a `redis-server` of its own is started for the run. Subtract a run with a small N from one
 //! with a large N and divide by the difference: the instructions of one request.
 
+#[path = "common/oneshot.rs"]
+mod oneshot;
+
+use oneshot::send;
 use std::process::ExitCode;
 
 use axum::Router;
-use axum::body::Body;
 use axum::http::StatusCode;
 use axum::routing::get;
-use http::{Request, header};
+
 use session_state_cookie::CookieState;
 use session_store_redis::testing::RedisServer;
-use tower::ServiceExt;
 
 /// Our routes over `RedisStore`.
 async fn ours(url: &str) -> Router {
@@ -70,27 +72,6 @@ async fn tower_sessions(url: &str) -> Router {
         .route("/read", get(read))
         .route("/rmw", get(counter))
         .layer(SessionManagerLayer::new(RedisStore::new(client)))
-}
-
-/// Sends one request to `app`, reading its body; the `Set-Cookie` pair, if any.
-async fn send(app: &Router, path: &str, cookie: Option<&str>) -> Option<String> {
-    let mut request = Request::builder().uri(path);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    let request = request.body(Body::empty()).expect("request");
-    let response = app.clone().oneshot(request).await.expect("infallible");
-    assert_eq!(response.status(), StatusCode::OK);
-    let set_cookie = response
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned);
-    axum::body::to_bytes(response.into_body(), 1 << 16)
-        .await
-        .expect("body");
-    set_cookie
 }
 
 fn main() -> ExitCode {

@@ -20,6 +20,10 @@
 //! the instructions of one request, without the set-up. A layer's overhead is its count minus
 //! `bare`'s.
 
+#[path = "common/oneshot.rs"]
+mod oneshot;
+
+use oneshot::send;
 use std::convert::Infallible;
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -27,10 +31,10 @@ use std::process::ExitCode;
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
-use http::{Request, Response, StatusCode, header};
+use http::{Request, Response};
 use session_state_cookie::{CookieState, SealKey, SealMode, SealedCookie};
 use session_tower::SessionLayer;
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
 
 type TowerError = session_tower::Error;
 
@@ -94,33 +98,6 @@ mod theirs {
             .route("/rmw", get(counter))
             .layer(SessionManagerLayer::new(MemoryStore::default()))
     }
-}
-
-/// Sends one request to `app`, reading its body; the `Set-Cookie` pair, if any.
-async fn send<S>(app: &S, path: &str, cookie: Option<&str>) -> Option<String>
-where
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible> + Clone,
-{
-    let mut request = Request::builder().uri(path);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    let request = request.body(Body::empty()).expect("request");
-    let response = match app.clone().oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    };
-    assert_eq!(response.status(), StatusCode::OK);
-    let set_cookie = response
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned);
-    axum::body::to_bytes(response.into_body(), 1 << 16)
-        .await
-        .expect("body");
-    set_cookie
 }
 
 /// Creates a session through the counter route, then sends `n` requests to `path` with its cookie.

@@ -65,11 +65,7 @@ pub(crate) async fn write(
     key: &Key,
     record: &Record,
 ) -> Result<bool, StoreError> {
-    let fields = layout::record_fields(record);
-    let size = layout::size_of(&fields);
-    if size > store.max_record_bytes() {
-        return Err(store.too_large(size));
-    }
+    let (fields, size) = store.record_fields(record)?;
     let now = store.now();
     let ttl = ttl_ms(now, record.expires);
     let member = key.to_hex();

@@ -253,8 +253,8 @@
 //!
 //! **Memory limits.** Index keys carry a TTL, so a `volatile-*` eviction policy may evict one:
 //! its sessions are then not listed (a "log out everywhere" misses them) until an `apply` or
-//! `touch` moving their expiry to another minute files them again. Where sessions per subject matter, size `maxmemory` so that
-//! nothing is evicted, or use `noeviction`.
+//! `touch` moving their expiry to another minute files them again. Where sessions per subject
+//! matter, size `maxmemory` so that nothing is evicted, or use `noeviction`.
 //!
 //! ## Redis Cluster
 //!
@@ -288,7 +288,7 @@
 //! |---|---|---|---|
 //! | `load` | `HGETALL` | `HGETALL` | `HGETALL` |
 //! | `create`, `save` | 1 script | 1 script | 2: the index's, then the session's |
-//! | `apply`, `touch` | 1 script | 1 script | 2: the session's, then the index's |
+//! | `apply`, `touch` | 1 script | 1 script | 1, or 2 when the expiry moves to another minute: the session's, then the index's |
 //! | `delete` | 1 script | 1 script | 2: the session's, then the index's |
 //! | `list_subject` | 1 script | – | 1 script, then one `HMGET` per entry (sent together), and 1 more when it prunes |
 //!
@@ -303,9 +303,11 @@
 //!   nothing, if that fails); a `delete`, an `apply` that ends the record, or a write that moves
 //!   a hash to another subject removes the entry after the hash. A listing may thus meet an entry
 //!   whose hash is not written yet, never a live bound hash without its entry.
-//! - An `apply` or `touch` of a bound session learns its subject from its script's reply, so it
-//!   files the new expiry after writing the hash, with `ZADD GT` (an entry's score only grows, and
-//!   an entry lost is filed again). To cover the moment between the two calls, an entry is kept
+//! - An `apply` or `touch` of a bound session whose expiry moves to another minute learns its
+//!   subject from its script's reply, and files the new expiry's deadline after writing the hash,
+//!   with `ZADD GT` (an entry's score only grows, and an entry lost is filed again). Within the
+//!   minute the entry's score, the deadline of an expiry in the same minute, still covers it, and
+//!   the script answers no subject: one round trip, as on one server. To cover the moment between the two calls, an entry is kept
 //!   60 s past its score, and an index lives 60 s past its latest entry.
 //! - A listing reads the index, then each entry's hash from the client, and prunes an entry only
 //!   on evidence that its session is gone: its hash is dead by its `expires`, bound to no or
@@ -367,21 +369,18 @@
 //!
 //! **Capacity.** Each master runs commands on one core; a session's calls go to the master of
 //! its slot, and a bound session's index calls to the master of its subject's slot, so load and
-//! memory spread evenly over the masters and scale with their number. Measured on the test
-//! cluster (three masters on a shared 2-core machine, Redis 7.0; `INFO commandstats` summed over
-//! the masters, which counts Redis's own CPU time per command, not the network):
-//!
-//! | | Redis CPU per counter request (`HGETALL` + the `apply` script), three runs | at most, per master |
-//! |---|---|---|
-//! | unbound session | 61 to 96 µs (`HGETALL` 6 to 10 µs, `EVALSHA` 55 to 86 µs) | 10 000 to 16 000 requests/s |
-//! | bound session | 118 to 158 µs (`HGETALL` 9 to 11 µs, 2 × `EVALSHA` 55 to 74 µs) | 6 300 to 8 500 requests/s |
-//!
-//! The "at most" column is one core fully busy running commands; reading, parsing and answering
-//! the requests costs the server more, so plan for about half of it: 5 000 to 8 000 unbound, or
-//! 3 000 to 4 000 bound, session writes per second per master on such a machine (a dedicated, idle
-//! core runs the same scripts faster: the spread above is the shared machine's load). A read-only
-//! request (`HGETALL` alone) costs about a tenth of a write. With `M` masters, multiply by `M`: a
-//! session's slot, not the cluster, decides where its commands run.
+//! memory spread evenly over the masters and scale with their number. A master runs the same
+//! scripts as a single server, so the single server's cost under load is the model (the Redis
+//! bench, `benches/benches/redis.rs`, 32 connections: Redis's own CPU time, user and system,
+//! over the run divided by the requests served, which includes reading and answering them):
+//! about 10 to 13 µs of Redis CPU per counter request (`HGETALL` and the `apply` script, of which
+//! the commands themselves take 7 to 10 µs in `INFO commandstats`), so at most 75 000 to 100 000
+//! counter requests per second per master core; plan for about half, and multiply by the number
+//! of masters. A bound session costs the same except when its expiry moves to another minute
+//! (then a second call, to its index's master). A read-only request (`HGETALL` alone) costs about
+//! a tenth of a write. The cluster tests' `capacity_figures` measures one request at a time on
+//! the test cluster, where every command runs cold: 35 to 50 µs of Redis CPU per request there,
+//! an upper bound, not a capacity.
 //!
 //! Memory (`MEMORY USAGE`): a session holding one small value takes about 230 bytes, a bound one
 //! about 830 bytes (its binding, with a user agent and an address), and an index of four sessions

@@ -300,6 +300,20 @@ impl RedisStore {
         self.inner.clock.now()
     }
 
+    /// Every field of `record` (what `create` and `save` write) and its size; an error, and
+    /// nothing to send, past the size limit.
+    pub(crate) fn record_fields(
+        &self,
+        record: &Record,
+    ) -> Result<(Vec<(String, String)>, usize), StoreError> {
+        let fields = layout::record_fields(record);
+        let size = layout::size_of(&fields);
+        if size > self.inner.max_record_bytes {
+            return Err(self.too_large(size));
+        }
+        Ok((fields, size))
+    }
+
     /// The error for a write that would make a session of `size` bytes.
     pub(crate) fn too_large(&self, size: usize) -> StoreError {
         let limit = self.inner.max_record_bytes;
@@ -371,11 +385,7 @@ impl RedisStore {
         key: &Key,
         record: &Record,
     ) -> Result<bool, StoreError> {
-        let fields = layout::record_fields(record);
-        let size = layout::size_of(&fields);
-        if size > self.inner.max_record_bytes {
-            return Err(self.too_large(size));
-        }
+        let (fields, size) = self.record_fields(record)?;
         let now = self.inner.clock.now();
         let script = &self.inner.scripts.write;
         let mut cmd = command::evalsha(script, 1 + usize::from(record.binding.is_some()));

@@ -142,33 +142,17 @@ impl RedisServer {
 
     /// Spawns the process on `self.port` and waits for its first PONG.
     fn spawn(&mut self) -> Result<(), String> {
-        let binary = std::env::var_os(REDIS_SERVER_ENV).unwrap_or_else(|| "redis-server".into());
-        let port = self.port.to_string();
         let log = self.log_path();
-        let mut command = Command::new(&binary);
-        command
-            .args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
-            .args(["--appendonly", "no", "--daemonize", "no"])
-            .args(["--enable-debug-command", "local", "--loglevel", "warning"])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .arg("--logfile")
-            .arg(&log)
-            .args(&self.extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = match command.spawn() {
-            Ok(child) => child,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
-                "RedisServer: `{}` was not found. The Redis tests start their own redis-server: \
-                 install it (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install \
-                 redis`; in this workspace `tests/run` does it for you) or name the binary in \
-                 {REDIS_SERVER_ENV}.",
-                binary.to_string_lossy()
-            ),
-            Err(error) => panic!("RedisServer: cannot run redis-server: {error}"),
-        };
+        let args = ["--loglevel", "warning"].map(std::ffi::OsString::from);
+        let child = spawn_redis_server(
+            "RedisServer",
+            self.port,
+            self.dir.path(),
+            &log,
+            &args,
+            &self.extra,
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
         self.child = Some(child);
         let deadline = Instant::now() + START_WITHIN;
         loop {
@@ -198,6 +182,45 @@ impl Drop for RedisServer {
 }
 
 /// A port of 127.0.0.1 that was free a moment ago.
+/// Starts `redis-server` (or the binary named in [`REDIS_SERVER_ENV`]) on loopback `port`, with
+/// no persistence, its files in `dir`, its log in `log`, then `args` and `extra`; `who` names the
+/// caller in the message when the binary is missing (a panic: no Redis test can run).
+pub(crate) fn spawn_redis_server(
+    who: &str,
+    port: u16,
+    dir: &Path,
+    log: &Path,
+    args: &[std::ffi::OsString],
+    extra: &[String],
+) -> Result<Child, String> {
+    let binary = std::env::var_os(REDIS_SERVER_ENV).unwrap_or_else(|| "redis-server".into());
+    let port = port.to_string();
+    let mut command = Command::new(&binary);
+    command
+        .args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
+        .args(["--appendonly", "no", "--daemonize", "no"])
+        .args(["--enable-debug-command", "local"])
+        .args(args)
+        .arg("--dir")
+        .arg(dir)
+        .arg("--logfile")
+        .arg(log)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    match command.spawn() {
+        Ok(child) => Ok(child),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
+            "{who}: `{}` was not found. The Redis tests start their own redis-server: install it \
+             (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install redis`; in this \
+             workspace `tests/run` does it for you) or name the binary in {REDIS_SERVER_ENV}.",
+            binary.to_string_lossy()
+        ),
+        Err(error) => Err(format!("{who}: cannot run redis-server: {error}")),
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{REDIS_SERVER_ENV, free_port, ping};
+use super::{free_port, ping, spawn_redis_server};
 
 /// The environment variable naming the `redis-cli` binary (default: `redis-cli` on `PATH`).
 pub const REDIS_CLI_ENV: &str = "SESSION_REDIS_CLI";
@@ -339,43 +339,31 @@ impl RedisCluster {
 
     /// Spawns node `index` and waits for its first PONG.
     fn spawn(&mut self, index: usize) -> Result<(), String> {
-        let binary = std::env::var_os(REDIS_SERVER_ENV).unwrap_or_else(|| "redis-server".into());
         let node = &self.nodes[index];
-        let port = node.port.to_string();
         let timeout = NODE_TIMEOUT_MS.to_string();
-        let mut command = Command::new(&binary);
-        command
-            .args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
-            .args(["--appendonly", "no", "--daemonize", "no"])
-            .args([
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                "nodes.conf",
-            ])
-            .args(["--cluster-node-timeout", &timeout])
+        let args = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            &timeout,
             // Replicas sync at once, without the 5 s wait for more replicas to share a transfer.
-            .args(["--repl-diskless-sync-delay", "0"])
-            .args(["--enable-debug-command", "local", "--loglevel", "notice"])
-            .arg("--dir")
-            .arg(&node.dir)
-            .arg("--logfile")
-            .arg(node.dir.join("redis.log"))
-            .args(&self.extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = match command.spawn() {
-            Ok(child) => child,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
-                "RedisCluster: `{}` was not found. The Redis tests start their own redis-server: \
-                 install it (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install \
-                 redis`; in this workspace `tests/run` does it for you) or name the binary in \
-                 {REDIS_SERVER_ENV}.",
-                binary.to_string_lossy()
-            ),
-            Err(error) => return Err(format!("cannot run redis-server: {error}")),
-        };
+            "--repl-diskless-sync-delay",
+            "0",
+            "--loglevel",
+            "notice",
+        ]
+        .map(std::ffi::OsString::from);
+        let log = node.dir.join("redis.log");
+        let child = spawn_redis_server(
+            "RedisCluster",
+            node.port,
+            &node.dir,
+            &log,
+            &args,
+            &self.extra,
+        )?;
         let port = node.port;
         self.nodes[index].child = Some(child);
         let deadline = Instant::now() + NODE_START_WITHIN;
