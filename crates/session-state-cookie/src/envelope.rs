@@ -13,7 +13,8 @@
 //! does ([`legacy`](crate::legacy)); values starting with `_` are left for a later format.
 //!
 //! The keys are [`SealKey`]'s working keys; tags are compared in constant time (by `aes-gcm` and
-//! by `hmac`'s `verify_slice`), and nothing is decoded before it is authenticated.
+//! by `hmac`'s `verify_slice`); only the base64 text (bounded by the cookie's size) is decoded
+//! before authentication, the payload after it.
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Nonce, Tag};

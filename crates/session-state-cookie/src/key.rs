@@ -30,10 +30,13 @@ pub const MASTER_KEY_MIN_LEN: usize = 32;
 /// is too short, or so repetitive that it cannot be random (fewer distinct byte values than a
 /// quarter of its length, counted over at most 64 bytes), is refused.
 ///
-/// Private mode draws a random 96-bit nonce per seal, safe for about 2^32 seals per key; every
-/// write and every rolling-expiry refresh is a seal, so rotate the key (see
-/// [`SealedCookieBuilder::old_key`](crate::SealedCookieBuilder::old_key)) well before that, for
-/// instance every month on a busy site.
+/// Private mode draws a random 96-bit nonce per seal, which AES-GCM allows for 2^32 seals per key
+/// (NIST SP 800-38D's bound; past it, the chance of a repeated nonce, which would let an attacker
+/// forge cookies, grows); every write and every rolling-expiry refresh is a seal. Count seals,
+/// not days: rotate the key (see
+/// [`SealedCookieBuilder::old_key`](crate::SealedCookieBuilder::old_key)) before about 2^31 of
+/// them, which at 1 000 seals per second is about three weeks, at 10 000 about two and a half
+/// days. Signed mode has no such bound.
 ///
 /// Its `Debug` output never shows the key.
 ///

@@ -15,8 +15,9 @@
 //!
 //! Numbers are LEB128 varints and differences zigzag varints ([`wire`](crate::wire)); text and
 //! bytes are length-prefixed. Decoding only ever sees authenticated bytes, is bounded by them (a
-//! cookie's size), refuses anything it would not have written (an unknown flag, keys out of order,
-//! trailing bytes) and holds no nested structure: values stay JSON text, checked here and read
+//! cookie's size), refuses what breaks the layout (an unknown flag, keys out of order, trailing
+//! bytes; a few other encodings of the same record, such as a default id written as text, are
+//! read as that record) and holds no nested structure: values stay JSON text, checked here and read
 //! later with `serde_json`'s own depth limit.
 
 use std::time::Duration;

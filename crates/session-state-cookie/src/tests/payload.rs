@@ -127,11 +127,19 @@ fn anything_else_is_refused() {
         assert_eq!(decode(&good[..cut]), None, "cut at {cut}");
     }
     assert_eq!(decode(&[&good[..], &[0]].concat()), None, "a trailing byte");
-    for flags in [0b1_0000, 0b1000_0000, 0b0100] {
+    // Unknown flags, the layout otherwise intact: refused for the flags alone.
+    for unknown in [0b1_0000, 0b1000_0000] {
         let mut bad = good.clone();
-        bad[0] = flags | 1;
-        assert_eq!(decode(&bad), None, "flags {flags:#b}");
+        bad[0] |= unknown;
+        assert_eq!(decode(&bad), None, "flags {:#b}", bad[0]);
     }
+    // "Persistent" without a lifetime of its own, on a payload that has none (same layout).
+    let mut plain = record.clone();
+    plain.lifetime = None;
+    let mut bad = encoded(id.as_str(), &plain);
+    assert!(decode(&bad).is_some());
+    bad[0] |= 0b0100;
+    assert_eq!(decode(&bad), None, "persistent without a lifetime");
     // The entries' end: "a" = 1, "b" = "x"; swapped, the keys are out of order.
     let entries = [1, b'a', 2, b'1', 1, b'b', 3, b'x'];
     let at = good.len() - entries.len();
