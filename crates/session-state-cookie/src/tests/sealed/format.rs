@@ -136,6 +136,19 @@ fn authenticated_bytes_that_are_not_a_payload_give_a_fresh_session() {
                 let cookie = format!("id={}", envelope.seal_plain(&key, &ours));
                 assert_fresh(&engine, &cookie, &format!("{mode:?}: {what}")).await;
             }
+
+            // A real value moved across modes or formats: its marker swapped for the other
+            // mode's (past the marker check, into the other primitive), or its bytes without the
+            // marker re-encoded as format 1's standard base64 (into the legacy path).
+            let real = value_of(&new_session(&engine, &[("user", "alice")]).await).to_owned();
+            let mut bytes = URL_SAFE_NO_PAD.decode(&real).expect("base64url");
+            let as_format_1 = base64::engine::general_purpose::STANDARD.encode(&bytes[1..]);
+            bytes[0] = marker(other_mode);
+            let swapped = URL_SAFE_NO_PAD.encode(&bytes);
+            for (what, value) in [("marker swapped", swapped), ("as format 1", as_format_1)] {
+                let cookie = format!("id={value}");
+                assert_fresh(&engine, &cookie, &format!("{mode:?}: {what}")).await;
+            }
         }
     });
 }
