@@ -10,9 +10,11 @@
 //!   (`index_add`) before it writes the hash, and fails, writing nothing, when that fails. A
 //!   `delete`, or an `apply` that ends the record, removes the hash first and the entry after.
 //!   A write that replaced a hash bound elsewhere removes the old entry after.
-//! - **Expiries only grow in the index.** An `apply` or `touch` of a bound session files its new
-//!   expiry after writing the hash (its script answers the subject, which the caller does not
-//!   know beforehand): `ZADD GT`, which files the entry again if it was lost. Entries are kept
+//! - **Expiries only grow in the index.** An `apply` or `touch` of a bound session whose expiry
+//!   moves to another minute files the new expiry's deadline after writing the hash (its script
+//!   answers the subject then, which the caller does not know beforehand): `ZADD GT`, which files
+//!   the entry again if it was lost. Within the minute the entry's score, the same deadline,
+//!   still covers the session, and the script answers no subject. Entries are kept
 //!   a grace period ([`INDEX_GRACE`]) past their score, and the index lives that long past its
 //!   latest entry, so an entry whose score lags its session's expiry by one call is not lost.
 //! - **The listing reads each hash.** It prunes an entry only on evidence that its session is
