@@ -13,65 +13,38 @@
 //! a `redis-server` of its own is started for the run. Subtract a run with a small N from one
 //! with a large N and divide by the difference: the instructions of one request.
 
-#[path = "common/oneshot.rs"]
-mod oneshot;
+#[path = "common/apps.rs"]
+mod apps;
 
-use oneshot::send;
+use apps::send;
 use std::process::ExitCode;
 
 use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::get;
 
 use session_state_cookie::CookieState;
 use session_store_redis::testing::RedisServer;
 
 /// Our routes over `RedisStore`.
 async fn ours(url: &str) -> Router {
-    use session_tower::{Error, Session, SessionLayer};
-
-    async fn counter(session: Session) -> Result<String, Error> {
-        let n: u64 = session.get("counter").await?.unwrap_or(0);
-        session.insert("counter", n + 1).await?;
-        Ok(n.to_string())
-    }
-    async fn read(session: Session) -> Result<String, Error> {
-        let n: u64 = session.get("counter").await?.unwrap_or(0);
-        Ok(n.to_string())
-    }
     let store = session_store_redis::RedisStore::connect(url)
         .await
         .expect("RedisStore connects");
-    Router::new()
-        .route("/read", get(read))
-        .route("/rmw", get(counter))
-        .layer(SessionLayer::new(CookieState::default(), store))
+    apps::ours().layer(session_tower::SessionLayer::new(
+        CookieState::default(),
+        store,
+    ))
 }
 
 /// tower-sessions' routes over its Redis store.
 async fn tower_sessions(url: &str) -> Router {
-    use tower_sessions::{Session, SessionManagerLayer};
+    use tower_sessions::SessionManagerLayer;
     use tower_sessions_redis_store::RedisStore;
     use tower_sessions_redis_store::fred::prelude::{ClientLike, Config};
 
-    async fn counter(session: Session) -> Result<String, StatusCode> {
-        let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
-        let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
-        session.insert("counter", n + 1).await.map_err(failed)?;
-        Ok(n.to_string())
-    }
-    async fn read(session: Session) -> Result<String, StatusCode> {
-        let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
-        let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
-        Ok(n.to_string())
-    }
     let config = Config::from_url(url).expect("a redis URL");
     let client = tower_sessions_redis_store::fred::prelude::Client::new(config, None, None, None);
     let _connection = client.init().await.expect("fred connects");
-    Router::new()
-        .route("/read", get(read))
-        .route("/rmw", get(counter))
-        .layer(SessionManagerLayer::new(RedisStore::new(client)))
+    apps::theirs().layer(SessionManagerLayer::new(RedisStore::new(client)))
 }
 
 fn main() -> ExitCode {

@@ -20,10 +20,10 @@
 //! the instructions of one request, without the set-up. A layer's overhead is its count minus
 //! `bare`'s.
 
-#[path = "common/oneshot.rs"]
-mod oneshot;
+#[path = "common/apps.rs"]
+mod apps;
 
-use oneshot::send;
+use apps::send;
 use std::convert::Infallible;
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -36,24 +36,8 @@ use session_state_cookie::{CookieState, SealKey, SealMode, SealedCookie};
 use session_tower::SessionLayer;
 use tower::{Layer, Service};
 
-type TowerError = session_tower::Error;
-
-async fn counter(session: session_tower::Session) -> Result<String, TowerError> {
-    let n: u64 = session.get("counter").await?.unwrap_or(0);
-    session.insert("counter", n + 1).await?;
-    Ok(n.to_string())
-}
-
-async fn read(session: session_tower::Session) -> Result<String, TowerError> {
-    let n: u64 = session.get("counter").await?.unwrap_or(0);
-    Ok(n.to_string())
-}
-
 fn routes() -> Router {
-    Router::new()
-        .route("/untouched", get(|| async { "ok" }))
-        .route("/read", get(read))
-        .route("/rmw", get(counter))
+    apps::ours()
 }
 
 /// The bare handlers: the same work without a session.
@@ -71,32 +55,11 @@ fn serving(router: Router) -> Router {
 
 mod theirs {
     use axum::Router;
-    use axum::http::StatusCode;
-    use axum::routing::get;
-    use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
-
-    fn failed(_: tower_sessions::session::Error) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
-    }
-
-    async fn counter(session: Session) -> Result<String, StatusCode> {
-        let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
-        session.insert("counter", n + 1).await.map_err(failed)?;
-        Ok(n.to_string())
-    }
-
-    async fn read(session: Session) -> Result<String, StatusCode> {
-        let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
-        Ok(n.to_string())
-    }
+    use tower_sessions::{MemoryStore, SessionManagerLayer};
 
     /// tower-sessions: `SessionManagerLayer` over its `MemoryStore`, default configuration.
     pub(crate) fn router() -> Router {
-        Router::new()
-            .route("/untouched", get(|| async { "ok" }))
-            .route("/read", get(read))
-            .route("/rmw", get(counter))
-            .layer(SessionManagerLayer::new(MemoryStore::default()))
+        super::apps::theirs().layer(SessionManagerLayer::new(MemoryStore::default()))
     }
 }
 
