@@ -41,7 +41,7 @@ use crate::layout::{self, SUBJECT_KEY};
 use crate::listing;
 use crate::store::{RedisStore, ttl_ms};
 
-pub(crate) use scripts::SCRIPTS;
+pub(crate) use scripts::INDEX_SCRIPTS;
 
 /// How long an index entry is kept past its score, and an index past its latest entry's.
 pub(crate) const INDEX_GRACE: Duration = Duration::from_secs(60);
@@ -79,7 +79,7 @@ pub(crate) async fn write(
         // Filed first: a listing from now on names the session (shown once it is written).
         index_add(store, mode, subject, now, ttl, &member).await?;
     }
-    let mut cmd = command::evalsha(&SCRIPTS.write, 1);
+    let mut cmd = command::evalsha(&store.scripts().write, 1);
     cmd.arg(store.key_arg(key))
         .arg(now.as_millis())
         .arg(ttl)
@@ -88,7 +88,7 @@ pub(crate) async fn write(
         cmd.arg(field).arg(text);
     }
     cmd.arg(layout::SIZE).arg(size);
-    match run(store, mode, &SCRIPTS.write, &cmd).await? {
+    match run(store, mode, &store.scripts().write, &cmd).await? {
         Outcome::Done(old) => {
             if let Some(old) = old.filter(|old| ttl == 0 || subject.as_ref() != Some(old)) {
                 index_remove_logged(store, mode, &old, now, key).await;
@@ -116,8 +116,8 @@ pub(crate) async fn apply(
 ) -> Result<bool, StoreError> {
     let now = store.now();
     let ttl = ttl_ms(now, changes.expires);
-    let cmd = store.apply_command(&SCRIPTS.apply, key, now, changes)?;
-    match run(store, "apply", &SCRIPTS.apply, &cmd).await? {
+    let cmd = store.apply_command(&store.scripts().apply, key, now, changes)?;
+    match run(store, "apply", &store.scripts().apply, &cmd).await? {
         Outcome::NotDone => Ok(false),
         Outcome::TooLarge(size) => Err(store.too_large(size)),
         Outcome::Done(None) => Ok(true),
@@ -143,9 +143,11 @@ pub(crate) async fn apply(
 /// `delete` on a cluster: the hash, then its index entry.
 pub(crate) async fn delete(store: &RedisStore, key: &Key) -> Result<bool, StoreError> {
     let now = store.now();
-    let mut cmd = command::evalsha(&SCRIPTS.delete, 1);
+    let mut cmd = command::evalsha(&store.scripts().delete, 1);
     cmd.arg(store.key_arg(key)).arg(now.as_millis());
-    let reply = store.call_script("delete", &SCRIPTS.delete, &cmd).await?;
+    let reply = store
+        .call_script("delete", &store.scripts().delete, &cmd)
+        .await?;
     let (live, subject) = match reply {
         Value::Array(items) => match items.as_slice() {
             [Value::Int(live @ (0 | 1)), Value::BulkString(subject)] => {
@@ -170,7 +172,7 @@ pub(crate) async fn list_subject(
     let digest = subject_key(subject);
     let hex = digest.to_hex();
     let now = store.now();
-    let mut invocation = SCRIPTS.index_read.prepare_invoke();
+    let mut invocation = INDEX_SCRIPTS.index_read.prepare_invoke();
     invocation
         .key(listing::index_name(store.prefix(), &digest))
         .arg(now.as_millis())
@@ -379,7 +381,7 @@ async fn index_add(
     ttl: u64,
     member: &str,
 ) -> Result<(), RedisStoreError> {
-    let mut invocation = SCRIPTS.index_add.prepare_invoke();
+    let mut invocation = INDEX_SCRIPTS.index_add.prepare_invoke();
     invocation
         .key(index_of(store, subject))
         .arg(now.as_millis())
@@ -405,7 +407,7 @@ async fn index_remove(
 ) -> Result<(), RedisStoreError> {
     let index = index_of(store, subject);
     for batch in members.chunks(REMOVE_BATCH) {
-        let mut invocation = SCRIPTS.index_remove.prepare_invoke();
+        let mut invocation = INDEX_SCRIPTS.index_remove.prepare_invoke();
         invocation
             .key(&index)
             .arg(now.as_millis())

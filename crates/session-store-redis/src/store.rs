@@ -180,6 +180,11 @@ impl RedisStoreBuilder {
             reconnect_retries: self.reconnect_retries,
         };
         let connection = target.open(&settings, self.lazy).await?;
+        let variant = if connection.is_cluster() {
+            Variant::Cluster
+        } else {
+            Variant::Single
+        };
         let store = RedisStore {
             inner: Arc::new(Inner {
                 connection,
@@ -187,18 +192,17 @@ impl RedisStoreBuilder {
                 timeout: self.timeout,
                 max_record_bytes: self.max_record_bytes,
                 clock: self.clock,
-                scripts: Scripts::new(Variant::Single),
+                scripts: Scripts::new(variant),
                 addr,
             }),
         };
         if !self.lazy {
             // Not needed for correctness (EVALSHA falls back to loading), but a server that
             // refuses the scripts is better found at startup.
-            let scripts = if store.inner.connection.is_cluster() {
-                cluster::SCRIPTS.all().to_vec()
-            } else {
-                store.inner.scripts.all().to_vec()
-            };
+            let mut scripts = store.inner.scripts.all().to_vec();
+            if variant == Variant::Cluster {
+                scripts.extend(cluster::INDEX_SCRIPTS.all());
+            }
             for script in scripts {
                 let mut connection = store.inner.connection.clone();
                 store
@@ -288,6 +292,11 @@ impl RedisStore {
     /// Whether this store talks to a Redis Cluster.
     pub fn is_cluster(&self) -> bool {
         self.inner.connection.is_cluster()
+    }
+
+    /// The session scripts, in the form this store's connection needs.
+    pub(crate) fn scripts(&self) -> &Scripts {
+        &self.inner.scripts
     }
 
     /// A clone of the connection, for one call.

@@ -24,8 +24,6 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-use crate::scripts::{Scripts, Variant};
-
 /// Helpers shared by the index scripts.
 const INDEX_PRELUDE: &str = r"
 local function int(n)
@@ -66,46 +64,28 @@ if pruned > 0 and #entries > 0 then index_ttl(index, now, grace) end
 return entries
 ";
 
-/// The cluster scripts, hashed once.
+/// The index scripts, hashed once.
 #[derive(Debug)]
-pub(crate) struct ClusterScripts {
-    pub(crate) write: Script,
-    pub(crate) apply: Script,
-    pub(crate) delete: Script,
+pub(crate) struct IndexScripts {
     pub(crate) index_add: Script,
     pub(crate) index_remove: Script,
     pub(crate) index_read: Script,
 }
 
-/// The scripts, built on first use (only a cluster store uses them).
-pub(crate) static SCRIPTS: LazyLock<ClusterScripts> = LazyLock::new(|| {
-    let Scripts {
-        write,
-        apply,
-        delete,
-        list: _,
-    } = Scripts::new(Variant::Cluster);
+/// The index scripts, built on first use (only a cluster store uses them). The session scripts
+/// are the store's own, in their [`Variant::Cluster`](crate::scripts::Variant::Cluster) form.
+pub(crate) static INDEX_SCRIPTS: LazyLock<IndexScripts> = LazyLock::new(|| {
     let index = |body: &str| Script::new(&format!("{INDEX_PRELUDE}{body}"));
-    ClusterScripts {
-        write,
-        apply,
-        delete,
+    IndexScripts {
         index_add: index(INDEX_ADD),
         index_remove: index(INDEX_REMOVE),
         index_read: index(INDEX_READ),
     }
 });
 
-impl ClusterScripts {
-    /// All six, for loading them into every node ahead of use.
-    pub(crate) fn all(&self) -> [&Script; 6] {
-        [
-            &self.write,
-            &self.apply,
-            &self.delete,
-            &self.index_add,
-            &self.index_remove,
-            &self.index_read,
-        ]
+impl IndexScripts {
+    /// All three, for loading them into every node ahead of use.
+    pub(crate) fn all(&self) -> [&Script; 3] {
+        [&self.index_add, &self.index_remove, &self.index_read]
     }
 }
