@@ -56,6 +56,15 @@ pub enum RedisStoreError {
         /// The limit.
         limit: usize,
     },
+    /// The client-side cache ([`RedisStoreBuilder::client_cache`](crate::RedisStoreBuilder::client_cache))
+    /// could not be set up: its connection failed, or the server refused RESP3 or
+    /// `CLIENT TRACKING` (both need Redis 6 or later).
+    ClientCache {
+        /// The redis crate's error.
+        source: redis::RedisError,
+    },
+    /// The client-side cache was asked for on a Redis Cluster, which it does not support.
+    ClientCacheOnCluster,
 }
 
 impl RedisStoreError {
@@ -82,6 +91,13 @@ impl fmt::Display for RedisStoreError {
             RedisStoreError::UnexpectedReply { op } => {
                 write!(f, "Redis answered session {op} with an unexpected reply")
             }
+            RedisStoreError::ClientCache { .. } => f.write_str(
+                "could not set up the Redis client-side cache (RESP3 and CLIENT TRACKING, Redis 6 \
+                 or later)",
+            ),
+            RedisStoreError::ClientCacheOnCluster => {
+                f.write_str("the Redis client-side cache is not supported on a Redis Cluster")
+            }
             RedisStoreError::TooLarge { size, limit } => write!(
                 f,
                 "session of {size} bytes not written: over the Redis store's limit of {limit} bytes"
@@ -95,8 +111,10 @@ impl StdError for RedisStoreError {
         match self {
             RedisStoreError::InvalidUrl(source)
             | RedisStoreError::Connect(source)
-            | RedisStoreError::Redis { source, .. } => Some(source),
-            RedisStoreError::Timeout { .. }
+            | RedisStoreError::Redis { source, .. }
+            | RedisStoreError::ClientCache { source } => Some(source),
+            RedisStoreError::ClientCacheOnCluster
+            | RedisStoreError::Timeout { .. }
             | RedisStoreError::UnexpectedReply { .. }
             | RedisStoreError::TooLarge { .. } => None,
         }

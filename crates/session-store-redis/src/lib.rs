@@ -62,7 +62,7 @@
 //!
 //! Each operation is one round trip:
 //!
-//! - `load`: `HGETALL`.
+//! - `load`: `HGETALL` (none for a session in the opt-in [client-side cache](#client-side-cache)).
 //! - `create`: a script: if a live session is there, answer 0; else drop the key, `HSET` every
 //!   field, `PEXPIRE`.
 //! - `save`: a script: if no live session is there, answer 0; else drop the key, `HSET` every
@@ -164,6 +164,61 @@
 //! whole; with one, a damaged value or unknown field does not stop them (`create` then reports a
 //! collision and the engine picks another id), and `apply` trusts the `size` field (a hash grown
 //! behind its back is caught by the next `load`). Nothing panics.
+//!
+//! # Client-side cache
+//!
+//! Opt-in ([`RedisStoreBuilder::client_cache`]): a session read once is served from this
+//! process's memory until Redis reports that it changed, so a session read again (every request
+//! that reads but does not write it) costs no round trip. It is Redis's server-assisted
+//! client-side caching: the store opens a second connection, speaks RESP3 on it and turns on
+//! `CLIENT TRACKING`; it reads through that connection, so Redis remembers each key read there
+//! and pushes an invalidation on it when the key changes, whoever changes it (another process, a
+//! script, the key expiring or being evicted, `FLUSHDB`). Needs Redis 6 or later, on one server
+//! (not a cluster).
+//!
+//! ```no_run
+//! use session_store_redis::{ClientCache, RedisStore};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = RedisStore::builder("redis://127.0.0.1:6379/0")
+//!     .client_cache(ClientCache::new().max_bytes(32 << 20))
+//!     .connect()
+//!     .await?;
+//! let stats = store.client_cache_stats().expect("asked for");
+//! println!("{} hits, {} misses", stats.hits, stats.misses);
+//! # Ok(()) }
+//! ```
+//!
+//! What it guarantees:
+//!
+//! - **This process never reads its own stale value.** Every write this store makes (`create`,
+//!   `save`, `apply`, `touch`, `delete`) drops the session's entry when it ends, before it
+//!   returns, whichever way it ends.
+//! - **Another process's write is seen once its invalidation has arrived, and never after.**
+//!   Invalidation is asynchronous: between another process's write and the arrival of Redis's
+//!   push, this process may still serve the old record. On this machine (loopback, two
+//!   processes) that window was measured at FILL. In particular, a session ended elsewhere
+//!   (logout, "log out everywhere") may be served for that long, and never once its
+//!   invalidation is in. A read racing an invalidation cannot leave the old record behind: each
+//!   read inserts what it read only if no invalidation of its key's stripe arrived since it was
+//!   sent.
+//! - **Expiry is still enforced**: a cached record past its `expires` on the store's clock is no
+//!   session.
+//! - **A lost tracking connection empties the cache**, since pushes may have been lost with it;
+//!   reads then go to Redis, uncached, until a background task (ending with the store) opens a
+//!   new one. That task also `PING`s the connection every
+//!   [`check_interval`](ClientCache::check_interval) (1 s), and empties the cache when no answer
+//!   comes within the store's time-out: a connection that silently stops carrying pushes (a
+//!   network partition) serves stale records for at most about that long.
+//! - Entries live at most [`time_to_live`](ClientCache::time_to_live) (5 minutes) and take at
+//!   most [`max_bytes`](ClientCache::max_bytes) (64 MiB, estimated), least used first out.
+//!   Absent sessions are not cached. [`RedisStore::client_cache_stats`] counts hits, misses,
+//!   invalidations, flushes and connections.
+//!
+//! Use it when requests read sessions far more often than they write them and a write made by
+//! another process may be seen a little late; leave it off when every request writes (the
+//! cache then only adds an invalidation per write) or when another process's logout must take
+//! effect everywhere before its response is sent.
 //!
 //! # TLS and other connection options
 //!
@@ -419,6 +474,7 @@
 //! [`DEFAULT_MAX_RECORD_BYTES`]: session_core::store::DEFAULT_MAX_RECORD_BYTES
 //! [`MAX_RECORD_BYTES_LIMIT`]: session_core::store::MAX_RECORD_BYTES_LIMIT
 
+mod cache;
 mod cluster;
 mod command;
 mod connection;
@@ -433,6 +489,7 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use cache::{ClientCache, ClientCacheStats};
 pub use error::RedisStoreError;
 pub use redis;
 pub use store::{

@@ -12,6 +12,7 @@ use session_core::store::{
     Store, StoreError, SystemClock, Timestamp, subject_key,
 };
 
+use crate::cache::{Cache, ClientCache, ClientCacheStats, Forget};
 use crate::cluster;
 use crate::command::{self, KeyName};
 use crate::connection::{Connection, Settings, Target};
@@ -54,6 +55,8 @@ struct Inner {
     max_record_bytes: usize,
     clock: Box<dyn Clock>,
     scripts: Scripts,
+    /// The client-side cache, when asked for.
+    cache: Option<Cache>,
     /// The server's address (a cluster's: its seed nodes'), for `Debug` (never the password).
     addr: String,
 }
@@ -66,6 +69,7 @@ impl fmt::Debug for RedisStore {
             .field("timeout", &self.inner.timeout)
             .field("max_record_bytes", &self.inner.max_record_bytes)
             .field("clock", &self.inner.clock)
+            .field("cache", &self.inner.cache)
             .finish_non_exhaustive()
     }
 }
@@ -81,6 +85,7 @@ pub struct RedisStoreBuilder {
     reconnect_retries: usize,
     clock: Box<dyn Clock>,
     lazy: bool,
+    cache: Option<ClientCache>,
 }
 
 impl fmt::Debug for RedisStoreBuilder {
@@ -95,6 +100,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("max_record_bytes", &self.max_record_bytes)
             .field("clock", &self.clock)
             .field("lazy", &self.lazy)
+            .field("client_cache", &self.cache)
             .finish()
     }
 }
@@ -166,6 +172,20 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Turns on the client-side cache (off by default): a session read once is then served from
+    /// this process's memory, without a round trip, until Redis reports that it changed.
+    ///
+    /// Needs Redis 6 or later (RESP3 and `CLIENT TRACKING`) and one server: on a cluster,
+    /// [`connect`](Self::connect) fails with [`RedisStoreError::ClientCacheOnCluster`]. The
+    /// store opens a second connection for it and runs a task that checks that connection.
+    /// See [the crate docs](crate#client-side-cache) for what it guarantees (another process's
+    /// write is seen once Redis's invalidation arrives, this process's own writes at once) and
+    /// the measured window.
+    pub fn client_cache(mut self, cache: ClientCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
     /// Connects (unless [`lazy`](Self::lazy)) and loads the scripts. Needs a Tokio runtime.
     ///
     /// Fails with [`RedisStoreError::InvalidUrl`] for bad connection information, and, when
@@ -174,6 +194,17 @@ impl RedisStoreBuilder {
     pub async fn connect(self) -> Result<RedisStore, RedisStoreError> {
         let target = self.target.map_err(RedisStoreError::InvalidUrl)?;
         let addr = target.addr();
+        let cache = match (&self.cache, &target) {
+            (None, _) => None,
+            (Some(_), Target::Cluster(_)) => return Err(RedisStoreError::ClientCacheOnCluster),
+            (Some(settings), Target::Single(client)) => Some(Cache::new(
+                settings.clone(),
+                client.get_connection_info(),
+                &self.prefix,
+                self.timeout,
+                self.connect_timeout,
+            )),
+        };
         let settings = Settings {
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
@@ -193,9 +224,16 @@ impl RedisStoreBuilder {
                 max_record_bytes: self.max_record_bytes,
                 clock: self.clock,
                 scripts: Scripts::new(variant),
+                cache,
                 addr,
             }),
         };
+        if let Some(cache) = &store.inner.cache {
+            if !self.lazy {
+                cache.connect().await?;
+            }
+            cache.spawn_keeper();
+        }
         if !self.lazy {
             // Not needed for correctness (EVALSHA falls back to loading), but a server that
             // refuses the scripts is better found at startup.
@@ -258,6 +296,7 @@ impl RedisStore {
             reconnect_retries: DEFAULT_RECONNECT_RETRIES,
             clock: Box::new(SystemClock),
             lazy: false,
+            cache: None,
         }
     }
 
@@ -287,6 +326,12 @@ impl RedisStore {
     /// The largest session written or read, in bytes.
     pub fn max_record_bytes(&self) -> usize {
         self.inner.max_record_bytes
+    }
+
+    /// The counters of the client-side cache, `None` without one
+    /// ([`RedisStoreBuilder::client_cache`]).
+    pub fn client_cache_stats(&self) -> Option<ClientCacheStats> {
+        self.inner.cache.as_ref().map(Cache::stats)
     }
 
     /// Whether this store talks to a Redis Cluster.
@@ -417,6 +462,45 @@ impl RedisStore {
 }
 
 impl RedisStore {
+    /// `load` over `connection`: `HGETALL`, decoded; a damaged or dead session is none.
+    async fn fetch(
+        &self,
+        key: &Key,
+        connection: &mut impl redis::aio::ConnectionLike,
+    ) -> Result<Option<Record>, StoreError> {
+        let mut command = redis::cmd("HGETALL");
+        command.arg(self.key_arg(key));
+        let fields = self.bounded("load", command.query_async(connection)).await;
+        let decoded = match fields {
+            Ok(fields) => layout::decode(fields, self.inner.max_record_bytes),
+            Err(RedisStoreError::Redis { source, .. }) if source.code() == Some("WRONGTYPE") => {
+                Err(Corrupt::WrongType)
+            }
+            Err(error) => return Err(error.into()),
+        };
+        match decoded {
+            Ok(Some(record)) if !record.is_expired(self.inner.clock.now()) => Ok(Some(record)),
+            Ok(_) => Ok(None),
+            Err(reason) => {
+                tracing::warn!(
+                    ?key,
+                    %reason,
+                    "damaged session in Redis treated as no session (left in place)"
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    /// A guard that drops `key` from the client-side cache (if any) when the write it is held
+    /// across ends, whichever way.
+    fn forget<'a>(&'a self, key: &'a Key) -> Forget<'a> {
+        Forget {
+            cache: self.inner.cache.as_ref(),
+            key,
+        }
+    }
+
     /// The `EVALSHA` of `script` (the apply script, of either variant) for `changes` to `key` at
     /// `now`; an error, and nothing to send, when the values set alone pass the size limit.
     pub(crate) fn apply_command(
@@ -467,34 +551,27 @@ pub(crate) fn ttl_ms(now: Timestamp, expires: Timestamp) -> u64 {
 #[async_trait]
 impl Store for RedisStore {
     async fn load(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        let mut connection = self.inner.connection.clone();
-        let mut command = redis::cmd("HGETALL");
-        command.arg(self.key_arg(key));
-        let fields = self
-            .bounded("load", command.query_async(&mut connection))
-            .await;
-        let decoded = match fields {
-            Ok(fields) => layout::decode(fields, self.inner.max_record_bytes),
-            Err(RedisStoreError::Redis { source, .. }) if source.code() == Some("WRONGTYPE") => {
-                Err(Corrupt::WrongType)
-            }
-            Err(error) => return Err(error.into()),
+        let Some(cache) = &self.inner.cache else {
+            return self.fetch(key, &mut self.inner.connection.clone()).await;
         };
-        match decoded {
-            Ok(Some(record)) if !record.is_expired(self.inner.clock.now()) => Ok(Some(record)),
-            Ok(_) => Ok(None),
-            Err(reason) => {
-                tracing::warn!(
-                    ?key,
-                    %reason,
-                    "damaged session in Redis treated as no session (left in place)"
-                );
-                Ok(None)
-            }
+        if let Some(record) = cache.get(key, self.inner.clock.now()) {
+            return Ok(Some(record));
         }
+        let Some((mut link, epoch)) = cache.reader(key) else {
+            // No healthy tracking connection: read uncached.
+            return self.fetch(key, &mut self.inner.connection.clone()).await;
+        };
+        let fetched = self.fetch(key, &mut link.connection).await;
+        match &fetched {
+            Ok(Some(record)) => cache.insert(*key, epoch, record),
+            Ok(None) => {}
+            Err(_) => cache.lost(&link),
+        }
+        fetched
     }
 
     async fn create(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        let _forget = self.forget(key);
         if self.is_cluster() {
             return cluster::write(self, "create", key, record).await;
         }
@@ -502,6 +579,7 @@ impl Store for RedisStore {
     }
 
     async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
+        let _forget = self.forget(key);
         if self.is_cluster() {
             return cluster::write(self, "save", key, record).await;
         }
@@ -509,6 +587,7 @@ impl Store for RedisStore {
     }
 
     async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+        let _forget = self.forget(key);
         if self.is_cluster() {
             return cluster::delete(self, key).await;
         }
@@ -520,6 +599,7 @@ impl Store for RedisStore {
     }
 
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+        let _forget = self.forget(key);
         if self.is_cluster() {
             return cluster::apply(self, key, changes).await;
         }

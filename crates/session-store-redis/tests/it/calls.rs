@@ -36,7 +36,10 @@ async fn counted(conn: &mut MultiplexedConnection) -> BTreeMap<String, u64> {
 }
 
 /// The commands `op` costs, as `name count` pairs.
-async fn cost<F: std::future::Future>(conn: &mut MultiplexedConnection, op: F) -> String {
+pub(crate) async fn cost<F: std::future::Future>(
+    conn: &mut MultiplexedConnection,
+    op: F,
+) -> String {
     let _: () = cmd(conn, &["CONFIG", "RESETSTAT"]).await;
     op.await;
     let calls = counted(conn).await;

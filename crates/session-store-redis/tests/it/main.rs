@@ -10,9 +10,11 @@
 //! - [`size`]: the record size limit, and the size the scripts keep.
 //! - [`subjects`]: sessions per subject: the binding fields and the index per subject.
 //! - [`calls`]: the commands each operation costs Redis.
+//! - [`client_cache`]: the opt-in client-side cache and its invalidation.
 //! - [`common`]: a server, a store on it, a raw connection, keys and records.
 
 mod calls;
+mod client_cache;
 mod cluster;
 mod common;
 mod conformance;

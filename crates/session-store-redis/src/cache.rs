@@ -1,0 +1,587 @@
+//! The opt-in client-side cache: sessions read once are served from memory until Redis says
+//! they changed (server-assisted client-side caching, `CLIENT TRACKING`).
+//!
+//! The cache reads through a connection of its own, a RESP3 connection with tracking on: Redis
+//! remembers every key read on it and, when the key changes (written by any client, expired,
+//! evicted, flushed), pushes an invalidation on that same connection. The redis crate hands each
+//! push to [`Shared::on_push`] inline, in the order the frames arrive, so an invalidation is
+//! acted on before any reply Redis sent after it.
+//!
+//! The one race left is between a read and an invalidation of the key it read: the read's reply
+//! arrives, then the invalidation (the key changed after the read), and the invalidation is
+//! handled before the reader, woken by its reply, gets to insert what it read. Each key therefore
+//! belongs to one of [`STRIPES`] stripes holding an epoch: an invalidation bumps its stripe's
+//! epoch and drops the entry under the stripe's lock, and a reader notes the epoch before it
+//! sends its read and inserts what it read only if the epoch is unchanged, under the same lock.
+//! An entry can thus never outlive an invalidation that arrived after it was read.
+//!
+//! Writes by this process drop the key at once when they return (so the process never reads its
+//! own stale value while the push is on its way), and on every way out of the write, so a
+//! cancelled write does not leave the entry either. A lost connection may have lost pushes: its
+//! loss empties the cache, as does a failed health check (a `PING` every
+//! [`ClientCache::check_interval`]); reads go to the store's main connection, uncached, until a
+//! new tracking connection is up.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, ConnectionInfo, ProtocolVersion, PushInfo, PushKind, Value};
+use session_core::store::{Key, Record, Timestamp};
+
+use crate::error::RedisStoreError;
+
+/// How many epoch stripes keys are spread over (by their digest's first byte).
+const STRIPES: usize = 64;
+
+/// The entries' weight beyond their fields' bytes: the record, its map and the cache's node.
+const ENTRY_OVERHEAD: usize = 160;
+
+/// The client name of the tracking connection (`CLIENT LIST` shows it).
+const CLIENT_NAME: &str = "session-store-redis-cache";
+
+/// Settings of the opt-in client-side cache ([`RedisStoreBuilder::client_cache`]).
+///
+/// [`RedisStoreBuilder::client_cache`]: crate::RedisStoreBuilder::client_cache
+#[derive(Clone, Debug)]
+pub struct ClientCache {
+    max_bytes: u64,
+    time_to_live: Duration,
+    check_interval: Duration,
+}
+
+impl Default for ClientCache {
+    fn default() -> Self {
+        ClientCache::new()
+    }
+}
+
+impl ClientCache {
+    /// The default bound on the memory the entries take: 64 MiB.
+    pub const DEFAULT_MAX_BYTES: u64 = 64 << 20;
+    /// The default time an entry is kept at most, whatever Redis says: 5 minutes.
+    pub const DEFAULT_TIME_TO_LIVE: Duration = Duration::from_secs(300);
+    /// The default pause between health checks of the tracking connection: 1 s.
+    pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+    /// The defaults: 64 MiB, entries kept at most 5 minutes, a health check every second.
+    pub fn new() -> Self {
+        ClientCache {
+            max_bytes: ClientCache::DEFAULT_MAX_BYTES,
+            time_to_live: ClientCache::DEFAULT_TIME_TO_LIVE,
+            check_interval: ClientCache::DEFAULT_CHECK_INTERVAL,
+        }
+    }
+
+    /// The bound on the memory the entries take, estimated from their fields' bytes (default
+    /// [`DEFAULT_MAX_BYTES`](Self::DEFAULT_MAX_BYTES)). Past it the least used entries go.
+    pub fn max_bytes(mut self, max: u64) -> Self {
+        self.max_bytes = max;
+        self
+    }
+
+    /// How long an entry is kept at most, even when Redis has not invalidated it (default
+    /// [`DEFAULT_TIME_TO_LIVE`](Self::DEFAULT_TIME_TO_LIVE)): a bound on what a lost
+    /// invalidation could cost, never needed while the tracking connection is healthy.
+    pub fn time_to_live(mut self, ttl: Duration) -> Self {
+        self.time_to_live = ttl;
+        self
+    }
+
+    /// The pause between health checks (`PING`) of the tracking connection, and between
+    /// attempts to open it again after losing it (default
+    /// [`DEFAULT_CHECK_INTERVAL`](Self::DEFAULT_CHECK_INTERVAL)).
+    ///
+    /// A connection that stops carrying traffic without being closed (a network partition) is
+    /// found by the next check that does not get its answer within the store's time-out; until
+    /// then, entries may be served though their invalidations cannot arrive. This interval plus
+    /// the time-out bounds that window.
+    pub fn check_interval(mut self, interval: Duration) -> Self {
+        self.check_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+}
+
+/// Counters of a store's client-side cache ([`RedisStore::client_cache_stats`]).
+///
+/// [`RedisStore::client_cache_stats`]: crate::RedisStore::client_cache_stats
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientCacheStats {
+    /// Loads served from the cache, without a round trip.
+    pub hits: u64,
+    /// Loads that went to Redis.
+    pub misses: u64,
+    /// Keys dropped because Redis said they changed (invalidation pushes, by key).
+    pub invalidations: u64,
+    /// Times the whole cache was emptied: the tracking connection lost or unhealthy, or the
+    /// database flushed.
+    pub flushes: u64,
+    /// Tracking connections opened (the first one included).
+    pub connections: u64,
+}
+
+/// The tracking connection and the generation it was opened in.
+#[derive(Clone)]
+pub(crate) struct Link {
+    generation: u64,
+    pub(crate) connection: MultiplexedConnection,
+}
+
+/// A store's client-side cache; its clones share it.
+#[derive(Clone)]
+pub(crate) struct Cache {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Cache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cache")
+            .field("settings", &self.shared.settings)
+            .field("stats", &self.shared.stats())
+            .finish()
+    }
+}
+
+struct Shared {
+    settings: ClientCache,
+    entries: moka::sync::Cache<Key, Arc<Record>>,
+    /// Each stripe's epoch, bumped by every invalidation of a key in it.
+    stripes: Box<[Mutex<u64>]>,
+    link: RwLock<Option<Link>>,
+    /// The server, with RESP3 asked for.
+    info: ConnectionInfo,
+    prefix: Box<[u8]>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    generations: AtomicU64,
+    connections: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    invalidations: AtomicU64,
+    flushes: AtomicU64,
+}
+
+impl Cache {
+    /// A cache for the server at `info`, whose session keys start with `prefix`; not connected.
+    pub(crate) fn new(
+        settings: ClientCache,
+        info: &ConnectionInfo,
+        prefix: &str,
+        timeout: Duration,
+        connect_timeout: Duration,
+    ) -> Cache {
+        let redis = info
+            .redis_settings()
+            .clone()
+            .set_protocol(ProtocolVersion::RESP3);
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(settings.max_bytes)
+            .weigher(|_, record: &Arc<Record>| u32::try_from(weight(record)).unwrap_or(u32::MAX))
+            .time_to_live(settings.time_to_live)
+            .build();
+        Cache {
+            shared: Arc::new(Shared {
+                settings,
+                entries,
+                stripes: (0..STRIPES).map(|_| Mutex::new(0)).collect(),
+                link: RwLock::new(None),
+                info: info.clone().set_redis_settings(redis),
+                prefix: prefix.as_bytes().into(),
+                timeout,
+                connect_timeout,
+                generations: AtomicU64::new(0),
+                connections: AtomicU64::new(0),
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+                invalidations: AtomicU64::new(0),
+                flushes: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Opens the tracking connection now (an eager store's `connect`).
+    pub(crate) async fn connect(&self) -> Result<(), RedisStoreError> {
+        let link = self.shared.open().await?;
+        self.shared.set_link(link);
+        Ok(())
+    }
+
+    /// Starts the task that checks the tracking connection and opens it again when lost; it
+    /// ends when the store is dropped. Needs a Tokio runtime.
+    pub(crate) fn spawn_keeper(&self) {
+        tokio::spawn(keep(Arc::downgrade(&self.shared)));
+    }
+
+    /// The live record cached under `key`, if any.
+    pub(crate) fn get(&self, key: &Key, now: Timestamp) -> Option<Record> {
+        let record = self.shared.entries.get(key)?;
+        if record.is_expired(now) {
+            return None;
+        }
+        self.shared.hits.fetch_add(1, Ordering::Relaxed);
+        Some(Record::clone(&record))
+    }
+
+    /// The tracking connection to read `key` through, and the epoch to insert what it reads
+    /// under; `None` while there is no healthy tracking connection (read uncached).
+    pub(crate) fn reader(&self, key: &Key) -> Option<(Link, u64)> {
+        let link = self
+            .shared
+            .link
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()?;
+        self.shared.misses.fetch_add(1, Ordering::Relaxed);
+        Some((link, self.shared.epoch(key)))
+    }
+
+    /// Caches `record`, read through the tracking connection when `key`'s stripe was at
+    /// `epoch`, unless an invalidation of the stripe arrived since.
+    pub(crate) fn insert(&self, key: Key, epoch: u64, record: &Record) {
+        let stripe = self.shared.stripe(&key);
+        if *stripe == epoch {
+            self.shared.entries.insert(key, Arc::new(record.clone()));
+        }
+    }
+
+    /// Gives up the tracking connection `link` after a failed read on it.
+    pub(crate) fn lost(&self, link: &Link) {
+        self.shared.drop_link(link.generation);
+    }
+
+    /// Drops `key`'s entry: this process wrote it.
+    pub(crate) fn forget(&self, key: &Key) {
+        self.shared.invalidate(key);
+    }
+
+    /// The counters.
+    pub(crate) fn stats(&self) -> ClientCacheStats {
+        self.shared.stats()
+    }
+}
+
+/// Drops a key's entry when dropped: held across a write, so that the entry goes whichever way
+/// the write ends (done, failed, or cancelled).
+pub(crate) struct Forget<'a> {
+    pub(crate) cache: Option<&'a Cache>,
+    pub(crate) key: &'a Key,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        if let Some(cache) = self.cache {
+            cache.forget(self.key);
+        }
+    }
+}
+
+impl Shared {
+    fn stripe(&self, key: &Key) -> std::sync::MutexGuard<'_, u64> {
+        self.stripes[usize::from(key.digest()[0]) % STRIPES]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn epoch(&self, key: &Key) -> u64 {
+        *self.stripe(key)
+    }
+
+    fn invalidate(&self, key: &Key) {
+        let mut stripe = self.stripe(key);
+        *stripe = stripe.wrapping_add(1);
+        self.entries.invalidate(key);
+    }
+
+    /// Empties the cache: every stripe's epoch moves first, so no read begun before can insert.
+    fn flush(&self) {
+        for stripe in &self.stripes {
+            let mut epoch = stripe.lock().unwrap_or_else(PoisonError::into_inner);
+            *epoch = epoch.wrapping_add(1);
+        }
+        self.entries.invalidate_all();
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn set_link(&self, link: Link) {
+        *self.link.write().unwrap_or_else(PoisonError::into_inner) = Some(link);
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn current_link(&self) -> Option<Link> {
+        self.link
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Gives up the link of `generation` (if it is still the current one) and empties the cache:
+    /// pushes may have been lost with it.
+    fn drop_link(&self, generation: u64) {
+        {
+            let mut link = self.link.write().unwrap_or_else(PoisonError::into_inner);
+            if link
+                .as_ref()
+                .is_some_and(|link| link.generation == generation)
+            {
+                *link = None;
+            }
+        }
+        self.flush();
+    }
+
+    /// A push from the tracking connection of `generation`, handled inline.
+    fn on_push(&self, generation: u64, push: PushInfo) {
+        match push.kind {
+            PushKind::Invalidate => match push.data.first() {
+                Some(Value::Array(names)) => {
+                    for name in names {
+                        // A name that is not one of this store's session keys was never read
+                        // through this connection, so is not cached.
+                        if let Some(key) = self.key_of(name) {
+                            self.invalidate(&key);
+                            self.invalidations.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                // A null (after FLUSHDB or FLUSHALL), or anything not understood: everything.
+                _ => self.flush(),
+            },
+            PushKind::Disconnection => self.drop_link(generation),
+            _ => {}
+        }
+    }
+
+    /// The session key named `name` (the prefix and 64 hex digits).
+    fn key_of(&self, name: &Value) -> Option<Key> {
+        let Value::BulkString(name) = name else {
+            return None;
+        };
+        let hex = name.strip_prefix(&*self.prefix)?;
+        Key::from_hex(std::str::from_utf8(hex).ok()?)
+    }
+
+    fn stats(&self) -> ClientCacheStats {
+        ClientCacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            invalidations: self.invalidations.load(Ordering::Relaxed),
+            flushes: self.flushes.load(Ordering::Relaxed),
+            connections: self.connections.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Opens a tracking connection: RESP3, pushes handled by [`Shared::on_push`], named, and
+    /// `CLIENT TRACKING ON`.
+    async fn open(self: &Arc<Self>) -> Result<Link, RedisStoreError> {
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
+        let shared = Arc::downgrade(self);
+        let on_push = move |push: PushInfo| -> Result<(), std::convert::Infallible> {
+            if let Some(shared) = shared.upgrade() {
+                shared.on_push(generation, push);
+            }
+            Ok(())
+        };
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.connect_timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_push_sender(on_push);
+        let opening = async {
+            let client = redis::Client::open(self.info.clone())?;
+            let mut connection = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            redis::cmd("CLIENT")
+                .arg("SETNAME")
+                .arg(CLIENT_NAME)
+                .exec_async(&mut connection)
+                .await?;
+            redis::cmd("CLIENT")
+                .arg("TRACKING")
+                .arg("ON")
+                .exec_async(&mut connection)
+                .await?;
+            Ok::<_, redis::RedisError>(connection)
+        };
+        let bound = self.connect_timeout.saturating_add(self.timeout);
+        match tokio::time::timeout(bound, opening).await {
+            Ok(Ok(connection)) => Ok(Link {
+                generation,
+                connection,
+            }),
+            Ok(Err(source)) => Err(RedisStoreError::ClientCache { source }),
+            Err(_) => Err(RedisStoreError::Timeout {
+                op: "client cache connect",
+                after: bound,
+            }),
+        }
+    }
+}
+
+/// The keeper: every check interval, `PING` the tracking connection (and give it up, emptying
+/// the cache, when the answer does not come within the time-out), or open a new one when there
+/// is none. Ends when the store is gone.
+async fn keep(shared: Weak<Shared>) {
+    loop {
+        let Some(interval) = shared
+            .upgrade()
+            .map(|shared| shared.settings.check_interval)
+        else {
+            return;
+        };
+        {
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            match shared.current_link() {
+                None => {
+                    if let Ok(link) = shared.open().await {
+                        shared.set_link(link);
+                    }
+                }
+                Some(mut link) => {
+                    let ping = redis::cmd("PING");
+                    let ping = ping.query_async::<Value>(&mut link.connection);
+                    if !matches!(tokio::time::timeout(shared.timeout, ping).await, Ok(Ok(_))) {
+                        shared.drop_link(link.generation);
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// A record's weight in the cache: its values' bytes and a fixed overhead.
+fn weight(record: &Record) -> usize {
+    record
+        .data
+        .iter()
+        .fold(ENTRY_OVERHEAD, |sum, (name, value)| {
+            sum.saturating_add(name.len() + value.as_json().len() + 48)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use redis::{IntoConnectionInfo, PushInfo, PushKind, Value};
+    use session_core::store::{Key, Record, Timestamp};
+
+    use super::*;
+
+    fn cache() -> Cache {
+        let info = "redis://127.0.0.1:1/"
+            .into_connection_info()
+            .expect("a URL");
+        Cache::new(
+            ClientCache::new(),
+            &info,
+            "session:",
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+        )
+    }
+
+    fn record() -> Record {
+        Record::new(
+            Timestamp::from_millis(1_000),
+            Timestamp::from_millis(10_000),
+        )
+    }
+
+    fn now() -> Timestamp {
+        Timestamp::from_millis(2_000)
+    }
+
+    fn invalidate(names: Vec<Value>) -> PushInfo {
+        PushInfo {
+            kind: PushKind::Invalidate,
+            data: vec![Value::Array(names)],
+        }
+    }
+
+    fn name(key: &Key) -> Value {
+        Value::BulkString(format!("session:{}", key.to_hex()).into_bytes())
+    }
+
+    #[test]
+    fn a_read_is_cached_when_no_invalidation_came_since_it_was_sent() {
+        let cache = cache();
+        let key = Key::from_digest([1; 32]);
+        let epoch = cache.shared.epoch(&key);
+        cache.insert(key, epoch, &record());
+        assert_eq!(cache.get(&key, now()), Some(record()));
+    }
+
+    #[test]
+    fn an_invalidation_between_a_read_and_its_insert_keeps_it_out() {
+        let cache = cache();
+        let key = Key::from_digest([1; 32]);
+        // The reader notes the epoch and sends its read; the invalidation is handled before the
+        // reader gets to insert what it read.
+        let epoch = cache.shared.epoch(&key);
+        cache.shared.on_push(0, invalidate(vec![name(&key)]));
+        cache.insert(key, epoch, &record());
+        assert_eq!(cache.get(&key, now()), None);
+        assert_eq!(cache.stats().invalidations, 1);
+        // So does this process's own write, and a flush.
+        let epoch = cache.shared.epoch(&key);
+        cache.forget(&key);
+        cache.insert(key, epoch, &record());
+        assert_eq!(cache.get(&key, now()), None);
+        let epoch = cache.shared.epoch(&key);
+        cache.shared.on_push(
+            0,
+            PushInfo {
+                kind: PushKind::Disconnection,
+                data: vec![],
+            },
+        );
+        cache.insert(key, epoch, &record());
+        assert_eq!(cache.get(&key, now()), None);
+    }
+
+    #[test]
+    fn invalidations_drop_their_keys_only() {
+        let cache = cache();
+        let (one, two) = (Key::from_digest([1; 32]), Key::from_digest([2; 32]));
+        for key in [one, two] {
+            cache.insert(key, cache.shared.epoch(&key), &record());
+        }
+        // Names that are not this store's session keys are ignored.
+        cache.shared.on_push(
+            0,
+            invalidate(vec![
+                name(&one),
+                Value::BulkString(b"other:0123".to_vec()),
+                Value::BulkString(b"session:not-hex".to_vec()),
+                Value::Int(3),
+            ]),
+        );
+        assert_eq!(cache.get(&one, now()), None);
+        assert_eq!(cache.get(&two, now()), Some(record()));
+        assert_eq!(cache.stats().invalidations, 1);
+        // A null (FLUSHDB) drops everything.
+        cache.shared.on_push(
+            0,
+            PushInfo {
+                kind: PushKind::Invalidate,
+                data: vec![Value::Nil],
+            },
+        );
+        assert_eq!(cache.get(&two, now()), None);
+        assert_eq!(cache.stats().flushes, 1);
+    }
+
+    #[test]
+    fn an_expired_entry_is_not_served() {
+        let cache = cache();
+        let key = Key::from_digest([1; 32]);
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        assert_eq!(cache.get(&key, Timestamp::from_millis(10_000)), None);
+    }
+}
