@@ -42,6 +42,12 @@
 //! `SESSION_BENCH_CONNECTIONS` change those). Without `--bench` (as `cargo test --benches` runs
 //! it), each contender runs for a moment with 4 connections, as a smoke test.
 //!
+//! `SESSION_BENCH_ROUTE=read` measures `GET /read` instead: the session's counter read, nothing
+//! written (each connection's first request, outside the measurement, creates its session with
+//! the counter at 1; every answer is then checked for that counter). The floor then sends only
+//! the `HGETALL`, and `ours-axum-cached` and `ours-actix-cached` join: this project's store with
+//! its client-side cache (`ClientCache`), serving the reads from memory.
+//!
 //! `SESSION_BENCH_SESSIONS=one` puts every connection on one session (the first connection's
 //! first request creates it; answers are then checked for a counter, not for which one), where
 //! concurrent requests contend for one hash. `SESSION_BENCH_PIN=shared` or `apart` pins the
@@ -104,6 +110,7 @@ return 1
         script: Arc<Script>,
         key: String,
         expect: u64,
+        read_only: bool,
     }
 
     /// Connects once and creates `load.connections` sessions, laid out as the store lays them out.
@@ -140,8 +147,10 @@ return 1
                 script: Arc::clone(&script),
                 key,
                 expect: 0,
+                read_only: false,
             };
             client.request().await;
+            client.read_only = reading();
             clients.push(client);
         }
         clients
@@ -159,6 +168,10 @@ return 1
                 .find(|(field, _)| field == "v:counter")
                 .map_or(0, |(_, json)| json.parse::<u64>().expect("a number"));
             assert_eq!(n, self.expect, "the floor counts like the others");
+            if self.read_only {
+                black_box(hello(n));
+                return;
+            }
             let now = now_ms();
             let mut apply = self.script.prepare_invoke();
             apply
@@ -191,8 +204,8 @@ mod axum_servers {
 
     use super::*;
 
-    /// This project's layer over `RedisStore`.
-    pub(crate) async fn ours(url: &str) -> Router {
+    /// This project's layer over `RedisStore`, with its client-side cache if `cached`.
+    pub(crate) async fn ours(url: &str, cached: bool) -> Router {
         use session_state_cookie::CookieState;
         use session_tower::{Error, Session, SessionLayer};
 
@@ -202,11 +215,14 @@ mod axum_servers {
             Ok(hello(n))
         }
 
-        let store = session_store_redis::RedisStore::connect(url)
-            .await
-            .expect("RedisStore connects");
+        async fn read(session: Session) -> Result<String, Error> {
+            Ok(hello(session.get("counter").await?.unwrap_or(0)))
+        }
+
+        let store = redis_store(url, cached).await;
         Router::new()
             .route("/", get(counter))
+            .route("/read", get(read))
             .layer(SessionLayer::new(CookieState::default(), store))
     }
 
@@ -223,6 +239,11 @@ mod axum_servers {
             Ok(hello(n))
         }
 
+        async fn read(session: Session) -> Result<String, StatusCode> {
+            let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
+            Ok(hello(session.get("counter").await.map_err(failed)?.unwrap_or(0)))
+        }
+
         let config = Config::from_url(url).expect("a redis URL");
         let client =
             tower_sessions_redis_store::fred::prelude::Client::new(config, None, None, None);
@@ -230,6 +251,7 @@ mod axum_servers {
         let _connection = client.init().await.expect("fred connects");
         Router::new()
             .route("/", get(counter))
+            .route("/read", get(read))
             .layer(SessionManagerLayer::new(RedisStore::new(client)))
     }
 }
@@ -240,8 +262,8 @@ mod actix_servers {
 
     use super::*;
 
-    /// This project's middleware over `RedisStore`.
-    pub(crate) fn ours(url: String) -> ActixServer {
+    /// This project's middleware over `RedisStore`, with its client-side cache if `cached`.
+    pub(crate) fn ours(url: String, cached: bool) -> ActixServer {
         use session_actix::{Error, Session, SessionMiddleware};
         use session_state_cookie::CookieState;
 
@@ -251,18 +273,19 @@ mod actix_servers {
             Ok(hello(n))
         }
 
+        async fn read(session: Session) -> Result<String, Error> {
+            Ok(hello(session.get("counter").await?.unwrap_or(0)))
+        }
+
         ActixServer::start(
-            || async move {
-                session_store_redis::RedisStore::connect(url)
-                    .await
-                    .expect("RedisStore connects")
-            },
+            move || async move { redis_store(&url, cached).await },
             |store, listener| {
                 let middleware = SessionMiddleware::new(CookieState::default(), store);
                 actix_serve!(listener, move || {
                     App::new()
                         .wrap(middleware.clone())
                         .route("/", web::get().to(counter))
+                        .route("/read", web::get().to(read))
                 })
             },
         )
@@ -279,6 +302,10 @@ mod actix_servers {
             Ok(hello(n))
         }
 
+        async fn read(session: Session) -> Result<String, actix_web::Error> {
+            Ok(hello(session.get("counter")?.unwrap_or(0)))
+        }
+
         ActixServer::start(
             || async move {
                 RedisSessionStore::new(url)
@@ -291,6 +318,7 @@ mod actix_servers {
                     App::new()
                         .wrap(SessionMiddleware::new(store.clone(), key.clone()))
                         .route("/", web::get().to(counter))
+                        .route("/read", web::get().to(read))
                 })
             },
         )
@@ -452,6 +480,25 @@ fn measure<C: Client>(
     })
 }
 
+/// `RedisStore` at `url`, with its client-side cache if `cached`.
+async fn redis_store(url: &str, cached: bool) -> session_store_redis::RedisStore {
+    let mut builder = session_store_redis::RedisStore::builder(url);
+    if cached {
+        builder = builder.client_cache(session_store_redis::ClientCache::new());
+    }
+    builder.connect().await.expect("RedisStore connects")
+}
+
+/// Whether the route measured is `GET /read` (`SESSION_BENCH_ROUTE=read`: the session's counter
+/// read, nothing written) rather than the counter (`counter`, the default).
+fn reading() -> bool {
+    match std::env::var("SESSION_BENCH_ROUTE").as_deref() {
+        Ok("read") => true,
+        Ok("counter") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("SESSION_BENCH_ROUTE={other}: expected read or counter"),
+    }
+}
+
 /// Whether every connection has a session of its own (`SESSION_BENCH_SESSIONS` unset or `each`)
 /// or all share one (`one`).
 fn one_session() -> bool {
@@ -464,11 +511,15 @@ fn one_session() -> bool {
 
 /// The clients of a contender at `addr`: see [`one_session`].
 async fn clients_for(addr: std::net::SocketAddr, counting: bool, load: Load) -> Vec<HttpClient> {
-    if counting && one_session() {
+    let mut clients = if counting && one_session() {
         http_clients_sharing(addr, load).await
     } else {
         http_clients(addr, counting, load).await
+    };
+    if counting && reading() {
+        clients.iter_mut().for_each(HttpClient::read_only);
     }
+    clients
 }
 
 /// The redis-server's process id, from `INFO server`.
@@ -530,15 +581,27 @@ fn main() {
         true,
     ));
 
-    let axum_contenders: [(&'static str, bool); 3] = [
+    // With the read route, the client-side cache is measured too (it has nothing to offer a
+    // route that writes every time).
+    let mut axum_contenders = vec![
         ("floor-axum", false),
         ("ours-axum", true),
         ("tower-sessions", true),
     ];
+    let mut actix_contenders = vec![
+        ("floor-actix", false),
+        ("ours-actix", true),
+        ("actix-session", true),
+    ];
+    if reading() {
+        axum_contenders.insert(2, ("ours-axum-cached", true));
+        actix_contenders.insert(2, ("ours-actix-cached", true));
+    }
     for (name, counting) in axum_contenders {
         let router = match name {
             "floor-axum" => servers::axum_floor(),
-            "ours-axum" => servers.block_on(axum_servers::ours(&url)),
+            "ours-axum" => servers.block_on(axum_servers::ours(&url, false)),
+            "ours-axum-cached" => servers.block_on(axum_servers::ours(&url, true)),
             _ => servers.block_on(axum_servers::tower_sessions(&url)),
         };
         let server = AxumServer::start(&servers, router);
@@ -547,15 +610,11 @@ fn main() {
         server.stop();
     }
 
-    let actix_contenders: [(&'static str, bool); 3] = [
-        ("floor-actix", false),
-        ("ours-actix", true),
-        ("actix-session", true),
-    ];
     for (name, counting) in actix_contenders {
         let server = match name {
             "floor-actix" => servers::actix_floor(),
-            "ours-actix" => actix_servers::ours(url.clone()),
+            "ours-actix" => actix_servers::ours(url.clone(), false),
+            "ours-actix-cached" => actix_servers::ours(url.clone(), true),
             _ => actix_servers::actix_session(url.clone()),
         };
         let clients = driver.block_on(clients_for(server.addr, counting, load));
@@ -577,7 +636,7 @@ fn print_table(rows: &[Row], load: Load) {
     let floor_of = |name: &str| {
         if name.starts_with("floor") {
             None
-        } else if name.ends_with("actix") || name == "actix-session" {
+        } else if name.contains("actix") {
             Some("floor-actix")
         } else {
             Some("floor-axum")
@@ -585,8 +644,12 @@ fn print_table(rows: &[Row], load: Load) {
     };
     println!();
     println!(
-        "redis: GET / (read counter, write counter + 1), {} keep-alive connections, {}, {:?} \
-         measured after {:?} warm-up; {}",
+        "redis: {}, {} keep-alive connections, {}, {:?} measured after {:?} warm-up; {}",
+        if reading() {
+            "GET /read (read counter, write nothing)"
+        } else {
+            "GET / (read counter, write counter + 1)"
+        },
         load.connections,
         if one_session() {
             "all on one session"
@@ -598,7 +661,7 @@ fn print_table(rows: &[Row], load: Load) {
         Placement::get().describe()
     );
     println!(
-        "{:<15} {:>9} {:>8} {:>8} {:>13} {:>12} {:>7} {:>8} {:>6}  redis commands per request",
+        "{:<17} {:>9} {:>8} {:>8} {:>13} {:>12} {:>7} {:>8} {:>6}  redis commands per request",
         "contender",
         "req/s",
         "p50 ms",
@@ -641,7 +704,7 @@ fn print_table(rows: &[Row], load: Load) {
             None => ("-".into(), "-".into(), "-".into(), "none".into()),
         };
         println!(
-            "{:<15} {:>9.0} {:>8.2} {:>8.2} {:>13} {:>12} {:>7} {:>8} {:>6}  {}",
+            "{:<17} {:>9.0} {:>8.2} {:>8.2} {:>13} {:>12} {:>7} {:>8} {:>6}  {}",
             row.name,
             o.rps,
             o.p50.as_secs_f64() * 1e3,
@@ -655,12 +718,21 @@ fn print_table(rows: &[Row], load: Load) {
         );
     }
     println!();
-    for (ours, theirs) in [
+    let mut pairs = vec![
         ("ours-axum", "tower-sessions"),
         ("ours-actix", "actix-session"),
         ("ours-axum", "floor-redis"),
         ("ours-actix", "floor-redis"),
-    ] {
+    ];
+    if reading() {
+        pairs.extend([
+            ("ours-axum-cached", "tower-sessions"),
+            ("ours-actix-cached", "actix-session"),
+            ("ours-axum-cached", "ours-axum"),
+            ("ours-actix-cached", "ours-actix"),
+        ]);
+    }
+    for (ours, theirs) in pairs {
         println!(
             "{ours} / {theirs}: {:.2}x the requests per second",
             rps(ours) / rps(theirs)

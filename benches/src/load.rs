@@ -137,6 +137,8 @@ enum Expect {
     Counter(u64),
     /// A session shared with other clients: any counter (but a session cookie to send).
     Shared,
+    /// A read-only route on a session this client alone uses: every answer shows this.
+    Fixed(u64),
 }
 
 /// An HTTP/1.1 keep-alive connection to a contender, with the session cookie it was given.
@@ -145,6 +147,7 @@ pub struct HttpClient {
     sender: SendRequest<Empty<Bytes>>,
     cookie: Option<HeaderValue>,
     expect: Expect,
+    path: &'static str,
 }
 
 impl HttpClient {
@@ -166,13 +169,23 @@ impl HttpClient {
             } else {
                 Expect::Zero
             },
+            path: "/",
+        }
+    }
+
+    /// From now on, requests `GET /read` (the session's counter, read and not written): the
+    /// answers then show the counter the session holds now.
+    pub fn read_only(&mut self) {
+        self.path = "/read";
+        if let Expect::Counter(n) = self.expect {
+            self.expect = Expect::Fixed(n);
         }
     }
 }
 
 impl Client for HttpClient {
     async fn request(&mut self) {
-        let mut request = Request::get("/").header(HOST, "127.0.0.1");
+        let mut request = Request::get(self.path).header(HOST, "127.0.0.1");
         if let Some(cookie) = &self.cookie {
             request = request.header(COOKIE, cookie.clone());
         }
@@ -208,7 +221,7 @@ impl Client for HttpClient {
             }
             expect => {
                 let n = match expect {
-                    Expect::Counter(n) => *n,
+                    Expect::Counter(n) | Expect::Fixed(n) => *n,
                     _ => 0,
                 };
                 assert_eq!(

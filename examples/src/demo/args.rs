@@ -12,7 +12,7 @@ pub const USAGE: &str = "usage: demo [--framework axum|actix] \
 [--dir DIR] [--redis-url URL] [--redis-nodes URL,URL...] [--redis-prefix PREFIX] [--idle-timeout SECS] \
 [--absolute-timeout SECS] [--store-timeout-ms MS] [--secure true|false] [--session-key NAME] [--seal-key BASE64] \
 [--seal-old-key BASE64]... [--seal-mode private|signed] [--memory-max-bytes N] \
-[--redis-max-record-bytes N] [--database-url URL] [--database PATH] [--db-table NAME] \
+[--redis-max-record-bytes N] [--redis-client-cache true|false] [--database-url URL] [--database PATH] [--db-table NAME] \
 [--sessions-per-user N] [--revocations memory|redis]
 
 --store postgres needs --database-url (e.g. postgres://app@127.0.0.1:5432/app); --store sqlite \
@@ -25,6 +25,10 @@ the database cannot be used. While PostgreSQL is down, requests that use the ses
 cannot be reached then, the demo says so and exits with a failure status. Once running, it \
 reconnects by itself; while Redis is down, requests that use the session get a bare 500 and \
 the others are served. Keys are PREFIX + the hex SHA-256 of the id (default prefix \"demo:\").
+
+--redis-client-cache true (with --store redis) turns on the Redis store's client-side cache: \
+sessions read once are served from memory until Redis reports a change (RESP3 CLIENT TRACKING, \
+Redis 6 or later); another process's write is seen once its invalidation arrives.
 
 --store redis-cluster needs --redis-nodes, the URLs of one or more nodes of a Redis Cluster, \
 comma-separated (e.g. redis://127.0.0.1:7000,redis://127.0.0.1:7001); it connects at start in \
@@ -158,6 +162,8 @@ pub struct Args {
     pub memory_max_bytes: Option<usize>,
     /// `--redis-max-record-bytes N`: the Redis store's record size limit (its default without it).
     pub redis_max_record_bytes: Option<usize>,
+    /// `--redis-client-cache true|false`: the Redis store's client-side cache (default false).
+    pub redis_client_cache: bool,
     /// `--database-url URL`, required by `--store postgres`.
     pub database_url: Option<String>,
     /// `--database PATH`, required by `--store sqlite`.
@@ -192,6 +198,7 @@ impl Default for Args {
             seal_mode: SealMode::Private,
             memory_max_bytes: None,
             redis_max_record_bytes: None,
+            redis_client_cache: false,
             database_url: None,
             database: None,
             db_table: None,
@@ -283,6 +290,11 @@ impl Args {
                 "--redis-max-record-bytes" => {
                     args.redis_max_record_bytes = Some(bytes(&flag, &value)?);
                 }
+                "--redis-client-cache" => {
+                    args.redis_client_cache = value.parse().map_err(|_| {
+                        format!("--redis-client-cache takes true or false, not {value:?}")
+                    })?
+                }
                 "--database-url" => args.database_url = Some(value),
                 "--database" => args.database = Some(value.into()),
                 "--db-table" => args.db_table = Some(value),
@@ -307,6 +319,9 @@ impl Args {
         let redis = args.store == StoreKind::Redis || args.revocations == Some(Revocations::Redis);
         if redis && args.redis_url.is_none() {
             return Err(REDIS_URL_MISSING.into());
+        }
+        if args.redis_client_cache && args.store != StoreKind::Redis {
+            return Err("--redis-client-cache applies to --store redis only".into());
         }
         if args.store == StoreKind::RedisCluster && args.redis_nodes.is_empty() {
             return Err(REDIS_NODES_MISSING.into());

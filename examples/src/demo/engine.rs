@@ -13,7 +13,7 @@ use session_state_cookie::{CookieState, SealKey, SealedCookie};
 use session_store_cache::{CacheStore, MokaCache};
 use session_store_file::FileStore;
 use session_store_null::NullStore;
-use session_store_redis::RedisStore;
+use session_store_redis::{ClientCache, RedisStore};
 use session_store_sqlx::sqlx::Connection;
 use session_store_sqlx::sqlx::postgres::{PgConnection, PgPoolOptions};
 use session_store_sqlx::{PgStore, SqliteStore};
@@ -199,6 +199,9 @@ async fn redis_store(args: &Args, clock: Option<ManualClock>) -> Result<RedisSto
     let mut builder = RedisStore::builder(url).prefix(prefix);
     if let Some(max) = args.redis_max_record_bytes {
         builder = builder.max_record_bytes(max);
+    }
+    if args.redis_client_cache {
+        builder = builder.client_cache(ClientCache::new());
     }
     if let Some(clock) = clock {
         builder = builder.clock(clock);

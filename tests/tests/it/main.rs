@@ -15,7 +15,7 @@
 //!   going down under load: [`postgres_fault`]; the Redis store's record size limit:
 //!   [`redis_record_size`]; a logout in a handler that panics or whose request is dropped:
 //!   [`abandoned`].
-//! - Demo server processes of their own: [`file_store_processes`], [`redis_store_processes`],
+//! - Demo server processes of their own: [`file_store_processes`], [`redis_store_processes`], [`redis_client_cache_processes`],
 //!   [`sql_store_processes`], the load soak, [`soak`], and the memory store's size bound under a
 //!   flood of new sessions, [`memory_bound`].
 //!
@@ -44,6 +44,7 @@ mod redis_cluster_failover;
 mod redis_fault;
 mod redis_record_size;
 mod redis_store;
+mod redis_client_cache_processes;
 mod redis_store_processes;
 mod sealed;
 mod sealed_expiry;
