@@ -241,7 +241,9 @@ mod axum_servers {
 
         async fn read(session: Session) -> Result<String, StatusCode> {
             let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
-            Ok(hello(session.get("counter").await.map_err(failed)?.unwrap_or(0)))
+            Ok(hello(
+                session.get("counter").await.map_err(failed)?.unwrap_or(0),
+            ))
         }
 
         let config = Config::from_url(url).expect("a redis URL");

@@ -112,7 +112,8 @@ impl ClientCache {
 pub struct ClientCacheStats {
     /// Loads served from the cache, without a round trip.
     pub hits: u64,
-    /// Loads that went to Redis.
+    /// Loads that went to Redis (through the tracking connection, or uncached while there is
+    /// none).
     pub misses: u64,
     /// Keys dropped because Redis said they changed (invalidation pushes, by key).
     pub invalidations: u64,
@@ -215,27 +216,35 @@ impl Cache {
         tokio::spawn(keep(Arc::downgrade(&self.shared)));
     }
 
-    /// The live record cached under `key`, if any.
+    /// The live record cached under `key`, if any (a hit); `None` is counted as a miss.
     pub(crate) fn get(&self, key: &Key, now: Timestamp) -> Option<Record> {
-        let record = self.shared.entries.get(key)?;
-        if record.is_expired(now) {
-            return None;
+        match self.shared.entries.get(key) {
+            Some(record) if !record.is_expired(now) => {
+                self.shared.hits.fetch_add(1, Ordering::Relaxed);
+                Some(Record::clone(&record))
+            }
+            _ => {
+                self.shared.misses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
         }
-        self.shared.hits.fetch_add(1, Ordering::Relaxed);
-        Some(Record::clone(&record))
     }
 
     /// The tracking connection to read `key` through, and the epoch to insert what it reads
     /// under; `None` while there is no healthy tracking connection (read uncached).
+    ///
+    /// The epoch is read before the link is copied: a link given up in between bumps the epoch
+    /// after clearing itself, so a read through a link given up can never insert (its key may
+    /// no longer be tracked by any connection of ours).
     pub(crate) fn reader(&self, key: &Key) -> Option<(Link, u64)> {
+        let epoch = self.shared.epoch(key);
         let link = self
             .shared
             .link
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()?;
-        self.shared.misses.fetch_add(1, Ordering::Relaxed);
-        Some((link, self.shared.epoch(key)))
+        Some((link, epoch))
     }
 
     /// Caches `record`, read through the tracking connection when `key`'s stripe was at
@@ -245,11 +254,6 @@ impl Cache {
         if *stripe == epoch {
             self.shared.entries.insert(key, Arc::new(record.clone()));
         }
-    }
-
-    /// Gives up the tracking connection `link` after a failed read on it.
-    pub(crate) fn lost(&self, link: &Link) {
-        self.shared.drop_link(link.generation);
     }
 
     /// Drops `key`'s entry: this process wrote it.
@@ -424,6 +428,8 @@ impl Shared {
 /// the cache, when the answer does not come within the time-out), or open a new one when there
 /// is none. Ends when the store is gone.
 async fn keep(shared: Weak<Shared>) {
+    // Whether the last attempt to open a tracking connection failed: warn once per outage.
+    let mut failing = false;
     loop {
         let Some(interval) = shared
             .upgrade()
@@ -436,11 +442,27 @@ async fn keep(shared: Weak<Shared>) {
                 return;
             };
             match shared.current_link() {
-                None => {
-                    if let Ok(link) = shared.open().await {
+                None => match shared.open().await {
+                    Ok(link) => {
+                        if failing {
+                            tracing::info!(
+                                "Redis client-side cache: tracking connection open again"
+                            );
+                        }
+                        failing = false;
                         shared.set_link(link);
                     }
-                }
+                    Err(error) => {
+                        if !failing {
+                            tracing::warn!(
+                                error = ?error,
+                                "Redis client-side cache: cannot open its tracking connection; \
+                                 reads go uncached until it opens"
+                            );
+                        }
+                        failing = true;
+                    }
+                },
                 Some(mut link) => {
                     let ping = redis::cmd("PING");
                     let ping = ping.query_async::<Value>(&mut link.connection);

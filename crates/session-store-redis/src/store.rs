@@ -561,11 +561,12 @@ impl Store for RedisStore {
             // No healthy tracking connection: read uncached.
             return self.fetch(key, &mut self.inner.connection.clone()).await;
         };
+        // A failed read leaves the link alone: replies and pushes stay in order on it after a
+        // time-out or an error reply, and a broken connection reports itself (its loss empties
+        // the cache), as does one that stops answering the keeper's `PING`.
         let fetched = self.fetch(key, &mut link.connection).await;
-        match &fetched {
-            Ok(Some(record)) => cache.insert(*key, epoch, record),
-            Ok(None) => {}
-            Err(_) => cache.lost(&link),
+        if let Ok(Some(record)) = &fetched {
+            cache.insert(*key, epoch, record);
         }
         fetched
     }
