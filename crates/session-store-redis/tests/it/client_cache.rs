@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use session_core::store::{Changes, Clock, ManualClock, Record, Store, SystemClock};
+use session_core::store::{Changes, Clock, Key, ManualClock, Record, Store, SystemClock};
 use session_store_redis::testing::RedisServer;
 use session_store_redis::{ClientCache, ClientCacheStats, RedisStore, RedisStoreError};
 
@@ -56,6 +56,44 @@ fn set_n(to: u64) -> Changes {
     changes
 }
 
+/// Creates the session `k` on `store`, live for an hour, holding `n`.
+async fn create(store: &RedisStore, k: &Key, n: &str) {
+    let created = store.create(k, &live(&[("n", n)])).await;
+    assert!(created.expect("store call"), "created");
+}
+
+/// Tasks reading one session in a loop (keeping it cached) until stopped.
+struct Readers {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Readers {
+    fn spawn(store: &RedisStore, k: Key) -> Readers {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let tasks = (0..4)
+            .map(|_| {
+                let (store, stop) = (store.clone(), stop.clone());
+                tokio::spawn(async move {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        store.load(&k).await.expect("store call");
+                        // A hit never waits: let the runtime's other tasks run.
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        Readers { stop, tasks }
+    }
+
+    async fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for task in self.tasks {
+            task.await.expect("reader");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_session_read_twice_costs_one_round_trip() {
     let server = RedisServer::start();
@@ -63,12 +101,7 @@ async fn a_session_read_twice_costs_one_round_trip() {
     let plain = common::store(&server).await;
     let mut conn = raw(&server).await;
     let k = key(1);
-    assert!(
-        store
-            .create(&k, &live(&[("n", "1")]))
-            .await
-            .expect("store call")
-    );
+    create(&store, &k, "1").await;
     let first = cost(&mut conn, async {
         assert_eq!(n(store.load(&k).await.expect("store call")), Some(1));
     })
@@ -131,25 +164,9 @@ async fn own_writes_are_read_at_once() {
     let server = RedisServer::start();
     let store = cached(&server).await;
     let k = key(3);
-    assert!(
-        store
-            .create(&k, &live(&[("n", "0")]))
-            .await
-            .expect("store call")
-    );
+    create(&store, &k, "0").await;
     // Readers keep the entry cached while the writer writes; each write is read back at once.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let readers: Vec<_> = (0..4)
-        .map(|_| {
-            let (store, stop) = (store.clone(), stop.clone());
-            tokio::spawn(async move {
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    store.load(&k).await.expect("store call");
-                    tokio::task::yield_now().await;
-                }
-            })
-        })
-        .collect();
+    let readers = Readers::spawn(&store, k);
     for i in 1..=300 {
         assert!(store.apply(&k, &set_n(i)).await.expect("store call"));
         assert_eq!(
@@ -163,10 +180,7 @@ async fn own_writes_are_read_at_once() {
         store.load(&k).await.expect("store call").is_none(),
         "deleted, gone at once"
     );
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    for reader in readers {
-        reader.await.expect("reader");
-    }
+    readers.stop().await;
     assert!(
         stats(&store).hits > 0,
         "the readers were served from the cache"
@@ -179,12 +193,7 @@ async fn another_clients_writes_arrive_as_invalidations() {
     let store = cached(&server).await;
     let other = common::store(&server).await;
     let k = key(4);
-    assert!(
-        other
-            .create(&k, &live(&[("n", "1")]))
-            .await
-            .expect("store call")
-    );
+    create(&other, &k, "1").await;
     assert_eq!(n(store.load(&k).await.expect("store call")), Some(1));
     assert_eq!(n(store.load(&k).await.expect("store call")), Some(1));
     assert_eq!(stats(&store).hits, 1);
@@ -236,12 +245,7 @@ async fn a_flushed_database_empties_the_cache() {
     let store = cached(&server).await;
     let mut conn = raw(&server).await;
     let k = key(5);
-    assert!(
-        store
-            .create(&k, &live(&[("n", "1")]))
-            .await
-            .expect("store call")
-    );
+    create(&store, &k, "1").await;
     assert_eq!(n(store.load(&k).await.expect("store call")), Some(1));
     let before = stats(&store).flushes;
     let _: () = cmd(&mut conn, &["FLUSHDB"]).await;
@@ -266,12 +270,7 @@ async fn a_lost_tracking_connection_empties_the_cache_and_is_opened_again() {
     let other = common::store(&server).await;
     let mut conn = raw(&server).await;
     let k = key(6);
-    assert!(
-        other
-            .create(&k, &live(&[("n", "1")]))
-            .await
-            .expect("store call")
-    );
+    create(&other, &k, "1").await;
     assert_eq!(n(store.load(&k).await.expect("store call")), Some(1));
     assert_eq!(stats(&store).connections, 1);
 
@@ -305,34 +304,14 @@ async fn no_stale_entry_outlives_the_writes() {
     let store = cached(&server).await;
     let other = common::store(&server).await;
     let k = key(7);
-    assert!(
-        other
-            .create(&k, &live(&[("n", "0")]))
-            .await
-            .expect("store call")
-    );
+    create(&other, &k, "0").await;
     for round in 0..5u64 {
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let readers: Vec<_> = (0..4)
-            .map(|_| {
-                let (store, stop) = (store.clone(), stop.clone());
-                tokio::spawn(async move {
-                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        store.load(&k).await.expect("store call");
-                        // A hit never waits: let the runtime's other tasks run.
-                        tokio::task::yield_now().await;
-                    }
-                })
-            })
-            .collect();
+        let readers = Readers::spawn(&store, k);
         let last = (round + 1) * 100;
         for i in round * 100 + 1..=last {
             assert!(other.apply(&k, &set_n(i)).await.expect("store call"));
         }
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        for reader in readers {
-            reader.await.expect("reader");
-        }
+        readers.stop().await;
         let started = Instant::now();
         while n(store.load(&k).await.expect("store call")) != Some(last) {
             assert!(
@@ -369,12 +348,7 @@ async fn a_lazy_store_caches_once_its_keeper_connects() {
         .await
         .expect("connect");
     let k = key(8);
-    assert!(
-        store
-            .create(&k, &live(&[("n", "1")]))
-            .await
-            .expect("store call")
-    );
+    create(&store, &k, "1").await;
     until(&store, |s| s.connections >= 1).await;
     // The first read after connecting may race the keeper's installing of the link; two reads
     // later, one must have been a hit.
