@@ -28,8 +28,10 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, ConnectionInfo, ProtocolVersion, PushInfo, PushKind, Value};
-use session_core::store::{Key, Record, Timestamp};
+use redis::{
+    AsyncConnectionConfig, ConnectionInfo, ProtocolVersion, PushInfo, PushKind, Script, Value,
+};
+use session_core::store::{Changes, Key, Record, Timestamp};
 
 use crate::error::RedisStoreError;
 
@@ -146,9 +148,21 @@ impl fmt::Debug for Cache {
     }
 }
 
+/// A cached record, and the serial number of its insertion: a write through the tracking
+/// connection updates the entry only if it is still the very one it saw when it was sent.
+struct Entry {
+    record: Record,
+    serial: u64,
+}
+
 struct Shared {
     settings: ClientCache,
-    entries: moka::sync::Cache<Key, Arc<Record>>,
+    entries: moka::sync::Cache<Key, Arc<Entry>>,
+    /// The `apply` script run on the tracking connection ([`scripts::tracked_apply`]).
+    ///
+    /// [`scripts::tracked_apply`]: crate::scripts::tracked_apply
+    apply: Script,
+    serials: AtomicU64,
     /// Each stripe's epoch, bumped by every invalidation of a key in it.
     stripes: Box<[Mutex<u64>]>,
     link: RwLock<Option<Link>>,
@@ -180,13 +194,17 @@ impl Cache {
             .set_protocol(ProtocolVersion::RESP3);
         let entries = moka::sync::Cache::builder()
             .max_capacity(settings.max_bytes)
-            .weigher(|_, record: &Arc<Record>| u32::try_from(weight(record)).unwrap_or(u32::MAX))
+            .weigher(|_, entry: &Arc<Entry>| {
+                u32::try_from(weight(&entry.record)).unwrap_or(u32::MAX)
+            })
             .time_to_live(settings.time_to_live)
             .build();
         Cache {
             shared: Arc::new(Shared {
                 settings,
                 entries,
+                apply: crate::scripts::tracked_apply(),
+                serials: AtomicU64::new(0),
                 stripes: (0..STRIPES).map(|_| Mutex::new(0)).collect(),
                 link: RwLock::new(None),
                 info: info.clone().set_redis_settings(redis),
@@ -219,9 +237,9 @@ impl Cache {
     /// The live record cached under `key`, if any (a hit); `None` is counted as a miss.
     pub(crate) fn get(&self, key: &Key, now: Timestamp) -> Option<Record> {
         match self.shared.entries.get(key) {
-            Some(record) if !record.is_expired(now) => {
+            Some(entry) if !entry.record.is_expired(now) => {
                 self.shared.hits.fetch_add(1, Ordering::Relaxed);
-                Some(Record::clone(&record))
+                Some(entry.record.clone())
             }
             _ => {
                 self.shared.misses.fetch_add(1, Ordering::Relaxed);
@@ -252,7 +270,31 @@ impl Cache {
     pub(crate) fn insert(&self, key: Key, epoch: u64, record: &Record) {
         let stripe = self.shared.stripe(&key);
         if *stripe == epoch {
-            self.shared.entries.insert(key, Arc::new(record.clone()));
+            self.shared.put(key, record.clone());
+        }
+    }
+
+    /// The tracking connection, if there is one (writes through it keep the cache warm).
+    pub(crate) fn link(&self) -> Option<Link> {
+        self.shared.current_link()
+    }
+
+    /// The `apply` script for the tracking connection.
+    pub(crate) fn apply_script(&self) -> &Script {
+        &self.shared.apply
+    }
+
+    /// Notes, before a write to `key` is sent on the tracking connection, the state its entry
+    /// is in: the stripe's epoch and the entry's serial.
+    pub(crate) fn begin_write<'a>(&'a self, key: &'a Key) -> Pending<'a> {
+        let stripe = self.shared.stripe(key);
+        let serial = self.shared.entries.get(key).map(|entry| entry.serial);
+        Pending {
+            cache: self,
+            key,
+            epoch: *stripe,
+            serial,
+            done: false,
         }
     }
 
@@ -264,6 +306,55 @@ impl Cache {
     /// The counters.
     pub(crate) fn stats(&self) -> ClientCacheStats {
         self.shared.stats()
+    }
+}
+
+/// A write to a key sent on the tracking connection, and the state its entry was in then.
+///
+/// Redis runs commands from one connection in order and sends each invalidation on it when the
+/// write that causes it runs, so when the write's answer is read, the invalidations of every
+/// other client's write that Redis ran before it have been handled. If none bumped the stripe's
+/// epoch since the write was sent, and the entry is still the one seen then (no read inserted
+/// another), the entry held what Redis held when the script ran: the same changes applied to it
+/// give what Redis holds after, and [`applied`](Pending::applied) keeps that. Any other outcome
+/// (an error, a refusal, a cancelled write, a moved epoch) drops the entry when this is dropped.
+pub(crate) struct Pending<'a> {
+    cache: &'a Cache,
+    key: &'a Key,
+    epoch: u64,
+    serial: Option<u64>,
+    done: bool,
+}
+
+impl Pending<'_> {
+    /// The write applied `changes` to a live session that stays live: keep the entry, changed
+    /// alike, when that is safe (see above); drop it otherwise.
+    pub(crate) fn applied(mut self, changes: &Changes) {
+        self.done = true;
+        let shared = &self.cache.shared;
+        let mut stripe = shared.stripe(self.key);
+        let entry = shared.entries.get(self.key);
+        let same = *stripe == self.epoch
+            && self.serial.is_some()
+            && entry.as_ref().map(|entry| entry.serial) == self.serial;
+        // Moved either way, so that a read sent before the write cannot insert what it read.
+        *stripe = stripe.wrapping_add(1);
+        match entry {
+            Some(entry) if same => {
+                let mut record = entry.record.clone();
+                changes.apply_to(&mut record);
+                shared.put(*self.key, record);
+            }
+            _ => shared.entries.invalidate(self.key),
+        }
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.cache.forget(self.key);
+        }
     }
 }
 
@@ -291,6 +382,12 @@ impl Shared {
 
     fn epoch(&self, key: &Key) -> u64 {
         *self.stripe(key)
+    }
+
+    /// Caches `record` under `key` with a new serial; the caller holds the key's stripe.
+    fn put(&self, key: Key, record: Record) {
+        let serial = self.serials.fetch_add(1, Ordering::Relaxed);
+        self.entries.insert(key, Arc::new(Entry { record, serial }));
     }
 
     fn invalidate(&self, key: &Key) {
@@ -402,11 +499,17 @@ impl Shared {
                 .arg(CLIENT_NAME)
                 .exec_async(&mut connection)
                 .await?;
+            // NOLOOP: the store's own writes through this connection announce nothing to it
+            // (they keep the entry up to date instead: `Pending`).
             redis::cmd("CLIENT")
                 .arg("TRACKING")
                 .arg("ON")
+                .arg("NOLOOP")
                 .exec_async(&mut connection)
                 .await?;
+            // Not needed for correctness (a missing script is loaded on first use), but a
+            // server that refuses it is better found here.
+            self.apply.load_async(&mut connection).await?;
             Ok::<_, redis::RedisError>(connection)
         };
         let bound = self.connect_timeout.saturating_add(self.timeout);
@@ -491,7 +594,7 @@ mod tests {
     use std::time::Duration;
 
     use redis::{IntoConnectionInfo, PushInfo, PushKind, Value};
-    use session_core::store::{Key, Record, Timestamp};
+    use session_core::store::{Changes, Key, Record, Timestamp};
 
     use super::*;
 
@@ -597,6 +700,61 @@ mod tests {
         );
         assert_eq!(cache.get(&two, now()), None);
         assert_eq!(cache.stats().flushes, 1);
+    }
+
+    fn counter_set(n: u64) -> Changes {
+        let mut changes = Changes::touch(now(), Timestamp::from_millis(20_000));
+        changes.updates.push((
+            "counter".to_owned(),
+            Some(session_core::Value::from_serialize(&n).expect("a number")),
+        ));
+        changes
+    }
+
+    #[test]
+    fn an_own_write_keeps_the_entry_it_saw_changed_alike() {
+        let cache = cache();
+        let key = Key::from_digest([1; 32]);
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        let pending = cache.begin_write(&key);
+        pending.applied(&counter_set(7));
+        let mut expected = record();
+        counter_set(7).apply_to(&mut expected);
+        assert_eq!(cache.get(&key, now()), Some(expected));
+    }
+
+    #[test]
+    fn an_own_write_drops_the_entry_when_anything_moved_meanwhile() {
+        let cache = cache();
+        let key = Key::from_digest([1; 32]);
+        // Another client's write announced before this one's answer.
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        let pending = cache.begin_write(&key);
+        cache.shared.on_push(0, invalidate(vec![name(&key)]));
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        pending.applied(&counter_set(7));
+        assert_eq!(cache.get(&key, now()), None);
+        // A read inserting another entry meanwhile (it may have read the write's result).
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        let pending = cache.begin_write(&key);
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        pending.applied(&counter_set(7));
+        assert_eq!(cache.get(&key, now()), None);
+        // No entry when it was sent: nothing to keep.
+        let pending = cache.begin_write(&key);
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        pending.applied(&counter_set(7));
+        assert_eq!(cache.get(&key, now()), None);
+        // A write that failed or was cancelled.
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        drop(cache.begin_write(&key));
+        assert_eq!(cache.get(&key, now()), None);
+        // And a read sent before the write cannot insert after it.
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        let epoch = cache.shared.epoch(&key);
+        cache.begin_write(&key).applied(&counter_set(7));
+        cache.insert(key, epoch, &record());
+        assert_ne!(cache.get(&key, now()), Some(record()));
     }
 
     #[test]

@@ -351,6 +351,19 @@ impl Scripts {
     }
 }
 
+/// The `apply` script of a store with the client-side cache, run on its tracking connection
+/// (one server): [`APPLY`] reading the key again once it has written it.
+///
+/// The tracking connection has `NOLOOP` on, so its own writes send it no invalidation; but Redis
+/// then forgets every connection's tracking of the key, its own included, and a later write by
+/// another process would not be announced. A read after the write (`EXISTS`, inside the script,
+/// tracked for the calling connection) tracks the key again, so the entry the cache keeps for
+/// it, updated with the same changes, is invalidated like any other.
+pub(crate) fn tracked_apply() -> Script {
+    let body = APPLY.replace("--APPLIED--", "redis.call('EXISTS', key)\n--APPLIED--");
+    Script::new(&fill(Variant::Single, &body))
+}
+
 /// `body` with its hooks (`--NAME--` lines) filled in for `variant`: how a script keeps the
 /// subject index (or leaves it to the caller) and what it answers.
 fn fill(variant: Variant, body: &str) -> String {

@@ -406,7 +406,18 @@ impl RedisStore {
         cmd: &Cmd,
     ) -> Result<Value, RedisStoreError> {
         let mut connection = self.inner.connection.clone();
-        self.bounded(op, command::run(cmd, script, &mut connection))
+        self.call_script_on(op, script, cmd, &mut connection).await
+    }
+
+    /// [`call_script`](Self::call_script) over `connection`.
+    async fn call_script_on(
+        &self,
+        op: &'static str,
+        script: &Script,
+        cmd: &Cmd,
+        connection: &mut impl redis::aio::ConnectionLike,
+    ) -> Result<Value, RedisStoreError> {
+        self.bounded(op, command::run(cmd, script, connection))
             .await
     }
 
@@ -418,7 +429,19 @@ impl RedisStore {
         script: &Script,
         cmd: &Cmd,
     ) -> Result<bool, StoreError> {
-        let reply = self.call_script(op, script, cmd).await?;
+        let mut connection = self.inner.connection.clone();
+        self.run_script_on(op, script, cmd, &mut connection).await
+    }
+
+    /// [`run_script`](Self::run_script) over `connection`.
+    async fn run_script_on(
+        &self,
+        op: &'static str,
+        script: &Script,
+        cmd: &Cmd,
+        connection: &mut impl redis::aio::ConnectionLike,
+    ) -> Result<bool, StoreError> {
+        let reply = self.call_script_on(op, script, cmd, connection).await?;
         match reply {
             Value::Int(0) => Ok(false),
             Value::Int(1) => Ok(true),
@@ -430,6 +453,32 @@ impl RedisStore {
             },
             _ => Err(RedisStoreError::UnexpectedReply { op }.into()),
         }
+    }
+
+    /// `apply` through the client-side cache's tracking connection: the cached record, if it is
+    /// still the one Redis held when the script ran, gets the same changes, so the next read of
+    /// the session is a hit (see [`Pending`](crate::cache::Pending)). `None` when there is no
+    /// tracking connection (apply over the main connection, dropping the entry).
+    async fn apply_tracked(
+        &self,
+        cache: &Cache,
+        key: &Key,
+        changes: &Changes,
+    ) -> Option<Result<bool, StoreError>> {
+        let mut link = cache.link()?;
+        let pending = cache.begin_write(key);
+        let now = self.inner.clock.now();
+        let script = cache.apply_script();
+        let applied = async {
+            let cmd = self.apply_command(script, key, now, changes)?;
+            self.run_script_on("apply", script, &cmd, &mut link.connection)
+                .await
+        }
+        .await;
+        if matches!(applied, Ok(true)) && ttl_ms(now, changes.expires) > 0 {
+            pending.applied(changes);
+        }
+        Some(applied)
     }
 
     /// `create` or `save`: the whole record, under the write script's `mode`.
@@ -600,6 +649,11 @@ impl Store for RedisStore {
     }
 
     async fn apply(&self, key: &Key, changes: &Changes) -> Result<bool, StoreError> {
+        if let Some(cache) = &self.inner.cache
+            && let Some(applied) = self.apply_tracked(cache, key, changes).await
+        {
+            return applied;
+        }
         let _forget = self.forget(key);
         if self.is_cluster() {
             return cluster::apply(self, key, changes).await;

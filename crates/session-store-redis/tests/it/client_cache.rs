@@ -128,6 +128,64 @@ async fn a_session_read_twice_costs_one_round_trip() {
 }
 
 #[tokio::test]
+async fn own_applies_keep_the_session_cached() {
+    let server = RedisServer::start();
+    let store = cached(&server).await;
+    let mut conn = raw(&server).await;
+    let k = key(9);
+    create(&store, &k, "1").await;
+    assert_eq!(n(store.load(&k).await.expect("store call")), Some(1));
+    // The counter: the apply is the only round trip; the read that follows is a hit.
+    for i in 2..5 {
+        let apply = cost(&mut conn, async {
+            assert!(store.apply(&k, &set_n(i)).await.expect("store call"));
+        })
+        .await;
+        assert_eq!(apply, "evalsha 1, exists 1, hmget 1, hset 1");
+        let read = cost(&mut conn, async {
+            assert_eq!(n(store.load(&k).await.expect("store call")), Some(i));
+        })
+        .await;
+        assert_eq!(read, "", "read {i} from the cache");
+    }
+    // Still tracked after its own writes: another client's write is announced.
+    let other = common::store(&server).await;
+    let before = stats(&store).invalidations;
+    assert!(other.apply(&k, &set_n(10)).await.expect("store call"));
+    until(&store, |s| s.invalidations > before).await;
+    assert_eq!(n(store.load(&k).await.expect("store call")), Some(10));
+}
+
+/// Another client writes a key, then this store writes another key of the same session: the
+/// entry this store keeps must show both.
+#[tokio::test]
+async fn own_applies_after_another_clients_write_keep_both() {
+    let server = RedisServer::start();
+    let store = cached(&server).await;
+    let other = common::store(&server).await;
+    let k = key(10);
+    create(&store, &k, "0").await;
+    for i in 1..=200u64 {
+        assert!(store.load(&k).await.expect("store call").is_some());
+        assert!(other.apply(&k, &set_n(i)).await.expect("store call"));
+        let mut mine = set_n(i);
+        mine.updates = vec![("m".to_owned(), Some(value(&i.to_string())))];
+        assert!(store.apply(&k, &mine).await.expect("store call"));
+        let record = store.load(&k).await.expect("store call").expect("live");
+        assert_eq!(
+            n(Some(record.clone())),
+            Some(i),
+            "the other client's write {i}"
+        );
+        assert_eq!(
+            record.data.get("m"),
+            Some(&value(&i.to_string())),
+            "own write {i}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn missing_and_dead_sessions_are_not_cached() {
     let server = RedisServer::start();
     let clock = ManualClock::starting_now();
