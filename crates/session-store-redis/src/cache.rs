@@ -35,8 +35,10 @@ use session_core::store::{Changes, Key, Record, Timestamp};
 
 use crate::error::RedisStoreError;
 
-/// How many epoch stripes keys are spread over (by their digest's first byte).
-const STRIPES: usize = 64;
+/// How many epoch stripes keys are spread over (by their digest's first two bytes): enough that
+/// concurrent writes to different sessions rarely share one (each moves its stripe's epoch,
+/// which makes the others drop their entries rather than update them).
+const STRIPES: usize = 4096;
 
 /// The entries' weight beyond their fields' bytes: the record, its map and the cache's node.
 const ENTRY_OVERHEAD: usize = 160;
@@ -375,7 +377,8 @@ impl Drop for Forget<'_> {
 
 impl Shared {
     fn stripe(&self, key: &Key) -> std::sync::MutexGuard<'_, u64> {
-        self.stripes[usize::from(key.digest()[0]) % STRIPES]
+        let digest = key.digest();
+        self.stripes[usize::from(u16::from_le_bytes([digest[0], digest[1]])) % STRIPES]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
