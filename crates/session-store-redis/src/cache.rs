@@ -150,11 +150,22 @@ impl fmt::Debug for Cache {
     }
 }
 
-/// A cached record, and the serial number of its insertion: a write through the tracking
-/// connection updates the entry only if it is still the very one it saw when it was sent.
+/// A cached record and its serial number, new at each insertion and each change: a write
+/// through the tracking connection changes the entry only if it is still as it saw it when it
+/// was sent. Changed in place (no new cache insertion per write).
 struct Entry {
+    slot: Mutex<Slot>,
+}
+
+struct Slot {
     record: Record,
     serial: u64,
+}
+
+impl Entry {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 struct Shared {
@@ -197,7 +208,7 @@ impl Cache {
         let entries = moka::sync::Cache::builder()
             .max_capacity(settings.max_bytes)
             .weigher(|_, entry: &Arc<Entry>| {
-                u32::try_from(weight(&entry.record)).unwrap_or(u32::MAX)
+                u32::try_from(weight(&entry.slot().record)).unwrap_or(u32::MAX)
             })
             .time_to_live(settings.time_to_live)
             .build();
@@ -238,12 +249,16 @@ impl Cache {
 
     /// The live record cached under `key`, if any (a hit); `None` is counted as a miss.
     pub(crate) fn get(&self, key: &Key, now: Timestamp) -> Option<Record> {
-        match self.shared.entries.get(key) {
-            Some(entry) if !entry.record.is_expired(now) => {
+        let record = self.shared.entries.get(key).and_then(|entry| {
+            let slot = entry.slot();
+            (!slot.record.is_expired(now)).then(|| slot.record.clone())
+        });
+        match record {
+            Some(record) => {
                 self.shared.hits.fetch_add(1, Ordering::Relaxed);
-                Some(entry.record.clone())
+                Some(record)
             }
-            _ => {
+            None => {
                 self.shared.misses.fetch_add(1, Ordering::Relaxed);
                 None
             }
@@ -290,7 +305,11 @@ impl Cache {
     /// is in: the stripe's epoch and the entry's serial.
     pub(crate) fn begin_write<'a>(&'a self, key: &'a Key) -> Pending<'a> {
         let stripe = self.shared.stripe(key);
-        let serial = self.shared.entries.get(key).map(|entry| entry.serial);
+        let serial = self
+            .shared
+            .entries
+            .get(key)
+            .map(|entry| entry.slot().serial);
         Pending {
             cache: self,
             key,
@@ -336,19 +355,17 @@ impl Pending<'_> {
         let shared = &self.cache.shared;
         let mut stripe = shared.stripe(self.key);
         let entry = shared.entries.get(self.key);
-        let same = *stripe == self.epoch
-            && self.serial.is_some()
-            && entry.as_ref().map(|entry| entry.serial) == self.serial;
         // Moved either way, so that a read sent before the write cannot insert what it read.
         *stripe = stripe.wrapping_add(1);
-        match entry {
-            Some(entry) if same => {
-                let mut record = entry.record.clone();
-                changes.apply_to(&mut record);
-                shared.put(*self.key, record);
+        if let Some(entry) = entry {
+            let mut slot = entry.slot();
+            if stripe.wrapping_sub(1) == self.epoch && Some(slot.serial) == self.serial {
+                changes.apply_to(&mut slot.record);
+                slot.serial = shared.serials.fetch_add(1, Ordering::Relaxed);
+                return;
             }
-            _ => shared.entries.invalidate(self.key),
         }
+        shared.entries.invalidate(self.key);
     }
 }
 
@@ -390,7 +407,8 @@ impl Shared {
     /// Caches `record` under `key` with a new serial; the caller holds the key's stripe.
     fn put(&self, key: Key, record: Record) {
         let serial = self.serials.fetch_add(1, Ordering::Relaxed);
-        self.entries.insert(key, Arc::new(Entry { record, serial }));
+        let slot = Mutex::new(Slot { record, serial });
+        self.entries.insert(key, Arc::new(Entry { slot }));
     }
 
     fn invalidate(&self, key: &Key) {
