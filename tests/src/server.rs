@@ -117,6 +117,12 @@ impl Setup {
         self
     }
 
+    /// The same setup with `--redis-client-cache true` (the Redis store's client-side cache).
+    pub fn redis_client_cache(mut self) -> Self {
+        self.args.redis_client_cache = true;
+        self
+    }
+
     /// The same setup with `--redis-prefix PREFIX`.
     pub fn redis_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.args.redis_prefix = Some(prefix.into());

@@ -1,8 +1,9 @@
 //! The demo's HTTP contract over `--store redis`, on axum and actix-web: the counter, the caching
 //! headers, skip_store and 5xx, login and logout, concurrent writes, the idle timeout and the
 //! absolute cap on a manual clock (shared by the engine and the store), sessions that outlive the
-//! server, and key prefixes that keep applications apart. Each test starts its own `redis-server`
-//! on a free loopback port, so tests never share data. (The Plack nine steps over Redis are in
+//! server, and key prefixes that keep applications apart. The counter, login and logout,
+//! concurrent writes and the idle timeout run again with `--redis-client-cache true` (`_cached`).
+//! Each test starts its own `redis-server` on a free loopback port, so tests never share data. (The Plack nine steps over Redis are in
 //! `plack.rs`, the two adapters side by side in `parity.rs`, two processes in
 //! `redis_store_processes.rs`, Redis going down in `redis_fault.rs`.)
 
@@ -16,11 +17,30 @@ use session_store_redis::testing::RedisServer;
 use session_tests::redis::{deadline_ttl, key_of, keys, ttl};
 use session_tests::{Framework, Setup, TestServer, contract, counter_body};
 
+/// The demo's cookie setup over the Redis of `redis`, with the client-side cache if `cached`.
+fn cookie_setup(redis: &RedisServer, cached: bool) -> Setup {
+    let setup = Setup::cookie().redis(redis.url());
+    if cached {
+        setup.redis_client_cache()
+    } else {
+        setup
+    }
+}
+
 /// The counter, `/static`, `Vary` and `Cache-Control`, skip_store and a 5xx, in Redis: one key,
 /// named by the prefix and the id's digest, never by the id.
 async fn demo_contract(framework: Framework) {
+    demo_contract_on(framework, false).await;
+}
+
+/// [`demo_contract`] with the store's client-side cache.
+async fn demo_contract_cached(framework: Framework) {
+    demo_contract_on(framework, true).await;
+}
+
+async fn demo_contract_on(framework: Framework, cached: bool) {
     let redis = RedisServer::start();
-    let server = TestServer::demo(framework, &Setup::cookie().redis(redis.url())).await;
+    let server = TestServer::demo(framework, &cookie_setup(&redis, cached)).await;
     let id = contract::counter_counts(&server).await;
     assert_eq!(
         keys(&redis.url()).await,
@@ -56,8 +76,17 @@ async fn param_contract(framework: Framework) {
 
 /// Login moves the data to a new id and removes the old key; logout removes the new one.
 async fn login_and_logout(framework: Framework) {
+    login_and_logout_on(framework, false).await;
+}
+
+/// [`login_and_logout`] with the store's client-side cache.
+async fn login_and_logout_cached(framework: Framework) {
+    login_and_logout_on(framework, true).await;
+}
+
+async fn login_and_logout_on(framework: Framework, cached: bool) {
     let redis = RedisServer::start();
-    let server = TestServer::demo(framework, &Setup::cookie().redis(redis.url())).await;
+    let server = TestServer::demo(framework, &cookie_setup(&redis, cached)).await;
     let old = server.get("/set/a/1").await.expect_new_id();
     let new = server.get_as("/login", &old).await.expect_new_id();
     assert_ne!(new, old);
@@ -87,8 +116,17 @@ async fn login_and_logout(framework: Framework) {
 /// 50 concurrent requests on one session, each writing its own key: all kept (the scripts apply
 /// each request's keys atomically).
 async fn concurrent_writes_lose_nothing(framework: Framework) {
+    concurrent_writes_lose_nothing_on(framework, false).await;
+}
+
+/// [`concurrent_writes_lose_nothing`] with the store's client-side cache.
+async fn concurrent_writes_lose_nothing_cached(framework: Framework) {
+    concurrent_writes_lose_nothing_on(framework, true).await;
+}
+
+async fn concurrent_writes_lose_nothing_on(framework: Framework, cached: bool) {
     let redis = RedisServer::start();
-    let server = TestServer::demo(framework, &Setup::cookie().redis(redis.url())).await;
+    let server = TestServer::demo(framework, &cookie_setup(&redis, cached)).await;
     contract::concurrent_writes_lose_nothing(Arc::new(server)).await;
 }
 
@@ -101,12 +139,20 @@ fn into_a_minute(secs: u64) -> Timestamp {
 /// A session left alone past the idle timeout is gone, judged on the manual clock the engine and
 /// the store share: the TTL Redis holds is computed from it too.
 async fn idle_timeout(framework: Framework) {
+    idle_timeout_on(framework, false).await;
+}
+
+/// [`idle_timeout`] with the store's client-side cache.
+async fn idle_timeout_cached(framework: Framework) {
+    idle_timeout_on(framework, true).await;
+}
+
+async fn idle_timeout_on(framework: Framework, cached: bool) {
     let redis = RedisServer::start();
     // 35 s into a minute, so that the expiry the write at 30 s sets (125 s into it) falls in the
     // minute after the first one's (95 s): that write sets the TTL (see `deadline_ttl`).
     let clock = ManualClock::new(into_a_minute(35));
-    let setup = Setup::cookie()
-        .redis(redis.url())
+    let setup = cookie_setup(&redis, cached)
         .clock(clock.clone())
         .timeouts(Some(Duration::from_secs(60)), None);
     let server = TestServer::demo(framework, &setup).await;
@@ -214,10 +260,14 @@ async fn prefixes_keep_applications_apart(framework: Framework) {
 
 session_tests::per_framework!(
     demo_contract,
+    demo_contract_cached,
     param_contract,
     login_and_logout,
+    login_and_logout_cached,
     concurrent_writes_lose_nothing,
+    concurrent_writes_lose_nothing_cached,
     idle_timeout,
+    idle_timeout_cached,
     absolute_timeout,
     sessions_outlive_the_server,
     prefixes_keep_applications_apart,
