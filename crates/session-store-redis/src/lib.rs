@@ -62,7 +62,8 @@
 //!
 //! Each operation is one round trip:
 //!
-//! - `load`: `HGETALL` (none for a session in the opt-in [client-side cache](#client-side-cache)).
+//! - `load`: `HGETALL` (none for a session in the opt-in [client-side cache](#client-side-cache),
+//!   whose `apply` also reads the key again with `EXISTS`).
 //! - `create`: a script: if a live session is there, answer 0; else drop the key, `HSET` every
 //!   field, `PEXPIRE`.
 //! - `save`: a script: if no live session is there, answer 0; else drop the key, `HSET` every
@@ -189,11 +190,24 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Writes go through the same connection too (`apply` and `touch`; `create`, `save` and
+//! `delete` go through the main one), with `NOLOOP` so that the store's own writes announce
+//! nothing to it: when the cached record is provably the one Redis held when the write ran, it
+//! gets the same changes in memory, so the next read of the session is a hit again, and a
+//! read-modify-write request (the counter) costs one round trip instead of two. The `apply`
+//! script then reads the key once more after writing (an `EXISTS`), because Redis forgets every
+//! connection's tracking of a key when the key changes: the read makes it tracked again, so
+//! other processes' later writes are still announced.
+//!
 //! What it guarantees:
 //!
 //! - **This process never reads its own stale value.** Every write this store makes (`create`,
-//!   `save`, `apply`, `touch`, `delete`) drops the session's entry when it ends, before it
-//!   returns, whichever way it ends.
+//!   `save`, `apply`, `touch`, `delete`) drops the session's entry, or changes it alike, when it
+//!   ends, before it returns, whichever way it ends. The entry is changed only if no
+//!   invalidation and no other read's insertion touched it since the write was sent: Redis runs
+//!   one connection's commands in order and sends each invalidation when the write causing it
+//!   runs, so every other client's write that ran before this one has been announced, and
+//!   handled, by the time this one's answer is read.
 //! - **Another process's write is seen once its invalidation has arrived, and never after.**
 //!   Invalidation is asynchronous: between another process's write and the arrival of Redis's
 //!   push, this process may still serve the old record. Redis sends the push when it runs the
@@ -224,10 +238,10 @@
 //!   million by default) it forgets keys, sending their invalidations first, so a full table
 //!   costs hits, never correctness.
 //!
-//! Use it when requests read sessions far more often than they write them and a write made by
-//! another process may be seen a little late; leave it off when every request writes (the
-//! cache then only adds an invalidation per write) or when another process's logout must take
-//! effect everywhere before its response is sent.
+//! Use it when a write made by another process may be seen a little late (see the window
+//! above); leave it off when another process's logout must take effect everywhere before its
+//! response is sent. It costs Redis a little more per write (the `EXISTS`, and keeping its
+//! tracking table) and saves it every read of a cached session.
 //!
 //! # TLS and other connection options
 //!
