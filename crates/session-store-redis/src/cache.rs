@@ -160,6 +160,22 @@ struct Entry {
 struct Slot {
     record: Record,
     serial: u64,
+    /// The weight the cache last gave the entry ([`weight`] of its record then).
+    weighed: usize,
+}
+
+/// A stripe of keys: its epoch, and how many writes of this process to its keys are in flight
+/// on the tracking connection.
+#[derive(Default)]
+struct Stripe {
+    epoch: u64,
+    writing: u32,
+}
+
+impl Stripe {
+    fn bump(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+    }
 }
 
 impl Entry {
@@ -176,8 +192,8 @@ struct Shared {
     /// [`scripts::tracked_apply`]: crate::scripts::tracked_apply
     apply: Script,
     serials: AtomicU64,
-    /// Each stripe's epoch, bumped by every invalidation of a key in it.
-    stripes: Box<[Mutex<u64>]>,
+    /// Each stripe's epoch (bumped by every invalidation of a key in it) and writes in flight.
+    stripes: Box<[Mutex<Stripe>]>,
     link: RwLock<Option<Link>>,
     /// The server, with RESP3 asked for.
     info: ConnectionInfo,
@@ -208,7 +224,9 @@ impl Cache {
         let entries = moka::sync::Cache::builder()
             .max_capacity(settings.max_bytes)
             .weigher(|_, entry: &Arc<Entry>| {
-                u32::try_from(weight(&entry.slot().record)).unwrap_or(u32::MAX)
+                let mut slot = entry.slot();
+                slot.weighed = weight(&slot.record);
+                u32::try_from(slot.weighed).unwrap_or(u32::MAX)
             })
             .time_to_live(settings.time_to_live)
             .build();
@@ -218,7 +236,7 @@ impl Cache {
                 entries,
                 apply: crate::scripts::tracked_apply(),
                 serials: AtomicU64::new(0),
-                stripes: (0..STRIPES).map(|_| Mutex::new(0)).collect(),
+                stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
                 link: RwLock::new(None),
                 info: info.clone().set_redis_settings(redis),
                 prefix: prefix.as_bytes().into(),
@@ -286,7 +304,7 @@ impl Cache {
     /// `epoch`, unless an invalidation of the stripe arrived since.
     pub(crate) fn insert(&self, key: Key, epoch: u64, record: &Record) {
         let stripe = self.shared.stripe(&key);
-        if *stripe == epoch {
+        if stripe.epoch == epoch {
             self.shared.put(key, record.clone());
         }
     }
@@ -304,7 +322,8 @@ impl Cache {
     /// Notes, before a write to `key` is sent on the tracking connection, the state its entry
     /// is in: the stripe's epoch and the entry's serial.
     pub(crate) fn begin_write<'a>(&'a self, key: &'a Key) -> Pending<'a> {
-        let stripe = self.shared.stripe(key);
+        let mut stripe = self.shared.stripe(key);
+        stripe.writing += 1;
         let serial = self
             .shared
             .entries
@@ -313,7 +332,7 @@ impl Cache {
         Pending {
             cache: self,
             key,
-            epoch: *stripe,
+            epoch: stripe.epoch,
             serial,
             done: false,
         }
@@ -354,14 +373,26 @@ impl Pending<'_> {
         self.done = true;
         let shared = &self.cache.shared;
         let mut stripe = shared.stripe(self.key);
-        let entry = shared.entries.get(self.key);
+        // Alone: no other write of this process to the stripe was in flight at any moment of
+        // this one's (two in flight may be answered in one order and handled in the other).
+        let alone = stripe.writing == 1;
+        stripe.writing -= 1;
+        let unmoved = stripe.epoch == self.epoch;
         // Moved either way, so that a read sent before the write cannot insert what it read.
-        *stripe = stripe.wrapping_add(1);
-        if let Some(entry) = entry {
+        stripe.bump();
+        if let (true, Some(entry)) = (alone && unmoved, shared.entries.get(self.key)) {
             let mut slot = entry.slot();
-            if stripe.wrapping_sub(1) == self.epoch && Some(slot.serial) == self.serial {
+            if Some(slot.serial) == self.serial {
                 changes.apply_to(&mut slot.record);
                 slot.serial = shared.serials.fetch_add(1, Ordering::Relaxed);
+                let weight = weight(&slot.record);
+                let weighed = slot.weighed;
+                drop(slot);
+                // The cache weighs an entry when it is inserted: one grown or shrunk by much is
+                // inserted again (the same entry), so the bound on its bytes holds.
+                if weight > weighed + weighed / 4 + 64 || weight < weighed - weighed / 4 {
+                    shared.entries.insert(*self.key, entry);
+                }
                 return;
             }
         }
@@ -372,7 +403,10 @@ impl Pending<'_> {
 impl Drop for Pending<'_> {
     fn drop(&mut self) {
         if !self.done {
-            self.cache.forget(self.key);
+            let mut stripe = self.cache.shared.stripe(self.key);
+            stripe.writing -= 1;
+            stripe.bump();
+            self.cache.shared.entries.invalidate(self.key);
         }
     }
 }
@@ -393,7 +427,7 @@ impl Drop for Forget<'_> {
 }
 
 impl Shared {
-    fn stripe(&self, key: &Key) -> std::sync::MutexGuard<'_, u64> {
+    fn stripe(&self, key: &Key) -> std::sync::MutexGuard<'_, Stripe> {
         let digest = key.digest();
         self.stripes[usize::from(u16::from_le_bytes([digest[0], digest[1]])) % STRIPES]
             .lock()
@@ -401,27 +435,29 @@ impl Shared {
     }
 
     fn epoch(&self, key: &Key) -> u64 {
-        *self.stripe(key)
+        self.stripe(key).epoch
     }
 
     /// Caches `record` under `key` with a new serial; the caller holds the key's stripe.
     fn put(&self, key: Key, record: Record) {
         let serial = self.serials.fetch_add(1, Ordering::Relaxed);
-        let slot = Mutex::new(Slot { record, serial });
+        let slot = Mutex::new(Slot {
+            record,
+            serial,
+            weighed: 0,
+        });
         self.entries.insert(key, Arc::new(Entry { slot }));
     }
 
     fn invalidate(&self, key: &Key) {
-        let mut stripe = self.stripe(key);
-        *stripe = stripe.wrapping_add(1);
+        self.stripe(key).bump();
         self.entries.invalidate(key);
     }
 
     /// Empties the cache: every stripe's epoch moves first, so no read begun before can insert.
     fn flush(&self) {
         for stripe in &self.stripes {
-            let mut epoch = stripe.lock().unwrap_or_else(PoisonError::into_inner);
-            *epoch = epoch.wrapping_add(1);
+            stripe.lock().unwrap_or_else(PoisonError::into_inner).bump();
         }
         self.entries.invalidate_all();
         self.flushes.fetch_add(1, Ordering::Relaxed);
@@ -776,6 +812,52 @@ mod tests {
         cache.begin_write(&key).applied(&counter_set(7));
         cache.insert(key, epoch, &record());
         assert_ne!(cache.get(&key, now()), Some(record()));
+    }
+
+    #[test]
+    fn two_own_writes_in_flight_drop_the_entry() {
+        let cache = cache();
+        let key = Key::from_digest([1; 32]);
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        // Answered in one order, handled in the other: neither may guess the result.
+        let first = cache.begin_write(&key);
+        let second = cache.begin_write(&key);
+        second.applied(&counter_set(2));
+        assert_eq!(cache.get(&key, now()), None);
+        first.applied(&counter_set(1));
+        assert_eq!(cache.get(&key, now()), None);
+        // Alone again: kept.
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        cache.begin_write(&key).applied(&counter_set(3));
+        assert!(cache.get(&key, now()).is_some());
+    }
+
+    #[test]
+    fn an_entry_grown_by_own_writes_is_weighed_again() {
+        let info = "redis://127.0.0.1:1/"
+            .into_connection_info()
+            .expect("a URL");
+        let settings = ClientCache::new().max_bytes(10_000);
+        let second = Duration::from_secs(1);
+        let cache = Cache::new(settings, &info, "session:", second, second);
+        let key = Key::from_digest([1; 32]);
+        cache.insert(key, cache.shared.epoch(&key), &record());
+        cache.shared.entries.run_pending_tasks();
+        assert!(cache.get(&key, now()).is_some());
+        let mut grow = counter_set(1);
+        let big = "x".repeat(20_000);
+        grow.updates.push((
+            "big".to_owned(),
+            Some(session_core::Value::from_serialize(&big).expect("a string")),
+        ));
+        cache.begin_write(&key).applied(&grow);
+        cache.shared.entries.run_pending_tasks();
+        assert!(
+            cache.shared.entries.weighted_size() <= 10_000,
+            "{} bytes held",
+            cache.shared.entries.weighted_size()
+        );
+        assert_eq!(cache.get(&key, now()), None, "too large for the cache");
     }
 
     #[test]

@@ -197,7 +197,13 @@
 //! read-modify-write request (the counter) costs one round trip instead of two. The `apply`
 //! script then reads the key once more after writing (an `EXISTS`), because Redis forgets every
 //! connection's tracking of a key when the key changes: the read makes it tracked again, so
-//! other processes' later writes are still announced.
+//! other processes' later writes are still announced. That relies on the server tracking keys
+//! read inside a script for the connection that called it, as Redis does (tested here with
+//! Redis 7.0); other Redis-compatible servers are not verified. An entry is changed in place
+//! only by a write that was this process's only one in flight to its keys' stripe: concurrent
+//! writes to one session from one process may be answered in one order and handled in the
+//! other, so they drop the entry instead (the next read is a round trip). A tracked write in
+//! flight when the tracking connection breaks fails (as one on the main connection would).
 //!
 //! What it guarantees:
 //!

@@ -465,8 +465,10 @@ impl RedisStore {
         key: &Key,
         changes: &Changes,
     ) -> Option<Result<bool, StoreError>> {
-        let mut link = cache.link()?;
+        // Noted before the link is copied (as a read does): a link given up in between moves
+        // the epoch, so this write cannot then update the entry.
         let pending = cache.begin_write(key);
+        let mut link = cache.link()?;
         let now = self.inner.clock.now();
         let script = cache.apply_script();
         let applied = async {
