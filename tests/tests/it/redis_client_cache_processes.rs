@@ -3,7 +3,8 @@
 //! writes at once; the other's writes and logouts are seen once Redis's invalidation arrives
 //! (polled, the window measured and printed), and an ended session is never served after that.
 //!
-//! The server processes are this test binary started again, as in `redis_store_processes`.
+//! The server processes are this test binary started again, through `redis_store_processes`'s
+//! entry point.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,31 +14,10 @@ use http::StatusCode;
 use session_store_redis::testing::RedisServer;
 use session_tests::process::{self, DemoProcess, client};
 
-/// The full name of [`demo_server_process`] in this test binary (see `redis_store_processes`).
-const ENTRY: &str = "redis_client_cache_processes::demo_server_process";
-
-/// A demo server process (run only by the tests below).
-#[test]
-#[ignore = "a demo server process for the tests in this file, not a test by itself"]
-fn demo_server_process() {
-    process::serve_demo_if_child();
-}
-
-/// A demo process on `framework` over the Redis at `url`, with the client-side cache.
+/// A demo process on `framework` over the Redis at `url`, with the client-side cache (run by
+/// `redis_store_processes`'s entry point).
 fn start(framework: &str, url: &str) -> DemoProcess {
-    DemoProcess::start(
-        ENTRY,
-        &[
-            "--framework",
-            framework,
-            "--store",
-            "redis",
-            "--redis-url",
-            url,
-            "--redis-client-cache",
-            "true",
-        ],
-    )
+    crate::redis_store_processes::start_with(framework, url, &["--redis-client-cache", "true"])
 }
 
 /// Polls `GET path` on `server` until it answers `want` (status and body); how long that took.

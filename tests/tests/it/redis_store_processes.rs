@@ -30,17 +30,21 @@ fn demo_server_process() {
 
 /// A demo process on `framework` over the Redis at `url`.
 fn start(framework: &str, url: &str) -> DemoProcess {
-    DemoProcess::start(
-        ENTRY,
-        &[
-            "--framework",
-            framework,
-            "--store",
-            "redis",
-            "--redis-url",
-            url,
-        ],
-    )
+    start_with(framework, url, &[])
+}
+
+/// A demo process on `framework` over the Redis at `url`, with the demo options `more`.
+pub(crate) fn start_with(framework: &str, url: &str, more: &[&str]) -> DemoProcess {
+    let mut words = vec![
+        "--framework",
+        framework,
+        "--store",
+        "redis",
+        "--redis-url",
+        url,
+    ];
+    words.extend(more);
+    DemoProcess::start(ENTRY, &words)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
