@@ -7,7 +7,8 @@
 //!     target/release/examples/redis_requests ours rmw 2000
 //! ```
 //!
-//! Contenders: `ours` (this project's `SessionLayer` over `RedisStore`), `tower-sessions`
+//! Contenders: `ours` (this project's `SessionLayer` over `RedisStore`), `ours-cached` (the
+//! same with the store's client-side cache), `tower-sessions`
 //! (tower-sessions over tower-sessions-redis-store, a fred client). Workloads: `read` (reads the
 //! counter), `rmw` (the counter route). Every request carries the cookie of an existing session;
 //! a `redis-server` of its own is started for the run. Subtract a run with a small N from one
@@ -24,11 +25,13 @@ use axum::Router;
 use session_state_cookie::CookieState;
 use session_store_redis::testing::RedisServer;
 
-/// Our routes over `RedisStore`.
-async fn ours(url: &str) -> Router {
-    let store = session_store_redis::RedisStore::connect(url)
-        .await
-        .expect("RedisStore connects");
+/// Our routes over `RedisStore`, with its client-side cache if `cached`.
+async fn ours(url: &str, cached: bool) -> Router {
+    let mut builder = session_store_redis::RedisStore::builder(url);
+    if cached {
+        builder = builder.client_cache(session_store_redis::ClientCache::new());
+    }
+    let store = builder.connect().await.expect("RedisStore connects");
     apps::ours().layer(session_tower::SessionLayer::new(
         CookieState::default(),
         store,
@@ -51,7 +54,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(contender), Some(workload), Some(n)) = (args.first(), args.get(1), args.get(2))
     else {
-        eprintln!("usage: redis_requests ours|tower-sessions read|rmw N");
+        eprintln!("usage: redis_requests ours|ours-cached|tower-sessions read|rmw N");
         return ExitCode::from(2);
     };
     let Ok(n) = n.parse::<usize>() else {
@@ -66,7 +69,8 @@ fn main() -> ExitCode {
         .expect("runtime");
     runtime.block_on(async {
         let app = match contender.as_str() {
-            "ours" => ours(&server.url()).await,
+            "ours" => ours(&server.url(), false).await,
+            "ours-cached" => ours(&server.url(), true).await,
             "tower-sessions" => tower_sessions(&server.url()).await,
             other => panic!("unknown contender {other}"),
         };
