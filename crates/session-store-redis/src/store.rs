@@ -493,7 +493,9 @@ impl RedisStore {
         let (fields, size) = self.record_fields(record)?;
         let now = self.inner.clock.now();
         let script = &self.inner.scripts.write;
-        let mut cmd = command::evalsha(script, 1 + usize::from(record.binding.is_some()));
+        let keys = 1 + usize::from(record.binding.is_some());
+        let bytes = fields.iter().map(|(f, t)| f.len() + t.len()).sum::<usize>() + 256;
+        let mut cmd = command::evalsha_sized(script, keys, keys + 5 + 2 * fields.len(), bytes);
         cmd.arg(self.key_arg(key));
         if let Some(binding) = &record.binding {
             cmd.arg(listing::index_name(
@@ -519,8 +521,9 @@ impl RedisStore {
         key: &Key,
         connection: &mut impl redis::aio::ConnectionLike,
     ) -> Result<Option<Record>, StoreError> {
-        let mut command = redis::cmd("HGETALL");
-        command.arg(self.key_arg(key));
+        // Sized once: the name and the key's (about 72 bytes with the default prefix).
+        let mut command = Cmd::with_capacity(2, 16 + self.inner.prefix.len() + 64);
+        command.arg("HGETALL").arg(self.key_arg(key));
         let fields = self.bounded("load", command.query_async(connection)).await;
         let decoded = match fields {
             Ok(fields) => layout::decode(fields, self.inner.max_record_bytes),
@@ -569,7 +572,9 @@ impl RedisStore {
             return Err(self.too_large(set_size));
         }
         let shorts = fields.short_values_first();
-        let mut cmd = command::evalsha(script, 1);
+        let args = 9 + 2 * fields.set.len() + fields.remove.len() + shorts;
+        let bytes = 256 + 2 * set_size + 16 * fields.remove.len();
+        let mut cmd = command::evalsha_sized(script, 1, args, bytes);
         cmd.arg(self.key_arg(key))
             .arg(now.as_millis())
             .arg(ttl_ms(now, changes.expires))
