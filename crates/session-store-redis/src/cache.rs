@@ -17,7 +17,9 @@
 //!
 //! Writes by this process drop the key at once when they return (so the process never reads its
 //! own stale value while the push is on its way), and on every way out of the write, so a
-//! cancelled write does not leave the entry either. A lost connection may have lost pushes: its
+//! cancelled write does not leave the entry either. `apply` goes through the tracking
+//! connection and may instead change the entry alike, when it provably held what Redis held
+//! ([`Pending`]). A lost connection may have lost pushes: its
 //! loss empties the cache, as does a failed health check (a `PING` every
 //! [`ClientCache::check_interval`]); reads go to the store's main connection, uncached, until a
 //! new tracking connection is up.

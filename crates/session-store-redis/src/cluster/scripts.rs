@@ -1,7 +1,7 @@
 //! The Lua scripts of a store on a Redis Cluster: each touches the keys of one hash slot only.
 //!
 //! The session scripts (`write`, `apply`, `delete`) are the one-server scripts' bodies (see
-//! [`scripts`](crate::scripts)) in their [`Variant::Cluster`] form: they take the session's hash
+//! [`scripts`](crate::scripts)) in their [`Variant::Cluster`](crate::scripts::Variant::Cluster) form: they take the session's hash
 //! as their one key, with the same arguments, liveness check, size accounting and TTL deadline,
 //! but leave the subject index alone and answer the subject the hash was bound to, for the
 //! caller to keep the index with the index scripts here, whose one key is the index. Replies:
