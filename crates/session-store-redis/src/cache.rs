@@ -293,13 +293,7 @@ impl Cache {
     /// no longer be tracked by any connection of ours).
     pub(crate) fn reader(&self, key: &Key) -> Option<(Link, u64)> {
         let epoch = self.shared.epoch(key);
-        let link = self
-            .shared
-            .link
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()?;
-        Some((link, epoch))
+        Some((self.shared.current_link()?, epoch))
     }
 
     /// Caches `record`, read through the tracking connection when `key`'s stripe was at
@@ -380,11 +374,11 @@ impl Pending<'_> {
         let alone = stripe.writing == 1;
         stripe.writing -= 1;
         let unmoved = stripe.epoch == self.epoch;
-        // Moved either way, so that a read sent before the write cannot insert what it read.
-        stripe.bump();
         if let (true, Some(entry)) = (alone && unmoved, shared.entries.get(self.key)) {
             let mut slot = entry.slot();
             if Some(slot.serial) == self.serial {
+                // Moved, so that a read sent before the write cannot insert what it read.
+                stripe.bump();
                 changes.apply_to(&mut slot.record);
                 slot.serial = shared.serials.fetch_add(1, Ordering::Relaxed);
                 let weight = weight(&slot.record);
@@ -398,17 +392,17 @@ impl Pending<'_> {
                 return;
             }
         }
-        shared.entries.invalidate(self.key);
+        shared.drop_entry(&mut stripe, self.key);
     }
 }
 
 impl Drop for Pending<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let mut stripe = self.cache.shared.stripe(self.key);
+            let shared = &self.cache.shared;
+            let mut stripe = shared.stripe(self.key);
             stripe.writing -= 1;
-            stripe.bump();
-            self.cache.shared.entries.invalidate(self.key);
+            shared.drop_entry(&mut stripe, self.key);
         }
     }
 }
@@ -452,7 +446,13 @@ impl Shared {
     }
 
     fn invalidate(&self, key: &Key) {
-        self.stripe(key).bump();
+        self.drop_entry(&mut self.stripe(key), key);
+    }
+
+    /// Drops `key`'s entry, moving its stripe's epoch first (so no read begun before can insert
+    /// it again); the caller holds `stripe`, the key's.
+    fn drop_entry(&self, stripe: &mut Stripe, key: &Key) {
+        stripe.bump();
         self.entries.invalidate(key);
     }
 
@@ -658,16 +658,21 @@ mod tests {
     use super::*;
 
     fn cache() -> Cache {
+        cache_with(ClientCache::new())
+    }
+
+    /// A cache with `settings`, never connected.
+    fn cache_with(settings: ClientCache) -> Cache {
         let info = "redis://127.0.0.1:1/"
             .into_connection_info()
             .expect("a URL");
-        Cache::new(
-            ClientCache::new(),
-            &info,
-            "session:",
-            Duration::from_secs(1),
-            Duration::from_secs(1),
-        )
+        let second = Duration::from_secs(1);
+        Cache::new(settings, &info, "session:", second, second)
+    }
+
+    /// Caches [`record`] under `key` as a read sent now would.
+    fn read_in(cache: &Cache, key: Key) {
+        cache.insert(key, cache.shared.epoch(&key), &record());
     }
 
     fn record() -> Record {
@@ -734,7 +739,7 @@ mod tests {
         let cache = cache();
         let (one, two) = (Key::from_digest([1; 32]), Key::from_digest([2; 32]));
         for key in [one, two] {
-            cache.insert(key, cache.shared.epoch(&key), &record());
+            read_in(&cache, key);
         }
         // Names that are not this store's session keys are ignored.
         cache.shared.on_push(
@@ -774,7 +779,7 @@ mod tests {
     fn an_own_write_keeps_the_entry_it_saw_changed_alike() {
         let cache = cache();
         let key = Key::from_digest([1; 32]);
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         let pending = cache.begin_write(&key);
         pending.applied(&counter_set(7));
         let mut expected = record();
@@ -787,29 +792,29 @@ mod tests {
         let cache = cache();
         let key = Key::from_digest([1; 32]);
         // Another client's write announced before this one's answer.
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         let pending = cache.begin_write(&key);
         cache.shared.on_push(0, invalidate(vec![name(&key)]));
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         pending.applied(&counter_set(7));
         assert_eq!(cache.get(&key, now()), None);
         // A read inserting another entry meanwhile (it may have read the write's result).
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         let pending = cache.begin_write(&key);
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         pending.applied(&counter_set(7));
         assert_eq!(cache.get(&key, now()), None);
         // No entry when it was sent: nothing to keep.
         let pending = cache.begin_write(&key);
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         pending.applied(&counter_set(7));
         assert_eq!(cache.get(&key, now()), None);
         // A write that failed or was cancelled.
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         drop(cache.begin_write(&key));
         assert_eq!(cache.get(&key, now()), None);
         // And a read sent before the write cannot insert after it.
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         let epoch = cache.shared.epoch(&key);
         cache.begin_write(&key).applied(&counter_set(7));
         cache.insert(key, epoch, &record());
@@ -820,7 +825,7 @@ mod tests {
     fn two_own_writes_in_flight_drop_the_entry() {
         let cache = cache();
         let key = Key::from_digest([1; 32]);
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         // Answered in one order, handled in the other: neither may guess the result.
         let first = cache.begin_write(&key);
         let second = cache.begin_write(&key);
@@ -829,21 +834,16 @@ mod tests {
         first.applied(&counter_set(1));
         assert_eq!(cache.get(&key, now()), None);
         // Alone again: kept.
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         cache.begin_write(&key).applied(&counter_set(3));
         assert!(cache.get(&key, now()).is_some());
     }
 
     #[test]
     fn an_entry_grown_by_own_writes_is_weighed_again() {
-        let info = "redis://127.0.0.1:1/"
-            .into_connection_info()
-            .expect("a URL");
-        let settings = ClientCache::new().max_bytes(10_000);
-        let second = Duration::from_secs(1);
-        let cache = Cache::new(settings, &info, "session:", second, second);
+        let cache = cache_with(ClientCache::new().max_bytes(10_000));
         let key = Key::from_digest([1; 32]);
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         cache.shared.entries.run_pending_tasks();
         assert!(cache.get(&key, now()).is_some());
         let mut grow = counter_set(1);
@@ -866,7 +866,7 @@ mod tests {
     fn an_expired_entry_is_not_served() {
         let cache = cache();
         let key = Key::from_digest([1; 32]);
-        cache.insert(key, cache.shared.epoch(&key), &record());
+        read_in(&cache, key);
         assert_eq!(cache.get(&key, Timestamp::from_millis(10_000)), None);
     }
 }

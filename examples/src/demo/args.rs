@@ -271,11 +271,7 @@ impl Args {
                     })?;
                     args.store_timeout = (millis > 0).then(|| Duration::from_millis(millis));
                 }
-                "--secure" => {
-                    args.secure = value
-                        .parse()
-                        .map_err(|_| format!("--secure takes true or false, not {value:?}"))?
-                }
+                "--secure" => args.secure = boolean(&flag, &value)?,
                 "--session-key" => args.session_key = Some(value),
                 "--seal-key" => args.seal_key = Some(value),
                 "--seal-old-key" => args.seal_old_keys.push(value),
@@ -290,11 +286,7 @@ impl Args {
                 "--redis-max-record-bytes" => {
                     args.redis_max_record_bytes = Some(bytes(&flag, &value)?);
                 }
-                "--redis-client-cache" => {
-                    args.redis_client_cache = value.parse().map_err(|_| {
-                        format!("--redis-client-cache takes true or false, not {value:?}")
-                    })?
-                }
+                "--redis-client-cache" => args.redis_client_cache = boolean(&flag, &value)?,
                 "--database-url" => args.database_url = Some(value),
                 "--database" => args.database = Some(value.into()),
                 "--db-table" => args.db_table = Some(value),
@@ -359,6 +351,12 @@ fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
             "{flag} takes a positive number of seconds, not {value:?}"
         )),
     }
+}
+
+fn boolean(flag: &str, value: &str) -> Result<bool, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{flag} takes true or false, not {value:?}"))
 }
 
 fn bytes(flag: &str, value: &str) -> Result<usize, String> {
