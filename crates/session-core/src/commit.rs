@@ -5,7 +5,7 @@ use std::fmt;
 use http::header::{CACHE_CONTROL, HeaderName, VARY};
 use http::{HeaderMap, HeaderValue};
 
-use crate::state::CookieOptions;
+use crate::state::{CookieOptions, Form};
 
 /// The headers a commit adds to the response: what the State wrote (`Set-Cookie`, say), `Vary`,
 /// and `Cache-Control: no-store`.
@@ -14,10 +14,13 @@ use crate::state::CookieOptions;
 #[derive(Default)]
 pub struct Commit {
     pub(crate) headers: HeaderMap,
-    pub(crate) vary: Option<HeaderName>,
+    /// The request headers the id travels in, named in `Vary`.
+    pub(crate) vary: [Option<HeaderName>; 2],
     pub(crate) sets_id: bool,
     /// The handler's own cookie options, for the State's headers (not written to the response).
     pub(crate) options: Option<Box<CookieOptions>>,
+    /// The form the request carried its id in, for the State's headers.
+    pub(crate) form: Form,
     /// A late commit is due when the response body ends.
     pub(crate) late: bool,
 }
@@ -53,12 +56,12 @@ impl Commit {
                 headers.append(name.clone(), value);
             }
         }
-        if let Some(vary) = self.vary
-            && !has_directive(headers, &VARY, |d| {
+        for vary in self.vary.into_iter().flatten() {
+            if !has_directive(headers, &VARY, |d| {
                 d.eq_ignore_ascii_case(vary.as_str().as_bytes()) || d == b"*"
-            })
-        {
-            headers.append(VARY, HeaderValue::from_name(vary));
+            }) {
+                headers.append(VARY, HeaderValue::from_name(vary));
+            }
         }
         if self.sets_id
             && !has_directive(headers, &CACHE_CONTROL, |d| {
@@ -139,7 +142,7 @@ mod tests {
     #[test]
     fn every_state_header_is_kept_and_caching_headers_merge() {
         let mut commit = Commit {
-            vary: Some(COOKIE),
+            vary: [Some(COOKIE), None],
             sets_id: true,
             ..Commit::default()
         };
@@ -171,7 +174,7 @@ mod tests {
     #[test]
     fn existing_no_store_and_vary_are_kept() {
         let commit = Commit {
-            vary: Some(COOKIE),
+            vary: [Some(COOKIE), None],
             sets_id: true,
             ..Commit::default()
         };

@@ -40,11 +40,11 @@ impl Backend {
         }
     }
 
-    /// The request header the id travels in, named in `Vary`.
-    pub(crate) fn vary(&self) -> Option<HeaderName> {
+    /// The request headers the id travels in, named in `Vary`.
+    pub(crate) fn vary(&self) -> [Option<HeaderName>; 2] {
         match self {
-            Backend::Server { state, .. } => state.vary(),
-            Backend::Client(client) => client.vary(),
+            Backend::Server { state, .. } => [state.vary(), state.vary_also()],
+            Backend::Client(client) => [client.vary(), None],
         }
     }
 

@@ -17,7 +17,7 @@ use crate::plan;
 use crate::record::{Record, Timestamp};
 use crate::request::{IdList, RequestState, Sent, SoleLive, Stored, Tossed, Unverified};
 use crate::session::Session;
-use crate::state::{RequestHeaders, RequestView};
+use crate::state::{Form, RequestHeaders, RequestView};
 use crate::subject::Subjects;
 
 /// The session lifecycle, configured once and shared by every request.
@@ -110,6 +110,7 @@ impl Engine {
                     candidates: ids,
                     any: !candidates.is_empty(),
                     crowded: candidates.iter().nth(IdList::CAPACITY).is_some(),
+                    form: candidates.form(),
                 })
             }
             Backend::Client(client) => open(&**client, config, request),
@@ -200,6 +201,7 @@ fn open(client: &dyn ClientStore, config: &Config, request: &RequestView<'_>) ->
         candidates: IdList::default(),
         any,
         crowded: false,
+        form: Form::default(),
     };
     match found {
         // A bound session is adopted once the revocation store says it was not ended since.

@@ -58,8 +58,13 @@ pub(crate) fn start(session: &Session, decision: Option<Decision>) -> Prepared {
     };
     let config = session.config();
     let mut out = Commit {
-        vary: decision.head.then(|| config.backend.vary()).flatten(),
+        vary: if decision.head {
+            config.backend.vary()
+        } else {
+            [None, None]
+        },
         options: decision.options,
+        form: decision.form,
         late: decision.late,
         ..Commit::default()
     };
@@ -127,6 +132,7 @@ fn carry_out(
             if removal {
                 let delivery = Delivery {
                     options: out.options.as_deref().cloned(),
+                    form: out.form,
                     ..Delivery::default()
                 };
                 config.backend.expire(&delivery, &mut out.headers);
@@ -176,7 +182,8 @@ fn deliver(
     let Backend::Server { state, .. } = &config.backend else {
         return;
     };
-    let delivery = config.delivery(lifetime, expires, now, out.options.as_deref());
+    let mut delivery = config.delivery(lifetime, expires, now, out.options.as_deref());
+    delivery.form = out.form;
     state.finalize(id, &delivery, &mut out.headers);
     out.sets_id = !out.headers.is_empty() && config.no_store;
 }

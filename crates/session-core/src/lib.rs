@@ -12,7 +12,8 @@
 //! - **Applications** depend on one adapter (`session-tower` for axum, tonic and hyper;
 //!   `session-actix` for actix-web) and the backend crates they use, which re-export what they
 //!   need. What they touch is at this crate's root: [`Session`], [`Lifetime`], [`CookieOptions`],
-//!   [`Error`], [`Engine`] and [`EngineBuilder`], [`MemoryStore`], [`ParamState`], and the [`Id`]
+//!   [`Error`], [`Engine`] and [`EngineBuilder`], [`MemoryStore`], [`ParamState`], [`HeaderState`]
+//!   and [`HeaderOr`], and the [`Id`]
 //!   and [`Value`] a session hands out. Sessions per user (bind a session to a user id at login,
 //!   list a user's sessions, revoke one, log out everywhere) are in [`subject`].
 //! - **Store authors** depend on this crate alone and find what they implement in [`store`]; they
@@ -86,6 +87,8 @@ pub mod store;
 mod memory;
 /// The id in a query parameter.
 mod param;
+/// The id in a request header; a header or else another State.
+mod header;
 /// A time limit on every store call.
 #[cfg(feature = "tokio")]
 mod timeout;
@@ -111,6 +114,7 @@ pub mod adapter;
 pub use builder::EngineBuilder;
 pub use engine::Engine;
 pub use error::Error;
+pub use header::{HeaderOr, HeaderState};
 pub use id::Id;
 pub use memory::MemoryStore;
 pub use param::ParamState;

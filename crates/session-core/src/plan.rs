@@ -7,7 +7,7 @@ use crate::config::{Backend, Config};
 use crate::id::{Id, Key};
 use crate::record::{Changes, Lifetime, Record, Timestamp};
 use crate::request::{Fate, RequestState, Stage, Stored};
-use crate::state::CookieOptions;
+use crate::state::{CookieOptions, Form};
 use crate::subject::Binding;
 
 /// What a commit must do.
@@ -59,6 +59,8 @@ pub(crate) struct Decision {
     pub(crate) late: bool,
     /// The head's commit (its response gets `Vary`), not a late one.
     pub(crate) head: bool,
+    /// The form the request carried its id in, for the headers the plan writes.
+    pub(crate) form: Form,
 }
 
 /// Decides the commit of the response head.
@@ -150,6 +152,7 @@ fn decide_head(state: &mut RequestState, config: &Config, server_error: bool) ->
         options,
         late: state.stage() == Stage::LateDue,
         head: true,
+        form: state.sent.form,
     })
 }
 
@@ -292,12 +295,14 @@ pub(crate) fn decide_late(state: &mut RequestState, config: &Config) -> Option<D
         )
     };
     let now = config.clock.now();
+    let form = state.sent.form;
     let late_decision = |plan| Decision {
         plan,
         now,
         options: None,
         late: false,
         head: false,
+        form,
     };
     if fate == Fate::Expire {
         return Some(late_decision(Plan::Expire {

@@ -51,6 +51,8 @@ pub(crate) struct Sent {
     pub(crate) candidates: IdList,
     pub(crate) any: bool,
     pub(crate) crowded: bool,
+    /// The form the State found the id in.
+    pub(crate) form: crate::state::Form,
 }
 
 /// The session's data.

@@ -40,7 +40,8 @@ impl<'a> RequestView<'a> {
     }
 }
 
-/// The candidate ids a [`State`] found in a request, in the order to try them.
+/// The candidate ids a [`State`] found in a request, in the order to try them, and the
+/// [`Form`] the request carried them in.
 ///
 /// Holds the first candidate inline, so the common case of one id allocates nothing here. Its
 /// `Debug` output shows only how many there are.
@@ -48,7 +49,18 @@ impl<'a> RequestView<'a> {
 pub struct Candidates<'a> {
     first: Option<Cow<'a, str>>,
     rest: Vec<Cow<'a, str>>,
+    form: Form,
 }
+
+/// Which of a [`State`]'s ways of carrying the id a request used, for a State with more than one
+/// (the id in a header, else in a cookie: [`HeaderOr`](crate::HeaderOr)).
+///
+/// The State marks it in [`extract`](State::extract) ([`Candidates::set_form`]) and the engine
+/// hands it back in the same request's [`Delivery`], so the answer goes out in the form the request
+/// came in. What a number means is the State's own business; a request the State did not mark
+/// has the default, `Form(0)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Form(pub u8);
 
 impl<'a> Candidates<'a> {
     /// No candidates.
@@ -73,6 +85,17 @@ impl<'a> Candidates<'a> {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.first.is_none()
+    }
+
+    /// Marks the form the request carried its id in (with or without candidates: a client that
+    /// sends the header empty asks for its id in the header).
+    pub fn set_form(&mut self, form: Form) {
+        self.form = form;
+    }
+
+    /// The form the request carried its id in ([`Form::default`] unless the State marked one).
+    pub fn form(&self) -> Form {
+        self.form
     }
 }
 
@@ -104,6 +127,9 @@ pub struct Delivery {
     /// [`Session::set_cookie_options`](crate::Session::set_cookie_options): the State merges them
     /// over its defaults, or ignores them if it writes no cookie.
     pub options: Option<CookieOptions>,
+    /// The form the request carried its id in, as the State marked it in
+    /// [`extract`](State::extract): a State with more than one answers in the same one.
+    pub form: Form,
 }
 
 /// One response's own cookie attributes (Plack's per-request `path`, `domain` and `partitioned`
@@ -191,6 +217,12 @@ pub trait State: Send + Sync + fmt::Debug + 'static {
         Some(COOKIE)
     }
 
+    /// A second request header the id may travel in, also named in `Vary` (a State that reads
+    /// the id from a header, else from a cookie, names both). Default: none.
+    fn vary_also(&self) -> Option<HeaderName> {
+        None
+    }
+
     /// Which request headers [`extract`](State::extract) reads.
     ///
     /// Adapters for frameworks built on another version of the `http` crate (actix-web) copy only
@@ -236,6 +268,9 @@ macro_rules! forward_state {
             }
             fn vary(&self) -> Option<HeaderName> {
                 (**self).vary()
+            }
+            fn vary_also(&self) -> Option<HeaderName> {
+                (**self).vary_also()
             }
             fn request_headers(&self) -> RequestHeaders {
                 (**self).request_headers()
