@@ -12,7 +12,11 @@ use crate::{Browser, Framework, Setup, TestServer, counter_body};
 pub async fn counter_counts(server: &TestServer) -> String {
     let first = server.get("/").await;
     assert_eq!(first.body, counter_body(0));
-    assert!(first.is_no_store() && first.varies_on_cookie());
+    assert!(
+        first.is_no_store() && first.varies_on_id(),
+        "{:?}",
+        first.headers
+    );
     let id = first.expect_new_id();
     assert_eq!(server.get_as("/", &id).await.body, counter_body(1));
     assert_eq!(server.get_as("/", &id).await.body, counter_body(2));
@@ -42,24 +46,25 @@ pub async fn counter_counts_following(server: &TestServer) -> String {
     browser.expect_cookie()
 }
 
-/// With the live session `id`: `/static` sends no cookie and no `Vary`; `/nostore` stores nothing
-/// (no cookie for a new session, no key for `id`); `/fail` (a 500) stores nothing.
+/// With the live session `id`: `/static` sends no id (no cookie, no id header) and no `Vary`;
+/// `/nostore` stores nothing (no id for a new session, no key for `id`); `/fail` (a 500) stores
+/// nothing.
 pub async fn untouched_nostore_and_5xx_store_nothing(server: &TestServer, id: &str) {
     let untouched = server.get_as("/static", id).await;
-    assert!(!untouched.has_set_cookie() && !untouched.varies_on_cookie());
+    assert!(!untouched.sends_id() && !untouched.varies_on_id());
 
-    assert!(!server.get("/nostore").await.has_set_cookie());
+    assert!(!server.get("/nostore").await.sends_id());
     // No `Set-Cookie` either: for a client-side store, a cookie is a write.
     let nostore = server.get_as("/nostore", id).await;
     nostore.assert_ok();
-    assert!(!nostore.has_set_cookie(), "{:?}", nostore.headers);
+    assert!(!nostore.sends_id(), "{:?}", nostore.headers);
     assert_eq!(
         server.get_as("/get/nostore", id).await.status,
         StatusCode::NOT_FOUND
     );
     let failed = server.get_as("/fail", id).await;
     assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(!failed.has_set_cookie(), "{:?}", failed.headers);
+    assert!(!failed.sends_id(), "{:?}", failed.headers);
     assert_eq!(
         server.get_as("/get/failed", id).await.status,
         StatusCode::NOT_FOUND

@@ -1,6 +1,6 @@
 //! [`Reply`]: a response read whole, and [`SetCookie`]: one parsed `Set-Cookie` header.
 
-use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
+use http::header::{CACHE_CONTROL, HeaderName, SET_COOKIE, VARY};
 use http::{HeaderMap, StatusCode};
 
 /// A response, its body read to the end.
@@ -13,6 +13,8 @@ pub struct Reply {
     /// The body, as text (lossily decoded).
     pub body: String,
     cookie_name: Option<String>,
+    /// The header the id travels in, for `--state header` (instead of a cookie).
+    id_header: Option<HeaderName>,
 }
 
 impl Reply {
@@ -27,6 +29,55 @@ impl Reply {
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
             cookie_name: cookie_name.map(str::to_owned),
+            id_header: None,
+        }
+    }
+
+    /// The same reply, read as from a server that sends the id in the header `name` (and no
+    /// cookie).
+    pub fn with_id_header(mut self, name: Option<HeaderName>) -> Self {
+        if name.is_some() {
+            self.cookie_name = None;
+        }
+        self.id_header = name;
+        self
+    }
+
+    /// The values of the id header, for `--state header` (none for another transport).
+    fn id_header_values(&self) -> Vec<&str> {
+        let Some(name) = &self.id_header else {
+            return Vec::new();
+        };
+        self.headers
+            .get_all(name)
+            .iter()
+            .map(|value| value.to_str().expect("the id header is visible ASCII"))
+            .collect()
+    }
+
+    /// Whether the response tells the client anything about its id: a `Set-Cookie`, or for
+    /// `--state header` the id header (an id, or empty for a logout).
+    pub fn sends_id(&self) -> bool {
+        match &self.id_header {
+            Some(name) => self.headers.contains_key(name),
+            None => self.has_set_cookie(),
+        }
+    }
+
+    /// Whether the response tells the client to forget its id: a removal cookie, or for
+    /// `--state header` the id header sent empty.
+    pub fn removes_id(&self) -> bool {
+        if self.id_header.is_some() {
+            return self.id_header_values() == [""];
+        }
+        self.session_cookie().is_some_and(|c| c.is_removal())
+    }
+
+    /// Whether `Vary` lists the header the id travels in (`Cookie`, or the id header).
+    pub fn varies_on_id(&self) -> bool {
+        match &self.id_header {
+            Some(name) => self.varies_on(name.as_str()),
+            None => self.varies_on_cookie(),
         }
     }
 
@@ -60,6 +111,14 @@ impl Reply {
     /// The id the response gives the client: the value of a session `Set-Cookie` that is not a
     /// removal. `None` when the response sets no id.
     pub fn new_id(&self) -> Option<String> {
+        if self.id_header.is_some() {
+            let values = self.id_header_values();
+            assert!(values.len() <= 1, "several id headers: {values:?}");
+            return values
+                .first()
+                .filter(|value| !value.is_empty())
+                .map(|value| (*value).to_owned());
+        }
         self.session_cookie()
             .filter(|cookie| !cookie.is_removal())
             .map(|cookie| cookie.value)
@@ -82,10 +141,15 @@ impl Reply {
 
     /// Whether a `Vary` header lists `Cookie`.
     pub fn varies_on_cookie(&self) -> bool {
+        self.varies_on("cookie")
+    }
+
+    /// Whether a `Vary` header lists the header `name`.
+    pub fn varies_on(&self, name: &str) -> bool {
         self.headers.get_all(VARY).iter().any(|value| {
             value.to_str().is_ok_and(|text| {
                 text.split(',')
-                    .any(|part| part.trim().eq_ignore_ascii_case("cookie"))
+                    .any(|part| part.trim().eq_ignore_ascii_case(name))
             })
         })
     }

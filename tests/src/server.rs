@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::HeaderValue;
-use http::header::COOKIE;
+use http::header::{COOKIE, HeaderName};
 use session_actix::SessionMiddleware;
 use session_core::store::{ManualClock, Store};
-use session_core::{Engine, ParamState};
+use session_core::{Engine, HeaderState, ParamState};
 use session_examples::demo::{self, Args, StateKind, StoreKind};
 use session_state_cookie::DEFAULT_COOKIE_NAME;
 use session_tower::SessionLayer;
@@ -45,6 +45,8 @@ pub enum Transport {
     Cookie(String),
     /// In a query parameter with this name.
     Param(String),
+    /// In a request header with this name, returned in a response header of the same name.
+    Header(String),
 }
 
 /// What the server's engine is built from: the demo's options (state, store, timeouts, cookie
@@ -78,6 +80,26 @@ impl Setup {
     pub fn param() -> Self {
         Setup::new(Args {
             state: StateKind::Param,
+            ..Args::default()
+        })
+    }
+
+    /// `--state header`: `HeaderState` (the id in `x-session-id`, or the header `name`) and a
+    /// `MemoryStore`.
+    pub fn header(name: Option<&str>) -> Self {
+        Setup::new(Args {
+            state: StateKind::Header,
+            session_header: name.map(str::to_owned),
+            ..Args::default()
+        })
+    }
+
+    /// `--state header-or-cookie`: `HeaderOr<CookieState>` (the id in `x-session-id` when the
+    /// request carries that header, else in the cookie) and a `MemoryStore`. Its client uses the
+    /// cookie ([`TestServer::send_headers`] sends the header).
+    pub fn header_or_cookie() -> Self {
+        Setup::new(Args {
+            state: StateKind::HeaderOrCookie,
             ..Args::default()
         })
     }
@@ -201,9 +223,15 @@ impl Setup {
     pub fn transport(&self) -> Transport {
         let key = self.args.session_key.clone();
         match self.args.state {
-            StateKind::Cookie => {
+            StateKind::Cookie | StateKind::HeaderOrCookie => {
                 Transport::Cookie(key.unwrap_or_else(|| DEFAULT_COOKIE_NAME.into()))
             }
+            StateKind::Header => Transport::Header(
+                self.args
+                    .session_header
+                    .clone()
+                    .unwrap_or_else(|| HeaderState::DEFAULT_NAME.into()),
+            ),
             StateKind::Param => {
                 Transport::Param(key.unwrap_or_else(|| ParamState::DEFAULT_NAME.into()))
             }
@@ -327,7 +355,17 @@ impl TestServer {
     pub fn cookie_name(&self) -> Option<&str> {
         match &self.transport {
             Transport::Cookie(name) => Some(name),
-            Transport::Param(_) => None,
+            Transport::Param(_) | Transport::Header(_) => None,
+        }
+    }
+
+    /// The header the id travels in, for `--state header`.
+    pub fn id_header(&self) -> Option<HeaderName> {
+        match &self.transport {
+            Transport::Header(name) => {
+                Some(HeaderName::from_bytes(name.as_bytes()).expect("a header name"))
+            }
+            Transport::Cookie(_) | Transport::Param(_) => None,
         }
     }
 
@@ -349,7 +387,27 @@ impl TestServer {
                 self.send(&format!("{path}{separator}{name}={id}"), &[])
                     .await
             }
+            Transport::Header(name) => self.send_headers(path, &[(name, id.as_bytes())]).await,
         }
+    }
+
+    /// `GET path` with these headers (name, value sent byte for byte), and no cookie.
+    pub async fn send_headers(&self, path: &str, headers: &[(&str, &[u8])]) -> Reply {
+        let mut request = self.client.get(format!("http://{}{path}", self.addr));
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+            let value = HeaderValue::from_bytes(value).expect("a sendable header value");
+            request = request.header(name, value);
+        }
+        self.read(request).await
+    }
+
+    /// Sends `request` and reads the reply as this server's transport says.
+    async fn read(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("the server answers");
+        Reply::read(response, self.cookie_name())
+            .await
+            .with_id_header(self.id_header())
     }
 
     /// `GET path` with one `Cookie` header line per element of `cookie_headers`, sent byte for byte
@@ -360,8 +418,7 @@ impl TestServer {
             let value = HeaderValue::from_bytes(header).expect("a sendable header value");
             request = request.header(COOKIE, value);
         }
-        let response = request.send().await.expect("the server answers");
-        Reply::read(response, self.cookie_name()).await
+        self.read(request).await
     }
 }
 

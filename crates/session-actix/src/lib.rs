@@ -101,7 +101,9 @@ pub use middleware::{SessionMiddleware, SessionService};
 
 /// The core crate, for everything not re-exported at this crate's root.
 pub use session_core;
-pub use session_core::{Engine, EngineBuilder, Lifetime, MemoryStore, ParamState};
+pub use session_core::{
+    Engine, EngineBuilder, HeaderOr, HeaderState, Lifetime, MemoryStore, ParamState,
+};
 
 /// Compile-time checks (in every build, not only tests): the extractor, the middleware and the
 /// error are `Send` and `Sync`, so handlers can move the session anywhere.

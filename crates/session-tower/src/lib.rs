@@ -93,4 +93,6 @@ pub use session_core::store::BoxError;
 
 /// The core crate, for everything not re-exported at this crate's root.
 pub use session_core;
-pub use session_core::{Engine, EngineBuilder, Lifetime, MemoryStore, ParamState};
+pub use session_core::{
+    Engine, EngineBuilder, HeaderOr, HeaderState, Lifetime, MemoryStore, ParamState,
+};

@@ -8,12 +8,14 @@ use session_state_cookie::SealMode;
 
 /// The usage text.
 pub const USAGE: &str = "usage: demo [--framework axum|actix] \
-[--store memory|null|file|cache|cookie|redis|redis-cluster|postgres|sqlite] [--state cookie|param] [--addr 127.0.0.1:PORT] \
+[--store memory|null|file|cache|cookie|redis|redis-cluster|postgres|sqlite] [--state cookie|param|header|header-or-cookie] [--addr 127.0.0.1:PORT] \
 [--dir DIR] [--redis-url URL] [--redis-nodes URL,URL...] [--redis-prefix PREFIX] [--idle-timeout SECS] \
-[--absolute-timeout SECS] [--store-timeout-ms MS] [--secure true|false] [--session-key NAME] [--seal-key BASE64] \
+[--absolute-timeout SECS] [--store-timeout-ms MS] [--secure true|false] [--session-key NAME] [--session-header NAME] [--seal-key BASE64] \
 [--seal-old-key BASE64]... [--seal-mode private|signed] [--memory-max-bytes N] \
 [--redis-max-record-bytes N] [--redis-client-cache true|false] [--database-url URL] [--database PATH] [--db-table NAME] \
 [--sessions-per-user N] [--revocations memory|redis]
+
+--state header carries the id in a request header and returns it in a response header of the same name (--session-header, default x-session-id), for clients without cookies; a logout answers the header empty. --state header-or-cookie serves a request that carries the header (even empty) in the header, and any other with the cookie.
 
 --store postgres needs --database-url (e.g. postgres://app@127.0.0.1:5432/app); --store sqlite \
 needs --database (a file, created 0600 in WAL mode if missing). Both connect and migrate the \
@@ -106,6 +108,10 @@ pub enum StateKind {
     Cookie,
     /// A query parameter (`ParamState`).
     Param,
+    /// A request and response header (`HeaderState`).
+    Header,
+    /// The header when the request carries it, else the cookie (`HeaderOr<CookieState>`).
+    HeaderOrCookie,
 }
 
 /// Where `--store cookie` keeps each user's "log out everywhere" time (`--revocations`).
@@ -150,6 +156,8 @@ pub struct Args {
     pub secure: bool,
     /// `--session-key NAME`: the cookie or query parameter name.
     pub session_key: Option<String>,
+    /// `--session-header NAME`: the header of `--state header` and `header-or-cookie`.
+    pub session_header: Option<String>,
     /// `--seal-key BASE64`: at least 64 random bytes, for `--store cookie`.
     pub seal_key: Option<String>,
     /// `--seal-old-key BASE64`, repeatable (newest first): older keys for `--store cookie`.
@@ -193,6 +201,7 @@ impl Default for Args {
             store_timeout: Some(DEFAULT_STORE_TIMEOUT),
             secure: true,
             session_key: None,
+            session_header: None,
             seal_key: None,
             seal_old_keys: Vec::new(),
             seal_mode: SealMode::Private,
@@ -245,6 +254,8 @@ impl Args {
                     args.state = match value.as_str() {
                         "cookie" => StateKind::Cookie,
                         "param" => StateKind::Param,
+                        "header" => StateKind::Header,
+                        "header-or-cookie" => StateKind::HeaderOrCookie,
                         other => return Err(format!("unknown state {other:?}")),
                     }
                 }
@@ -273,6 +284,7 @@ impl Args {
                 }
                 "--secure" => args.secure = boolean(&flag, &value)?,
                 "--session-key" => args.session_key = Some(value),
+                "--session-header" => args.session_header = Some(value),
                 "--seal-key" => args.seal_key = Some(value),
                 "--seal-old-key" => args.seal_old_keys.push(value),
                 "--seal-mode" => {

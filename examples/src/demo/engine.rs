@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use session_core::state::State;
 use session_core::store::{ManualClock, Store};
-use session_core::{Engine, EngineBuilder, Lifetime, MemoryStore, ParamState};
+use session_core::{
+    Engine, EngineBuilder, HeaderOr, HeaderState, Lifetime, MemoryStore, ParamState,
+};
 use session_state_cookie::{CookieState, SealKey, SealedCookie};
 use session_store_cache::{CacheStore, MokaCache};
 use session_store_file::FileStore;
@@ -75,6 +77,10 @@ pub fn engine_builder_with(
             Some(name) => ParamState::new(name).map_err(|e| e.to_string())?,
             None => ParamState::default(),
         }),
+        StateKind::Header => Arc::new(header_state(args)?),
+        StateKind::HeaderOrCookie => {
+            Arc::new(HeaderOr::new(header_state(args)?, cookie_state(args)?))
+        }
     };
     if args.store == StoreKind::Cookie && args.revocations.is_some() {
         return sealed_builder(args, clock, store);
@@ -106,6 +112,14 @@ pub fn engine_builder_with(
         builder = builder.clock(clock);
     }
     Ok(builder)
+}
+
+/// The header `--session-header` names.
+fn header_state(args: &Args) -> Result<HeaderState, String> {
+    match &args.session_header {
+        Some(name) => HeaderState::new(name).map_err(|e| format!("--session-header: {e}")),
+        None => Ok(HeaderState::default()),
+    }
 }
 
 /// The cookie `--secure` and `--session-key` describe.

@@ -4,7 +4,8 @@
 //! - The demo's contract per store: [`demo`] (memory), [`cache_store`], [`file_store`],
 //!   [`redis_store`], [`redis_cluster`] (a Redis Cluster), [`sql_store`] (PostgreSQL and
 //!   SQLite), [`sealed`]; expiry on a manual clock: [`expiry`], [`sealed_expiry`].
-//! - The demo as its binary serves it: [`bind`]; other configurations: [`variants`].
+//! - The demo as its binary serves it: [`bind`]; other configurations: [`variants`]; the id in a
+//!   request header: [`header_state`].
 //! - Plack's nine steps (over every store): [`plack`], [`sealed_plack`]; login and logout:
 //!   [`login`]; sessions per user (list, revoke, log out everywhere) on every store: [`per_user`].
 //! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`]; cookie tossing: [`tossing`].
@@ -31,6 +32,7 @@ mod expiry;
 mod faults;
 mod file_store;
 mod file_store_processes;
+mod header_state;
 mod hostile;
 mod late;
 mod login;

@@ -18,11 +18,11 @@ fn issued(server: &TestServer, step: &Step, n: u8) -> String {
         .id()
         .unwrap_or_else(|| panic!("step {n}: no id in {}", step.json))
         .to_owned();
-    if server.cookie_name().is_some() {
+    if server.cookie_name().is_some() || server.id_header().is_some() {
         assert_eq!(
             step.reply.new_id().as_deref(),
             Some(id.as_str()),
-            "step {n}: cookie"
+            "step {n}: cookie or id header"
         );
     } else {
         assert!(
@@ -95,10 +95,9 @@ async fn nine_steps(framework: Framework, setup: Setup, keeps: bool) {
         assert_eq!(s.json["data"], expected, "step 6: data");
         assert_eq!(s.id(), Some(a.as_str()), "step 6: id");
     }
-    if server.cookie_name().is_some() {
+    if server.cookie_name().is_some() || server.id_header().is_some() {
         // Even when the id named nothing (NullStore), the client holds it: it is told to forget it.
-        let removal = s.reply.session_cookie().expect("step 6: a removal cookie");
-        assert!(removal.is_removal(), "step 6: {removal:?}");
+        assert!(s.reply.removes_id(), "step 6: {:?}", s.reply.headers);
     }
     assert!(
         s.reply.new_id().is_none(),
@@ -202,6 +201,24 @@ async fn param_sqlite(framework: Framework) {
     nine_steps(framework, db.setup(Setup::param()), true).await;
 }
 
+async fn header_memory(framework: Framework) {
+    nine_steps(framework, Setup::header(None), true).await;
+}
+
+async fn named_header_memory(framework: Framework) {
+    nine_steps(framework, Setup::header(Some("X-Api-Session")), true).await;
+}
+
+async fn header_null(framework: Framework) {
+    nine_steps(framework, Setup::header(None).null_store(), false).await;
+}
+
+async fn named_header_redis(framework: Framework) {
+    let redis = RedisServer::start();
+    let setup = Setup::header(Some("x-api-session")).redis(redis.url());
+    nine_steps(framework, setup, true).await;
+}
+
 session_tests::per_framework!(
     cookie_memory,
     param_memory,
@@ -217,4 +234,8 @@ session_tests::per_framework!(
     param_postgres,
     cookie_sqlite,
     param_sqlite,
+    header_memory,
+    named_header_memory,
+    header_null,
+    named_header_redis,
 );
