@@ -71,6 +71,13 @@ pub fn engine_builder_with(
     clock: Option<ManualClock>,
     store: Option<Arc<dyn Store>>,
 ) -> Result<EngineBuilder, String> {
+    if args.session_header.is_some()
+        && !matches!(args.state, StateKind::Header | StateKind::HeaderOrCookie)
+    {
+        return Err(
+            "--session-header names the header of --state header or header-or-cookie".into(),
+        );
+    }
     let state: Arc<dyn State> = match args.state {
         StateKind::Cookie => Arc::new(cookie_state(args)?),
         StateKind::Param => Arc::new(match &args.session_key {
@@ -390,7 +397,29 @@ fn timeouts(mut builder: EngineBuilder, args: &Args) -> EngineBuilder {
 
 #[cfg(test)]
 mod tests {
-    use super::redacted;
+    use super::{Args, engine_builder_with, redacted};
+
+    fn builds(words: &[&str]) -> Result<(), String> {
+        let args = Args::parse(words.iter().map(|w| (*w).to_owned()))?;
+        engine_builder_with(&args, None, None).map(drop)
+    }
+
+    #[test]
+    fn header_states_and_their_header_name() {
+        assert!(builds(&["--state", "header"]).is_ok());
+        assert!(builds(&["--state", "header", "--session-header", "x-api-session"]).is_ok());
+        assert!(builds(&["--state", "header-or-cookie", "--session-header", "x-sid"]).is_ok());
+        let refused = [
+            &["--state", "header", "--session-header", "cookie"][..],
+            &["--state", "header", "--session-header", "a b"],
+            &["--state", "cookie", "--session-header", "x-sid"],
+            &["--state", "header", "--store", "cookie"],
+            &["--state", "sideways"],
+        ];
+        for words in refused {
+            assert!(builds(words).is_err(), "{words:?} was accepted");
+        }
+    }
 
     #[test]
     fn passwords_are_hidden_in_urls() {
