@@ -9,7 +9,7 @@ use crate::config::{Backend, Config};
 use crate::error::Error;
 use crate::id::{Id, Key};
 use crate::plan::{self, Apply, Decision, Plan};
-use crate::record::{Changes, Lifetime, Record, Timestamp};
+use crate::record::{Changes, Lifetime, Record, Timestamp, is_id_bound};
 use crate::request::Stored;
 use crate::session::Session;
 use crate::state::Delivery;
@@ -318,6 +318,9 @@ async fn cycle(
     if config.is_dead(&record, now) {
         return Ok(Plan::Nothing);
     }
+    // What belonged to the old id does not move to the new one, whoever wrote it; what this
+    // request set after asking for the new id is in `changes`, and stays.
+    record.data.retain(|key, _| !is_id_bound(key));
     changes.apply_to(&mut record);
     let login = binding.is_some();
     if let Some(binding) = binding {

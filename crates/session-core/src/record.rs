@@ -65,6 +65,15 @@ impl Timestamp {
     }
 }
 
+/// The prefix of the keys that belong to the session's current id
+/// ([`Session::ID_BOUND_PREFIX`](crate::Session::ID_BOUND_PREFIX)).
+pub(crate) const ID_BOUND_PREFIX: &str = "~id.";
+
+/// Whether `key` belongs to the session's current id: removed whenever the id changes.
+pub(crate) fn is_id_bound(key: &str) -> bool {
+    key.starts_with(ID_BOUND_PREFIX)
+}
+
 /// One stored session value: the value serialized as JSON text.
 ///
 /// Keeping each value as text makes the record a map of strings, which every codec (self-describing

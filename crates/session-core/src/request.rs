@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::config::Config;
 use crate::error::Error;
 use crate::id::{Id, Key};
-use crate::record::{Changes, Lifetime, Record, Timestamp, Value};
+use crate::record::{Changes, Lifetime, Record, Timestamp, Value, is_id_bound};
 use crate::state::CookieOptions;
 use crate::subject::Binding;
 
@@ -267,6 +267,10 @@ impl RequestState {
                     ..Pending::default()
                 },
             });
+            // An id change asked before the first read: what is bound to the old id goes now.
+            if self.asked.fate == Fate::Cycle {
+                self.drop_id_bound();
+            }
         }
     }
 
@@ -437,10 +441,31 @@ impl RequestState {
         self.touched = true;
         match fate {
             Fate::Expire => self.note_change("expire"),
-            Fate::Cycle => self.note_change("cycle_id"),
+            Fate::Cycle => {
+                self.note_change("cycle_id");
+                self.drop_id_bound();
+            }
             Fate::Keep | Fate::Skip => {}
         }
         self.asked.fate = self.asked.fate.max(fate);
+    }
+
+    /// Removes the keys bound to the session's id ([`is_id_bound`]): its id is about to change.
+    /// Keys bound to the id set after this (in the same request) belong to the new id and stay.
+    fn drop_id_bound(&mut self) {
+        if let Data::Loaded(loaded) = &mut self.data {
+            let bound: Vec<String> = loaded
+                .record
+                .data
+                .keys()
+                .filter(|key| is_id_bound(key))
+                .cloned()
+                .collect();
+            for key in bound {
+                loaded.record.data.remove(&key);
+                loaded.pending.mark(&key);
+            }
+        }
     }
 
     /// Asks for late store.

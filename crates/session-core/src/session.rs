@@ -43,6 +43,33 @@ struct Inner {
 }
 
 impl Session {
+    /// The prefix of keys that belong to the session's current id: every key whose name starts
+    /// with it is removed whenever the id changes ([`cycle_id`](Session::cycle_id), a login that
+    /// binds a subject), while the rest of the data moves to the new id. For secrets that must
+    /// not outlive a privilege change, such as a CSRF token (`session-extras` keeps its token
+    /// under `~id.csrf`). One set after `cycle_id` in the same request belongs to the new id and
+    /// stays.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use http::HeaderMap;
+    /// use session_core::{Engine, MemoryStore, ParamState, Session};
+    /// use session_core::state::RequestView;
+    ///
+    /// let engine = Engine::new(ParamState::default(), MemoryStore::default());
+    /// let headers = HeaderMap::new();
+    /// let session = engine.start(&RequestView::new(&headers, None));
+    /// let token = format!("{}token", Session::ID_BOUND_PREFIX);
+    /// session.insert(&token, "t1").await?;
+    /// session.insert("user", "alice").await?;
+    /// session.cycle_id();
+    /// assert_eq!(session.get::<String>(&token).await?, None);
+    /// assert_eq!(session.get::<String>("user").await?.as_deref(), Some("alice"));
+    /// # Ok::<_, session_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub const ID_BOUND_PREFIX: &str = crate::record::ID_BOUND_PREFIX;
+
     pub(crate) fn new(config: Arc<Config>, state: RequestState) -> Self {
         Session {
             inner: Arc::new(Inner {

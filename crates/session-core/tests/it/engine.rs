@@ -578,3 +578,96 @@ async fn a_read_that_fails_still_marks_the_response_as_depending_on_the_session(
         Some(&b"cookie"[..])
     );
 }
+
+/// The key `name` bound to the session's id (`Session::ID_BOUND_PREFIX`).
+fn bound(name: &str) -> String {
+    format!("{}{name}", session_core::Session::ID_BOUND_PREFIX)
+}
+
+/// Keys bound to the id do not move to a new id, whether the login read the session before
+/// asking for the new id or not, and whoever wrote them (a concurrent request under the old id);
+/// the rest of the data moves. One set after `cycle_id` belongs to the new id and stays.
+#[tokio::test]
+async fn keys_bound_to_the_id_are_dropped_when_it_changes() {
+    let h = Harness::new(|b| b);
+    let id = sent_id(
+        &h.request(None, StatusCode::OK, |s| async move {
+            s.insert(&bound("token"), "old").await.expect("insert");
+            s.insert("user", "alice").await.expect("insert");
+        })
+        .await,
+    )
+    .expect("id");
+
+    // Asked before the first read: the read no longer sees the old token.
+    let new = sent_id(
+        &h.request(Some(&id), StatusCode::OK, |s| async move {
+            s.cycle_id();
+            assert_eq!(s.get::<String>(&bound("token")).await.expect("get"), None);
+            assert_eq!(s.len().await.expect("len"), 1);
+        })
+        .await,
+    )
+    .expect("a new id");
+    assert_ne!(new, id);
+    h.request(Some(&new), StatusCode::OK, |s| async move {
+        assert_eq!(s.get::<String>(&bound("token")).await.expect("get"), None);
+        assert_eq!(
+            s.get::<String>("user").await.expect("get").as_deref(),
+            Some("alice")
+        );
+        s.insert(&bound("token"), "second").await.expect("insert");
+    })
+    .await;
+
+    // Asked after a read, a new token minted after it, and another request writing a bound key
+    // under the old id meanwhile: only the new token moves.
+    let mut headers = HeaderMap::new();
+    headers.insert("x-session", HeaderValue::from_str(&new).expect("ascii"));
+    let login = h.engine.start(&RequestView::new(&headers, None));
+    assert_eq!(
+        login
+            .get::<String>(&bound("token"))
+            .await
+            .expect("get")
+            .as_deref(),
+        Some("second")
+    );
+    login.cycle_id();
+    login
+        .insert(&bound("token"), "third")
+        .await
+        .expect("insert");
+    h.request(Some(&new), StatusCode::OK, |s| async move {
+        s.insert(&bound("other"), "meanwhile")
+            .await
+            .expect("insert");
+        s.insert("cart", 3u64).await.expect("insert");
+    })
+    .await;
+    let commit = h
+        .engine
+        .commit(&login, StatusCode::OK)
+        .await
+        .expect("commit");
+    let newest = commit.state_headers()["x-session"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    h.request(Some(&newest), StatusCode::OK, |s| async move {
+        assert_eq!(
+            s.get::<String>(&bound("token"))
+                .await
+                .expect("get")
+                .as_deref(),
+            Some("third")
+        );
+        assert_eq!(s.get::<String>(&bound("other")).await.expect("get"), None);
+        assert_eq!(s.get::<u64>("cart").await.expect("get"), Some(3));
+        assert_eq!(
+            s.get::<String>("user").await.expect("get").as_deref(),
+            Some("alice")
+        );
+    })
+    .await;
+}
