@@ -89,6 +89,9 @@
 pub mod body;
 mod error;
 mod extract;
+#[cfg(feature = "extras")]
+#[cfg_attr(docsrs, doc(cfg(feature = "extras")))]
+pub mod extras;
 pub mod future;
 mod handle;
 mod headers;

@@ -44,3 +44,38 @@ pub use flash::{Flash, Level, Message};
 
 #[cfg(test)]
 mod test_support;
+
+/// Defines an adapter's extractor newtype over [`Flash`] or [`Csrf`]: it derefs to the wrapped
+/// type and is made from a session; the adapter then gives it its framework's extractor trait
+/// (the orphan rule keeps that impl out of this crate).
+///
+/// ```
+/// session_extras::extractor! {
+///     /// The request's flash messages.
+///     pub struct Flash(session_extras::Flash);
+/// }
+/// # let _ = |session: &session_core::Session| Flash::from(session);
+/// ```
+#[doc(hidden)]
+#[macro_export]
+macro_rules! extractor {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident($inner:path);) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug)]
+        $vis struct $name(pub $inner);
+
+        impl ::core::ops::Deref for $name {
+            type Target = $inner;
+
+            fn deref(&self) -> &$inner {
+                &self.0
+            }
+        }
+
+        impl ::core::convert::From<&::session_core::Session> for $name {
+            fn from(session: &::session_core::Session) -> Self {
+                $name(<$inner>::new(session))
+            }
+        }
+    };
+}

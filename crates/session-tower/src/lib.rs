@@ -78,6 +78,9 @@ mod body;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;
+#[cfg(feature = "extras")]
+#[cfg_attr(docsrs, doc(cfg(feature = "extras")))]
+pub mod extras;
 pub mod future;
 mod handle;
 mod layer;

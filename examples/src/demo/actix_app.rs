@@ -1,8 +1,9 @@
 //! The demo on actix-web.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::USER_AGENT;
+use actix_web::http::header::{LOCATION, USER_AGENT};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use session_actix::extras::{Csrf, Flash};
 use session_actix::{Session, SessionMiddleware};
 
 use super::Serving;
@@ -83,6 +84,32 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route(
             "/static",
             web::get().to(|| async { reply(Ok(routes::static_page())) }),
+        )
+        .route(
+            "/flash/{text}",
+            web::get().to(|f: Flash, text: web::Path<String>| async move {
+                match routes::flash(&f, &text).await {
+                    Ok(()) => HttpResponse::SeeOther()
+                        .insert_header((LOCATION, routes::FLASHES))
+                        .finish(),
+                    Err(error) => session_actix::Error::from(error).error_response(),
+                }
+            }),
+        )
+        .route(
+            "/flashes",
+            web::get().to(|f: Flash| async move { reply(routes::flashes(&f).await) }),
+        )
+        .route(
+            "/csrf",
+            web::get().to(|c: Csrf| async move { reply(routes::csrf(&c).await) }),
+        )
+        .route(
+            "/csrf-check",
+            web::get().to(|c: Csrf, request: HttpRequest| async move {
+                let submitted = request.headers().get(routes::CSRF_HEADER);
+                reply(routes::csrf_check(&c, submitted.map(|v| v.as_bytes())).await)
+            }),
         )
         .route(
             "/fail",

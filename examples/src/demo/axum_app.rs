@@ -6,8 +6,9 @@ use axum::extract::{Path, RawQuery};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, USER_AGENT};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use session_tower::extras::{Csrf, Flash};
 use session_tower::{Session, SessionLayer};
 
 use super::Serving;
@@ -88,6 +89,30 @@ pub fn router() -> Router<()> {
         .route(
             "/static",
             get(|| async { reply(Ok(routes::static_page())) }),
+        )
+        .route(
+            "/flash/{text}",
+            get(|f: Flash, Path(text): Path<String>| async move {
+                match routes::flash(&f, &text).await {
+                    Ok(()) => Redirect::to(routes::FLASHES).into_response(),
+                    Err(error) => session_tower::Error::from(error).into_response(),
+                }
+            }),
+        )
+        .route(
+            "/flashes",
+            get(|f: Flash| async move { reply(routes::flashes(&f).await) }),
+        )
+        .route(
+            "/csrf",
+            get(|c: Csrf| async move { reply(routes::csrf(&c).await) }),
+        )
+        .route(
+            "/csrf-check",
+            get(|c: Csrf, headers: HeaderMap| async move {
+                let submitted = headers.get(routes::CSRF_HEADER).map(|v| v.as_bytes());
+                reply(routes::csrf_check(&c, submitted).await)
+            }),
         )
         .route(
             "/fail",

@@ -7,7 +7,14 @@
 //! `/stream` (three chunks `one`, `two`, `three`, setting `streamed=1` after the first, with late
 //! store; `?late=off` without it, `?pause_ms=N` to pause before the last chunk), `/remember` (the
 //! cookie becomes persistent for 30 days; sets `remembered=1`), `/cookie?path=P&domain=D&
-//! partitioned=true` (this response's cookie gets those attributes; sets `scoped=1`).
+//! partitioned=true` (this response's cookie gets those attributes; sets `scoped=1`),
+//! `/flash/TEXT` (pushes a flash message, answers a 303 to `/flashes`), `/flashes` (the pending
+//! flash messages, one per line, then gone), `/csrf` (the session's CSRF token), `/csrf-check`
+//! (200 when the `x-csrf-token` header is the token, 403 otherwise). Sessions per user: see
+//! `--sessions-per-user`.
+//!
+//! States: `--state cookie|param|header|header-or-cookie` (`--session-header NAME` for the
+//! header, default `x-session-id`).
 //!
 //! Stores: `--store memory|null|file|cache|cookie|redis|redis-cluster|postgres|sqlite`. `--store
 //! redis --redis-url URL` keeps sessions in Redis under `--redis-prefix` (default `demo:`), and

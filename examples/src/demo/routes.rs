@@ -155,6 +155,43 @@ pub(crate) async fn nostore(session: &Session) -> Result<Answer, Error> {
     Ok((200, "ok".into()))
 }
 
+/// `GET /flash/TEXT`: pushes TEXT as an info message (the apps then answer a redirect to
+/// `/flashes`).
+pub(crate) async fn flash(flash: &session_extras::Flash, text: &str) -> Result<(), Error> {
+    flash.info(text).await
+}
+
+/// `GET /flashes`: the pending flash messages, one per line; they are gone afterwards.
+pub(crate) async fn flashes(flash: &session_extras::Flash) -> Result<Answer, Error> {
+    let messages = flash.take().await?;
+    let lines: String = messages.iter().map(|m| format!("{}\n", m.text)).collect();
+    Ok((200, lines))
+}
+
+/// `GET /csrf`: the session's CSRF token (created if it has none).
+pub(crate) async fn csrf(csrf: &session_extras::Csrf) -> Result<Answer, Error> {
+    Ok((200, csrf.token().await?))
+}
+
+/// `GET /csrf-check`: 200 when `submitted` (the `x-csrf-token` header) is the session's token,
+/// 403 otherwise.
+pub(crate) async fn csrf_check(
+    csrf: &session_extras::Csrf,
+    submitted: Option<&[u8]>,
+) -> Result<Answer, Error> {
+    let submitted = submitted.and_then(|bytes| std::str::from_utf8(bytes).ok());
+    Ok(match submitted {
+        Some(token) if csrf.verify(token).await? => (200, "ok".into()),
+        _ => (403, "forbidden".into()),
+    })
+}
+
+/// The header `/csrf-check` reads the token from.
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Where `/flash/TEXT` redirects.
+pub(crate) const FLASHES: &str = "/flashes";
+
 /// `GET /static`: never touches the session.
 pub(crate) fn static_page() -> Answer {
     (200, "static".into())

@@ -5,7 +5,7 @@
 //!   [`redis_store`], [`redis_cluster`] (a Redis Cluster), [`sql_store`] (PostgreSQL and
 //!   SQLite), [`sealed`]; expiry on a manual clock: [`expiry`], [`sealed_expiry`].
 //! - The demo as its binary serves it: [`bind`]; other configurations: [`variants`]; the id in a
-//!   request header: [`header_state`].
+//!   request header: [`header_state`]; flash messages and CSRF tokens: [`extras`].
 //! - Plack's nine steps (over every store): [`plack`], [`sealed_plack`]; login and logout:
 //!   [`login`]; sessions per user (list, revoke, log out everywhere) on every store: [`per_user`].
 //! - Hostile ids and cookies: [`hostile`], [`sealed_hostile`]; cookie tossing: [`tossing`].
@@ -29,6 +29,7 @@ mod bind;
 mod cache_store;
 mod demo;
 mod expiry;
+mod extras;
 mod faults;
 mod file_store;
 mod file_store_processes;
