@@ -93,6 +93,29 @@ impl SealKey {
         SealKey::from_bytes(&bytes)
     }
 
+    /// A key from the `cookie` crate's `Key` (cookie 0.18, the type axum-extra's
+    /// `PrivateCookieJar` and `SignedCookieJar` hold), for an application that already keeps
+    /// one: its 64 master bytes are derived exactly as [`from_bytes`](SealKey::from_bytes)
+    /// derives them, under this crate's own label, so sessions never share a working key with
+    /// the application's other cookies. Feature `cookie-key`.
+    ///
+    /// actix-web's `Key` comes from cookie 0.16: pass its master bytes,
+    /// `SealKey::from_bytes(key.master())`, which gives the same key. There is no way back: a
+    /// `SealKey` keeps only its derived working key, never the master.
+    ///
+    /// ```
+    /// use session_state_cookie::SealKey;
+    ///
+    /// let jar_key = cookie::Key::generate(); // what axum-extra's jars use
+    /// let sessions = SealKey::from_cookie_key(&jar_key).expect("64 random bytes");
+    /// # let _ = sessions;
+    /// ```
+    #[cfg(feature = "cookie-key")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cookie-key")))]
+    pub fn from_cookie_key(key: &cookie::Key) -> Result<Self, KeyError> {
+        SealKey::from_bytes(key.master())
+    }
+
     /// A fresh key from the operating system's random source.
     ///
     /// Sessions sealed with it open only while the application keeps it: store it to keep sessions
@@ -163,6 +186,17 @@ fn check(bytes: &[u8], min: usize) -> Result<(), KeyError> {
         return Err(KeyError::NotRandom);
     }
     Ok(())
+}
+
+/// [`SealKey::from_cookie_key`].
+#[cfg(feature = "cookie-key")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cookie-key")))]
+impl TryFrom<&cookie::Key> for SealKey {
+    type Error = KeyError;
+
+    fn try_from(key: &cookie::Key) -> Result<Self, KeyError> {
+        SealKey::from_cookie_key(key)
+    }
 }
 
 impl fmt::Debug for SealKey {

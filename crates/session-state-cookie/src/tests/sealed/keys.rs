@@ -242,3 +242,38 @@ fn base64_keys_may_be_wrapped_or_url_safe() {
         }
     });
 }
+
+/// The `cookie` crate's `Key` (0.18) and actix-web's (cookie 0.16) give the key their master
+/// bytes give: a session sealed under one opens under the others, in both modes; a key made of
+/// patterned bytes is refused as from bytes.
+#[cfg(feature = "cookie-key")]
+#[test]
+fn keys_from_the_cookie_crates_derive_as_their_master_bytes() {
+    block_on(async {
+        let master = material(64);
+        let from_018 = SealKey::from_cookie_key(&cookie::Key::from(&master)).expect("a key");
+        let from_016 = SealKey::from_bytes(cookie_016::Key::from(&master).master()).expect("a key");
+        let from_bytes = SealKey::from_bytes(&master).expect("a key");
+        assert_eq!(from_018.working(), from_bytes.working());
+        assert_eq!(from_016.working(), from_bytes.working());
+        assert_ne!(
+            &from_bytes.working()[..],
+            &master[..],
+            "the master is used as it is"
+        );
+        for mode in MODES {
+            let (sealer, _) = engine(sealed(mode, &from_018));
+            let cookie = new_session(&sealer, &[("user", "alice")]).await;
+            for key in [&from_016, &from_bytes] {
+                let (opener, _) = engine(sealed(mode, key));
+                assert_opens(&opener, &cookie, "alice").await;
+            }
+        }
+        let generated = cookie::Key::generate();
+        assert!(SealKey::try_from(&generated).is_ok());
+        assert!(matches!(
+            SealKey::from_cookie_key(&cookie::Key::from(&[7; 64])),
+            Err(KeyError::NotRandom)
+        ));
+    });
+}
