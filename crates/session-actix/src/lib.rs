@@ -85,6 +85,34 @@
 //!   answered (by a middleware wrapped outside it, say) is then not stored, as without late store.
 //!   The size reported to actix-web is never changed (an empty `204` stays one).
 //! - Every other response pays nothing: its body passes through with no allocation.
+//!
+//! # Testing handlers
+//!
+//! [`testing::TestSession`] builds a session with no server (empty, or stored with values); a
+//! handler that takes the [`Session`] extractor is called with `Session(test.session())`, and the
+//! commit then shows what would be written and sent:
+//!
+//! ```
+//! use session_actix::testing::TestSession;
+//! use session_actix::{Error, Session};
+//!
+//! async fn login(session: Session) -> Result<&'static str, Error> {
+//!     session.cycle_id();
+//!     session.insert("user", "alice").await?;
+//!     Ok("welcome")
+//! }
+//!
+//! # actix_rt::System::new().block_on(async {
+//! let test = TestSession::with_values([("cart", 3)]).await?;
+//! let old_id = test.session().id().await?;
+//! assert_eq!(login(Session(test.session())).await?, "welcome");
+//! let outcome = test.commit(http::StatusCode::OK).await?;
+//! assert!(outcome.sends_id() && outcome.id() != old_id.as_ref(), "a login sends a new id");
+//! assert_eq!(outcome.stored::<u32>("cart")?, Some(3));
+//! assert_eq!(outcome.stored::<String>("user")?.as_deref(), Some("alice"));
+//! # Ok::<_, Error>(())
+//! # }).unwrap();
+//! ```
 
 pub mod body;
 mod error;
@@ -104,6 +132,8 @@ pub use middleware::{SessionMiddleware, SessionService};
 
 /// The core crate, for everything not re-exported at this crate's root.
 pub use session_core;
+/// Sessions for unit tests, with no server ([`testing::TestSession`]).
+pub use session_core::testing;
 pub use session_core::{
     Engine, EngineBuilder, HeaderOr, HeaderState, Lifetime, MemoryStore, ParamState,
 };

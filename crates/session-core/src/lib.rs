@@ -110,6 +110,7 @@ mod engine;
 /// Configuring an engine.
 mod builder;
 pub mod adapter;
+pub mod testing;
 
 pub use builder::EngineBuilder;
 pub use engine::Engine;

@@ -73,6 +73,36 @@
 //! on the current Tokio runtime; so are those of a response sent without a body (HEAD, 204, 304),
 //! whose body the server drops unread. Without late store, a change made after the commit is not
 //! stored and is reported once per request as a `tracing` warning.
+//!
+//! # Testing handlers
+//!
+//! [`testing::TestSession`] builds a session with no server (empty, or stored with values); a
+//! handler that takes the [`Session`] extractor is called with `Session(test.session())`, and the
+//! commit then shows what would be written and sent:
+//!
+//! ```
+//! use http::StatusCode;
+//! use session_tower::testing::TestSession;
+//! use session_tower::{Error, Session};
+//!
+//! async fn counter(session: Session) -> Result<String, Error> {
+//!     let n: u64 = session.get("counter").await?.unwrap_or(0);
+//!     session.insert("counter", n + 1).await?;
+//!     Ok(format!("Hello, you've been here for {n}th time!"))
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let test = TestSession::with_values([("counter", 41)]).await?;
+//! assert_eq!(counter(Session(test.session())).await?, "Hello, you've been here for 41th time!");
+//! let outcome = test.commit(StatusCode::OK).await?;
+//! assert_eq!(outcome.stored::<u64>("counter")?, Some(42));
+//!
+//! // The same client's next request.
+//! let next = outcome.next();
+//! assert_eq!(counter(Session(next.session())).await?, "Hello, you've been here for 42th time!");
+//! # Ok::<_, Error>(())
+//! # }).unwrap();
+//! ```
 
 mod body;
 mod error;
@@ -96,6 +126,8 @@ pub use session_core::store::BoxError;
 
 /// The core crate, for everything not re-exported at this crate's root.
 pub use session_core;
+/// Sessions for unit tests, with no server ([`testing::TestSession`]).
+pub use session_core::testing;
 pub use session_core::{
     Engine, EngineBuilder, HeaderOr, HeaderState, Lifetime, MemoryStore, ParamState,
 };
