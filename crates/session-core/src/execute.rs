@@ -8,6 +8,7 @@ use crate::commit::Commit;
 use crate::config::{Backend, Config};
 use crate::error::Error;
 use crate::id::{Id, Key};
+use crate::observe::{self, Event};
 use crate::plan::{self, Apply, Decision, Plan};
 use crate::record::{Changes, Lifetime, Record, Timestamp, is_id_bound};
 use crate::request::Stored;
@@ -68,8 +69,12 @@ pub(crate) fn start(session: &Session, decision: Option<Decision>) -> Prepared {
         late: decision.late,
         ..Commit::default()
     };
+    let outcome = decision.plan.outcome();
     let io = match carry_out(session, decision.plan, decision.now, &mut out) {
-        Ok(None) => return Prepared::Ready(out),
+        Ok(None) => {
+            observe::record(session.span(), "outcome", outcome);
+            return Prepared::Ready(out);
+        }
         Ok(Some(io)) => io,
         Err(error) => Io::Fail(error),
     };
@@ -92,15 +97,29 @@ impl PendingCommit {
             mut now,
             mut out,
         } = self;
+        let timer = observe::start_timer(session.span());
+        // What the commit did, for its span: the last step that wrote (or ended) something.
+        let mut outcome = "unchanged";
         loop {
+            outcome = io.outcome().unwrap_or(outcome);
             let next = match io.run(&session, &mut now).await {
                 Ok(next) => carry_out(&session, next, now, &mut out),
                 Err(error) => Err(error),
             };
             match next {
-                Ok(None) => return Ok(out),
+                Ok(None) => {
+                    observe::stop_timer(session.span(), "commit_us", timer);
+                    observe::record(session.span(), "outcome", outcome);
+                    if outcome != "unchanged" && outcome != "ended" {
+                        observe::count(Event::Committed);
+                    }
+                    return Ok(out);
+                }
                 Ok(Some(more)) => io = more,
                 Err(error) => {
+                    observe::stop_timer(session.span(), "commit_us", timer);
+                    observe::record(session.span(), "outcome", "failed");
+                    observe::count(Event::Failed);
                     // Nothing may be assumed written: no late commit builds on it, and later
                     // changes are reported as not stored.
                     session.lock().close();
@@ -129,6 +148,7 @@ fn carry_out(
     Ok(Some(match plan {
         Plan::Nothing => return Ok(None),
         Plan::Expire { keys, removal } => {
+            observe::count(Event::Expired);
             if removal {
                 let delivery = Delivery {
                     options: out.options.as_deref().cloned(),
@@ -224,11 +244,25 @@ fn seal(
 }
 
 impl Io {
+    /// What carrying this I/O out does to the session, for the request's span (`None`: a read
+    /// that decides nothing by itself).
+    fn outcome(&self) -> Option<&'static str> {
+        Some(match self {
+            Io::Fail(_) | Io::LoadFirst => return None,
+            Io::Delete(_) => "ended",
+            Io::Create(_) => "created",
+            Io::Cycle { .. } => "id_changed",
+            Io::Apply(apply) if apply.changes.is_touch() => "touched",
+            Io::Apply(_) => "written",
+        })
+    }
+
     /// Runs this store I/O; returns the plan that follows it.
     ///
     /// A step that reads the session again moves `now` to its own time.
     async fn run(self, session: &Session, now: &mut Timestamp) -> Result<Plan, Error> {
         let config = &**session.config();
+        let span = session.span();
         // Only server-side plans have store I/O.
         let Some(store) = config.backend.store() else {
             return match self {
@@ -246,7 +280,7 @@ impl Io {
             Io::Fail(error) => Err(error),
             Io::Delete(keys) => {
                 for key in &keys {
-                    store.delete(key).await?;
+                    observe::store_call!(span, "delete", store.delete(key))?;
                 }
                 Ok(Plan::Nothing)
             }
@@ -256,7 +290,9 @@ impl Io {
                 Ok(plan::after_load(&mut session.lock(), config, *now))
             }
             Io::Create(record) => {
-                let (id, key) = config.create(store, &record).await?;
+                let (id, key) =
+                    observe::store_call!(span, "create", config.create(store, &record))?;
+                observe::count(Event::Created);
                 if let Some(binding) = &record.binding {
                     cap(config, store, binding).await;
                 }
@@ -266,7 +302,10 @@ impl Io {
                 old,
                 changes,
                 binding,
-            } => cycle(session, config, store, old, changes, binding, *now).await,
+            } => {
+                let cycle = cycle(session, config, store, old, changes, binding, *now);
+                observe::store_call!(span, "cycle", cycle)
+            }
             Io::Apply(Apply {
                 id,
                 key,
@@ -275,11 +314,10 @@ impl Io {
                 deliver,
             }) => {
                 let applied = if changes.is_touch() {
-                    store
-                        .touch(&key, changes.last_active, changes.expires)
-                        .await?
+                    let touch = store.touch(&key, changes.last_active, changes.expires);
+                    observe::store_call!(span, "touch", touch)?
                 } else {
-                    store.apply(&key, &changes).await?
+                    observe::store_call!(span, "apply", store.apply(&key, &changes))?
                 };
                 // Not applied: ended elsewhere (logout, expiry) meanwhile; never bring it back.
                 Ok(if applied && deliver {

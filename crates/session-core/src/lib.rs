@@ -93,6 +93,8 @@ mod header;
 #[cfg(feature = "tokio")]
 mod timeout;
 
+/// Spans and metrics.
+mod observe;
 /// What every request of an engine shares: the backend and the expiry rules.
 mod config;
 /// One request's state: what was sent, read and changed, and how far the commit is.

@@ -40,6 +40,24 @@ pub(crate) enum Plan {
     Seal { fresh: bool },
 }
 
+impl Plan {
+    /// What the plan does, for the request's span when it needs no store I/O (a plan with I/O
+    /// records what its I/O did instead).
+    pub(crate) fn outcome(&self) -> &'static str {
+        match self {
+            Plan::Nothing => "unchanged",
+            Plan::Expire { .. } => "ended",
+            Plan::LoadFirst => "load_first",
+            Plan::Create { .. } => "created",
+            Plan::Cycle { .. } => "id_changed",
+            Plan::Apply(apply) if apply.changes.is_touch() => "touched",
+            Plan::Apply(_) => "written",
+            Plan::Deliver { .. } => "sent",
+            Plan::Seal { .. } => "sealed",
+        }
+    }
+}
+
 /// Apply `changes` to the session stored under `key`; send `id` if `deliver`.
 pub(crate) struct Apply {
     pub(crate) id: Id,

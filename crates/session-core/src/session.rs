@@ -12,6 +12,7 @@ use crate::client::ClientStore;
 use crate::config::{Backend, Config};
 use crate::error::Error;
 use crate::id::Id;
+use crate::observe::{self, Event};
 use crate::record::{Lifetime, Value};
 use crate::request::{Fate, Loaded, RequestState, SoleLive, Stored};
 use crate::state::CookieOptions;
@@ -40,6 +41,8 @@ pub struct Session {
 struct Inner {
     config: Arc<Config>,
     state: Mutex<RequestState>,
+    /// The request's `session` span, if a subscriber asks for it.
+    span: Option<Box<tracing::Span>>,
 }
 
 impl Session {
@@ -71,10 +74,13 @@ impl Session {
     pub const ID_BOUND_PREFIX: &str = crate::record::ID_BOUND_PREFIX;
 
     pub(crate) fn new(config: Arc<Config>, state: RequestState) -> Self {
+        // Before the state moves into place, so that it moves once.
+        let span = observe::request_span();
         Session {
             inner: Arc::new(Inner {
                 config,
                 state: Mutex::new(state),
+                span,
             }),
         }
     }
@@ -89,6 +95,11 @@ impl Session {
 
     pub(crate) fn config(&self) -> &Arc<Config> {
         &self.inner.config
+    }
+
+    /// The request's `session` span.
+    pub(crate) fn span(&self) -> &tracing::Span {
+        self.inner.span.as_deref().unwrap_or(&observe::NO_SPAN)
     }
 
     /// Loads the session from the store if that has not happened yet.
@@ -135,21 +146,28 @@ impl Session {
         }
         // Client-side sessions are opened when the request starts: only a server store reads.
         if let Some(store) = config.backend.store().filter(|_| !crowded) {
+            let timer = observe::start_timer(self.span());
             // Candidates are cloned one at a time, so the lock is never held across an await.
             for index in 0..count {
                 // A statement of its own, so the guard is dropped before the store's await.
                 let next = self.lock().sent.candidates.get(index).cloned();
                 let Some(id) = next else { break };
                 let key = id.key();
-                if let Some(record) = store.load(&key).await?
+                let loaded = observe::store_call!(self.span(), "load", store.load(&key))
+                    .inspect_err(|_| observe::count(Event::Failed))?;
+                if let Some(record) = loaded
                     && !config.is_dead(&record, now)
                 {
                     // Listed once each: no copies.
                     sole.offer((id, key, record));
                 }
             }
+            observe::stop_timer(self.span(), "load_us", timer);
         }
         let found = sole.adopt().unwrap_or(None);
+        if found.is_some() {
+            observe::count(Event::Loaded);
+        }
         let mut state = self.lock();
         state.finish_load(found, now);
         Ok(f(&mut state))

@@ -3,13 +3,19 @@
 //! - [`engine`]: the request lifecycle, through the engine.
 //! - [`late`]: late store and per-request cookie options, through the engine.
 //! - [`memory`]: what `MemoryStore` reports (the first eviction).
+//! - [`observe`]: (feature `metrics`) the counters and the store latency histogram; the
+//!   `tracing` spans are checked in `tests/spans.rs`, a binary of their own.
 //! - [`props`]: property tests of codecs, change sets, ids and `Key` hex.
 //! - [`subjects`]: sessions per subject, through the engine.
 
 mod engine;
 mod late;
 mod memory;
+mod observe;
 mod props;
+#[cfg(feature = "metrics")]
+#[path = "../common/requests.rs"]
+mod requests;
 mod subjects;
 
 /// The warnings a closure's run emits (`tracing`, any target), as text.
