@@ -146,7 +146,11 @@ impl Session {
         }
         // Client-side sessions are opened when the request starts: only a server store reads.
         if let Some(store) = config.backend.store().filter(|_| !crowded) {
-            let timer = observe::start_timer(self.span());
+            let timer = if count > 0 {
+                observe::start_timer(self.span())
+            } else {
+                None
+            };
             // Candidates are cloned one at a time, so the lock is never held across an await.
             for index in 0..count {
                 // A statement of its own, so the guard is dropped before the store's await.

@@ -20,8 +20,11 @@ use session_examples::demo::{self, Args};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // `RUST_LOG=session_core=debug` shows each request's session span, and its store calls,
+    // when they close.
     tracing_subscriber::fmt()
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_writer(std::io::stderr)
         .init();
     if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
