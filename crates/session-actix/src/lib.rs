@@ -121,6 +121,7 @@ mod extract;
 #[cfg_attr(docsrs, doc(cfg(feature = "extras")))]
 pub mod extras;
 pub mod future;
+pub mod migrating;
 mod handle;
 mod headers;
 mod middleware;
