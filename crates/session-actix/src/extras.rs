@@ -47,30 +47,18 @@ session_extras::extractor! {
     pub struct Csrf(session_extras::Csrf);
 }
 
-impl FromRequest for Flash {
-    type Error = MissingSession;
-    type Future = Ready<Result<Self, Self::Error>>;
+/// `FromRequest` for an extractor made from the request's session.
+macro_rules! from_session {
+    ($($name:ident),+) => {$(
+        impl FromRequest for $name {
+            type Error = MissingSession;
+            type Future = Ready<Result<Self, Self::Error>>;
 
-    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(
-            request
-                .session()
-                .map(|s| Flash::from(&s))
-                .ok_or(MissingSession),
-        )
-    }
+            fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+                ready(request.session().map(|s| $name::from(&s)).ok_or(MissingSession))
+            }
+        }
+    )+};
 }
 
-impl FromRequest for Csrf {
-    type Error = MissingSession;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(
-            request
-                .session()
-                .map(|s| Csrf::from(&s))
-                .ok_or(MissingSession),
-        )
-    }
-}
+from_session!(Flash, Csrf);

@@ -8,12 +8,10 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use session_core::{Engine, HeaderState, MemoryStore};
-
 #[path = "common/requests.rs"]
 mod requests;
 
-use requests::{block_on, request};
+use requests::{block_on, create_write_read_logout};
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -42,25 +40,7 @@ fn each_request_and_store_call_has_its_span_and_no_id() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .init();
-    let id = block_on(async {
-        let engine = Engine::new(HeaderState::default(), MemoryStore::default());
-        let id = request(&engine, None, |s| async move {
-            s.insert("n", 1).await.expect("insert");
-        })
-        .await
-        .expect("an id");
-        request(&engine, Some(&id), |s| async move {
-            let n: u32 = s.get("n").await.expect("get").unwrap_or(0);
-            s.insert("n", n + 1).await.expect("insert");
-        })
-        .await;
-        request(&engine, Some(&id), |s| async move {
-            s.get::<u32>("n").await.expect("get");
-        })
-        .await;
-        request(&engine, Some(&id), |s| async move { s.expire() }).await;
-        id
-    });
+    let id = block_on(create_write_read_logout());
     let out = String::from_utf8(buffer.0.lock().expect("buffer").clone()).expect("utf-8");
     let closes: Vec<&str> = out.lines().filter(|l| l.contains(" close ")).collect();
     let request_spans: Vec<&str> = closes

@@ -43,20 +43,21 @@ session_extras::extractor! {
     pub struct Csrf(session_extras::Csrf);
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Flash {
-    type Rejection = MissingSession;
+/// `FromRequestParts` for an extractor made from the request's session.
+macro_rules! from_session {
+    ($($name:ident),+) => {$(
+        impl<S: Send + Sync> FromRequestParts<S> for $name {
+            type Rejection = MissingSession;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let session = crate::SessionExt::session(&*parts).ok_or(MissingSession)?;
-        Ok(Flash::from(&session))
-    }
+            async fn from_request_parts(
+                parts: &mut Parts,
+                _state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                let session = crate::SessionExt::session(&*parts).ok_or(MissingSession)?;
+                Ok($name::from(&session))
+            }
+        }
+    )+};
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Csrf {
-    type Rejection = MissingSession;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let session = crate::SessionExt::session(&*parts).ok_or(MissingSession)?;
-        Ok(Csrf::from(&session))
-    }
-}
+from_session!(Flash, Csrf);

@@ -47,19 +47,7 @@ async fn contract_memory_named(framework: Framework) {
 async fn contract_redis_named(framework: Framework) {
     let redis = RedisServer::start();
     let setup = Setup::header(Some("x-api-session")).redis(redis.url());
-    let server = TestServer::demo(framework, &setup).await;
-    let id = contract::counter_counts(&server).await;
-    assert_eq!(
-        keys(&redis.url()).await,
-        [key_of(DEFAULT_REDIS_PREFIX, &id)]
-    );
-    contract::untouched_nostore_and_5xx_store_nothing(&server, &id).await;
-    assert_eq!(
-        keys(&redis.url()).await.len(),
-        1,
-        "a 5xx or skip_store wrote a key"
-    );
-    assert_eq!(server.get_as("/", &id).await.body, counter_body(3));
+    crate::redis_store::demo_contract_in(framework, &redis, setup).await;
 }
 
 /// What a response carries: the id in the header (sensitive values are not logged, so only the

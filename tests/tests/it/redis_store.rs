@@ -40,7 +40,12 @@ async fn demo_contract_cached(framework: Framework) {
 
 async fn demo_contract_on(framework: Framework, cached: bool) {
     let redis = RedisServer::start();
-    let server = TestServer::demo(framework, &cookie_setup(&redis, cached)).await;
+    demo_contract_in(framework, &redis, cookie_setup(&redis, cached)).await;
+}
+
+/// The demo's contract with `setup` (on `redis`, under the demo's default prefix).
+pub(crate) async fn demo_contract_in(framework: Framework, redis: &RedisServer, setup: Setup) {
+    let server = TestServer::demo(framework, &setup).await;
     let id = contract::counter_counts(&server).await;
     assert_eq!(
         keys(&redis.url()).await,

@@ -2,8 +2,8 @@
 //! the tests that watch what a request tells observers (`it/observe.rs`, `spans.rs`).
 
 use http::{HeaderMap, HeaderValue, StatusCode};
-use session_core::Engine;
 use session_core::state::RequestView;
+use session_core::{Engine, HeaderState, MemoryStore};
 
 /// Runs `run` to its end on a runtime of the calling thread (so a thread's default subscriber or
 /// recorder sees it).
@@ -34,4 +34,26 @@ where
     commit.apply_to(&mut out);
     let sent = out.get("x-session-id")?.to_str().expect("ascii");
     (!sent.is_empty()).then(|| sent.to_owned())
+}
+
+/// A client's four requests on a fresh engine over a `MemoryStore`: a new session storing `n`, a
+/// counter write, a read and a logout. Returns the session's id.
+pub(crate) async fn create_write_read_logout() -> String {
+    let engine = Engine::new(HeaderState::default(), MemoryStore::default());
+    let id = request(&engine, None, |s| async move {
+        s.insert("n", 1).await.expect("insert");
+    })
+    .await
+    .expect("an id");
+    request(&engine, Some(&id), |s| async move {
+        let n: u32 = s.get("n").await.expect("get").unwrap_or(0);
+        s.insert("n", n + 1).await.expect("insert");
+    })
+    .await;
+    request(&engine, Some(&id), |s| async move {
+        s.get::<u32>("n").await.expect("get");
+    })
+    .await;
+    request(&engine, Some(&id), |s| async move { s.expire() }).await;
+    id
 }

@@ -74,6 +74,26 @@ impl Harness {
         commit.apply_to(&mut out);
         out
     }
+
+    /// The session of a request carrying `id`, for a test that commits it later.
+    fn start(&self, id: &str) -> session_core::Session {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-session", HeaderValue::from_str(id).expect("ascii"));
+        self.engine.start(&RequestView::new(&headers, None))
+    }
+
+    /// Commits `session` (200) and returns the id its response sends.
+    async fn commit_sending_id(&self, session: &session_core::Session) -> String {
+        let commit = self
+            .engine
+            .commit(session, StatusCode::OK)
+            .await
+            .expect("commit");
+        commit.state_headers()["x-session"]
+            .to_str()
+            .expect("ascii")
+            .to_string()
+    }
 }
 
 fn sent_id(headers: &HeaderMap) -> Option<String> {
@@ -367,25 +387,15 @@ async fn remember_me_saved_early_still_sends_the_cookie() {
 async fn cycle_id_keeps_keys_written_meanwhile_and_loses_to_a_logout() {
     let h = Harness::new(|b| b);
     let id = sent_id(&counter(&h, None).await.1).expect("id");
-    let mut headers = HeaderMap::new();
-    headers.insert("x-session", HeaderValue::from_str(&id).expect("ascii"));
     // The login request loads, then another request writes `cart`, then the login commits.
-    let login = h.engine.start(&RequestView::new(&headers, None));
+    let login = h.start(&id);
     login.insert("user", "alice").await.expect("insert");
     login.cycle_id();
     h.request(Some(&id), StatusCode::OK, |s| async move {
         s.insert("cart", 3u64).await.expect("insert");
     })
     .await;
-    let commit = h
-        .engine
-        .commit(&login, StatusCode::OK)
-        .await
-        .expect("commit");
-    let new = commit.state_headers()["x-session"]
-        .to_str()
-        .expect("ascii")
-        .to_string();
+    let new = h.commit_sending_id(&login).await;
     assert_ne!(new, id);
     h.request(Some(&new), StatusCode::OK, |s| async move {
         assert_eq!(s.get::<u64>("cart").await.expect("get"), Some(3));
@@ -399,8 +409,7 @@ async fn cycle_id_keeps_keys_written_meanwhile_and_loses_to_a_logout() {
 
     // A login racing a logout: the logout wins, nothing is stored.
     let id = new;
-    headers.insert("x-session", HeaderValue::from_str(&id).expect("ascii"));
-    let login = h.engine.start(&RequestView::new(&headers, None));
+    let login = h.start(&id);
     assert_eq!(login.get::<u64>("n").await.expect("get"), Some(1));
     login.cycle_id();
     h.request(Some(&id), StatusCode::OK, |s| async move { s.expire() })
@@ -622,9 +631,7 @@ async fn keys_bound_to_the_id_are_dropped_when_it_changes() {
 
     // Asked after a read, a new token minted after it, and another request writing a bound key
     // under the old id meanwhile: only the new token moves.
-    let mut headers = HeaderMap::new();
-    headers.insert("x-session", HeaderValue::from_str(&new).expect("ascii"));
-    let login = h.engine.start(&RequestView::new(&headers, None));
+    let login = h.start(&new);
     assert_eq!(
         login
             .get::<String>(&bound("token"))
@@ -645,15 +652,7 @@ async fn keys_bound_to_the_id_are_dropped_when_it_changes() {
         s.insert("cart", 3u64).await.expect("insert");
     })
     .await;
-    let commit = h
-        .engine
-        .commit(&login, StatusCode::OK)
-        .await
-        .expect("commit");
-    let newest = commit.state_headers()["x-session"]
-        .to_str()
-        .expect("ascii")
-        .to_string();
+    let newest = h.commit_sending_id(&login).await;
     h.request(Some(&newest), StatusCode::OK, |s| async move {
         assert_eq!(
             s.get::<String>(&bound("token"))

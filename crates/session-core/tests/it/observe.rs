@@ -11,9 +11,7 @@ mod metrics_feature {
         SharedString, Unit,
     };
 
-    use session_core::{Engine, HeaderState, MemoryStore};
-
-    use crate::requests::{block_on, request};
+    use crate::requests::{block_on, create_write_read_logout};
 
     /// Keeps what it is given: counter totals and histogram sample counts, by name and labels.
     #[derive(Clone, Default)]
@@ -82,23 +80,7 @@ mod metrics_feature {
     fn counters_and_latencies() {
         let kept = Kept::default();
         metrics::with_local_recorder(&kept, || {
-            block_on(async {
-                let engine = Engine::new(HeaderState::default(), MemoryStore::default());
-                let id = request(&engine, None, |s| async move {
-                    s.insert("n", 1).await.expect("insert");
-                })
-                .await
-                .expect("an id");
-                request(&engine, Some(&id), |s| async move {
-                    s.insert("n", 2).await.expect("insert");
-                })
-                .await;
-                request(&engine, Some(&id), |s| async move {
-                    s.get::<u32>("n").await.expect("get");
-                })
-                .await;
-                request(&engine, Some(&id), |s| async move { s.expire() }).await;
-            });
+            block_on(create_write_read_logout());
         });
         let kept = kept.0.lock().expect("lock").clone();
         let expected: BTreeMap<String, f64> = [
