@@ -112,6 +112,7 @@ mod extract;
 #[cfg_attr(docsrs, doc(cfg(feature = "extras")))]
 pub mod extras;
 pub mod future;
+pub mod migrating;
 mod handle;
 mod layer;
 
