@@ -113,6 +113,7 @@ mod engine;
 mod builder;
 pub mod adapter;
 pub mod testing;
+pub mod migrating;
 
 pub use builder::EngineBuilder;
 pub use engine::Engine;
