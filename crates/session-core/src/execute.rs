@@ -110,9 +110,6 @@ impl PendingCommit {
                 Ok(None) => {
                     observe::stop_timer(session.span(), "commit_us", timer);
                     observe::record(session.span(), "outcome", outcome);
-                    if outcome != "unchanged" && outcome != "ended" {
-                        observe::count(Event::Committed);
-                    }
                     return Ok(out);
                 }
                 Ok(Some(more)) => io = more,
@@ -293,6 +290,7 @@ impl Io {
                 let (id, key) =
                     observe::store_call!(span, "create", config.create(store, &record))?;
                 observe::count(Event::Created);
+                observe::count(Event::Committed);
                 if let Some(binding) = &record.binding {
                     cap(config, store, binding).await;
                 }
@@ -319,6 +317,9 @@ impl Io {
                 } else {
                     observe::store_call!(span, "apply", store.apply(&key, &changes))?
                 };
+                if applied {
+                    observe::count(Event::Committed);
+                }
                 // Not applied: ended elsewhere (logout, expiry) meanwhile; never bring it back.
                 Ok(if applied && deliver {
                     Plan::Deliver {
@@ -367,6 +368,7 @@ async fn cycle(
     let (id, key) = config.create(store, &record).await?;
     match store.delete(&old).await {
         Ok(true) => {
+            observe::count(Event::Committed);
             if let Some(binding) = record.binding.as_ref().filter(|_| login) {
                 cap(config, store, binding).await;
             }

@@ -14,9 +14,10 @@ use tracing::field::Empty;
 /// The span of one request's session, created when the handler first asks for the session.
 ///
 /// Its fields, recorded as the request goes: `load_us` (the first read's store time),
-/// `outcome` (what the commit decided: `unchanged`, `written`, `touched`, `created`,
-/// `id_changed`, `ended`, `sent`, `sealed`, `load_first`; `failed` when its store I/O failed)
-/// and `commit_us` (the commit's store time).
+/// `outcome` (what the commit carried out or tried: `unchanged`, `written`, `touched`,
+/// `created`, `id_changed`, `ended`, `sent`, `sealed`; `failed` when its store I/O failed; a
+/// write the store refused because the session ended meanwhile still says what was tried) and
+/// `commit_us` (the commit's store time). A late commit records its own outcome over the head's.
 ///
 /// `None` (no span built, nothing kept, nothing to drop) when no subscriber wants `debug` spans
 /// of this crate: the request then costs one check.
@@ -44,9 +45,10 @@ pub(crate) enum Event {
     Created,
     /// A request adopted a stored session.
     Loaded,
-    /// A commit wrote to the store.
+    /// A write to the store took: a commit's (or `save`'s) create, id change or applied
+    /// changes; not a write the store refused because the session had ended meanwhile.
     Committed,
-    /// A session was ended (`expire`).
+    /// A request ended its session (`expire`), whether or not it was stored.
     Expired,
     /// A store call the engine made failed (the request ends in a 500 or a handler error).
     Failed,

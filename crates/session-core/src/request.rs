@@ -450,21 +450,17 @@ impl RequestState {
         self.asked.fate = self.asked.fate.max(fate);
     }
 
-    /// Removes the keys bound to the session's id ([`is_id_bound`]): its id is about to change.
-    /// Keys bound to the id set after this (in the same request) belong to the new id and stay.
+    /// Hides the keys bound to the session's id ([`is_id_bound`]) from this request: its id is
+    /// about to change. Keys bound to the id set after this (in the same request) belong to the
+    /// new id and stay.
+    ///
+    /// Only the loaded copy loses them; no removal is queued for the store. The id change drops
+    /// them from the stored record it rebuilds (`execute::cycle`), and a client-side session
+    /// seals this copy; if the id does not change after all (a 5xx, `skip_store`, a `cycle_id`
+    /// after the head), the stored session keeps them under its unchanged id.
     fn drop_id_bound(&mut self) {
         if let Data::Loaded(loaded) = &mut self.data {
-            let bound: Vec<String> = loaded
-                .record
-                .data
-                .keys()
-                .filter(|key| is_id_bound(key))
-                .cloned()
-                .collect();
-            for key in bound {
-                loaded.record.data.remove(&key);
-                loaded.pending.mark(&key);
-            }
+            loaded.record.data.retain(|key, _| !is_id_bound(key));
         }
     }
 

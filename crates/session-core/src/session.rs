@@ -158,7 +158,10 @@ impl Session {
                 let Some(id) = next else { break };
                 let key = id.key();
                 let loaded = observe::store_call!(self.span(), "load", store.load(&key))
-                    .inspect_err(|_| observe::count(Event::Failed))?;
+                    .inspect_err(|_| {
+                        observe::stop_timer(self.span(), "load_us", timer);
+                        observe::count(Event::Failed);
+                    })?;
                 if let Some(record) = loaded
                     && !config.is_dead(&record, now)
                 {
@@ -308,10 +311,14 @@ impl Session {
         };
         if let Some((id, key, changes)) = stored {
             if let Some(changes) = changes {
-                if !store.apply(&key, &changes).await? {
+                let applied =
+                    observe::store_call!(self.span(), "apply", store.apply(&key, &changes))
+                        .inspect_err(|_| observe::count(Event::Failed))?;
+                if !applied {
                     self.lock().end();
                     return Err(Error::SessionEnded);
                 }
+                observe::count(Event::Committed);
                 let mut state = self.lock();
                 if let Some(loaded) = state.loaded_mut() {
                     loaded.record.last_active = changes.last_active;
@@ -328,7 +335,10 @@ impl Session {
             loaded.written();
             config.fresh_record(&loaded.record, now)
         };
-        let (id, key) = config.create(store, &record).await?;
+        let (id, key) = observe::store_call!(self.span(), "create", config.create(store, &record))
+            .inspect_err(|_| observe::count(Event::Failed))?;
+        observe::count(Event::Created);
+        observe::count(Event::Committed);
         if let Some(binding) = &record.binding {
             crate::execute::cap(config, store, binding).await;
         }

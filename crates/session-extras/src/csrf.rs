@@ -11,6 +11,13 @@
 //! with the old id and the next [`token`](Csrf::token) call mints a new one, so a token seen
 //! before a login is worth nothing after it.
 //!
+//! The token is the same for every page of a session. Pages that reflect it and are sent
+//! compressed over TLS along with attacker-influenced text are exposed to compression side
+//! channels (BREACH): leave such pages uncompressed, or keep the token out of them. Two
+//! concurrent first calls to [`token`](Csrf::token) on one session each create a token and the
+//! later write wins: ask for it once (when the form is rendered) rather than from parallel
+//! requests.
+//!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! # let engine = session_core::Engine::new(

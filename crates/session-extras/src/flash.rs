@@ -5,8 +5,13 @@
 //! (`_flash.` and a unique suffix), so two requests pushing at the same time both keep theirs (the
 //! session's key-level writes), and a request that neither pushes nor takes writes nothing.
 //!
-//! Two requests taking at the same time may both get a message (each removes what it read); a
-//! message is never lost.
+//! Two requests taking at the same time may both get a message (each removes what it read).
+//!
+//! Where the store keeps key-level writes (every server-side store here), no pushed message is
+//! lost to a concurrent request; a sealed cookie (`SealedCookie`) keeps whichever response came
+//! last, so two concurrent pushes can lose one. A message pushed in a request that also ends
+//! the session ([`Session::expire`]) ends with it: flash "You have been logged out" from the
+//! request after the logout, or into the new session of a login.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {

@@ -24,7 +24,8 @@ static DEFAULT_HEADER_AND_COOKIE: [HeaderName; 2] =
 /// - **Response**: when the session is created, its id changes, or it is written, the response
 ///   carries the id in the header, and names the header in `Access-Control-Expose-Headers` so
 ///   that a browser script calling the API cross-origin may read it (a CORS layer must still
-///   allow the request header itself). A logout answers the header with an empty value: the
+///   allow the request header itself, and one that sets `Access-Control-Expose-Headers` itself
+///   should list the session header too). A logout answers the header with an empty value: the
 ///   client forgets its id.
 /// - **Caching**: responses that used the session say `Vary: x-session-id` (not `Cookie`), and
 ///   those that send or remove the id `Cache-Control: no-store`, as with a cookie.
@@ -56,9 +57,12 @@ impl HeaderState {
 
     /// Carries the id in the header `name` (any case; headers are case-insensitive).
     ///
-    /// Refuses what is not a header name, and the headers HTTP itself or the cookie machinery
-    /// own: `cookie`, `set-cookie`, `authorization`, `host`, `content-length`, `content-type`,
-    /// `transfer-encoding`, `connection`, `vary` and `cache-control`.
+    /// Refuses what is not a header name, the headers HTTP itself, proxies, CORS or the cookie
+    /// machinery own (a proxy would strip a hop-by-hop one on the way): `cookie`, `set-cookie`,
+    /// `authorization`, `proxy-authorization`, `proxy-authenticate`, `host`, `origin`,
+    /// `location`, `content-length`, `content-type`, `transfer-encoding`, `te`, `trailer`,
+    /// `upgrade`, `connection`, `keep-alive`, `proxy-connection`, `vary`, `cache-control`, and
+    /// every `access-control-*` header.
     pub fn new(name: &str) -> Result<Self, Error> {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| Error::Config("a session header name must be a valid HTTP header name"))?;
@@ -66,15 +70,26 @@ impl HeaderState {
             header::COOKIE,
             header::SET_COOKIE,
             header::AUTHORIZATION,
+            header::PROXY_AUTHORIZATION,
+            header::PROXY_AUTHENTICATE,
             header::HOST,
+            header::ORIGIN,
+            header::LOCATION,
             header::CONTENT_LENGTH,
             header::CONTENT_TYPE,
             header::TRANSFER_ENCODING,
+            header::TE,
+            header::TRAILER,
+            header::UPGRADE,
             header::CONNECTION,
             header::VARY,
             header::CACHE_CONTROL,
         ];
-        if reserved.contains(&name) {
+        let hop_by_hop = ["keep-alive", "proxy-connection"];
+        if reserved.contains(&name)
+            || hop_by_hop.contains(&name.as_str())
+            || name.as_str().starts_with("access-control-")
+        {
             return Err(Error::Config(
                 "the session header cannot be one HTTP or cookies already use",
             ));

@@ -64,6 +64,12 @@ fn names_are_checked() {
         "set-cookie",
         "Authorization",
         "vary",
+        "TE",
+        "keep-alive",
+        "Upgrade",
+        "origin",
+        "Access-Control-Expose-Headers",
+        "access-control-allow-origin",
     ] {
         assert!(HeaderState::new(bad).is_err(), "{bad:?} was accepted");
     }

@@ -670,3 +670,40 @@ async fn keys_bound_to_the_id_are_dropped_when_it_changes() {
     })
     .await;
 }
+
+/// When the id does not change after all, keys bound to it stay in the store: a `save` after
+/// `cycle_id` in a request that then fails (a 5xx) writes the request's changes but not the
+/// removal of the bound keys.
+#[tokio::test]
+async fn keys_bound_to_the_id_stay_when_the_id_does_not_change() {
+    let h = Harness::new(|b| b);
+    let id = sent_id(
+        &h.request(None, StatusCode::OK, |s| async move {
+            s.insert(&bound("token"), "kept").await.expect("insert");
+        })
+        .await,
+    )
+    .expect("id");
+    h.request(
+        Some(&id),
+        StatusCode::INTERNAL_SERVER_ERROR,
+        |s| async move {
+            s.cycle_id();
+            s.insert("cart", 1u64).await.expect("insert");
+            s.save().await.expect("save");
+        },
+    )
+    .await;
+    h.request(Some(&id), StatusCode::OK, |s| async move {
+        assert_eq!(
+            s.get::<String>(&bound("token"))
+                .await
+                .expect("get")
+                .as_deref(),
+            Some("kept"),
+            "the token was removed under an id that did not change"
+        );
+        assert_eq!(s.get::<u64>("cart").await.expect("get"), Some(1));
+    })
+    .await;
+}

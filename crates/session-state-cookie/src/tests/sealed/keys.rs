@@ -259,7 +259,7 @@ fn keys_from_the_cookie_crates_derive_as_their_master_bytes() {
         assert_ne!(
             &from_bytes.working()[..],
             &master[..],
-            "the master is used as it is"
+            "the working key is derived, not the master itself"
         );
         for mode in MODES {
             let (sealer, _) = engine(sealed(mode, &from_018));

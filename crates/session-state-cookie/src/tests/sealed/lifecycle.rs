@@ -241,3 +241,36 @@ fn a_session_started_but_never_used_sends_nothing_even_when_a_reseal_is_due() {
         }
     });
 }
+
+/// A sealed session whose id changes loses its keys bound to the id (a CSRF token, say) and
+/// keeps the rest; a 5xx changes nothing, so the old cookie still holds them.
+#[test]
+fn keys_bound_to_the_id_do_not_follow_a_new_id() {
+    block_on(async {
+        let token = format!("{}token", session_core::Session::ID_BOUND_PREFIX);
+        for mode in MODES {
+            let (engine, _) = engine(sealed(mode, &key()));
+            let cookie = new_session(&engine, &[(&token, "t"), ("user", "alice")]).await;
+
+            let failing = start(&engine, Some(&cookie));
+            failing.cycle_id();
+            let sent = commit_with(&engine, &failing, StatusCode::INTERNAL_SERVER_ERROR).await;
+            assert!(sent.is_empty(), "{sent:?}");
+            let kept = assert_opens(&engine, &cookie, "alice").await;
+            assert_eq!(
+                kept.get::<String>(&token).await.expect("get").as_deref(),
+                Some("t")
+            );
+
+            let login = start(&engine, Some(&cookie));
+            login.cycle_id();
+            let renewed = pair(&commit(&engine, &login).await);
+            let after = assert_opens(&engine, &renewed, "alice").await;
+            assert_eq!(
+                after.get::<String>(&token).await.expect("get"),
+                None,
+                "{mode:?}"
+            );
+        }
+    });
+}
