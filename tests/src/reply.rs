@@ -146,20 +146,20 @@ impl Reply {
 
     /// Whether a `Vary` header lists the header `name`.
     pub fn varies_on(&self, name: &str) -> bool {
-        self.headers.get_all(VARY).iter().any(|value| {
-            value.to_str().is_ok_and(|text| {
-                text.split(',')
-                    .any(|part| part.trim().eq_ignore_ascii_case(name))
-            })
-        })
+        self.lists(&VARY, name)
     }
 
     /// Whether a `Cache-Control` header says `no-store`.
     pub fn is_no_store(&self) -> bool {
-        self.headers.get_all(CACHE_CONTROL).iter().any(|value| {
+        self.lists(&CACHE_CONTROL, "no-store")
+    }
+
+    /// Whether some value of the list header `header` has the item `item` (case-insensitive).
+    fn lists(&self, header: &HeaderName, item: &str) -> bool {
+        self.headers.get_all(header).iter().any(|value| {
             value.to_str().is_ok_and(|text| {
                 text.split(',')
-                    .any(|part| part.trim().eq_ignore_ascii_case("no-store"))
+                    .any(|part| part.trim().eq_ignore_ascii_case(item))
             })
         })
     }

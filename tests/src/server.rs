@@ -399,12 +399,8 @@ impl TestServer {
             let value = HeaderValue::from_bytes(value).expect("a sendable header value");
             request = request.header(name, value);
         }
-        self.read(request).await
-    }
-
-    /// Sends `request` and reads the reply as this server's transport says.
-    async fn read(&self, request: reqwest::RequestBuilder) -> Reply {
         let response = request.send().await.expect("the server answers");
+        // Read as this server's transport says.
         Reply::read(response, self.cookie_name())
             .await
             .with_id_header(self.id_header())
@@ -413,12 +409,11 @@ impl TestServer {
     /// `GET path` with one `Cookie` header line per element of `cookie_headers`, sent byte for byte
     /// (non-ASCII bytes included).
     pub async fn send(&self, path: &str, cookie_headers: &[&[u8]]) -> Reply {
-        let mut request = self.client.get(format!("http://{}{path}", self.addr));
-        for header in cookie_headers {
-            let value = HeaderValue::from_bytes(header).expect("a sendable header value");
-            request = request.header(COOKIE, value);
-        }
-        self.read(request).await
+        let headers: Vec<(&str, &[u8])> = cookie_headers
+            .iter()
+            .map(|value| (COOKIE.as_str(), *value))
+            .collect();
+        self.send_headers(path, &headers).await
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use http::header::{CACHE_CONTROL, HeaderName, VARY};
 use http::{HeaderMap, HeaderValue};
 
-use crate::state::{CookieOptions, Form};
+use crate::state::{CookieOptions, Delivery, Form};
 
 /// The headers a commit adds to the response: what the State wrote (`Set-Cookie`, say), `Vary`,
 /// and `Cache-Control: no-store`.
@@ -26,6 +26,16 @@ pub struct Commit {
 }
 
 impl Commit {
+    /// The request's own part of what the State is asked to deliver: the handler's cookie
+    /// options and the form the id came in.
+    pub(crate) fn delivery(&self) -> Delivery {
+        Delivery {
+            options: self.options.as_deref().cloned(),
+            form: self.form,
+            ..Delivery::default()
+        }
+    }
+
     /// Whether the session asked for [late store](crate::Session::late_store) and the head's
     /// commit left something for it: the adapter then runs
     /// [`Engine::prepare_late`](crate::Engine::prepare_late) when the response body ends.

@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::error::{Error, StoreError};
 use crate::id::{self, Id, IdScheme, Key};
 use crate::record::{Lifetime, Record, Timestamp};
-use crate::state::{CookieOptions, Delivery, RequestHeaders, State};
+use crate::state::{Delivery, RequestHeaders, State};
 use crate::store::Store;
 use crate::subject::{NOT_BEFORE_KEPT, NoSubjectIndex, Subjects, not_before, set_not_before};
 
@@ -222,18 +222,15 @@ impl Config {
         Err(Error::IdCollision)
     }
 
-    /// What the State is asked to deliver for a session of `lifetime` expiring at `expires`.
+    /// What the State is asked to deliver for a session of `lifetime` expiring at `expires`:
+    /// `delivery` (the request's own part: its cookie options and form) with the lifetime's.
     pub(crate) fn delivery(
         &self,
         lifetime: Lifetime,
         expires: Timestamp,
         now: Timestamp,
-        options: Option<&CookieOptions>,
+        mut delivery: Delivery,
     ) -> Delivery {
-        let mut delivery = Delivery {
-            options: options.cloned(),
-            ..Delivery::default()
-        };
         if lifetime.is_persistent() {
             delivery.max_age = Some(expires.saturating_since(now));
             // From the engine's clock, like `Max-Age`, so the two always agree.
@@ -249,11 +246,11 @@ impl Config {
         id: &Id,
         record: &Record,
         now: Timestamp,
-        options: Option<&CookieOptions>,
+        delivery: Delivery,
         headers: &mut HeaderMap,
     ) -> Result<(), StoreError> {
         let lifetime = self.lifetime_of(record.lifetime);
-        let delivery = self.delivery(lifetime, record.expires, now, options);
+        let delivery = self.delivery(lifetime, record.expires, now, delivery);
         client.seal(id, record, &delivery, headers)
     }
 }

@@ -13,7 +13,6 @@ use crate::plan::{self, Apply, Decision, Plan};
 use crate::record::{Changes, Lifetime, Record, Timestamp, is_id_bound};
 use crate::request::Stored;
 use crate::session::Session;
-use crate::state::Delivery;
 use crate::store::Store;
 use crate::subject::{Binding, Subjects};
 
@@ -34,6 +33,9 @@ pub struct PendingCommit {
     io: Io,
     now: Timestamp,
     out: Commit,
+    /// What the commit does, for the request's span: the last plan with store I/O that decides
+    /// something ([`Plan::outcome`]).
+    outcome: &'static str,
 }
 
 /// The store I/O of a plan.
@@ -72,7 +74,7 @@ pub(crate) fn start(session: &Session, decision: Option<Decision>) -> Prepared {
     let outcome = decision.plan.outcome();
     let io = match carry_out(session, decision.plan, decision.now, &mut out) {
         Ok(None) => {
-            observe::record(session.span(), "outcome", outcome);
+            observe::record(session.span(), "outcome", outcome.unwrap_or("unchanged"));
             return Prepared::Ready(out);
         }
         Ok(Some(io)) => io,
@@ -83,6 +85,7 @@ pub(crate) fn start(session: &Session, decision: Option<Decision>) -> Prepared {
         io,
         now: decision.now,
         out,
+        outcome: outcome.unwrap_or("unchanged"),
     })
 }
 
@@ -96,14 +99,19 @@ impl PendingCommit {
             mut io,
             mut now,
             mut out,
+            mut outcome,
         } = self;
         let timer = observe::start_timer(session.span());
-        // What the commit did, for its span: the last step that wrote (or ended) something.
-        let mut outcome = "unchanged";
         loop {
-            outcome = io.outcome().unwrap_or(outcome);
             let next = match io.run(&session, &mut now).await {
-                Ok(next) => carry_out(&session, next, now, &mut out),
+                Ok(next) => {
+                    let decides = next.outcome();
+                    let more = carry_out(&session, next, now, &mut out);
+                    if let (Ok(Some(_)), Some(decides)) = (&more, decides) {
+                        outcome = decides;
+                    }
+                    more
+                }
                 Err(error) => Err(error),
             };
             match next {
@@ -147,12 +155,7 @@ fn carry_out(
         Plan::Expire { keys, removal } => {
             observe::count(Event::Expired);
             if removal {
-                let delivery = Delivery {
-                    options: out.options.as_deref().cloned(),
-                    form: out.form,
-                    ..Delivery::default()
-                };
-                config.backend.expire(&delivery, &mut out.headers);
+                config.backend.expire(&out.delivery(), &mut out.headers);
                 out.sets_id = config.no_store;
             }
             if keys.is_empty() {
@@ -199,8 +202,7 @@ fn deliver(
     let Backend::Server { state, .. } = &config.backend else {
         return;
     };
-    let mut delivery = config.delivery(lifetime, expires, now, out.options.as_deref());
-    delivery.form = out.form;
+    let delivery = config.delivery(lifetime, expires, now, out.delivery());
     state.finalize(id, &delivery, &mut out.headers);
     out.sets_id = !out.headers.is_empty() && config.no_store;
 }
@@ -226,13 +228,13 @@ fn seal(
         return Ok(());
     };
     config.refresh(&mut loaded.record, now);
-    let options = out.options.as_deref();
+    let delivery = out.delivery();
     config.seal(
         &**client,
         id,
         &loaded.record,
         now,
-        options,
+        delivery,
         &mut out.headers,
     )?;
     out.sets_id = config.no_store;
@@ -241,19 +243,6 @@ fn seal(
 }
 
 impl Io {
-    /// What carrying this I/O out does to the session, for the request's span (`None`: a read
-    /// that decides nothing by itself).
-    fn outcome(&self) -> Option<&'static str> {
-        Some(match self {
-            Io::Fail(_) | Io::LoadFirst => return None,
-            Io::Delete(_) => "ended",
-            Io::Create(_) => "created",
-            Io::Cycle { .. } => "id_changed",
-            Io::Apply(apply) if apply.changes.is_touch() => "touched",
-            Io::Apply(_) => "written",
-        })
-    }
-
     /// Runs this store I/O; returns the plan that follows it.
     ///
     /// A step that reads the session again moves `now` to its own time.

@@ -41,20 +41,20 @@ pub(crate) enum Plan {
 }
 
 impl Plan {
-    /// What the plan does, for the request's span when it needs no store I/O (a plan with I/O
-    /// records what its I/O did instead).
-    pub(crate) fn outcome(&self) -> &'static str {
-        match self {
+    /// What the plan does, for the request's span; `None` for a read that decides nothing by
+    /// itself (the plan after it does).
+    pub(crate) fn outcome(&self) -> Option<&'static str> {
+        Some(match self {
             Plan::Nothing => "unchanged",
             Plan::Expire { .. } => "ended",
-            Plan::LoadFirst => "load_first",
+            Plan::LoadFirst => return None,
             Plan::Create { .. } => "created",
             Plan::Cycle { .. } => "id_changed",
             Plan::Apply(apply) if apply.changes.is_touch() => "touched",
             Plan::Apply(_) => "written",
             Plan::Deliver { .. } => "sent",
             Plan::Seal { .. } => "sealed",
-        }
+        })
     }
 }
 

@@ -15,7 +15,7 @@ use crate::id::Id;
 use crate::observe::{self, Event};
 use crate::record::{Lifetime, Value};
 use crate::request::{Fate, Loaded, RequestState, SoleLive, Stored};
-use crate::state::CookieOptions;
+use crate::state::{CookieOptions, Delivery};
 use crate::store::Store;
 use crate::subject::{Binding, ClientInfo, Handle, SessionInfo, Subjects};
 
@@ -369,8 +369,11 @@ impl Session {
         let mut record = loaded.record.clone();
         config.refresh(&mut record, now);
         // With this request's cookie options, which count towards the cookie's size.
-        let options = state.options();
-        config.seal(client, &id, &record, now, options, &mut HeaderMap::new())?;
+        let delivery = Delivery {
+            options: state.options().cloned(),
+            ..Delivery::default()
+        };
+        config.seal(client, &id, &record, now, delivery, &mut HeaderMap::new())?;
         state.resend();
         Ok(id)
     }

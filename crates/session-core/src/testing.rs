@@ -91,9 +91,8 @@ impl TestSession {
         let commit = self.engine.commit(&self.session, status).await?;
         let mut headers = HeaderMap::new();
         commit.apply_to(&mut headers);
-        let removed = headers.get(ID_HEADER).is_some_and(|value| value.is_empty());
         // After an expiry the client holds no id any more.
-        let id = if removed {
+        let id = if removes_id(&headers) {
             None
         } else {
             self.session.id().await?
@@ -166,9 +165,7 @@ impl Outcome {
 
     /// Whether the response tells the client to forget its id ([`Session::expire`]).
     pub fn removes_id(&self) -> bool {
-        self.headers
-            .get(ID_HEADER)
-            .is_some_and(|value| value.is_empty())
+        removes_id(&self.headers)
     }
 
     /// The id the client holds after the commit (a new one after `cycle_id`); `None` for a new
@@ -215,6 +212,11 @@ impl fmt::Debug for Outcome {
             .field("stored_keys", &self.stored_keys())
             .finish_non_exhaustive()
     }
+}
+
+/// Whether response `headers` tell the client to forget its id (the id header sent empty).
+fn removes_id(headers: &HeaderMap) -> bool {
+    headers.get(ID_HEADER).is_some_and(|value| value.is_empty())
 }
 
 #[cfg(test)]

@@ -5,26 +5,13 @@
 //! callsite whether anyone listens, and subscribers set per thread by tests running in parallel
 //! can leave that cache saying no.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+#[path = "common/buffer.rs"]
+mod buffer;
 #[path = "common/requests.rs"]
 mod requests;
 
+use buffer::Buffer;
 use requests::{block_on, create_write_read_logout};
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("buffer").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A create, a counter write, a read and a logout: each request closes a `session` span with
 /// its outcome and times, each store call a `session.store` span under it; no line holds the id
@@ -41,7 +28,7 @@ fn each_request_and_store_call_has_its_span_and_no_id() {
         .with_writer(move || writer.clone())
         .init();
     let id = block_on(create_write_read_logout());
-    let out = String::from_utf8(buffer.0.lock().expect("buffer").clone()).expect("utf-8");
+    let out = buffer.text();
     let closes: Vec<&str> = out.lines().filter(|l| l.contains(" close ")).collect();
     let request_spans: Vec<&str> = closes
         .iter()

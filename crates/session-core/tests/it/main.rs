@@ -8,6 +8,8 @@
 //! - [`props`]: property tests of codecs, change sets, ids and `Key` hex.
 //! - [`subjects`]: sessions per subject, through the engine.
 
+#[path = "../common/buffer.rs"]
+mod buffer;
 mod engine;
 mod late;
 mod memory;
@@ -18,22 +20,10 @@ mod props;
 mod requests;
 mod subjects;
 
+use buffer::Buffer;
+
 /// The warnings a closure's run emits (`tracing`, any target), as text.
 pub(crate) fn warnings_of(run: impl FnOnce()) -> String {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("buffer").extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
     let buffer = Buffer::default();
     let writer = buffer.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -42,6 +32,5 @@ pub(crate) fn warnings_of(run: impl FnOnce()) -> String {
         .with_writer(move || writer.clone())
         .finish();
     tracing::subscriber::with_default(subscriber, run);
-    let bytes = buffer.0.lock().expect("buffer").clone();
-    String::from_utf8(bytes).expect("utf-8")
+    buffer.text()
 }
