@@ -21,13 +21,16 @@ fn reply(answer: Result<Answer, session_core::Error>) -> HttpResponse {
     }
 }
 
+/// `GET /` and `POST /` (a form posted from another site, in the browser tests): the counter.
+async fn counter(s: Session) -> HttpResponse {
+    reply(routes::counter(&s).await)
+}
+
 /// The demo's routes on actix-web, without the session middleware: pass it to `App::configure`.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .route(
-            "/",
-            web::get().to(|s: Session| async move { reply(routes::counter(&s).await) }),
-        )
+        .route("/", web::get().to(counter))
+        .route("/", web::post().to(counter))
         .route(
             "/set/{key}/{value}",
             web::get().to(|s: Session, path: web::Path<(String, String)>| async move {

@@ -4,13 +4,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use session_state_cookie::SealMode;
+use session_state_cookie::{SameSite, SealMode};
 
 /// The usage text.
 pub const USAGE: &str = "usage: demo [--framework axum|actix] \
 [--store memory|null|file|cache|cookie|redis|redis-cluster|postgres|sqlite] [--state cookie|param|header|header-or-cookie] [--addr 127.0.0.1:PORT] \
 [--dir DIR] [--redis-url URL] [--redis-nodes URL,URL...] [--redis-prefix PREFIX] [--idle-timeout SECS] \
-[--absolute-timeout SECS] [--store-timeout-ms MS] [--secure true|false] [--session-key NAME] [--session-header NAME] [--seal-key BASE64] \
+[--absolute-timeout SECS] [--store-timeout-ms MS] [--secure true|false] [--same-site lax|strict|none] [--session-key NAME] [--session-header NAME] [--seal-key BASE64] \
 [--seal-old-key BASE64]... [--seal-mode private|signed] [--memory-max-bytes N] \
 [--redis-max-record-bytes N] [--redis-client-cache true|false] [--database-url URL] [--database PATH] [--db-table NAME] \
 [--sessions-per-user N] [--revocations memory|redis]
@@ -154,6 +154,9 @@ pub struct Args {
     pub store_timeout: Option<Duration>,
     /// `--secure true|false` for the cookie (default true).
     pub secure: bool,
+    /// `--same-site lax|strict|none`: the cookie's `SameSite` attribute (the cookie state's
+    /// default, `Lax`, without it).
+    pub same_site: Option<SameSite>,
     /// `--session-key NAME`: the cookie or query parameter name.
     pub session_key: Option<String>,
     /// `--session-header NAME`: the header of `--state header` and `header-or-cookie`.
@@ -200,6 +203,7 @@ impl Default for Args {
             absolute_timeout: None,
             store_timeout: Some(DEFAULT_STORE_TIMEOUT),
             secure: true,
+            same_site: None,
             session_key: None,
             session_header: None,
             seal_key: None,
@@ -283,6 +287,18 @@ impl Args {
                     args.store_timeout = (millis > 0).then(|| Duration::from_millis(millis));
                 }
                 "--secure" => args.secure = boolean(&flag, &value)?,
+                "--same-site" => {
+                    args.same_site = Some(match value.as_str() {
+                        "lax" => SameSite::Lax,
+                        "strict" => SameSite::Strict,
+                        "none" => SameSite::None,
+                        other => {
+                            return Err(format!(
+                                "--same-site takes lax, strict or none, not {other:?}"
+                            ));
+                        }
+                    });
+                }
                 "--session-key" => args.session_key = Some(value),
                 "--session-header" => args.session_header = Some(value),
                 "--seal-key" => args.seal_key = Some(value),

@@ -26,13 +26,15 @@ fn reply(answer: Result<Answer, session_core::Error>) -> Response {
     }
 }
 
+/// `GET /` and `POST /` (a form posted from another site, in the browser tests): the counter.
+async fn counter(s: Session) -> Response {
+    reply(routes::counter(&s).await)
+}
+
 /// The demo's routes on axum, without the session layer.
 pub fn router() -> Router<()> {
     Router::new()
-        .route(
-            "/",
-            get(|s: Session| async move { reply(routes::counter(&s).await) }),
-        )
+        .route("/", get(counter).post(counter))
         .route(
             "/set/{key}/{value}",
             get(

@@ -129,9 +129,12 @@ fn header_state(args: &Args) -> Result<HeaderState, String> {
     }
 }
 
-/// The cookie `--secure` and `--session-key` describe.
+/// The cookie `--secure`, `--same-site` and `--session-key` describe.
 fn cookie_state(args: &Args) -> Result<CookieState, String> {
     let mut builder = CookieState::builder().secure(args.secure);
+    if let Some(same_site) = args.same_site {
+        builder = builder.same_site(same_site);
+    }
     if let Some(name) = &args.session_key {
         builder = builder.name(name);
     }

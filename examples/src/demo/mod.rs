@@ -1,6 +1,7 @@
 //! The demo server: one HTTP contract over every combination of framework, store and state.
 //!
-//! Routes: `GET /` (counter: `Hello, you've been here for Nth time!`), `/set/KEY/VALUE` (200 `ok`),
+//! Routes: `GET /` (counter: `Hello, you've been here for Nth time!`; `POST /` too, for a form posted
+//! from another site), `/set/KEY/VALUE` (200 `ok`),
 //! `/get/KEY` (200 value or 404), `/login` (new id, data kept, `user` set), `/logout` (expire),
 //! `/nostore` (sets `nostore=1` with skip_store), `/static` (never touches the session), `/fail`
 //! (writes `failed`, answers 500), `/id` (the session id, saving a new session first),
@@ -14,7 +15,8 @@
 //! `--sessions-per-user`.
 //!
 //! States: `--state cookie|param|header|header-or-cookie` (`--session-header NAME` for the
-//! header, default `x-session-id`).
+//! header, default `x-session-id`). The cookie: `--session-key NAME`, `--secure true|false`,
+//! `--same-site lax|strict|none` (default `Lax`).
 //!
 //! Stores: `--store memory|null|file|cache|cookie|redis|redis-cluster|postgres|sqlite`. `--store
 //! redis --redis-url URL` keeps sessions in Redis under `--redis-prefix` (default `demo:`), and
