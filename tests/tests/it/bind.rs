@@ -294,3 +294,19 @@ fn unknown_framework_is_a_clear_error() {
     let error = Args::parse(words.into_iter()).expect_err("refused");
     assert!(error.contains("rocket"), "{error}");
 }
+
+#[test]
+fn same_site_option_is_checked() {
+    let engine = |words: &[&str]| {
+        let args = Args::parse(words.iter().map(|w| w.to_string())).expect("parsed");
+        demo::engine_builder(&args).map(drop)
+    };
+    for value in ["lax", "strict", "none"] {
+        assert!(engine(&["--same-site", value]).is_ok(), "{value}");
+    }
+    let insecure = engine(&["--same-site", "none", "--secure", "false"]).expect_err("refused");
+    assert!(insecure.contains("cookie settings"), "{insecure}");
+    let words = ["--same-site", "sometimes"].map(String::from);
+    let error = Args::parse(words.into_iter()).expect_err("refused");
+    assert!(error.contains("sometimes"), "{error}");
+}
