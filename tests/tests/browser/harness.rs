@@ -25,6 +25,9 @@ static SLOTS: Semaphore = Semaphore::const_new(2);
 /// How long a page may take to show what a step waits for.
 const PATIENCE: Duration = Duration::from_secs(10);
 
+/// How long a whole scenario may take (they take seconds): past it, the browser is taken to hang.
+const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
+
 /// The chromedriver binary: `SESSION_CHROMEDRIVER`, else `chromedriver` on `PATH`.
 fn chromedriver_binary() -> PathBuf {
     binary("SESSION_CHROMEDRIVER", &["chromedriver"])
@@ -396,9 +399,9 @@ impl Chromium {
 
 /// Runs `steps` against a fresh headless Chromium (its own chromedriver and an empty profile).
 ///
-/// When a step panics, the browser's screenshot, page, address and cookie jar are saved under
-/// `target/tmp/browser/TEST/` (printed on standard error) and the panic goes on; either way the
-/// browser and its driver are stopped.
+/// When a step panics, or the steps take longer than two minutes, the browser's screenshot, page,
+/// address and cookie jar are saved under `target/tmp/browser/TEST/` (printed on standard error)
+/// and the test fails with the step's panic; either way the browser and its driver are stopped.
 pub(crate) async fn scenario<F, Fut>(steps: F)
 where
     F: FnOnce(Chromium) -> Fut,
@@ -421,8 +424,16 @@ where
         driver: driver.url.clone(),
         profile: profile.path().to_owned(),
     };
-    let outcome = tokio::spawn(steps(browser.clone())).await;
-    if let Err(failure) = outcome {
+    let steps = tokio::spawn(steps(browser.clone()));
+    let failure = match tokio::time::timeout(SCENARIO_LIMIT, steps).await {
+        Ok(Ok(())) => None,
+        Ok(Err(failure)) => Some(failure.into_panic()),
+        Err(_) => Some(
+            Box::new(format!("the scenario did not finish in {SCENARIO_LIMIT:?}"))
+                as Box<dyn std::any::Any + Send>,
+        ),
+    };
+    if let Some(failure) = failure {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join("browser")
             .join(&test);
@@ -433,7 +444,7 @@ where
         );
         browser.close().await;
         drop(driver);
-        std::panic::resume_unwind(failure.into_panic());
+        std::panic::resume_unwind(failure);
     }
     browser.close().await;
 }
