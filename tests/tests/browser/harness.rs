@@ -397,6 +397,14 @@ impl Chromium {
     }
 }
 
+/// Why a scenario failed.
+enum Failure {
+    /// A step panicked, with this payload.
+    Panicked(Box<dyn std::any::Any + Send>),
+    /// The steps did not finish within [`SCENARIO_LIMIT`].
+    TimedOut,
+}
+
 /// Runs `steps` against a fresh headless Chromium (its own chromedriver and an empty profile).
 ///
 /// When a step panics, or the steps take longer than two minutes, the browser's screenshot, page,
@@ -424,14 +432,16 @@ where
         driver: driver.url.clone(),
         profile: profile.path().to_owned(),
     };
-    let steps = tokio::spawn(steps(browser.clone()));
-    let failure = match tokio::time::timeout(SCENARIO_LIMIT, steps).await {
+    let mut steps = tokio::spawn(steps(browser.clone()));
+    let failure = match tokio::time::timeout(SCENARIO_LIMIT, &mut steps).await {
         Ok(Ok(())) => None,
-        Ok(Err(failure)) => Some(failure.into_panic()),
-        Err(_) => Some(
-            Box::new(format!("the scenario did not finish in {SCENARIO_LIMIT:?}"))
-                as Box<dyn std::any::Any + Send>,
-        ),
+        Ok(Err(failure)) => Some(Failure::Panicked(failure.into_panic())),
+        Err(_) => {
+            // Stop the steps before their browser goes away under them.
+            steps.abort();
+            let _ = steps.await;
+            Some(Failure::TimedOut)
+        }
     };
     if let Some(failure) = failure {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -444,7 +454,11 @@ where
         );
         browser.close().await;
         drop(driver);
-        std::panic::resume_unwind(failure);
+        match failure {
+            // The panic hook has printed the step's message already.
+            Failure::Panicked(payload) => std::panic::resume_unwind(payload),
+            Failure::TimedOut => panic!("the scenario did not finish in {SCENARIO_LIMIT:?}"),
+        }
     }
     browser.close().await;
 }
