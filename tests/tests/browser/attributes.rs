@@ -7,6 +7,7 @@ use session_tests::{Framework, counter_body};
 use crate::demo;
 use crate::harness::scenario;
 
+/// The cookie name of the `__Host-` scenarios.
 const HOST_COOKIE: &str = "__Host-session";
 
 /// A `__Host-` cookie is `Secure`, host-only and on `/`, which Chromium checks before it keeps

@@ -67,12 +67,28 @@ async fn tampered_sealed_cookie(framework: Framework, mode: &'static str) {
         assert_eq!(browser.open(&page("/")).await, counter_body(0));
         assert_eq!(browser.open(&page("/")).await, counter_body(1));
 
-        let sealed = browser.cookie(DEFAULT_COOKIE_NAME).await.value;
-        let tampered = flip_one_character(&sealed);
+        let sealed = browser.cookie(DEFAULT_COOKIE_NAME).await;
+        let tampered = flip_one_character(&sealed.value);
         browser
             .set_cookie_value(DEFAULT_COOKIE_NAME, &tampered)
             .await;
-        assert_eq!(browser.cookie(DEFAULT_COOKIE_NAME).await.value, tampered);
+        let changed = browser.cookie(DEFAULT_COOKIE_NAME).await;
+        assert_eq!(changed.value, tampered);
+        // Only the value changed: the browser sends it as it sent the original.
+        assert_eq!(
+            (
+                &changed.domain,
+                &changed.path,
+                changed.secure,
+                &changed.same_site
+            ),
+            (
+                &sealed.domain,
+                &sealed.path,
+                sealed.secure,
+                &sealed.same_site
+            ),
+        );
 
         assert_eq!(browser.open(&page("/get/color")).await, "not found");
         assert_eq!(browser.open(&page("/")).await, counter_body(0));

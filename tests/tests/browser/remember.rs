@@ -12,6 +12,9 @@ use crate::harness::scenario;
 /// How long `/remember` makes the cookie last.
 const REMEMBERED_FOR: Duration = Duration::from_secs(30 * 86_400);
 
+/// A browser-session cookie is gone after a restart of the browser, a fresh session in its place;
+/// after `/remember` the cookie is persistent (30 days), kept across later writes and across a
+/// restart, and the session goes on.
 async fn remember_me(framework: Framework, store: &'static str) {
     let (_server, base) = demo(framework, &["--store", store]).await;
     scenario(move |browser| async move {

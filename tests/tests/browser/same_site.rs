@@ -24,6 +24,7 @@ struct OtherPage {
 }
 
 impl OtherPage {
+    /// Serves the page, its link and form pointing at `counter`.
     async fn serve(counter: &str) -> Self {
         let html = format!(
             "<!doctype html><title>elsewhere</title>\

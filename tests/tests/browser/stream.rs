@@ -7,8 +7,12 @@ use session_tests::{Framework, counter_body};
 use crate::demo;
 use crate::harness::scenario;
 
+/// What the browser shows of `/stream`'s three chunks.
 const STREAMED: &str = "one\ntwo\nthree";
 
+/// Without late store nothing set after the head is kept; with it a new visitor's cookie comes
+/// in the head and the value set while streaming is on the next page, the rest of the session
+/// kept.
 async fn late_stored_value_shows_on_the_next_page(framework: Framework) {
     let (_server, base) = demo(framework, &[]).await;
     scenario(move |browser| async move {

@@ -1,138 +1,18 @@
-//! Headless Chromium driven through chromedriver: one driver and one fresh browser profile per
-//! test, the page's text and the whole cookie jar read back, and what a failed test leaves behind.
-//!
-//! [`scenario`] runs a test's steps against a [`Chromium`]. If a step panics, the page's
-//! screenshot, its HTML, its address and the cookie jar are saved under
-//! `target/tmp/browser/TEST_NAME/` (the path is printed) before the panic goes on.
+//! [`Chromium`], a headless browser on a profile of the test's own, and [`JarCookie`], a cookie
+//! of its jar.
 
-use std::future::Future;
-use std::net::{SocketAddr, TcpListener};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
 
-/// How many browsers run at once in this test binary (each is several processes; the machine
-/// this project is developed on has two cores).
-static SLOTS: Semaphore = Semaphore::const_new(2);
+use super::driver::chromium_binary;
 
 /// How long a page may take to show what a step waits for.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-/// How long a whole scenario may take (they take seconds): past it, the browser is taken to hang.
-const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
-
-/// The chromedriver binary: `SESSION_CHROMEDRIVER`, else `chromedriver` on `PATH`.
-fn chromedriver_binary() -> PathBuf {
-    binary("SESSION_CHROMEDRIVER", &["chromedriver"])
-}
-
-/// The Chromium binary: `SESSION_CHROMIUM`, else `chromium` (Debian) or `chromium-browser` on
-/// `PATH`.
-fn chromium_binary() -> PathBuf {
-    binary("SESSION_CHROMIUM", &["chromium", "chromium-browser"])
-}
-
-fn binary(variable: &str, names: &[&str]) -> PathBuf {
-    if let Some(path) = std::env::var_os(variable) {
-        return path.into();
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        for name in names {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return candidate;
-            }
-        }
-    }
-    panic!(
-        "the browser tests need {} (not found on PATH). Install Debian's `chromium` and \
-         `chromium-driver` packages (tests/run does, as root), or name the binary in {variable}",
-        names[0]
-    );
-}
-
-/// A free loopback port (the OS's pick, released at once for the driver to bind).
-fn free_port() -> u16 {
-    TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .and_then(|listener| listener.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
-/// A chromedriver process on a free loopback port, in a process group of its own with the
-/// browsers it starts, all killed when dropped.
-#[derive(Debug)]
-struct Chromedriver {
-    child: Child,
-    url: String,
-}
-
-impl Chromedriver {
-    async fn start() -> Self {
-        let binary = chromedriver_binary();
-        for _ in 0..5 {
-            let port = free_port();
-            let child = Command::new(&binary)
-                .arg(format!("--port={port}"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .process_group(0)
-                .spawn()
-                .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
-            let mut driver = Chromedriver {
-                child,
-                url: format!("http://127.0.0.1:{port}"),
-            };
-            if driver.ready().await {
-                return driver;
-            }
-            // Another process took the port first: try another.
-        }
-        panic!("chromedriver did not start listening on a loopback port (5 tries)");
-    }
-
-    /// Waits until the driver answers `/status` as ready; false if it exited first.
-    async fn ready(&mut self) -> bool {
-        let client = session_tests::process::client();
-        let deadline = Instant::now() + PATIENCE;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if let Ok(response) = client.get(format!("{}/status", self.url)).send().await
-                && let Ok(body) = response.bytes().await
-                && let Ok(status) = serde_json::from_slice::<Value>(&body)
-                && status["value"]["ready"] == json!(true)
-            {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        false
-    }
-}
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        // The whole group: the driver, and any browser a failed test left running.
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// One cookie of the browser's jar, as Chromium's DevTools protocol reports it (every cookie of
 /// the profile, whatever page is open).
@@ -159,6 +39,7 @@ pub(crate) struct JarCookie {
 }
 
 impl JarCookie {
+    /// A cookie as DevTools' `Storage.getCookies` lists it.
     fn from_devtools(cookie: &Value) -> Self {
         let text = |key: &str| cookie[key].as_str().unwrap_or_default().to_owned();
         JarCookie {
@@ -186,6 +67,17 @@ pub(crate) struct Chromium {
 }
 
 impl Chromium {
+    /// A browser for the chromedriver at `driver` (`http://127.0.0.1:PORT`), on `profile`.
+    pub(super) async fn start(driver: &str, profile: &Path) -> Self {
+        let client = Chromium::launch(driver, profile).await;
+        Chromium {
+            client: Arc::new(Mutex::new(Some(client))),
+            driver: driver.to_owned(),
+            profile: profile.to_owned(),
+        }
+    }
+
+    /// Starts Chromium through the driver (a WebDriver session) on `profile`.
     async fn launch(driver: &str, profile: &Path) -> Client {
         let options = json!({
             "binary": chromium_binary(),
@@ -215,6 +107,7 @@ impl Chromium {
             .unwrap_or_else(|e| panic!("start Chromium through chromedriver: {e}"))
     }
 
+    /// The WebDriver session of the browser that is open.
     fn client(&self) -> Client {
         self.client
             .lock()
@@ -297,13 +190,18 @@ impl Chromium {
 
     /// Every cookie in the browser's jar, for every site.
     pub(crate) async fn jar(&self) -> Vec<JarCookie> {
-        let reply = self.devtools("Storage.getCookies", json!({})).await;
-        reply["cookies"]
+        self.try_jar()
+            .await
+            .unwrap_or_else(|e| panic!("read the cookie jar: {e}"))
+    }
+
+    /// The jar, or why it could not be read.
+    async fn try_jar(&self) -> Result<Vec<JarCookie>, String> {
+        let reply = self.devtools("Storage.getCookies", json!({})).await?;
+        let cookies = reply["cookies"]
             .as_array()
-            .expect("DevTools lists the cookies")
-            .iter()
-            .map(JarCookie::from_devtools)
-            .collect()
+            .ok_or_else(|| format!("DevTools listed no cookies: {reply}"))?;
+        Ok(cookies.iter().map(JarCookie::from_devtools).collect())
     }
 
     /// The jar's cookies named `name`.
@@ -343,34 +241,42 @@ impl Chromium {
             .expect("add the cookie through WebDriver");
     }
 
-    /// A Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`).
-    async fn devtools(&self, command: &str, params: Value) -> Value {
-        let client = self.client();
+    /// A Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`): its result,
+    /// or why it failed.
+    async fn devtools(&self, command: &str, params: Value) -> Result<Value, String> {
+        let failed = |e: &dyn std::fmt::Display| format!("DevTools {command}: {e}");
+        let client = self
+            .client
+            .lock()
+            .expect("the client lock")
+            .clone()
+            .ok_or_else(|| failed(&"the browser is closed"))?;
         let session = client
             .session_id()
             .await
-            .expect("the session id")
-            .expect("a session is open");
+            .map_err(|e| failed(&e))?
+            .ok_or_else(|| failed(&"no WebDriver session"))?;
         let url = format!("{}/session/{session}/goog/cdp/execute", self.driver);
         let body = json!({ "cmd": command, "params": params }).to_string();
         let reply = session_tests::process::client()
             .post(url)
             .header("content-type", "application/json")
             .body(body)
+            .timeout(PATIENCE)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .unwrap_or_else(|e| panic!("DevTools {command}: {e}"))
+            .map_err(|e| failed(&e))?
             .bytes()
             .await
-            .unwrap_or_else(|e| panic!("DevTools {command}: {e}"));
-        let reply: Value = serde_json::from_slice(&reply).expect("DevTools answers JSON");
-        reply["value"].clone()
+            .map_err(|e| failed(&e))?;
+        let mut reply: Value = serde_json::from_slice(&reply).map_err(|e| failed(&e))?;
+        Ok(reply["value"].take())
     }
 
     /// Saves what the browser shows into `dir`: `screenshot.png`, `page.html`, `url.txt` and
     /// `cookies.txt` (the whole jar). Best effort: what cannot be read is skipped.
-    async fn save_artefacts(&self, dir: &Path) {
+    pub(super) async fn save_artefacts(&self, dir: &Path) {
         let _ = std::fs::create_dir_all(dir);
         let Some(client) = self.client.lock().expect("the client lock").clone() else {
             return;
@@ -384,81 +290,18 @@ impl Chromium {
         if let Ok(url) = client.current_url().await {
             let _ = std::fs::write(dir.join("url.txt"), url.as_str());
         }
-        let jar = self.jar().await;
-        let lines: Vec<String> = jar.iter().map(|cookie| format!("{cookie:?}")).collect();
-        let _ = std::fs::write(dir.join("cookies.txt"), lines.join("\n"));
+        let jar = match self.try_jar().await {
+            Ok(jar) => jar.iter().map(|cookie| format!("{cookie:?}\n")).collect(),
+            Err(error) => error,
+        };
+        let _ = std::fs::write(dir.join("cookies.txt"), jar);
     }
 
-    async fn close(&self) {
+    /// Closes the browser (WebDriver's Delete Session), if it is open.
+    pub(super) async fn close(&self) {
         let client = self.client.lock().expect("the client lock").take();
         if let Some(client) = client {
             let _ = client.close().await;
         }
     }
-}
-
-/// Why a scenario failed.
-enum Failure {
-    /// A step panicked, with this payload.
-    Panicked(Box<dyn std::any::Any + Send>),
-    /// The steps did not finish within [`SCENARIO_LIMIT`].
-    TimedOut,
-}
-
-/// Runs `steps` against a fresh headless Chromium (its own chromedriver and an empty profile).
-///
-/// When a step panics, or the steps take longer than two minutes, the browser's screenshot, page,
-/// address and cookie jar are saved under `target/tmp/browser/TEST/` (printed on standard error)
-/// and the test fails with the step's panic; either way the browser and its driver are stopped.
-pub(crate) async fn scenario<F, Fut>(steps: F)
-where
-    F: FnOnce(Chromium) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    // libtest names the thread after the test; the scenario runs on it until it is spawned.
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("unnamed")
-        .replace("::", "-");
-    let _slot = SLOTS
-        .acquire()
-        .await
-        .expect("the semaphore is never closed");
-    let driver = Chromedriver::start().await;
-    let profile = tempfile::tempdir().expect("a profile directory");
-    let client = Chromium::launch(&driver.url, profile.path()).await;
-    let browser = Chromium {
-        client: Arc::new(Mutex::new(Some(client))),
-        driver: driver.url.clone(),
-        profile: profile.path().to_owned(),
-    };
-    let mut steps = tokio::spawn(steps(browser.clone()));
-    let failure = match tokio::time::timeout(SCENARIO_LIMIT, &mut steps).await {
-        Ok(Ok(())) => None,
-        Ok(Err(failure)) => Some(Failure::Panicked(failure.into_panic())),
-        Err(_) => {
-            // Stop the steps before their browser goes away under them.
-            steps.abort();
-            let _ = steps.await;
-            Some(Failure::TimedOut)
-        }
-    };
-    if let Some(failure) = failure {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join("browser")
-            .join(&test);
-        browser.save_artefacts(&dir).await;
-        eprintln!(
-            "browser test {test} failed: screenshot, page and cookie jar in {}",
-            dir.display()
-        );
-        browser.close().await;
-        drop(driver);
-        match failure {
-            // The panic hook has printed the step's message already.
-            Failure::Panicked(payload) => std::panic::resume_unwind(payload),
-            Failure::TimedOut => panic!("the scenario did not finish in {SCENARIO_LIMIT:?}"),
-        }
-    }
-    browser.close().await;
 }
