@@ -9,7 +9,7 @@ use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
 use session_state_cookie::DEFAULT_COOKIE_NAME;
-use session_tests::{Framework, counter_body};
+use session_tests::{Framework, TestServer, counter_body};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -70,18 +70,32 @@ async fn fetch(browser: &Chromium, url: &str) {
     assert_eq!(browser.run_async(&script).await, "fetched");
 }
 
+/// The demo with the options `words`, its counter's URL, and the other page, pointing at it.
+async fn demo_and_other_page(
+    framework: Framework,
+    words: &[&str],
+) -> (TestServer, String, OtherPage) {
+    let (server, base) = demo(framework, words).await;
+    let counter = format!("{base}/");
+    let other = OtherPage::serve(&counter).await;
+    (server, counter, other)
+}
+
+/// Two visits to the counter (the page shows 0, then 1); the `SameSite` of the cookie the
+/// browser then holds.
+async fn two_visits(browser: &Chromium, counter: &str) -> Option<String> {
+    assert_eq!(browser.open(counter).await, counter_body(0));
+    assert_eq!(browser.open(counter).await, counter_body(1));
+    browser.cookie(DEFAULT_COOKIE_NAME).await.same_site
+}
+
 /// `SameSite=Lax` (the default): the cookie goes with everything from the same site, and from
 /// another site only with a top-level link; not with a form's POST nor a `fetch`.
 async fn lax(framework: Framework, store: &'static str) {
-    let (_server, base) = demo(framework, &["--store", store]).await;
-    let counter = format!("{base}/");
-    let other = OtherPage::serve(&counter).await;
+    let (_server, counter, other) = demo_and_other_page(framework, &["--store", store]).await;
     let (same_site, cross_site) = (other.same_site(), other.cross_site());
     scenario(move |browser| async move {
-        assert_eq!(browser.open(&counter).await, counter_body(0));
-        assert_eq!(browser.open(&counter).await, counter_body(1));
-        let cookie = browser.cookie(DEFAULT_COOKIE_NAME).await;
-        assert_eq!(cookie.same_site.as_deref(), Some("Lax"), "{cookie:?}");
+        assert_eq!(two_visits(&browser, &counter).await.as_deref(), Some("Lax"));
 
         // From the same site, all three carry it: each counts.
         browser.open(&same_site).await;
@@ -124,15 +138,14 @@ async fn lax_sealed(framework: Framework) {
 /// `SameSite=Strict` (`--same-site strict`): the cookie goes with a link from the same site,
 /// and is withheld even from a top-level link from another site.
 async fn strict(framework: Framework) {
-    let (_server, base) = demo(framework, &["--same-site", "strict"]).await;
-    let counter = format!("{base}/");
-    let other = OtherPage::serve(&counter).await;
+    let (_server, counter, other) =
+        demo_and_other_page(framework, &["--same-site", "strict"]).await;
     let (same_site, cross_site) = (other.same_site(), other.cross_site());
     scenario(move |browser| async move {
-        assert_eq!(browser.open(&counter).await, counter_body(0));
-        assert_eq!(browser.open(&counter).await, counter_body(1));
-        let cookie = browser.cookie(DEFAULT_COOKIE_NAME).await;
-        assert_eq!(cookie.same_site.as_deref(), Some("Strict"), "{cookie:?}");
+        assert_eq!(
+            two_visits(&browser, &counter).await.as_deref(),
+            Some("Strict")
+        );
 
         browser.open(&same_site).await;
         browser.click("#link").await;
