@@ -10,7 +10,8 @@
 //! Contenders: `ours` (this project's `SessionLayer` over `RedisStore`), `ours-cached` (the
 //! same with the store's client-side cache), `tower-sessions`
 //! (tower-sessions over tower-sessions-redis-store, a fred client). Workloads: `read` (reads the
-//! counter), `rmw` (the counter route). Every request carries the cookie of an existing session;
+//! counter), `rmw` (the counter route); a fourth argument `COUNTxBYTES` (`100x500`) first fills the
+//! session with COUNT more values of BYTES characters. Every request carries the cookie of an existing session;
 //! a `redis-server` of its own is started for the run. Subtract a run with a small N from one
 //! with a large N and divide by the difference: the instructions of one request.
 
@@ -54,7 +55,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(contender), Some(workload), Some(n)) = (args.first(), args.get(1), args.get(2))
     else {
-        eprintln!("usage: redis_requests ours|ours-cached|tower-sessions read|rmw N");
+        eprintln!("usage: redis_requests ours|ours-cached|tower-sessions read|rmw N [COUNTxBYTES]");
         return ExitCode::from(2);
     };
     let Ok(n) = n.parse::<usize>() else {
@@ -75,6 +76,12 @@ fn main() -> ExitCode {
             other => panic!("unknown contender {other}"),
         };
         let mut cookie = send(&app, "/rmw", None).await.expect("a session cookie");
+        if let Some((count, bytes)) = args.get(3).and_then(|size| size.split_once('x')) {
+            let fill = format!("/fill/{count}/{bytes}");
+            if let Some(renewed) = send(&app, &fill, Some(&cookie)).await {
+                cookie = renewed;
+            }
+        }
         for _ in 0..n {
             if let Some(renewed) = send(&app, &path, Some(&cookie)).await {
                 cookie = renewed;

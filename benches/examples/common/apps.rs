@@ -20,12 +20,30 @@ async fn read(session: session_tower::Session) -> Result<String, session_tower::
     Ok(n.to_string())
 }
 
+/// `GET /fill/N/BYTES`: N more values (`v0`, `v1`, ...) of BYTES characters each, for a large
+/// session.
+async fn fill(
+    session: session_tower::Session,
+    axum::extract::Path((count, bytes)): axum::extract::Path<(usize, usize)>,
+) -> Result<String, session_tower::Error> {
+    for (key, value) in filler(count, bytes) {
+        session.insert(&key, value).await?;
+    }
+    Ok("0".into())
+}
+
+/// The keys and values of `/fill/N/BYTES`.
+pub(crate) fn filler(count: usize, bytes: usize) -> impl Iterator<Item = (String, String)> {
+    (0..count).map(move |i| (format!("v{i}"), "x".repeat(bytes)))
+}
+
 /// Our routes (`/untouched`, `/read`, `/rmw`), for a `SessionLayer` to wrap.
 pub(crate) fn ours() -> Router {
     Router::new()
         .route("/untouched", get(|| async { "ok" }))
         .route("/read", get(read))
         .route("/rmw", get(counter))
+        .route("/fill/{count}/{bytes}", get(fill))
 }
 
 /// The same routes on tower-sessions' `Session`, for a `SessionManagerLayer` to wrap.
@@ -44,10 +62,20 @@ pub(crate) fn theirs() -> Router {
         let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
         Ok(n.to_string())
     }
+    async fn fill(
+        session: Session,
+        axum::extract::Path((count, bytes)): axum::extract::Path<(usize, usize)>,
+    ) -> Result<String, StatusCode> {
+        for (key, value) in filler(count, bytes) {
+            session.insert(&key, value).await.map_err(failed)?;
+        }
+        Ok("0".into())
+    }
     Router::new()
         .route("/untouched", get(|| async { "ok" }))
         .route("/read", get(read))
         .route("/rmw", get(counter))
+        .route("/fill/{count}/{bytes}", get(fill))
 }
 
 /// Sends one request to `app`, reading its body; the `Set-Cookie` pair, if any.
