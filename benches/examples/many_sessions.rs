@@ -14,8 +14,8 @@
 //! sized to hold them all) and `tower-redis` (tower-sessions-redis-store on fred). Redis runs as a
 //! `redis-server` of the run's own.
 //!
-//! The run creates COUNT sessions through the app itself (each a first visit to the counter
-//! route, 64 at a time), keeping the cookies of 1 000 of them spread over the whole store. It then
+//! Everything runs on one thread (a current-thread Tokio runtime). The run creates COUNT sessions
+//! through the app itself (each a first visit to the counter route, 64 at a time), keeping the cookies of 1 000 of them spread over the whole store. It then
 //! sends the counter route, one request at a time in process (no HTTP), to those 1 000 sessions in
 //! a shuffled order: 2 000 requests to warm up, then three rounds of REQUESTS (default 20 000),
 //! and prints one line:
@@ -27,7 +27,8 @@
 //! `ns_per_request` is the median round's; `bytes_per_session` the growth of the process's
 //! resident memory over the fill (in-process stores), of Redis's `used_memory` (Redis stores) or
 //! of the directory's allocated blocks (the file store), divided by COUNT.
-//! `benches/many_sessions.sh` runs every contender at every size and keeps the lines.
+//! `benches/many_sessions.sh` runs every contender at every size, pinned to one CPU with its
+//! `redis-server`, and keeps the lines.
 
 #[path = "common/apps.rs"]
 mod apps;
@@ -251,8 +252,9 @@ fn main() -> ExitCode {
         eprintln!("{usage}");
         return ExitCode::from(2);
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: a request, and the Redis connection's reading and writing, run on it without
+    // waking another thread, so that the time is the store's and not the runtime's hand-overs.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
