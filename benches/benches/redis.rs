@@ -50,6 +50,10 @@
 //! the counter at 1; every answer is then checked for that counter). The floor then sends only
 //! the `HGETALL`.
 //!
+//! `SESSION_BENCH_VALUES=COUNTxBYTES` (`100x500`, `10x5000`) runs the route on a large session:
+//! each session first gets COUNT more values of BYTES characters (`GET /fill/COUNT/BYTES`, outside
+//! the measurement; the floor writes them into its hashes as the store lays them out).
+//!
 //! `SESSION_BENCH_SESSIONS=one` puts every connection on one session (the first connection's
 //! first request creates it; answers are then checked for a counter, not for which one), where
 //! concurrent requests contend for one hash. `SESSION_BENCH_PIN=shared` or `apart` pins the
@@ -140,6 +144,13 @@ return 1
                 .ignore()
                 .pexpire(&key, TTL_MS as i64)
                 .ignore();
+            if let Some((n, bytes)) = session_values() {
+                // As the store lays values out: `v:KEY`, the value's JSON text.
+                let values: Vec<(String, String)> = filler(n, bytes)
+                    .map(|(name, value)| (format!("v:{name}"), format!("\"{value}\"")))
+                    .collect();
+                create.hset_multiple(&key, &values).ignore();
+            }
             let () = create
                 .query_async(&mut connection.clone())
                 .await
@@ -201,6 +212,7 @@ return 1
 /// The axum contenders.
 mod axum_servers {
     use axum::Router;
+    use axum::extract::Path;
     use axum::http::StatusCode;
     use axum::routing::get;
 
@@ -221,10 +233,21 @@ mod axum_servers {
             Ok(hello(session.get("counter").await?.unwrap_or(0)))
         }
 
+        async fn fill(
+            session: Session,
+            Path((n, bytes)): Path<(usize, usize)>,
+        ) -> Result<(), Error> {
+            for (key, value) in filler(n, bytes) {
+                session.insert(&key, value).await?;
+            }
+            Ok(())
+        }
+
         let store = redis_store(url, cached).await;
         Router::new()
             .route("/", get(counter))
             .route("/read", get(read))
+            .route("/fill/{n}/{bytes}", get(fill))
             .layer(SessionLayer::new(CookieState::default(), store))
     }
 
@@ -248,6 +271,17 @@ mod axum_servers {
             ))
         }
 
+        async fn fill(
+            session: Session,
+            Path((n, bytes)): Path<(usize, usize)>,
+        ) -> Result<(), StatusCode> {
+            for (key, value) in filler(n, bytes) {
+                let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
+                session.insert(&key, value).await.map_err(failed)?;
+            }
+            Ok(())
+        }
+
         let config = Config::from_url(url).expect("a redis URL");
         let client =
             tower_sessions_redis_store::fred::prelude::Client::new(config, None, None, None);
@@ -256,6 +290,7 @@ mod axum_servers {
         Router::new()
             .route("/", get(counter))
             .route("/read", get(read))
+            .route("/fill/{n}/{bytes}", get(fill))
             .layer(SessionManagerLayer::new(RedisStore::new(client)))
     }
 }
@@ -281,6 +316,14 @@ mod actix_servers {
             Ok(hello(session.get("counter").await?.unwrap_or(0)))
         }
 
+        async fn fill(session: Session, path: web::Path<(usize, usize)>) -> Result<String, Error> {
+            let (n, bytes) = path.into_inner();
+            for (key, value) in filler(n, bytes) {
+                session.insert(&key, value).await?;
+            }
+            Ok(String::new())
+        }
+
         ActixServer::start(
             move || async move { redis_store(&url, cached).await },
             |store, listener| {
@@ -290,6 +333,7 @@ mod actix_servers {
                         .wrap(middleware.clone())
                         .route("/", web::get().to(counter))
                         .route("/read", web::get().to(read))
+                        .route("/fill/{n}/{bytes}", web::get().to(fill))
                 })
             },
         )
@@ -310,6 +354,17 @@ mod actix_servers {
             Ok(hello(session.get("counter")?.unwrap_or(0)))
         }
 
+        async fn fill(
+            session: Session,
+            path: web::Path<(usize, usize)>,
+        ) -> Result<String, actix_web::Error> {
+            let (n, bytes) = path.into_inner();
+            for (key, value) in filler(n, bytes) {
+                session.insert(key, value)?;
+            }
+            Ok(String::new())
+        }
+
         ActixServer::start(
             || async move {
                 RedisSessionStore::new(url)
@@ -323,6 +378,7 @@ mod actix_servers {
                         .wrap(SessionMiddleware::new(store.clone(), key.clone()))
                         .route("/", web::get().to(counter))
                         .route("/read", web::get().to(read))
+                        .route("/fill/{n}/{bytes}", web::get().to(fill))
                 })
             },
         )
@@ -514,6 +570,24 @@ fn one_session() -> bool {
     }
 }
 
+/// `SESSION_BENCH_VALUES=COUNTxBYTES` (`100x500`): every session first gets COUNT more values
+/// (`v0`, `v1`, ...) of BYTES characters, outside the measurement, so that the counter route runs
+/// on a large session.
+fn session_values() -> Option<(usize, usize)> {
+    let text = std::env::var("SESSION_BENCH_VALUES")
+        .ok()
+        .filter(|v| !v.is_empty())?;
+    let parsed = text
+        .split_once('x')
+        .and_then(|(n, bytes)| Some((n.parse().ok()?, bytes.parse().ok()?)));
+    Some(parsed.unwrap_or_else(|| panic!("SESSION_BENCH_VALUES={text}: expected COUNTxBYTES")))
+}
+
+/// The values `/fill/N/BYTES` adds: `vI`, a string of BYTES `x`s.
+fn filler(n: usize, bytes: usize) -> impl Iterator<Item = (String, String)> {
+    (0..n).map(move |i| (format!("v{i}"), "x".repeat(bytes)))
+}
+
 /// The clients of a contender at `addr`: see [`one_session`].
 async fn clients_for(addr: std::net::SocketAddr, counting: bool, load: Load) -> Vec<HttpClient> {
     let mut clients = if counting && one_session() {
@@ -521,6 +595,11 @@ async fn clients_for(addr: std::net::SocketAddr, counting: bool, load: Load) -> 
     } else {
         http_clients(addr, counting, load).await
     };
+    if counting && let Some((n, bytes)) = session_values() {
+        for client in &mut clients {
+            client.prepare(&format!("/fill/{n}/{bytes}")).await;
+        }
+    }
     if counting && reading() {
         clients.iter_mut().for_each(HttpClient::read_only);
     }

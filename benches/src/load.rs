@@ -173,6 +173,37 @@ impl HttpClient {
         }
     }
 
+    /// Sends `GET path` with the session's cookie, outside the measurement (to fill the session,
+    /// say): it must answer 200; a new cookie is followed, the body ignored.
+    pub async fn prepare(&mut self, path: &str) {
+        let mut request = Request::get(path).header(HOST, "127.0.0.1");
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie.clone());
+        }
+        let request = request.body(Empty::new()).expect("a valid request");
+        self.sender
+            .ready()
+            .await
+            .expect("the connection stays open");
+        let response = self.sender.send_request(request).await.expect("a response");
+        assert_eq!(response.status(), StatusCode::OK, "{path} answers 200");
+        self.follow(&response);
+        response.into_body().collect().await.expect("a whole body");
+    }
+
+    /// Keeps the session cookie `response` sets, if any.
+    fn follow<B>(&mut self, response: &http::Response<B>) {
+        if let Some(set_cookie) = response.headers().get(SET_COOKIE) {
+            let pair = set_cookie
+                .to_str()
+                .expect("ASCII")
+                .split(';')
+                .next()
+                .expect("a name=value pair");
+            self.cookie = Some(HeaderValue::from_str(pair).expect("a valid header value"));
+        }
+    }
+
     /// From now on, requests `GET /read` (the session's counter, read and not written): the
     /// answers then show the counter the session holds now.
     pub fn read_only(&mut self) {
@@ -196,15 +227,7 @@ impl Client for HttpClient {
             .expect("the connection stays open");
         let response = self.sender.send_request(request).await.expect("a response");
         let status = response.status();
-        if let Some(set_cookie) = response.headers().get(SET_COOKIE) {
-            let pair = set_cookie
-                .to_str()
-                .expect("ASCII")
-                .split(';')
-                .next()
-                .expect("a name=value pair");
-            self.cookie = Some(HeaderValue::from_str(pair).expect("a valid header value"));
-        }
+        self.follow(&response);
         let body = response
             .into_body()
             .collect()
