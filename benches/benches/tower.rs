@@ -202,13 +202,7 @@ where
     let (status, set_cookie, _) = send(router, "/rmw", None).await;
     assert_eq!(status, StatusCode::OK);
     let set_cookie = set_cookie.expect("the rmw route sets a session cookie");
-    let pair = set_cookie
-        .to_str()
-        .expect("ASCII")
-        .split(';')
-        .next()
-        .expect("a name=value pair");
-    let cookie = HeaderValue::from_str(pair).expect("a valid header value");
+    let cookie = session_benches::cookie_pair(&set_cookie);
 
     let (status, set_cookie, body) = send(router, "/read", Some(&cookie)).await;
     assert_eq!(

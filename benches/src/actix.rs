@@ -45,14 +45,9 @@ where
     (status, set_cookie, test::read_body(response).await)
 }
 
-/// The `name=value` pair of a `Set-Cookie`, as a `Cookie` header.
+/// The `name=value` pair of a `Set-Cookie`, as a `Cookie` header (actix-web's `http` 0.2 type).
 pub fn cookie_pair(set_cookie: &HeaderValue) -> HeaderValue {
-    let pair = set_cookie
-        .to_str()
-        .expect("ASCII")
-        .split(';')
-        .next()
-        .expect("a name=value pair");
+    let pair = crate::pair_of(set_cookie.to_str().expect("ASCII"));
     HeaderValue::from_str(pair).expect("a valid header value")
 }
 

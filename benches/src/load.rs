@@ -176,6 +176,12 @@ impl HttpClient {
     /// Sends `GET path` with the session's cookie, outside the measurement (to fill the session,
     /// say): it must answer 200; a new cookie is followed, the body ignored.
     pub async fn prepare(&mut self, path: &str) {
+        let (status, _) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path} answers 200");
+    }
+
+    /// `GET path` with the session's cookie; a new cookie is followed. The status and the body.
+    async fn get(&mut self, path: &str) -> (StatusCode, Bytes) {
         let mut request = Request::get(path).header(HOST, "127.0.0.1");
         if let Some(cookie) = &self.cookie {
             request = request.header(COOKIE, cookie.clone());
@@ -186,22 +192,17 @@ impl HttpClient {
             .await
             .expect("the connection stays open");
         let response = self.sender.send_request(request).await.expect("a response");
-        assert_eq!(response.status(), StatusCode::OK, "{path} answers 200");
-        self.follow(&response);
-        response.into_body().collect().await.expect("a whole body");
-    }
-
-    /// Keeps the session cookie `response` sets, if any.
-    fn follow<B>(&mut self, response: &http::Response<B>) {
         if let Some(set_cookie) = response.headers().get(SET_COOKIE) {
-            let pair = set_cookie
-                .to_str()
-                .expect("ASCII")
-                .split(';')
-                .next()
-                .expect("a name=value pair");
-            self.cookie = Some(HeaderValue::from_str(pair).expect("a valid header value"));
+            self.cookie = Some(crate::cookie_pair(set_cookie));
         }
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a whole body")
+            .to_bytes();
+        (status, body)
     }
 
     /// From now on, requests `GET /read` (the session's counter, read and not written): the
@@ -216,24 +217,7 @@ impl HttpClient {
 
 impl Client for HttpClient {
     async fn request(&mut self) {
-        let mut request = Request::get(self.path).header(HOST, "127.0.0.1");
-        if let Some(cookie) = &self.cookie {
-            request = request.header(COOKIE, cookie.clone());
-        }
-        let request = request.body(Empty::new()).expect("a valid request");
-        self.sender
-            .ready()
-            .await
-            .expect("the connection stays open");
-        let response = self.sender.send_request(request).await.expect("a response");
-        let status = response.status();
-        self.follow(&response);
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("a whole body")
-            .to_bytes();
+        let (status, body) = self.get(self.path).await;
         match &mut self.expect {
             Expect::Shared => {
                 assert_eq!(status, StatusCode::OK, "every answer is a 200");
