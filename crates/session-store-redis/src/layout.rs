@@ -345,12 +345,15 @@ pub(crate) fn decode(
             BINDING => binding = Some(text),
             SUBJECT_KEY => digest = Some(text),
             _ => {
-                let Some(key) = name.strip_prefix(VALUE_PREFIX) else {
+                if !name.starts_with(VALUE_PREFIX) {
                     return Err(Corrupt::UnknownField);
-                };
+                }
                 let json = String::from_utf8(text).map_err(|_| Corrupt::BadValue)?;
                 let value = Value::from_json(json).map_err(|_| Corrupt::BadValue)?;
-                data.push((key.to_owned(), value));
+                // The key in the field name's own allocation.
+                let mut key = name;
+                key.drain(..VALUE_PREFIX.len());
+                data.push((key, value));
             }
         }
     }
@@ -360,7 +363,8 @@ pub(crate) fn decode(
     record.last_active = last_active.ok_or(Corrupt::Missing(LAST_ACTIVE))?;
     record.lifetime = lifetime;
     record.binding = binding::decode_binding(binding.as_deref(), digest.as_deref())?.map(Box::new);
-    record.data.extend(data);
+    // Built in one pass from the sorted values, not by an insertion each.
+    record.data = data.into_iter().collect();
     Ok(Some(record))
 }
 
