@@ -67,12 +67,12 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use session_benches::actix_serve;
 use session_benches::load::{
     Client, HttpClient, Load, Outcome, drive, hello, http_clients, http_clients_sharing, runtime,
 };
 use session_benches::placement::{Placement, pin_process, pin_thread};
 use session_benches::servers::{self, ActixServer, AxumServer};
+use session_benches::{actix_serve, filler};
 use session_store_redis::testing::RedisServer;
 use tokio::runtime::Runtime;
 
@@ -577,15 +577,8 @@ fn session_values() -> Option<(usize, usize)> {
     let text = std::env::var("SESSION_BENCH_VALUES")
         .ok()
         .filter(|v| !v.is_empty())?;
-    let parsed = text
-        .split_once('x')
-        .and_then(|(n, bytes)| Some((n.parse().ok()?, bytes.parse().ok()?)));
-    Some(parsed.unwrap_or_else(|| panic!("SESSION_BENCH_VALUES={text}: expected COUNTxBYTES")))
-}
-
-/// The values `/fill/N/BYTES` adds: `vI`, a string of BYTES `x`s.
-fn filler(n: usize, bytes: usize) -> impl Iterator<Item = (String, String)> {
-    (0..n).map(move |i| (format!("v{i}"), "x".repeat(bytes)))
+    let size = session_benches::values_size(&text);
+    Some(size.unwrap_or_else(|| panic!("SESSION_BENCH_VALUES={text}: expected COUNTxBYTES")))
 }
 
 /// The clients of a contender at `addr`: see [`one_session`].

@@ -15,8 +15,8 @@
 //! `redis-server` of the run's own.
 //!
 //! Everything runs on one thread (a current-thread Tokio runtime). The run creates COUNT sessions
-//! through the app itself (each a first visit to the counter route, 64 at a time), keeping the cookies of 1 000 of them spread over the whole store. It then
-//! sends the counter route, one request at a time in process (no HTTP), to those 1 000 sessions in
+//! through the app itself (each a first visit to the counter route, 64 at a time), keeping the
+//! cookies of 1 000 of them spread over the whole store. It then sends the counter route, one request at a time in process (no HTTP), to those 1 000 sessions in
 //! a shuffled order: 2 000 requests to warm up, then three rounds of REQUESTS (default 20 000),
 //! and prints one line:
 //!
@@ -184,15 +184,18 @@ async fn app(contender: &str, count: usize) -> (Router, Backing) {
 async fn fill(app: &Router, count: usize) -> Vec<String> {
     let every = (count / SAMPLE).max(1);
     let mut kept = Vec::with_capacity(SAMPLE);
+    let mut keep = |done: Result<(usize, String), tokio::task::JoinError>| {
+        let (i, cookie) = done.expect("a first visit");
+        if i % every == 0 && kept.len() < SAMPLE {
+            kept.push(cookie);
+        }
+    };
     let mut running = JoinSet::new();
     for i in 0..count {
         if running.len() == FILLING
             && let Some(done) = running.join_next().await
         {
-            let (i, cookie) = done.expect("a first visit");
-            if i % every == 0 && kept.len() < SAMPLE {
-                kept.push(cookie);
-            }
+            keep(done);
         }
         let app = app.clone();
         running.spawn(async move {
@@ -203,10 +206,7 @@ async fn fill(app: &Router, count: usize) -> Vec<String> {
         });
     }
     while let Some(done) = running.join_next().await {
-        let (i, cookie) = done.expect("a first visit");
-        if i % every == 0 && kept.len() < SAMPLE {
-            kept.push(cookie);
-        }
+        keep(done);
     }
     kept
 }

@@ -10,9 +10,9 @@
 //! Contenders: `ours` (this project's `SessionLayer` over `RedisStore`), `ours-cached` (the
 //! same with the store's client-side cache), `tower-sessions`
 //! (tower-sessions over tower-sessions-redis-store, a fred client). Workloads: `read` (reads the
-//! counter), `rmw` (the counter route); a fourth argument `COUNTxBYTES` (`100x500`) first fills the
-//! session with COUNT more values of BYTES characters. Every request carries the cookie of an existing session;
-//! a `redis-server` of its own is started for the run. Subtract a run with a small N from one
+//! counter), `rmw` (the counter route); a fourth argument `COUNTxBYTES` (`100x500`) first fills
+//! the session with COUNT more values of BYTES characters. Every request carries the cookie of an
+//! existing session; a `redis-server` of its own is started for the run. Subtract a run with a small N from one
 //! with a large N and divide by the difference: the instructions of one request.
 
 #[path = "common/apps.rs"]
@@ -76,7 +76,10 @@ fn main() -> ExitCode {
             other => panic!("unknown contender {other}"),
         };
         let mut cookie = send(&app, "/rmw", None).await.expect("a session cookie");
-        if let Some((count, bytes)) = args.get(3).and_then(|size| size.split_once('x')) {
+        if let Some(size) = args.get(3) {
+            let Some((count, bytes)) = session_benches::values_size(size) else {
+                panic!("the size {size:?} is not COUNTxBYTES");
+            };
             let fill = format!("/fill/{count}/{bytes}");
             if let Some(renewed) = send(&app, &fill, Some(&cookie)).await {
                 cookie = renewed;

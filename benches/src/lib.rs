@@ -23,6 +23,18 @@ pub fn pair_of(set_cookie: &str) -> &str {
     set_cookie.split(';').next().expect("a name=value pair")
 }
 
+/// The values a large session is filled with (`/fill/COUNT/BYTES` in the benches' apps): `v0`,
+/// `v1`, ... `v{COUNT-1}`, each a string of BYTES `x`s.
+pub fn filler(count: usize, bytes: usize) -> impl Iterator<Item = (String, String)> {
+    (0..count).map(move |i| (format!("v{i}"), "x".repeat(bytes)))
+}
+
+/// A session size written `COUNTxBYTES` (`100x500`): COUNT values of BYTES characters.
+pub fn values_size(text: &str) -> Option<(usize, usize)> {
+    let (count, bytes) = text.split_once('x')?;
+    Some((count.parse().ok()?, bytes.parse().ok()?))
+}
+
 /// The criterion settings every bench starts from.
 ///
 /// 50 samples, a 1 s warm-up, and `measure` of measurement per bench.

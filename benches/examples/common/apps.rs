@@ -7,6 +7,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
 use http::{Request, Response, StatusCode, header};
+use session_benches::filler;
 use tower::{Service, ServiceExt};
 
 async fn counter(session: session_tower::Session) -> Result<String, session_tower::Error> {
@@ -30,11 +31,6 @@ async fn fill(
         session.insert(&key, value).await?;
     }
     Ok("0".into())
-}
-
-/// The keys and values of `/fill/N/BYTES`.
-pub(crate) fn filler(count: usize, bytes: usize) -> impl Iterator<Item = (String, String)> {
-    (0..count).map(move |i| (format!("v{i}"), "x".repeat(bytes)))
 }
 
 /// Our routes (`/untouched`, `/read`, `/rmw`), for a `SessionLayer` to wrap.

@@ -107,13 +107,14 @@ impl Chromium {
             .unwrap_or_else(|e| panic!("start Chromium through chromedriver: {e}"))
     }
 
+    /// The WebDriver session of the browser, if it is open.
+    fn open_client(&self) -> Option<Client> {
+        self.client.lock().expect("the client lock").clone()
+    }
+
     /// The WebDriver session of the browser that is open.
     fn client(&self) -> Client {
-        self.client
-            .lock()
-            .expect("the client lock")
-            .clone()
-            .expect("the browser is open")
+        self.open_client().expect("the browser is open")
     }
 
     /// Closes the browser the way a user quits it (WebDriver's Delete Session: Chromium shuts
@@ -139,12 +140,14 @@ impl Chromium {
 
     /// The text of the page's body.
     pub(crate) async fn text(&self) -> String {
-        let client = self.client();
-        let body = client
-            .find(Locator::Css("body"))
+        self.body_text()
             .await
-            .expect("the page has a body");
-        body.text().await.expect("the body's text")
+            .unwrap_or_else(|e| panic!("the page's body text: {e}"))
+    }
+
+    /// The text of the page's body, or why it could not be read (no body yet, say).
+    async fn body_text(&self) -> Result<String, fantoccini::error::CmdError> {
+        self.client().find(Locator::Css("body")).await?.text().await
     }
 
     /// Waits until the page's text is `expected` (after a click that navigates, say), and
@@ -153,9 +156,7 @@ impl Chromium {
         let deadline = Instant::now() + PATIENCE;
         let mut shown = String::new();
         while Instant::now() < deadline {
-            if let Ok(body) = self.client().find(Locator::Css("body")).await
-                && let Ok(text) = body.text().await
-            {
+            if let Ok(text) = self.body_text().await {
                 if text == expected {
                     return;
                 }
@@ -246,10 +247,7 @@ impl Chromium {
     async fn devtools(&self, command: &str, params: Value) -> Result<Value, String> {
         let failed = |e: &dyn std::fmt::Display| format!("DevTools {command}: {e}");
         let client = self
-            .client
-            .lock()
-            .expect("the client lock")
-            .clone()
+            .open_client()
             .ok_or_else(|| failed(&"the browser is closed"))?;
         let session = client
             .session_id()
@@ -278,7 +276,7 @@ impl Chromium {
     /// `cookies.txt` (the whole jar). Best effort: what cannot be read is skipped.
     pub(super) async fn save_artefacts(&self, dir: &Path) {
         let _ = std::fs::create_dir_all(dir);
-        let Some(client) = self.client.lock().expect("the client lock").clone() else {
+        let Some(client) = self.open_client() else {
             return;
         };
         if let Ok(png) = client.screenshot().await {
