@@ -1,20 +1,39 @@
-//! The stored form: one Redis hash per session, one field per value plus four metadata fields.
+//! The stored form: one Redis hash per session, its values in fields of their own or packed into
+//! one, plus metadata fields.
 //!
 //! | field | holds |
 //! |---|---|
 //! | `created`, `last_active`, `expires` | milliseconds since the Unix epoch, in decimal |
 //! | `lifetime` | the session's own [`Lifetime`] as JSON, absent when it has none |
-//! | `v:<name>` | the value stored under `<name>`, as its JSON text |
-//! | `size` | the values' size in decimal: the bytes of each value field's name and text, summed |
+//! | `v:<name>` | the value stored under `<name>`, as its JSON text; empty: the value is removed |
+//! | `pack` | values packed into one field (see below) |
+//! | `size` | the values' size in decimal (see below) |
 //! | `binding`, `subject_key` | a bound session's binding and its subject's digest ([`binding`]) |
 //!
-//! Values carry a `v:` prefix so that no session key can collide with a metadata field. `size`
-//! is what the `apply` script checks the store's limit against without reading the whole hash
-//! (the metadata, bounded, is not counted); a hash without it (written before it existed) is
-//! still read, and gets it at the next `apply` that changes a value.
+//! Values carry a `v:` prefix so that no session key can collide with a metadata field.
+//!
+//! **Packed values.** A session of many values is read faster as one field than as many (one
+//! `HGETALL` reply of a few strings, not one of hundreds: Redis and the client both pay per
+//! string). So the values of a session of more than [`PACK_ABOVE`] values are written into `pack`
+//! by `create` and `save`, and the `apply` script packs a hash's values again whenever it has
+//! grown past [`PACK_FIELDS`] fields. A pack is its values one after the other, each written
+//! `<name length>:<text length>:<name><text>` (lengths in bytes, in decimal). Key-level writes
+//! stay key-level: `apply` writes a changed value to its own `v:` field, which overrides the
+//! packed one, and a removed value of a packed hash becomes an empty `v:` field. A load reads the
+//! pack, then the `v:` fields over it.
+//!
+//! **The size.** `size` is what the `apply` script checks the store's limit against without
+//! reading the whole hash (the metadata, bounded, is not counted): a `v:` field counts its name
+//! and text in bytes, an empty one nothing, and a packed value as much as it would in a field of
+//! its own. A value overridden by its `v:` field, or removed by an empty one, still counts until
+//! the pack is made again; when that puts a change over the limit, the script packs the values
+//! with the change first, and refuses it only if their own size passes the limit. A hash without
+//! `size` (written before it existed) is still read, and gets it at the next `apply` that changes
+//! a value.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::fmt::Write as _;
 use std::io::Write as _;
 
 use redis::{RedisWrite, ToRedisArgs};
@@ -53,9 +72,22 @@ fn lifetime_json(lifetime: &Lifetime) -> String {
     serde_json::to_string(lifetime).unwrap_or_default()
 }
 
-/// Every field of `record`, as (field, text) pairs: what `create` and `save` write.
+/// The field holding the packed values.
+pub(crate) const PACK: &str = "pack";
+
+/// A whole write (`create`, `save`) packs the values of a record of more than this many.
+pub(crate) const PACK_ABOVE: usize = 8;
+
+/// The `apply` script packs a hash's values again when a change leaves it with more than this
+/// many fields, metadata included (it is written into the script).
+pub(crate) const PACK_FIELDS: usize = 12;
+
+/// Every field of `record`, as (field, text) pairs: what `create` and `save` write. The values go
+/// into fields of their own, or into [`PACK`] when there are more than [`PACK_ABOVE`].
 pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
-    let mut fields = Vec::with_capacity(record.data.len() + 4);
+    let packed = record.data.len() > PACK_ABOVE;
+    let values = if packed { 1 } else { record.data.len() };
+    let mut fields = Vec::with_capacity(values + 6);
     fields.push((CREATED.to_owned(), record.created.as_millis().to_string()));
     fields.push((
         LAST_ACTIVE.to_owned(),
@@ -68,19 +100,81 @@ pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
     if let Some(binding) = &record.binding {
         fields.extend(binding_fields(binding));
     }
-    for (name, value) in &record.data {
-        fields.push((value_field(name), value.as_json().to_owned()));
+    if packed {
+        let values = record
+            .data
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_json()));
+        fields.push((PACK.to_owned(), pack(values)));
+    } else {
+        for (name, value) in &record.data {
+            fields.push((value_field(name), value.as_json().to_owned()));
+        }
     }
     fields
 }
 
-/// The size of a session with these fields, as the `size` field counts it: the value fields'
-/// names and texts, in bytes.
-pub(crate) fn size_of(fields: &[(String, String)]) -> usize {
-    fields
+/// Values packed into one text: each `<name length>:<text length>:<name><text>`.
+pub(crate) fn pack<'a>(values: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> String {
+    let bytes: usize = values
+        .clone()
+        .map(|(name, text)| name.len() + text.len() + 12)
+        .sum();
+    let mut packed = String::with_capacity(bytes);
+    for (name, text) in values {
+        // Writes to a String: they cannot fail.
+        let _ = write!(packed, "{}:{}:", name.len(), text.len());
+        packed.push_str(name);
+        packed.push_str(text);
+    }
+    packed
+}
+
+/// The (name, text) entries of a pack, in its order; an error at the first malformed one.
+fn unpack(packed: &[u8]) -> impl Iterator<Item = Result<(&[u8], &[u8]), Corrupt>> {
+    let mut rest = packed;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let entry = (|| {
+            let (name_len, after) = length(rest)?;
+            let (text_len, after) = length(after)?;
+            if after.len() < name_len.checked_add(text_len)? {
+                return None;
+            }
+            let (name, after) = after.split_at(name_len);
+            let (text, after) = after.split_at(text_len);
+            Some((name, text, after))
+        })();
+        match entry {
+            Some((name, text, after)) => {
+                rest = after;
+                Some(Ok((name, text)))
+            }
+            None => {
+                rest = &[];
+                Some(Err(Corrupt::BadPack))
+            }
+        }
+    })
+}
+
+/// A pack entry's length: decimal digits and a `:`, and what follows.
+fn length(text: &[u8]) -> Option<(usize, &[u8])> {
+    let colon = text.iter().position(|&b| b == b':')?;
+    let digits = &text[..colon];
+    let length = usize::try_from(decimal(digits)?).ok()?;
+    Some((length, &text[colon + 1..]))
+}
+
+/// The size of `record`'s values as the `size` field counts them: each value's field name
+/// (`v:` and its name) and text, in bytes, however they are laid out.
+pub(crate) fn record_size(record: &Record) -> usize {
+    record
+        .data
         .iter()
-        .filter(|(name, _)| name.starts_with(VALUE_PREFIX))
-        .map(|(name, text)| name.len() + text.len())
+        .map(|(name, value)| VALUE_PREFIX.len() + name.len() + value.as_json().len())
         .sum()
 }
 
@@ -268,6 +362,8 @@ pub(crate) enum Corrupt {
     BadLifetime(serde_json::Error),
     /// A value field is not UTF-8 JSON text.
     BadValue,
+    /// The `pack` field is not values packed by this store, or holds one that is not UTF-8 JSON.
+    BadPack,
     /// A field name is not UTF-8, or names nothing this store writes.
     UnknownField,
     /// The key holds something other than a hash.
@@ -293,6 +389,7 @@ impl fmt::Display for Corrupt {
             Corrupt::BadTimestamp(field) => write!(f, "field `{field}` is not a timestamp"),
             Corrupt::BadLifetime(error) => write!(f, "field `{LIFETIME}` is malformed: {error}"),
             Corrupt::BadValue => f.write_str("a value field does not hold UTF-8 JSON text"),
+            Corrupt::BadPack => write!(f, "field `{PACK}` does not hold packed values"),
             Corrupt::UnknownField => f.write_str("a field is not one this store writes"),
             Corrupt::WrongType => f.write_str("the key does not hold a hash"),
             Corrupt::BadSize => write!(f, "field `{SIZE}` is not a number"),
@@ -318,18 +415,27 @@ pub(crate) fn decode(
     if fields.is_empty() {
         return Ok(None);
     }
-    let size = fields
-        .iter()
-        .filter(|(name, _)| name.starts_with(VALUE_PREFIX.as_bytes()))
-        .fold(0usize, |sum, (name, text)| {
-            sum.saturating_add(name.len() + text.len())
-        });
+    let mut size = 0usize;
+    for (name, text) in &fields {
+        if name.starts_with(VALUE_PREFIX.as_bytes()) {
+            if !text.is_empty() {
+                size = size.saturating_add(name.len() + text.len());
+            }
+        } else if name == PACK.as_bytes() {
+            for entry in unpack(text) {
+                let (name, text) = entry?;
+                size = size.saturating_add(VALUE_PREFIX.len() + name.len() + text.len());
+            }
+        }
+    }
     if size > limit {
         return Err(Corrupt::TooLarge { size, limit });
     }
     let (mut created, mut last_active, mut expires, mut lifetime) = (None, None, None, None);
     let (mut binding, mut digest) = (None, None);
-    let mut data = Vec::with_capacity(fields.len());
+    let mut packed = Vec::new();
+    // The values in fields of their own; none for an empty field (a removed value).
+    let mut loose = Vec::with_capacity(fields.len());
     for (name, text) in fields {
         let name = String::from_utf8(name).map_err(|_| Corrupt::UnknownField)?;
         match name.as_str() {
@@ -344,16 +450,21 @@ pub(crate) fn decode(
             }
             BINDING => binding = Some(text),
             SUBJECT_KEY => digest = Some(text),
+            PACK => packed = unpacked(&text)?,
             _ => {
                 if !name.starts_with(VALUE_PREFIX) {
                     return Err(Corrupt::UnknownField);
                 }
-                let json = String::from_utf8(text).map_err(|_| Corrupt::BadValue)?;
-                let value = Value::from_json(json).map_err(|_| Corrupt::BadValue)?;
+                let value = if text.is_empty() {
+                    None
+                } else {
+                    let json = String::from_utf8(text).map_err(|_| Corrupt::BadValue)?;
+                    Some(Value::from_json(json).map_err(|_| Corrupt::BadValue)?)
+                };
                 // The key in the field name's own allocation.
                 let mut key = name;
                 key.drain(..VALUE_PREFIX.len());
-                data.push((key, value));
+                loose.push((key, value));
             }
         }
     }
@@ -363,9 +474,36 @@ pub(crate) fn decode(
     record.last_active = last_active.ok_or(Corrupt::Missing(LAST_ACTIVE))?;
     record.lifetime = lifetime;
     record.binding = binding::decode_binding(binding.as_deref(), digest.as_deref())?.map(Box::new);
-    // Built in one pass from the sorted values, not by an insertion each.
-    record.data = data.into_iter().collect();
+    // Built in one pass from the sorted values, not by an insertion each; the fields of their
+    // own then override the packed values.
+    if packed.is_empty() {
+        record.data = loose
+            .into_iter()
+            .filter_map(|(key, value)| Some((key, value?)))
+            .collect();
+    } else {
+        record.data = packed.into_iter().collect();
+        for (key, value) in loose {
+            match value {
+                Some(value) => record.data.insert(key, value),
+                None => record.data.remove(&key),
+            };
+        }
+    }
     Ok(Some(record))
+}
+
+/// The values of a pack, as (name, value) pairs.
+fn unpacked(packed: &[u8]) -> Result<Vec<(String, Value)>, Corrupt> {
+    unpack(packed)
+        .map(|entry| {
+            let (name, text) = entry?;
+            let name = std::str::from_utf8(name).map_err(|_| Corrupt::BadPack)?;
+            let text = std::str::from_utf8(text).map_err(|_| Corrupt::BadPack)?;
+            let value = Value::from_json(text.to_owned()).map_err(|_| Corrupt::BadPack)?;
+            Ok((name.to_owned(), value))
+        })
+        .collect()
 }
 
 /// A timestamp field: milliseconds, a [`decimal`].
@@ -431,7 +569,7 @@ mod tests {
         .expect("binding");
         record.binding = Some(Box::new(binding));
         let fields = record_fields(&record);
-        assert_eq!(size_of(&fields), size_of(&record_fields(&sample())));
+        assert_eq!(record_size(&record), record_size(&sample()));
         assert_eq!(
             decode(bytes(&fields), LIMIT).expect("decodes"),
             Some(record)
@@ -506,7 +644,7 @@ mod tests {
     #[test]
     fn a_hash_over_the_limit_is_refused_by_its_size() {
         let fields = record_fields(&sample());
-        let size = size_of(&fields);
+        let size = record_size(&sample());
         assert!(decode(bytes(&fields), size).is_ok(), "at the limit");
         let mut with_size = fields.clone();
         // Neither the size field nor the other metadata counts.
@@ -517,6 +655,126 @@ mod tests {
             decode(bytes(&fields), size - 1),
             Err(Corrupt::TooLarge { size: s, limit }) if s == size && limit == size - 1
         ));
+    }
+
+    /// `sample` with `n` more values, `k0` .. `k{n-1}`.
+    fn grown(n: usize) -> Record {
+        let mut record = sample();
+        for i in 0..n {
+            let value = Value::from_json(format!("\"{}\"", "é".repeat(i))).expect("json");
+            record.data.insert(format!("k{i}"), value);
+        }
+        record
+    }
+
+    #[test]
+    fn many_values_are_packed_and_read_back_at_the_same_size() {
+        let record = grown(PACK_ABOVE);
+        let fields = record_fields(&record);
+        let packs: Vec<_> = fields.iter().filter(|(n, _)| n == PACK).collect();
+        assert_eq!(packs.len(), 1, "{fields:?}");
+        assert!(!fields.iter().any(|(n, _)| n.starts_with(VALUE_PREFIX)));
+        assert!(packs[0].1.starts_with("0:6:[1,{}]"), "{}", packs[0].1);
+        assert_eq!(
+            decode(bytes(&fields), LIMIT).expect("decodes"),
+            Some(record.clone())
+        );
+        // The limit counts a packed value as it would a field of its own.
+        let size = record_size(&record);
+        let loose: Vec<_> = record
+            .data
+            .iter()
+            .map(|(n, v)| (value_field(n), v.as_json().to_owned()))
+            .collect();
+        assert_eq!(
+            size,
+            loose.iter().map(|(n, t)| n.len() + t.len()).sum::<usize>()
+        );
+        assert!(decode(bytes(&fields), size).is_ok(), "at the limit");
+        assert!(matches!(
+            decode(bytes(&fields), size - 1),
+            Err(Corrupt::TooLarge { size: s, .. }) if s == size
+        ));
+        // A few values are not.
+        assert!(
+            !record_fields(&grown(PACK_ABOVE - 4))
+                .iter()
+                .any(|(n, _)| n == PACK)
+        );
+    }
+
+    #[test]
+    fn fields_of_their_own_override_the_pack_and_empty_ones_remove() {
+        let record = grown(PACK_ABOVE);
+        let mut fields = record_fields(&record);
+        fields.push(("v:k1".to_owned(), "42".to_owned()));
+        fields.push(("v:k2".to_owned(), String::new()));
+        fields.push(("v:new".to_owned(), "true".to_owned()));
+        fields.push(("v:never".to_owned(), String::new()));
+        let mut expected = record.clone();
+        expected.data.insert(
+            "k1".to_owned(),
+            Value::from_json("42".to_owned()).expect("json"),
+        );
+        expected.data.remove("k2");
+        expected.data.insert(
+            "new".to_owned(),
+            Value::from_json("true".to_owned()).expect("json"),
+        );
+        assert_eq!(
+            decode(bytes(&fields), LIMIT).expect("decodes"),
+            Some(expected)
+        );
+        // Overridden values still count, until the pack is made again; empty fields do not.
+        let size = record_size(&record) + "v:k1".len() + 2 + "v:new".len() + 4;
+        assert!(decode(bytes(&fields), size).is_ok());
+        assert!(matches!(
+            decode(bytes(&fields), size - 1),
+            Err(Corrupt::TooLarge { .. })
+        ));
+        // Without a pack, an empty field removes nothing.
+        let mut plain = record_fields(&sample());
+        plain.push(("v:gone".to_owned(), String::new()));
+        assert_eq!(
+            decode(bytes(&plain), LIMIT).expect("decodes"),
+            Some(sample())
+        );
+    }
+
+    #[test]
+    fn damaged_packs_are_refused() {
+        let good = record_fields(&sample());
+        for bad in [
+            &b"x"[..],
+            b"1:1",
+            b"1:1:a",
+            b"1:1:a1:",
+            b"1:1:a12:1:b",
+            b":1:a1",
+            b"1::a",
+            b"-1:1:a1",
+            b"1:+1:a1",
+            b"99999999999999999999:1:a1",
+            b"18446744073709551615:1:a1",
+            b"1:0:a",
+            b"1:1:a{",
+            b"1:3:a\"\xff\"",
+        ] {
+            let mut fields = bytes(&good);
+            fields.push((PACK.as_bytes().to_vec(), bad.to_vec()));
+            assert!(
+                matches!(decode(fields, LIMIT), Err(Corrupt::BadPack)),
+                "{:?} was taken",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let mut fields = bytes(&good);
+        fields.push((PACK.as_bytes().to_vec(), b"1:3:\xff\"a\"".to_vec()));
+        assert!(matches!(decode(fields, LIMIT), Err(Corrupt::BadPack)));
+        // An empty pack holds no values.
+        let mut fields = bytes(&good);
+        fields.push((PACK.as_bytes().to_vec(), Vec::new()));
+        assert_eq!(decode(fields, LIMIT).expect("decodes"), Some(sample()));
     }
 
     #[test]

@@ -27,8 +27,18 @@
 //! (their texts, read with the liveness check, for short values; `HSTRLEN` for long ones) or
 //! removes (`HSTRLEN`), and writes nothing if the result passes the limit. A change of metadata
 //! alone (a touch) leaves the size as it is, and reads or writes no `size`.
+//!
+//! Packed values (see [`layout`](crate::layout)): `apply` writes each changed value to its own
+//! field, over the packed one, and removes a value of a packed hash with an empty field. When a
+//! change may have added fields (its `HSET` says it did) and the hash then has more than
+//! [`PACK_FIELDS`](crate::layout::PACK_FIELDS), it packs the values again, in the same script.
+//! Overridden and removed packed values still count in `size` until then; a change that this
+//! count puts over the limit packs the values with the change first, exactly counted, and is
+//! refused only if they pass the limit.
 
 use redis::Script;
+
+use crate::layout;
 
 /// The liveness check of `create`, `save` and `delete`.
 const STATE: &str = r"
@@ -188,8 +198,9 @@ end
 /// every run). The liveness check, the size and the old texts of the short values set come from
 /// one `HMGET`; the changes go in one `HSET`; the TTL is set only when the new expiry leaves the
 /// old one's minute (see the module docs); helpers are defined only on the paths that use them
-/// (the `--UNINDEX--`, `--REINDEX--` and `--FIELDS--` hooks, filled per [`Variant`]). For a
-/// counter: two calls.
+/// (the `--UNINDEX--`, `--REINDEX--` and `--FIELDS--` hooks, filled per [`Variant`]; the packing
+/// is one closure, run only when it is due). For a counter: two calls, and a third (`HLEN`) when
+/// the counter's field is new (its first write after the values were packed).
 const APPLY: &str = r"
 local GRID = 60000
 local key, now, ttl = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -218,7 +229,7 @@ local size, cleared = nil, nil
 if ARGV[4] == '1' then
   size, cleared = 0, {}
   for _, field in ipairs(redis.call('HKEYS', key)) do
-    if string.sub(field, 1, 2) == 'v:' then cleared[#cleared + 1] = field end
+    if string.sub(field, 1, 2) == 'v:' or field == 'pack' then cleared[#cleared + 1] = field end
   end
 elseif last_value_set > 8 or last_value_removed > last_set then
   -- The bytes the value field `field` holds in the hash (its name and text), 0 if not there.
@@ -233,33 +244,74 @@ elseif last_value_set > 8 or last_value_removed > last_set then
     -- Written without the field (or with a damaged one): measured once.
     size = 0
     for _, field in ipairs(redis.call('HKEYS', key)) do
-      if string.sub(field, 1, 2) == 'v:' then size = size + stored(field) end
+      if string.sub(field, 1, 2) == 'v:' then
+        size = size + stored(field)
+      elseif field == 'pack' then
+        -- Its length: more than its values count, which the next packing mends.
+        size = size + redis.call('HSTRLEN', key, field)
+      end
     end
   end
   for j = 1, shorts do
     local old = f[3 + j]
-    if old then size = size - #ARGV[last_removed + j] - #old end
+    -- An empty field (a removed packed value) is not counted.
+    if old and old ~= '' then size = size - #ARGV[last_removed + j] - #old end
   end
   for i = 9 + 2 * shorts, last_value_set, 2 do size = size - stored(ARGV[i]) end
   for i = last_set + 1, last_value_removed do size = size - stored(ARGV[i]) end
 end
+--PACKING--
+-- Whether the values went into the pack, written with the changes.
+local repacked = false
 if size then
   for i = 9, last_value_set, 2 do size = size + #ARGV[i] + #ARGV[i + 1] end
-  if size > tonumber(ARGV[3]) then return {2, size} end
+  local limit = tonumber(ARGV[3])
+  if size > limit then
+    -- Values overridden or removed since the pack was made still count: made again with the
+    -- changes, the size is the values' own.
+    if cleared or redis.call('HEXISTS', key, 'pack') == 0 then return {2, size} end
+    local exact = repack(true, limit)
+    if not exact or exact > limit then return {2, exact or size} end
+    repacked = true
+  end
 end
-if not cleared and last_removed == last_set and last_set <= 1008 then
+-- Whether the changes may have added fields.
+local added = 1
+if repacked then
+  -- The values are written: the metadata is left.
+  redis.call('HSET', key, unpack(ARGV, last_value_set + 1, last_set))
+  if last_removed > last_value_removed then
+    redis.call('HDEL', key, unpack(ARGV, last_value_removed + 1, last_removed))
+  end
+elseif not cleared and last_removed == last_set and last_set <= 1008 then
   -- The usual change: one HSET.
   if size then
-    redis.call('HSET', key, 'size', size, unpack(ARGV, 9, last_set))
+    added = redis.call('HSET', key, 'size', size, unpack(ARGV, 9, last_set))
   else
-    redis.call('HSET', key, unpack(ARGV, 9, last_set))
+    added = redis.call('HSET', key, unpack(ARGV, 9, last_set))
   end
 else
   --FIELDS--
   if cleared then hdel_list(key, cleared, 1, #cleared) end
   hset_args(key, 9, last_set, size)
-  if last_removed > last_set then hdel_list(key, ARGV, last_set + 1, last_removed) end
+  if last_value_removed > last_set then
+    if not cleared and redis.call('HEXISTS', key, 'pack') == 1 then
+      -- A packed value is removed by an empty field over it.
+      local empty = {}
+      for i = last_set + 1, last_value_removed do
+        empty[#empty + 1] = ARGV[i]
+        empty[#empty + 1] = ''
+      end
+      for i = 1, #empty, 1000 do
+        redis.call('HSET', key, unpack(empty, i, math.min(i + 999, #empty)))
+      end
+    else
+      hdel_list(key, ARGV, last_set + 1, last_value_removed)
+    end
+  end
+  if last_removed > last_value_removed then hdel_list(key, ARGV, last_value_removed + 1, last_removed) end
 end
+if added > 0 and redis.call('HLEN', key) > PACK_FIELDS then repack(false, math.huge) end
 -- The TTL already reaches the old expiry's deadline, which serves while the new one shares it.
 local cell = math.floor((now + ttl) / GRID)
 local moved = math.floor(expires / GRID) ~= cell
@@ -269,6 +321,65 @@ if moved then
   --REINDEX--
 end
 --APPLIED--
+";
+
+/// `apply`'s packing (see [`layout`](crate::layout)): the values a hash holds, in one `pack` field.
+const PACKING: &str = r"
+-- Packs the hash's values: the pack's, then the `v:` fields' over them (an empty one removes
+-- its value), then, when `pending`, the value changes of this call's ARGV (not yet written); all
+-- go into one `pack` field, with their size, and the `v:` fields go. Answers the values' size;
+-- over `limit`, nothing is written. Nil, nothing written, for a pack this store did not write.
+local function repack(pending, limit)
+  local all = redis.call('HGETALL', key)
+  local texts, names, loose = {}, {}, {}
+  local function put(name, text)
+    if texts[name] == nil then names[#names + 1] = name end
+    texts[name] = text
+  end
+  for i = 1, #all, 2 do
+    if all[i] == 'pack' then
+      local pack, at = all[i + 1], 1
+      while at <= #pack do
+        local _, head, name_len, text_len = string.find(pack, '^(%d+):(%d+):', at)
+        if not head then return nil end
+        local name_end = head + tonumber(name_len)
+        local stop = name_end + tonumber(text_len)
+        if stop > #pack then return nil end
+        put(string.sub(pack, head + 1, name_end), string.sub(pack, name_end + 1, stop))
+        at = stop + 1
+      end
+    end
+  end
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 2) == 'v:' then
+      loose[#loose + 1] = all[i]
+      put(string.sub(all[i], 3), all[i + 1])
+    end
+  end
+  if pending then
+    for i = 9, last_value_set, 2 do put(string.sub(ARGV[i], 3), ARGV[i + 1]) end
+    for i = last_set + 1, last_value_removed do put(string.sub(ARGV[i], 3), '') end
+  end
+  local parts, size = {}, 0
+  for _, name in ipairs(names) do
+    local text = texts[name]
+    if text ~= '' then
+      parts[#parts + 1] = #name .. ':' .. #text .. ':' .. name .. text
+      size = size + 2 + #name + #text
+    end
+  end
+  if size > limit then return size end
+  for i = 1, #loose, 1000 do
+    redis.call('HDEL', key, unpack(loose, i, math.min(i + 999, #loose)))
+  end
+  if #parts > 0 then
+    redis.call('HSET', key, 'pack', table.concat(parts), 'size', size)
+  else
+    redis.call('HDEL', key, 'pack')
+    redis.call('HSET', key, 'size', 0)
+  end
+  return size
+end
 ";
 
 /// `delete`: removes the key and its index entry, answering whether it held a live session.
@@ -337,9 +448,10 @@ impl Scripts {
     /// The scripts of `variant`: one body each, its hooks filled in (see [`fill`]).
     pub(crate) fn new(variant: Variant) -> Self {
         let prelude = format!("{STATE}{NUMBERS}{INDEX}{FIELDS}");
+        let apply = apply_body();
         Scripts {
             write: Script::new(&fill(variant, &format!("{prelude}{WRITE}"))),
-            apply: Script::new(&fill(variant, APPLY)),
+            apply: Script::new(&fill(variant, &apply)),
             delete: Script::new(&fill(variant, &format!("{prelude}{DELETE}"))),
             list: Script::new(&format!("{prelude}{LIST}")),
         }
@@ -360,8 +472,20 @@ impl Scripts {
 /// tracked for the calling connection) tracks the key again, so the entry the cache keeps for
 /// it, updated with the same changes, is invalidated like any other.
 pub(crate) fn tracked_apply() -> Script {
-    let body = APPLY.replace("--APPLIED--", "redis.call('EXISTS', key)\n--APPLIED--");
+    let body = apply_body().replace("--APPLIED--", "redis.call('EXISTS', key)\n--APPLIED--");
     Script::new(&fill(Variant::Single, &body))
+}
+
+/// [`APPLY`] with its packing, which is the same for every variant.
+fn apply_body() -> String {
+    let packing = PACKING.replace(
+        "local function repack",
+        &format!(
+            "local PACK_FIELDS = {}\nlocal function repack",
+            layout::PACK_FIELDS
+        ),
+    );
+    APPLY.replace("--PACKING--", &packing)
 }
 
 /// `body` with its hooks (`--NAME--` lines) filled in for `variant`: how a script keeps the
@@ -434,7 +558,7 @@ mod tests {
     #[test]
     fn every_hook_is_filled_and_the_grids_agree() {
         for variant in [Variant::Single, Variant::Cluster] {
-            for body in [WRITE, APPLY, DELETE, WRITE_INDEX] {
+            for body in [WRITE, &apply_body(), DELETE, WRITE_INDEX] {
                 let filled = fill(variant, body);
                 let hook = filled
                     .match_indices("--")

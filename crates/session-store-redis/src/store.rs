@@ -360,12 +360,11 @@ impl RedisStore {
         &self,
         record: &Record,
     ) -> Result<(Vec<(String, String)>, usize), StoreError> {
-        let fields = layout::record_fields(record);
-        let size = layout::size_of(&fields);
+        let size = layout::record_size(record);
         if size > self.inner.max_record_bytes {
             return Err(self.too_large(size));
         }
-        Ok((fields, size))
+        Ok((layout::record_fields(record), size))
     }
 
     /// The error for a write that would make a session of `size` bytes.

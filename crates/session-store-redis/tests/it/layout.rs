@@ -51,13 +51,49 @@ async fn one_hash_per_session_under_prefix_and_digest() {
     assert_eq!(fields["size"], "0");
 }
 
-/// The size the `size` field counts: the value fields' names and texts, in bytes.
+/// The size the `size` field counts: the value fields' names and texts, in bytes, an empty one
+/// nothing, and a packed value as a field of its own would.
 pub(crate) fn size_of(fields: &HashMap<String, String>) -> usize {
-    fields
+    let loose: usize = fields
         .iter()
-        .filter(|(name, _)| name.starts_with("v:"))
+        .filter(|(name, text)| name.starts_with("v:") && !text.is_empty())
         .map(|(name, text)| name.len() + text.len())
-        .sum()
+        .sum();
+    let packed: usize = fields
+        .get("pack")
+        .map(|pack| {
+            unpack(pack)
+                .iter()
+                .map(|(name, text)| 2 + name.len() + text.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    loose + packed
+}
+
+/// The (name, text) entries of a `pack` field: `<name length>:<text length>:<name><text>` each.
+pub(crate) fn unpack(pack: &str) -> Vec<(String, String)> {
+    let mut entries = Vec::new();
+    let mut rest = pack.as_bytes();
+    while !rest.is_empty() {
+        let mut lengths = rest.splitn(3, |&b| b == b':');
+        let mut number = || -> usize {
+            let digits = lengths.next().expect("a length");
+            std::str::from_utf8(digits)
+                .expect("digits")
+                .parse()
+                .expect("a length")
+        };
+        let (name_len, text_len) = (number(), number());
+        let body = lengths.next().expect("an entry");
+        let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).expect("UTF-8");
+        entries.push((
+            text(&body[..name_len]),
+            text(&body[name_len..name_len + text_len]),
+        ));
+        rest = &body[name_len + text_len..];
+    }
+    entries
 }
 
 #[tokio::test]

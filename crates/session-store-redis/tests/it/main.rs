@@ -6,6 +6,7 @@
 //! - [`expiry`]: TTLs follow the record's expiry on the store's clock.
 //! - [`faults`]: Redis killed, restarted, slow, or down at start.
 //! - [`layout`]: what the store writes to Redis.
+//! - [`packing`]: many values packed into one field, and changed key by key.
 //! - [`resurrection`]: no write brings a deleted session back.
 //! - [`size`]: the record size limit, and the size the scripts keep.
 //! - [`subjects`]: sessions per subject: the binding fields and the index per subject.
@@ -22,6 +23,7 @@ mod damaged;
 mod expiry;
 mod faults;
 mod layout;
+mod packing;
 mod resurrection;
 mod size;
 mod subjects;
