@@ -130,42 +130,34 @@ pub(crate) fn pack<'a>(values: impl Iterator<Item = (&'a str, &'a str)> + Clone)
     packed
 }
 
-/// The (name, text) entries of a pack, in its order; an error at the first malformed one.
-fn unpack(packed: &[u8]) -> impl Iterator<Item = Result<(&[u8], &[u8]), Corrupt>> {
-    let mut rest = packed;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let entry = (|| {
-            let (name_len, after) = length(rest)?;
-            let (text_len, after) = length(after)?;
-            if after.len() < name_len.checked_add(text_len)? {
-                return None;
-            }
-            let (name, after) = after.split_at(name_len);
-            let (text, after) = after.split_at(text_len);
-            Some((name, text, after))
-        })();
-        match entry {
-            Some((name, text, after)) => {
-                rest = after;
-                Some(Ok((name, text)))
-            }
-            None => {
-                rest = &[];
-                Some(Err(Corrupt::BadPack))
-            }
-        }
-    })
+/// The (name, text) entries of a pack, in its order; an error for a pack this store did not
+/// write (its entries are checked for form, not their texts for JSON).
+fn unpack(packed: &[u8]) -> Result<Vec<(&str, &str)>, Corrupt> {
+    let mut rest = std::str::from_utf8(packed).map_err(|_| Corrupt::BadPack)?;
+    let mut entries = Vec::new();
+    while !rest.is_empty() {
+        let (name_len, after) = length(rest).ok_or(Corrupt::BadPack)?;
+        let (text_len, after) = length(after).ok_or(Corrupt::BadPack)?;
+        let end = name_len.checked_add(text_len).ok_or(Corrupt::BadPack)?;
+        // `get` refuses a length that ends inside a character, as well as one past the end.
+        let name = after.get(..name_len).ok_or(Corrupt::BadPack)?;
+        let text = after.get(name_len..end).ok_or(Corrupt::BadPack)?;
+        entries.push((name, text));
+        rest = &after[end..];
+    }
+    Ok(entries)
 }
 
-/// A pack entry's length: decimal digits and a `:`, and what follows.
-fn length(text: &[u8]) -> Option<(usize, &[u8])> {
-    let colon = text.iter().position(|&b| b == b':')?;
-    let digits = &text[..colon];
-    let length = usize::try_from(decimal(digits)?).ok()?;
-    Some((length, &text[colon + 1..]))
+/// A pack entry's length: decimal digits and a `:`; the length and what follows.
+fn length(text: &str) -> Option<(usize, &str)> {
+    let (digits, after) = text.split_once(':')?;
+    if digits.is_empty() || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let length = digits
+        .bytes()
+        .fold(0usize, |n, digit| n * 10 + usize::from(digit - b'0'));
+    Some((length, after))
 }
 
 /// The size of `record`'s values as the `size` field counts them: each value's field name
@@ -409,23 +401,23 @@ impl fmt::Display for Corrupt {
 ///
 /// `None` for no fields (no such key).
 pub(crate) fn decode(
-    fields: Vec<(Vec<u8>, Vec<u8>)>,
+    mut fields: Vec<(Vec<u8>, Vec<u8>)>,
     limit: usize,
 ) -> Result<Option<Record>, Corrupt> {
     if fields.is_empty() {
         return Ok(None);
     }
-    let mut size = 0usize;
+    let pack = fields
+        .iter()
+        .position(|(name, _)| name == PACK.as_bytes())
+        .map(|at| fields.swap_remove(at).1);
+    let packed = pack.as_deref().map(unpack).transpose()?.unwrap_or_default();
+    let mut size = packed.iter().fold(0usize, |sum, (name, text)| {
+        sum.saturating_add(VALUE_PREFIX.len() + name.len() + text.len())
+    });
     for (name, text) in &fields {
-        if name.starts_with(VALUE_PREFIX.as_bytes()) {
-            if !text.is_empty() {
-                size = size.saturating_add(name.len() + text.len());
-            }
-        } else if name == PACK.as_bytes() {
-            for entry in unpack(text) {
-                let (name, text) = entry?;
-                size = size.saturating_add(VALUE_PREFIX.len() + name.len() + text.len());
-            }
+        if name.starts_with(VALUE_PREFIX.as_bytes()) && !text.is_empty() {
+            size = size.saturating_add(name.len() + text.len());
         }
     }
     if size > limit {
@@ -433,7 +425,6 @@ pub(crate) fn decode(
     }
     let (mut created, mut last_active, mut expires, mut lifetime) = (None, None, None, None);
     let (mut binding, mut digest) = (None, None);
-    let mut packed = Vec::new();
     // The values in fields of their own; none for an empty field (a removed value).
     let mut loose = Vec::with_capacity(fields.len());
     for (name, text) in fields {
@@ -450,7 +441,6 @@ pub(crate) fn decode(
             }
             BINDING => binding = Some(text),
             SUBJECT_KEY => digest = Some(text),
-            PACK => packed = unpacked(&text)?,
             _ => {
                 if !name.starts_with(VALUE_PREFIX) {
                     return Err(Corrupt::UnknownField);
@@ -482,7 +472,13 @@ pub(crate) fn decode(
             .filter_map(|(key, value)| Some((key, value?)))
             .collect();
     } else {
-        record.data = packed.into_iter().collect();
+        record.data = packed
+            .into_iter()
+            .map(|(name, text)| {
+                let value = Value::from_json(text.to_owned()).map_err(|_| Corrupt::BadPack)?;
+                Ok((name.to_owned(), value))
+            })
+            .collect::<Result<_, Corrupt>>()?;
         for (key, value) in loose {
             match value {
                 Some(value) => record.data.insert(key, value),
@@ -491,19 +487,6 @@ pub(crate) fn decode(
         }
     }
     Ok(Some(record))
-}
-
-/// The values of a pack, as (name, value) pairs.
-fn unpacked(packed: &[u8]) -> Result<Vec<(String, Value)>, Corrupt> {
-    unpack(packed)
-        .map(|entry| {
-            let (name, text) = entry?;
-            let name = std::str::from_utf8(name).map_err(|_| Corrupt::BadPack)?;
-            let text = std::str::from_utf8(text).map_err(|_| Corrupt::BadPack)?;
-            let value = Value::from_json(text.to_owned()).map_err(|_| Corrupt::BadPack)?;
-            Ok((name.to_owned(), value))
-        })
-        .collect()
 }
 
 /// A timestamp field: milliseconds, a [`decimal`].
