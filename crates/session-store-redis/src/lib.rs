@@ -44,13 +44,25 @@
 //! |---|---|
 //! | `created`, `last_active`, `expires` | milliseconds since the Unix epoch, in decimal |
 //! | `lifetime` | the session's own lifetime (`{"idle_secs":…,"persistent":…}`), absent if none |
-//! | `v:<name>` | the value stored under `<name>`, as its JSON text |
-//! | `size` | the size of the values, in decimal: every `v:` field's name and text, in bytes |
+//! | `v:<name>` | the value stored under `<name>`, as its JSON text; empty: a packed value removed |
+//! | `pack` | the values of a session of many, packed into one field (below) |
+//! | `size` | the size of the values, in decimal: every `v:` field's name and text, in bytes, and each packed value counted as a field of its own |
 //! | `binding`, `subject_key` | a bound session's binding and its subject's digest: see [Sessions per subject](#sessions-per-subject) |
 //!
 //! Everything is text that `redis-cli` and other languages can read; the [`Codec`] seam is not
-//! used (values are already JSON, and one field per value is what lets `apply` change single
-//! keys). The key carries a TTL (`PEXPIRE`, computed from the store's [`Clock`]) that runs to
+//! used (values are already JSON, and a field per changed value is what lets `apply` change
+//! single keys).
+//!
+//! **Packed values.** Redis and the client both pay per string of an `HGETALL` reply, so a
+//! session of many values is read faster from one field than from many: `create` and `save`
+//! write the values of a record of more than 8 into one `pack` field, each value as
+//! `<name length>:<text length>:<name><text>` (lengths in bytes, decimal). Changes stay
+//! key-level: `apply` writes a changed value to its own `v:` field, which a load reads over the
+//! packed one, and removes a packed value with an empty `v:` field. When a change leaves the hash
+//! with more than 12 fields, the same script packs all its values again (the pack's, the `v:`
+//! fields over them), so a session that gains values one request at a time gets packed too, and
+//! the fields a counter or a flash message rewrites stay few. A session of up to 8 values that
+//! changes a few of them is never packed: its hash is laid out exactly as before packing existed. The key carries a TTL (`PEXPIRE`, computed from the store's [`Clock`]) that runs to
 //! the *deadline* of its expiry, the first whole minute of that clock after `expires`, so Redis
 //! reclaims dead sessions by itself, at most a minute after they died. Whether a session is live
 //! is decided by its `expires` field on the store's clock, never by the TTL: a key Redis still
@@ -72,8 +84,11 @@
 //!   `subject_key`, `size` and the old texts of the short values set (up to 256 bytes); when
 //!   values change, compute their new size from those (and `HSTRLEN` of each long value replaced
 //!   and each value removed) and answer the size, writing nothing, if it passes the limit; then
-//!   (on `clear`) `HDEL` every `v:` field, one `HSET` of the changed fields, the metadata and the
-//!   size, `HDEL` of those removed, and `PEXPIRE` only if the expiry moved to another minute.
+//!   (on `clear`) `HDEL` every `v:` field and the pack, one `HSET` of the changed fields, the
+//!   metadata and the size, `HDEL` of those removed (an `HSET` of empty fields when the hash has
+//!   a pack), and `PEXPIRE` only if the expiry moved to another minute. When the `HSET` added a
+//!   field, an `HLEN`; past 12 fields, the values are packed again (`HGETALL`, `HDEL` of the
+//!   `v:` fields, `HSET` of the pack and the size).
 //! - `touch`: the `apply` script with no value changes (`last_active`, `expires`, TTL; the size is
 //!   neither read nor written).
 //! - `delete`: a script: note whether a live session is there, `UNLINK`, answer that.
@@ -102,8 +117,9 @@
 //!
 //! A session's values may take at most [`max_record_bytes`](RedisStoreBuilder::max_record_bytes)
 //! bytes (default [`DEFAULT_MAX_RECORD_BYTES`], 1 MiB, the file store's default; at most
-//! [`MAX_RECORD_BYTES_LIMIT`]), counted as stored: each `v:` field's name and JSON text (the
-//! metadata fields, under 200 bytes, or about 1 KiB with a binding, are not counted). So a handler
+//! [`MAX_RECORD_BYTES_LIMIT`]), counted as stored: each `v:` field's name and JSON text, and each
+//! packed value as much as it would take in a field of its own (the metadata fields, under 200
+//! bytes, or about 1 KiB with a binding, and the pack's lengths, are not counted). So a handler
 //! that stores what users send cannot grow a hash without bound through the store. (A hash grown by
 //! something else is still read whole by a load, then refused as damaged.)
 //!
@@ -113,6 +129,10 @@
 //!   writes and the old lengths (`HSTRLEN`) of the fields it replaces or removes, and checks the
 //!   result before writing anything. A hash without `size` (written before it existed) is
 //!   measured once, at its next `apply` that changes a value.
+//! - A packed value overridden by its `v:` field, or removed by an empty one, still counts until
+//!   the values are packed again. When that count would put a change over the limit, the script
+//!   packs the values with the change, which counts each value once, and refuses the change only
+//!   if they pass the limit.
 //! - A write over the limit fails with
 //!   [`StoreErrorKind::TooLarge`](session_core::store::StoreErrorKind::TooLarge), its source a
 //!   [`RedisStoreError::TooLarge`] naming the size and the limit, and leaves the stored session as
