@@ -7,11 +7,19 @@ Reads RESULTS_DIR/many_sessions.txt (benches/many_sessions.sh's output: one line
 `contender=... sessions=... ns_per_request=... bytes_per_session=...`, and a `#` line naming
 the machine) and writes RESULTS_DIR/many_sessions.svg: requests per second of the counter route
 against the number of live sessions, one panel per store, ours beside tower-sessions', with the
-machine and the method under them. RESULTS_DIR defaults to benches/results. Python 3's standard
-library only.
+machine and the method under them.
+
+Reads RESULTS_DIR/large_sessions.txt too, if there is one (benches/large_sessions.sh's output:
+`store=... contender=... size=COUNTxBYTES rps=...` lines after `#` lines naming the machine), and
+writes RESULTS_DIR/large_sessions.svg: requests per second of the counter route over HTTP against
+the session's size, one panel per store, each contender a line of its own, with the machine and
+the method under them.
+
+RESULTS_DIR defaults to benches/results. Python 3's standard library only.
 """
 
 import math
+import statistics
 import sys
 from pathlib import Path
 
@@ -24,8 +32,12 @@ STORES = {
     "ours-redis": ("Redis", "ours"),
     "tower-redis": ("Redis", "tower-sessions"),
     "ours-file": ("files", "ours"),
+    "ours-pg": ("PostgreSQL", "ours"),
+    "tower-pg": ("PostgreSQL", "tower-sessions"),
+    "ours-sqlite": ("SQLite", "ours"),
+    "tower-sqlite": ("SQLite", "tower-sessions"),
 }
-PANELS = ["memory", "moka", "Redis", "files"]
+PANELS = ["memory", "moka", "Redis", "files", "PostgreSQL", "SQLite"]
 # Each side's colour, and the dashes of its line.
 STYLE = {
     "ours": ("#1f4e9c", ""),
@@ -79,7 +91,7 @@ def panel(x0, y0, store, series, sizes):
     top = 10 ** math.ceil(math.log10(top * 1.05)) if top > 0 else 1
     # A round scale: 1, 2 or 5 times a power of ten, above the highest point.
     for step in (0.2, 0.5, 1.0):
-        if max(rps for points in series.values() for _, rps, _ in points) <= top * step:
+        if max((rps for points in series.values() for _, rps, _ in points), default=0) <= top * step:
             top *= step
             break
     lo, hi = math.log10(min(sizes)), math.log10(max(sizes))
@@ -155,9 +167,164 @@ def many_sessions(results):
     print(f"wrote {out}")
 
 
+# The large-sessions chart (benches/large_sessions.sh's output): each store's panel title, in the
+# order drawn (three a row), and each contender's colour, dashes and legend.
+LARGE_PANELS = [
+    ("memory", "memory"),
+    ("moka", "moka"),
+    ("file", "files"),
+    ("redis", "Redis"),
+    ("pg", "PostgreSQL"),
+    ("sqlite", "SQLite"),
+]
+LARGE_STYLE = {
+    "ours-axum": ("#1f4e9c", "", "ours (axum)"),
+    "tower-sessions": ("#d9731a", ' stroke-dasharray="5 3"', "tower-sessions (axum)"),
+    "ours-actix": ("#2a8a3e", ' stroke-dasharray="9 3 2 3"', "ours (actix-web)"),
+    "actix-session": ("#b8323b", ' stroke-dasharray="2 3"', "actix-session (actix-web)"),
+}
+LARGE_COLUMNS = 3
+
+
+def read_blocks(path):
+    """A results file's blocks: each `#` header line with the runs (dicts) after it."""
+    blocks = []
+    for line in path.read_text().splitlines():
+        if line.startswith("#"):
+            blocks.append((line.lstrip("# ").strip(), []))
+        elif "=" in line:
+            if not blocks:
+                blocks.append(("", []))
+            blocks[-1][1].append(dict(pair.split("=", 1) for pair in line.split()))
+    return blocks
+
+
+def size_label(size):
+    """`100x500` -> `100×500`; a size that fills nothing (`1x0`) -> `none`."""
+    count, _, each = size.partition("x")
+    return "none" if count == "0" or each == "0" else f"{count}×{each}"
+
+
+def round_scale(value):
+    """A y scale for values up to `value`: the lowest of 1, 2 or 5 times a power of ten at or
+    above it, and how many steps its grid has (five for 5, four otherwise)."""
+    if value <= 0:
+        return 1, 4
+    power = 10 ** math.floor(math.log10(value))
+    top = next(power * m for m in (1, 2, 5, 10) if value <= power * m)
+    return top, 5 if top / power == 5 else 4
+
+
+def large_panel(x0, y0, title, series, sizes):
+    """One store's panel: requests per second (y) against session size (x, one slot a size)."""
+    parts = [f'<text x="{x0 + PANEL_W / 2}" y="{y0 - 12}" text-anchor="middle" '
+             f'font-weight="bold">{escape(title)}</text>',
+             f'<rect x="{x0}" y="{y0}" width="{PANEL_W}" height="{PANEL_H}" '
+             'fill="none" stroke="#999"/>']
+    top, steps = round_scale(max((rps for points in series.values() for rps in points.values()),
+                                 default=0) * 1.05)
+
+    def x(i):
+        return x0 + (i + 0.5) * PANEL_W / len(sizes)
+
+    def y(rps):
+        return y0 + PANEL_H - rps / top * PANEL_H
+
+    for i in range(steps + 1):
+        value = top * i / steps
+        parts.append(f'<line x1="{x0}" x2="{x0 + PANEL_W}" y1="{y(value)}" y2="{y(value)}" '
+                     'stroke="#eee"/>')
+        parts.append(f'<text x="{x0 - 4}" y="{y(value) + 4}" text-anchor="end" '
+                     f'font-size="10">{short(value)}</text>')
+    for i, size in enumerate(sizes):
+        parts.append(f'<text x="{x(i):.1f}" y="{y0 + PANEL_H + 14}" text-anchor="middle" '
+                     f'font-size="10">{escape(size_label(size))}</text>')
+    if not series:
+        parts.append(f'<text x="{x0 + PANEL_W / 2}" y="{y0 + PANEL_H / 2}" '
+                     'text-anchor="middle" fill="#999">no runs</text>')
+    for contender in LARGE_STYLE:
+        points = [(i, series[contender][size]) for i, size in enumerate(sizes)
+                  if size in series.get(contender, {})]
+        if not points:
+            continue
+        colour, dashes, _ = LARGE_STYLE[contender]
+        path = " ".join(f"{x(i):.1f},{y(rps):.1f}" for i, rps in points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke-width="2" '
+                     f'stroke="{colour}"{dashes}/>')
+        for i, rps in points:
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(rps):.1f}" r="3" fill="{colour}"/>')
+    return parts
+
+
+def large_sessions(results):
+    """RESULTS_DIR/large_sessions.svg from RESULTS_DIR/large_sessions.txt: for each store, the
+    median requests per second of each contender and size over the runs of the last block (the
+    last run of benches/large_sessions.sh) that measured the store."""
+    blocks = read_blocks(results / "large_sessions.txt")
+    runs, notes = [], []
+    for store, _ in LARGE_PANELS:
+        latest = [b for b in blocks if any(run["store"] == store for run in b[1])]
+        if latest:
+            header, block = latest[-1]
+            runs += [run for run in block if run["store"] == store]
+            if header and header not in notes:
+                notes.append(header)
+    sizes = list(dict.fromkeys(run["size"] for run in runs))
+    grouped = {}
+    for run in runs:
+        key = (run["store"], run["contender"], run["size"])
+        grouped.setdefault(key, []).append(float(run["rps"]))
+    by_store = {}
+    for (store, contender, size), values in grouped.items():
+        by_store.setdefault(store, {}).setdefault(contender, {})[size] = statistics.median(values)
+    connections = sorted({run["connections"] for run in runs}, key=int)
+    rows = math.ceil(len(LARGE_PANELS) / LARGE_COLUMNS)
+    row_h = PANEL_H + 70
+    width = MARGIN + LARGE_COLUMNS * (PANEL_W + MARGIN)
+    legend_y = 60 + rows * row_h + 10
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+             f'height="{legend_y + 40 + 16 * (len(notes) + 3)}" '
+             'font-family="sans-serif" font-size="12">',
+             '<rect width="100%" height="100%" fill="white"/>',
+             f'<text x="{MARGIN}" y="20" font-size="14" font-weight="bold">The counter route '
+             f'on large sessions: requests per second ({"/".join(connections) or "no"} '
+             'connections over HTTP)</text>']
+    for n, (store, title) in enumerate(LARGE_PANELS):
+        row, column = divmod(n, LARGE_COLUMNS)
+        x0, y0 = MARGIN + column * (PANEL_W + MARGIN), 60 + row * row_h
+        parts += large_panel(x0, y0, title, by_store.get(store, {}), sizes or ["1x0"])
+        parts.append(f'<text x="{x0 - 44}" y="{y0 + PANEL_H / 2}" font-size="11" '
+                     f'text-anchor="middle" transform="rotate(-90 {x0 - 44} '
+                     f'{y0 + PANEL_H / 2})">requests per second</text>')
+    parts.append(f'<text x="{MARGIN}" y="{legend_y}" font-size="11">session size: values × '
+                 'characters each, besides the counter</text>')
+    for i, (colour, dashes, label) in enumerate(LARGE_STYLE.values()):
+        lx = MARGIN + i * 190
+        parts.append(f'<line x1="{lx}" x2="{lx + 30}" y1="{legend_y + 20}" '
+                     f'y2="{legend_y + 20}" stroke-width="2" stroke="{colour}"{dashes}/>')
+        parts.append(f'<text x="{lx + 36}" y="{legend_y + 24}">{escape(label)}</text>')
+    method = ["Each point: the median of the runs of a store, size and contender; a run is one "
+              "process per store and size, its contenders one after another with the same load,",
+              "each connection a session of its own, filled before the measurement, then GET / "
+              "(read the counter, write counter + 1) as fast as the answers come, every answer "
+              "checked.",
+              "Nothing pinned: servers, load driver and store share the machine's cores. "
+              "tower-sessions has no file store; actix-session runs on Redis only (its cookie "
+              "store cannot hold these sessions)."]
+    for j, text in enumerate(notes + method):
+        parts.append(f'<text x="{MARGIN}" y="{legend_y + 50 + j * 16}" font-size="11" '
+                     f'fill="#444">{escape(text)}</text>')
+    parts.append("</svg>")
+    out = results / "large_sessions.svg"
+    out.write_text("\n".join(parts) + "\n")
+    print(f"wrote {out}")
+
+
 def main():
     results = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "results"
     many_sessions(results)
+    if (results / "large_sessions.txt").exists():
+        large_sessions(results)
 
 
 if __name__ == "__main__":

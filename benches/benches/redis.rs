@@ -67,12 +67,15 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use session_benches::apps;
+use session_benches::filler;
 use session_benches::load::{
-    Client, HttpClient, Load, Outcome, drive, hello, http_clients, http_clients_sharing, runtime,
+    Client, HttpClient, Load, Outcome, drive, fill, hello, http_clients, http_clients_sharing,
+    runtime,
 };
 use session_benches::placement::{Placement, pin_process, pin_thread};
-use session_benches::servers::{self, ActixServer, AxumServer};
-use session_benches::{actix_serve, filler};
+use session_benches::redis::{ours_store, tower_sessions_store};
+use session_benches::servers::{self, AxumServer};
 use session_store_redis::testing::RedisServer;
 use tokio::runtime::Runtime;
 
@@ -145,11 +148,24 @@ return 1
                 .pexpire(&key, TTL_MS as i64)
                 .ignore();
             if let Some((n, bytes)) = session_values() {
-                // As the store lays values out: `v:KEY`, the value's JSON text.
+                // As the store lays values out: more than 8 in one `pack` field (each
+                // `<name length>:<text length>:<name><text>`), fewer each in a `v:KEY` field.
                 let values: Vec<(String, String)> = filler(n, bytes)
-                    .map(|(name, value)| (format!("v:{name}"), format!("\"{value}\"")))
+                    .map(|(name, value)| (name, format!("\"{value}\"")))
                     .collect();
-                create.hset_multiple(&key, &values).ignore();
+                if values.len() > 8 {
+                    let pack: String = values
+                        .iter()
+                        .map(|(name, json)| format!("{}:{}:{name}{json}", name.len(), json.len()))
+                        .collect();
+                    create.hset(&key, "pack", pack).ignore();
+                } else {
+                    let fields: Vec<(String, &String)> = values
+                        .iter()
+                        .map(|(name, json)| (format!("v:{name}"), json))
+                        .collect();
+                    create.hset_multiple(&key, &fields).ignore();
+                }
             }
             let () = create
                 .query_async(&mut connection.clone())
@@ -206,182 +222,6 @@ return 1
             self.expect += 1;
             black_box(hello(n));
         }
-    }
-}
-
-/// The axum contenders.
-mod axum_servers {
-    use axum::Router;
-    use axum::extract::Path;
-    use axum::http::StatusCode;
-    use axum::routing::get;
-
-    use super::*;
-
-    /// This project's layer over `RedisStore`, with its client-side cache if `cached`.
-    pub(crate) async fn ours(url: &str, cached: bool) -> Router {
-        use session_state_cookie::CookieState;
-        use session_tower::{Error, Session, SessionLayer};
-
-        async fn counter(session: Session) -> Result<String, Error> {
-            let n: u64 = session.get("counter").await?.unwrap_or(0);
-            session.insert("counter", n + 1).await?;
-            Ok(hello(n))
-        }
-
-        async fn read(session: Session) -> Result<String, Error> {
-            Ok(hello(session.get("counter").await?.unwrap_or(0)))
-        }
-
-        async fn fill(
-            session: Session,
-            Path((n, bytes)): Path<(usize, usize)>,
-        ) -> Result<(), Error> {
-            for (key, value) in filler(n, bytes) {
-                session.insert(&key, value).await?;
-            }
-            Ok(())
-        }
-
-        let store = redis_store(url, cached).await;
-        Router::new()
-            .route("/", get(counter))
-            .route("/read", get(read))
-            .route("/fill/{n}/{bytes}", get(fill))
-            .layer(SessionLayer::new(CookieState::default(), store))
-    }
-
-    /// tower-sessions over tower-sessions-redis-store (a fred `Client`: one connection).
-    pub(crate) async fn tower_sessions(url: &str) -> Router {
-        use tower_sessions::{Session, SessionManagerLayer};
-        use tower_sessions_redis_store::RedisStore;
-        use tower_sessions_redis_store::fred::prelude::{ClientLike, Config};
-
-        async fn counter(session: Session) -> Result<String, StatusCode> {
-            let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
-            let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
-            session.insert("counter", n + 1).await.map_err(failed)?;
-            Ok(hello(n))
-        }
-
-        async fn read(session: Session) -> Result<String, StatusCode> {
-            let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
-            Ok(hello(
-                session.get("counter").await.map_err(failed)?.unwrap_or(0),
-            ))
-        }
-
-        async fn fill(
-            session: Session,
-            Path((n, bytes)): Path<(usize, usize)>,
-        ) -> Result<(), StatusCode> {
-            for (key, value) in filler(n, bytes) {
-                let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
-                session.insert(&key, value).await.map_err(failed)?;
-            }
-            Ok(())
-        }
-
-        let config = Config::from_url(url).expect("a redis URL");
-        let client =
-            tower_sessions_redis_store::fred::prelude::Client::new(config, None, None, None);
-        // The connection task runs as long as the client lives (for the rest of the process).
-        let _connection = client.init().await.expect("fred connects");
-        Router::new()
-            .route("/", get(counter))
-            .route("/read", get(read))
-            .route("/fill/{n}/{bytes}", get(fill))
-            .layer(SessionManagerLayer::new(RedisStore::new(client)))
-    }
-}
-
-/// The actix-web contenders.
-mod actix_servers {
-    use actix_web::{App, web};
-
-    use super::*;
-
-    /// This project's middleware over `RedisStore`, with its client-side cache if `cached`.
-    pub(crate) fn ours(url: String, cached: bool) -> ActixServer {
-        use session_actix::{Error, Session, SessionMiddleware};
-        use session_state_cookie::CookieState;
-
-        async fn counter(session: Session) -> Result<String, Error> {
-            let n: u64 = session.get("counter").await?.unwrap_or(0);
-            session.insert("counter", n + 1).await?;
-            Ok(hello(n))
-        }
-
-        async fn read(session: Session) -> Result<String, Error> {
-            Ok(hello(session.get("counter").await?.unwrap_or(0)))
-        }
-
-        async fn fill(session: Session, path: web::Path<(usize, usize)>) -> Result<String, Error> {
-            let (n, bytes) = path.into_inner();
-            for (key, value) in filler(n, bytes) {
-                session.insert(&key, value).await?;
-            }
-            Ok(String::new())
-        }
-
-        ActixServer::start(
-            move || async move { redis_store(&url, cached).await },
-            |store, listener| {
-                let middleware = SessionMiddleware::new(CookieState::default(), store);
-                actix_serve!(listener, move || {
-                    App::new()
-                        .wrap(middleware.clone())
-                        .route("/", web::get().to(counter))
-                        .route("/read", web::get().to(read))
-                        .route("/fill/{n}/{bytes}", web::get().to(fill))
-                })
-            },
-        )
-    }
-
-    /// actix-session over its `RedisSessionStore`.
-    pub(crate) fn actix_session(url: String) -> ActixServer {
-        use actix_session::storage::RedisSessionStore;
-        use actix_session::{Session, SessionMiddleware};
-
-        async fn counter(session: Session) -> Result<String, actix_web::Error> {
-            let n: u64 = session.get("counter")?.unwrap_or(0);
-            session.insert("counter", n + 1)?;
-            Ok(hello(n))
-        }
-
-        async fn read(session: Session) -> Result<String, actix_web::Error> {
-            Ok(hello(session.get("counter")?.unwrap_or(0)))
-        }
-
-        async fn fill(
-            session: Session,
-            path: web::Path<(usize, usize)>,
-        ) -> Result<String, actix_web::Error> {
-            let (n, bytes) = path.into_inner();
-            for (key, value) in filler(n, bytes) {
-                session.insert(key, value)?;
-            }
-            Ok(String::new())
-        }
-
-        ActixServer::start(
-            || async move {
-                RedisSessionStore::new(url)
-                    .await
-                    .expect("RedisSessionStore connects")
-            },
-            |store, listener| {
-                let key = actix_web::cookie::Key::generate();
-                actix_serve!(listener, move || {
-                    App::new()
-                        .wrap(SessionMiddleware::new(store.clone(), key.clone()))
-                        .route("/", web::get().to(counter))
-                        .route("/read", web::get().to(read))
-                        .route("/fill/{n}/{bytes}", web::get().to(fill))
-                })
-            },
-        )
     }
 }
 
@@ -541,15 +381,6 @@ fn measure<C: Client>(
     })
 }
 
-/// `RedisStore` at `url`, with its client-side cache if `cached`.
-async fn redis_store(url: &str, cached: bool) -> session_store_redis::RedisStore {
-    let mut builder = session_store_redis::RedisStore::builder(url);
-    if cached {
-        builder = builder.client_cache(session_store_redis::ClientCache::new());
-    }
-    builder.connect().await.expect("RedisStore connects")
-}
-
 /// Whether the route measured is `GET /read` (`SESSION_BENCH_ROUTE=read`: the session's counter
 /// read, nothing written) rather than the counter (`counter`, the default).
 fn reading() -> bool {
@@ -588,10 +419,8 @@ async fn clients_for(addr: std::net::SocketAddr, counting: bool, load: Load) -> 
     } else {
         http_clients(addr, counting, load).await
     };
-    if counting && let Some((n, bytes)) = session_values() {
-        for client in &mut clients {
-            client.prepare(&format!("/fill/{n}/{bytes}")).await;
-        }
+    if counting && let Some(size) = session_values() {
+        fill(&mut clients, size).await;
     }
     if counting && reading() {
         clients.iter_mut().for_each(HttpClient::read_only);
@@ -673,9 +502,9 @@ fn main() {
     for (name, counting) in axum_contenders {
         let router = match name {
             "floor-axum" => servers::axum_floor(),
-            "ours-axum" => servers.block_on(axum_servers::ours(&url, false)),
-            "ours-axum-cached" => servers.block_on(axum_servers::ours(&url, true)),
-            _ => servers.block_on(axum_servers::tower_sessions(&url)),
+            "ours-axum" => apps::ours_axum(servers.block_on(ours_store(&url, false))),
+            "ours-axum-cached" => apps::ours_axum(servers.block_on(ours_store(&url, true))),
+            _ => apps::tower_sessions_axum(servers.block_on(tower_sessions_store(&url))),
         };
         let server = AxumServer::start(&servers, router);
         let clients = driver.block_on(clients_for(server.addr, counting, load));
@@ -686,9 +515,11 @@ fn main() {
     for (name, counting) in actix_contenders {
         let server = match name {
             "floor-actix" => servers::actix_floor(),
-            "ours-actix" => actix_servers::ours(url.clone(), false),
-            "ours-actix-cached" => actix_servers::ours(url.clone(), true),
-            _ => actix_servers::actix_session(url.clone()),
+            "ours-actix" | "ours-actix-cached" => {
+                let (url, cached) = (url.clone(), name == "ours-actix-cached");
+                apps::ours_actix(move || async move { ours_store(&url, cached).await })
+            }
+            _ => apps::actix_session_redis(url.clone()),
         };
         let clients = driver.block_on(clients_for(server.addr, counting, load));
         rows.push(measure(&driver, &mut side, name, clients, load, counting));

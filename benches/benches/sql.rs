@@ -68,9 +68,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use session_benches::actix_serve;
+use session_benches::apps;
 use session_benches::load::{Client, Load, Outcome, drive, hello, http_clients, runtime};
-use session_benches::servers::{self, ActixServer, AxumServer};
+use session_benches::servers::{self, AxumServer};
+use session_benches::sql::{
+    IDLE_PER_CLIENT, PG_POOL, SESSION_TTL, pg_store, settle_pg, sqlite_store, tower_pg_store,
+    tower_sqlite_store,
+};
 use session_core::Value;
 use session_core::store::{Changes, Key, Record, Store, Timestamp};
 use session_store_sqlx::sqlx::postgres::PgPoolOptions;
@@ -80,25 +84,11 @@ use session_store_sqlx::{PgStore, SqliteStore, sqlite_pool};
 use tokio::runtime::Runtime;
 use tower_sessions::SessionStore;
 
-/// Connections in every contender's PostgreSQL pool.
-const PG_POOL: u32 = 16;
-
 /// The database the PostgreSQL contenders use (the counters are read from `postgres`).
 const BENCH_DATABASE: &str = "bench";
 
 /// How long the pass that counts sqlx's statements runs, at most.
 const COUNTING_PASS: Duration = Duration::from_millis(300);
-
-/// Sessions that no client uses, per client, in every contender's store: tables the size of a
-/// small site's, which the planner plans for as it would there (with the clients' sessions alone,
-/// a table of one page is read whole).
-const IDLE_PER_CLIENT: usize = 64;
-
-/// How many tasks create the idle sessions at once.
-const SEEDERS: usize = 8;
-
-/// The expiry every session gets: a day.
-const TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A database under test: the contenders' stores, and its counters.
 trait Database: Clone + Send + 'static {
@@ -277,15 +267,6 @@ impl Postgres {
             idle,
         }
     }
-
-    async fn pool(&self) -> PgPool {
-        PgPoolOptions::new()
-            .max_connections(PG_POOL)
-            .test_before_acquire(false)
-            .connect(&self.url)
-            .await
-            .expect("a pool on the bench database")
-    }
 }
 
 impl Database for Postgres {
@@ -294,39 +275,17 @@ impl Database for Postgres {
     const FLOOR: &'static str = "floor-pg";
 
     async fn ours(self, name: &'static str) -> PgStore {
-        let store = PgStore::builder(self.pool().await)
-            .table(name)
-            .build()
-            .expect("a plain table name");
-        store.migrate().await.expect("PgStore migrates");
-        seed_ours(&store, self.idle).await;
-        store
+        pg_store(&self.url, name, self.idle).await
     }
 
     async fn theirs(self) -> Self::Theirs {
-        let store = tower_sessions_sqlx_store::PostgresStore::new(self.pool().await);
-        store.migrate().await.expect("PostgresStore migrates");
-        seed_theirs(&store, self.idle).await;
-        store
+        tower_pg_store(&self.url, self.idle).await
     }
 
     /// Vacuums and analyzes the bench database and writes its dirty pages out, so that the last
     /// contender's dead rows and unwritten pages do not cost the next one.
     async fn settle(&self) {
-        let bench = PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&self.url)
-            .await
-            .expect("a connection to the bench database");
-        sqlx::raw_sql("VACUUM ANALYZE")
-            .execute(&bench)
-            .await
-            .expect("VACUUM ANALYZE");
-        bench.close().await;
-        sqlx::raw_sql("CHECKPOINT")
-            .execute(&self.side)
-            .await
-            .expect("CHECKPOINT");
+        settle_pg(&self.url).await;
     }
 
     async fn snapshot(&self) -> Snapshot {
@@ -403,17 +362,11 @@ impl Database for Sqlite {
     const FLOOR: &'static str = "floor-sqlite";
 
     async fn ours(self, name: &'static str) -> SqliteStore {
-        let store = SqliteStore::new(self.pool(name).await);
-        store.migrate().await.expect("SqliteStore migrates");
-        seed_ours(&store, self.idle).await;
-        store
+        sqlite_store(self.pool(name).await, self.idle).await
     }
 
     async fn theirs(self) -> Self::Theirs {
-        let store = tower_sessions_sqlx_store::SqliteStore::new(self.pool("tower_sessions").await);
-        store.migrate().await.expect("SqliteStore migrates");
-        seed_theirs(&store, self.idle).await;
-        store
+        tower_sqlite_store(self.pool("tower_sessions").await, self.idle).await
     }
 
     /// Nothing to wait for: each contender has a file of its own, checkpointed as it goes.
@@ -425,56 +378,6 @@ impl Database for Sqlite {
             commits: Some(self.commits.load(Ordering::Relaxed)),
             cpu: cpu::threads("sqlx-sqlite-wor"),
         }
-    }
-}
-
-/// Creates `n` sessions holding a counter in this project's `store`, [`SEEDERS`] at a time.
-async fn seed_ours<S: Store + Clone>(store: &S, n: usize) {
-    let mut seeders = tokio::task::JoinSet::new();
-    for seeder in 0..SEEDERS {
-        let store = store.clone();
-        seeders.spawn(async move {
-            for i in (seeder..n).step_by(SEEDERS) {
-                let mut digest = [0x5e; 32];
-                digest[..8].copy_from_slice(&(i as u64).to_be_bytes());
-                let now = Timestamp::from_system_time(SystemTime::now());
-                let mut record = Record::new(now, now.saturating_add(TTL));
-                let zero = Value::from_serialize(&0).expect("a number in JSON");
-                record.data.insert("counter".to_owned(), zero);
-                let created = store
-                    .create(&Key::from_digest(digest), &record)
-                    .await
-                    .expect("create");
-                assert!(created, "a new session");
-            }
-        });
-    }
-    while let Some(done) = seeders.join_next().await {
-        done.expect("a seeder panicked");
-    }
-}
-
-/// Creates `n` sessions holding a counter in tower-sessions' `store`, [`SEEDERS`] at a time.
-async fn seed_theirs<S: SessionStore + Clone>(store: &S, n: usize) {
-    use tower_sessions::cookie::time::OffsetDateTime;
-    use tower_sessions::session::{Id, Record};
-
-    let mut seeders = tokio::task::JoinSet::new();
-    for seeder in 0..SEEDERS {
-        let store = store.clone();
-        seeders.spawn(async move {
-            for _ in (seeder..n).step_by(SEEDERS) {
-                let mut record = Record {
-                    id: Id::default(),
-                    data: [("counter".to_owned(), serde_json::json!(0))].into(),
-                    expiry_date: OffsetDateTime::now_utc() + TTL,
-                };
-                store.create(&mut record).await.expect("create");
-            }
-        });
-    }
-    while let Some(done) = seeders.join_next().await {
-        done.expect("a seeder panicked");
     }
 }
 
@@ -508,7 +411,7 @@ mod floor {
             let key = Key::from_digest(digest);
             let now = Timestamp::from_system_time(SystemTime::now());
             let created = store
-                .create(&key, &Record::new(now, now.saturating_add(TTL)))
+                .create(&key, &Record::new(now, now.saturating_add(SESSION_TTL)))
                 .await
                 .expect("create");
             assert!(created, "a new session");
@@ -537,7 +440,7 @@ mod floor {
                 .map_or(0, |value| value.deserialize().expect("a number"));
             assert_eq!(n, self.expect, "the floor counts like the others");
             let now = Timestamp::from_system_time(SystemTime::now());
-            let mut changes = Changes::touch(now, now.saturating_add(TTL));
+            let mut changes = Changes::touch(now, now.saturating_add(SESSION_TTL));
             let next = Value::from_serialize(&(n + 1)).expect("a number in JSON");
             changes.updates.push(("counter".to_owned(), Some(next)));
             let applied = self.store.apply(&self.key, &changes).await.expect("apply");
@@ -546,73 +449,6 @@ mod floor {
             black_box(hello(n));
         }
     }
-}
-
-/// The axum contenders.
-mod axum_servers {
-    use axum::Router;
-    use axum::http::StatusCode;
-    use axum::routing::get;
-
-    use super::*;
-
-    /// This project's layer over `store`.
-    pub(crate) fn ours(store: impl Store) -> Router {
-        use session_state_cookie::CookieState;
-        use session_tower::{Error, Session, SessionLayer};
-
-        async fn counter(session: Session) -> Result<String, Error> {
-            let n: u64 = session.get("counter").await?.unwrap_or(0);
-            session.insert("counter", n + 1).await?;
-            Ok(hello(n))
-        }
-
-        Router::new()
-            .route("/", get(counter))
-            .layer(SessionLayer::new(CookieState::default(), store))
-    }
-
-    /// tower-sessions over `store`.
-    pub(crate) fn tower_sessions(store: impl SessionStore + Clone) -> Router {
-        use tower_sessions::{Session, SessionManagerLayer};
-
-        async fn counter(session: Session) -> Result<String, StatusCode> {
-            let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
-            let n: u64 = session.get("counter").await.map_err(failed)?.unwrap_or(0);
-            session.insert("counter", n + 1).await.map_err(failed)?;
-            Ok(hello(n))
-        }
-
-        Router::new()
-            .route("/", get(counter))
-            .layer(SessionManagerLayer::new(store))
-    }
-}
-
-/// The actix-web contender: this project's middleware over `db`'s store, made on the server's
-/// system thread (as in an `#[actix_web::main]` application).
-fn ours_actix<D: Database>(db: D) -> ActixServer {
-    use actix_web::{App, web};
-    use session_actix::{Error, Session, SessionMiddleware};
-    use session_state_cookie::CookieState;
-
-    async fn counter(session: Session) -> Result<String, Error> {
-        let n: u64 = session.get("counter").await?.unwrap_or(0);
-        session.insert("counter", n + 1).await?;
-        Ok(hello(n))
-    }
-
-    ActixServer::start(
-        move || db.ours("ours_actix"),
-        |store, listener| {
-            let middleware = SessionMiddleware::new(CookieState::default(), store);
-            actix_serve!(listener, move || {
-                App::new()
-                    .wrap(middleware.clone())
-                    .route("/", web::get().to(counter))
-            })
-        },
-    )
 }
 
 /// Counts the statements sqlx runs through its query API: its `sqlx::query` events, while on.
@@ -870,18 +706,21 @@ fn contenders<D: Database>(servers: &Runtime, driver: &Runtime, db: &D, load: Lo
     rows.push(measure(driver, db, D::FLOOR, clients, load));
 
     let store = servers.block_on(db.clone().ours("ours_axum"));
-    let server = AxumServer::start(servers, axum_servers::ours(store));
+    let server = AxumServer::start(servers, apps::ours_axum(store));
     let clients = driver.block_on(http_clients(server.addr, true, load));
     rows.push(measure(driver, db, "ours-axum", clients, load));
     server.stop();
 
     let store = servers.block_on(db.clone().theirs());
-    let server = AxumServer::start(servers, axum_servers::tower_sessions(store));
+    let server = AxumServer::start(servers, apps::tower_sessions_axum(store));
     let clients = driver.block_on(http_clients(server.addr, true, load));
     rows.push(measure(driver, db, "tower-sessions", clients, load));
     server.stop();
 
-    let server = ours_actix(db.clone());
+    let server = apps::ours_actix({
+        let db = db.clone();
+        move || db.ours("ours_actix")
+    });
     let clients = driver.block_on(http_clients(server.addr, true, load));
     rows.push(measure(driver, db, "ours-actix", clients, load));
     server.stop(driver);

@@ -10,37 +10,51 @@
 //! measured from an empty process). Contenders: `ours-memory` (`MemoryStore`, bounded well above
 //! what the run stores), `ours-cache` (`CacheStore` on moka, sized to hold them all), `ours-file`
 //! (`FileStore` in a temporary directory on this machine's disk), `ours-redis` (`RedisStore`),
-//! and tower-sessions' `tower-memory` (its `MemoryStore`), `tower-moka` (tower-sessions-moka-store,
-//! sized to hold them all) and `tower-redis` (tower-sessions-redis-store on fred). Redis runs as a
-//! `redis-server` of the run's own.
+//! `ours-pg` (`PgStore`), `ours-sqlite` (`SqliteStore`), and tower-sessions' `tower-memory` (its
+//! `MemoryStore`), `tower-moka` (tower-sessions-moka-store, sized to hold them all),
+//! `tower-redis` (tower-sessions-redis-store on fred), `tower-pg` and `tower-sqlite`
+//! (tower-sessions-sqlx-store's `PostgresStore` and `SqliteStore`). Redis runs as a
+//! `redis-server` of the run's own, PostgreSQL as a `session_store_sqlx::testing::PostgresServer`
+//! (`fsync` on) of the run's own, reached through `session_benches::sql::pg_pool`; SQLite is a
+//! database file in a temporary directory (as the file store's), opened with
+//! `session_store_sqlx::sqlite_pool` (WAL, `synchronous = FULL`). Each store's tables are made by
+//! its own `migrate()`.
 //!
-//! Everything runs on one thread (a current-thread Tokio runtime). The run creates COUNT sessions
-//! through the app itself (each a first visit to the counter route, 64 at a time), keeping the
-//! cookies of 1 000 of them spread over the whole store. It then sends the counter route, one request at a time in process (no HTTP), to those 1 000 sessions in
-//! a shuffled order: 2 000 requests to warm up, then three rounds of REQUESTS (default 20 000),
-//! and prints one line:
+//! Everything runs on one thread (a current-thread Tokio runtime; SQLite on sqlx's worker
+//! threads, one per connection). The run creates COUNT sessions through the app itself (each a
+//! first visit to the counter route, 64 at a time), keeping the cookies of 1 000 of them spread
+//! over the whole store. It then sends the counter route, one request at a time in process (no
+//! HTTP), to those 1 000 sessions in a shuffled order: 2 000 requests to warm up, then three
+//! rounds of REQUESTS (default 20 000), and prints one line:
 //!
 //! ```text
 //! contender=ours-memory sessions=1000000 ns_per_request=2510 bytes_per_session=231 fill_secs=4.1
 //! ```
 //!
-//! `ns_per_request` is the median round's; `bytes_per_session` the growth of the process's
-//! resident memory over the fill (in-process stores), of Redis's `used_memory` (Redis stores) or
-//! of the directory's allocated blocks (the file store), divided by COUNT.
+//! `ns_per_request` is the median round's; `bytes_per_session` the growth over the fill, divided
+//! by COUNT, of the process's resident memory (in-process stores), of Redis's `used_memory`
+//! (Redis stores), of the directory's allocated blocks (the file store), of the size of
+//! PostgreSQL's tables with their indexes and TOAST (`pg_total_relation_size` of every table
+//! outside the catalog: the store's), or of the SQLite directory's allocated blocks (the database
+//! file, its write-ahead log and shared-memory file) after a `wal_checkpoint(TRUNCATE)` has moved
+//! the log into the database file.
+//!
 //! `benches/many_sessions.sh` runs every contender at every size, pinned to one CPU with its
-//! `redis-server`, and keeps the lines.
+//! `redis-server` or PostgreSQL server, and keeps the lines. The file and SQL stores wait for an
+//! fsync on every write: it runs them once per size, with 2 000 REQUESTS, and the SQL stores at
+//! 1 000 and 100 000 sessions only (their fill takes about a millisecond a session).
 
 #[path = "common/apps.rs"]
 mod apps;
+#[path = "many_sessions/contenders.rs"]
+mod contenders;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use apps::send;
 use axum::Router;
-use session_state_cookie::CookieState;
-use session_store_redis::testing::RedisServer;
-use session_tower::SessionLayer;
+use contenders::app;
 use tokio::task::JoinSet;
 
 /// How many sessions' cookies the measured requests go to.
@@ -48,136 +62,6 @@ const SAMPLE: usize = 1_000;
 
 /// How many first visits run at once while filling.
 const FILLING: usize = 64;
-
-/// Where the sessions are kept, and what measures its size.
-enum Backing {
-    /// In this process: its resident memory.
-    Process,
-    /// In a directory: its allocated blocks.
-    Dir(tempfile::TempDir),
-    /// In Redis: its `used_memory`.
-    Redis(RedisServer),
-}
-
-impl Backing {
-    /// The bytes the store takes now.
-    fn bytes(&self) -> u64 {
-        match self {
-            Backing::Process => resident_bytes(),
-            Backing::Dir(dir) => dir_bytes(dir.path()),
-            Backing::Redis(server) => redis_used_memory(&server.url()),
-        }
-    }
-}
-
-/// This process's resident memory, from `/proc/self/statm`.
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|field| field.parse().ok())
-        .expect("resident pages");
-    pages * 4096
-}
-
-/// The blocks allocated to the files of `dir` (recursively), in bytes.
-fn dir_bytes(dir: &std::path::Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    let mut total = 0;
-    for entry in std::fs::read_dir(dir).expect("read the store's directory") {
-        let entry = entry.expect("a directory entry");
-        let meta = entry.metadata().expect("metadata");
-        total += meta.blocks() * 512;
-        if meta.is_dir() {
-            total += dir_bytes(&entry.path());
-        }
-    }
-    total
-}
-
-/// Redis's `used_memory`.
-fn redis_used_memory(url: &str) -> u64 {
-    let client = redis::Client::open(url).expect("a Redis URL");
-    let mut connection = client.get_connection().expect("connect to Redis");
-    let info: String = redis::cmd("INFO")
-        .arg("memory")
-        .query(&mut connection)
-        .expect("INFO memory");
-    info.lines()
-        .find_map(|line| line.strip_prefix("used_memory:"))
-        .and_then(|value| value.trim().parse().ok())
-        .expect("used_memory")
-}
-
-/// Our routes over `store`.
-fn ours(store: impl session_core::store::Store) -> Router {
-    apps::ours()
-        .layer(SessionLayer::new(CookieState::default(), store))
-        .with_state(())
-}
-
-/// tower-sessions' routes over `store`.
-fn theirs(store: impl tower_sessions::SessionStore + Clone) -> Router {
-    apps::theirs()
-        .layer(tower_sessions::SessionManagerLayer::new(store))
-        .with_state(())
-}
-
-/// A connected fred client for tower-sessions' Redis store.
-async fn fred(url: &str) -> tower_sessions_redis_store::fred::prelude::Client {
-    use tower_sessions_redis_store::fred::prelude::{Client, ClientLike, Config};
-    let config = Config::from_url(url).expect("a redis URL");
-    let client = Client::new(config, None, None, None);
-    let _connection = client.init().await.expect("fred connects");
-    client
-}
-
-/// The app of `contender` over its store, sized for `count` sessions, and where the store keeps
-/// them.
-async fn app(contender: &str, count: usize) -> (Router, Backing) {
-    let capacity = (count as u64).saturating_mul(2).max(10_000);
-    match contender {
-        "ours-memory" => {
-            let store = session_core::MemoryStore::with_max_bytes(usize::MAX);
-            (ours(store), Backing::Process)
-        }
-        "ours-cache" => {
-            let store = session_store_cache::CacheStore::new(capacity);
-            (ours(store), Backing::Process)
-        }
-        "ours-file" => {
-            let dir =
-                tempfile::tempdir_in(std::env::var_os("SESSION_BENCH_DIR").unwrap_or(".".into()))
-                    .expect("a directory for the file store");
-            let store = session_store_file::FileStore::open(dir.path().join("sessions"))
-                .expect("open the file store");
-            (ours(store), Backing::Dir(dir))
-        }
-        "ours-redis" => {
-            let server = RedisServer::start();
-            let store = session_store_redis::RedisStore::builder(server.url().as_str())
-                .connect()
-                .await
-                .expect("RedisStore connects");
-            (ours(store), Backing::Redis(server))
-        }
-        "tower-memory" => (
-            theirs(tower_sessions::MemoryStore::default()),
-            Backing::Process,
-        ),
-        "tower-moka" => (
-            theirs(tower_sessions_moka_store::MokaStore::new(Some(capacity))),
-            Backing::Process,
-        ),
-        "tower-redis" => {
-            let server = RedisServer::start();
-            let store = tower_sessions_redis_store::RedisStore::new(fred(&server.url()).await);
-            (theirs(store), Backing::Redis(server))
-        }
-        other => panic!("unknown contender {other}"),
-    }
-}
 
 /// Creates `count` sessions (first visits to the counter route); the cookies of [`SAMPLE`] of
 /// them, evenly spread.
@@ -260,11 +144,11 @@ fn main() -> ExitCode {
         .expect("runtime");
     runtime.block_on(async {
         let (app, backing) = app(contender, count).await;
-        let before = backing.bytes();
+        let before = backing.bytes().await;
         let started = Instant::now();
         let mut cookies = fill(&app, count).await;
         let fill_secs = started.elapsed().as_secs_f64();
-        let after = backing.bytes();
+        let after = backing.bytes().await;
         let order = shuffled(cookies.len());
         round(&app, &mut cookies, &order, 2_000).await;
         let mut rounds: Vec<Duration> = Vec::new();

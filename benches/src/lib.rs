@@ -8,8 +8,11 @@ use criterion::Criterion;
 use http::HeaderValue;
 
 pub mod actix;
+pub mod apps;
 pub mod load;
+pub mod redis;
 pub mod servers;
+pub mod sql;
 
 /// The `name=value` pair of a `Set-Cookie` header, as a `Cookie` header (http 1's type; the
 /// actix-web benches' is `actix::cookie_pair`).

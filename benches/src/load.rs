@@ -36,20 +36,30 @@ pub struct Load {
 impl Load {
     /// The real run under `cargo bench` (`--bench` among the arguments), a smoke test otherwise.
     pub fn from_args() -> Load {
-        let benching = std::env::args().any(|arg| arg == "--bench");
-        let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<f64>().ok());
-        if benching {
-            Load {
-                connections: env("SESSION_BENCH_CONNECTIONS").map_or(32, |n| n as usize),
-                warm_up: Duration::from_secs(1),
-                measure: Duration::from_secs_f64(env("SESSION_BENCH_SECS").unwrap_or(5.0)),
-            }
+        if std::env::args().any(|arg| arg == "--bench") {
+            Load::measured(5.0)
         } else {
-            Load {
-                connections: 4,
-                warm_up: Duration::from_millis(50),
-                measure: Duration::from_millis(200),
-            }
+            Load::smoke()
+        }
+    }
+
+    /// A real run: `SESSION_BENCH_CONNECTIONS` connections (default 32), a 1 s warm-up, and
+    /// `SESSION_BENCH_SECS` seconds measured (default `default_secs`).
+    pub fn measured(default_secs: f64) -> Load {
+        let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<f64>().ok());
+        Load {
+            connections: env("SESSION_BENCH_CONNECTIONS").map_or(32, |n| n as usize),
+            warm_up: Duration::from_secs(1),
+            measure: Duration::from_secs_f64(env("SESSION_BENCH_SECS").unwrap_or(default_secs)),
+        }
+    }
+
+    /// A smoke test: 4 connections for a moment.
+    pub fn smoke() -> Load {
+        Load {
+            connections: 4,
+            warm_up: Duration::from_millis(50),
+            measure: Duration::from_millis(200),
         }
     }
 }
@@ -259,6 +269,15 @@ pub async fn http_clients(addr: SocketAddr, counting: bool, load: Load) -> Vec<H
         clients.push(client);
     }
     clients
+}
+
+/// Gives every client's session `count` more values of `bytes` characters (`GET
+/// /fill/COUNT/BYTES`, see [`filler`](crate::filler)), outside the measurement.
+pub async fn fill(clients: &mut [HttpClient], (count, bytes): (usize, usize)) {
+    let path = format!("/fill/{count}/{bytes}");
+    for client in clients {
+        client.prepare(&path).await;
+    }
 }
 
 /// Opens `load.connections` clients to `addr` that all use one session: the first one's first
