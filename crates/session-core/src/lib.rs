@@ -74,6 +74,8 @@ mod error;
 mod id;
 /// Records, values, lifetimes, timestamps, key-level changes.
 mod record;
+
+mod packed;
 /// Clocks.
 mod clock;
 pub mod subject;

@@ -17,7 +17,8 @@
 //! string). So the values of a session of more than [`PACK_ABOVE`] values are written into `pack`
 //! by `create` and `save`, and the `apply` script packs a hash's values again whenever it has
 //! grown past [`PACK_FIELDS`] fields. A pack is its values one after the other, each written
-//! `<name length>:<text length>:<name><text>` (lengths in bytes, in decimal). Key-level writes
+//! `<name length>:<text length>:<name><text>` (lengths in bytes, in decimal:
+//! session-core's [`pack_values`]). Key-level writes
 //! stay key-level: `apply` writes a changed value to its own `v:` field, which overrides the
 //! packed one, and a removed value of a packed hash becomes an empty `v:` field. A load reads the
 //! pack, then the `v:` fields over it.
@@ -33,12 +34,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fmt::Write as _;
 use std::io::Write as _;
 
 use redis::{RedisWrite, ToRedisArgs};
 
-use session_core::store::{Changes, Record, Timestamp};
+use session_core::store::{Changes, Record, Timestamp, pack_values, unpack_values};
 use session_core::{Lifetime, Value};
 
 mod binding;
@@ -105,7 +105,7 @@ pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
             .data
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_json()));
-        fields.push((PACK.to_owned(), pack(values)));
+        fields.push((PACK.to_owned(), pack_values(values)));
     } else {
         for (name, value) in &record.data {
             fields.push((value_field(name), value.as_json().to_owned()));
@@ -114,50 +114,9 @@ pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
     fields
 }
 
-/// Values packed into one text: each `<name length>:<text length>:<name><text>`.
-pub(crate) fn pack<'a>(values: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> String {
-    let bytes: usize = values
-        .clone()
-        .map(|(name, text)| name.len() + text.len() + 12)
-        .sum();
-    let mut packed = String::with_capacity(bytes);
-    for (name, text) in values {
-        // Writes to a String: they cannot fail.
-        let _ = write!(packed, "{}:{}:", name.len(), text.len());
-        packed.push_str(name);
-        packed.push_str(text);
-    }
-    packed
-}
-
-/// The (name, text) entries of a pack, in its order; an error for a pack this store did not
-/// write (its entries are checked for form, not their texts for JSON).
+/// The (name, text) pairs of a pack.
 fn unpack(packed: &[u8]) -> Result<Vec<(&str, &str)>, Corrupt> {
-    let mut rest = std::str::from_utf8(packed).map_err(|_| Corrupt::BadPack)?;
-    let mut entries = Vec::new();
-    while !rest.is_empty() {
-        let (name_len, after) = length(rest).ok_or(Corrupt::BadPack)?;
-        let (text_len, after) = length(after).ok_or(Corrupt::BadPack)?;
-        let end = name_len.checked_add(text_len).ok_or(Corrupt::BadPack)?;
-        // `get` refuses a length that ends inside a character, as well as one past the end.
-        let name = after.get(..name_len).ok_or(Corrupt::BadPack)?;
-        let text = after.get(name_len..end).ok_or(Corrupt::BadPack)?;
-        entries.push((name, text));
-        rest = &after[end..];
-    }
-    Ok(entries)
-}
-
-/// A pack entry's length: decimal digits and a `:`; the length and what follows.
-fn length(text: &str) -> Option<(usize, &str)> {
-    let (digits, after) = text.split_once(':')?;
-    if digits.is_empty() || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let length = digits
-        .bytes()
-        .fold(0usize, |n, digit| n * 10 + usize::from(digit - b'0'));
-    Some((length, after))
+    unpack_values(packed).map_err(|_| Corrupt::BadPack)
 }
 
 /// The size of `record`'s values as the `size` field counts them: each value's field name

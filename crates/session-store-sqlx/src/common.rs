@@ -207,6 +207,9 @@ pub(crate) enum Damage {
     Name,
     /// A value is not JSON.
     Value,
+    /// A packed load's values (SQLite's): a name or value of another type than bytes, or not
+    /// UTF-8.
+    Packed,
     /// The values take more than the limit.
     TooLarge(usize),
 }
@@ -222,6 +225,7 @@ impl fmt::Display for Damage {
             }
             Damage::Name => f.write_str("a value name that is not UTF-8"),
             Damage::Value => f.write_str("a value that is not JSON"),
+            Damage::Packed => f.write_str("a value or its name of another type, or not UTF-8"),
             Damage::TooLarge(size) => write!(f, "values of {size} bytes, over the limit"),
         }
     }
@@ -287,8 +291,47 @@ pub(crate) fn warn_damaged(key: &session_core::store::Key, reason: &Damage) {
     );
 }
 
+/// The session's columns of a load's row: its times, lifetime, `subject` and `binding`.
+fn meta_of<R>(row: &R) -> Result<Meta, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Meta {
+        created: row.try_get(0)?,
+        last_active: row.try_get(1)?,
+        expires: row.try_get(2)?,
+        lifetime: row.try_get(3)?,
+        subject: row.try_get(4)?,
+        binding: row.try_get(5)?,
+    })
+}
+
+/// A load's session columns and its values' (name, text) pairs, before they are checked.
+type Loaded = (Meta, Vec<(Vec<u8>, Vec<u8>)>);
+
+/// The record assembled, or `None` with the reason logged; a column of another type (SQLite's
+/// columns take anything) is damage too.
+fn assembled(
+    decoded: Result<Loaded, Damage>,
+    key: &session_core::store::Key,
+    max_record_bytes: usize,
+) -> Option<Record> {
+    match decoded.and_then(|(meta, values)| assemble(meta, values, max_record_bytes)) {
+        Ok(record) => Some(record),
+        Err(reason) => {
+            warn_damaged(key, &reason);
+            None
+        }
+    }
+}
+
 /// The rows of a load (a session's columns, its `subject` and `binding`, then a value's name and
-/// text, `NULL`s for a session without values) as a record; `None` for no rows, or for rows that cannot be read (logged).
+/// text, `NULL`s for a session without values) as a record; `None` for no rows, or for rows that
+/// cannot be read (logged).
 pub(crate) fn decode_load<R>(
     rows: &[R],
     key: &session_core::store::Key,
@@ -303,14 +346,7 @@ where
 {
     let first = rows.first()?;
     let decoded = (|| {
-        let meta = Meta {
-            created: first.try_get(0)?,
-            last_active: first.try_get(1)?,
-            expires: first.try_get(2)?,
-            lifetime: first.try_get(3)?,
-            subject: first.try_get(4)?,
-            binding: first.try_get(5)?,
-        };
+        let meta = meta_of(first)?;
         let mut values = Vec::with_capacity(rows.len());
         for row in rows {
             let name: Option<Vec<u8>> = row.try_get(6)?;
@@ -319,18 +355,38 @@ where
         }
         Ok::<_, sqlx::Error>((meta, values))
     })();
-    // A column of another type (SQLite's columns take anything) is damage too.
-    let assembled = match decoded {
-        Ok((meta, values)) => assemble(meta, values, max_record_bytes),
-        Err(_) => Err(Damage::Column),
-    };
-    match assembled {
-        Ok(record) => Some(record),
-        Err(reason) => {
-            warn_damaged(key, &reason);
-            None
-        }
-    }
+    assembled(decoded.map_err(|_| Damage::Column), key, max_record_bytes)
+}
+
+/// The row of a packed load (a session's columns, its `subject` and `binding`, then its values
+/// packed into one text by the statement, in the form of
+/// [`pack_values`](session_core::store::pack_values), `NULL` for none) as a record; `None` for no
+/// row, or for a row that cannot be read (logged).
+pub(crate) fn decode_packed_load<R>(
+    row: Option<&R>,
+    key: &session_core::store::Key,
+    max_record_bytes: usize,
+) -> Option<Record>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let row = row?;
+    let decoded = (|| {
+        let meta = meta_of(row).map_err(|_| Damage::Column)?;
+        let packed: Option<Vec<u8>> = row.try_get(6).map_err(|_| Damage::Column)?;
+        let pairs = session_core::store::unpack_values(packed.as_deref().unwrap_or_default())
+            .map_err(|_| Damage::Packed)?;
+        let values = pairs
+            .into_iter()
+            .map(|(name, text)| (name.as_bytes().to_vec(), text.as_bytes().to_vec()))
+            .collect();
+        Ok((meta, values))
+    })();
+    assembled(decoded, key, max_record_bytes)
 }
 
 /// Refuses a write whose values alone pass the limit.
