@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use session_core::store::{
     Changes, Clock, DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_LIMIT, Record, SystemClock,
-    Timestamp,
+    Timestamp, unpack_values,
 };
 use session_core::{Lifetime, Value};
 
@@ -203,12 +203,10 @@ pub(crate) enum Damage {
     Lifetime,
     /// The binding does not parse, or is not filed under its subject.
     Binding,
-    /// A value's name is not UTF-8.
-    Name,
     /// A value is not JSON.
     Value,
-    /// A packed load's values (SQLite's): a name or value of another type than bytes, or not
-    /// UTF-8.
+    /// A load's packed values: a name or value of another type than bytes (SQLite's columns
+    /// take anything), or not UTF-8.
     Packed,
     /// The values take more than the limit.
     TooLarge(usize),
@@ -223,7 +221,6 @@ impl fmt::Display for Damage {
             Damage::Binding => {
                 f.write_str("a binding that does not parse or is not filed under its subject")
             }
-            Damage::Name => f.write_str("a value name that is not UTF-8"),
             Damage::Value => f.write_str("a value that is not JSON"),
             Damage::Packed => f.write_str("a value or its name of another type, or not UTF-8"),
             Damage::TooLarge(size) => write!(f, "values of {size} bytes, over the limit"),
@@ -248,7 +245,7 @@ pub(crate) struct Meta {
 /// The size is summed before any value is parsed.
 pub(crate) fn assemble(
     meta: Meta,
-    values: Vec<(Vec<u8>, Vec<u8>)>,
+    values: Vec<(&str, &str)>,
     max_record_bytes: usize,
 ) -> Result<Record, Damage> {
     let size: usize = values
@@ -273,12 +270,14 @@ pub(crate) fn assemble(
     };
     record.binding =
         decode_binding(meta.subject.as_deref(), meta.binding.as_deref())?.map(Box::new);
-    for (name, text) in values {
-        let name = String::from_utf8(name).map_err(|_| Damage::Name)?;
-        let text = String::from_utf8(text).map_err(|_| Damage::Value)?;
-        let value = Value::from_json(text).map_err(|_| Damage::Value)?;
-        record.data.insert(name, value);
-    }
+    // Built in one pass, not by an insertion each.
+    record.data = values
+        .into_iter()
+        .map(|(name, text)| {
+            let value = Value::from_json(text.to_owned()).map_err(|_| Damage::Value)?;
+            Ok((name.to_owned(), value))
+        })
+        .collect::<Result<_, Damage>>()?;
     Ok(record)
 }
 
@@ -310,54 +309,6 @@ where
     })
 }
 
-/// A load's session columns and its values' (name, text) pairs, before they are checked.
-type Loaded = (Meta, Vec<(Vec<u8>, Vec<u8>)>);
-
-/// The record assembled, or `None` with the reason logged; a column of another type (SQLite's
-/// columns take anything) is damage too.
-fn assembled(
-    decoded: Result<Loaded, Damage>,
-    key: &session_core::store::Key,
-    max_record_bytes: usize,
-) -> Option<Record> {
-    match decoded.and_then(|(meta, values)| assemble(meta, values, max_record_bytes)) {
-        Ok(record) => Some(record),
-        Err(reason) => {
-            warn_damaged(key, &reason);
-            None
-        }
-    }
-}
-
-/// The rows of a load (a session's columns, its `subject` and `binding`, then a value's name and
-/// text, `NULL`s for a session without values) as a record; `None` for no rows, or for rows that
-/// cannot be read (logged).
-pub(crate) fn decode_load<R>(
-    rows: &[R],
-    key: &session_core::store::Key,
-    max_record_bytes: usize,
-) -> Option<Record>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let first = rows.first()?;
-    let decoded = (|| {
-        let meta = meta_of(first)?;
-        let mut values = Vec::with_capacity(rows.len());
-        for row in rows {
-            let name: Option<Vec<u8>> = row.try_get(6)?;
-            let text: Option<Vec<u8>> = row.try_get(7)?;
-            values.extend(name.zip(text));
-        }
-        Ok::<_, sqlx::Error>((meta, values))
-    })();
-    assembled(decoded.map_err(|_| Damage::Column), key, max_record_bytes)
-}
-
 /// The row of a packed load (a session's columns, its `subject` and `binding`, then its values
 /// packed into one text by the statement, in the form of
 /// [`pack_values`](session_core::store::pack_values), `NULL` for none) as a record; `None` for no
@@ -375,18 +326,22 @@ where
     for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let row = row?;
-    let decoded = (|| {
-        let meta = meta_of(row).map_err(|_| Damage::Column)?;
-        let packed: Option<Vec<u8>> = row.try_get(6).map_err(|_| Damage::Column)?;
-        let pairs = session_core::store::unpack_values(packed.as_deref().unwrap_or_default())
-            .map_err(|_| Damage::Packed)?;
-        let values = pairs
-            .into_iter()
-            .map(|(name, text)| (name.as_bytes().to_vec(), text.as_bytes().to_vec()))
-            .collect();
-        Ok((meta, values))
-    })();
-    assembled(decoded, key, max_record_bytes)
+    let loaded = meta_of(row).and_then(|meta| Ok((meta, row.try_get::<Option<Vec<u8>>, _>(6)?)));
+    let record = match loaded {
+        // A column of another type (SQLite's columns take anything) is damage too.
+        Err(_) => Err(Damage::Column),
+        Ok((meta, packed)) => match packed.as_deref().map(unpack_values).transpose() {
+            Err(_) => Err(Damage::Packed),
+            Ok(values) => assemble(meta, values.unwrap_or_default(), max_record_bytes),
+        },
+    };
+    match record {
+        Ok(record) => Some(record),
+        Err(reason) => {
+            warn_damaged(key, &reason);
+            None
+        }
+    }
 }
 
 /// Refuses a write whose values alone pass the limit.
@@ -438,16 +393,12 @@ mod tests {
             subject: None,
             binding: None,
         };
-        let ok = assemble(meta(), vec![(b"a\0b".to_vec(), b"-0.0".to_vec())], 100).expect("ok");
+        let ok = assemble(meta(), vec![("a\0b", "-0.0")], 100).expect("ok");
         assert_eq!(ok.data["a\0b"].as_json(), "-0.0");
         assert_eq!(ok.last_active, Timestamp::from_millis(2));
-        let bad = |values: Vec<(Vec<u8>, Vec<u8>)>| assemble(meta(), values, 10).expect_err("bad");
-        assert_eq!(bad(vec![(vec![0xff], b"1".to_vec())]), Damage::Name);
-        assert_eq!(bad(vec![(b"a".to_vec(), b"nope".to_vec())]), Damage::Value);
-        assert_eq!(
-            bad(vec![(b"a".to_vec(), b"1234567890".to_vec())]),
-            Damage::TooLarge(11)
-        );
+        let bad = |values: Vec<(&str, &str)>| assemble(meta(), values, 10).expect_err("bad");
+        assert_eq!(bad(vec![("a", "nope")]), Damage::Value);
+        assert_eq!(bad(vec![("a", "1234567890")]), Damage::TooLarge(11));
         let negative = Meta {
             expires: -1,
             ..meta()
