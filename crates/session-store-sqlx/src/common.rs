@@ -203,9 +203,11 @@ pub(crate) enum Damage {
     Lifetime,
     /// The binding does not parse, or is not filed under its subject.
     Binding,
+    /// A value's name is not UTF-8.
+    Name,
     /// A value is not JSON.
     Value,
-    /// A load's packed values: a name or value of another type than bytes (SQLite's columns
+    /// SQLite's packed values: a name or value of another type than bytes (SQLite's columns
     /// take anything), or not UTF-8.
     Packed,
     /// The values take more than the limit.
@@ -221,6 +223,7 @@ impl fmt::Display for Damage {
             Damage::Binding => {
                 f.write_str("a binding that does not parse or is not filed under its subject")
             }
+            Damage::Name => f.write_str("a value name that is not UTF-8"),
             Damage::Value => f.write_str("a value that is not JSON"),
             Damage::Packed => f.write_str("a value or its name of another type, or not UTF-8"),
             Damage::TooLarge(size) => write!(f, "values of {size} bytes, over the limit"),
@@ -309,6 +312,54 @@ where
     })
 }
 
+/// The rows of a load (a session's columns, its `subject` and `binding`, then a value's name and
+/// text, `NULL`s for a session without values) as a record; `None` for no rows, or for rows that
+/// cannot be read (logged).
+pub(crate) fn decode_load<R>(
+    rows: &[R],
+    key: &session_core::store::Key,
+    max_record_bytes: usize,
+) -> Option<Record>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let first = rows.first()?;
+    let loaded = (|| {
+        let meta = meta_of(first)?;
+        let mut values = Vec::with_capacity(rows.len());
+        for row in rows {
+            let name: Option<Vec<u8>> = row.try_get(6)?;
+            let text: Option<Vec<u8>> = row.try_get(7)?;
+            values.extend(name.zip(text));
+        }
+        Ok::<_, sqlx::Error>((meta, values))
+    })();
+    let record = match loaded {
+        // A column of another type is damage too.
+        Err(_) => Err(Damage::Column),
+        Ok((meta, values)) => values
+            .into_iter()
+            .map(|(name, text)| {
+                let name = String::from_utf8(name).map_err(|_| Damage::Name)?;
+                let text = String::from_utf8(text).map_err(|_| Damage::Value)?;
+                Ok((name, text))
+            })
+            .collect::<Result<Vec<_>, Damage>>()
+            .and_then(|values| {
+                let values = values
+                    .iter()
+                    .map(|(n, t)| (n.as_str(), t.as_str()))
+                    .collect();
+                assemble(meta, values, max_record_bytes)
+            }),
+    };
+    logged(key, record)
+}
+
 /// The row of a packed load (a session's columns, its `subject` and `binding`, then its values
 /// packed into one text by the statement, in the form of
 /// [`pack_values`](session_core::store::pack_values), `NULL` for none) as a record; `None` for no
@@ -335,13 +386,12 @@ where
             Ok(values) => assemble(meta, values.unwrap_or_default(), max_record_bytes),
         },
     };
-    match record {
-        Ok(record) => Some(record),
-        Err(reason) => {
-            warn_damaged(key, &reason);
-            None
-        }
-    }
+    logged(key, record)
+}
+
+/// The record, or `None` with the reason it could not be read logged.
+fn logged(key: &session_core::store::Key, record: Result<Record, Damage>) -> Option<Record> {
+    record.inspect_err(|reason| warn_damaged(key, reason)).ok()
 }
 
 /// Refuses a write whose values alone pass the limit.

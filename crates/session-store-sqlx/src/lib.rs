@@ -86,7 +86,7 @@
 //!
 //! | operation | PostgreSQL | SQLite |
 //! |---|---|---|
-//! | `load` | one `SELECT` of one row (the session, its values packed into one column) | the same |
+//! | `load` | one `SELECT` (the session joined to its values) | one `SELECT` of one row (the session, its values packed into one column) |
 //! | `create` | `SELECT <table>_create(...)`: insert if no live session holds the id, replace a dead one | a transaction: insert-or-replace-dead, values, `COMMIT` |
 //! | `save`, `apply` | `SELECT ... FROM <table>_change(...)`: update the live row's times (which locks it), size the result from the changed values' old sizes, delete the removed values, upsert the set ones, update the size if it moved | a transaction: the same statements, `COMMIT` |
 //! | `touch` | one `UPDATE ... WHERE expires > now` | the same |

@@ -49,15 +49,11 @@ impl Pg {
         Pg {
             pool,
             lock_timeout: format!("{}ms", (timeout.as_millis() * 3 / 4).max(1)),
-            // The values in one column, packed as `session_core::store::pack_values` packs
-            // them (lengths in bytes): one row of 50 KB costs the server and sqlx less than a
-            // hundred of 500 bytes.
             load: format!(
                 "SELECT s.created, s.last_active, s.expires, s.lifetime, s.subject, s.binding, \
-                 (SELECT string_agg(convert_to(octet_length(v.name) || ':' || \
-                 octet_length(v.value) || ':', 'UTF8') || v.name || v.value, ''::bytea) \
-                 FROM {values} v WHERE v.session = s.id) \
-                 FROM {sessions} s WHERE s.id = $1 AND s.expires > $2"
+                 v.name, v.value \
+                 FROM {sessions} s LEFT JOIN {values} v ON v.session = s.id \
+                 WHERE s.id = $1 AND s.expires > $2"
             ),
             create: format!(
                 "SELECT {}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -222,12 +218,12 @@ async fn migrate_in(
 #[async_trait]
 impl Backend for Pg {
     async fn load(&self, key: &Key, now: i64, limit: usize) -> Result<Option<Record>, sqlx::Error> {
-        let row = sqlx::query(&self.load)
+        let rows = sqlx::query(&self.load)
             .bind(key.digest().as_slice())
             .bind(now)
-            .fetch_optional(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(common::decode_packed_load(row.as_ref(), key, limit))
+        Ok(common::decode_load(&rows, key, limit))
     }
 
     async fn create(
