@@ -15,15 +15,17 @@
 # About 23 minutes on the 2-core development machine, most of it the file store's million fsynced
 # files and the SQL stores' fills (set SESSION_BENCH_SIZES="1000 100000" for a shorter run). The
 # file store and the SQLite contenders write under the current directory unless SESSION_BENCH_DIR
-# names another (the file store needs about 5 GB at a million).
+# names another (the file store needs about 5 GB at a million). SESSION_BENCH_CONTENDERS names the
+# contenders to run (default: all of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-benches/results/many_sessions.txt}
 sizes=${SESSION_BENCH_SIZES:-1000 100000 1000000}
 # Runs of each contender and size (the file and SQL stores': one); charts.py takes their median.
 repeats=${SESSION_BENCH_REPEATS:-3}
-contenders=(ours-memory tower-memory ours-cache tower-moka ours-redis tower-redis ours-file
-    ours-pg tower-pg ours-sqlite tower-sqlite)
+# SESSION_BENCH_CONTENDERS="ours-pg tower-pg" runs only those.
+read -r -a contenders <<< "${SESSION_BENCH_CONTENDERS:-ours-memory tower-memory ours-cache \
+tower-moka ours-redis tower-redis ours-file ours-pg tower-pg ours-sqlite tower-sqlite}"
 
 cargo build --release -p session-benches --example many_sessions
 bin=target/release/examples/many_sessions
