@@ -686,19 +686,11 @@ mod tests {
     #[test]
     fn damaged_packs_are_refused() {
         let good = record_fields(&sample());
+        // Malformed (session-core's tests cover the form), and well formed around a text that
+        // is not JSON.
         for bad in [
-            &b"x"[..],
-            b"1:1",
-            b"1:1:a",
-            b"1:1:a1:",
-            b"1:1:a12:1:b",
-            b":1:a1",
-            b"1::a",
-            b"-1:1:a1",
-            b"1:+1:a1",
+            &b"1:1:a12:1:b"[..],
             b"99999999999999999999:1:a1",
-            b"18446744073709551615:1:a1",
-            b"1:0:a",
             b"1:1:a{",
             b"1:3:a\"\xff\"",
         ] {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use session_core::store::{
     Changes, Clock, DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_LIMIT, Record, SystemClock,
-    Timestamp, unpack_values,
+    Timestamp,
 };
 use session_core::{Lifetime, Value};
 
@@ -294,7 +294,7 @@ pub(crate) fn warn_damaged(key: &session_core::store::Key, reason: &Damage) {
 }
 
 /// The session's columns of a load's row: its times, lifetime, `subject` and `binding`.
-fn meta_of<R>(row: &R) -> Result<Meta, sqlx::Error>
+pub(crate) fn meta_of<R>(row: &R) -> Result<Meta, sqlx::Error>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
@@ -312,85 +312,11 @@ where
     })
 }
 
-/// The rows of a load (a session's columns, its `subject` and `binding`, then a value's name and
-/// text, `NULL`s for a session without values) as a record; `None` for no rows, or for rows that
-/// cannot be read (logged).
-pub(crate) fn decode_load<R>(
-    rows: &[R],
-    key: &session_core::store::Key,
-    max_record_bytes: usize,
-) -> Option<Record>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let first = rows.first()?;
-    let loaded = (|| {
-        let meta = meta_of(first)?;
-        let mut values = Vec::with_capacity(rows.len());
-        for row in rows {
-            let name: Option<Vec<u8>> = row.try_get(6)?;
-            let text: Option<Vec<u8>> = row.try_get(7)?;
-            values.extend(name.zip(text));
-        }
-        Ok::<_, sqlx::Error>((meta, values))
-    })();
-    let record = match loaded {
-        // A column of another type is damage too.
-        Err(_) => Err(Damage::Column),
-        Ok((meta, values)) => values
-            .into_iter()
-            .map(|(name, text)| {
-                let name = String::from_utf8(name).map_err(|_| Damage::Name)?;
-                let text = String::from_utf8(text).map_err(|_| Damage::Value)?;
-                Ok((name, text))
-            })
-            .collect::<Result<Vec<_>, Damage>>()
-            .and_then(|values| {
-                let values = values
-                    .iter()
-                    .map(|(n, t)| (n.as_str(), t.as_str()))
-                    .collect();
-                assemble(meta, values, max_record_bytes)
-            }),
-    };
-    logged(key, record)
-}
-
-/// The row of a packed load (a session's columns, its `subject` and `binding`, then its values
-/// packed into one text by the statement, in the form of
-/// [`pack_values`](session_core::store::pack_values), `NULL` for none) as a record; `None` for no
-/// row, or for a row that cannot be read (logged).
-pub(crate) fn decode_packed_load<R>(
-    row: Option<&R>,
-    key: &session_core::store::Key,
-    max_record_bytes: usize,
-) -> Option<Record>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let row = row?;
-    let loaded = meta_of(row).and_then(|meta| Ok((meta, row.try_get::<Option<Vec<u8>>, _>(6)?)));
-    let record = match loaded {
-        // A column of another type (SQLite's columns take anything) is damage too.
-        Err(_) => Err(Damage::Column),
-        Ok((meta, packed)) => match packed.as_deref().map(unpack_values).transpose() {
-            Err(_) => Err(Damage::Packed),
-            Ok(values) => assemble(meta, values.unwrap_or_default(), max_record_bytes),
-        },
-    };
-    logged(key, record)
-}
-
 /// The record, or `None` with the reason it could not be read logged.
-fn logged(key: &session_core::store::Key, record: Result<Record, Damage>) -> Option<Record> {
+pub(crate) fn logged(
+    key: &session_core::store::Key,
+    record: Result<Record, Damage>,
+) -> Option<Record> {
     record.inspect_err(|reason| warn_damaged(key, reason)).ok()
 }
 

@@ -9,7 +9,7 @@ use session_core::subject::{BoundSession, subject_key};
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
 
-use crate::common::{self, Options, Writes, lifetime_json, option_methods};
+use crate::common::{self, Damage, Options, Writes, lifetime_json, option_methods};
 use crate::error::SqlStoreError;
 use crate::names::{DEFAULT_TABLE, Names};
 use crate::schema::{self, Dialect, LATEST_VERSION};
@@ -215,6 +215,42 @@ async fn migrate_in(
     Ok(Ok(()))
 }
 
+/// The rows of a load (a session's columns, its `subject` and `binding`, then a value's name and
+/// text, `NULL`s for a session without values) as a record; `None` for no rows, or for rows that
+/// cannot be read (logged).
+fn decode_rows(rows: &[PgRow], key: &Key, max_record_bytes: usize) -> Option<Record> {
+    let first = rows.first()?;
+    let loaded = (|| {
+        let meta = common::meta_of(first)?;
+        let mut values = Vec::with_capacity(rows.len());
+        for row in rows {
+            let name: Option<Vec<u8>> = row.try_get(6)?;
+            let text: Option<Vec<u8>> = row.try_get(7)?;
+            values.extend(name.zip(text));
+        }
+        Ok::<_, sqlx::Error>((meta, values))
+    })();
+    let record = match loaded {
+        Err(_) => Err(Damage::Column),
+        Ok((meta, values)) => values
+            .into_iter()
+            .map(|(name, text)| {
+                let name = String::from_utf8(name).map_err(|_| Damage::Name)?;
+                let text = String::from_utf8(text).map_err(|_| Damage::Value)?;
+                Ok((name, text))
+            })
+            .collect::<Result<Vec<_>, Damage>>()
+            .and_then(|values| {
+                let values = values
+                    .iter()
+                    .map(|(n, t)| (n.as_str(), t.as_str()))
+                    .collect();
+                common::assemble(meta, values, max_record_bytes)
+            }),
+    };
+    common::logged(key, record)
+}
+
 #[async_trait]
 impl Backend for Pg {
     async fn load(&self, key: &Key, now: i64, limit: usize) -> Result<Option<Record>, sqlx::Error> {
@@ -223,7 +259,7 @@ impl Backend for Pg {
             .bind(now)
             .fetch_all(&self.pool)
             .await?;
-        Ok(common::decode_load(&rows, key, limit))
+        Ok(decode_rows(&rows, key, limit))
     }
 
     async fn create(

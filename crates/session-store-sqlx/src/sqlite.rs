@@ -6,15 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use session_core::store::{Key, Record};
+use session_core::store::{Key, Record, unpack_values};
 use session_core::subject::{BoundSession, subject_key};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Row, Sqlite, Transaction};
 
-use crate::common::{self, Options, Writes, lifetime_json, millis, option_methods};
+use crate::common::{self, Damage, Options, Writes, lifetime_json, millis, option_methods};
 use crate::error::SqlStoreError;
 use crate::names::{DEFAULT_TABLE, Names};
 use crate::schema::{self, Dialect};
@@ -331,6 +331,25 @@ async fn migrate_in(
     Ok(Ok(()))
 }
 
+/// The row of a load (a session's columns, its `subject` and `binding`, then its values packed
+/// into one text by the statement, in the form of
+/// [`pack_values`](session_core::store::pack_values), `NULL` for none) as a record; `None` for no
+/// row, or for a row that cannot be read (logged).
+fn decode_row(row: Option<&SqliteRow>, key: &Key, max_record_bytes: usize) -> Option<Record> {
+    let row = row?;
+    let loaded =
+        common::meta_of(row).and_then(|meta| Ok((meta, row.try_get::<Option<Vec<u8>>, _>(6)?)));
+    let record = match loaded {
+        // A column of another type (SQLite's columns take anything) is damage too.
+        Err(_) => Err(Damage::Column),
+        Ok((meta, packed)) => match packed.as_deref().map(unpack_values).transpose() {
+            Err(_) => Err(Damage::Packed),
+            Ok(values) => common::assemble(meta, values.unwrap_or_default(), max_record_bytes),
+        },
+    };
+    common::logged(key, record)
+}
+
 #[async_trait]
 impl Backend for Lite {
     async fn load(&self, key: &Key, now: i64, limit: usize) -> Result<Option<Record>, sqlx::Error> {
@@ -339,7 +358,7 @@ impl Backend for Lite {
             .bind(now)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(common::decode_packed_load(row.as_ref(), key, limit))
+        Ok(decode_row(row.as_ref(), key, limit))
     }
 
     async fn create(
