@@ -14,23 +14,24 @@
 //!
 //! **Packed values.** A session of many values is read faster as one field than as many (one
 //! `HGETALL` reply of a few strings, not one of hundreds: Redis and the client both pay per
-//! string). So the values of a session of more than [`PACK_ABOVE`] values are written into `pack`
-//! by `create` and `save`, and the `apply` script packs a hash's values again whenever it has
-//! grown past [`PACK_FIELDS`] fields. A pack is its values one after the other, each written
-//! `<name length>:<text length>:<name><text>` (lengths in bytes, in decimal:
-//! session-core's [`pack_values`]). Key-level writes
-//! stay key-level: `apply` writes a changed value to its own `v:` field, which overrides the
-//! packed one, and a removed value of a packed hash becomes an empty `v:` field. A load reads the
-//! pack, then the `v:` fields over it.
+//! string). So when a hash would have more than [`PACK_FIELDS`] fields, metadata included, and
+//! its values take at most [`PACK_MAX`] bytes, its values go into one `pack` field: written so
+//! by `create` and `save`, and packed again by the `apply` script when a change leaves a hash
+//! with more fields. A pack is its values one after the other, each written
+//! `<name length>:<text length>:<name><text>` (lengths in bytes, in decimal: session-core's
+//! [`pack_values`]). Writes stay key-level: `apply` writes a changed value to its own `v:` field,
+//! which overrides the packed one, and a removed value of a packed hash becomes an empty `v:`
+//! field. A load reads the pack, then the `v:` fields over it.
 //!
 //! **The size.** `size` is what the `apply` script checks the store's limit against without
 //! reading the whole hash (the metadata, bounded, is not counted): a `v:` field counts its name
 //! and text in bytes, an empty one nothing, and a packed value as much as it would in a field of
-//! its own. A value overridden by its `v:` field, or removed by an empty one, still counts until
-//! the pack is made again; when that puts a change over the limit, the script packs the values
-//! with the change first, and refuses it only if their own size passes the limit. A hash without
-//! `size` (written before it existed) is still read, and gets it at the next `apply` that changes
-//! a value.
+//! its own. A packed value overridden by its `v:` field, or removed by an empty one, still counts
+//! until the values are packed again. When that puts a change over the limit, the script prunes
+//! the pack of every overridden or removed value and of those the change sets (which then stay in
+//! fields of their own, so a value changed again is not counted twice again), and refuses the
+//! change only if the values' own size passes the limit. A hash without `size` (written before it
+//! existed) is still read, and gets it at the next `apply` that changes a value.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -75,19 +76,22 @@ fn lifetime_json(lifetime: &Lifetime) -> String {
 /// The field holding the packed values.
 pub(crate) const PACK: &str = "pack";
 
-/// A whole write (`create`, `save`) packs the values of a record of more than this many.
-pub(crate) const PACK_ABOVE: usize = 8;
-
-/// The `apply` script packs a hash's values again when a change leaves it with more than this
-/// many fields, metadata included (it is written into the script).
+/// A hash is packed when it would have more than this many fields, metadata included:
+/// `create` and `save` write the values of such a record into [`PACK`], and the `apply` script
+/// packs a hash's values again when a change leaves it with more (the number is written into the
+/// script).
 pub(crate) const PACK_FIELDS: usize = 12;
 
+/// Values are packed only while they take at most this many bytes (as `size` counts them): a
+/// packing copies every value, and so does pruning a pack (see [`scripts`](crate::scripts)),
+/// which bounds what either costs Redis (written into the script too).
+pub(crate) const PACK_MAX: usize = 128 * 1024;
+
 /// Every field of `record`, as (field, text) pairs: what `create` and `save` write. The values go
-/// into fields of their own, or into [`PACK`] when there are more than [`PACK_ABOVE`].
+/// into fields of their own, or into [`PACK`] when the hash would have more than
+/// [`PACK_FIELDS`] fields and the values take at most [`PACK_MAX`] bytes.
 pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
-    let packed = record.data.len() > PACK_ABOVE;
-    let values = if packed { 1 } else { record.data.len() };
-    let mut fields = Vec::with_capacity(values + 6);
+    let mut fields = Vec::with_capacity(record.data.len().min(PACK_FIELDS) + 6);
     fields.push((CREATED.to_owned(), record.created.as_millis().to_string()));
     fields.push((
         LAST_ACTIVE.to_owned(),
@@ -100,6 +104,9 @@ pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
     if let Some(binding) = &record.binding {
         fields.extend(binding_fields(binding));
     }
+    // The metadata, the `size` the caller adds, and a field per value.
+    let packed =
+        fields.len() + 1 + record.data.len() > PACK_FIELDS && record_size(record) <= PACK_MAX;
     if packed {
         let values = record
             .data
@@ -370,6 +377,16 @@ pub(crate) fn decode(
         .iter()
         .position(|(name, _)| name == PACK.as_bytes())
         .map(|at| fields.swap_remove(at).1);
+    // A pack entry takes at most twice what it counts (its lengths' digits and colons against
+    // the `v:` prefix), so a pack over twice the limit is refused before it is split.
+    if let Some(pack) = &pack
+        && pack.len() / 2 > limit
+    {
+        return Err(Corrupt::TooLarge {
+            size: pack.len() / 2,
+            limit,
+        });
+    }
     let packed = pack.as_deref().map(unpack).transpose()?.unwrap_or_default();
     let mut size = packed.iter().fold(0usize, |sum, (name, text)| {
         sum.saturating_add(VALUE_PREFIX.len() + name.len() + text.len())
@@ -423,8 +440,8 @@ pub(crate) fn decode(
     record.last_active = last_active.ok_or(Corrupt::Missing(LAST_ACTIVE))?;
     record.lifetime = lifetime;
     record.binding = binding::decode_binding(binding.as_deref(), digest.as_deref())?.map(Box::new);
-    // Built in one pass from the sorted values, not by an insertion each; the fields of their
-    // own then override the packed values.
+    // Built in one pass, not by an insertion each (the pairs are sorted, and of a name given
+    // twice the last is kept); the fields of their own then override the packed values.
     if packed.is_empty() {
         record.data = loose
             .into_iter()
@@ -611,7 +628,7 @@ mod tests {
 
     #[test]
     fn many_values_are_packed_and_read_back_at_the_same_size() {
-        let record = grown(PACK_ABOVE);
+        let record = grown(8);
         let fields = record_fields(&record);
         let packs: Vec<_> = fields.iter().filter(|(n, _)| n == PACK).collect();
         assert_eq!(packs.len(), 1, "{fields:?}");
@@ -637,17 +654,28 @@ mod tests {
             decode(bytes(&fields), size - 1),
             Err(Corrupt::TooLarge { size: s, .. }) if s == size
         ));
-        // A few values are not.
+        // A pack over twice the limit is refused before it is split.
+        let mut huge = bytes(&record_fields(&sample()));
+        huge.push((PACK.as_bytes().to_vec(), vec![b'1'; 102]));
+        assert!(matches!(
+            decode(huge.clone(), 50),
+            Err(Corrupt::TooLarge {
+                size: 51,
+                limit: 50
+            })
+        ));
+        huge.last_mut().expect("the pack").1.pop();
         assert!(
-            !record_fields(&grown(PACK_ABOVE - 4))
-                .iter()
-                .any(|(n, _)| n == PACK)
+            matches!(decode(huge, 50), Err(Corrupt::BadPack)),
+            "split, then refused"
         );
+        // A few values are not.
+        assert!(!record_fields(&grown(4)).iter().any(|(n, _)| n == PACK));
     }
 
     #[test]
     fn fields_of_their_own_override_the_pack_and_empty_ones_remove() {
-        let record = grown(PACK_ABOVE);
+        let record = grown(8);
         let mut fields = record_fields(&record);
         fields.push(("v:k1".to_owned(), "42".to_owned()));
         fields.push(("v:k2".to_owned(), String::new()));

@@ -261,29 +261,23 @@ elseif last_value_set > 8 or last_value_removed > last_set then
   for i = last_set + 1, last_value_removed do size = size - stored(ARGV[i]) end
 end
 --PACKING--
--- Whether the values went into the pack, written with the changes.
-local repacked = false
+-- Whether the pack was pruned of the values fields override (the size is then exact).
+local pruned = false
 if size then
   for i = 9, last_value_set, 2 do size = size + #ARGV[i] + #ARGV[i + 1] end
   local limit = tonumber(ARGV[3])
   if size > limit then
-    -- Values overridden or removed since the pack was made still count: made again with the
-    -- changes, the size is the values' own.
+    -- Packed values overridden or removed by fields still count: pruned of them, and of those
+    -- this call changes, the pack leaves the size the values' own.
     if cleared or redis.call('HEXISTS', key, 'pack') == 0 then return {2, size} end
-    local exact = repack(true, limit)
+    local exact = prune(limit)
     if not exact or exact > limit then return {2, exact or size} end
-    repacked = true
+    size, pruned = exact, true
   end
 end
 -- Whether the changes may have added fields.
 local added = 1
-if repacked then
-  -- The values are written: the metadata is left.
-  redis.call('HSET', key, unpack(ARGV, last_value_set + 1, last_set))
-  if last_removed > last_value_removed then
-    redis.call('HDEL', key, unpack(ARGV, last_value_removed + 1, last_removed))
-  end
-elseif not cleared and last_removed == last_set and last_set <= 1008 then
+if not cleared and last_removed == last_set and last_set <= 1008 then
   -- The usual change: one HSET.
   if size then
     added = redis.call('HSET', key, 'size', size, unpack(ARGV, 9, last_set))
@@ -295,7 +289,7 @@ else
   if cleared then hdel_list(key, cleared, 1, #cleared) end
   hset_args(key, 9, last_set, size)
   if last_value_removed > last_set then
-    if not cleared and redis.call('HEXISTS', key, 'pack') == 1 then
+    if not cleared and not pruned and redis.call('HEXISTS', key, 'pack') == 1 then
       -- A packed value is removed by an empty field over it.
       local empty = {}
       for i = last_set + 1, last_value_removed do
@@ -311,7 +305,12 @@ else
   end
   if last_removed > last_value_removed then hdel_list(key, ARGV, last_value_removed + 1, last_removed) end
 end
-if added > 0 and redis.call('HLEN', key) > PACK_FIELDS then repack(false, math.huge) end
+-- Packed again when fields pile up, unless the values are too large to pack (the kept size is
+-- at least theirs).
+if added > 0 then
+  local kept = size or (f[3] and string.match(f[3], '^%d+$') and tonumber(f[3]))
+  if kept and kept <= PACK_MAX and redis.call('HLEN', key) > PACK_FIELDS then pack_all() end
+end
 -- The TTL already reaches the old expiry's deadline, which serves while the new one shares it.
 local cell = math.floor((now + ttl) / GRID)
 local moved = math.floor(expires / GRID) ~= cell
@@ -325,11 +324,31 @@ end
 
 /// `apply`'s packing (see [`layout`](crate::layout)): the values a hash holds, in one `pack` field.
 const PACKING: &str = r"
--- Packs the hash's values: the pack's, then the `v:` fields' over them (an empty one removes
--- its value), then, when `pending`, the value changes of this call's ARGV (not yet written); all
--- go into one `pack` field, with their size, and the `v:` fields go. Answers the values' size;
--- over `limit`, nothing is written. Nil, nothing written, for a pack this store did not write.
-local function repack(pending, limit)
+-- The entries of a pack, as put(name, text) calls in its order; false for a pack this store
+-- did not write.
+local function each_packed(pack, put)
+  local at = 1
+  while at <= #pack do
+    local _, head, name_len, text_len = string.find(pack, '^(%d+):(%d+):', at)
+    if not head then return false end
+    local name_end = head + tonumber(name_len)
+    local stop = name_end + tonumber(text_len)
+    if stop > #pack then return false end
+    put(string.sub(pack, head + 1, name_end), string.sub(pack, name_end + 1, stop))
+    at = stop + 1
+  end
+  return true
+end
+
+-- An entry of a pack.
+local function entry(name, text)
+  return #name .. ':' .. #text .. ':' .. name .. text
+end
+
+-- Packs the hash's values, all of them: the pack's, then the `v:` fields' over them (an empty
+-- one removes its value), into one `pack` field with their size; the `v:` fields go. Nothing is
+-- written for a pack this store did not write.
+local function pack_all()
   local all = redis.call('HGETALL', key)
   local texts, names, loose = {}, {}, {}
   local function put(name, text)
@@ -337,18 +356,7 @@ local function repack(pending, limit)
     texts[name] = text
   end
   for i = 1, #all, 2 do
-    if all[i] == 'pack' then
-      local pack, at = all[i + 1], 1
-      while at <= #pack do
-        local _, head, name_len, text_len = string.find(pack, '^(%d+):(%d+):', at)
-        if not head then return nil end
-        local name_end = head + tonumber(name_len)
-        local stop = name_end + tonumber(text_len)
-        if stop > #pack then return nil end
-        put(string.sub(pack, head + 1, name_end), string.sub(pack, name_end + 1, stop))
-        at = stop + 1
-      end
-    end
+    if all[i] == 'pack' and not each_packed(all[i + 1], put) then return end
   end
   for i = 1, #all, 2 do
     if string.sub(all[i], 1, 2) == 'v:' then
@@ -356,19 +364,14 @@ local function repack(pending, limit)
       put(string.sub(all[i], 3), all[i + 1])
     end
   end
-  if pending then
-    for i = 9, last_value_set, 2 do put(string.sub(ARGV[i], 3), ARGV[i + 1]) end
-    for i = last_set + 1, last_value_removed do put(string.sub(ARGV[i], 3), '') end
-  end
   local parts, size = {}, 0
   for _, name in ipairs(names) do
     local text = texts[name]
     if text ~= '' then
-      parts[#parts + 1] = #name .. ':' .. #text .. ':' .. name .. text
+      parts[#parts + 1] = entry(name, text)
       size = size + 2 + #name + #text
     end
   end
-  if size > limit then return size end
   for i = 1, #loose, 1000 do
     redis.call('HDEL', key, unpack(loose, i, math.min(i + 999, #loose)))
   end
@@ -377,6 +380,49 @@ local function repack(pending, limit)
   else
     redis.call('HDEL', key, 'pack')
     redis.call('HSET', key, 'size', 0)
+  end
+end
+
+-- Prunes the pack of the values a `v:` field overrides or removes, and of those this call's
+-- ARGV changes, and drops the empty fields (nothing packed lies under them any more); the other
+-- `v:` fields stay as they are, and so the values this call sets go to fields of their own. The
+-- pack only shrinks, and a value changed again is not counted twice again. Answers the values'
+-- size with this call's changes (not yet written), having written nothing if it passes `limit`;
+-- nil, nothing written, for a pack this store did not write.
+local function prune(limit)
+  local all = redis.call('HGETALL', key)
+  local loose, empty, pack = {}, {}, ''
+  for i = 1, #all, 2 do
+    local field, text = all[i], all[i + 1]
+    if field == 'pack' then
+      pack = text
+    elseif string.sub(field, 1, 2) == 'v:' then
+      if text == '' then empty[#empty + 1] = field end
+      loose[string.sub(field, 3)] = #field + #text
+    end
+  end
+  for i = 9, last_value_set, 2 do loose[string.sub(ARGV[i], 3)] = #ARGV[i] + #ARGV[i + 1] end
+  for i = last_set + 1, last_value_removed do loose[string.sub(ARGV[i], 3)] = 0 end
+  local parts, size = {}, 0
+  local function keep(name, text)
+    if loose[name] == nil then
+      parts[#parts + 1] = entry(name, text)
+      size = size + 2 + #name + #text
+    end
+  end
+  if not each_packed(pack, keep) then return nil end
+  for name, len in pairs(loose) do
+    -- An empty field counts nothing: its length is its name's and the prefix's.
+    if len > #name + 2 then size = size + len end
+  end
+  if size > limit then return size end
+  for i = 1, #empty, 1000 do
+    redis.call('HDEL', key, unpack(empty, i, math.min(i + 999, #empty)))
+  end
+  if #parts > 0 then
+    redis.call('HSET', key, 'pack', table.concat(parts))
+  else
+    redis.call('HDEL', key, 'pack')
   end
   return size
 end
@@ -478,12 +524,10 @@ pub(crate) fn tracked_apply() -> Script {
 
 /// [`APPLY`] with its packing, which is the same for every variant.
 fn apply_body() -> String {
-    let packing = PACKING.replace(
-        "local function repack",
-        &format!(
-            "local PACK_FIELDS = {}\nlocal function repack",
-            layout::PACK_FIELDS
-        ),
+    let packing = format!(
+        "local PACK_FIELDS = {}\nlocal PACK_MAX = {}\n{PACKING}",
+        layout::PACK_FIELDS,
+        layout::PACK_MAX
     );
     APPLY.replace("--PACKING--", &packing)
 }

@@ -202,10 +202,21 @@ async fn concurrent_changes_to_a_packed_session_all_land() {
     assert_eq!(fields["size"], size_of(&fields).to_string());
 }
 
+/// Redis's count of `command` calls so far (inside scripts too).
+async fn calls(server: &RedisServer, command: &str) -> u64 {
+    let stats: String = cmd(&mut raw(server).await, &["INFO", "commandstats"]).await;
+    stats
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("cmdstat_{command}:calls=")))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |calls| calls.parse().expect("a count"))
+}
+
 /// Overridden packed values count until the values are packed again; a change that puts that
-/// count over the limit is packed with the values, and refused only if they pass it.
+/// count over the limit prunes them from the pack (and the value it sets, which stays in a field
+/// of its own), and is refused only if the values' own size passes the limit.
 #[tokio::test]
-async fn the_limit_counts_what_the_values_take_once_packed() {
+async fn the_limit_counts_what_the_values_take_once_pruned() {
     let server = RedisServer::start();
     let limit = 4_000;
     let store = common::builder(&server)
@@ -220,15 +231,23 @@ async fn the_limit_counts_what_the_values_take_once_packed() {
     let before = size_of(&hash(&store, &server, 5).await);
 
     // Replaced by a value 100 bytes larger: 2 105 bytes more as counted, over the limit, but
-    // not once packed.
+    // not once the pack is pruned of the old one.
     let change = changes(&expected, &[("big", &big(2_100))], &[]);
     assert!(before + 2_100 + 5 > limit && before + 100 <= limit);
+    let reads = calls(&server, "hgetall").await;
     assert!(store.apply(&key(5), &change).await.expect("apply"));
+    assert_eq!(calls(&server, "hgetall").await, reads + 1, "one pruning");
     change.apply_to(&mut expected);
     let fields = hash(&store, &server, 5).await;
+    assert_eq!(
+        loose(&fields),
+        ["v:big"],
+        "the changed value in a field of its own"
+    );
     assert!(
-        loose(&fields).is_empty(),
-        "packed with the change: {fields:?}"
+        !unpack(&fields["pack"])
+            .iter()
+            .any(|(name, _)| name == "big")
     );
     assert_eq!(size_of(&fields), before + 100);
     assert_eq!(fields["size"], size_of(&fields).to_string());
@@ -237,17 +256,61 @@ async fn the_limit_counts_what_the_values_take_once_packed() {
         Some(expected.clone())
     );
 
-    // A change that passes the limit once packed is refused, and changes nothing.
+    // Changed again, it is counted once: no pruning.
+    let change = changes(&expected, &[("big", &big(2_200)), ("counter", "3")], &[]);
+    let reads = calls(&server, "hgetall").await;
+    assert!(store.apply(&key(5), &change).await.expect("apply"));
+    assert_eq!(calls(&server, "hgetall").await, reads, "no second pruning");
+    change.apply_to(&mut expected);
+    let fields = hash(&store, &server, 5).await;
+    assert_eq!(fields["size"], size_of(&fields).to_string());
+    assert_eq!(
+        store.load(&key(5)).await.expect("load"),
+        Some(expected.clone())
+    );
+
+    // A change that passes the limit once pruned is refused, and changes nothing.
     let change = changes(&expected, &[("big", &big(limit))], &[]);
     assert!(store.apply(&key(5), &change).await.is_err());
-    let smaller = changes(
-        &expected,
-        &[("counter", "2"), ("more", &big(limit - before))],
-        &[],
-    );
+    // Over by a byte once pruned: k1 shrinks by 2 bytes, k2 goes (7), `v:more` names 6 (the
+    // hash's own count is more, by the counter's packed copy).
+    let exact: usize = expected
+        .data
+        .iter()
+        .map(|(name, value)| 2 + name.len() + value.as_json().len())
+        .sum();
+    assert!(size_of(&fields) > exact);
+    let more = big(limit - exact + 4);
+    let smaller = changes(&expected, &[("k1", "2"), ("more", &more)], &["k2"]);
     assert!(store.apply(&key(5), &smaller).await.is_err());
     assert_eq!(hash(&store, &server, 5).await, fields);
     assert_eq!(store.load(&key(5)).await.expect("load"), Some(expected));
+}
+
+/// Values that take more than 128 KiB are not packed, by a whole write or by the script.
+#[tokio::test]
+async fn values_too_large_to_pack_stay_in_fields_of_their_own() {
+    let server = RedisServer::start();
+    let store = common::store(&server).await;
+    let mut expected = live(&[]);
+    for i in 0..20 {
+        let text = format!("\"{}\"", "y".repeat(7_000));
+        expected.data.insert(format!("k{i}"), value(&text));
+    }
+    assert!(store.create(&key(7), &expected).await.expect("create"));
+    let fields = hash(&store, &server, 7).await;
+    assert!(!fields.contains_key("pack"), "140 KB of values");
+    assert_eq!(loose(&fields).len(), 20);
+    let change = changes(&expected, &[("new", "1")], &[]);
+    assert!(store.apply(&key(7), &change).await.expect("apply"));
+    change.apply_to(&mut expected);
+    let fields = hash(&store, &server, 7).await;
+    assert!(
+        !fields.contains_key("pack"),
+        "not packed by the script either"
+    );
+    assert_eq!(fields["size"], size_of(&fields).to_string());
+    assert_eq!(store.load(&key(7)).await.expect("load"), Some(expected));
 }
 
 #[tokio::test]
