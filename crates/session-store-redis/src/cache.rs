@@ -218,6 +218,7 @@ impl Cache {
         prefix: &str,
         timeout: Duration,
         connect_timeout: Duration,
+        pack_values: bool,
     ) -> Cache {
         let redis = info
             .redis_settings()
@@ -236,7 +237,7 @@ impl Cache {
             shared: Arc::new(Shared {
                 settings,
                 entries,
-                apply: crate::scripts::tracked_apply(),
+                apply: crate::scripts::tracked_apply(pack_values),
                 serials: AtomicU64::new(0),
                 stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
                 link: RwLock::new(None),
@@ -667,7 +668,7 @@ mod tests {
             .into_connection_info()
             .expect("a URL");
         let second = Duration::from_secs(1);
-        Cache::new(settings, &info, "session:", second, second)
+        Cache::new(settings, &info, "session:", second, second, true)
     }
 
     /// Caches [`record`] under `key` as a read sent now would.

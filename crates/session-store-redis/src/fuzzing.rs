@@ -14,5 +14,5 @@ pub fn decode_fields(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, 
 
 /// Every field the store writes for `record`, as (field, text) pairs.
 pub fn record_fields(record: &Record) -> Vec<(String, String)> {
-    crate::layout::record_fields(record)
+    crate::layout::record_fields(record, true)
 }

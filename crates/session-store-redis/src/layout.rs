@@ -88,9 +88,9 @@ pub(crate) const PACK_FIELDS: usize = 12;
 pub(crate) const PACK_MAX: usize = 128 * 1024;
 
 /// Every field of `record`, as (field, text) pairs: what `create` and `save` write. The values go
-/// into fields of their own, or into [`PACK`] when the hash would have more than
-/// [`PACK_FIELDS`] fields and the values take at most [`PACK_MAX`] bytes.
-pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
+/// into fields of their own, or, when `pack` allows it, into [`PACK`] when the hash would have
+/// more than [`PACK_FIELDS`] fields and the values take at most [`PACK_MAX`] bytes.
+pub(crate) fn record_fields(record: &Record, pack: bool) -> Vec<(String, String)> {
     let mut fields = Vec::with_capacity(record.data.len().min(PACK_FIELDS) + 6);
     fields.push((CREATED.to_owned(), record.created.as_millis().to_string()));
     fields.push((
@@ -105,8 +105,9 @@ pub(crate) fn record_fields(record: &Record) -> Vec<(String, String)> {
         fields.extend(binding_fields(binding));
     }
     // The metadata, the `size` the caller adds, and a field per value.
-    let packed =
-        fields.len() + 1 + record.data.len() > PACK_FIELDS && record_size(record) <= PACK_MAX;
+    let packed = pack
+        && fields.len() + 1 + record.data.len() > PACK_FIELDS
+        && record_size(record) <= PACK_MAX;
     if packed {
         let values = record
             .data
@@ -508,7 +509,7 @@ mod tests {
     #[test]
     fn records_round_trip_through_their_fields() {
         let record = sample();
-        let fields = record_fields(&record);
+        let fields = record_fields(&record, true);
         assert!(fields.iter().any(|(n, _)| n == "v:created"));
         assert_eq!(
             decode(bytes(&fields), LIMIT).expect("decodes"),
@@ -527,7 +528,7 @@ mod tests {
         )
         .expect("binding");
         record.binding = Some(Box::new(binding));
-        let fields = record_fields(&record);
+        let fields = record_fields(&record, true);
         assert_eq!(record_size(&record), record_size(&sample()));
         assert_eq!(
             decode(bytes(&fields), LIMIT).expect("decodes"),
@@ -563,7 +564,7 @@ mod tests {
 
     #[test]
     fn damaged_fields_are_refused() {
-        let good = record_fields(&sample());
+        let good = record_fields(&sample(), true);
         let damage = |name: &str, text: Option<&str>| {
             let mut fields: Vec<_> = good.iter().filter(|(n, _)| n != name).cloned().collect();
             if let Some(text) = text {
@@ -602,7 +603,7 @@ mod tests {
 
     #[test]
     fn a_hash_over_the_limit_is_refused_by_its_size() {
-        let fields = record_fields(&sample());
+        let fields = record_fields(&sample(), true);
         let size = record_size(&sample());
         assert!(decode(bytes(&fields), size).is_ok(), "at the limit");
         let mut with_size = fields.clone();
@@ -629,7 +630,7 @@ mod tests {
     #[test]
     fn many_values_are_packed_and_read_back_at_the_same_size() {
         let record = grown(8);
-        let fields = record_fields(&record);
+        let fields = record_fields(&record, true);
         let packs: Vec<_> = fields.iter().filter(|(n, _)| n == PACK).collect();
         assert_eq!(packs.len(), 1, "{fields:?}");
         assert!(!fields.iter().any(|(n, _)| n.starts_with(VALUE_PREFIX)));
@@ -655,7 +656,7 @@ mod tests {
             Err(Corrupt::TooLarge { size: s, .. }) if s == size
         ));
         // A pack over twice the limit is refused before it is split.
-        let mut huge = bytes(&record_fields(&sample()));
+        let mut huge = bytes(&record_fields(&sample(), true));
         huge.push((PACK.as_bytes().to_vec(), vec![b'1'; 102]));
         assert!(matches!(
             decode(huge.clone(), 50),
@@ -669,14 +670,19 @@ mod tests {
             matches!(decode(huge, 50), Err(Corrupt::BadPack)),
             "split, then refused"
         );
-        // A few values are not.
-        assert!(!record_fields(&grown(4)).iter().any(|(n, _)| n == PACK));
+        // A few values are not, nor any when packing is off.
+        assert!(
+            !record_fields(&grown(4), true)
+                .iter()
+                .any(|(n, _)| n == PACK)
+        );
+        assert!(!record_fields(&record, false).iter().any(|(n, _)| n == PACK));
     }
 
     #[test]
     fn fields_of_their_own_override_the_pack_and_empty_ones_remove() {
         let record = grown(8);
-        let mut fields = record_fields(&record);
+        let mut fields = record_fields(&record, true);
         fields.push(("v:k1".to_owned(), "42".to_owned()));
         fields.push(("v:k2".to_owned(), String::new()));
         fields.push(("v:new".to_owned(), "true".to_owned()));
@@ -703,7 +709,7 @@ mod tests {
             Err(Corrupt::TooLarge { .. })
         ));
         // Without a pack, an empty field removes nothing.
-        let mut plain = record_fields(&sample());
+        let mut plain = record_fields(&sample(), true);
         plain.push(("v:gone".to_owned(), String::new()));
         assert_eq!(
             decode(bytes(&plain), LIMIT).expect("decodes"),
@@ -713,7 +719,7 @@ mod tests {
 
     #[test]
     fn damaged_packs_are_refused() {
-        let good = record_fields(&sample());
+        let good = record_fields(&sample(), true);
         // Malformed (session-core's tests cover the form), and well formed around a text that
         // is not JSON.
         for bad in [

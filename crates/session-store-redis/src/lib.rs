@@ -54,15 +54,27 @@
 //! single keys).
 //!
 //! **Packed values.** Redis and the client both pay per string of an `HGETALL` reply, so a
-//! session of many values is read faster from one field than from many: `create` and `save`
-//! write the values of a record of more than 8 into one `pack` field, each value as
-//! `<name length>:<text length>:<name><text>` (lengths in bytes, decimal). Changes stay
-//! key-level: `apply` writes a changed value to its own `v:` field, which a load reads over the
-//! packed one, and removes a packed value with an empty `v:` field. When a change leaves the hash
-//! with more than 12 fields, the same script packs all its values again (the pack's, the `v:`
-//! fields over them), so a session that gains values one request at a time gets packed too, and
-//! the fields a counter or a flash message rewrites stay few. A session of up to 8 values that
-//! changes a few of them is never packed: its hash is laid out exactly as before packing existed. The key carries a TTL (`PEXPIRE`, computed from the store's [`Clock`]) that runs to
+//! session of many values is read faster from one field than from many. When a hash would have
+//! more than 12 fields (metadata included: a session of about 8 values or more) and its values
+//! take at most 128 KiB, its values go into one `pack` field, each value as
+//! `<name length>:<text length>:<name><text>` (lengths in bytes, decimal: session-core's
+//! [`pack_values`](session_core::store::pack_values)). `create` and `save` write them so.
+//! Changes stay key-level: `apply` writes a changed value to its own `v:` field, which a load
+//! reads over the packed one, and removes a packed value with an empty `v:` field. When a change
+//! leaves the hash with more than 12 fields, the same script packs all its values again (the
+//! pack's, the `v:` fields over them), so a session that gains values one request at a time gets
+//! packed too, and the fields a counter or a flash message rewrites stay few. A session of a few
+//! values is never packed: its hash is laid out as before packing existed. Nor is one whose
+//! values take more than 128 KiB: packing copies every value inside Redis (measured: 0.6 to 0.8
+//! ms for 50 KB), and the bound keeps that cost bounded.
+//!
+//! **Upgrading** from a release before packing: it reads a packed hash as damaged (no session),
+//! and its `apply` does not know a packed value from a missing one. During a rolling upgrade, set
+//! [`pack_values(false)`](RedisStoreBuilder::pack_values) in the new processes (they still read
+//! packs) until no old process is left. There is no way back: an older release cannot read the
+//! sessions once they are packed.
+//!
+//! The key carries a TTL (`PEXPIRE`, computed from the store's [`Clock`]) that runs to
 //! the *deadline* of its expiry, the first whole minute of that clock after `expires`, so Redis
 //! reclaims dead sessions by itself, at most a minute after they died. Whether a session is live
 //! is decided by its `expires` field on the store's clock, never by the TTL: a key Redis still
@@ -86,9 +98,10 @@
 //!   and each value removed) and answer the size, writing nothing, if it passes the limit; then
 //!   (on `clear`) `HDEL` every `v:` field and the pack, one `HSET` of the changed fields, the
 //!   metadata and the size, `HDEL` of those removed (an `HSET` of empty fields when the hash has
-//!   a pack), and `PEXPIRE` only if the expiry moved to another minute. When the `HSET` added a
-//!   field, an `HLEN`; past 12 fields, the values are packed again (`HGETALL`, `HDEL` of the
-//!   `v:` fields, `HSET` of the pack and the size).
+//!   a pack), and `PEXPIRE` only if the expiry moved to another minute. When the change may have
+//!   added a field (the single `HSET` says it did; any other write may), an `HLEN`; past 12
+//!   fields, with the values under 128 KiB, they are packed again (`HGETALL`, `HDEL` of the `v:`
+//!   fields, `HSET` of the pack and the size).
 //! - `touch`: the `apply` script with no value changes (`last_active`, `expires`, TTL; the size is
 //!   neither read nor written).
 //! - `delete`: a script: note whether a live session is there, `UNLINK`, answer that.
@@ -131,8 +144,11 @@
 //!   measured once, at its next `apply` that changes a value.
 //! - A packed value overridden by its `v:` field, or removed by an empty one, still counts until
 //!   the values are packed again. When that count would put a change over the limit, the script
-//!   packs the values with the change, which counts each value once, and refuses the change only
-//!   if they pass the limit.
+//!   prunes the pack of every value a field overrides or removes and of those the change sets
+//!   (which stay in fields of their own, so a value changed again is counted once), drops the
+//!   empty fields, and refuses the change only if the values' own size passes the limit. The
+//!   pruning reads the whole hash once; a session near the limit whose handler rewrites the same
+//!   values is pruned once, not on every request.
 //! - A write over the limit fails with
 //!   [`StoreErrorKind::TooLarge`](session_core::store::StoreErrorKind::TooLarge), its source a
 //!   [`RedisStoreError::TooLarge`] naming the size and the limit, and leaves the stored session as

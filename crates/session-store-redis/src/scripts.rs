@@ -22,8 +22,8 @@
 //!
 //! The record size limit: `create` and `save` write a whole record, so the caller checks its
 //! size and passes the `size` field with the others. `apply` sees only the fields it changes: it
-//! keeps the `size` field (the byte lengths of the value fields' names and texts, summed) up to
-//! date, from the lengths of the value fields it sets and the old lengths of those it replaces
+//! keeps the `size` field (the byte lengths of the value fields' names and texts, summed, and of
+//! each packed value as if in a field of its own) up to date, from the lengths of the value fields it sets and the old lengths of those it replaces
 //! (their texts, read with the liveness check, for short values; `HSTRLEN` for long ones) or
 //! removes (`HSTRLEN`), and writes nothing if the result passes the limit. A change of metadata
 //! alone (a touch) leaves the size as it is, and reads or writes no `size`.
@@ -31,10 +31,11 @@
 //! Packed values (see [`layout`](crate::layout)): `apply` writes each changed value to its own
 //! field, over the packed one, and removes a value of a packed hash with an empty field. When a
 //! change may have added fields (its `HSET` says it did) and the hash then has more than
-//! [`PACK_FIELDS`](crate::layout::PACK_FIELDS), it packs the values again, in the same script.
-//! Overridden and removed packed values still count in `size` until then; a change that this
-//! count puts over the limit packs the values with the change first, exactly counted, and is
-//! refused only if they pass the limit.
+//! [`PACK_FIELDS`](crate::layout::PACK_FIELDS), with the values within
+//! [`PACK_MAX`](crate::layout::PACK_MAX), it packs them again, in the same script. Overridden and
+//! removed packed values still count in `size` until then; a change that this count puts over
+//! the limit prunes them from the pack first (with the values it sets, which stay in fields of
+//! their own), and is refused only if the values' own size passes the limit.
 
 use redis::Script;
 
@@ -188,7 +189,7 @@ end
 /// how many of them set values (k, the first ones), how many of the fields to remove are values
 /// (m, the first ones), how many of the values set are short (s, the first ones), the 2n
 /// arguments of the pairs, the fields to remove, then the s short values' field names again.
-/// With clear, every value field (`v:`) goes first (and s is 0). Answers `{2, size}`, writing
+/// With clear, every value field (`v:`) and the pack go first (and s is 0). Answers `{2, size}`, writing
 /// nothing, when the values would take `size` bytes, over the limit; a change of metadata alone
 /// (a touch) neither reads nor writes the size. A bound record's index entry follows the new
 /// expiry (or goes, with the record, when the record is dead).
@@ -492,9 +493,9 @@ pub(crate) struct Scripts {
 
 impl Scripts {
     /// The scripts of `variant`: one body each, its hooks filled in (see [`fill`]).
-    pub(crate) fn new(variant: Variant) -> Self {
+    pub(crate) fn new(variant: Variant, pack_values: bool) -> Self {
         let prelude = format!("{STATE}{NUMBERS}{INDEX}{FIELDS}");
-        let apply = apply_body();
+        let apply = apply_body(pack_values);
         Scripts {
             write: Script::new(&fill(variant, &format!("{prelude}{WRITE}"))),
             apply: Script::new(&fill(variant, &apply)),
@@ -517,17 +518,23 @@ impl Scripts {
 /// another process would not be announced. A read after the write (`EXISTS`, inside the script,
 /// tracked for the calling connection) tracks the key again, so the entry the cache keeps for
 /// it, updated with the same changes, is invalidated like any other.
-pub(crate) fn tracked_apply() -> Script {
-    let body = apply_body().replace("--APPLIED--", "redis.call('EXISTS', key)\n--APPLIED--");
+pub(crate) fn tracked_apply(pack_values: bool) -> Script {
+    let body =
+        apply_body(pack_values).replace("--APPLIED--", "redis.call('EXISTS', key)\n--APPLIED--");
     Script::new(&fill(Variant::Single, &body))
 }
 
-/// [`APPLY`] with its packing, which is the same for every variant.
-fn apply_body() -> String {
+/// [`APPLY`] with its packing, which is the same for every variant; with `pack_values` off,
+/// nothing is packed (`PACK_MAX` is -1), and packs are still read and pruned.
+fn apply_body(pack_values: bool) -> String {
+    let pack_max = if pack_values {
+        i64::try_from(layout::PACK_MAX).unwrap_or(i64::MAX)
+    } else {
+        -1
+    };
     let packing = format!(
-        "local PACK_FIELDS = {}\nlocal PACK_MAX = {}\n{PACKING}",
+        "local PACK_FIELDS = {}\nlocal PACK_MAX = {pack_max}\n{PACKING}",
         layout::PACK_FIELDS,
-        layout::PACK_MAX
     );
     APPLY.replace("--PACKING--", &packing)
 }
@@ -602,7 +609,13 @@ mod tests {
     #[test]
     fn every_hook_is_filled_and_the_grids_agree() {
         for variant in [Variant::Single, Variant::Cluster] {
-            for body in [WRITE, &apply_body(), DELETE, WRITE_INDEX] {
+            for body in [
+                WRITE,
+                &apply_body(true),
+                &apply_body(false),
+                DELETE,
+                WRITE_INDEX,
+            ] {
                 let filled = fill(variant, body);
                 let hook = filled
                     .match_indices("--")

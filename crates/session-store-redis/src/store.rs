@@ -57,6 +57,8 @@ struct Inner {
     scripts: Scripts,
     /// The client-side cache, when asked for.
     cache: Option<Cache>,
+    /// Whether writes pack the values of a large session.
+    pack_values: bool,
     /// The server's address (a cluster's: its seed nodes'), for `Debug` (never the password).
     addr: String,
 }
@@ -70,6 +72,7 @@ impl fmt::Debug for RedisStore {
             .field("max_record_bytes", &self.inner.max_record_bytes)
             .field("clock", &self.inner.clock)
             .field("cache", &self.inner.cache)
+            .field("pack_values", &self.inner.pack_values)
             .finish_non_exhaustive()
     }
 }
@@ -86,6 +89,7 @@ pub struct RedisStoreBuilder {
     clock: Box<dyn Clock>,
     lazy: bool,
     cache: Option<ClientCache>,
+    pack_values: bool,
 }
 
 impl fmt::Debug for RedisStoreBuilder {
@@ -101,6 +105,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("clock", &self.clock)
             .field("lazy", &self.lazy)
             .field("client_cache", &self.cache)
+            .field("pack_values", &self.pack_values)
             .finish()
     }
 }
@@ -186,6 +191,19 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Whether writes pack the values of a large session into one field (default `true`; see
+    /// [the crate docs](crate#layout)). Packed hashes are read either way.
+    ///
+    /// A release before packing existed reads a packed hash as damaged (no session), and its
+    /// `apply` script does not know a packed value from a missing one. While processes of such a
+    /// release share the Redis (a rolling upgrade), set this to `false` in the new ones; once
+    /// none of the old ones is left, remove it. There is no way back: once packs are written, a
+    /// release before packing cannot read those sessions.
+    pub fn pack_values(mut self, pack: bool) -> Self {
+        self.pack_values = pack;
+        self
+    }
+
     /// Connects (unless [`lazy`](Self::lazy)) and loads the scripts. Needs a Tokio runtime.
     ///
     /// Fails with [`RedisStoreError::InvalidUrl`] for bad connection information, and, when
@@ -203,6 +221,7 @@ impl RedisStoreBuilder {
                 &self.prefix,
                 self.timeout,
                 self.connect_timeout,
+                self.pack_values,
             )),
         };
         let settings = Settings {
@@ -223,8 +242,9 @@ impl RedisStoreBuilder {
                 timeout: self.timeout,
                 max_record_bytes: self.max_record_bytes,
                 clock: self.clock,
-                scripts: Scripts::new(variant),
+                scripts: Scripts::new(variant, self.pack_values),
                 cache,
+                pack_values: self.pack_values,
                 addr,
             }),
         };
@@ -297,6 +317,7 @@ impl RedisStore {
             clock: Box::new(SystemClock),
             lazy: false,
             cache: None,
+            pack_values: true,
         }
     }
 
@@ -364,7 +385,7 @@ impl RedisStore {
         if size > self.inner.max_record_bytes {
             return Err(self.too_large(size));
         }
-        Ok((layout::record_fields(record), size))
+        Ok((layout::record_fields(record, self.inner.pack_values), size))
     }
 
     /// The error for a write that would make a session of `size` bytes.

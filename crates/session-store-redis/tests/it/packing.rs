@@ -342,3 +342,39 @@ async fn a_damaged_pack_is_no_session_and_is_left_in_place() {
         }
     }
 }
+
+/// With `pack_values(false)` (a rolling upgrade from a release before packing), nothing is
+/// packed, and a hash packed by another process is still read and changed correctly.
+#[tokio::test]
+async fn a_store_that_does_not_pack_still_reads_packs() {
+    let server = RedisServer::start();
+    let plain = common::builder(&server)
+        .pack_values(false)
+        .connect()
+        .await
+        .expect("connect");
+    let mut expected = many(20);
+    assert!(plain.create(&key(8), &expected).await.expect("create"));
+    let change = changes(&expected, &[("a", "1"), ("b", "2")], &["k3"]);
+    assert!(plain.apply(&key(8), &change).await.expect("apply"));
+    change.apply_to(&mut expected);
+    let fields = hash(&plain, &server, 8).await;
+    assert!(
+        !fields.contains_key("pack"),
+        "{} fields, none packed",
+        fields.len()
+    );
+    assert_eq!(
+        plain.load(&key(8)).await.expect("load"),
+        Some(expected.clone())
+    );
+
+    // Packed by a store that packs, then changed by the one that does not.
+    let packing = common::store(&server).await;
+    assert!(packing.save(&key(8), &expected).await.expect("save"));
+    assert!(hash(&plain, &server, 8).await.contains_key("pack"));
+    let change = changes(&expected, &[("a", "3")], &["k4"]);
+    assert!(plain.apply(&key(8), &change).await.expect("apply"));
+    change.apply_to(&mut expected);
+    assert_eq!(plain.load(&key(8)).await.expect("load"), Some(expected));
+}
