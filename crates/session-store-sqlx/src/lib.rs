@@ -93,6 +93,11 @@
 //! | `list_subject` | one `SELECT ... WHERE subject = $1 AND expires > now`, on the `subject` index | the same |
 //! | `delete` | one `DELETE ... RETURNING` (values go by `ON DELETE CASCADE`) | a transaction: two `DELETE`s, `COMMIT` |
 //!
+//! SQLite's load packs the values' bytes as text (`group_concat`, session-core's
+//! [`pack_values`](session_core::store::pack_values) form), which is the bytes themselves only in
+//! a UTF-8 database, SQLite's default: `migrate` refuses a database in another encoding, naming
+//! it.
+//!
 //! So on PostgreSQL each call is one round trip once its statement is prepared on the
 //! connection (the first use on each connection prepares it: one more). sqlx pools check a
 //! connection before handing it out by default (`test_before_acquire`), which costs a round

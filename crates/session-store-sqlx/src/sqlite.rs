@@ -314,6 +314,15 @@ async fn migrate_in(
     names: &Names,
     now: i64,
 ) -> Result<Result<(), i64>, sqlx::Error> {
+    // The load packs the values' bytes as text, which is the bytes themselves in UTF-8 only.
+    let encoding: String = sqlx::query_scalar("PRAGMA encoding")
+        .fetch_one(&mut *tx)
+        .await?;
+    if encoding != "UTF-8" {
+        return Err(sqlx::Error::Configuration(
+            format!("the SQLite database's encoding is {encoding}: SqliteStore needs UTF-8").into(),
+        ));
+    }
     let table = schema::migrations_table(names);
     sqlx::query(&table).execute(&mut *tx).await?;
     let current = schema::current_version(names);

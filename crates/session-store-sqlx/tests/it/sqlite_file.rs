@@ -56,3 +56,29 @@ async fn two_pools_writing_at_once_never_fail_busy() {
         assert!(loaded.is_some());
     }
 }
+
+/// The load reads values' bytes as text, so a database in UTF-16 is refused at `migrate`, with
+/// the reason, rather than loading every session as damaged.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_not_in_utf8_is_refused_at_migrate() {
+    let file = SqliteFile::new();
+    let pool = file.pool().await;
+    // The encoding is set before the database's first table, on a connection of the pool.
+    sqlx::query("PRAGMA encoding = 'UTF-16le'")
+        .execute(&pool)
+        .await
+        .expect("pragma");
+    sqlx::query("CREATE TABLE first (x)")
+        .execute(&pool)
+        .await
+        .expect("a table");
+    let store = SqliteStore::new(pool);
+    let error = store.migrate().await.expect_err("UTF-16 refused");
+    let mut chain = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        chain.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    assert!(chain.contains("encoding is UTF-16le"), "{chain}");
+}
