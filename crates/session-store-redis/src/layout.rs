@@ -25,8 +25,8 @@
 //!
 //! **The size.** `size` is what the `apply` script checks the store's limit against without
 //! reading the whole hash (the metadata, bounded, is not counted): a `v:` field counts its name
-//! and text in bytes, an empty one nothing, and a packed value as much as it would in a field of
-//! its own. A packed value overridden by its `v:` field, or removed by an empty one, still counts
+//! and text in bytes (an empty one its name), and a packed value as much as it would in a field
+//! of its own. A packed value overridden by its `v:` field, or removed by an empty one, still counts
 //! until the values are packed again. When that puts a change over the limit, the script prunes
 //! the pack of every overridden or removed value and of those the change sets (which then stay in
 //! fields of their own, so a value changed again is not counted twice again), and refuses the
@@ -393,7 +393,8 @@ pub(crate) fn decode(
         sum.saturating_add(VALUE_PREFIX.len() + name.len() + text.len())
     });
     for (name, text) in &fields {
-        if name.starts_with(VALUE_PREFIX.as_bytes()) && !text.is_empty() {
+        // An empty field (a removed packed value) counts its name.
+        if name.starts_with(VALUE_PREFIX.as_bytes()) {
             size = size.saturating_add(name.len() + text.len());
         }
     }
@@ -701,8 +702,14 @@ mod tests {
             decode(bytes(&fields), LIMIT).expect("decodes"),
             Some(expected)
         );
-        // Overridden values still count, until the pack is made again; empty fields do not.
-        let size = record_size(&record) + "v:k1".len() + 2 + "v:new".len() + 4;
+        // Overridden values still count, until the pack is made again; empty fields their names.
+        let size = record_size(&record)
+            + "v:k1".len()
+            + 2
+            + "v:new".len()
+            + 4
+            + "v:k2".len()
+            + "v:never".len();
         assert!(decode(bytes(&fields), size).is_ok());
         assert!(matches!(
             decode(bytes(&fields), size - 1),

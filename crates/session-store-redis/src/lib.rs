@@ -46,7 +46,7 @@
 //! | `lifetime` | the session's own lifetime (`{"idle_secs":…,"persistent":…}`), absent if none |
 //! | `v:<name>` | the value stored under `<name>`, as its JSON text; empty: a packed value removed |
 //! | `pack` | the values of a session of many, packed into one field (below) |
-//! | `size` | the size of the values, in decimal: every `v:` field's name and text, in bytes, and each packed value counted as a field of its own |
+//! | `size` | the size of the values, in decimal: every `v:` field's name and text, in bytes (an empty one its name), and each packed value counted as a field of its own |
 //! | `binding`, `subject_key` | a bound session's binding and its subject's digest: see [Sessions per subject](#sessions-per-subject) |
 //!
 //! Everything is text that `redis-cli` and other languages can read; the [`Codec`] seam is not
@@ -130,8 +130,9 @@
 //!
 //! A session's values may take at most [`max_record_bytes`](RedisStoreBuilder::max_record_bytes)
 //! bytes (default [`DEFAULT_MAX_RECORD_BYTES`], 1 MiB, the file store's default; at most
-//! [`MAX_RECORD_BYTES_LIMIT`]), counted as stored: each `v:` field's name and JSON text, and each
-//! packed value as much as it would take in a field of its own (the metadata fields, under 200
+//! [`MAX_RECORD_BYTES_LIMIT`]), counted as stored: each `v:` field's name and JSON text (an empty
+//! one, a removed packed value, its name), and each packed value as much as it would take in a
+//! field of its own (the metadata fields, under 200
 //! bytes, or about 1 KiB with a binding, and the pack's lengths, are not counted). So a handler
 //! that stores what users send cannot grow a hash without bound through the store. (A hash grown by
 //! something else is still read whole by a load, then refused as damaged.)

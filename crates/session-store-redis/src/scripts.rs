@@ -22,8 +22,8 @@
 //!
 //! The record size limit: `create` and `save` write a whole record, so the caller checks its
 //! size and passes the `size` field with the others. `apply` sees only the fields it changes: it
-//! keeps the `size` field (the byte lengths of the value fields' names and texts, summed, and of
-//! each packed value as if in a field of its own) up to date, from the lengths of the value fields it sets and the old lengths of those it replaces
+//! keeps the `size` field (the byte lengths of the value fields' names and texts, summed, an
+//! empty field's name, and each packed value as if in a field of its own) up to date, from the lengths of the value fields it sets and the old lengths of those it replaces
 //! (their texts, read with the liveness check, for short values; `HSTRLEN` for long ones) or
 //! removes (`HSTRLEN`), and writes nothing if the result passes the limit. A change of metadata
 //! alone (a touch) leaves the size as it is, and reads or writes no `size`.
@@ -225,19 +225,21 @@ if ttl <= 0 then
   --UNINDEX--
   --ENDED--
 end
--- The values' size after the changes, when they change it.
-local size, cleared = nil, nil
+-- The values' size after the changes, when they change it; whether removals leave empty fields.
+local size, cleared, tombstones = nil, nil, false
 if ARGV[4] == '1' then
   size, cleared = 0, {}
   for _, field in ipairs(redis.call('HKEYS', key)) do
     if string.sub(field, 1, 2) == 'v:' or field == 'pack' then cleared[#cleared + 1] = field end
   end
 elseif last_value_set > 8 or last_value_removed > last_set then
-  -- The bytes the value field `field` holds in the hash (its name and text), 0 if not there.
+  -- The bytes the value field `field` holds in the hash (its name and text; an empty field, a
+  -- removed packed value, its name), 0 if not there.
   local function stored(field)
     local len = redis.call('HSTRLEN', key, field)
-    if len == 0 then return 0 end
-    return #field + len
+    if len > 0 then return #field + len end
+    if redis.call('HEXISTS', key, field) == 1 then return #field end
+    return 0
   end
   -- Digits only: Lua's tonumber would also take '-5', 'nan' or '0x10', and turn the check off.
   size = f[3] and string.match(f[3], '^%d+$') and tonumber(f[3])
@@ -255,11 +257,17 @@ elseif last_value_set > 8 or last_value_removed > last_set then
   end
   for j = 1, shorts do
     local old = f[3 + j]
-    -- An empty field (a removed packed value) is not counted.
-    if old and old ~= '' then size = size - #ARGV[last_removed + j] - #old end
+    if old then size = size - #ARGV[last_removed + j] - #old end
   end
   for i = 9 + 2 * shorts, last_value_set, 2 do size = size - stored(ARGV[i]) end
   for i = last_set + 1, last_value_removed do size = size - stored(ARGV[i]) end
+  if last_value_removed > last_set then
+    -- A packed value is removed by an empty field over it, which counts its name.
+    tombstones = redis.call('HEXISTS', key, 'pack') == 1
+    if tombstones then
+      for i = last_set + 1, last_value_removed do size = size + #ARGV[i] end
+    end
+  end
 end
 --PACKING--
 -- Whether the pack was pruned of the values fields override (the size is then exact).
@@ -290,7 +298,7 @@ else
   if cleared then hdel_list(key, cleared, 1, #cleared) end
   hset_args(key, 9, last_set, size)
   if last_value_removed > last_set then
-    if not cleared and not pruned and redis.call('HEXISTS', key, 'pack') == 1 then
+    if tombstones and not pruned then
       -- A packed value is removed by an empty field over it.
       local empty = {}
       for i = last_set + 1, last_value_removed do

@@ -51,12 +51,12 @@ async fn one_hash_per_session_under_prefix_and_digest() {
     assert_eq!(fields["size"], "0");
 }
 
-/// The size the `size` field counts: the value fields' names and texts, in bytes, an empty one
-/// nothing, and a packed value as a field of its own would.
+/// The size the `size` field counts: the value fields' names and texts, in bytes (an empty one
+/// its name), and a packed value as a field of its own would.
 pub(crate) fn size_of(fields: &HashMap<String, String>) -> usize {
     let loose: usize = fields
         .iter()
-        .filter(|(name, text)| name.starts_with("v:") && !text.is_empty())
+        .filter(|(name, _)| name.starts_with("v:"))
         .map(|(name, text)| name.len() + text.len())
         .sum();
     let packed: usize = fields
