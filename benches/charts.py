@@ -129,6 +129,17 @@ def panel(x0, y0, store, series, sizes):
     return parts
 
 
+def write_svg(parts, lines, y, out):
+    """Ends a chart: `lines` (the machine and the method) under it from `y` down, then writes
+    the SVG to `out`."""
+    for j, text in enumerate(lines):
+        parts.append(f'<text x="{MARGIN}" y="{y + j * 16}" font-size="11" '
+                     f'fill="#444">{escape(text)}</text>')
+    parts.append("</svg>")
+    out.write_text("\n".join(parts) + "\n")
+    print(f"wrote {out}")
+
+
 def many_sessions(results):
     runs, notes = read_runs(results / "many_sessions.txt")
     sizes = sorted({int(run["sessions"]) for run in runs})
@@ -169,13 +180,7 @@ def many_sessions(results):
               "shuffled order. tower-sessions has no file store;",
               "the SQL stores (a commit's fsync per request) run once per size, up to 100 000 "
               "sessions."]
-    for j, text in enumerate(notes + method):
-        parts.append(f'<text x="{MARGIN}" y="{legend_y + 14 + j * 16}" font-size="11" '
-                     f'fill="#444">{escape(text)}</text>')
-    parts.append("</svg>")
-    out = results / "many_sessions.svg"
-    out.write_text("\n".join(parts) + "\n")
-    print(f"wrote {out}")
+    write_svg(parts, notes + method, legend_y + 14, results / "many_sessions.svg")
 
 
 # The large-sessions chart (benches/large_sessions.sh's output): each store's panel title, in the
@@ -322,13 +327,7 @@ def large_sessions(results):
               "Nothing pinned: servers, load driver and store share the machine's cores. "
               "tower-sessions has no file store; actix-session runs on Redis only (its cookie "
               "store cannot hold these sessions)."]
-    for j, text in enumerate(notes + method):
-        parts.append(f'<text x="{MARGIN}" y="{legend_y + 50 + j * 16}" font-size="11" '
-                     f'fill="#444">{escape(text)}</text>')
-    parts.append("</svg>")
-    out = results / "large_sessions.svg"
-    out.write_text("\n".join(parts) + "\n")
-    print(f"wrote {out}")
+    write_svg(parts, notes + method, legend_y + 50, results / "large_sessions.svg")
 
 
 def main():

@@ -28,11 +28,7 @@ use session_store_redis::testing::RedisServer;
 
 /// Our routes over `RedisStore`, with its client-side cache if `cached`.
 async fn ours(url: &str, cached: bool) -> Router {
-    let mut builder = session_store_redis::RedisStore::builder(url);
-    if cached {
-        builder = builder.client_cache(session_store_redis::ClientCache::new());
-    }
-    let store = builder.connect().await.expect("RedisStore connects");
+    let store = session_benches::redis::ours_store(url, cached).await;
     apps::ours().layer(session_tower::SessionLayer::new(
         CookieState::default(),
         store,
@@ -41,14 +37,8 @@ async fn ours(url: &str, cached: bool) -> Router {
 
 /// tower-sessions' routes over its Redis store.
 async fn tower_sessions(url: &str) -> Router {
-    use tower_sessions::SessionManagerLayer;
-    use tower_sessions_redis_store::RedisStore;
-    use tower_sessions_redis_store::fred::prelude::{ClientLike, Config};
-
-    let config = Config::from_url(url).expect("a redis URL");
-    let client = tower_sessions_redis_store::fred::prelude::Client::new(config, None, None, None);
-    let _connection = client.init().await.expect("fred connects");
-    apps::theirs().layer(SessionManagerLayer::new(RedisStore::new(client)))
+    let store = session_benches::redis::tower_sessions_store(url).await;
+    apps::theirs().layer(tower_sessions::SessionManagerLayer::new(store))
 }
 
 fn main() -> ExitCode {

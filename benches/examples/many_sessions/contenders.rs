@@ -131,15 +131,6 @@ fn theirs(store: impl tower_sessions::SessionStore + Clone) -> Router {
         .with_state(())
 }
 
-/// A connected fred client for tower-sessions' Redis store.
-async fn fred(url: &str) -> tower_sessions_redis_store::fred::prelude::Client {
-    use tower_sessions_redis_store::fred::prelude::{Client, ClientLike, Config};
-    let config = Config::from_url(url).expect("a redis URL");
-    let client = Client::new(config, None, None, None);
-    let _connection = client.init().await.expect("fred connects");
-    client
-}
-
 /// A SQLite database in a directory of its own, opened with `session_store_sqlx::sqlite_pool`
 /// (tower-sessions' store included): the directory and the pool.
 async fn sqlite() -> (tempfile::TempDir, SqlitePool) {
@@ -171,10 +162,7 @@ pub(crate) async fn app(contender: &str, count: usize) -> (Router, Backing) {
         }
         "ours-redis" => {
             let server = RedisServer::start();
-            let store = session_store_redis::RedisStore::builder(server.url().as_str())
-                .connect()
-                .await
-                .expect("RedisStore connects");
+            let store = session_benches::redis::ours_store(&server.url(), false).await;
             (ours(store), Backing::Redis(server))
         }
         "ours-pg" => {
@@ -206,7 +194,7 @@ pub(crate) async fn app(contender: &str, count: usize) -> (Router, Backing) {
         ),
         "tower-redis" => {
             let server = RedisServer::start();
-            let store = tower_sessions_redis_store::RedisStore::new(fred(&server.url()).await);
+            let store = session_benches::redis::tower_sessions_store(&server.url()).await;
             (theirs(store), Backing::Redis(server))
         }
         "tower-pg" => {
