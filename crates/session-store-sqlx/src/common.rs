@@ -185,11 +185,6 @@ impl<'a> Writes<'a> {
             .map(|(name, text)| name.len() + text.len())
             .sum()
     }
-
-    /// Every name changed, set or removed.
-    pub(crate) fn changed(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
-        self.set_names.iter().chain(&self.removed).copied()
-    }
 }
 
 /// Why a stored session could not be read: it loads as no session.
@@ -356,7 +351,6 @@ mod tests {
         assert_eq!(writes.set_values, [b"3".as_slice()]);
         assert_eq!(writes.removed, [b"a".as_slice()]);
         assert_eq!(writes.set_size(), 2);
-        assert_eq!(writes.changed().count(), 2);
     }
 
     #[test]

@@ -72,7 +72,9 @@
 //! in bytes, kept by every write, so that the size limit is checked without reading the
 //! session. `<table>_migrations` records the schema versions applied ([`PgStore::migrate`],
 //! [`SqliteStore::migrate`]); on PostgreSQL, the functions `<table>_create` and
-//! `<table>_change` make each write one round trip. Times are signed 64-bit milliseconds:
+//! `<table>_change` make each write one round trip, and on SQLite the triggers of the views
+//! `<table>_creates` and `<table>_changes` (and `<table>_delete`, which deletes a session's
+//! values with it) make each write one statement. Times are signed 64-bit milliseconds:
 //! [`Timestamp`](session_core::store::Timestamp)'s whole range.
 //!
 //! Names are checked as plain identifiers ([`SqlStoreError::InvalidName`]) and quoted into the
@@ -87,19 +89,24 @@
 //! | operation | PostgreSQL | SQLite |
 //! |---|---|---|
 //! | `load` | one `SELECT` (the session joined to its values) | one `SELECT` of one row (the session, its values packed into one column) |
-//! | `create` | `SELECT <table>_create(...)`: insert if no live session holds the id, replace a dead one | a transaction: insert-or-replace-dead, values, `COMMIT` |
-//! | `save`, `apply` | `SELECT ... FROM <table>_change(...)`: update the live row's times (which locks it), size the result from the changed values' old sizes, delete the removed values, upsert the set ones, update the size if it moved | a transaction: the same statements, `COMMIT` |
+//! | `create` | `SELECT <table>_create(...)`: insert if no live session holds the id, replace a dead one | one `INSERT INTO <table>_creates`, whose trigger does the same (the values passed as two JSON arrays of strings, names and texts) |
+//! | `save`, `apply` | `SELECT ... FROM <table>_change(...)`: update the live row's times (which locks it), size the result from the changed values' old sizes, delete the removed values, upsert the set ones, update the size if it moved | one `INSERT INTO <table>_changes`, whose trigger does the same: check the session is live, update its times and size, check the limit, delete and upsert the values |
 //! | `touch` | one `UPDATE ... WHERE expires > now` | the same |
 //! | `list_subject` | one `SELECT ... WHERE subject = $1 AND expires > now`, on the `subject` index | the same |
-//! | `delete` | one `DELETE ... RETURNING` (values go by `ON DELETE CASCADE`) | a transaction: two `DELETE`s, `COMMIT` |
+//! | `delete` | one `DELETE ... RETURNING` (values go by `ON DELETE CASCADE`) | the same (values go by the trigger `<table>_delete`) |
 //!
 //! SQLite's load packs the values' bytes as text (`group_concat`, session-core's
 //! [`pack_values`](session_core::store::pack_values) form), which is the bytes themselves only in
 //! a UTF-8 database, SQLite's default: `migrate` refuses a database in another encoding, naming
 //! it.
 //!
-//! So on PostgreSQL each call is one round trip once its statement is prepared on the
-//! connection (the first use on each connection prepares it: one more). sqlx pools check a
+//! A `save` or `apply` into the past (an expiry already passed) removes the session instead,
+//! as `delete` does.
+//!
+//! So each call is one statement: on PostgreSQL one round trip once its statement is prepared
+//! on the connection (the first use on each connection prepares it: one more); on SQLite one
+//! transaction of SQLite's own (and, for a write, one `fsync` of the WAL with `synchronous =
+//! FULL`). sqlx pools check a
 //! connection before handing it out by default (`test_before_acquire`), which costs a round
 //! trip per call: turn it off for sessions (see "Pool sizing").
 //!
@@ -108,7 +115,8 @@
 //! - `apply` is atomic per session ([`Store::applies_atomically`] is `true`): on PostgreSQL the
 //!   `_change` function's first statement updates the session's row, which locks it, and each of
 //!   its later statements sees what was committed before the lock was granted; on SQLite, each
-//!   write transaction's first statement takes the database's write lock. Concurrent requests
+//!   write takes the database's write lock when it starts (a statement that writes, or a
+//!   transaction whose first statement writes). Concurrent requests
 //!   changing different keys of one session keep every write, also from several processes; of
 //!   two writes to one key, the later commit wins.
 //! - PostgreSQL's functions are written for `READ COMMITTED`, PostgreSQL's default isolation.
@@ -202,20 +210,36 @@
 //! process of the older release are not bound, so a user's listing and "log out everywhere"
 //! do not reach them; where that matters, have users log in again once the rollout is done.
 //!
+//! # Upgrading SQLite to schema version 3
+//!
+//! On SQLite, schema version 3 makes each write one statement: `migrate` adds the views
+//! `<table>_creates` and `<table>_changes` and the triggers `<table>_create`, `<table>_change`
+//! and `<table>_delete`, in one transaction. No table or row is touched, so the upgrade takes
+//! no time whatever the number of sessions. PostgreSQL stays at version 2.
+//!
+//! - Processes of the older release keep serving during and after the upgrade: their
+//!   statements use the tables only. The one difference they meet is `<table>_delete`, which
+//!   deletes the values of a session they delete, as they do themselves first.
+//! - As for version 2, a process of the older release that *starts* after the upgrade fails in
+//!   `migrate` ([`SqlStoreError::SchemaTooNew`]), and a process of this release needs the
+//!   upgrade before it writes: roll out forwards, with this release's first process (or a
+//!   deploy job) running `migrate`. To roll back, run the older release without `migrate`.
+//!
 //! # SQLite
 //!
 //! [`sqlite_pool`] (and [`SqliteStore::open`]) create the database file with mode 0600 if it is
 //! missing (SQLite gives its `-wal` and `-shm` files the database file's mode; an existing file
 //! keeps its mode) and open it in WAL mode with a busy time-out of [`SQLITE_BUSY_TIMEOUT`]
-//! (shorter than the store's time-out) and `synchronous = FULL`. Every write is one transaction
-//! whose first statement writes, which takes the database's write lock at once (waiting for
-//! another process's writer up to the busy time-out) rather than failing on a read-to-write
-//! upgrade, so two processes on one file wait for each other instead of failing with
-//! `SQLITE_BUSY`. Within a process, the store's writers take turns before they reach SQLite,
-//! whose busy handler sleeps between retries. (Not `BEGIN IMMEDIATE`: a call cancelled while
-//! sqlx 0.8's `begin_with` completes can leave its connection in the pool holding the write
-//! lock.) A pool of the application's own needs the same settings (sqlx's default busy time-out
-//! is 5 s). SQLite 3.35 or later (`RETURNING`); the bundled one is newer.
+//! (shorter than the store's time-out) and `synchronous = FULL`. Every write is one statement
+//! that writes, which takes the database's write lock when it starts (waiting for another
+//! process's writer up to the busy time-out) rather than failing on a read-to-write upgrade, so
+//! two processes on one file wait for each other instead of failing with `SQLITE_BUSY`; being
+//! one statement, it is one transaction that SQLite ends whatever happens to the call (a
+//! cancelled call never leaves a connection in the pool inside a transaction). Within a
+//! process, the store's writers take turns before they reach SQLite, whose busy handler sleeps
+//! between retries. A pool of the application's own needs the same settings (sqlx's default
+//! busy time-out is 5 s). SQLite 3.38 or later (`RETURNING`, `->>`, `json_each`); the bundled
+//! one is newer.
 //!
 //! # Pool sizing, TLS, PgBouncer
 //!

@@ -12,7 +12,7 @@ use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use crate::common::{self, Damage, Options, Writes, lifetime_json, option_methods};
 use crate::error::SqlStoreError;
 use crate::names::{DEFAULT_TABLE, Names};
-use crate::schema::{self, Dialect, LATEST_VERSION};
+use crate::schema::{self, Dialect};
 use crate::shared::{Backend, Change, Core, Outcome, sql_store};
 use crate::subjects::{self, Bound};
 
@@ -253,6 +253,8 @@ fn decode_rows(rows: &[PgRow], key: &Key, max_record_bytes: usize) -> Option<Rec
 
 #[async_trait]
 impl Backend for Pg {
+    const DIALECT: Dialect = Dialect::Postgres;
+
     async fn load(&self, key: &Key, now: i64, limit: usize) -> Result<Option<Record>, sqlx::Error> {
         let rows = sqlx::query(&self.load)
             .bind(key.digest().as_slice())
@@ -403,12 +405,9 @@ impl Backend for Pg {
         if exists.is_some() {
             let current = schema::current_version(names);
             let found: i64 = sqlx::query_scalar(&current).fetch_one(&self.pool).await?;
-            if found >= LATEST_VERSION {
-                return Ok(if found == LATEST_VERSION {
-                    Ok(())
-                } else {
-                    Err(found)
-                });
+            let latest = schema::latest_version(Dialect::Postgres);
+            if found >= latest {
+                return Ok(if found == latest { Ok(()) } else { Err(found) });
             }
         }
         let mut tx = self.pool.begin().await?;

@@ -25,14 +25,38 @@
 //! - PostgreSQL: `<table>_create` takes the two as parameters (defaulting to `NULL`, so that a
 //!   process of version 1 still running keeps creating unbound sessions); `<table>_change` is
 //!   unchanged: no write but `create` sets a binding.
+//!
+//! Version 3, SQLite only (PostgreSQL's latest is version 2), each write one statement:
+//!
+//! - the views `<table>_creates` and `<table>_changes`, which hold no row, and the triggers
+//!   `<table>_create` and `<table>_change` that an insert into them runs: a session created, or
+//!   its times, size and values changed, in one statement, so one round trip and one transaction
+//!   of SQLite's own, as PostgreSQL's functions do. They fail with [`TAKEN`], [`ABSENT`] or
+//!   [`TOO_LARGE`] having written nothing.
+//! - the trigger `<table>_delete`: a deleted session's values go with it, whatever the
+//!   connection's `foreign_keys` setting, so that `delete` and the cleanup are one statement.
 
 mod postgres;
 mod sqlite;
 
 use crate::names::Names;
 
-/// The newest schema version this build knows.
-pub(crate) const LATEST_VERSION: i64 = 2;
+/// The newest schema version this build knows for `dialect`.
+pub(crate) const fn latest_version(dialect: Dialect) -> i64 {
+    match dialect {
+        Dialect::Postgres => 2,
+        Dialect::Sqlite => 3,
+    }
+}
+
+/// The message SQLite's `<table>_change` trigger fails with when no live session holds the id.
+pub(crate) const ABSENT: &str = "session-store-sqlx: no live session";
+
+/// The message SQLite's `<table>_create` trigger fails with when a live session holds the id.
+pub(crate) const TAKEN: &str = "session-store-sqlx: a live session holds the id";
+
+/// The message SQLite's `<table>_change` trigger fails with past the size limit.
+pub(crate) const TOO_LARGE: &str = "session-store-sqlx: over the size limit";
 
 /// The version table, created if missing (both databases).
 pub(crate) fn migrations_table(names: &Names) -> String {
@@ -57,7 +81,7 @@ pub(crate) enum Dialect {
     Sqlite,
 }
 
-/// Every statement that brings the tables from version `found` to [`LATEST_VERSION`], recorded
+/// Every statement that brings the tables from version `found` to [`latest_version`], recorded
 /// as applied at `now`: from 0 (none; a negative version, written by hand, counts as none, and
 /// the install then fails on the tables that are there) the latest version's install, recorded
 /// once; from an older version each later version's upgrade, each recorded. `Err(found)` for a
@@ -70,7 +94,8 @@ pub(crate) fn upgrade(
     found: i64,
     now: i64,
 ) -> Result<Vec<String>, i64> {
-    if found > LATEST_VERSION {
+    let latest = latest_version(dialect);
+    if found > latest {
         return Err(found);
     }
     let mut statements = Vec::new();
@@ -85,10 +110,10 @@ pub(crate) fn upgrade(
             Dialect::Postgres => postgres::install(names),
             Dialect::Sqlite => sqlite::install(names),
         }));
-        record(&mut statements, LATEST_VERSION);
+        record(&mut statements, latest);
         return Ok(statements);
     }
-    for version in found + 1..=LATEST_VERSION {
+    for version in found + 1..=latest {
         statements.extend(step(dialect, names, version));
         record(&mut statements, version);
     }
@@ -97,16 +122,18 @@ pub(crate) fn upgrade(
 
 /// The statements that bring the tables from `version - 1` to `version`.
 fn step(dialect: Dialect, names: &Names, version: i64) -> Vec<String> {
-    debug_assert!((2..=LATEST_VERSION).contains(&version));
+    debug_assert!((2..=latest_version(dialect)).contains(&version));
     split(&match (dialect, version) {
         (Dialect::Postgres, 2) => postgres::v2(names),
         (Dialect::Sqlite, 2) => sqlite::v2(names),
+        (Dialect::Sqlite, 3) => sqlite::v3(names),
         _ => unreachable!("no schema version {version}"),
     })
 }
 
-/// A script's statements, one each: they end with `;` at the end of a line (function bodies,
-/// between `$fn$` quotes, end theirs at `$fn$;`).
+/// A script's statements, one each: they end with `;` at the end of a line, except in a body
+/// (a PostgreSQL function's, between `$fn$` quotes, ends at `$fn$;`; a SQLite trigger's, from
+/// its `CREATE TRIGGER` line, at `END;`).
 fn split(script: &str) -> Vec<String> {
     let mut statements = Vec::new();
     let mut current = String::new();
@@ -117,13 +144,15 @@ fn split(script: &str) -> Vec<String> {
         }
         current.push_str(line);
         current.push('\n');
+        let end = line.trim_end();
         if line.contains("$fn$") {
-            in_body = !in_body || line.trim_end().ends_with("$fn$;");
-            if line.trim_end().ends_with("$fn$;") {
-                in_body = false;
-            }
+            in_body = !end.ends_with("$fn$;");
+        } else if line.starts_with("CREATE TRIGGER") {
+            in_body = true;
+        } else if end == "END;" {
+            in_body = false;
         }
-        if !in_body && line.trim_end().ends_with(';') {
+        if !in_body && end.ends_with(';') {
             statements.push(std::mem::take(&mut current));
         }
     }
@@ -151,20 +180,46 @@ mod tests {
         );
         assert!(pg[4].trim_end().ends_with("$fn$;"));
         assert!(pg[5].contains("RETURNING size INTO old_size"));
-        assert_eq!(pg[6], insert(LATEST_VERSION));
+        assert_eq!(pg[6], insert(2));
         let lite = upgrade(Dialect::Sqlite, &names, -2, 7).expect("none");
-        assert_eq!(lite.len(), 5, "{lite:#?}");
-        assert_eq!(lite[4], insert(LATEST_VERSION));
+        assert_eq!(lite.len(), 10, "{lite:#?}");
+        assert_version_3(&lite[4..9]);
+        assert_eq!(lite[9], insert(3));
         assert!(
-            upgrade(Dialect::Postgres, &names, LATEST_VERSION, 7)
+            upgrade(Dialect::Postgres, &names, 2, 7)
+                .expect("current")
+                .is_empty()
+        );
+        assert!(
+            upgrade(Dialect::Sqlite, &names, 3, 7)
                 .expect("current")
                 .is_empty()
         );
         assert_eq!(upgrade(Dialect::Postgres, &names, 3, 7), Err(3));
+        assert_eq!(upgrade(Dialect::Sqlite, &names, 4, 7), Err(4));
+    }
+
+    /// Version 3's views and triggers, each one statement, each trigger's body whole.
+    fn assert_version_3(statements: &[String]) {
+        let starts = [
+            "CREATE VIEW \"s_creates\"",
+            "CREATE TRIGGER \"s_create\" INSTEAD OF INSERT ON \"s_creates\"",
+            "CREATE TRIGGER \"s_delete\" AFTER DELETE ON \"s\"",
+            "CREATE VIEW \"s_changes\"",
+            "CREATE TRIGGER \"s_change\" INSTEAD OF INSERT ON \"s_changes\"",
+        ];
+        assert_eq!(statements.len(), starts.len(), "{statements:#?}");
+        for (statement, start) in statements.iter().zip(starts) {
+            assert!(statement.starts_with(start), "{statement}");
+            if start.starts_with("CREATE TRIGGER") {
+                assert!(statement.ends_with("\nEND;\n"), "{statement}");
+            }
+        }
+        assert!(statements[4].contains("ON CONFLICT (session, name)"));
     }
 
     #[test]
-    fn version_2_adds_the_binding_and_a_new_create() {
+    fn versions_2_and_3_follow_version_1() {
         let names = Names::new(None, "s").expect("valid");
         let pg = upgrade(Dialect::Postgres, &names, 1, 7).expect("older");
         assert_eq!(pg.len(), 5, "{pg:#?}");
@@ -181,7 +236,18 @@ mod tests {
         );
         assert_eq!(pg[4], insert(2));
         let lite = upgrade(Dialect::Sqlite, &names, 1, 7).expect("older");
-        assert_eq!(lite.len(), 4, "{lite:#?}");
+        assert_eq!(lite.len(), 10, "{lite:#?}");
         assert_eq!(lite[3], insert(2));
+        assert_version_3(&lite[4..9]);
+        assert_eq!(lite[9], insert(3));
+    }
+
+    #[test]
+    fn version_3_adds_the_sqlite_views_and_triggers() {
+        let names = Names::new(None, "s").expect("valid");
+        let lite = upgrade(Dialect::Sqlite, &names, 2, 7).expect("older");
+        assert_eq!(lite.len(), 6, "{lite:#?}");
+        assert_version_3(&lite[..5]);
+        assert_eq!(lite[5], insert(3));
     }
 }

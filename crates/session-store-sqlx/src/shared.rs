@@ -71,6 +71,8 @@ pub(crate) enum Outcome {
 /// answers sqlx's error; [`Core`] bounds it and names the operation.
 #[async_trait]
 pub(crate) trait Backend: Send + Sync + 'static {
+    /// The database the statements are for.
+    const DIALECT: crate::schema::Dialect;
     /// The session's record if it is live at `now` (rows that cannot be read: `None`, logged).
     async fn load(&self, key: &Key, now: i64, limit: usize) -> Result<Option<Record>, sqlx::Error>;
     /// Inserts `record` (its values as `values`, its binding as `bound`) unless a session live
@@ -158,10 +160,10 @@ impl<B: Backend> Core<B> {
             .await
             .map_err(SqlStoreError::database("migrate"))?;
         match outcome {
-            Ok(()) => Ok(crate::schema::LATEST_VERSION),
+            Ok(()) => Ok(crate::schema::latest_version(B::DIALECT)),
             Err(found) => Err(SqlStoreError::SchemaTooNew {
                 found,
-                supported: crate::schema::LATEST_VERSION,
+                supported: crate::schema::latest_version(B::DIALECT),
             }),
         }
     }

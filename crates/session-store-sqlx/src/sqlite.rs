@@ -8,11 +8,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use session_core::store::{Key, Record, unpack_values};
 use session_core::subject::{BoundSession, subject_key};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, Sqlite};
 
 use crate::common::{self, Damage, Options, Writes, lifetime_json, millis, option_methods};
 use crate::error::SqlStoreError;
@@ -27,7 +28,8 @@ use crate::subjects::{self, Bound};
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Sessions in a SQLite database: a row per session and a row per value, each write one
-/// transaction that takes the write lock with its first statement.
+/// statement (`create`, `save` and `apply` through the triggers of the views `<table>_creates`
+/// and `<table>_changes`), which takes the write lock when it starts.
 ///
 /// Takes the application's [`SqlitePool`] (or opens one with [`SqliteStore::open`]); cheap to
 /// clone. Run [`migrate`](SqliteStore::migrate) once before the first request. See the
@@ -44,17 +46,12 @@ struct Lite {
     /// than in SQLite's busy handler, which sleeps (1, 2, 5, 10 ms ...) between retries.
     writer: tokio::sync::Mutex<()>,
     load: String,
-    insert: String,
-    update: String,
-    old_size: String,
-    clear: String,
-    put: String,
-    remove: String,
-    resize: String,
+    create: String,
+    change: String,
+    changed_size: String,
     touch: String,
     delete: String,
     list_subject: String,
-    cleanup_values: String,
     cleanup: String,
 }
 
@@ -76,106 +73,71 @@ impl Lite {
                  ELSE '!' END, '') FROM {values} v WHERE v.session = s.id) \
                  FROM {sessions} s WHERE s.id = ?1 AND s.expires > ?2"
             ),
-            insert: format!(
-                "INSERT INTO {sessions} AS s \
-                 (id, created, last_active, expires, lifetime, size, subject, binding) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9) \
-                 ON CONFLICT (id) DO UPDATE SET created = excluded.created, \
-                 last_active = excluded.last_active, expires = excluded.expires, \
-                 lifetime = excluded.lifetime, size = excluded.size, \
-                 subject = excluded.subject, binding = excluded.binding \
-                 WHERE s.expires <= ?7"
+            // The triggers of `<table>_creates` and `<table>_changes` (the schema's version 3)
+            // do the work.
+            create: format!(
+                "INSERT INTO {} (id, now, created, last_active, expires, lifetime, size, \
+                 subject, binding, names, texts) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                names.derived("_creates")
             ),
-            update: format!(
-                "UPDATE {sessions} SET created = COALESCE(?3, created), last_active = ?4, \
-                 expires = ?5, lifetime = CASE WHEN ?6 THEN ?7 ELSE lifetime END \
-                 WHERE id = ?1 AND expires > ?2 RETURNING size"
+            change: format!(
+                "INSERT INTO {} (id, now, created, last_active, expires, set_lifetime, \
+                 lifetime, clear, names, texts, set_size, removed, max_size) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                names.derived("_changes")
             ),
-            old_size: format!(
-                "SELECT length(name) + length(value) FROM {values} WHERE session = ?1 AND name = ?2"
+            // The size the trigger found over the limit, as it counts it.
+            changed_size: format!(
+                "SELECT CASE WHEN ?2 THEN ?3 ELSE size + ?3 - (\
+                 SELECT COALESCE(SUM(length(name) + length(value)), 0) FROM {values} \
+                 WHERE session = ?1 AND name IN (\
+                 SELECT CAST(value AS BLOB) FROM json_each(?4) \
+                 UNION ALL SELECT CAST(value AS BLOB) FROM json_each(?5))) END \
+                 FROM {sessions} WHERE id = ?1"
             ),
-            clear: format!("DELETE FROM {values} WHERE session = ?1"),
-            put: format!(
-                "INSERT INTO {values} (session, name, value) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (session, name) DO UPDATE SET value = excluded.value"
-            ),
-            remove: format!("DELETE FROM {values} WHERE session = ?1 AND name = ?2"),
-            resize: format!("UPDATE {sessions} SET size = ?2 WHERE id = ?1"),
             touch: format!(
                 "UPDATE {sessions} SET last_active = ?2, expires = ?3 \
                  WHERE id = ?1 AND expires > ?4"
             ),
+            // The values go by the trigger `<table>_delete`.
             delete: format!("DELETE FROM {sessions} WHERE id = ?1 RETURNING expires > ?2"),
             list_subject: format!(
                 "SELECT id, binding, created, last_active, expires FROM {sessions} \
                  WHERE subject = ?1 AND expires > ?2"
             ),
-            // The same sessions in both (ordered, in one transaction), so that no value is left
-            // behind whatever the connection's `foreign_keys` setting.
-            cleanup_values: format!(
-                "DELETE FROM {values} WHERE session IN \
-                 (SELECT id FROM {sessions} WHERE expires <= ?1 ORDER BY id LIMIT ?2)"
-            ),
+            // The values go by the trigger `<table>_delete`.
             cleanup: format!(
                 "DELETE FROM {sessions} WHERE id IN \
-                 (SELECT id FROM {sessions} WHERE expires <= ?1 ORDER BY id LIMIT ?2)"
+                 (SELECT id FROM {sessions} WHERE expires <= ?1 LIMIT ?2)"
             ),
         }
     }
 
-    /// A write transaction, once this process's other writers are done.
+    /// A connection, then this process's turn to write, in that order: the turn is held while
+    /// the write runs, never while waiting for a connection.
     ///
-    /// Every write transaction's first statement writes, which takes the database's write lock
-    /// at once (waiting for other processes in SQLite's busy handler), as `BEGIN IMMEDIATE`
-    /// would: no transaction reads first and then fails upgrading to a write. Not `BEGIN
-    /// IMMEDIATE` itself: a call cancelled (a time-out) while sqlx's `begin_with` finishes could
-    /// leave its connection in the pool inside the transaction, holding the lock; sqlx's plain
-    /// `begin` is safe to cancel.
-    async fn begin(
+    /// Every write is one statement that writes, and so takes the database's write lock when it
+    /// starts (waiting for other processes in SQLite's busy handler): none reads first and then
+    /// fails upgrading to a write. One statement is its own transaction, which SQLite ends
+    /// whatever happens to the call: a call cancelled (a time-out) never leaves its connection
+    /// in the pool inside a transaction.
+    async fn turn(
         &self,
-    ) -> Result<
-        (
-            tokio::sync::MutexGuard<'_, ()>,
-            Transaction<'static, Sqlite>,
-        ),
-        sqlx::Error,
-    > {
+    ) -> Result<(PoolConnection<Sqlite>, tokio::sync::MutexGuard<'_, ()>), sqlx::Error> {
+        let connection = self.pool.acquire().await?;
         let turn = self.writer.lock().await;
-        let tx = self.pool.begin().await?;
-        Ok((turn, tx))
+        Ok((connection, turn))
     }
 
-    /// Inserts or replaces the values `writes` sets, in the caller's transaction.
-    async fn put_all(
-        &self,
-        tx: &mut SqliteConnection,
-        id: &[u8],
-        writes: &Writes<'_>,
-    ) -> Result<(), sqlx::Error> {
-        for (name, text) in writes.set_names.iter().zip(&writes.set_values) {
-            sqlx::query(&self.put)
-                .bind(id)
-                .bind(*name)
-                .bind(*text)
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Deletes a session's values and row, in the caller's transaction; whether it was live at
-    /// `now`.
-    async fn remove(
-        &self,
-        tx: &mut SqliteConnection,
-        id: &[u8],
-        now: i64,
-    ) -> Result<bool, sqlx::Error> {
-        sqlx::query(&self.clear).bind(id).execute(&mut *tx).await?;
+    /// Deletes the session (its values go with it, by the trigger `<table>_delete`); whether
+    /// it was live at `now`.
+    async fn remove(&self, id: &[u8], now: i64) -> Result<bool, sqlx::Error> {
+        let (mut connection, _turn) = self.turn().await?;
         let live: Option<bool> = sqlx::query_scalar(&self.delete)
             .bind(id)
             .bind(now)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *connection)
             .await?;
         Ok(live.unwrap_or(false))
     }
@@ -199,7 +161,9 @@ impl fmt::Debug for SqliteStoreBuilder {
 
 impl SqliteStoreBuilder {
     /// The sessions table's name (default [`DEFAULT_TABLE`], `"sessions"`); the store's other
-    /// tables are named after it (`<table>_values`, `<table>_migrations`).
+    /// tables, views and triggers are named after it (`<table>_values`, `<table>_migrations`,
+    /// `<table>_creates`, `<table>_changes`, `<table>_create`, `<table>_change`,
+    /// `<table>_delete`).
     pub fn table(mut self, table: impl Into<String>) -> Self {
         self.table = table.into();
         self
@@ -340,6 +304,30 @@ async fn migrate_in(
     Ok(Ok(()))
 }
 
+/// Whether `error` is the `<table>_change` trigger's `RAISE` of `message`.
+fn raised(error: &sqlx::Error, message: &str) -> bool {
+    matches!(error, sqlx::Error::Database(database) if database.message() == message)
+}
+
+/// `items` (UTF-8, as every name and JSON text is) as a JSON array of strings, which the
+/// trigger's `json_each` reads back byte for byte.
+fn json_strings(items: &[&[u8]]) -> Result<String, sqlx::Error> {
+    fn encode(error: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
+        sqlx::Error::Encode(Box::new(error))
+    }
+    let mut out = Vec::with_capacity(2 + items.iter().map(|item| item.len() + 3).sum::<usize>());
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let text = std::str::from_utf8(item).map_err(encode)?;
+        serde_json::to_writer(&mut out, text).map_err(encode)?;
+    }
+    out.push(b']');
+    String::from_utf8(out).map_err(encode)
+}
+
 /// The row of a load (a session's columns, its `subject` and `binding`, then its values packed
 /// into one text by the statement, in the form of
 /// [`pack_values`](session_core::store::pack_values), `NULL` for none) as a record; `None` for no
@@ -361,6 +349,8 @@ fn decode_row(row: Option<&SqliteRow>, key: &Key, max_record_bytes: usize) -> Op
 
 #[async_trait]
 impl Backend for Lite {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
     async fn load(&self, key: &Key, now: i64, limit: usize) -> Result<Option<Record>, sqlx::Error> {
         let row = sqlx::query(&self.load)
             .bind(key.digest().as_slice())
@@ -378,32 +368,32 @@ impl Backend for Lite {
         bound: Option<&Bound>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
-        let id = key.digest().as_slice();
-        let (_turn, mut tx) = self.begin().await?;
-        let inserted = sqlx::query(&self.insert)
-            .bind(id)
+        let names = json_strings(&values.set_names)?;
+        let texts = json_strings(&values.set_values)?;
+        let (mut connection, _turn) = self.turn().await?;
+        let done = sqlx::query(&self.create)
+            .bind(key.digest().as_slice())
+            .bind(now)
             .bind(millis(record.created))
             .bind(millis(record.last_active))
             .bind(millis(record.expires))
             .bind(record.lifetime.as_ref().map(lifetime_json))
             .bind(i64::try_from(values.set_size()).unwrap_or(i64::MAX))
-            .bind(now)
             .bind(bound.map(|bound| bound.subject.as_slice()))
             .bind(bound.map(|bound| bound.json.as_slice()))
-            .execute(&mut *tx)
-            .await?;
-        if inserted.rows_affected() == 0 {
-            return Ok(false);
+            .bind(names)
+            .bind(texts)
+            .execute(&mut *connection)
+            .await;
+        match done {
+            Ok(_) => Ok(true),
+            Err(error) if raised(&error, schema::TAKEN) => Ok(false),
+            Err(error) => Err(error),
         }
-        // What a dead session replaced here held.
-        sqlx::query(&self.clear).bind(id).execute(&mut *tx).await?;
-        self.put_all(&mut tx, id, values).await?;
-        tx.commit().await?;
-        Ok(true)
     }
 
-    /// One transaction: the session's times (which checks it is live and takes the write
-    /// lock), the size the result will have, the values, the size.
+    /// One statement (the `<table>_changes` trigger), so one transaction; a change into the
+    /// past removes the session instead.
     async fn change(
         &self,
         key: &Key,
@@ -412,17 +402,19 @@ impl Backend for Lite {
         limit: usize,
     ) -> Result<Outcome, sqlx::Error> {
         let id = key.digest().as_slice();
-        let (_turn, mut tx) = self.begin().await?;
         if millis(change.expires) <= now {
-            let live = self.remove(&mut tx, id, now).await?;
-            tx.commit().await?;
-            return Ok(if live {
+            return Ok(if self.remove(id, now).await? {
                 Outcome::Written
             } else {
                 Outcome::Absent
             });
         }
-        let Some(old_size) = sqlx::query_scalar::<_, i64>(&self.update)
+        let writes = &change.writes;
+        let names = json_strings(&writes.set_names)?;
+        let removed = json_strings(&writes.removed)?;
+        let set_size = i64::try_from(writes.set_size()).unwrap_or(i64::MAX);
+        let (mut connection, _turn) = self.turn().await?;
+        let done = sqlx::query(&self.change)
             .bind(id)
             .bind(now)
             .bind(change.created.map(millis))
@@ -430,50 +422,33 @@ impl Backend for Lite {
             .bind(millis(change.expires))
             .bind(change.lifetime.is_some())
             .bind(change.lifetime.as_ref().and_then(Option::as_deref))
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Ok(Outcome::Absent);
-        };
-        let writes = &change.writes;
-        let set_size = i64::try_from(writes.set_size()).unwrap_or(i64::MAX);
-        let new_size = if change.clear {
-            sqlx::query(&self.clear).bind(id).execute(&mut *tx).await?;
-            set_size
-        } else {
-            let mut size = old_size.saturating_add(set_size);
-            for name in writes.changed() {
-                let old: Option<i64> = sqlx::query_scalar(&self.old_size)
+            .bind(change.clear)
+            .bind(&names)
+            .bind(json_strings(&writes.set_values)?)
+            .bind(set_size)
+            .bind(&removed)
+            .bind(common::limit(limit))
+            .execute(&mut *connection)
+            .await;
+        match done {
+            Ok(_) => Ok(Outcome::Written),
+            Err(error) if raised(&error, schema::ABSENT) => Ok(Outcome::Absent),
+            Err(error) if raised(&error, schema::TOO_LARGE) => {
+                let size: Option<i64> = sqlx::query_scalar(&self.changed_size)
                     .bind(id)
-                    .bind(name)
-                    .fetch_optional(&mut *tx)
+                    .bind(change.clear)
+                    .bind(set_size)
+                    .bind(&names)
+                    .bind(&removed)
+                    .fetch_optional(&mut *connection)
                     .await?;
-                size -= old.unwrap_or(0);
+                // Another process may have changed the session since (this one's writers wait
+                // for their turn): over the limit all the same, as the trigger found it.
+                let size = usize::try_from(size.unwrap_or(0)).unwrap_or(0);
+                Ok(Outcome::TooLarge(size.max(limit.saturating_add(1))))
             }
-            for name in &writes.removed {
-                sqlx::query(&self.remove)
-                    .bind(id)
-                    .bind(*name)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            size
-        };
-        let size = usize::try_from(new_size).unwrap_or(0);
-        if size > limit {
-            // Dropping the transaction rolls the times back too.
-            return Ok(Outcome::TooLarge(size));
+            Err(error) => Err(error),
         }
-        self.put_all(&mut tx, id, writes).await?;
-        if new_size != old_size {
-            sqlx::query(&self.resize)
-                .bind(id)
-                .bind(new_size)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(Outcome::Written)
     }
 
     async fn touch(
@@ -483,22 +458,19 @@ impl Backend for Lite {
         expires: i64,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
-        let _turn = self.writer.lock().await;
+        let (mut connection, _turn) = self.turn().await?;
         let done = sqlx::query(&self.touch)
             .bind(key.digest().as_slice())
             .bind(last_active)
             .bind(expires)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *connection)
             .await?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn delete(&self, key: &Key, now: i64) -> Result<bool, sqlx::Error> {
-        let (_turn, mut tx) = self.begin().await?;
-        let live = self.remove(&mut tx, key.digest().as_slice(), now).await?;
-        tx.commit().await?;
-        Ok(live)
+        self.remove(key.digest().as_slice(), now).await
     }
 
     async fn list_subject(
@@ -516,18 +488,12 @@ impl Backend for Lite {
     }
 
     async fn cleanup(&self, now: i64, batch: u32) -> Result<u64, sqlx::Error> {
-        let (_turn, mut tx) = self.begin().await?;
-        sqlx::query(&self.cleanup_values)
-            .bind(now)
-            .bind(i64::from(batch))
-            .execute(&mut *tx)
-            .await?;
+        let (mut connection, _turn) = self.turn().await?;
         let done = sqlx::query(&self.cleanup)
             .bind(now)
             .bind(i64::from(batch))
-            .execute(&mut *tx)
+            .execute(&mut *connection)
             .await?;
-        tx.commit().await?;
         Ok(done.rows_affected())
     }
 

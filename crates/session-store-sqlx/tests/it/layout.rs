@@ -35,12 +35,30 @@ async fn values_round_trip_byte_for_byte() {
     record.data = tricky();
     let stores: [&dyn Store; 2] = [&pg, &sqlite];
     for store in stores {
+        // Written by each kind of write: a create, a save over a session without values, and
+        // an apply of each value (SQLite's save and apply pass them through JSON to a trigger).
         assert!(store.create(&key(1), &record).await.expect("create"));
-        let loaded = store.load(&key(1)).await.expect("load").expect("live");
-        assert_eq!(loaded, record);
-        for (name, json) in &record.data {
-            assert_eq!(loaded.data[name].as_json(), json.as_json(), "{name:?}");
+        assert!(store.create(&key(2), &live(&[])).await.expect("create"));
+        assert!(store.save(&key(2), &record).await.expect("save"));
+        assert!(store.create(&key(3), &live(&[])).await.expect("create"));
+        let mut changes = session_core::store::Changes::touch(record.last_active, record.expires);
+        changes.updates = record
+            .data
+            .iter()
+            .map(|(name, json)| (name.clone(), Some(json.clone())))
+            .collect();
+        assert!(store.apply(&key(3), &changes).await.expect("apply"));
+        for k in [1, 2, 3] {
+            let loaded = store.load(&key(k)).await.expect("load").expect("live");
+            assert_eq!(loaded.data, record.data, "session {k}");
+            for (name, json) in &record.data {
+                assert_eq!(loaded.data[name].as_json(), json.as_json(), "{name:?}");
+            }
         }
+        assert_eq!(
+            store.load(&key(1)).await.expect("load").expect("live"),
+            record
+        );
     }
 }
 

@@ -3,12 +3,13 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
+use std::time::Duration;
 
-use session_core::store::Store;
+use session_core::store::{Changes, Clock, Store, SystemClock};
 use session_store_sqlx::SqliteStore;
 use session_store_sqlx::sqlx;
 
-use crate::common::{SqliteFile, key, live};
+use crate::common::{SqliteFile, key, live, value};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_database_file_is_private_and_in_wal_mode() {
@@ -32,11 +33,14 @@ async fn the_database_file_is_private_and_in_wal_mode() {
     }
 }
 
-/// 2 × 150 creates and applies at once through two pools of 4 connections: none fails.
+/// 2 × 150 creates, applies and deletes at once through two pools of their own (two processes'
+/// worth of connections): none fails, and every apply to the one session they share lands.
 #[tokio::test(flavor = "multi_thread")]
 async fn two_pools_writing_at_once_never_fail_busy() {
     let file = SqliteFile::new();
     let stores = Arc::new([file.store().await, file.store().await]);
+    let shared = key(2);
+    assert!(stores[0].create(&shared, &live(&[])).await.expect("create"));
     let mut tasks = Vec::new();
     for n in 0..300u16 {
         let stores = Arc::clone(&stores);
@@ -47,6 +51,10 @@ async fn two_pools_writing_at_once_never_fail_busy() {
             digest[31] = 1;
             let k = session_core::store::Key::from_digest(digest);
             store.create(&k, &live(&[("n", &n.to_string())])).await?;
+            let now = SystemClock.now();
+            let mut change = Changes::touch(now, now.saturating_add(Duration::from_secs(3600)));
+            change.updates = vec![(format!("n{n}"), Some(value(&n.to_string())))];
+            assert!(store.apply(&shared, &change).await?, "the shared session");
             store.delete(&key(0)).await?;
             store.load(&k).await
         }));
@@ -55,6 +63,12 @@ async fn two_pools_writing_at_once_never_fail_busy() {
         let loaded = task.await.expect("task").expect("no SQLITE_BUSY");
         assert!(loaded.is_some());
     }
+    let kept = stores[1].load(&shared).await.expect("load").expect("live");
+    assert_eq!(
+        kept.data.len(),
+        300,
+        "writes to the shared session were lost"
+    );
 }
 
 /// The load reads values' bytes as text, so a database in UTF-16 is refused at `migrate`, with
