@@ -17,6 +17,8 @@
 # measurement (after 1 s of warm-up) per contender, 13 contenders per size. SESSION_BENCH_SIZES
 # (default "1x0 10x500 100x500 10x5000"; COUNTxBYTES, 1x0 = the counter alone) and
 # SESSION_BENCH_STORES (default "memory moka file redis pg sqlite") choose what runs;
+# SESSION_BENCH_FILL=x fills the values with `x`s instead of pseudo-random text (see
+# session_benches::filler: PostgreSQL compresses a blob of `x`s some fiftyfold);
 # SESSION_BENCH_CONNECTIONS (default 32) sets the load. The file store and SQLite write under the
 # current directory (the workspace) unless SESSION_BENCH_DIR names another.
 set -euo pipefail
@@ -37,7 +39,8 @@ mkdir -p "$(dirname "$out")"
         "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Redis" \
         "$(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), PostgreSQL" \
         "$(initdb --version | grep -o '[0-9][0-9.]*' | head -1), ${SESSION_BENCH_CONNECTIONS:-32} connections," \
-        "${SESSION_BENCH_SECS} s measured"
+        "${SESSION_BENCH_SECS} s measured, values of $([[ ${SESSION_BENCH_FILL:-} == x ]] \
+            && echo "repeated x" || echo "pseudo-random text")"
     for repeat in $(seq "$repeats"); do
         for size in $sizes; do
             for store in $stores; do

@@ -8,7 +8,8 @@
 //!
 //! `large_sessions [--smoke] STORE SIZE`. SIZE is `COUNTxBYTES`: before the measurement, each
 //! session gets COUNT values of BYTES characters besides its counter (`GET /fill/COUNT/BYTES`, see
-//! `session_benches::filler`); a size with no values or no bytes (`1x0`) fills nothing, the
+//! `session_benches::filler`: pseudo-random letters and digits, or all `x` with
+//! `SESSION_BENCH_FILL=x`); a size with no values or no bytes (`1x0`) fills nothing, the
 //! session holds its counter alone. The route measured is `GET /`: read `counter`, write
 //! `counter + 1`, answer "Hello, you've been here for {n}th time!" (`session_benches::apps`).
 //!

@@ -27,9 +27,38 @@ pub fn pair_of(set_cookie: &str) -> &str {
 }
 
 /// The values a large session is filled with (`/fill/COUNT/BYTES` in the benches' apps): `v0`,
-/// `v1`, ... `v{COUNT-1}`, each a string of BYTES `x`s.
+/// `v1`, ... `v{COUNT-1}`, each a string of BYTES characters.
+///
+/// The characters are letters, digits, `-` and `_` drawn by a fixed pseudo-random sequence (the
+/// same on every run and for every contender): text that compresses about as little as the ids,
+/// tokens and user data sessions hold. With `SESSION_BENCH_FILL=x` they are all `x` instead, as
+/// the benches filled them before 3 December 2026: text that compresses some fiftyfold, which
+/// a store that compresses (PostgreSQL's TOAST, for a blob over 2 KB) stores in a few hundred
+/// bytes.
 pub fn filler(count: usize, bytes: usize) -> impl Iterator<Item = (String, String)> {
-    (0..count).map(move |i| (format!("v{i}"), "x".repeat(bytes)))
+    let repeated = std::env::var("SESSION_BENCH_FILL").is_ok_and(|fill| fill == "x");
+    (0..count).map(move |i| {
+        let value = if repeated {
+            "x".repeat(bytes)
+        } else {
+            pseudo_random_text(i as u64, bytes)
+        };
+        (format!("v{i}"), value)
+    })
+}
+
+/// `bytes` characters of `[A-Za-z0-9_-]` from a xorshift sequence seeded by `seed`.
+fn pseudo_random_text(seed: u64, bytes: usize) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..bytes)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(ALPHABET[(state >> 58) as usize])
+        })
+        .collect()
 }
 
 /// A session size written `COUNTxBYTES` (`100x500`): COUNT values of BYTES characters.
