@@ -106,7 +106,8 @@
 //! So each call is one statement: on PostgreSQL one round trip once its statement is prepared
 //! on the connection (the first use on each connection prepares it: one more); on SQLite one
 //! transaction of SQLite's own (and, for a write, one `fsync` of the WAL with `synchronous =
-//! FULL`). sqlx pools check a
+//! FULL`). On SQLite, a change refused past the size limit runs one more `SELECT`, for the size
+//! the error reports. sqlx pools check a
 //! connection before handing it out by default (`test_before_acquire`), which costs a round
 //! trip per call: turn it off for sessions (see "Pool sizing").
 //!
@@ -115,8 +116,8 @@
 //! - `apply` is atomic per session ([`Store::applies_atomically`] is `true`): on PostgreSQL the
 //!   `_change` function's first statement updates the session's row, which locks it, and each of
 //!   its later statements sees what was committed before the lock was granted; on SQLite, each
-//!   write takes the database's write lock when it starts (a statement that writes, or a
-//!   transaction whose first statement writes). Concurrent requests
+//!   write is one statement, which takes the database's write lock when it starts. Concurrent
+//!   requests
 //!   changing different keys of one session keep every write, also from several processes; of
 //!   two writes to one key, the later commit wins.
 //! - PostgreSQL's functions are written for `READ COMMITTED`, PostgreSQL's default isolation.
@@ -223,7 +224,8 @@
 //! - As for version 2, a process of the older release that *starts* after the upgrade fails in
 //!   `migrate` ([`SqlStoreError::SchemaTooNew`]), and a process of this release needs the
 //!   upgrade before it writes: roll out forwards, with this release's first process (or a
-//!   deploy job) running `migrate`. To roll back, run the older release without `migrate`.
+//!   deploy job) running `migrate`. To roll back, run the older release without `migrate`
+//!   (and so without [`SqliteStore::open`], which migrates).
 //!
 //! # SQLite
 //!
@@ -238,14 +240,19 @@
 //! cancelled call never leaves a connection in the pool inside a transaction). Within a
 //! process, the store's writers take turns before they reach SQLite, whose busy handler sleeps
 //! between retries. A pool of the application's own needs the same settings (sqlx's default
-//! busy time-out is 5 s). SQLite 3.38 or later (`RETURNING`, `->>`, `json_each`); the bundled
-//! one is newer.
+//! busy time-out is 5 s). SQLite 3.45 or later (`RETURNING`, and JSON functions that keep a NUL
+//! inside a string): `migrate` refuses an older one, naming its version. The one sqlx bundles
+//! (3.46) is; one linked from the system (libsqlite3-sys with `LIBSQLITE3_SYS_USE_PKG_CONFIG`)
+//! may not be.
 //!
 //! # Pool sizing, TLS, PgBouncer
 //!
 //! - **Pool sizing.** A request holds a connection for one statement (a load, then its commit),
 //!   not for the whole request: a pool of a few connections per core serves many concurrent
-//!   requests. Turn `test_before_acquire` off
+//!   requests. `SqliteStore` writes on a connection of its own, opened with the pool's connect
+//!   options (its pragmas; not the pool's `after_connect` hooks), one write at a time (SQLite
+//!   writes one at a time anyway): its writers wait for their turn holding none of the pool's
+//!   connections, which serve the loads and the application's own queries. Turn `test_before_acquire` off
 //!   ([`PgPoolOptions::test_before_acquire`](sqlx::pool::PoolOptions::test_before_acquire))
 //!   to save a round trip per call; a broken connection then fails one call and is replaced.
 //!   The store's `timeout` covers the wait for a connection, so a starved pool answers a 500

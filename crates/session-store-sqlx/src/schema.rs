@@ -49,6 +49,10 @@ pub(crate) const fn latest_version(dialect: Dialect) -> i64 {
     }
 }
 
+// The messages of the triggers' refusals are written into the triggers by `migrate`, and the
+// store tells a refusal by its message: they are part of schema version 3, and never change
+// (a changed one would make a refusal of an existing database an error).
+
 /// The message SQLite's `<table>_change` trigger fails with when no live session holds the id.
 pub(crate) const ABSENT: &str = "session-store-sqlx: no live session";
 
@@ -165,6 +169,13 @@ mod tests {
 
     fn insert(version: i64) -> String {
         format!("INSERT INTO \"s_migrations\" (version, applied_at) VALUES ({version}, 7)")
+    }
+
+    #[test]
+    fn the_refusals_messages_are_those_of_version_3() {
+        assert_eq!(ABSENT, "session-store-sqlx: no live session");
+        assert_eq!(TAKEN, "session-store-sqlx: a live session holds the id");
+        assert_eq!(TOO_LARGE, "session-store-sqlx: over the size limit");
     }
 
     #[test]

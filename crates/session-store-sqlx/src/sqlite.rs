@@ -8,12 +8,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use session_core::store::{Key, Record, unpack_values};
 use session_core::subject::{BoundSession, subject_key};
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite};
+use sqlx::{ConnectOptions, Row};
 
 use crate::common::{self, Damage, Options, Writes, lifetime_json, millis, option_methods};
 use crate::error::SqlStoreError;
@@ -42,9 +41,12 @@ pub struct SqliteStore {
 /// The pool and every statement, built once from the validated names.
 struct Lite {
     pool: SqlitePool,
-    /// Taken by every write of this store: writers of one process wait here, in turn, rather
-    /// than in SQLite's busy handler, which sleeps (1, 2, 5, 10 ms ...) between retries.
-    writer: tokio::sync::Mutex<()>,
+    /// The connection every write of this store runs on, opened with the pool's options when
+    /// first needed (and again after an error), taken in turn: writers of one process wait
+    /// here rather than in SQLite's busy handler, which sleeps (1, 2, 5, 10 ms ...) between
+    /// retries, and a writer waiting for its turn holds none of the pool's connections, which
+    /// stay free for loads and the application's own queries.
+    writer: tokio::sync::Mutex<Option<SqliteConnection>>,
     load: String,
     create: String,
     change: String,
@@ -60,7 +62,7 @@ impl Lite {
         let (sessions, values) = (&names.sessions, &names.values);
         Lite {
             pool,
-            writer: tokio::sync::Mutex::new(()),
+            writer: tokio::sync::Mutex::new(None),
             // The values in one column, packed as `session_core::store::pack_values` packs
             // them (lengths in bytes): SQLite hands sqlx a row at a time, and one row of 50 KB
             // costs far less than a hundred of 500 bytes. A name or value that is not a blob
@@ -77,14 +79,14 @@ impl Lite {
             // do the work.
             create: format!(
                 "INSERT INTO {} (id, now, created, last_active, expires, lifetime, size, \
-                 subject, binding, names, texts) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 subject, binding, set_values) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 names.derived("_creates")
             ),
             change: format!(
                 "INSERT INTO {} (id, now, created, last_active, expires, set_lifetime, \
-                 lifetime, clear, names, texts, set_size, removed, max_size) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 lifetime, clear, set_values, set_size, removed, max_size) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 names.derived("_changes")
             ),
             // The size the trigger found over the limit, as it counts it.
@@ -92,7 +94,7 @@ impl Lite {
                 "SELECT CASE WHEN ?2 THEN ?3 ELSE size + ?3 - (\
                  SELECT COALESCE(SUM(length(name) + length(value)), 0) FROM {values} \
                  WHERE session = ?1 AND name IN (\
-                 SELECT CAST(value AS BLOB) FROM json_each(?4) \
+                 SELECT CAST(value ->> 0 AS BLOB) FROM json_each(?4) \
                  UNION ALL SELECT CAST(value AS BLOB) FROM json_each(?5))) END \
                  FROM {sessions} WHERE id = ?1"
             ),
@@ -114,32 +116,60 @@ impl Lite {
         }
     }
 
-    /// A connection, then this process's turn to write, in that order: the turn is held while
-    /// the write runs, never while waiting for a connection.
+    /// This process's turn to write, on the store's writer connection (opened with the pool's
+    /// options if there is none; none once the pool is closed).
     ///
     /// Every write is one statement that writes, and so takes the database's write lock when it
     /// starts (waiting for other processes in SQLite's busy handler): none reads first and then
     /// fails upgrading to a write. One statement is its own transaction, which SQLite ends
-    /// whatever happens to the call: a call cancelled (a time-out) never leaves its connection
-    /// in the pool inside a transaction.
-    async fn turn(
-        &self,
-    ) -> Result<(PoolConnection<Sqlite>, tokio::sync::MutexGuard<'_, ()>), sqlx::Error> {
-        let connection = self.pool.acquire().await?;
-        let turn = self.writer.lock().await;
-        Ok((connection, turn))
+    /// whatever happens to the call: a call cancelled (a time-out) never leaves the connection
+    /// inside a transaction.
+    async fn turn(&self) -> Result<Writer<'_>, sqlx::Error> {
+        let mut slot = self.writer.lock().await;
+        if self.pool.is_closed() {
+            *slot = None;
+            return Err(sqlx::Error::PoolClosed);
+        }
+        if slot.is_none() {
+            *slot = Some(self.pool.connect_options().connect().await?);
+        }
+        Ok(Writer(slot))
     }
 
     /// Deletes the session (its values go with it, by the trigger `<table>_delete`); whether
     /// it was live at `now`.
     async fn remove(&self, id: &[u8], now: i64) -> Result<bool, sqlx::Error> {
-        let (mut connection, _turn) = self.turn().await?;
-        let live: Option<bool> = sqlx::query_scalar(&self.delete)
+        let mut writer = self.turn().await?;
+        let live: Result<Option<bool>, _> = sqlx::query_scalar(&self.delete)
             .bind(id)
             .bind(now)
-            .fetch_optional(&mut *connection)
-            .await?;
-        Ok(live.unwrap_or(false))
+            .fetch_optional(writer.connection())
+            .await;
+        writer.settle(&live);
+        Ok(live?.unwrap_or(false))
+    }
+}
+
+/// The store's writer connection, for one write: [`Lite::turn`].
+struct Writer<'a>(tokio::sync::MutexGuard<'a, Option<SqliteConnection>>);
+
+impl Writer<'_> {
+    fn connection(&mut self) -> &mut SqliteConnection {
+        match self.0.as_mut() {
+            Some(connection) => connection,
+            None => unreachable!("a turn always holds the connection"),
+        }
+    }
+
+    /// After a call: an error closes (drops) the connection, and the next turn opens another,
+    /// so that whatever broke it does not outlive the call. A trigger's refusal is not an error
+    /// of the connection.
+    fn settle<T>(&mut self, outcome: &Result<T, sqlx::Error>) {
+        if let Err(error) = outcome
+            && refusal(error).is_none()
+        {
+            *self.0 = None;
+        }
     }
 }
 
@@ -287,6 +317,21 @@ async fn migrate_in(
             format!("the SQLite database's encoding is {encoding}: SqliteStore needs UTF-8").into(),
         ));
     }
+    // The triggers read the values back out of JSON, which keeps a NUL inside a string from
+    // SQLite 3.45 on: an older library (a system SQLite, where libsqlite3-sys links one) would
+    // cut a name at a NUL.
+    let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+        .fetch_one(&mut *tx)
+        .await?;
+    let exact: Result<bool, _> =
+        sqlx::query_scalar(r#"SELECT length(CAST('["a\u0000b"]' ->> 0 AS BLOB)) = 3"#)
+            .fetch_one(&mut *tx)
+            .await;
+    if !matches!(exact, Ok(true)) {
+        return Err(sqlx::Error::Configuration(
+            format!("SQLite {version}: SqliteStore needs SQLite 3.45 or later").into(),
+        ));
+    }
     let table = schema::migrations_table(names);
     sqlx::query(&table).execute(&mut *tx).await?;
     let current = schema::current_version(names);
@@ -304,25 +349,75 @@ async fn migrate_in(
     Ok(Ok(()))
 }
 
-/// Whether `error` is the `<table>_change` trigger's `RAISE` of `message`.
-fn raised(error: &sqlx::Error, message: &str) -> bool {
-    matches!(error, sqlx::Error::Database(database) if database.message() == message)
+/// A refusal of a trigger of the schema's version 3: nothing was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    /// `<table>_create`: a live session holds the id.
+    Taken,
+    /// `<table>_change`: no live session holds the id.
+    Absent,
+    /// `<table>_change`: past the size limit.
+    TooLarge,
 }
 
-/// `items` (UTF-8, as every name and JSON text is) as a JSON array of strings, which the
+/// The refusal `error` is, if it is one: a `RAISE(ABORT, ...)` of a trigger
+/// (`SQLITE_CONSTRAINT_TRIGGER`) with one of the schema's messages.
+fn refusal(error: &sqlx::Error) -> Option<Refusal> {
+    let sqlx::Error::Database(database) = error else {
+        return None;
+    };
+    if database.code().as_deref() != Some(SQLITE_CONSTRAINT_TRIGGER) {
+        return None;
+    }
+    match database.message() {
+        schema::TAKEN => Some(Refusal::Taken),
+        schema::ABSENT => Some(Refusal::Absent),
+        schema::TOO_LARGE => Some(Refusal::TooLarge),
+        _ => None,
+    }
+}
+
+/// SQLite's extended result code of a trigger's `RAISE(ABORT, ...)`.
+const SQLITE_CONSTRAINT_TRIGGER: &str = "1811";
+
+/// Turns an encoding failure (impossible: names and texts come from `&str`) into sqlx's.
+fn encode(error: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
+    sqlx::Error::Encode(Box::new(error))
+}
+
+/// `items` (UTF-8, as every name and JSON text is) as a JSON array of strings, which a
 /// trigger's `json_each` reads back byte for byte.
 fn json_strings(items: &[&[u8]]) -> Result<String, sqlx::Error> {
-    fn encode(error: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
-        sqlx::Error::Encode(Box::new(error))
-    }
     let mut out = Vec::with_capacity(2 + items.iter().map(|item| item.len() + 3).sum::<usize>());
     out.push(b'[');
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        let text = std::str::from_utf8(item).map_err(encode)?;
-        serde_json::to_writer(&mut out, text).map_err(encode)?;
+        serde_json::to_writer(&mut out, std::str::from_utf8(item).map_err(encode)?)
+            .map_err(encode)?;
+    }
+    out.push(b']');
+    String::from_utf8(out).map_err(encode)
+}
+
+/// The values `writes` sets as a JSON array of `[name, text]` pairs of strings: one pass of a
+/// trigger's `json_each` reads each pair (`value ->> 0`, `value ->> 1`), where indexing a second
+/// array by position would walk it from the start for each value.
+fn json_pairs(writes: &Writes<'_>) -> Result<String, sqlx::Error> {
+    let mut out = Vec::with_capacity(2 + writes.set_size() + 8 * writes.set_names.len());
+    out.push(b'[');
+    for (i, (name, text)) in writes.set_names.iter().zip(&writes.set_values).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        serde_json::to_writer(&mut out, std::str::from_utf8(name).map_err(encode)?)
+            .map_err(encode)?;
+        out.push(b',');
+        serde_json::to_writer(&mut out, std::str::from_utf8(text).map_err(encode)?)
+            .map_err(encode)?;
+        out.push(b']');
     }
     out.push(b']');
     String::from_utf8(out).map_err(encode)
@@ -368,9 +463,8 @@ impl Backend for Lite {
         bound: Option<&Bound>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
-        let names = json_strings(&values.set_names)?;
-        let texts = json_strings(&values.set_values)?;
-        let (mut connection, _turn) = self.turn().await?;
+        let set = json_pairs(values)?;
+        let mut writer = self.turn().await?;
         let done = sqlx::query(&self.create)
             .bind(key.digest().as_slice())
             .bind(now)
@@ -381,13 +475,13 @@ impl Backend for Lite {
             .bind(i64::try_from(values.set_size()).unwrap_or(i64::MAX))
             .bind(bound.map(|bound| bound.subject.as_slice()))
             .bind(bound.map(|bound| bound.json.as_slice()))
-            .bind(names)
-            .bind(texts)
-            .execute(&mut *connection)
+            .bind(set)
+            .execute(writer.connection())
             .await;
+        writer.settle(&done);
         match done {
             Ok(_) => Ok(true),
-            Err(error) if raised(&error, schema::TAKEN) => Ok(false),
+            Err(error) if refusal(&error) == Some(Refusal::Taken) => Ok(false),
             Err(error) => Err(error),
         }
     }
@@ -410,10 +504,10 @@ impl Backend for Lite {
             });
         }
         let writes = &change.writes;
-        let names = json_strings(&writes.set_names)?;
+        let set = json_pairs(writes)?;
         let removed = json_strings(&writes.removed)?;
         let set_size = i64::try_from(writes.set_size()).unwrap_or(i64::MAX);
-        let (mut connection, _turn) = self.turn().await?;
+        let mut writer = self.turn().await?;
         let done = sqlx::query(&self.change)
             .bind(id)
             .bind(now)
@@ -423,31 +517,34 @@ impl Backend for Lite {
             .bind(change.lifetime.is_some())
             .bind(change.lifetime.as_ref().and_then(Option::as_deref))
             .bind(change.clear)
-            .bind(&names)
-            .bind(json_strings(&writes.set_values)?)
+            .bind(&set)
             .bind(set_size)
             .bind(&removed)
             .bind(common::limit(limit))
-            .execute(&mut *connection)
+            .execute(writer.connection())
             .await;
-        match done {
-            Ok(_) => Ok(Outcome::Written),
-            Err(error) if raised(&error, schema::ABSENT) => Ok(Outcome::Absent),
-            Err(error) if raised(&error, schema::TOO_LARGE) => {
-                let size: Option<i64> = sqlx::query_scalar(&self.changed_size)
+        writer.settle(&done);
+        let Err(error) = done else {
+            return Ok(Outcome::Written);
+        };
+        match refusal(&error) {
+            Some(Refusal::Absent) => Ok(Outcome::Absent),
+            Some(Refusal::TooLarge) => {
+                // What the trigger found, counted again (in this process's turn, so no other
+                // writer of this store came between; another process's may have).
+                let size: Result<Option<i64>, _> = sqlx::query_scalar(&self.changed_size)
                     .bind(id)
                     .bind(change.clear)
                     .bind(set_size)
-                    .bind(&names)
+                    .bind(&set)
                     .bind(&removed)
-                    .fetch_optional(&mut *connection)
-                    .await?;
-                // Another process may have changed the session since (this one's writers wait
-                // for their turn): over the limit all the same, as the trigger found it.
-                let size = usize::try_from(size.unwrap_or(0)).unwrap_or(0);
+                    .fetch_optional(writer.connection())
+                    .await;
+                writer.settle(&size);
+                let size = usize::try_from(size?.unwrap_or(0)).unwrap_or(0);
                 Ok(Outcome::TooLarge(size.max(limit.saturating_add(1))))
             }
-            Err(error) => Err(error),
+            _ => Err(error),
         }
     }
 
@@ -458,15 +555,16 @@ impl Backend for Lite {
         expires: i64,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
-        let (mut connection, _turn) = self.turn().await?;
+        let mut writer = self.turn().await?;
         let done = sqlx::query(&self.touch)
             .bind(key.digest().as_slice())
             .bind(last_active)
             .bind(expires)
             .bind(now)
-            .execute(&mut *connection)
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .execute(writer.connection())
+            .await;
+        writer.settle(&done);
+        Ok(done?.rows_affected() == 1)
     }
 
     async fn delete(&self, key: &Key, now: i64) -> Result<bool, sqlx::Error> {
@@ -488,18 +586,20 @@ impl Backend for Lite {
     }
 
     async fn cleanup(&self, now: i64, batch: u32) -> Result<u64, sqlx::Error> {
-        let (mut connection, _turn) = self.turn().await?;
+        let mut writer = self.turn().await?;
         let done = sqlx::query(&self.cleanup)
             .bind(now)
             .bind(i64::from(batch))
-            .execute(&mut *connection)
-            .await?;
-        Ok(done.rows_affected())
+            .execute(writer.connection())
+            .await;
+        writer.settle(&done);
+        Ok(done?.rows_affected())
     }
 
     async fn migrate(&self, names: &Names, now: i64) -> Result<Result<(), i64>, sqlx::Error> {
         // Reads first (the version), so BEGIN IMMEDIATE: not bounded by a time-out, so not
-        // cancelled halfway in the usual run of things.
+        // cancelled halfway in the usual run of things. On a connection of the pool, in this
+        // process's turn to write (no writer waits holding one of the pool's connections).
         let _turn = self.writer.lock().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let outcome = migrate_in(&mut tx, names, now).await?;
@@ -507,5 +607,32 @@ impl Backend for Lite {
             tx.commit().await?;
         }
         Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_go_to_the_triggers_as_json_strings() {
+        let names: [&[u8]; 4] = [b"a\"b\\c", "nul\0 \u{1} ключ 🦀".as_bytes(), b"", b"x"];
+        let texts: [&[u8]; 4] = [b"1", b"\"s\"", b"[1,2.50]", b"{\"k\":null}"];
+        let writes = Writes {
+            set_names: names.to_vec(),
+            set_values: texts.to_vec(),
+            removed: vec![b"gone".as_slice()],
+        };
+        let pairs = json_pairs(&writes).expect("UTF-8");
+        let parsed: Vec<(String, String)> = serde_json::from_str(&pairs).expect("JSON");
+        for ((name, text), (parsed_name, parsed_text)) in names.iter().zip(texts).zip(&parsed) {
+            assert_eq!(parsed_name.as_bytes(), *name);
+            assert_eq!(parsed_text.as_bytes(), text);
+        }
+        assert_eq!(parsed.len(), 4);
+        assert_eq!(json_strings(&writes.removed).expect("UTF-8"), r#"["gone"]"#);
+        assert_eq!(json_strings(&[]).expect("UTF-8"), "[]");
+        assert_eq!(json_pairs(&Writes::default()).expect("UTF-8"), "[]");
+        assert!(json_strings(&[b"\xff".as_slice()]).is_err(), "not UTF-8");
     }
 }

@@ -65,12 +65,10 @@ pub(super) fn v3(names: &Names) -> String {
 -- A session created in one statement, so in one transaction of SQLite's own: an insert into
 -- this view (which holds no row) runs the trigger below. The columns: the session (id), the
 -- store's time (now), the record's times, lifetime and size, its binding (subject and binding,
--- NULL for none), and its values (names and texts, two JSON arrays of strings of the same
--- length).
+-- NULL for none), and its values (set_values, a JSON array of [name, text] pairs of strings).
 CREATE VIEW {creates} AS SELECT
     NULL AS id, NULL AS now, NULL AS created, NULL AS last_active, NULL AS expires,
-    NULL AS lifetime, NULL AS size, NULL AS subject, NULL AS binding, NULL AS names,
-    NULL AS texts
+    NULL AS lifetime, NULL AS size, NULL AS subject, NULL AS binding, NULL AS set_values
 WHERE 0;
 -- A live session holding the id: fails with '{TAKEN}', nothing written. A dead one is
 -- replaced whole, its binding and values included.
@@ -88,8 +86,8 @@ BEGIN
             lifetime = excluded.lifetime, size = excluded.size, subject = excluded.subject,
             binding = excluded.binding;
     INSERT INTO {values} (session, name, value)
-        SELECT NEW.id, CAST(value AS BLOB), CAST(NEW.texts ->> key AS BLOB)
-        FROM json_each(NEW.names);
+        SELECT NEW.id, CAST(value ->> 0 AS BLOB), CAST(value ->> 1 AS BLOB)
+        FROM json_each(NEW.set_values);
 END;
 -- A session's values go with it, whatever the connection's foreign_keys setting.
 CREATE TRIGGER {delete} AFTER DELETE ON {sessions}
@@ -100,12 +98,12 @@ END;
 -- SQLite's own: an insert into this view (which holds no row) runs the trigger below. The
 -- columns: the session (id), the store's time (now), its new times (created NULL: kept), its
 -- lifetime (set_lifetime: replace it by lifetime), clear (remove every value first), the
--- values to set (names and texts, two JSON arrays of strings of the same length, whose
--- lengths sum to set_size), the names to remove (removed, a JSON array of strings) and the
--- size limit (max_size).
+-- values to set (set_values, a JSON array of [name, text] pairs of strings, whose lengths sum
+-- to set_size), the names to remove (removed, a JSON array of strings) and the size limit
+-- (max_size).
 CREATE VIEW {changes} AS SELECT
     NULL AS id, NULL AS now, NULL AS created, NULL AS last_active, NULL AS expires,
-    NULL AS set_lifetime, NULL AS lifetime, NULL AS clear, NULL AS names, NULL AS texts,
+    NULL AS set_lifetime, NULL AS lifetime, NULL AS clear, NULL AS set_values,
     NULL AS set_size, NULL AS removed, NULL AS max_size
 WHERE 0;
 -- No live session: fails with '{ABSENT}', nothing written. Past the limit: fails with
@@ -121,7 +119,7 @@ BEGIN
         size = CASE WHEN NEW.clear THEN NEW.set_size ELSE size + NEW.set_size - (
             SELECT COALESCE(SUM(length(name) + length(value)), 0) FROM {values}
             WHERE session = NEW.id AND name IN (
-                SELECT CAST(value AS BLOB) FROM json_each(NEW.names)
+                SELECT CAST(value ->> 0 AS BLOB) FROM json_each(NEW.set_values)
                 UNION ALL SELECT CAST(value AS BLOB) FROM json_each(NEW.removed))) END
     WHERE id = NEW.id;
     SELECT RAISE(ABORT, '{TOO_LARGE}')
@@ -130,8 +128,8 @@ BEGIN
     DELETE FROM {values} WHERE session = NEW.id
         AND name IN (SELECT CAST(value AS BLOB) FROM json_each(NEW.removed));
     INSERT INTO {values} (session, name, value)
-        SELECT NEW.id, CAST(value AS BLOB), CAST(NEW.texts ->> key AS BLOB)
-        FROM json_each(NEW.names) WHERE true
+        SELECT NEW.id, CAST(value ->> 0 AS BLOB), CAST(value ->> 1 AS BLOB)
+        FROM json_each(NEW.set_values) WHERE true
         ON CONFLICT (session, name) DO UPDATE SET value = excluded.value;
 END;
 "#

@@ -59,6 +59,32 @@ async fn values_round_trip_byte_for_byte() {
             store.load(&key(1)).await.expect("load").expect("live"),
             record
         );
+        // A longer and a shorter value in place of two.
+        let mut changes = session_core::store::Changes::touch(record.last_active, record.expires);
+        changes.updates = vec![
+            ("".to_owned(), Some(value("\"longer than -0.0\""))),
+            ("big".to_owned(), Some(value("1"))),
+            ("nul\0inside".to_owned(), None),
+        ];
+        assert!(store.apply(&key(3), &changes).await.expect("apply"));
+    }
+    // The size each row keeps is what its values take, byte for byte, after every kind of
+    // write.
+    let sizes = "SELECT s.size, (SELECT COALESCE(SUM(length(v.name) + length(v.value)), 0) \
+                 FROM sessions_values v WHERE v.session = s.id) FROM sessions s ORDER BY s.id";
+    let lite_sizes: Vec<(i64, i64)> = sqlx::query_as(sizes)
+        .fetch_all(sqlite.pool())
+        .await
+        .expect("sizes");
+    let pg_sizes: Vec<(i64, i64)> = sqlx::query_as(&sizes.replace("length(", "octet_length("))
+        .fetch_all(pg.pool())
+        .await
+        .expect("sizes");
+    for found in [lite_sizes, pg_sizes] {
+        assert_eq!(found.len(), 3);
+        for (kept, counted) in found {
+            assert_eq!(kept, counted, "the size kept is not the values'");
+        }
     }
 }
 

@@ -71,6 +71,46 @@ async fn two_pools_writing_at_once_never_fail_busy() {
     );
 }
 
+/// A pool of one connection: writers wait for their turn on the store's own connection, holding
+/// none of the pool's, so loads and a `migrate` running among 40 writers all get through.
+#[tokio::test(flavor = "multi_thread")]
+async fn writers_waiting_their_turn_hold_no_pooled_connection() {
+    let file = SqliteFile::new();
+    let options = (*file.pool().await.connect_options()).clone();
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .expect("a pool of one");
+    let store = SqliteStore::builder(pool)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("valid names");
+    store.migrate().await.expect("migrate");
+    let shared = key(1);
+    assert!(store.create(&shared, &live(&[])).await.expect("create"));
+    let store = Arc::new(store);
+    let mut tasks = Vec::new();
+    for n in 0..40u16 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let now = SystemClock.now();
+            let mut change = Changes::touch(now, now.saturating_add(Duration::from_secs(3600)));
+            change.updates = vec![(format!("n{n}"), Some(value("1")))];
+            assert!(store.apply(&shared, &change).await?, "the session");
+            store.load(&shared).await.map(|_| ())
+        }));
+    }
+    let migrating = Arc::clone(&store);
+    let migrated = tokio::spawn(async move { migrating.migrate().await });
+    for task in tasks {
+        task.await.expect("task").expect("no time-out");
+    }
+    migrated.await.expect("task").expect("migrate");
+    let kept = store.load(&shared).await.expect("load").expect("live");
+    assert_eq!(kept.data.len(), 40);
+}
+
 /// The load reads values' bytes as text, so a database in UTF-16 is refused at `migrate`, with
 /// the reason, rather than loading every session as damaged.
 #[tokio::test(flavor = "multi_thread")]

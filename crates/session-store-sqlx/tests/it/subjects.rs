@@ -73,8 +73,9 @@ async fn the_subject_column_holds_the_digest_and_unbound_rows_hold_nothing() {
     );
 }
 
-/// A subject's sessions expiring: no longer listed once expired, and removed by
-/// `delete_expired` with the other expired sessions, so that nothing of them is left.
+/// A subject's sessions expiring: no longer listed once expired, replaced whole by a create,
+/// and removed by `delete_expired` with the other expired sessions, so that nothing of them is
+/// left.
 async fn expired_sessions_go(store: &dyn Store, clock: &ManualClock) {
     let short = Duration::from_secs(10);
     let long = Duration::from_secs(3600);
@@ -91,6 +92,11 @@ async fn expired_sessions_go(store: &dyn Store, clock: &ManualClock) {
         [key(3)],
         "expired sessions were listed"
     );
+    // A create over a dead bound session replaces it whole, its binding and values included.
+    let fresh = record_at(clock.now(), long, &[("b", "2")]);
+    assert!(store.create(&key(1), &fresh).await.expect("create"));
+    assert_eq!(store.load(&key(1)).await.expect("load"), Some(fresh));
+    assert_eq!(listed(store, "alice").await, [key(3)]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -101,22 +107,22 @@ async fn a_subjects_expired_sessions_are_not_listed_and_are_cleaned_up() {
     let pg = common::pg_store_with(&server, |b| b.clock(clock.clone())).await;
     let digest = subject_key("alice").digest().to_vec();
     expired_sessions_go(&pg, &clock).await;
-    assert_eq!(pg.delete_expired().await.expect("cleanup"), 3);
+    assert_eq!(pg.delete_expired().await.expect("cleanup"), 2);
     let left: Vec<Option<Vec<u8>>> = sqlx::query_scalar(SUBJECTS)
         .fetch_all(pg.pool())
         .await
         .expect("subjects");
-    assert_eq!(left, [Some(digest.clone())]);
+    assert_eq!(left, [None, Some(digest.clone())]);
 
     let clock = ManualClock::starting_now();
     let lite = file.store_with(|b| b.clock(clock.clone())).await;
     expired_sessions_go(&lite, &clock).await;
-    assert_eq!(lite.delete_expired().await.expect("cleanup"), 3);
+    assert_eq!(lite.delete_expired().await.expect("cleanup"), 2);
     let left: Vec<Option<Vec<u8>>> = sqlx::query_scalar(SUBJECTS)
         .fetch_all(lite.pool())
         .await
         .expect("subjects");
-    assert_eq!(left, [Some(digest)]);
+    assert_eq!(left, [None, Some(digest)]);
 }
 
 /// `save`, like `apply` and `touch`, replaces values and times, never the binding: a binding
