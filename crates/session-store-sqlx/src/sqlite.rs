@@ -385,6 +385,12 @@ fn encode(error: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error 
     sqlx::Error::Encode(Box::new(error))
 }
 
+/// Appends `item` (UTF-8, as every name and JSON text is) to `out` as a JSON string, escaped by
+/// serde_json.
+fn push_json_string(out: &mut Vec<u8>, item: &[u8]) -> Result<(), sqlx::Error> {
+    serde_json::to_writer(out, std::str::from_utf8(item).map_err(encode)?).map_err(encode)
+}
+
 /// `items` (UTF-8, as every name and JSON text is) as a JSON array of strings, which a
 /// trigger's `json_each` reads back byte for byte.
 fn json_strings(items: &[&[u8]]) -> Result<String, sqlx::Error> {
@@ -394,8 +400,7 @@ fn json_strings(items: &[&[u8]]) -> Result<String, sqlx::Error> {
         if i > 0 {
             out.push(b',');
         }
-        serde_json::to_writer(&mut out, std::str::from_utf8(item).map_err(encode)?)
-            .map_err(encode)?;
+        push_json_string(&mut out, item)?;
     }
     out.push(b']');
     String::from_utf8(out).map_err(encode)
@@ -412,11 +417,9 @@ fn json_pairs(writes: &Writes<'_>) -> Result<String, sqlx::Error> {
             out.push(b',');
         }
         out.push(b'[');
-        serde_json::to_writer(&mut out, std::str::from_utf8(name).map_err(encode)?)
-            .map_err(encode)?;
+        push_json_string(&mut out, name)?;
         out.push(b',');
-        serde_json::to_writer(&mut out, std::str::from_utf8(text).map_err(encode)?)
-            .map_err(encode)?;
+        push_json_string(&mut out, text)?;
         out.push(b']');
     }
     out.push(b']');
