@@ -14,6 +14,11 @@
 //! the session with COUNT more values of BYTES characters. Every request carries the cookie of an
 //! existing session; a `redis-server` of its own is started for the run. Subtract a run with a small N from one
 //! with a large N and divide by the difference: the instructions of one request.
+//!
+//! With `SESSION_BENCH_COMMANDSTATS=1`, the run ends by printing what Redis itself spent on the N
+//! requests, per command (`INFO commandstats`, reset once the session is filled): Redis's own
+//! share of a request, which callgrind on the server process does not see. A script's line
+//! (`evalsha`) includes the commands it calls, which have lines of their own too.
 
 #[path = "common/apps.rs"]
 mod apps;
@@ -39,6 +44,41 @@ async fn ours(url: &str, cached: bool) -> Router {
 async fn tower_sessions(url: &str) -> Router {
     let store = session_benches::redis::tower_sessions_store(url).await;
     apps::theirs().layer(tower_sessions::SessionManagerLayer::new(store))
+}
+
+/// Prints each command's calls and microseconds per request, from `INFO commandstats` after `n`
+/// requests (the `CONFIG RESETSTAT` and `INFO` of the count left out).
+fn report_commandstats(info: &str, n: usize) {
+    let requests = n.max(1) as f64;
+    let mut lines: Vec<String> = Vec::new();
+    for line in info.lines() {
+        let Some((name, fields)) = line
+            .strip_prefix("cmdstat_")
+            .and_then(|rest| rest.split_once(':'))
+        else {
+            continue;
+        };
+        if name == "info" || name.starts_with("config") {
+            continue;
+        }
+        let field = |key: &str| {
+            fields
+                .split(',')
+                .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+                .and_then(|value| value.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        lines.push(format!(
+            "{name}: {:.2} calls, {:.2} µs per request ({:.2} µs per call)",
+            field("calls") / requests,
+            field("usec") / requests,
+            field("usec_per_call"),
+        ));
+    }
+    lines.sort();
+    for line in lines {
+        println!("{line}");
+    }
 }
 
 fn main() -> ExitCode {
@@ -75,10 +115,34 @@ fn main() -> ExitCode {
                 cookie = renewed;
             }
         }
+        let stats = std::env::var_os("SESSION_BENCH_COMMANDSTATS").is_some_and(|v| v == "1");
+        let mut admin = if stats {
+            let client = redis::Client::open(server.url()).expect("a Redis URL");
+            let mut admin = client
+                .get_multiplexed_async_connection()
+                .await
+                .expect("a connection to Redis");
+            let () = redis::cmd("CONFIG")
+                .arg("RESETSTAT")
+                .query_async(&mut admin)
+                .await
+                .expect("CONFIG RESETSTAT");
+            Some(admin)
+        } else {
+            None
+        };
         for _ in 0..n {
             if let Some(renewed) = send(&app, &path, Some(&cookie)).await {
                 cookie = renewed;
             }
+        }
+        if let Some(admin) = admin.as_mut() {
+            let info: String = redis::cmd("INFO")
+                .arg("commandstats")
+                .query_async(admin)
+                .await
+                .expect("INFO commandstats");
+            report_commandstats(&info, n);
         }
     });
     ExitCode::SUCCESS
