@@ -3,6 +3,9 @@
 
 use std::fmt;
 use std::fmt::Write as _;
+use std::ops::Range;
+
+use crate::record::{SharedText, Value};
 
 /// Packs (name, JSON text) pairs into one text: each pair written
 /// `<name length>:<text length>:<name><text>`, lengths in bytes and in decimal, one after the
@@ -44,19 +47,68 @@ where
 /// within the text), the texts are not: a store that reads values from them still checks each
 /// with [`Value::from_json`](crate::Value::from_json). An empty text holds no pairs.
 pub fn unpack_values(packed: &[u8]) -> Result<Vec<(&str, &str)>, PackError> {
-    let mut rest = std::str::from_utf8(packed).map_err(|_| PackError)?;
+    let text = std::str::from_utf8(packed).map_err(|_| PackError)?;
     let mut pairs = Vec::new();
-    while !rest.is_empty() {
+    each_pair(text, |name, json| {
+        pairs.push((&text[name], &text[json]));
+        Ok(())
+    })?;
+    Ok(pairs)
+}
+
+/// The (name, value) pairs of a text [`pack_values`] wrote, in its order: the names borrowed
+/// from it, the values sharing it (see [`Value::from_shared`]).
+///
+/// What [`unpack_values`] checks, and every value's text too, as
+/// [`Value::from_json`](crate::Value::from_json) does: a text that is not JSON makes it a
+/// [`PackError`]. One allocation for the list, none per value: a store that reads a session's
+/// values as one string makes them with this.
+///
+/// ```
+/// use session_core::store::{SharedText, pack_values, unpack_shared};
+///
+/// let text = SharedText::from(pack_values([("user", "\"alice\""), ("n", "7")]));
+/// let pairs = unpack_shared(&text).unwrap();
+/// assert_eq!(pairs[0].0, "user");
+/// assert_eq!(pairs[0].1.deserialize::<String>().unwrap(), "alice");
+/// assert_eq!(pairs[1].1.as_json(), "7");
+///
+/// let not_json = SharedText::from(pack_values([("n", "seven")]));
+/// assert!(unpack_shared(&not_json).is_err());
+/// ```
+pub fn unpack_shared(text: &SharedText) -> Result<Vec<(&str, Value)>, PackError> {
+    let all = text.as_str();
+    let mut pairs = Vec::new();
+    each_pair(all, |name, json| {
+        let value = Value::from_shared(text, json).map_err(|_| PackError)?;
+        pairs.push((&all[name], value));
+        Ok(())
+    })?;
+    Ok(pairs)
+}
+
+/// Calls `put` with the byte ranges of each pair's name and text in `text`, in order, checked
+/// to be within it and on its characters' boundaries.
+fn each_pair(
+    text: &str,
+    mut put: impl FnMut(Range<usize>, Range<usize>) -> Result<(), PackError>,
+) -> Result<(), PackError> {
+    let mut at = 0;
+    while at < text.len() {
+        let rest = text.get(at..).ok_or(PackError)?;
         let (name_len, after) = length(rest).ok_or(PackError)?;
         let (text_len, after) = length(after).ok_or(PackError)?;
-        let end = name_len.checked_add(text_len).ok_or(PackError)?;
+        // Where the name starts: `after` is the end of `text`.
+        let start = text.len() - after.len();
+        let name_end = start.checked_add(name_len).ok_or(PackError)?;
+        let end = name_end.checked_add(text_len).ok_or(PackError)?;
         // `get` refuses a length that ends inside a character, as well as one past the end.
-        let name = after.get(..name_len).ok_or(PackError)?;
-        let text = after.get(name_len..end).ok_or(PackError)?;
-        pairs.push((name, text));
-        rest = &after[end..];
+        text.get(start..end).ok_or(PackError)?;
+        text.get(start..name_end).ok_or(PackError)?;
+        put(start..name_end, name_end..end)?;
+        at = end;
     }
-    Ok(pairs)
+    Ok(())
 }
 
 /// A length: decimal digits (at most 19, so that it fits) and a `:`; the length and what follows.
@@ -99,6 +151,34 @@ mod tests {
         let packed = pack_values(pairs.iter().map(|(n, t)| (*n, &**t)));
         assert_eq!(unpack_values(packed.as_bytes()), Ok(pairs.to_vec()));
         assert_eq!(unpack_values(b""), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn shared_values_unpack_as_the_texts_do() {
+        let texts = [
+            ("", "1"),
+            ("a:b", "\"1:2:\""),
+            ("é", "\"ü\""),
+            ("n", "[1,{}]"),
+        ];
+        let text = SharedText::from(pack_values(texts));
+        let shared = unpack_shared(&text).expect("a pack");
+        let names: Vec<&str> = shared.iter().map(|(name, _)| *name).collect();
+        let jsons: Vec<&str> = shared.iter().map(|(_, value)| value.as_json()).collect();
+        assert_eq!(names, texts.map(|(name, _)| name));
+        assert_eq!(jsons, texts.map(|(_, json)| json));
+        assert_eq!(
+            unpack_shared(&SharedText::from(String::new())).expect("empty"),
+            []
+        );
+        // The form as unpack_values checks it, and each text is JSON.
+        for bad in ["x", "1:1:a1:", "1:2:éx", "1:1:ax", "1:0:a", "1:1:a11:2:b\""] {
+            assert_eq!(
+                unpack_shared(&SharedText::from(bad.to_owned())),
+                Err(PackError),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

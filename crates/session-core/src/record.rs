@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
@@ -81,9 +83,41 @@ pub(crate) fn is_id_bound(key: &str) -> bool {
 ///
 /// A decoded value is checked to be JSON, like [`Value::from_json`]: a record whose stored value is
 /// not (a corrupt file) fails to decode as a whole.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Value(String);
+///
+/// A value owns its text, or shares one [`SharedText`] with the other values a store read from
+/// it (see [`Value::from_shared`]); the two are alike in every other way. A clone of a shared
+/// value shares the text too.
+#[derive(Clone)]
+pub struct Value(Text);
+
+/// Where a [`Value`]'s JSON text lies.
+#[derive(Clone)]
+enum Text {
+    /// In a string of its own.
+    Owned(String),
+    /// In `text[start..end]`, a range checked when the value was made (within the text, on
+    /// character boundaries). 32-bit offsets keep a value the size of a `String`; a value further
+    /// into a text than 4 GiB is copied instead.
+    Shared {
+        text: SharedText,
+        start: u32,
+        end: u32,
+    },
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_json() == other.as_json()
+    }
+}
+
+impl Eq for Value {}
+
+impl Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_json())
+    }
+}
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -95,26 +129,109 @@ impl<'de> Deserialize<'de> for Value {
 impl Value {
     /// Serializes `value` with `serde_json`.
     pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
-        serde_json::to_string(value).map(Value)
+        serde_json::to_string(value).map(|json| Value(Text::Owned(json)))
     }
 
     /// Wraps JSON text, checking that it parses.
     pub fn from_json(json: String) -> Result<Self, serde_json::Error> {
-        if !is_plain_json_string(&json) {
-            serde_json::from_str::<serde::de::IgnoredAny>(&json)?;
-        }
-        Ok(Value(json))
+        check_json(&json)?;
+        Ok(Value(Text::Owned(json)))
+    }
+
+    /// The value whose JSON text is `text.as_str()[range]`, checked like
+    /// [`from_json`](Self::from_json), sharing `text` rather than copying its part of it.
+    ///
+    /// For a store that reads many values as one string (a pack of them, see
+    /// [`unpack_shared`](crate::store::unpack_shared)): the values then cost one allocation
+    /// between them, not one each. A range outside the text, or not on its characters'
+    /// boundaries, is an error, as is text that is not JSON.
+    ///
+    /// ```
+    /// use session_core::Value;
+    /// use session_core::store::SharedText;
+    ///
+    /// let text = SharedText::from("[1,2]\"two\"".to_owned());
+    /// let value = Value::from_shared(&text, 5..10).unwrap();
+    /// assert_eq!(value.as_json(), "\"two\"");
+    /// assert_eq!(value.deserialize::<String>().unwrap(), "two");
+    /// assert!(Value::from_shared(&text, 0..3).is_err()); // "[1," is not JSON
+    /// assert!(Value::from_shared(&text, 5..11).is_err()); // past the end
+    /// ```
+    pub fn from_shared(text: &SharedText, range: Range<usize>) -> Result<Self, serde_json::Error> {
+        let json = text.as_str().get(range.clone()).ok_or_else(|| {
+            <serde_json::Error as serde::de::Error>::custom(format_args!(
+                "the range {range:?} is not within the shared text's {} bytes, on character \
+                 boundaries",
+                text.as_str().len()
+            ))
+        })?;
+        check_json(json)?;
+        let (Ok(start), Ok(end)) = (u32::try_from(range.start), u32::try_from(range.end)) else {
+            return Ok(Value(Text::Owned(json.to_owned())));
+        };
+        Ok(Value(Text::Shared {
+            text: text.clone(),
+            start,
+            end,
+        }))
     }
 
     /// Deserializes the value as `T`.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(&self.0)
+        serde_json::from_str(self.as_json())
     }
 
     /// The value's JSON text.
     pub fn as_json(&self) -> &str {
+        match &self.0 {
+            Text::Owned(json) => json,
+            // The range was checked when the value was made, and the text does not change.
+            Text::Shared { text, start, end } => {
+                // `u32` to `usize` is lossless on the targets the crate builds for.
+                let range = usize::try_from(*start).unwrap_or(usize::MAX)
+                    ..usize::try_from(*end).unwrap_or(usize::MAX);
+                text.as_str().get(range).unwrap_or("")
+            }
+        }
+    }
+}
+
+/// A text that many [`Value`]s share (see [`Value::from_shared`]): a store's read of a session's
+/// values as one string, which the values point into instead of each copying its part.
+///
+/// Cheap to clone (a reference count). A shared value keeps the whole text alive, as long as it
+/// lives: a store that keeps records (a cache) and replaces some of their values keeps the rest
+/// of the text until the last value sharing it goes.
+#[derive(Clone)]
+pub struct SharedText(Arc<String>);
+
+impl SharedText {
+    /// The whole text.
+    pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+impl From<String> for SharedText {
+    /// Shares `text` without copying it.
+    fn from(text: String) -> Self {
+        SharedText(Arc::new(text))
+    }
+}
+
+impl fmt::Debug for SharedText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Its length: the values' texts are the values' own to show.
+        write!(f, "SharedText({} bytes)", self.0.len())
+    }
+}
+
+/// Checks that `json` is JSON: [`is_plain_json_string`] first, then the parser.
+fn check_json(json: &str) -> Result<(), serde_json::Error> {
+    if !is_plain_json_string(json) {
+        serde_json::from_str::<serde::de::IgnoredAny>(json)?;
+    }
+    Ok(())
 }
 
 /// Whether `json` is a JSON string without an escape: `"`, characters none of which is `"`, `\`
@@ -133,7 +250,7 @@ fn is_plain_json_string(json: &str) -> bool {
 
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_json())
     }
 }
 
@@ -339,6 +456,59 @@ mod tests {
             let json = if quoted { format!("\"{inner}\"") } else { inner };
             prop_assert!(!is_plain_json_string(&json) || parses(&json), "{json:?}");
             prop_assert_eq!(Value::from_json(json.clone()).is_ok(), parses(&json), "{:?}", json);
+        }
+    }
+
+    #[test]
+    fn shared_values_are_owned_ones_in_every_way_but_their_storage() {
+        let text = SharedText::from(r#"{"a":1}"é"[true]"#.to_owned());
+        let shared = Value::from_shared(&text, 7..11).expect("a string");
+        let owned = Value::from_json("\"é\"".to_owned()).expect("a string");
+        assert_eq!(shared.as_json(), "\"é\"");
+        assert_eq!(shared, owned);
+        assert_eq!(owned, shared);
+        assert_eq!(shared.clone(), owned);
+        assert_ne!(shared, Value::from_shared(&text, 0..7).expect("an object"));
+        assert_eq!(format!("{shared:?}"), format!("{owned:?}"));
+        assert_eq!(shared.deserialize::<String>().expect("a string"), "é");
+        // Every codec sees the same text.
+        assert_eq!(
+            serde_json::to_string(&shared).expect("json"),
+            serde_json::to_string(&owned).expect("json")
+        );
+        let mut record = Record::new(Timestamp::from_millis(1), Timestamp::from_millis(2));
+        record.data.insert("k".to_owned(), shared.clone());
+        let json = serde_json::to_string(&record).expect("json");
+        let back: Record = serde_json::from_str(&json).expect("a record");
+        assert_eq!(back.data["k"], owned);
+        // A value outlives the text's other holders: it keeps the text.
+        drop(text);
+        assert_eq!(shared.as_json(), "\"é\"");
+        // No larger than an owned one.
+        assert_eq!(std::mem::size_of::<Value>(), std::mem::size_of::<String>());
+    }
+
+    #[test]
+    fn shared_ranges_are_checked() {
+        let text = SharedText::from(r#"1"é"[true]"#.to_owned());
+        assert_eq!(format!("{text:?}"), "SharedText(11 bytes)");
+        for (range, ok) in [
+            (0..1, true),
+            (1..5, true),
+            (5..11, true),
+            (0..0, false),  // empty: not JSON
+            (0..2, false),  // `1"`: not JSON
+            (1..3, false),  // inside `é`
+            (3..5, false),  // from inside `é`
+            (5..12, false), // past the end
+            #[allow(clippy::reversed_empty_ranges)]
+            (5..4, false),
+        ] {
+            assert_eq!(
+                Value::from_shared(&text, range.clone()).is_ok(),
+                ok,
+                "{range:?}"
+            );
         }
     }
 

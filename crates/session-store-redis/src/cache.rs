@@ -83,6 +83,11 @@ impl ClientCache {
 
     /// The bound on the memory the entries take, estimated from their fields' bytes (default
     /// [`DEFAULT_MAX_BYTES`](Self::DEFAULT_MAX_BYTES)). Past it the least used entries go.
+    ///
+    /// The estimate counts the values an entry holds now. Values read from a hash whose values
+    /// are packed share the pack's text (see [`SharedText`](session_core::store::SharedText)),
+    /// which stays while any of them does: an entry whose session has since replaced some of
+    /// them keeps up to one pack (at most the record size limit) more than it counts.
     pub fn max_bytes(mut self, max: u64) -> Self {
         self.max_bytes = max;
         self

@@ -39,7 +39,7 @@ use std::io::Write as _;
 
 use redis::{RedisWrite, ToRedisArgs};
 
-use session_core::store::{Changes, Record, Timestamp, pack_values, unpack_values};
+use session_core::store::{Changes, Record, SharedText, Timestamp, pack_values, unpack_shared};
 use session_core::{Lifetime, Value};
 
 mod binding;
@@ -122,9 +122,11 @@ pub(crate) fn record_fields(record: &Record, pack: bool) -> Vec<(String, String)
     fields
 }
 
-/// The (name, text) pairs of a pack.
-fn unpack(packed: &[u8]) -> Result<Vec<(&str, &str)>, Corrupt> {
-    unpack_values(packed).map_err(|_| Corrupt::BadPack)
+/// A pack's text, shared by the values read from it.
+fn shared_pack(packed: Vec<u8>) -> Result<SharedText, Corrupt> {
+    String::from_utf8(packed)
+        .map(SharedText::from)
+        .map_err(|_| Corrupt::BadPack)
 }
 
 /// The size of `record`'s values as the `size` field counts them: each value's field name
@@ -364,7 +366,9 @@ impl fmt::Display for Corrupt {
 }
 
 /// Reads the fields of a hash (as `HGETALL` returns them) back into a record, refusing a hash
-/// whose values take more than `limit` bytes (as [`SIZE`] counts them) before reading any.
+/// whose values take more than `limit` bytes (as [`SIZE`] counts them) before reading any (but
+/// a pack's, which are checked as it is split, once it is within twice the limit). Packed values
+/// share the pack's text (see [`SharedText`]): one allocation for them all.
 ///
 /// `None` for no fields (no such key).
 pub(crate) fn decode(
@@ -388,9 +392,13 @@ pub(crate) fn decode(
             limit,
         });
     }
-    let packed = pack.as_deref().map(unpack).transpose()?.unwrap_or_default();
-    let mut size = packed.iter().fold(0usize, |sum, (name, text)| {
-        sum.saturating_add(VALUE_PREFIX.len() + name.len() + text.len())
+    let pack = pack.map(shared_pack).transpose()?;
+    let packed = match &pack {
+        Some(pack) => unpack_shared(pack).map_err(|_| Corrupt::BadPack)?,
+        None => Vec::new(),
+    };
+    let mut size = packed.iter().fold(0usize, |sum, (name, value)| {
+        sum.saturating_add(VALUE_PREFIX.len() + name.len() + value.as_json().len())
     });
     for (name, text) in &fields {
         // An empty field (a removed packed value) counts its name.
@@ -452,11 +460,8 @@ pub(crate) fn decode(
     } else {
         record.data = packed
             .into_iter()
-            .map(|(name, text)| {
-                let value = Value::from_json(text.to_owned()).map_err(|_| Corrupt::BadPack)?;
-                Ok((name.to_owned(), value))
-            })
-            .collect::<Result<_, Corrupt>>()?;
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
         for (key, value) in loose {
             match value {
                 Some(value) => record.data.insert(key, value),

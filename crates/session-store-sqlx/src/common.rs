@@ -7,8 +7,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use session_core::store::{
-    Changes, Clock, DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_LIMIT, Record, SystemClock,
-    Timestamp,
+    Changes, Clock, DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_LIMIT, Record, SharedText,
+    SystemClock, Timestamp, unpack_shared,
 };
 use session_core::{Lifetime, Value};
 
@@ -203,7 +203,7 @@ pub(crate) enum Damage {
     /// A value is not JSON.
     Value,
     /// SQLite's packed values: a name or value of another type than bytes (SQLite's columns
-    /// take anything), or not UTF-8.
+    /// take anything), not UTF-8, or a value that is not JSON.
     Packed,
     /// The values take more than the limit.
     TooLarge(usize),
@@ -220,7 +220,9 @@ impl fmt::Display for Damage {
             }
             Damage::Name => f.write_str("a value name that is not UTF-8"),
             Damage::Value => f.write_str("a value that is not JSON"),
-            Damage::Packed => f.write_str("a value or its name of another type, or not UTF-8"),
+            Damage::Packed => f.write_str(
+                "a value or its name of another type, not UTF-8, or a value that is not JSON",
+            ),
             Damage::TooLarge(size) => write!(f, "values of {size} bytes, over the limit"),
         }
     }
@@ -238,21 +240,53 @@ pub(crate) struct Meta {
     pub(crate) binding: Option<Vec<u8>>,
 }
 
+/// A session's values as loaded, before they are checked.
+pub(crate) enum Loaded {
+    /// Each value's name and text (PostgreSQL's rows).
+    Texts(Vec<(String, String)>),
+    /// The values packed into one text (SQLite's load), in the form of
+    /// [`pack_values`](session_core::store::pack_values), which they then share.
+    Pack(SharedText),
+}
+
 /// Assembles a loaded record from its row and its values, checking every part.
 ///
-/// The size is summed before any value is parsed.
+/// Texts are summed before any is parsed; a pack is split (and its values checked) first.
 pub(crate) fn assemble(
     meta: Meta,
-    values: Vec<(&str, &str)>,
+    values: Loaded,
     max_record_bytes: usize,
 ) -> Result<Record, Damage> {
-    let size: usize = values
-        .iter()
-        .map(|(name, text)| name.len() + text.len())
-        .sum();
-    if size > max_record_bytes {
-        return Err(Damage::TooLarge(size));
-    }
+    let too_large = |size: usize| (size > max_record_bytes).then_some(Damage::TooLarge(size));
+    let values: Vec<(String, Value)> = match values {
+        Loaded::Texts(texts) => {
+            let size = texts
+                .iter()
+                .map(|(name, text)| name.len() + text.len())
+                .sum();
+            if let Some(damage) = too_large(size) {
+                return Err(damage);
+            }
+            texts
+                .into_iter()
+                .map(|(name, text)| Ok((name, Value::from_json(text).map_err(|_| Damage::Value)?)))
+                .collect::<Result<_, Damage>>()?
+        }
+        Loaded::Pack(pack) => {
+            let pairs = unpack_shared(&pack).map_err(|_| Damage::Packed)?;
+            let size = pairs
+                .iter()
+                .map(|(name, value)| name.len() + value.as_json().len())
+                .sum();
+            if let Some(damage) = too_large(size) {
+                return Err(damage);
+            }
+            pairs
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect()
+        }
+    };
     let (Some(created), Some(last_active), Some(expires)) = (
         timestamp(meta.created),
         timestamp(meta.last_active),
@@ -269,13 +303,7 @@ pub(crate) fn assemble(
     record.binding =
         decode_binding(meta.subject.as_deref(), meta.binding.as_deref())?.map(Box::new);
     // Built in one pass, not by an insertion each.
-    record.data = values
-        .into_iter()
-        .map(|(name, text)| {
-            let value = Value::from_json(text.to_owned()).map_err(|_| Damage::Value)?;
-            Ok((name.to_owned(), value))
-        })
-        .collect::<Result<_, Damage>>()?;
+    record.data = values.into_iter().collect();
     Ok(record)
 }
 
@@ -363,26 +391,50 @@ mod tests {
             subject: None,
             binding: None,
         };
-        let ok = assemble(meta(), vec![("a\0b", "-0.0")], 100).expect("ok");
-        assert_eq!(ok.data["a\0b"].as_json(), "-0.0");
-        assert_eq!(ok.last_active, Timestamp::from_millis(2));
-        let bad = |values: Vec<(&str, &str)>| assemble(meta(), values, 10).expect_err("bad");
-        assert_eq!(bad(vec![("a", "nope")]), Damage::Value);
-        assert_eq!(bad(vec![("a", "1234567890")]), Damage::TooLarge(11));
+        let texts = |values: &[(&str, &str)]| {
+            Loaded::Texts(
+                values
+                    .iter()
+                    .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+                    .collect(),
+            )
+        };
+        let pack = |values: &[(&str, &str)]| {
+            Loaded::Pack(SharedText::from(session_core::store::pack_values(
+                values.iter().copied(),
+            )))
+        };
+        for loaded in [texts, pack] {
+            let ok = assemble(meta(), loaded(&[("a\0b", "-0.0"), ("c", "[]")]), 100).expect("ok");
+            assert_eq!(ok.data["a\0b"].as_json(), "-0.0");
+            assert_eq!(ok.data["c"].as_json(), "[]");
+            assert_eq!(ok.last_active, Timestamp::from_millis(2));
+            let bad =
+                |values: &[(&str, &str)]| assemble(meta(), loaded(values), 10).expect_err("bad");
+            assert_eq!(bad(&[("a", "1234567890")]), Damage::TooLarge(11));
+            assert_eq!(bad(&[("a", "1"), ("b", "23456789")]), Damage::TooLarge(11));
+        }
+        let bad = |loaded| assemble(meta(), loaded, 10).expect_err("bad");
+        assert_eq!(bad(texts(&[("a", "nope")])), Damage::Value);
+        assert_eq!(bad(pack(&[("a", "nope")])), Damage::Packed);
+        assert_eq!(
+            bad(Loaded::Pack(SharedText::from("1:1:a".to_owned()))),
+            Damage::Packed
+        );
         let negative = Meta {
             expires: -1,
             ..meta()
         };
-        assert_eq!(assemble(negative, vec![], 10), Err(Damage::Times));
+        assert_eq!(assemble(negative, texts(&[]), 10), Err(Damage::Times));
         let lifetime = Meta {
             lifetime: Some("{".into()),
             ..meta()
         };
-        assert_eq!(assemble(lifetime, vec![], 10), Err(Damage::Lifetime));
+        assert_eq!(assemble(lifetime, texts(&[]), 10), Err(Damage::Lifetime));
         let binding = Meta {
             binding: Some(b"{}".to_vec()),
             ..meta()
         };
-        assert_eq!(assemble(binding, vec![], 10), Err(Damage::Binding));
+        assert_eq!(assemble(binding, texts(&[]), 10), Err(Damage::Binding));
     }
 }

@@ -9,7 +9,7 @@ use session_core::subject::{BoundSession, subject_key};
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
 
-use crate::common::{self, Damage, Options, Writes, lifetime_json, option_methods};
+use crate::common::{self, Damage, Loaded, Options, Writes, lifetime_json, option_methods};
 use crate::error::SqlStoreError;
 use crate::names::{DEFAULT_TABLE, Names};
 use crate::schema::{self, Dialect};
@@ -240,13 +240,7 @@ fn decode_rows(rows: &[PgRow], key: &Key, max_record_bytes: usize) -> Option<Rec
                 Ok((name, text))
             })
             .collect::<Result<Vec<_>, Damage>>()
-            .and_then(|values| {
-                let values = values
-                    .iter()
-                    .map(|(n, t)| (n.as_str(), t.as_str()))
-                    .collect();
-                common::assemble(meta, values, max_record_bytes)
-            }),
+            .and_then(|texts| common::assemble(meta, Loaded::Texts(texts), max_record_bytes)),
     };
     common::logged(key, record)
 }
