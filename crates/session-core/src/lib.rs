@@ -151,5 +151,8 @@ mod send_checks {
         assert_send_sync::<super::Session>();
         assert_send_sync::<super::Engine>();
         assert_send_sync::<super::MemoryStore>();
+        assert_send_sync::<super::Value>();
+        assert_send_sync::<super::store::Record>();
+        assert_send_sync::<super::store::SharedText>();
     }
 }

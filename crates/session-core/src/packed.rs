@@ -124,7 +124,7 @@ fn length(text: &str) -> Option<(usize, &str)> {
 }
 
 /// A text that [`pack_values`] did not write: not UTF-8, a length that is not decimal digits and
-/// a `:`, or a pair that runs past the end.
+/// a `:`, or a pair that runs past the end; or, from [`unpack_shared`], a value that is not JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PackError;
 

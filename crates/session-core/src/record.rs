@@ -96,8 +96,8 @@ enum Text {
     /// In a string of its own.
     Owned(String),
     /// In `text[start..end]`, a range checked when the value was made (within the text, on
-    /// character boundaries). 32-bit offsets keep a value the size of a `String`; a value further
-    /// into a text than 4 GiB is copied instead.
+    /// character boundaries). 32-bit offsets keep a value the size of a `String` on 64-bit
+    /// targets; a value further into a text than 4 GiB is copied instead.
     Shared {
         text: SharedText,
         start: u32,
@@ -176,6 +176,27 @@ impl Value {
         }))
     }
 
+    /// Whether the value shares its text with others (see [`Value::from_shared`]), rather than
+    /// owning it.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.0, Text::Shared { .. })
+    }
+
+    /// Makes a shared value own a copy of its text (see [`Record::unshare_values`]).
+    fn unshare(&mut self) {
+        if let Text::Shared { .. } = self.0 {
+            self.0 = Text::Owned(self.as_json().to_owned());
+        }
+    }
+
+    /// A clone that owns its text.
+    fn owned(&self) -> Value {
+        match &self.0 {
+            Text::Owned(json) => Value(Text::Owned(json.clone())),
+            Text::Shared { .. } => Value(Text::Owned(self.as_json().to_owned())),
+        }
+    }
+
     /// Deserializes the value as `T`.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_str(self.as_json())
@@ -190,7 +211,9 @@ impl Value {
                 // `u32` to `usize` is lossless on the targets the crate builds for.
                 let range = usize::try_from(*start).unwrap_or(usize::MAX)
                     ..usize::try_from(*end).unwrap_or(usize::MAX);
-                text.as_str().get(range).unwrap_or("")
+                let json = text.as_str().get(range);
+                debug_assert!(json.is_some(), "a range from_shared checked");
+                json.unwrap_or_default()
             }
         }
     }
@@ -212,10 +235,23 @@ impl SharedText {
     }
 }
 
+impl SharedText {
+    /// Shares `bytes` as text, without copying them, if they are UTF-8.
+    pub fn from_utf8(bytes: Vec<u8>) -> Result<Self, std::string::FromUtf8Error> {
+        String::from_utf8(bytes).map(SharedText::from)
+    }
+}
+
 impl From<String> for SharedText {
     /// Shares `text` without copying it.
     fn from(text: String) -> Self {
         SharedText(Arc::new(text))
+    }
+}
+
+impl AsRef<str> for SharedText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
     }
 }
 
@@ -341,6 +377,32 @@ impl Record {
         }
     }
 
+    /// Gives each value that shares a text (see [`SharedText`]) a copy of its part of it, and
+    /// lets go of the text; values that own their texts stay as they are.
+    ///
+    /// For a store that keeps records in memory (a cache, [`MemoryStore`](crate::MemoryStore)):
+    /// a shared text stays alive while any value sharing it does, so a kept record whose session
+    /// then replaced most of its values would hold the rest of the text, uncounted. Unshared, a
+    /// record holds its own values and no more.
+    ///
+    /// ```
+    /// use session_core::store::{Record, SharedText, Timestamp, pack_values, unpack_shared};
+    ///
+    /// let text = SharedText::from(pack_values([("a", "1"), ("b", "2")]));
+    /// let mut record = Record::new(Timestamp::from_millis(0), Timestamp::from_millis(1));
+    /// for (name, value) in unpack_shared(&text).unwrap() {
+    ///     record.data.insert(name.to_owned(), value);
+    /// }
+    /// record.unshare_values();
+    /// drop(text); // the record held the last share: the text goes now
+    /// assert_eq!(record.data["b"].as_json(), "2");
+    /// ```
+    pub fn unshare_values(&mut self) {
+        for value in self.data.values_mut() {
+            value.unshare();
+        }
+    }
+
     /// Whether the record has expired at `now`.
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expires <= now
@@ -383,6 +445,10 @@ impl Changes {
     }
 
     /// Applies the changes to `record`.
+    ///
+    /// A value set that shares a text (see [`SharedText`]) goes in as a copy of its own, as
+    /// [`Record::unshare_values`] would leave it: stores that keep records apply changes with
+    /// this.
     pub fn apply_to(&self, record: &mut Record) {
         if self.clear {
             record.data.clear();
@@ -391,9 +457,9 @@ impl Changes {
             match value {
                 // Replacing an existing key reuses its stored name (no allocation).
                 Some(value) => match record.data.get_mut(key) {
-                    Some(slot) => *slot = value.clone(),
+                    Some(slot) => *slot = value.owned(),
                     None => {
-                        record.data.insert(key.clone(), value.clone());
+                        record.data.insert(key.clone(), value.owned());
                     }
                 },
                 None => {
@@ -484,8 +550,30 @@ mod tests {
         // A value outlives the text's other holders: it keeps the text.
         drop(text);
         assert_eq!(shared.as_json(), "\"é\"");
-        // No larger than an owned one.
+        // No larger than an owned one (on 64-bit targets: the offsets fit beside the pointer).
+        #[cfg(target_pointer_width = "64")]
         assert_eq!(std::mem::size_of::<Value>(), std::mem::size_of::<String>());
+    }
+
+    #[test]
+    fn kept_records_own_their_values() {
+        let text = SharedText::from(crate::store::pack_values([("a", "1"), ("b", "[2]")]));
+        let mut record = Record::new(Timestamp::from_millis(1), Timestamp::from_millis(2));
+        for (name, value) in crate::store::unpack_shared(&text).expect("a pack") {
+            assert!(value.is_shared());
+            record.data.insert(name.to_owned(), value);
+        }
+        // Changes applied bring copies of their own.
+        let mut changes = Changes::touch(Timestamp::from_millis(1), Timestamp::from_millis(2));
+        changes.updates = vec![("c".to_owned(), Some(record.data["b"].clone()))];
+        let mut kept = Record::new(Timestamp::from_millis(1), Timestamp::from_millis(2));
+        changes.apply_to(&mut kept);
+        assert!(!kept.data["c"].is_shared());
+        assert_eq!(kept.data["c"].as_json(), "[2]");
+        let before = record.clone();
+        record.unshare_values();
+        assert!(record.data.values().all(|value| !value.is_shared()));
+        assert_eq!(record, before);
     }
 
     #[test]

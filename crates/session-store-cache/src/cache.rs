@@ -25,6 +25,11 @@ pub type Change<'a> = &'a (dyn Fn(&mut Record) + Send + Sync);
 ///
 /// `now` is the store's clock: an entry whose record has `expires <= now` counts as absent.
 ///
+/// A cache that keeps records in memory keeps them with
+/// [`Record::unshare_values`](session_core::store::Record::unshare_values) applied (as
+/// `MokaCache` does): a record loaded from another store may share its values' text, which would
+/// otherwise stay, uncounted, while any of those values did.
+///
 /// A cache that keeps an index of its bound records per subject (as `MokaCache` does) answers
 /// `true` from [`lists_subjects`](Cache::lists_subjects) and implements
 /// [`list_subject`](Cache::list_subject), under the rules of

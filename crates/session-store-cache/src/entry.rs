@@ -52,7 +52,14 @@ impl Listed {
 impl Entry {
     /// A new entry for `record`, stored under `key`; if the record is bound, it is listed in
     /// `index` before this returns.
-    pub(crate) fn new(key: Key, record: Record, slack: Duration, index: &Arc<Index>) -> Arc<Self> {
+    pub(crate) fn new(
+        key: Key,
+        mut record: Record,
+        slack: Duration,
+        index: &Arc<Index>,
+    ) -> Arc<Self> {
+        // Values of its own, so that its weight is what it holds.
+        record.unshare_values();
         let listed = record
             .binding
             .as_deref()
@@ -127,6 +134,8 @@ impl Entry {
             return None;
         }
         change(&mut state.record);
+        // A whole record put in (a save) may share its values' text.
+        state.record.unshare_values();
         let state = &mut *state;
         let rebound = match (&state.listed, &state.record.binding) {
             (None, None) => false,

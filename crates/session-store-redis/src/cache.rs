@@ -83,11 +83,6 @@ impl ClientCache {
 
     /// The bound on the memory the entries take, estimated from their fields' bytes (default
     /// [`DEFAULT_MAX_BYTES`](Self::DEFAULT_MAX_BYTES)). Past it the least used entries go.
-    ///
-    /// The estimate counts the values an entry holds now. Values read from a hash whose values
-    /// are packed share the pack's text (see [`SharedText`](session_core::store::SharedText)),
-    /// which stays while any of them does: an entry whose session has since replaced some of
-    /// them keeps up to one pack (at most the record size limit) more than it counts.
     pub fn max_bytes(mut self, max: u64) -> Self {
         self.max_bytes = max;
         self
@@ -307,7 +302,11 @@ impl Cache {
     pub(crate) fn insert(&self, key: Key, epoch: u64, record: &Record) {
         let stripe = self.shared.stripe(&key);
         if stripe.epoch == epoch {
-            self.shared.put(key, record.clone());
+            // Values of its own, so that its weight is what it holds: the record read shares
+            // the pack's text, which would otherwise stay while any of its values did.
+            let mut kept = record.clone();
+            kept.unshare_values();
+            self.shared.put(key, kept);
         }
     }
 
@@ -710,6 +709,24 @@ mod tests {
         let epoch = cache.shared.epoch(&key);
         cache.insert(key, epoch, &record());
         assert_eq!(cache.get(&key, now()), Some(record()));
+    }
+
+    #[test]
+    fn a_cached_record_holds_values_of_its_own() {
+        use session_core::store::{SharedText, pack_values, unpack_shared};
+
+        let cache = cache();
+        let key = Key::from_digest([1; 32]);
+        // As a read of a packed hash decodes it: the values share the pack's text.
+        let text = SharedText::from(pack_values([("a", "1"), ("b", "\"two\"")]));
+        let mut read = record();
+        for (name, value) in unpack_shared(&text).expect("a pack") {
+            read.data.insert(name.to_owned(), value);
+        }
+        cache.insert(key, cache.shared.epoch(&key), &read);
+        let cached = cache.get(&key, now()).expect("cached");
+        assert_eq!(cached, read);
+        assert!(cached.data.values().all(|value| !value.is_shared()));
     }
 
     #[test]

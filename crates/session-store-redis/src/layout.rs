@@ -122,13 +122,6 @@ pub(crate) fn record_fields(record: &Record, pack: bool) -> Vec<(String, String)
     fields
 }
 
-/// A pack's text, shared by the values read from it.
-fn shared_pack(packed: Vec<u8>) -> Result<SharedText, Corrupt> {
-    String::from_utf8(packed)
-        .map(SharedText::from)
-        .map_err(|_| Corrupt::BadPack)
-}
-
 /// The size of `record`'s values as the `size` field counts them: each value's field name
 /// (`v:` and its name) and text, in bytes, however they are laid out.
 pub(crate) fn record_size(record: &Record) -> usize {
@@ -392,7 +385,10 @@ pub(crate) fn decode(
             limit,
         });
     }
-    let pack = pack.map(shared_pack).transpose()?;
+    let pack = pack
+        .map(SharedText::from_utf8)
+        .transpose()
+        .map_err(|_| Corrupt::BadPack)?;
     let packed = match &pack {
         Some(pack) => unpack_shared(pack).map_err(|_| Corrupt::BadPack)?,
         None => Vec::new(),

@@ -157,7 +157,8 @@
 //!   commit the adapters answer a bare 500.
 //! - A hash whose values take more than the limit (grown by something else, or written under a
 //!   larger limit) is damaged: see below. Its size is measured from what `HGETALL` returned,
-//!   before any value is parsed.
+//!   before any value is parsed, but for a pack's values, which are checked as the pack is split
+//!   (a pack of more than twice the limit is refused unsplit).
 //!
 //! What it costs Redis: a write that changes values runs two or more commands more inside the
 //! script (`HGET size`, one `HSTRLEN` per value field written or removed): measured with

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use session_core::store::{Key, Record};
+use session_core::store::{Key, Record, SharedText};
 use session_core::subject::{BoundSession, subject_key};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -437,9 +437,9 @@ fn decode_row(row: Option<&SqliteRow>, key: &Key, max_record_bytes: usize) -> Op
     let record = match loaded {
         // A column of another type (SQLite's columns take anything) is damage too.
         Err(_) => Err(Damage::Column),
-        Ok((meta, packed)) => match String::from_utf8(packed.unwrap_or_default()) {
+        Ok((meta, packed)) => match SharedText::from_utf8(packed.unwrap_or_default()) {
             Err(_) => Err(Damage::Packed),
-            Ok(pack) => common::assemble(meta, Loaded::Pack(pack.into()), max_record_bytes),
+            Ok(pack) => common::assemble(meta, Loaded::Pack(pack), max_record_bytes),
         },
     };
     common::logged(key, record)

@@ -158,7 +158,7 @@ impl Shard {
             return Wrote::NOTHING;
         }
         self.sweep_step(now);
-        let at = self.insert(*key, record.clone());
+        let at = self.insert(*key, kept(record));
         Wrote {
             done: true,
             evicted: self.evict(limits, at, now),
@@ -178,10 +178,10 @@ impl Shard {
         };
         if self.nodes[at].record.binding != record.binding {
             self.unlist(at);
-            self.nodes[at].record = record.clone();
+            self.nodes[at].record = kept(record);
             self.list(at);
         } else {
-            self.nodes[at].record = record.clone();
+            self.nodes[at].record = kept(record);
         }
         self.written(at, limits, now)
     }
@@ -446,4 +446,12 @@ impl Shard {
             older => self.nodes[older].newer = newer,
         }
     }
+}
+
+/// The copy of `record` a shard keeps: its values own their texts (see
+/// [`Record::unshare_values`]), so that the bytes the shard counts are the bytes it holds.
+fn kept(record: &Record) -> Record {
+    let mut kept = record.clone();
+    kept.unshare_values();
+    kept
 }

@@ -450,3 +450,34 @@ fn subject_lists_never_outlive_their_sessions() {
         }
     });
 }
+
+#[test]
+fn kept_records_hold_values_of_their_own() {
+    use crate::record::SharedText;
+    use crate::store::{pack_values, unpack_shared};
+
+    block_on(async {
+        let now = Timestamp::from_millis(1_000);
+        let store = MemoryStore::new().clock(ManualClock::new(now));
+        let text = SharedText::from(pack_values([("a", "1"), ("b", "\"two\"")]));
+        let mut shared = Record::new(now, now.saturating_add(HOUR));
+        for (name, value) in unpack_shared(&text).expect("a pack") {
+            shared.data.insert(name.to_owned(), value);
+        }
+        let owns_all = |record: Option<Record>| {
+            let record = record.expect("the record");
+            assert_eq!(record.data, shared.data);
+            record.data.values().all(|value| !value.is_shared())
+        };
+        let (created, saved) = (key_in(0, 1), key_in(0, 2));
+        assert!(store.create(&created, &shared).await.expect("create"));
+        assert!(
+            owns_all(store.load(&created).await.expect("load")),
+            "create"
+        );
+        let plain = record(now, HOUR, 0);
+        assert!(store.create(&saved, &plain).await.expect("create"));
+        assert!(store.save(&saved, &shared).await.expect("save"));
+        assert!(owns_all(store.load(&saved).await.expect("load")), "save");
+    });
+}

@@ -222,3 +222,30 @@ async fn the_store_judges_time_by_the_cache_clock() {
         "expired on that clock"
     );
 }
+
+/// Values that share a text (read from a pack by another store) are kept as copies of their
+/// own, so that an entry's weight is what it holds: the text would otherwise stay while any
+/// value sharing it did.
+#[tokio::test]
+async fn kept_records_hold_values_of_their_own() {
+    use session_core::store::{SharedText, pack_values, unpack_shared};
+
+    let store = CacheStore::on(MokaCache::builder().max_bytes(1 << 20).build());
+    let now = SystemClock.now();
+    let text = SharedText::from(pack_values([("a", "1"), ("b", "\"two\"")]));
+    let mut shared = record_until(now, Duration::from_secs(3600));
+    for (name, value) in unpack_shared(&text).expect("a pack") {
+        shared.data.insert(name.to_owned(), value);
+    }
+    let owns_all = |record: Option<Record>| {
+        let record = record.expect("the record");
+        assert_eq!(record.data, shared.data);
+        record.data.values().all(|value| !value.is_shared())
+    };
+    assert!(store.create(&key(1), &shared).await.expect("create"));
+    assert!(owns_all(store.load(&key(1)).await.expect("load")), "create");
+    let plain = record_until(now, Duration::from_secs(3600));
+    assert!(store.create(&key(2), &plain).await.expect("create"));
+    assert!(store.save(&key(2), &shared).await.expect("save"));
+    assert!(owns_all(store.load(&key(2)).await.expect("load")), "save");
+}
