@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde_json::json;
 use session_core::state::{HexIds, IdScheme};
-use session_core::store::{Clock, Key, Record, SystemClock, Timestamp};
+use session_core::store::{
+    Clock, Key, Record, SharedText, SystemClock, Timestamp, pack_values, unpack_shared,
+};
 use session_core::{Lifetime, Value};
 
 /// One hour.
@@ -61,7 +63,9 @@ pub(crate) fn expired_record() -> Record {
     record
 }
 
-/// A live record holding every kind of value an application stores, with its own lifetime.
+/// A live record holding every kind of value an application stores, with its own lifetime; its
+/// values share one text, as a store that reads a pack of them makes them (see
+/// [`SharedText`]): a store must keep them as it keeps any other.
 pub(crate) fn rich_record() -> Record {
     let mut record = live_record(&[
         ("user", json!("alice")),
@@ -87,5 +91,16 @@ pub(crate) fn rich_record() -> Record {
         ("dotted.key/with:punctuation", json!(1)),
     ]);
     record.lifetime = Some(Lifetime::persistent(30 * 24 * HOUR));
+    let text = SharedText::from(pack_values(
+        record
+            .data
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_json())),
+    ));
+    record.data = unpack_shared(&text)
+        .expect("values pack_values packed")
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
     record
 }

@@ -50,7 +50,9 @@ pub async fn check_store<S: Store, F: Fn() -> S>(make: F) -> Report {
 /// - `load` of a key never stored is `None`;
 /// - `create` then `load` returns the record exactly: every value (numbers at the limits of
 ///   their types, strings with escapes and non-ASCII text, nested JSON, a 4 KiB string, unicode
-///   keys), the three timestamps to the millisecond, and the session's own lifetime;
+///   keys), the three timestamps to the millisecond, and the session's own lifetime (the values
+///   given share one text, as a store that reads a pack of them makes them:
+///   [`SharedText`](session_core::store::SharedText));
 /// - `create` on a key holding a live record returns `false` and does not overwrite it;
 /// - `save` replaces a live record; `save` of an absent key returns `false` and creates nothing;
 /// - `delete` returns `true` for a live record, then `false`;
