@@ -192,7 +192,7 @@ impl Value {
     /// A clone that owns its text.
     fn owned(&self) -> Value {
         match &self.0 {
-            Text::Owned(json) => Value(Text::Owned(json.clone())),
+            Text::Owned(_) => self.clone(),
             Text::Shared { .. } => Value(Text::Owned(self.as_json().to_owned())),
         }
     }
@@ -223,8 +223,9 @@ impl Value {
 /// values as one string, which the values point into instead of each copying its part.
 ///
 /// Cheap to clone (a reference count). A shared value keeps the whole text alive, as long as it
-/// lives: a store that keeps records (a cache) and replaces some of their values keeps the rest
-/// of the text until the last value sharing it goes.
+/// lives: a store that keeps records (a cache) and replaces some of their values would keep the
+/// rest of the text until the last value sharing it went, so such a store keeps its records
+/// with [`Record::unshare_values`] applied.
 #[derive(Clone)]
 pub struct SharedText(Arc<String>);
 
@@ -233,9 +234,7 @@ impl SharedText {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
 
-impl SharedText {
     /// Shares `bytes` as text, without copying them, if they are UTF-8.
     pub fn from_utf8(bytes: Vec<u8>) -> Result<Self, std::string::FromUtf8Error> {
         String::from_utf8(bytes).map(SharedText::from)
@@ -394,7 +393,8 @@ impl Record {
     ///     record.data.insert(name.to_owned(), value);
     /// }
     /// record.unshare_values();
-    /// drop(text); // the record held the last share: the text goes now
+    /// assert!(!record.data["a"].is_shared());
+    /// drop(text); // the record holds none of it: this frees the text
     /// assert_eq!(record.data["b"].as_json(), "2");
     /// ```
     pub fn unshare_values(&mut self) {
