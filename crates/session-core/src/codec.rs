@@ -201,7 +201,7 @@ impl Codec for BincodeCodec {
 #[cfg(feature = "bincode")]
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Unbound<'a> {
-    data: std::borrow::Cow<'a, std::collections::BTreeMap<String, crate::record::Value>>,
+    data: std::borrow::Cow<'a, std::collections::BTreeMap<String, crate::value::Value>>,
     created: crate::record::Timestamp,
     last_active: crate::record::Timestamp,
     expires: crate::record::Timestamp,
@@ -287,7 +287,8 @@ impl StdError for TrailingBytes {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Lifetime, Timestamp, Value};
+    use crate::record::{Lifetime, Timestamp};
+    use crate::value::Value;
     use std::time::Duration;
 
     fn sample() -> Record {

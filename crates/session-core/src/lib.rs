@@ -72,8 +72,10 @@
 mod error;
 /// Ids and their digests (keys); id schemes.
 mod id;
-/// Records, values, lifetimes, timestamps, key-level changes.
+/// Records, lifetimes, timestamps, key-level changes.
 mod record;
+/// Values: their JSON text, owned or shared.
+mod value;
 
 mod packed;
 /// Clocks.
@@ -124,9 +126,10 @@ pub use header::{HeaderOr, HeaderState};
 pub use id::Id;
 pub use memory::MemoryStore;
 pub use param::ParamState;
-pub use record::{Lifetime, Value};
+pub use record::Lifetime;
 pub use session::Session;
 pub use state::CookieOptions;
+pub use value::Value;
 
 #[cfg(test)]
 mod send_checks {

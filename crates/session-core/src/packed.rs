@@ -5,7 +5,7 @@ use std::fmt;
 use std::fmt::Write as _;
 use std::ops::Range;
 
-use crate::record::{SharedText, Value};
+use crate::value::{SharedText, Value};
 
 /// Packs (name, JSON text) pairs into one text: each pair written
 /// `<name length>:<text length>:<name><text>`, lengths in bytes and in decimal, one after the

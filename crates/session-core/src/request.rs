@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use crate::config::Config;
 use crate::error::Error;
 use crate::id::{Id, Key};
-use crate::record::{Changes, Lifetime, Record, Timestamp, Value, is_id_bound};
+use crate::record::{Changes, Lifetime, Record, Timestamp, is_id_bound};
 use crate::state::CookieOptions;
 use crate::subject::Binding;
+use crate::value::Value;
 
 /// One request's session state, behind the [`Session`](crate::Session)'s lock.
 pub(crate) struct RequestState {

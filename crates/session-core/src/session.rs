@@ -13,11 +13,12 @@ use crate::config::{Backend, Config};
 use crate::error::Error;
 use crate::id::Id;
 use crate::observe::{self, Event};
-use crate::record::{Lifetime, Value};
+use crate::record::Lifetime;
 use crate::request::{Fate, Loaded, RequestState, SoleLive, Stored};
 use crate::state::{CookieOptions, Delivery};
 use crate::store::Store;
 use crate::subject::{Binding, ClientInfo, Handle, SessionInfo, Subjects};
+use crate::value::Value;
 
 /// One request's view of its session: typed get, insert and remove over string keys.
 ///

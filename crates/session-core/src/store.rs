@@ -17,8 +17,9 @@ pub use crate::codec::{
 pub use crate::error::{BoxError, StoreError, StoreErrorKind};
 pub use crate::id::Key;
 pub use crate::packed::{PackError, pack_values, unpack_shared, unpack_values};
-pub use crate::record::{Changes, Record, SharedText, Timestamp};
+pub use crate::record::{Changes, Record, Timestamp};
 pub use crate::subject::{Binding, BoundSession, Handle, subject_key};
+pub use crate::value::SharedText;
 
 /// Where session records are kept.
 ///

@@ -35,10 +35,10 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 use crate::header::HeaderState;
 use crate::id::Id;
-use crate::record::Value;
 use crate::session::Session;
 use crate::state::RequestView;
 use crate::store::Store;
+use crate::value::Value;
 use crate::{Engine, MemoryStore};
 
 /// One request's session in a unit test, over an engine and a [`MemoryStore`] of its own.

@@ -5,7 +5,8 @@ use std::time::Duration;
 use super::shard::{ENTRY_OVERHEAD, Limits, SWEEP_STEP, Shard, VALUE_OVERHEAD, estimate};
 use super::*;
 use crate::clock::ManualClock;
-use crate::record::{Timestamp, Value};
+use crate::record::Timestamp;
+use crate::value::Value;
 
 /// A key in shard `shard` (the shard is the digest's first byte modulo 16), distinct by `n`.
 fn key_in(shard: u8, n: u32) -> Key {
@@ -453,8 +454,8 @@ fn subject_lists_never_outlive_their_sessions() {
 
 #[test]
 fn kept_records_hold_values_of_their_own() {
-    use crate::record::SharedText;
     use crate::store::{pack_values, unpack_shared};
+    use crate::value::SharedText;
 
     block_on(async {
         let now = Timestamp::from_millis(1_000);

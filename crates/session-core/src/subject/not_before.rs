@@ -63,7 +63,7 @@ pub(crate) async fn set_not_before(
         let time = earlier.map_or(now, |earlier| earlier.max(now));
         let mut record = Record::new(now, now.saturating_add(kept));
         let value =
-            crate::record::Value::from_serialize(&time.as_millis()).map_err(Error::Encode)?;
+            crate::value::Value::from_serialize(&time.as_millis()).map_err(Error::Encode)?;
         record.data.insert(NOT_BEFORE.to_owned(), value);
         let written = match existing {
             Some(_) => store.save(&key, &record).await?,
