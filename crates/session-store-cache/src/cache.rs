@@ -25,10 +25,12 @@ pub type Change<'a> = &'a (dyn Fn(&mut Record) + Send + Sync);
 ///
 /// `now` is the store's clock: an entry whose record has `expires <= now` counts as absent.
 ///
-/// A cache that keeps records in memory keeps them with
+/// A cache that keeps records in memory keeps the records it is given (`set`,
+/// `insert_if_absent`) with
 /// [`Record::unshare_values`](session_core::store::Record::unshare_values) applied (as
 /// `MokaCache` does): a record loaded from another store may share its values' text, which would
-/// otherwise stay, uncounted, while any of those values did.
+/// otherwise stay, uncounted, while any of those values did. The changes `CacheStore` makes
+/// through `update` leave none shared.
 ///
 /// A cache that keeps an index of its bound records per subject (as `MokaCache` does) answers
 /// `true` from [`lists_subjects`](Cache::lists_subjects) and implements

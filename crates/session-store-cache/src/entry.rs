@@ -134,8 +134,6 @@ impl Entry {
             return None;
         }
         change(&mut state.record);
-        // A whole record put in (a save) may share its values' text.
-        state.record.unshare_values();
         let state = &mut *state;
         let rebound = match (&state.listed, &state.record.binding) {
             (None, None) => false,

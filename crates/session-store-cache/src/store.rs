@@ -96,7 +96,11 @@ impl<C: Cache> Store for CacheStore<C> {
 
     async fn save(&self, key: &Key, record: &Record) -> Result<bool, StoreError> {
         self.cache
-            .update(key, self.clock.now(), &|held| *held = record.clone())
+            .update(key, self.clock.now(), &|held| {
+                // Values of its own (see `Cache`): the record may share its values' text.
+                *held = record.clone();
+                held.unshare_values();
+            })
             .await
     }
 
