@@ -391,39 +391,45 @@ fn push_json_string(out: &mut Vec<u8>, item: &[u8]) -> Result<(), sqlx::Error> {
     serde_json::to_writer(out, std::str::from_utf8(item).map_err(encode)?).map_err(encode)
 }
 
-/// `items` (UTF-8, as every name and JSON text is) as a JSON array of strings, which a
-/// trigger's `json_each` reads back byte for byte.
-fn json_strings(items: &[&[u8]]) -> Result<String, sqlx::Error> {
-    let mut out = Vec::with_capacity(2 + items.iter().map(|item| item.len() + 3).sum::<usize>());
+/// A JSON array of `items`, each written by `push`, in a buffer of `capacity` bytes.
+fn json_array<T>(
+    capacity: usize,
+    items: impl IntoIterator<Item = T>,
+    mut push: impl FnMut(&mut Vec<u8>, T) -> Result<(), sqlx::Error>,
+) -> Result<String, sqlx::Error> {
+    let mut out = Vec::with_capacity(capacity);
     out.push(b'[');
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        push_json_string(&mut out, item)?;
+        push(&mut out, item)?;
     }
     out.push(b']');
     String::from_utf8(out).map_err(encode)
+}
+
+/// `items` (UTF-8, as every name and JSON text is) as a JSON array of strings, which a
+/// trigger's `json_each` reads back byte for byte.
+fn json_strings(items: &[&[u8]]) -> Result<String, sqlx::Error> {
+    let capacity = 2 + items.iter().map(|item| item.len() + 3).sum::<usize>();
+    json_array(capacity, items, |out, item| push_json_string(out, item))
 }
 
 /// The values `writes` sets as a JSON array of `[name, text]` pairs of strings: one pass of a
 /// trigger's `json_each` reads each pair (`value ->> 0`, `value ->> 1`), where indexing a second
 /// array by position would walk it from the start for each value.
 fn json_pairs(writes: &Writes<'_>) -> Result<String, sqlx::Error> {
-    let mut out = Vec::with_capacity(2 + writes.set_size() + 8 * writes.set_names.len());
-    out.push(b'[');
-    for (i, (name, text)) in writes.set_names.iter().zip(&writes.set_values).enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
+    let capacity = 2 + writes.set_size() + 8 * writes.set_names.len();
+    let pairs = writes.set_names.iter().zip(&writes.set_values);
+    json_array(capacity, pairs, |out, (name, text)| {
         out.push(b'[');
-        push_json_string(&mut out, name)?;
+        push_json_string(out, name)?;
         out.push(b',');
-        push_json_string(&mut out, text)?;
+        push_json_string(out, text)?;
         out.push(b']');
-    }
-    out.push(b']');
-    String::from_utf8(out).map_err(encode)
+        Ok(())
+    })
 }
 
 /// The row of a load (a session's columns, its `subject` and `binding`, then its values packed
