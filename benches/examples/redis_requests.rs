@@ -29,7 +29,7 @@ use std::process::ExitCode;
 use axum::Router;
 
 use session_state_cookie::CookieState;
-use session_store_redis::testing::RedisServer;
+use session_store_redis::testing::{RedisServer, commandstats};
 
 /// Our routes over `RedisStore`, with its client-side cache if `cached`.
 async fn ours(url: &str, cached: bool) -> Router {
@@ -50,34 +50,16 @@ async fn tower_sessions(url: &str) -> Router {
 /// requests (the `CONFIG RESETSTAT` and `INFO` of the count left out).
 fn report_commandstats(info: &str, n: usize) {
     let requests = n.max(1) as f64;
-    let mut lines: Vec<String> = Vec::new();
-    for line in info.lines() {
-        let Some((name, fields)) = line
-            .strip_prefix("cmdstat_")
-            .and_then(|rest| rest.split_once(':'))
-        else {
-            continue;
-        };
+    for (name, stats) in commandstats(info) {
         if name == "info" || name.starts_with("config") {
             continue;
         }
-        let field = |key: &str| {
-            fields
-                .split(',')
-                .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
-                .and_then(|value| value.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        lines.push(format!(
+        println!(
             "{name}: {:.2} calls, {:.2} µs per request ({:.2} µs per call)",
-            field("calls") / requests,
-            field("usec") / requests,
-            field("usec_per_call"),
-        ));
-    }
-    lines.sort();
-    for line in lines {
-        println!("{line}");
+            stats.calls as f64 / requests,
+            stats.usec as f64 / requests,
+            stats.usec_per_call,
+        );
     }
 }
 

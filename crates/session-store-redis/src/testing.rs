@@ -1,5 +1,6 @@
-//! For tests only (feature `testing`): [`RedisServer`], a throwaway `redis-server`, and
-//! [`RedisCluster`], a throwaway Redis Cluster of six.
+//! For tests only (feature `testing`): [`RedisServer`], a throwaway `redis-server`,
+//! [`RedisCluster`], a throwaway Redis Cluster of six, and [`commandstats`], what a server's
+//! commands cost it.
 //!
 //! Not for production: the servers listen on free ports of 127.0.0.1 only, keep their files in
 //! temporary directories, and are killed when the value is dropped.
@@ -11,6 +12,7 @@
 //! println!("connect to {}", server.url());
 //! ```
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -240,4 +242,54 @@ fn ping(port: u16) -> bool {
     }
     let mut reply = [0u8; 7];
     stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+}
+
+/// One command's line of `INFO commandstats`: how often Redis ran it and the time it took.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CommandStats {
+    /// Calls since the last `CONFIG RESETSTAT`.
+    pub calls: u64,
+    /// Microseconds they took in all.
+    pub usec: u64,
+    /// Microseconds a call, as Redis rounds them.
+    pub usec_per_call: f64,
+}
+
+/// The commands of an `INFO commandstats` reply, by name as Redis writes it (`hset`,
+/// `config|resetstat`). A script's line (`evalsha`) includes the commands it called, which have
+/// lines of their own too.
+///
+/// # Panics
+///
+/// On a command's line without its `calls`, `usec` and `usec_per_call` numbers.
+pub fn commandstats(info: &str) -> BTreeMap<String, CommandStats> {
+    let mut commands = BTreeMap::new();
+    for line in info.lines() {
+        let Some((name, fields)) = line
+            .strip_prefix("cmdstat_")
+            .and_then(|rest| rest.split_once(':'))
+        else {
+            continue;
+        };
+        let field = |key: &str| {
+            fields
+                .split(',')
+                .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+                .unwrap_or_else(|| panic!("commandstats: no {key} in {line:?}"))
+        };
+        let number = |key: &str| {
+            field(key)
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("commandstats: {key} is not a count in {line:?}"))
+        };
+        let stats = CommandStats {
+            calls: number("calls"),
+            usec: number("usec"),
+            usec_per_call: field("usec_per_call")
+                .parse()
+                .unwrap_or_else(|_| panic!("commandstats: usec_per_call in {line:?}")),
+        };
+        commands.insert(name.to_owned(), stats);
+    }
+    commands
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use session_core::store::{Changes, Clock, ManualClock, Store, SystemClock};
 use session_store_redis::RedisStore;
 use session_store_redis::redis::aio::MultiplexedConnection;
-use session_store_redis::testing::RedisServer;
+use session_store_redis::testing::{RedisServer, commandstats};
 
 use crate::common::{self, cmd, key, live, raw, record_at, value};
 use crate::subjects::bound;
@@ -15,24 +15,11 @@ use crate::subjects::bound;
 /// Commands per name since the last reset, less the counting's own.
 async fn counted(conn: &mut MultiplexedConnection) -> BTreeMap<String, u64> {
     let info: String = cmd(conn, &["INFO", "commandstats"]).await;
-    let mut calls = BTreeMap::new();
-    for line in info.lines() {
-        let Some((name, stats)) = line
-            .strip_prefix("cmdstat_")
-            .and_then(|rest| rest.split_once(':'))
-        else {
-            continue;
-        };
-        let n = stats
-            .split(',')
-            .find_map(|stat| stat.strip_prefix("calls="))
-            .and_then(|n| n.parse().ok())
-            .expect("calls");
-        if !matches!(name, "config|resetstat" | "info") {
-            calls.insert(name.to_owned(), n);
-        }
-    }
-    calls
+    commandstats(&info)
+        .into_iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "config|resetstat" | "info"))
+        .map(|(name, stats)| (name, stats.calls))
+        .collect()
 }
 
 /// The commands `op` costs, as `name count` pairs.

@@ -68,23 +68,10 @@ fn on_masters(cluster: &RedisCluster, command: &[&str]) -> BTreeMap<u16, String>
 fn commandstats(cluster: &RedisCluster) -> BTreeMap<String, (u64, f64)> {
     let mut sums: BTreeMap<String, (u64, f64)> = BTreeMap::new();
     for info in on_masters(cluster, &["INFO", "commandstats"]).values() {
-        for line in info.lines() {
-            let Some((name, stats)) = line
-                .strip_prefix("cmdstat_")
-                .and_then(|rest| rest.split_once(':'))
-            else {
-                continue;
-            };
-            let stat = |field: &str| {
-                stats
-                    .split(',')
-                    .find_map(|s| s.strip_prefix(field))
-                    .and_then(|n| n.parse::<f64>().ok())
-                    .unwrap_or(0.0)
-            };
-            let entry = sums.entry(name.to_owned()).or_default();
-            entry.0 += stat("calls=") as u64;
-            entry.1 += stat("usec=");
+        for (name, stats) in session_store_redis::testing::commandstats(info) {
+            let entry = sums.entry(name).or_default();
+            entry.0 += stats.calls;
+            entry.1 += stats.usec as f64;
         }
     }
     for name in ["config|resetstat", "info", "cluster|nodes", "cluster|info"] {
